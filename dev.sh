@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Lightbox for developers: one entry point that installs what it needs, then runs.
+#
+#   ./dev.sh up [--port 8000] [--data DIR]   run the whole stack on embedded Postgres + S3/SQS
+#   ./dev.sh env [--data DIR]                print the export lines for the running stack
+#   ./dev.sh test [PYTEST ARGS...]           lint, type-check and run every test
+set -euo pipefail
+cd "$(dirname "$0")"
+
+VENV=.venv
+
+# Lambda runs Python 3.12, so the venv prefers it; any 3.11+ works.
+find_python() {
+  local candidate version
+  if [ -n "${LIGHTBOX_PYTHON:-}" ]; then
+    echo "$LIGHTBOX_PYTHON"
+    return
+  fi
+  if command -v pyenv >/dev/null 2>&1; then
+    for version in $(pyenv versions --bare 2>/dev/null | grep -E '^3\.12(\.[0-9]+)?$' | sort -r -V); do
+      candidate=$(PYENV_VERSION=$version python3.12 -c 'import sys; print(sys.executable)' 2>/dev/null) && {
+        echo "$candidate"
+        return
+      }
+    done
+  fi
+  for candidate in python3.12 python3; do
+    if "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+      command -v "$candidate"
+      return
+    fi
+  done
+  echo "dev.sh: Python 3.11 or newer is required (set LIGHTBOX_PYTHON to its path)" >&2
+  exit 1
+}
+
+# (Re)install only when the requirement files changed since the last install.
+ensure_venv() {
+  local stamp="$VENV/.requirements.sha256" wanted
+  if [ ! -x "$VENV/bin/python" ]; then
+    "$(find_python)" -m venv "$VENV"
+  fi
+  wanted=$(cat requirements.txt requirements-dev.txt | sha256sum | cut -d' ' -f1)
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
+    "$VENV/bin/python" -m pip install --quiet -r requirements-dev.txt
+    echo "$wanted" >"$stamp"
+  fi
+}
+
+usage() {
+  sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
+  exit 2
+}
+
+command=${1:-}
+[ -n "$command" ] || usage
+shift
+
+case "$command" in
+  up | env)
+    ensure_venv
+    exec "$VENV/bin/python" -m infra.local "$command" "$@"
+    ;;
+  test)
+    ensure_venv
+    "$VENV/bin/ruff" check functions infra tests
+    "$VENV/bin/mypy"
+    exec "$VENV/bin/python" -m pytest "$@"
+    ;;
+  *)
+    usage
+    ;;
+esac
