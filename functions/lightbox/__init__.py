@@ -1,0 +1,1 @@
+"""Lightbox: the core shared by the presign, upload-complete, thumbnail and listing functions."""

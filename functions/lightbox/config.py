@@ -1,0 +1,115 @@
+"""All of Lightbox's settings, read from the environment in this one place.
+
+The names are the same on a laptop and in Lambda: the local runtime sets them from what
+``template.yaml`` declares. boto3 reads its own variables (``AWS_REGION``,
+``AWS_ENDPOINT_URL``, credentials), which is how one code base talks to AWS, LocalStack,
+MinIO or the embedded moto server.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from lightbox.errors import ConfigError
+
+GIB = 1024**3
+# A single S3 PUT tops out at 5 GiB.
+S3_SINGLE_PUT_LIMIT = 5 * GIB
+OWNER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+@dataclass(frozen=True)
+class Config:
+    database_url: str | None
+    bucket: str | None
+    thumbnail_queue_url: str | None
+    owner_id: str
+    max_upload_bytes: int
+    thumbnail_sizes: tuple[int, ...]
+    jpeg_quality: int
+    upload_url_ttl: int
+    download_url_ttl: int
+    max_image_pixels: int
+    processing_lease_seconds: int
+    max_attempts: int
+    s3_path_style: bool
+    log_level: str
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
+        env = os.environ if environ is None else environ
+        endpoint = env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL")
+        owner_id = env.get("LIGHTBOX_OWNER", "local")
+        if not OWNER_ID.match(owner_id):
+            raise ConfigError("LIGHTBOX_OWNER must be 1-64 letters, digits, '-' or '_'")
+        return cls(
+            database_url=env.get("DATABASE_URL") or None,
+            bucket=env.get("LIGHTBOX_BUCKET") or None,
+            thumbnail_queue_url=env.get("LIGHTBOX_THUMBNAIL_QUEUE_URL") or None,
+            owner_id=owner_id,
+            max_upload_bytes=_int(env, "LIGHTBOX_MAX_UPLOAD_BYTES", S3_SINGLE_PUT_LIMIT,
+                                  maximum=S3_SINGLE_PUT_LIMIT),
+            thumbnail_sizes=_sizes(env.get("LIGHTBOX_THUMBNAIL_SIZES", "256,1280")),
+            jpeg_quality=_int(env, "LIGHTBOX_JPEG_QUALITY", 85, maximum=95),
+            upload_url_ttl=_int(env, "LIGHTBOX_UPLOAD_URL_TTL", 900, maximum=7 * 24 * 3600),
+            download_url_ttl=_int(env, "LIGHTBOX_DOWNLOAD_URL_TTL", 3600, maximum=7 * 24 * 3600),
+            max_image_pixels=_int(env, "LIGHTBOX_MAX_IMAGE_PIXELS", 250_000_000),
+            processing_lease_seconds=_int(env, "LIGHTBOX_PROCESSING_LEASE_SECONDS", 900),
+            max_attempts=_int(env, "LIGHTBOX_MAX_ATTEMPTS", 5),
+            s3_path_style=_bool(env, "LIGHTBOX_S3_PATH_STYLE", default=endpoint is not None),
+            log_level=env.get("LIGHTBOX_LOG_LEVEL", "INFO").upper(),
+        )
+
+    def require(self, name: str) -> str:
+        """The value of an optional setting that this function cannot do without."""
+        value = getattr(self, name)
+        if not value:
+            raise ConfigError(f"{_ENV_NAMES[name]} is not set")
+        return str(value)
+
+
+_ENV_NAMES = {
+    "database_url": "DATABASE_URL",
+    "bucket": "LIGHTBOX_BUCKET",
+    "thumbnail_queue_url": "LIGHTBOX_THUMBNAIL_QUEUE_URL",
+}
+
+
+def _int(env: Mapping[str, str], name: str, default: int, *, maximum: int | None = None) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < 1 or (maximum is not None and value > maximum):
+        bound = f" and at most {maximum}" if maximum is not None else ""
+        raise ConfigError(f"{name} must be at least 1{bound}, not {value}")
+    return value
+
+
+def _bool(env: Mapping[str, str], name: str, *, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw == "":
+        return default
+    if raw in ("1", "true", "yes"):
+        return True
+    if raw in ("0", "false", "no"):
+        return False
+    raise ConfigError(f"{name} must be true or false, not {raw!r}")
+
+
+def _sizes(raw: str) -> tuple[int, ...]:
+    try:
+        sizes = sorted({int(part) for part in raw.split(",") if part.strip()})
+    except ValueError:
+        raise ConfigError(
+            f"LIGHTBOX_THUMBNAIL_SIZES must be pixel sizes like 256,1280, not {raw!r}"
+        ) from None
+    if not sizes or sizes[0] < 16 or sizes[-1] > 8192:
+        raise ConfigError("LIGHTBOX_THUMBNAIL_SIZES must list sizes between 16 and 8192 pixels")
+    return tuple(sizes)

@@ -1,0 +1,161 @@
+"""What Lightbox talks about: assets, their states, their derivatives, and where they live."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from uuid import UUID
+
+from lightbox.errors import InvalidEvent
+
+ORIGINALS_PREFIX = "originals/"
+DERIVATIVES_PREFIX = "derivatives/"
+_ORIGINAL_KEY = re.compile(r"^originals/(?P<owner>[A-Za-z0-9_-]{1,64})/(?P<asset>[0-9a-f-]{36})$")
+
+
+class Status(StrEnum):
+    PENDING = "pending"
+    UPLOADED = "uploaded"
+    PROCESSING = "processing"
+    READY = "ready"
+    FAILED = "failed"
+    DUPLICATE = "duplicate"
+    DELETED = "deleted"
+
+
+# States after which the bytes will never be looked at again.
+SETTLED = frozenset({Status.READY, Status.FAILED, Status.DUPLICATE, Status.DELETED})
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """What the imaging core learned about an original."""
+
+    width: int
+    height: int
+    pages: int
+    bit_depth: int
+    color_mode: str
+    taken_at: datetime | None = None
+    camera_make: str | None = None
+    camera_model: str | None = None
+    orientation: int | None = None
+
+
+@dataclass(frozen=True)
+class Derivative:
+    """A rendered thumbnail stored in the bucket."""
+
+    size: int
+    page: int
+    format: str
+    width: int
+    height: int
+    key: str
+    bytes: int
+
+
+@dataclass(frozen=True)
+class Asset:
+    id: UUID
+    owner_id: str
+    status: Status
+    filename: str
+    content_type: str
+    size_bytes: int
+    created_at: datetime
+    updated_at: datetime
+    project_id: UUID | None = None
+    declared_sha256: str | None = None
+    sha256: str | None = None
+    duplicate_of: UUID | None = None
+    info: ImageInfo | None = None
+    derivatives: tuple[Derivative, ...] = field(default=())
+    error: str | None = None
+    attempts: int = 0
+    claimed_at: datetime | None = None
+
+    @property
+    def original_key(self) -> str:
+        return original_key(self.owner_id, self.id)
+
+
+@dataclass(frozen=True)
+class NewAsset:
+    """An asset as presign creates it: declared, not yet uploaded."""
+
+    id: UUID
+    owner_id: str
+    filename: str
+    content_type: str
+    size_bytes: int
+    declared_sha256: str | None
+    project_id: UUID | None
+
+
+@dataclass(frozen=True)
+class ThumbnailJob:
+    """The message upload-complete sends to the thumbnail queue."""
+
+    asset_id: UUID
+    owner_id: str
+
+    def to_json(self) -> str:
+        return json.dumps({"asset_id": str(self.asset_id), "owner_id": self.owner_id})
+
+    @classmethod
+    def from_json(cls, body: str) -> ThumbnailJob:
+        try:
+            data = json.loads(body)
+            return cls(asset_id=UUID(data["asset_id"]), owner_id=str(data["owner_id"]))
+        except (ValueError, TypeError, KeyError) as exc:
+            raise InvalidEvent(f"not a thumbnail job: {body[:200]!r}") from exc
+
+
+def original_key(owner_id: str, asset_id: UUID) -> str:
+    return f"{ORIGINALS_PREFIX}{owner_id}/{asset_id}"
+
+
+def parse_original_key(key: str) -> tuple[str, UUID] | None:
+    """The owner and asset of a key under ``originals/``, or None for any other key."""
+    match = _ORIGINAL_KEY.match(key)
+    if match is None:
+        return None
+    try:
+        return match["owner"], UUID(match["asset"])
+    except ValueError:
+        return None
+
+
+def derivative_key(owner_id: str, asset_id: UUID, page: int, size: int, fmt: str) -> str:
+    return f"{DERIVATIVES_PREFIX}{owner_id}/{asset_id}/{page}-{size}.{fmt}"
+
+
+@dataclass(frozen=True)
+class RenderSpec:
+    """What the thumbnail function asks of the imaging core."""
+
+    sizes: tuple[int, ...]
+    jpeg_quality: int
+    max_pixels: int
+
+
+@dataclass(frozen=True)
+class RenderedImage:
+    size: int
+    page: int
+    format: str
+    width: int
+    height: int
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Rendition:
+    """Everything the imaging core made of one original."""
+
+    info: ImageInfo
+    images: tuple[RenderedImage, ...]

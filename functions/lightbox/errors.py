@@ -1,0 +1,134 @@
+"""Every error Lightbox raises, in one tree.
+
+Each class carries the HTTP ``status`` and the stable machine-readable ``code`` that the
+HTTP boundary renders as ``{"error": {"code": ..., "message": ...}}``. Adapters translate
+the errors of boto3 and psycopg into these at the boundary, so nothing above them ever
+catches a library's exception type.
+
+    LightboxError                    500 internal
+    ├── RequestError                 400 bad_request             malformed request
+    │   ├── InvalidField             422 invalid_field           a field has a wrong value
+    │   ├── PayloadTooLarge          413 too_large               over a configured limit
+    │   └── UnsupportedMediaType     415 unsupported_media_type  not a type Lightbox takes
+    ├── NotFound                     404 not_found
+    │   ├── AssetNotFound            404 asset_not_found
+    │   └── ObjectNotFound           404 object_not_found        no such key in the bucket
+    ├── Conflict                     409 conflict
+    │   └── UploadMissing            409 upload_missing          complete before the PUT
+    ├── InvalidEvent                 400 invalid_event           a message Lightbox cannot read
+    ├── ImageError                   422 unprocessable_image     the file cannot be rendered
+    ├── ConfigError                  500 misconfigured
+    ├── MigrationError               500 migration_failed
+    └── Unavailable                  503 unavailable             transient: retrying may succeed
+        ├── DatabaseUnavailable      503 database_unavailable
+        ├── StorageUnavailable       503 storage_unavailable
+        ├── QueueUnavailable         503 queue_unavailable
+        └── AssetBusy                503 asset_busy              another worker holds the asset
+"""
+
+from __future__ import annotations
+
+
+class LightboxError(Exception):
+    status = 500
+    code = "internal"
+
+    @property
+    def message(self) -> str:
+        return str(self) or self.__class__.__name__
+
+
+class RequestError(LightboxError):
+    status = 400
+    code = "bad_request"
+
+
+class InvalidField(RequestError):
+    status = 422
+    code = "invalid_field"
+
+
+class PayloadTooLarge(RequestError):
+    status = 413
+    code = "too_large"
+
+
+class UnsupportedMediaType(RequestError):
+    status = 415
+    code = "unsupported_media_type"
+
+
+class NotFound(LightboxError):
+    status = 404
+    code = "not_found"
+
+
+class AssetNotFound(NotFound):
+    status = 404
+    code = "asset_not_found"
+
+
+class ObjectNotFound(NotFound):
+    status = 404
+    code = "object_not_found"
+
+
+class Conflict(LightboxError):
+    status = 409
+    code = "conflict"
+
+
+class UploadMissing(Conflict):
+    status = 409
+    code = "upload_missing"
+
+
+class InvalidEvent(LightboxError):
+    """A message that can never be processed: retrying it would only fill the DLQ."""
+
+    status = 400
+    code = "invalid_event"
+
+
+class ImageError(LightboxError):
+    """The file is corrupt or of a kind Lightbox cannot render: a permanent failure."""
+
+    status = 422
+    code = "unprocessable_image"
+
+
+class ConfigError(LightboxError):
+    status = 500
+    code = "misconfigured"
+
+
+class MigrationError(LightboxError):
+    status = 500
+    code = "migration_failed"
+
+
+class Unavailable(LightboxError):
+    """A dependency failed in a way that a later retry may not see."""
+
+    status = 503
+    code = "unavailable"
+
+
+class DatabaseUnavailable(Unavailable):
+    status = 503
+    code = "database_unavailable"
+
+
+class StorageUnavailable(Unavailable):
+    status = 503
+    code = "storage_unavailable"
+
+
+class QueueUnavailable(Unavailable):
+    status = 503
+    code = "queue_unavailable"
+
+
+class AssetBusy(Unavailable):
+    status = 503
+    code = "asset_busy"

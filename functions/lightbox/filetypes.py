@@ -1,0 +1,83 @@
+"""Which files Lightbox takes, and what a file really is, judged by its first bytes.
+
+Deliberately free of Pillow: presign and upload-complete use it and must start fast.
+"""
+
+from __future__ import annotations
+
+from lightbox.errors import UnsupportedMediaType
+
+JPEG = "image/jpeg"
+PNG = "image/png"
+TIFF = "image/tiff"
+SUPPORTED = (JPEG, PNG, TIFF)
+
+# Names clients send for the same types.
+_ALIASES = {
+    "image/jpg": JPEG,
+    "image/pjpeg": JPEG,
+    "image/x-png": PNG,
+    "image/tif": TIFF,
+    "image/x-tiff": TIFF,
+}
+
+# How many leading bytes sniffing needs.
+SNIFF_BYTES = 32
+
+_SUPPORTED_MAGIC = (
+    (b"\xff\xd8\xff", JPEG),
+    (b"\x89PNG\r\n\x1a\n", PNG),
+    (b"II*\x00", TIFF),
+    (b"MM\x00*", TIFF),
+    (b"II+\x00", TIFF),  # BigTIFF
+    (b"MM\x00+", TIFF),
+)
+
+# Recognised only to say what a rejected file was.
+_OTHER_MAGIC = (
+    (b"%PDF-", "a PDF document"),
+    (b"GIF87a", "a GIF image"),
+    (b"GIF89a", "a GIF image"),
+    (b"BM", "a BMP image"),
+    (b"PK\x03\x04", "a ZIP archive"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"8BPS", "a Photoshop document"),
+)
+
+
+def normalise_content_type(value: str) -> str:
+    """The canonical name of a supported type, from what a client declared."""
+    essence = value.split(";", 1)[0].strip().lower()
+    essence = _ALIASES.get(essence, essence)
+    if essence not in SUPPORTED:
+        raise UnsupportedMediaType(
+            f"content_type {value!r} is not supported; use one of {', '.join(SUPPORTED)}"
+        )
+    return essence
+
+
+def sniff(head: bytes) -> str | None:
+    """The supported type that these leading bytes begin, or None."""
+    for magic, content_type in _SUPPORTED_MAGIC:
+        if head.startswith(magic):
+            return content_type
+    return None
+
+
+def describe(head: bytes) -> str:
+    """A human description of an unsupported file, for the reason it was refused."""
+    if not head:
+        return "an empty file"
+    for magic, name in _OTHER_MAGIC:
+        if head.startswith(magic):
+            return name
+    if head[4:8] == b"ftyp":
+        return "an ISO media file (HEIC, AVIF or video)"
+    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+        return "a WebP image"
+    text = head.lstrip().lower()
+    if text.startswith((b"<!doctype html", b"<html")):
+        return "an HTML document"
+    if text.startswith((b"<?xml", b"<svg")):
+        return "an XML or SVG document"
+    return "a file of unknown type"
