@@ -1,0 +1,266 @@
+"""The AssetRepository port over PostgreSQL, with psycopg 3.
+
+One connection per execution environment, opened on first use and reopened after it
+breaks: a Lambda handles one invocation at a time, so a pool would only add start-up cost.
+Every state change is one conditional UPDATE; none of them reads before it writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+
+from lightbox.domain import Asset, Derivative, ImageInfo, NewAsset, Status
+from lightbox.errors import Conflict, DatabaseUnavailable, LightboxError
+from lightbox.ports import ListCursor
+
+Row = dict[str, Any]
+
+_COLUMNS = """
+    id, owner_id, project_id, status, filename, content_type, size_bytes, declared_sha256,
+    sha256, duplicate_of, width, height, pages, bit_depth, color_mode, taken_at, camera_make,
+    camera_model, orientation, derivatives, error, attempts, claimed_at, created_at, updated_at
+"""
+
+_INSERT = f"""
+    INSERT INTO assets (id, owner_id, project_id, filename, content_type, size_bytes,
+                        declared_sha256)
+    VALUES (%(id)s, %(owner_id)s, %(project_id)s, %(filename)s, %(content_type)s,
+            %(size_bytes)s, %(declared_sha256)s)
+    RETURNING {_COLUMNS}
+"""
+
+_GET = f"SELECT {_COLUMNS} FROM assets WHERE owner_id = %(owner)s AND id = %(id)s"
+
+_FIND_BY_CONTENT = f"""
+    SELECT {_COLUMNS} FROM assets
+    WHERE owner_id = %(owner)s AND sha256 = %(sha256)s AND status IN ('processing', 'ready')
+      AND id IS DISTINCT FROM %(exclude)s
+    LIMIT 1
+"""
+
+# Listing is assembled from fixed fragments so that each shape gets its own index plan.
+_LIST_BASE = f"SELECT {_COLUMNS} FROM assets WHERE owner_id = %(owner)s"
+_LIST_ANY_STATUS = " AND status <> 'deleted'"
+_LIST_STATUS = " AND status = %(status)s"
+_LIST_AFTER = " AND (created_at, id) < (%(after_created)s, %(after_id)s)"
+_LIST_ORDER = " ORDER BY created_at DESC, id DESC LIMIT %(limit)s"
+
+_MARK_UPLOADED = """
+    UPDATE assets SET status = 'uploaded', content_type = %(content_type)s, updated_at = now()
+    WHERE owner_id = %(owner)s AND id = %(id)s AND status = 'pending'
+"""
+
+_CLAIM = f"""
+    UPDATE assets
+    SET status = 'processing', attempts = attempts + 1, claimed_at = now(), updated_at = now()
+    WHERE owner_id = %(owner)s AND id = %(id)s
+      AND (status = 'uploaded'
+           OR (status = 'processing' AND claimed_at < now() - make_interval(secs => %(lease)s)))
+    RETURNING {_COLUMNS}
+"""
+
+_RECORD_CONTENT = """
+    UPDATE assets SET sha256 = %(sha256)s, updated_at = now()
+    WHERE owner_id = %(owner)s AND id = %(id)s AND status = 'processing'
+"""
+
+_MARK_READY = """
+    UPDATE assets
+    SET status = 'ready', width = %(width)s, height = %(height)s, pages = %(pages)s,
+        bit_depth = %(bit_depth)s, color_mode = %(color_mode)s, taken_at = %(taken_at)s,
+        camera_make = %(camera_make)s, camera_model = %(camera_model)s,
+        orientation = %(orientation)s, derivatives = %(derivatives)s, error = NULL,
+        updated_at = now()
+    WHERE owner_id = %(owner)s AND id = %(id)s AND status = 'processing'
+"""
+
+_MARK_DUPLICATE = """
+    UPDATE assets SET status = 'duplicate', duplicate_of = %(original)s, updated_at = now()
+    WHERE owner_id = %(owner)s AND id = %(id)s AND status = 'processing'
+"""
+
+_MARK_FAILED = """
+    UPDATE assets SET status = 'failed', error = %(reason)s, updated_at = now()
+    WHERE owner_id = %(owner)s AND id = %(id)s AND status = %(expected)s
+"""
+
+_RELEASE = """
+    UPDATE assets SET status = 'uploaded', error = %(reason)s, claimed_at = NULL, updated_at = now()
+    WHERE owner_id = %(owner)s AND id = %(id)s AND status = 'processing'
+"""
+
+
+class Database:
+    """A lazily opened connection that maps psycopg's errors onto Lightbox's."""
+
+    def __init__(self, url: str, *, connect_timeout: int = 5) -> None:
+        self._url = url
+        self._connect_timeout = connect_timeout
+        self._connection: psycopg.Connection[Row] | None = None
+
+    @contextmanager
+    def cursor(self) -> Iterator[psycopg.Cursor[Row]]:
+        try:
+            connection = self._connect()
+            with connection.cursor() as cursor:
+                yield cursor
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            self.close()
+            raise DatabaseUnavailable(f"database unavailable: {exc}") from exc
+        except psycopg.errors.UniqueViolation as exc:
+            raise Conflict(f"already exists: {exc.diag.constraint_name}") from exc
+        except psycopg.Error as exc:
+            raise LightboxError(f"database error: {exc}") from exc
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+    def _connect(self) -> psycopg.Connection[Row]:
+        if self._connection is None or self._connection.closed:
+            self._connection = psycopg.connect(
+                self._url,
+                autocommit=True,
+                row_factory=dict_row,
+                connect_timeout=self._connect_timeout,
+                application_name="lightbox",
+            )
+        return self._connection
+
+
+class PostgresAssetRepository:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    def add(self, asset: NewAsset) -> Asset:
+        with self._db.cursor() as cur:
+            cur.execute(_INSERT, asdict(asset))
+            row = cur.fetchone()
+        assert row is not None
+        return _asset(row)
+
+    def get(self, owner_id: str, asset_id: UUID) -> Asset | None:
+        with self._db.cursor() as cur:
+            cur.execute(_GET, {"owner": owner_id, "id": asset_id})
+            row = cur.fetchone()
+        return _asset(row) if row else None
+
+    def find_by_content(self, owner_id: str, sha256: str) -> Asset | None:
+        return self._find_by_content(owner_id, sha256, exclude=None)
+
+    def list(
+        self, owner_id: str, *, status: Status | None, limit: int, after: ListCursor | None
+    ) -> list[Asset]:
+        query = _LIST_BASE + (_LIST_STATUS if status else _LIST_ANY_STATUS)
+        params: dict[str, Any] = {
+            "owner": owner_id, "status": status.value if status else None, "limit": limit
+        }
+        if after is not None:
+            query += _LIST_AFTER
+            params.update(after_created=after.created_at, after_id=after.asset_id)
+        with self._db.cursor() as cur:
+            cur.execute(query + _LIST_ORDER, params)
+            return [_asset(row) for row in cur.fetchall()]
+
+    def mark_uploaded(self, owner_id: str, asset_id: UUID, content_type: str) -> bool:
+        return self._update(_MARK_UPLOADED, owner_id, asset_id, content_type=content_type)
+
+    def claim(self, owner_id: str, asset_id: UUID, lease_seconds: int) -> Asset | None:
+        with self._db.cursor() as cur:
+            cur.execute(_CLAIM, {"owner": owner_id, "id": asset_id, "lease": lease_seconds})
+            row = cur.fetchone()
+        return _asset(row) if row else None
+
+    def record_content(self, owner_id: str, asset_id: UUID, sha256: str) -> UUID | None:
+        # The partial unique index on (owner_id, sha256) decides races between two workers.
+        for _ in range(2):
+            try:
+                self._update(_RECORD_CONTENT, owner_id, asset_id, sha256=sha256)
+                return None
+            except Conflict:
+                pass
+            existing = self._find_by_content(owner_id, sha256, exclude=asset_id)
+            if existing is not None:
+                return existing.id
+        return None
+
+    def mark_ready(
+        self, owner_id: str, asset_id: UUID, info: ImageInfo, derivatives: Sequence[Derivative]
+    ) -> bool:
+        return self._update(
+            _MARK_READY,
+            owner_id,
+            asset_id,
+            **asdict(info),
+            derivatives=Jsonb([asdict(d) for d in derivatives]),
+        )
+
+    def mark_duplicate(self, owner_id: str, asset_id: UUID, original_id: UUID) -> bool:
+        return self._update(_MARK_DUPLICATE, owner_id, asset_id, original=original_id)
+
+    def mark_failed(self, owner_id: str, asset_id: UUID, *, expected: Status, reason: str) -> bool:
+        return self._update(
+            _MARK_FAILED, owner_id, asset_id, expected=expected.value, reason=reason
+        )
+
+    def release(self, owner_id: str, asset_id: UUID, reason: str) -> bool:
+        return self._update(_RELEASE, owner_id, asset_id, reason=reason)
+
+    def ping(self) -> None:
+        with self._db.cursor() as cur:
+            cur.execute("SELECT 1")
+
+    def _find_by_content(self, owner_id: str, sha256: str, *, exclude: UUID | None) -> Asset | None:
+        with self._db.cursor() as cur:
+            cur.execute(_FIND_BY_CONTENT, {"owner": owner_id, "sha256": sha256, "exclude": exclude})
+            row = cur.fetchone()
+        return _asset(row) if row else None
+
+    def _update(self, query: str, owner_id: str, asset_id: UUID, **params: Any) -> bool:
+        with self._db.cursor() as cur:
+            cur.execute(query, {"owner": owner_id, "id": asset_id, **params})
+            return cur.rowcount == 1
+
+
+def _asset(row: Row) -> Asset:
+    info = None
+    if row["width"] is not None:
+        info = ImageInfo(
+            width=row["width"],
+            height=row["height"],
+            pages=row["pages"],
+            bit_depth=row["bit_depth"],
+            color_mode=row["color_mode"],
+            taken_at=row["taken_at"],
+            camera_make=row["camera_make"],
+            camera_model=row["camera_model"],
+            orientation=row["orientation"],
+        )
+    return Asset(
+        id=row["id"],
+        owner_id=row["owner_id"],
+        project_id=row["project_id"],
+        status=Status(row["status"]),
+        filename=row["filename"],
+        content_type=row["content_type"],
+        size_bytes=row["size_bytes"],
+        declared_sha256=row["declared_sha256"],
+        sha256=row["sha256"],
+        duplicate_of=row["duplicate_of"],
+        info=info,
+        derivatives=tuple(Derivative(**item) for item in row["derivatives"]),
+        error=row["error"],
+        attempts=row["attempts"],
+        claimed_at=row["claimed_at"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )

@@ -1,0 +1,129 @@
+"""The ObjectStore port over one S3 bucket (AWS, LocalStack, MinIO or moto)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import ClientError
+
+from lightbox.adapters.aws import error_code, translated
+from lightbox.errors import ObjectNotFound, StorageUnavailable
+from lightbox.ports import PresignedUpload, StoredObject
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+CHUNK_BYTES = 1024 * 1024
+# Derivative keys never change their content, so browsers may keep them.
+DERIVATIVE_CACHE_CONTROL = "private, max-age=31536000, immutable"
+_MISSING_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class S3ObjectStore:
+    def __init__(
+        self, client: S3Client, bucket: str, *, clock: Callable[[], datetime] = _now
+    ) -> None:
+        self._client = client
+        self._bucket = bucket
+        self._clock = clock
+
+    def presign_put(
+        self, key: str, *, content_type: str, size_bytes: int, expires_in: int
+    ) -> PresignedUpload:
+        # Content-Type and Content-Length are signed: S3 refuses a body of another size.
+        with translated("presigning an upload", StorageUnavailable):
+            url = self._client.generate_presigned_url(
+                "put_object",
+                Params={
+                    "Bucket": self._bucket,
+                    "Key": key,
+                    "ContentType": content_type,
+                    "ContentLength": size_bytes,
+                },
+                ExpiresIn=expires_in,
+                HttpMethod="PUT",
+            )
+        return PresignedUpload(
+            method="PUT",
+            url=url,
+            headers={"Content-Type": content_type},
+            expires_at=self._clock() + timedelta(seconds=expires_in),
+        )
+
+    def presign_get(self, key: str, *, expires_in: int) -> str:
+        with translated("presigning a download", StorageUnavailable):
+            return self._client.generate_presigned_url(
+                "get_object", Params={"Bucket": self._bucket, "Key": key}, ExpiresIn=expires_in
+            )
+
+    def head(self, key: str) -> StoredObject | None:
+        with translated(f"HEAD {key}", StorageUnavailable):
+            try:
+                response = self._client.head_object(Bucket=self._bucket, Key=key)
+            except ClientError as exc:
+                if error_code(exc) in _MISSING_CODES:
+                    return None
+                raise
+        return StoredObject(key=key, size=response["ContentLength"], etag=response["ETag"])
+
+    def read_range(self, key: str, length: int) -> bytes:
+        with translated(f"GET {key}", StorageUnavailable):
+            try:
+                response = self._client.get_object(
+                    Bucket=self._bucket, Key=key, Range=f"bytes=0-{length - 1}"
+                )
+            except ClientError as exc:
+                if error_code(exc) in _MISSING_CODES:
+                    raise ObjectNotFound(f"no object {key}") from exc
+                if error_code(exc) == "InvalidRange":  # an empty object has no byte 0
+                    return b""
+                raise
+            data: bytes = response["Body"].read()
+            return data
+
+    def iter_chunks(self, key: str) -> Iterator[bytes]:
+        with translated(f"GET {key}", StorageUnavailable):
+            try:
+                response = self._client.get_object(Bucket=self._bucket, Key=key)
+            except ClientError as exc:
+                if error_code(exc) in _MISSING_CODES:
+                    raise ObjectNotFound(f"no object {key}") from exc
+                raise
+            yield from response["Body"].iter_chunks(CHUNK_BYTES)
+
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        with translated(f"PUT {key}", StorageUnavailable):
+            self._client.put_object(
+                Bucket=self._bucket,
+                Key=key,
+                Body=data,
+                ContentType=content_type,
+                CacheControl=DERIVATIVE_CACHE_CONTROL,
+            )
+
+    def delete(self, keys: Sequence[str]) -> None:
+        # DeleteObjects takes at most 1000 keys per call.
+        for start in range(0, len(keys), 1000):
+            batch = keys[start : start + 1000]
+            with translated("deleting objects", StorageUnavailable):
+                response = self._client.delete_objects(
+                    Bucket=self._bucket,
+                    Delete={"Objects": [{"Key": key} for key in batch], "Quiet": True},
+                )
+            errors = response.get("Errors") or []
+            if errors:
+                first = errors[0]
+                raise StorageUnavailable(
+                    f"could not delete {len(errors)} objects, first {first.get('Key')}: "
+                    f"{first.get('Code')}"
+                )
+
+    def ping(self) -> None:
+        with translated(f"HEAD bucket {self._bucket}", StorageUnavailable):
+            self._client.head_bucket(Bucket=self._bucket)
