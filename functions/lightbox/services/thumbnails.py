@@ -1,0 +1,128 @@
+"""Turn an uploaded original into its derivatives, exactly once.
+
+The claim (uploaded → processing) decides which worker renders an asset; extra jobs for the
+same asset find nothing to claim and end there. A worker that dies leaves its claim to
+expire after ``lease_seconds``, by when its own message is visible again and re-claims it.
+A file that cannot be rendered fails at once; a transient error hands the asset back
+(processing → uploaded) and lets the queue retry, up to ``max_attempts`` claims.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from lightbox.domain import (
+    Asset,
+    Derivative,
+    RenderSpec,
+    Status,
+    ThumbnailJob,
+    derivative_key,
+)
+from lightbox.errors import ImageError, ObjectNotFound
+from lightbox.ports import AssetRepository, ObjectStore, Renderer
+
+log = logging.getLogger(__name__)
+
+_MEDIA_TYPES = {"jpeg": "image/jpeg"}
+_EXTENSIONS = {"jpeg": "jpg"}
+
+
+@dataclass(frozen=True)
+class ProcessingPolicy:
+    lease_seconds: int
+    max_attempts: int
+
+
+def process_job(
+    job: ThumbnailJob,
+    *,
+    assets: AssetRepository,
+    storage: ObjectStore,
+    render: Renderer,
+    spec: RenderSpec,
+    policy: ProcessingPolicy,
+) -> Status | None:
+    """Render one asset; returns its new status, or None when there was nothing to do."""
+    asset = assets.claim(job.owner_id, job.asset_id, policy.lease_seconds)
+    if asset is None:
+        log.info("asset %s is not waiting for thumbnails", job.asset_id)
+        return None
+    if asset.attempts > policy.max_attempts:
+        return _fail(assets, asset, f"gave up after {policy.max_attempts} attempts: {asset.error}")
+    try:
+        return _render_and_store(asset, assets=assets, storage=storage, render=render, spec=spec)
+    except ImageError as exc:
+        return _fail(assets, asset, str(exc))
+    except ObjectNotFound:
+        return _fail(assets, asset, "the original is no longer in the bucket")
+    except Exception as exc:
+        _release(assets, asset, f"attempt {asset.attempts} failed: {exc}")
+        raise
+
+
+def _render_and_store(
+    asset: Asset,
+    *,
+    assets: AssetRepository,
+    storage: ObjectStore,
+    render: Renderer,
+    spec: RenderSpec,
+) -> Status | None:
+    with tempfile.TemporaryDirectory(prefix="lightbox-") as workdir:
+        original = Path(workdir) / "original"
+        sha256 = _download(storage, asset.original_key, original)
+        if asset.declared_sha256 and asset.declared_sha256 != sha256:
+            return _fail(
+                assets, asset,
+                f"the uploaded bytes hash to {sha256}, not the declared {asset.declared_sha256}",
+            )
+        original_id = assets.record_content(asset.owner_id, asset.id, sha256)
+        if original_id is not None:
+            assets.mark_duplicate(asset.owner_id, asset.id, original_id)
+            # The same bytes are already stored under the original asset.
+            storage.delete([asset.original_key])
+            return Status.DUPLICATE
+        rendition = render(original, spec)
+
+    derivatives = []
+    for image in rendition.images:
+        key = derivative_key(asset.owner_id, asset.id, image.page, image.size,
+                             _EXTENSIONS[image.format])
+        storage.put(key, image.data, _MEDIA_TYPES[image.format])
+        derivatives.append(
+            Derivative(size=image.size, page=image.page, format=image.format,
+                       width=image.width, height=image.height, key=key, bytes=len(image.data))
+        )
+    if not assets.mark_ready(asset.owner_id, asset.id, rendition.info, derivatives):
+        log.warning("asset %s changed state while rendering; its result was dropped", asset.id)
+        return None
+    return Status.READY
+
+
+def _download(storage: ObjectStore, key: str, destination: Path) -> str:
+    """Stream an object to a file once, hashing it on the way."""
+    digest = hashlib.sha256()
+    with destination.open("wb") as file:
+        for chunk in storage.iter_chunks(key):
+            digest.update(chunk)
+            file.write(chunk)
+    return digest.hexdigest()
+
+
+def _fail(assets: AssetRepository, asset: Asset, reason: str) -> Status:
+    log.info("asset %s failed: %s", asset.id, reason)
+    assets.mark_failed(asset.owner_id, asset.id, expected=Status.PROCESSING, reason=reason)
+    return Status.FAILED
+
+
+def _release(assets: AssetRepository, asset: Asset, reason: str) -> None:
+    try:
+        assets.release(asset.owner_id, asset.id, reason)
+    except Exception:
+        # The lease expires anyway; the retry must not be lost to a second failure.
+        log.exception("could not release asset %s", asset.id)

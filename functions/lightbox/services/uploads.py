@@ -1,0 +1,229 @@
+"""From a client's declaration to a verified original in the bucket.
+
+``create_upload`` (presign) records the asset as pending and signs a PUT for its key;
+``complete_upload`` (upload-complete, from a bucket event or the HTTP route) checks what
+arrived and queues the thumbnail job. Both are safe to repeat.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID, uuid4
+
+from lightbox import filetypes
+from lightbox.domain import NewAsset, Status, ThumbnailJob, parse_original_key
+from lightbox.errors import (
+    AssetNotFound,
+    InvalidField,
+    PayloadTooLarge,
+    RequestError,
+    UploadMissing,
+)
+from lightbox.ports import AssetRepository, JobQueue, ObjectStore, PresignedUpload
+
+log = logging.getLogger(__name__)
+
+MAX_FILENAME_CHARS = 255
+_SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
+
+
+@dataclass(frozen=True)
+class UploadRequest:
+    filename: str
+    content_type: str
+    size_bytes: int
+    sha256: str | None = None
+    project_id: UUID | None = None
+
+
+@dataclass(frozen=True)
+class UploadTicket:
+    """The answer to a presign request: where to PUT, or the asset that has these bytes."""
+
+    asset_id: UUID
+    status: Status
+    upload: PresignedUpload | None
+
+    @property
+    def duplicate(self) -> bool:
+        return self.upload is None
+
+
+def parse_upload_request(body: Mapping[str, Any], *, max_upload_bytes: int) -> UploadRequest:
+    unknown = set(body) - {"filename", "content_type", "size_bytes", "sha256", "project_id"}
+    if unknown:
+        raise RequestError(f"unknown fields: {', '.join(sorted(unknown))}")
+    return UploadRequest(
+        filename=_filename(_text(body, "filename")),
+        content_type=filetypes.normalise_content_type(_text(body, "content_type")),
+        size_bytes=_size(body.get("size_bytes"), max_upload_bytes),
+        sha256=_sha256(body.get("sha256")),
+        project_id=_uuid(body.get("project_id"), "project_id"),
+    )
+
+
+def create_upload(
+    owner_id: str,
+    request: UploadRequest,
+    *,
+    assets: AssetRepository,
+    storage: ObjectStore,
+    upload_url_ttl: int,
+) -> UploadTicket:
+    if request.sha256 is not None:
+        existing = assets.find_by_content(owner_id, request.sha256)
+        if existing is not None:
+            return UploadTicket(asset_id=existing.id, status=existing.status, upload=None)
+    asset = assets.add(
+        NewAsset(
+            id=uuid4(),
+            owner_id=owner_id,
+            filename=request.filename,
+            content_type=request.content_type,
+            size_bytes=request.size_bytes,
+            declared_sha256=request.sha256,
+            project_id=request.project_id,
+        )
+    )
+    upload = storage.presign_put(
+        asset.original_key,
+        content_type=asset.content_type,
+        size_bytes=asset.size_bytes,
+        expires_in=upload_url_ttl,
+    )
+    return UploadTicket(asset_id=asset.id, status=asset.status, upload=upload)
+
+
+def complete_upload(
+    owner_id: str,
+    asset_id: UUID,
+    *,
+    assets: AssetRepository,
+    storage: ObjectStore,
+    jobs: JobQueue,
+) -> Status:
+    """Verify the uploaded original and queue its thumbnails; returns the asset's status."""
+    asset = assets.get(owner_id, asset_id)
+    if asset is None:
+        raise AssetNotFound(f"no asset {asset_id}")
+    if asset.status is Status.UPLOADED:
+        # A repeat may follow a send that failed after the state changed: send again,
+        # the thumbnail function's claim makes extra jobs harmless.
+        jobs.send(ThumbnailJob(asset.id, owner_id))
+        return asset.status
+    if asset.status is not Status.PENDING:
+        return asset.status
+
+    stored = storage.head(asset.original_key)
+    if stored is None:
+        raise UploadMissing(f"nothing was uploaded for asset {asset_id} yet; PUT the file first")
+    if stored.size != asset.size_bytes:
+        return _fail(
+            assets, owner_id, asset_id,
+            f"size mismatch: {asset.size_bytes} bytes were declared, {stored.size} arrived",
+        )
+    head = storage.read_range(asset.original_key, filetypes.SNIFF_BYTES)
+    detected = filetypes.sniff(head)
+    if detected is None:
+        return _fail(
+            assets, owner_id, asset_id,
+            f"unsupported file: this is {filetypes.describe(head)}, "
+            "not a JPEG, PNG or TIFF image",
+        )
+    if not assets.mark_uploaded(owner_id, asset_id, detected):
+        return _current_status(assets, owner_id, asset_id)
+    jobs.send(ThumbnailJob(asset_id, owner_id))
+    return Status.UPLOADED
+
+
+def complete_stored_object(
+    bucket: str,
+    key: str,
+    *,
+    expected_bucket: str,
+    assets: AssetRepository,
+    storage: ObjectStore,
+    jobs: JobQueue,
+) -> Status | None:
+    """``complete_upload`` for a bucket notification; None when the object is not an upload."""
+    target = parse_original_key(key) if bucket == expected_bucket else None
+    if target is None:
+        log.info("ignoring s3://%s/%s: not an original upload", bucket, key)
+        return None
+    owner_id, asset_id = target
+    try:
+        return complete_upload(owner_id, asset_id, assets=assets, storage=storage, jobs=jobs)
+    except (AssetNotFound, UploadMissing) as exc:
+        # The object was deleted since, or never belonged to a presigned asset.
+        log.warning("ignoring s3://%s/%s: %s", bucket, key, exc)
+        return None
+
+
+def _fail(assets: AssetRepository, owner_id: str, asset_id: UUID, reason: str) -> Status:
+    if assets.mark_failed(owner_id, asset_id, expected=Status.PENDING, reason=reason):
+        return Status.FAILED
+    return _current_status(assets, owner_id, asset_id)
+
+
+def _current_status(assets: AssetRepository, owner_id: str, asset_id: UUID) -> Status:
+    asset = assets.get(owner_id, asset_id)
+    if asset is None:
+        raise AssetNotFound(f"no asset {asset_id}")
+    return asset.status
+
+
+def _text(body: Mapping[str, Any], name: str) -> str:
+    value = body.get(name)
+    if value is None:
+        raise InvalidField(f"{name} is required")
+    if not isinstance(value, str):
+        raise InvalidField(f"{name} must be a string")
+    return value
+
+
+def _filename(value: str) -> str:
+    # Stored as data and never part of a key; still, no control characters in a name.
+    name = unicodedata.normalize("NFC", value).strip()
+    if not name:
+        raise InvalidField("filename must not be empty")
+    if len(name) > MAX_FILENAME_CHARS:
+        raise InvalidField(f"filename must be at most {MAX_FILENAME_CHARS} characters")
+    if any(unicodedata.category(char) in ("Cc", "Cs") for char in name):
+        raise InvalidField("filename must not contain control characters")
+    return name
+
+
+def _size(value: Any, max_upload_bytes: int) -> int:
+    if value is None:
+        raise InvalidField("size_bytes is required")
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidField("size_bytes must be a whole number of bytes")
+    if value < 1:
+        raise InvalidField("size_bytes must be at least 1")
+    if value > max_upload_bytes:
+        raise PayloadTooLarge(f"size_bytes {value} is over the limit of {max_upload_bytes} bytes")
+    return value
+
+
+def _sha256(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _SHA256.match(value):
+        raise InvalidField("sha256 must be 64 hexadecimal characters")
+    return value.lower()
+
+
+def _uuid(value: Any, name: str) -> UUID | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            return UUID(value)
+        except ValueError:
+            pass
+    raise InvalidField(f"{name} must be a UUID")

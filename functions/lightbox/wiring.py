@@ -1,0 +1,122 @@
+"""The composition root: each function's adapters, built from config on first use.
+
+A handler module creates one ``Container`` at import, which connects to nothing; each
+adapter is built the first time an invocation needs it and then lives as long as the
+execution environment. Tests pass fakes (or a prepared ``Config``) to the constructor.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import boto3
+from botocore.config import Config as BotoConfig
+
+from lightbox.adapters.postgres import Database, PostgresAssetRepository
+from lightbox.adapters.s3 import S3ObjectStore
+from lightbox.adapters.sqs import SqsJobQueue
+from lightbox.config import Config
+from lightbox.domain import RenderSpec
+from lightbox.ports import AssetRepository, JobQueue, ObjectStore, Renderer
+from lightbox.services.thumbnails import ProcessingPolicy
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sqs import SQSClient
+
+class Container:
+    def __init__(
+        self,
+        config: Config | None = None,
+        *,
+        assets: AssetRepository | None = None,
+        storage: ObjectStore | None = None,
+        jobs: JobQueue | None = None,
+        render: Renderer | None = None,
+    ) -> None:
+        self._config = config
+        self._assets = assets
+        self._storage = storage
+        self._jobs = jobs
+        self._render = render
+        self._session: boto3.session.Session | None = None
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            self._config = Config.from_env()
+            logging.getLogger("lightbox").setLevel(self._config.log_level)
+        return self._config
+
+    @property
+    def assets(self) -> AssetRepository:
+        if self._assets is None:
+            database = Database(self.config.require("database_url"))
+            self._assets = PostgresAssetRepository(database)
+        return self._assets
+
+    @property
+    def storage(self) -> ObjectStore:
+        if self._storage is None:
+            self._storage = S3ObjectStore(self._s3_client(), self.config.require("bucket"))
+        return self._storage
+
+    @property
+    def jobs(self) -> JobQueue:
+        if self._jobs is None:
+            queue_url = self.config.require("thumbnail_queue_url")
+            self._jobs = SqsJobQueue(self._sqs_client(), queue_url)
+        return self._jobs
+
+    @property
+    def render(self) -> Renderer:
+        if self._render is None:
+            # Imported here: Pillow, numpy and tifffile load only in the thumbnail function.
+            from lightbox.imaging import render
+
+            self._render = render
+        return self._render
+
+    @property
+    def render_spec(self) -> RenderSpec:
+        config = self.config
+        return RenderSpec(
+            sizes=config.thumbnail_sizes,
+            jpeg_quality=config.jpeg_quality,
+            max_pixels=config.max_image_pixels,
+        )
+
+    @property
+    def processing_policy(self) -> ProcessingPolicy:
+        config = self.config
+        return ProcessingPolicy(
+            lease_seconds=config.processing_lease_seconds, max_attempts=config.max_attempts
+        )
+
+    def _boto_session(self) -> boto3.session.Session:
+        if self._session is None:
+            self._session = boto3.session.Session()
+        return self._session
+
+    def _s3_client(self) -> S3Client:
+        return self._boto_session().client(
+            "s3",
+            config=BotoConfig(
+                signature_version="s3v4",
+                s3={"addressing_style": "path" if self.config.s3_path_style else "auto"},
+                connect_timeout=5,
+                read_timeout=60,
+                retries={"mode": "standard", "max_attempts": 3},
+            ),
+        )
+
+    def _sqs_client(self) -> SQSClient:
+        return self._boto_session().client(
+            "sqs",
+            config=BotoConfig(
+                connect_timeout=5,
+                read_timeout=30,
+                retries={"mode": "standard", "max_attempts": 3},
+            ),
+        )
