@@ -1,0 +1,25 @@
+"""thumbnail: renders the derivatives of each asset named by a job on the thumbnail queue."""
+
+from chalice.app import Chalice, SQSEvent
+
+from lightbox.batch import BatchResponse, process_batch
+from lightbox.domain import ThumbnailJob
+from lightbox.events import SqsRecord
+from lightbox.services import thumbnails
+from lightbox.wiring import Container
+
+app = Chalice(app_name="lightbox-thumbnail")
+container = Container()
+
+
+@app.on_sqs_message(queue="lightbox-thumbnail-jobs", batch_size=1)
+def handle_jobs(event: SQSEvent) -> BatchResponse:
+    return process_batch(event.to_dict(), _render)
+
+
+def _render(record: SqsRecord) -> None:
+    thumbnails.process_job(
+        ThumbnailJob.from_json(record.body),
+        assets=container.assets, storage=container.storage, render=container.render,
+        spec=container.render_spec, policy=container.processing_policy,
+    )
