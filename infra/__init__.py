@@ -1,0 +1,1 @@
+"""Infrastructure that is not deployed as a function: the local runtime."""

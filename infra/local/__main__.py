@@ -1,0 +1,92 @@
+"""``python -m infra.local up|env``: what ``./dev.sh up`` and ``./dev.sh env`` run.
+
+Function workers are spawned processes, which import this module again: it imports the
+runtime only inside ``main`` so that they stay lean.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import shlex
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from infra.local.stack import Options
+
+REPO = Path(__file__).resolve().parents[2]
+# The runtime applies migrations with the functions' own code.
+sys.path.insert(0, str(REPO / "functions"))
+
+log = logging.getLogger("infra.local")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="./dev.sh", description="Lightbox on this machine.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    up = commands.add_parser("up", help="run the stack until Ctrl-C")
+    up.add_argument("--port", type=int, default=8000, help="API port (0 picks a free one)")
+    up.add_argument("--data", type=Path, default=REPO / ".data", help="where state is kept")
+    up.add_argument("--s3", metavar="URL", help="an S3 + SQS endpoint instead of the embedded one")
+    up.add_argument("--concurrency", type=int, default=2, help="processes per function")
+    env = commands.add_parser("env", help="print export lines for the running stack")
+    env.add_argument("--data", type=Path, default=REPO / ".data")
+    args = parser.parse_args(argv)
+    from infra.local.stack import Options
+
+    if args.command == "env":
+        return _print_env(args.data)
+    return _run(Options(data_dir=args.data, port=args.port, s3_endpoint=args.s3,
+                        concurrency=args.concurrency))
+
+
+def _run(options: Options) -> int:
+    from infra.local.stack import DevStack
+
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for chatty in ("pgserver", "botocore"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    stack = DevStack(options)
+    try:
+        running = stack.start()
+    except OSError as exc:
+        log.error("could not start: %s", exc)
+        return 1
+    print(
+        f"\nLightbox is running.\n"
+        f"  API:       {running.api_url}   (curl {running.api_url}/health)\n"
+        f"  S3 + SQS:  {running.s3_endpoint}\n"
+        f"  Database:  {running.database_url}\n"
+        f"  Data:      {options.data_dir}\n"
+        f"In another shell: eval \"$(./dev.sh env)\". Stop with Ctrl-C.\n",
+        flush=True,
+    )
+    stop.wait()
+    log.info("stopping")
+    stack.stop()
+    return 0
+
+
+def _print_env(data_dir: Path) -> int:
+    from infra.local.stack import read_exports
+
+    exports = read_exports(data_dir)
+    if exports is None:
+        print(f"no Lightbox stack is running on {data_dir}; start one with ./dev.sh up",
+              file=sys.stderr)
+        return 1
+    for name, value in exports.items():
+        print(f"export {name}={shlex.quote(value)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

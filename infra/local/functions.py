@@ -1,0 +1,133 @@
+"""Each Lambda function as a pool of worker processes, invoked as Lambda invokes it.
+
+A worker process is one execution environment: it starts with only its function's
+environment variables, imports the handler once (the cold start) and then serves one
+invocation at a time, like Lambda. Workers are spawned, never forked, so that no state of
+the runtime leaks into a function.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+class InvocationError(Exception):
+    """The handler raised, or its execution environment died."""
+
+
+@dataclass(frozen=True)
+class LambdaContext:
+    """The attributes of Lambda's context object that handlers read."""
+
+    function_name: str
+    memory_limit_in_mb: int
+    invoked_function_arn: str
+    aws_request_id: str
+    deadline: float
+    function_version: str = "$LATEST"
+    log_group_name: str = "local"
+    log_stream_name: str = "local"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.deadline - time.time()) * 1000))
+
+
+class LocalFunction:
+    def __init__(
+        self,
+        name: str,
+        *,
+        handler: str,
+        code_uri: str,
+        environment: Mapping[str, str],
+        timeout: int,
+        concurrency: int,
+    ) -> None:
+        self.name = name
+        self._handler = handler
+        self._code_uri = code_uri
+        self._environment = dict(environment)
+        self._timeout = timeout
+        self._concurrency = concurrency
+        self._lock = threading.Lock()
+        self._pool = self._new_pool()
+
+    def invoke(self, event: Mapping[str, Any]) -> Any:
+        context = LambdaContext(
+            function_name=self.name,
+            memory_limit_in_mb=512,
+            invoked_function_arn=f"arn:aws:lambda:local:000000000000:function:{self.name}",
+            aws_request_id=str(uuid.uuid4()),
+            deadline=time.time() + self._timeout,
+        )
+        pool = self._pool
+        try:
+            ok, result = pool.submit(_invoke, dict(event), context).result()
+        except BrokenProcessPool as exc:
+            self._replace_pool(pool)
+            raise InvocationError(f"{self.name}: the execution environment died") from exc
+        if not ok:
+            raise InvocationError(f"{self.name} raised:\n{result}")
+        return result
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=self._concurrency,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start_environment,
+            initargs=(self._code_uri, self._handler, self._environment),
+        )
+
+    def _replace_pool(self, broken: ProcessPoolExecutor) -> None:
+        with self._lock:
+            if self._pool is broken:
+                log.error("%s: restarting its execution environments", self.name)
+                broken.shutdown(wait=False, cancel_futures=True)
+                self._pool = self._new_pool()
+
+
+# --- inside a worker process --------------------------------------------------------------
+
+_handler: Callable[[Any, Any], Any] | None = None
+
+
+def _start_environment(code_uri: str, handler: str, environment: dict[str, str]) -> None:
+    # The runtime stops its workers itself; a Ctrl-C in the terminal is not for them.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.environ.clear()
+    os.environ.update(environment)
+    sys.path.insert(0, code_uri)
+    logging.basicConfig(
+        level=logging.WARNING, format=f"%(asctime)s {handler} %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("lightbox").setLevel(logging.INFO)
+    module, attribute = handler.rsplit(".", 1)
+    global _handler  # noqa: PLW0603 - one handler per execution environment, as in Lambda
+    _handler = getattr(importlib.import_module(module), attribute)
+
+
+def _invoke(event: dict[str, Any], context: LambdaContext) -> tuple[bool, Any]:
+    assert _handler is not None
+    try:
+        return True, _handler(event, context)
+    except Exception:
+        return False, traceback.format_exc()

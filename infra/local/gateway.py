@@ -1,0 +1,211 @@
+"""A local stand-in for API Gateway's REST API with Lambda proxy integration.
+
+Routes come from ``template.yaml``. Each request becomes the proxy event API Gateway would
+send (``resource``, ``pathParameters``, ``multiValueQueryStringParameters``,
+``requestContext.resourcePath`` ...), the function's response becomes the HTTP response.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import re
+import threading
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from infra.local.functions import InvocationError, LocalFunction
+from infra.local.template import Route
+
+log = logging.getLogger(__name__)
+
+# API Gateway refuses request payloads over 10 MB.
+MAX_BODY_BYTES = 10 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class _CompiledRoute:
+    route: Route
+    pattern: re.Pattern[str]
+
+    @classmethod
+    def of(cls, route: Route) -> _CompiledRoute:
+        regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(route.path))
+        return cls(route, re.compile(f"^{regex}$"))
+
+
+class Gateway:
+    def __init__(
+        self,
+        routes: Sequence[Route],
+        functions: Mapping[str, LocalFunction],
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        stage: str = "local",
+    ) -> None:
+        self._routes = [_CompiledRoute.of(route) for route in routes]
+        self._functions = functions
+        self.stage = stage
+        self._server = _Server((host, port), _RequestHandler, self)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._server.serve_forever, name="gateway",
+                                        daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | list[str]:
+        """The route and its path parameters, or the methods the path allows (maybe none)."""
+        allowed = []
+        for compiled in self._routes:
+            found = compiled.pattern.match(path)
+            if found is None:
+                continue
+            if compiled.route.method == method:
+                return compiled.route, {k: unquote(v) for k, v in found.groupdict().items()}
+            allowed.append(compiled.route.method)
+        return allowed
+
+    def invoke(self, route: Route, event: dict[str, Any]) -> dict[str, Any]:
+        result = self._functions[route.function].invoke(event)
+        if not isinstance(result, dict) or "statusCode" not in result:
+            raise InvocationError(f"{route.function} returned no proxy response")
+        return result
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler],
+                 gateway: Gateway) -> None:
+        self.gateway = gateway
+        super().__init__(address, handler)
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        self._dispatch()
+
+    do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = do_GET
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug(format, *args)
+
+    def _dispatch(self) -> None:
+        started = time.monotonic()
+        gateway = self.server.gateway
+        url = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY_BYTES:
+            # The body stays unread, so this connection cannot carry another request.
+            self.close_connection = True
+            self._error(413, "too_large", "request body over 10 MB")
+            return
+        body = self.rfile.read(length) if length else b""
+        found = gateway.match(self.command, url.path)
+        if isinstance(found, list):
+            if found:
+                self._error(405, "method_not_allowed", f"{self.command} is not allowed here",
+                            {"Allow": ", ".join(found)})
+            else:
+                self._error(404, "not_found", f"no route for {self.command} {url.path}")
+            return
+        route, path_parameters = found
+        event = self._proxy_event(route, url.path, url.query, path_parameters, body)
+        try:
+            response = gateway.invoke(route, event)
+        except InvocationError as exc:
+            log.error("%s", exc)
+            self._error(502, "bad_gateway", "the function failed; see the stack's log")
+            return
+        self._send(response)
+        log.info("%s %s %s %.0fms", self.command, self.path, response["statusCode"],
+                 (time.monotonic() - started) * 1000)
+
+    def _proxy_event(self, route: Route, path: str, query: str, path_parameters: dict[str, str],
+                     body: bytes) -> dict[str, Any]:
+        headers: dict[str, str] = {}
+        multi_headers: dict[str, list[str]] = {}
+        for name, value in self.headers.items():
+            headers[name] = value
+            multi_headers.setdefault(name, []).append(value)
+        params: dict[str, str] = {}
+        multi_params: dict[str, list[str]] = {}
+        for name, value in parse_qsl(query, keep_blank_values=True):
+            params[name] = value
+            multi_params.setdefault(name, []).append(value)
+        try:
+            text, encoded = (body.decode("utf-8"), False) if body else (None, False)
+        except UnicodeDecodeError:
+            text, encoded = base64.b64encode(body).decode("ascii"), True
+        stage = self.server.gateway.stage
+        return {
+            "resource": route.path,
+            "path": path,
+            "httpMethod": self.command,
+            "headers": headers,
+            "multiValueHeaders": multi_headers,
+            "queryStringParameters": params or None,
+            "multiValueQueryStringParameters": multi_params or None,
+            "pathParameters": path_parameters or None,
+            "stageVariables": None,
+            "requestContext": {
+                "resourcePath": route.path,
+                "httpMethod": self.command,
+                "path": f"/{stage}{path}",
+                "stage": stage,
+                "requestId": str(uuid.uuid4()),
+                "requestTimeEpoch": int(time.time() * 1000),
+                "accountId": "000000000000",
+                "apiId": "local",
+                "resourceId": "local",
+                "protocol": self.request_version,
+                "identity": {
+                    "sourceIp": self.client_address[0],
+                    "userAgent": self.headers.get("User-Agent"),
+                },
+            },
+            "body": text,
+            "isBase64Encoded": encoded,
+        }
+
+    def _send(self, response: dict[str, Any]) -> None:
+        body = response.get("body") or ""
+        data = base64.b64decode(body) if response.get("isBase64Encoded") else body.encode()
+        self.send_response(int(response["statusCode"]))
+        for name, value in (response.get("headers") or {}).items():
+            self.send_header(name, str(value))
+        for name, values in (response.get("multiValueHeaders") or {}).items():
+            for value in values:
+                self.send_header(name, str(value))
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    def _error(self, status: int, code: str, message: str,
+               headers: Mapping[str, str] | None = None) -> None:
+        self._send({
+            "statusCode": status,
+            "headers": {"Content-Type": "application/json", **(headers or {})},
+            "body": json.dumps({"error": {"code": code, "message": message}}),
+        })

@@ -1,0 +1,106 @@
+"""The embedded services: PostgreSQL from the pgserver wheel and S3 + SQS from moto."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import IO, Any
+
+log = logging.getLogger(__name__)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_for_port(port: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"nothing answered on 127.0.0.1:{port}") from None
+            time.sleep(0.1)
+
+
+class EmbeddedPostgres:
+    """PostgreSQL 16 in ``data_dir``, listening on a unix socket there."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self._data_dir = data_dir
+        self._server: Any = None
+
+    def start(self) -> str:
+        with warnings.catch_warnings():
+            # platformdirs warns when XDG_RUNTIME_DIR is unset; pgserver then uses /tmp.
+            warnings.simplefilter("ignore", UserWarning)
+            from pgserver.postgres_server import get_server  # the runtime's, not the functions'
+
+        self._data_dir.mkdir(parents=True, exist_ok=True)
+        self._server = get_server(self._data_dir, cleanup_mode="stop")
+        url: str = self._server.get_uri()
+        log.info("PostgreSQL running in %s", self._data_dir)
+        return url
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.cleanup()
+            self._server = None
+
+
+class MotoServer:
+    """S3 and SQS in memory, on 127.0.0.1, in a child process of its own."""
+
+    def __init__(self, log_path: Path, port: int = 0) -> None:
+        self._log_path = log_path
+        self._port = port or free_port()
+        self._process: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self._port}"
+
+    def start(self) -> str:
+        self._log = self._log_path.open("ab")
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self._port)],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            # Its own session: a Ctrl-C in the terminal reaches the runtime, which stops it.
+            start_new_session=True,
+            # The account LocalStack and CloudFormation's local pseudo parameters use.
+            env={**os.environ, "MOTO_ACCOUNT_ID": "000000000000"},
+        )
+        wait_for_port(self._port, timeout=30)
+        log.info("moto server (S3 + SQS) on %s, pid %d", self.endpoint, self._process.pid)
+        return self.endpoint
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
+
+    def stop(self) -> None:
+        if self._process is not None:
+            self._process.send_signal(signal.SIGTERM)
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+            self._process = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None

@@ -1,0 +1,221 @@
+"""What ``template.yaml`` declares, read for the local runtime.
+
+The local stack builds its bucket, queues, notifications, routes, queue triggers and each
+function's environment from the same template that deploys to AWS, so that the two cannot
+drift apart. Only the intrinsic functions the template uses are understood; anything else
+is an error rather than a silent guess.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+class TemplateError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    function: str
+
+
+@dataclass(frozen=True)
+class QueueTrigger:
+    queue: str
+    function: str
+    batch_size: int
+    report_failures: bool
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str
+    handler: str
+    code_uri: Path
+    timeout: int
+    environment: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Queue:
+    name: str
+    visibility_timeout: int
+    dead_letter_queue: str | None
+    max_receive_count: int | None
+
+
+@dataclass(frozen=True)
+class Notification:
+    queue: str
+    events: tuple[str, ...]
+    prefix: str
+
+
+@dataclass(frozen=True)
+class Bucket:
+    name: str
+    bucket_name: Any
+    notifications: tuple[Notification, ...]
+
+
+@dataclass(frozen=True)
+class Template:
+    root: Path
+    parameters: Mapping[str, Any]
+    functions: Mapping[str, Function]
+    routes: tuple[Route, ...]
+    triggers: tuple[QueueTrigger, ...]
+    queues: Mapping[str, Queue]
+    bucket: Bucket
+
+    @classmethod
+    def load(cls, path: Path) -> Template:
+        document = yaml.load(path.read_text(), Loader=_CloudFormationLoader)
+        resources: dict[str, Any] = document["Resources"]
+        defaults = document.get("Globals", {}).get("Function", {})
+        functions, routes, triggers = {}, [], []
+        for name, resource in _of_type(resources, "AWS::Serverless::Function"):
+            props = {**defaults, **resource["Properties"]}
+            functions[name] = Function(
+                name=name,
+                handler=props["Handler"],
+                code_uri=(path.parent / props["CodeUri"]).resolve(),
+                timeout=int(props.get("Timeout", 3)),
+                environment={
+                    **defaults.get("Environment", {}).get("Variables", {}),
+                    **resource["Properties"].get("Environment", {}).get("Variables", {}),
+                },
+            )
+            for event in props.get("Events", {}).values():
+                if event["Type"] == "Api":
+                    routes.append(Route(event["Properties"]["Method"].upper(),
+                                        event["Properties"]["Path"], name))
+                elif event["Type"] == "SQS":
+                    triggers.append(QueueTrigger(
+                        queue=_target_of(event["Properties"]["Queue"]),
+                        function=name,
+                        batch_size=int(event["Properties"].get("BatchSize", 10)),
+                        report_failures="ReportBatchItemFailures"
+                        in event["Properties"].get("FunctionResponseTypes", []),
+                    ))
+        queues = {name: _queue(name, resource.get("Properties", {}))
+                  for name, resource in _of_type(resources, "AWS::SQS::Queue")}
+        buckets = [_bucket(name, resource.get("Properties", {}))
+                   for name, resource in _of_type(resources, "AWS::S3::Bucket")]
+        if len(buckets) != 1:
+            raise TemplateError("the local runtime expects exactly one bucket")
+        return cls(
+            root=path.parent,
+            parameters=document.get("Parameters", {}),
+            functions=functions,
+            routes=tuple(routes),
+            triggers=tuple(triggers),
+            queues=queues,
+            bucket=buckets[0],
+        )
+
+
+class Resolver:
+    """Evaluates the template's intrinsic functions against local resources."""
+
+    def __init__(
+        self,
+        template: Template,
+        *,
+        parameters: Mapping[str, str],
+        refs: Mapping[str, str],
+        arns: Mapping[str, str],
+        pseudo: Mapping[str, str],
+    ) -> None:
+        self._parameters = {
+            name: str(spec.get("Default", "")) for name, spec in template.parameters.items()
+        } | dict(parameters)
+        self._refs = refs
+        self._arns = arns
+        self._pseudo = pseudo
+
+    def resolve(self, value: Any) -> str:
+        if isinstance(value, str | int | float) and not isinstance(value, bool):
+            return str(value)
+        if isinstance(value, dict) and len(value) == 1:
+            (function, argument), = value.items()
+            if function == "Ref":
+                return self._ref(argument)
+            if function == "Fn::GetAtt":
+                resource, attribute = argument
+                if attribute == "Arn" and resource in self._arns:
+                    return self._arns[resource]
+            if function == "Fn::Sub" and isinstance(argument, str):
+                return re.sub(r"\$\{([^}]+)\}", lambda m: self._ref(m.group(1)), argument)
+        raise TemplateError(f"the local runtime cannot evaluate {value!r}")
+
+    def _ref(self, name: str) -> str:
+        for table in (self._pseudo, self._parameters, self._refs):
+            if name in table:
+                return table[name]
+        raise TemplateError(f"unknown reference {name!r}")
+
+
+def _of_type(resources: Mapping[str, Any], kind: str) -> list[tuple[str, Any]]:
+    return [(name, resource) for name, resource in resources.items() if resource["Type"] == kind]
+
+
+def _target_of(reference: Any) -> str:
+    """The logical id named by a !Ref or !GetAtt."""
+    if isinstance(reference, dict) and "Ref" in reference:
+        return str(reference["Ref"])
+    if isinstance(reference, dict) and "Fn::GetAtt" in reference:
+        return str(reference["Fn::GetAtt"][0])
+    raise TemplateError(f"expected a reference to a resource, not {reference!r}")
+
+
+def _queue(name: str, props: Mapping[str, Any]) -> Queue:
+    redrive = props.get("RedrivePolicy")
+    return Queue(
+        name=name,
+        visibility_timeout=int(props.get("VisibilityTimeout", 30)),
+        dead_letter_queue=_target_of(redrive["deadLetterTargetArn"]) if redrive else None,
+        max_receive_count=int(redrive["maxReceiveCount"]) if redrive else None,
+    )
+
+
+def _bucket(name: str, props: Mapping[str, Any]) -> Bucket:
+    notifications = []
+    for config in props.get("NotificationConfiguration", {}).get("QueueConfigurations", []):
+        rules = config.get("Filter", {}).get("S3Key", {}).get("Rules", [])
+        prefix = next((rule["Value"] for rule in rules if rule["Name"].lower() == "prefix"), "")
+        notifications.append(
+            Notification(queue=_target_of(config["Queue"]), events=(config["Event"],),
+                         prefix=prefix)
+        )
+    return Bucket(name=name, bucket_name=props.get("BucketName"),
+                  notifications=tuple(notifications))
+
+
+class _CloudFormationLoader(yaml.SafeLoader):
+    """YAML with CloudFormation's short tags (!Ref, !GetAtt, !Sub, ...) as plain mappings."""
+
+
+def _short_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    function = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+        if suffix == "GetAtt":
+            value = value.split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    return {function: value}
+
+
+_CloudFormationLoader.add_multi_constructor("!", _short_tag)
