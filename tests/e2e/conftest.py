@@ -1,0 +1,116 @@
+"""The local stack, started as a developer starts it, and driven over HTTP like a client."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from tests.conftest import REPO
+
+STARTUP_SECONDS = 120
+
+
+@dataclass
+class Stack:
+    process: subprocess.Popen[bytes]
+    data_dir: Path
+    log_path: Path
+    exports: dict[str, str]
+
+    @property
+    def api(self) -> str:
+        return self.exports["LIGHTBOX_API_URL"]
+
+    def log_tail(self, lines: int = 60) -> str:
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def stop(self, signum: int = signal.SIGTERM) -> int:
+        self.process.send_signal(signum)
+        return self.process.wait(timeout=60)
+
+
+def start_stack(data_dir: Path) -> Stack:
+    log_path = data_dir.with_suffix(".log")
+    # The stack takes its settings from template.yaml, not from whatever this shell exports.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LIGHTBOX_", "AWS_"))}
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "infra.local", "up", "--port", "0", "--data", str(data_dir)],
+            cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=env,
+        )
+    stack = Stack(process, data_dir, log_path, {})
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the stack exited with {process.returncode}:\n{stack.log_tail()}")
+        try:
+            stack.exports = json.loads((data_dir / "stack.json").read_text())["exports"]
+            if requests.get(f"{stack.api}/health", timeout=5).status_code == 200:
+                return stack
+        except (FileNotFoundError, ValueError, KeyError, requests.ConnectionError):
+            pass
+        time.sleep(0.2)
+    stack.stop(signal.SIGKILL)
+    raise RuntimeError(f"the stack did not become healthy:\n{stack.log_tail()}")
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    running = start_stack(tmp_path_factory.mktemp("stack") / "data")
+    yield running
+    assert running.stop() == 0, running.log_tail()
+
+
+class Client:
+    """What an app does: JSON to the API, bytes straight to the presigned URL."""
+
+    def __init__(self, api: str) -> None:
+        self.api = api
+        self.http = requests.Session()
+
+    def presign(self, filename: str, content_type: str, data: bytes, **extra: Any) -> requests.Response:
+        return self.http.post(f"{self.api}/v1/uploads", json={
+            "filename": filename, "content_type": content_type, "size_bytes": len(data), **extra,
+        }, timeout=30)
+
+    def upload(self, filename: str, content_type: str, data: bytes) -> str:
+        response = self.presign(filename, content_type, data)
+        assert response.status_code == 201, response.text
+        ticket = response.json()
+        put = requests.request(ticket["upload"]["method"], ticket["upload"]["url"], data=data,
+                               headers=ticket["upload"]["headers"], timeout=60)
+        assert put.status_code == 200, put.text
+        asset_id: str = ticket["asset_id"]
+        return asset_id
+
+    def asset(self, asset_id: str) -> dict[str, Any]:
+        response = self.http.get(f"{self.api}/v1/assets/{asset_id}", timeout=30)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    def wait_until_settled(self, asset_id: str, timeout: float = 90) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            asset = self.asset(asset_id)
+            if asset["status"] not in ("pending", "uploaded", "processing"):
+                return asset
+            if time.monotonic() > deadline:
+                raise AssertionError(f"asset {asset_id} still {asset['status']} after {timeout}s")
+            time.sleep(0.2)
+
+
+@pytest.fixture
+def client(stack: Stack) -> Client:
+    return Client(stack.api)

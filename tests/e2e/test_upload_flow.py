@@ -1,0 +1,148 @@
+"""Upload → thumbnails → listing through the running local stack, exactly as a client does it."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+
+import pytest
+import requests
+from PIL import Image
+
+from tests.e2e.conftest import Client
+from tests.support import image_bytes
+
+pytestmark = pytest.mark.e2e
+
+
+def check_thumbnails(asset: dict[str, object], displayed: tuple[int, int]) -> None:
+    """Every thumbnail downloads, decodes, and fits its size without upscaling."""
+    thumbnails = asset["thumbnails"]
+    assert isinstance(thumbnails, list)
+    assert sorted(t["size"] for t in thumbnails) == [256, 1280]
+    for thumbnail in thumbnails:
+        response = requests.get(thumbnail["url"], timeout=30)
+        assert response.status_code == 200
+        image = Image.open(io.BytesIO(response.content))
+        image.load()
+        assert image.format == "JPEG"
+        assert image.size == (thumbnail["width"], thumbnail["height"])
+        expected_longest = min(thumbnail["size"], max(displayed))
+        assert max(image.size) == expected_longest
+        ratio = displayed[0] / displayed[1]
+        assert abs(image.width / image.height - ratio) < 0.02
+
+
+@pytest.mark.parametrize(
+    ("filename", "content_type", "data", "displayed", "pages"),
+    [
+        ("rotated.jpg", "image/jpeg", image_bytes("JPEG", (3000, 2000), orientation=6),
+         (2000, 3000), 1),
+        ("transparent.png", "image/png", image_bytes("PNG", (1500, 1000), "RGBA"), (1500, 1000), 1),
+        ("scan.tif", "image/tiff", image_bytes("TIFF", (1000, 1500), pages=2,
+                                                compression="tiff_deflate"), (1000, 1500), 2),
+    ],
+)
+def test_an_uploaded_image_comes_back_as_thumbnails(
+    client: Client, filename: str, content_type: str, data: bytes,
+    displayed: tuple[int, int], pages: int,
+) -> None:
+    asset_id = client.upload(filename, content_type, data)
+
+    asset = client.wait_until_settled(asset_id)
+
+    assert asset["status"] == "ready", asset["error"]
+    assert asset["filename"] == filename
+    assert asset["content_type"] == content_type
+    assert asset["size_bytes"] == len(data)
+    assert asset["sha256"] == hashlib.sha256(data).hexdigest()
+    assert (asset["width"], asset["height"]) == displayed
+    assert asset["pages"] == pages
+    original = requests.get(asset["original_url"], timeout=30)
+    assert original.status_code == 200 and original.content == data
+    check_thumbnails(asset, displayed)
+
+
+def test_the_listing_pages_through_what_was_uploaded(client: Client) -> None:
+    uploaded = [client.upload(f"page-{n}.png", "image/png", image_bytes("PNG", (64 + n, 64)))
+                for n in range(3)]
+    seen: list[str] = []
+    url = f"{client.api}/v1/assets?limit=1"
+    while url and len(seen) < 3:
+        page = client.http.get(url, timeout=30).json()
+        seen += [item["asset_id"] for item in page["items"]]
+        url = f"{client.api}/v1/assets?limit=1&cursor={page['next_cursor']}" if page["next_cursor"] else ""
+    assert seen == list(reversed(uploaded))
+
+
+def test_the_complete_route_agrees_with_the_bucket_event(client: Client) -> None:
+    asset_id = client.upload("both.png", "image/png", image_bytes("PNG"))
+    responses = [client.http.post(f"{client.api}/v1/uploads/{asset_id}/complete", timeout=30)
+                 for _ in range(3)]
+    assert all(r.status_code == 202 for r in responses)
+    assert all(r.json()["status"] in ("uploaded", "processing", "ready") for r in responses)
+    assert client.wait_until_settled(asset_id)["status"] == "ready"
+
+
+def test_a_truncated_image_fails_with_a_reason(client: Client) -> None:
+    data = image_bytes("JPEG", (1600, 1200))
+    asset_id = client.upload("broken.jpg", "image/jpeg", data[: len(data) // 2])
+    asset = client.wait_until_settled(asset_id)
+    assert asset["status"] == "failed"
+    assert "corrupt or truncated" in asset["error"]
+    assert asset["thumbnails"] == []
+
+
+def test_a_file_that_lies_about_its_type_fails_saying_what_it_is(client: Client) -> None:
+    asset_id = client.upload("invoice.jpg", "image/jpeg", b"%PDF-1.7\n" + bytes(500))
+    asset = client.wait_until_settled(asset_id)
+    assert asset["status"] == "failed"
+    assert asset["error"] == "unsupported file: this is a PDF document, not a JPEG, PNG or TIFF image"
+
+
+def test_the_same_bytes_twice_are_stored_once(client: Client) -> None:
+    data = image_bytes("PNG", (301, 203))  # bytes no other test uploads: one owner for all
+    first = client.upload("first.png", "image/png", data)
+    assert client.wait_until_settled(first)["status"] == "ready"
+
+    second = client.upload("second.png", "image/png", data)
+    duplicate = client.wait_until_settled(second)
+    assert duplicate["status"] == "duplicate"
+    assert duplicate["duplicate_of"] == first
+
+    declared = client.presign("third.png", "image/png", data,
+                              sha256=hashlib.sha256(data).hexdigest())
+    assert declared.status_code == 200
+    assert declared.json() == {"asset_id": first, "status": "ready", "duplicate": True}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status", "code"),
+    [
+        ("POST", "/v1/uploads", b"{", 400, "bad_request"),
+        ("POST", "/v1/uploads", b'{"filename": "a.gif", "content_type": "image/gif", '
+                                b'"size_bytes": 10}', 415, "unsupported_media_type"),
+        ("POST", "/v1/uploads", b'{"filename": "a.jpg", "content_type": "image/jpeg", '
+                                b'"size_bytes": 99999999999}', 413, "too_large"),
+        ("GET", "/v1/assets/00000000-0000-0000-0000-000000000000", b"", 404, "asset_not_found"),
+        ("GET", "/v1/assets?limit=500", b"", 422, "invalid_field"),
+        ("GET", "/v1/nothing-here", b"", 404, "not_found"),
+        ("DELETE", "/v1/uploads", b"", 405, "method_not_allowed"),
+    ],
+)
+def test_every_error_has_the_common_shape(
+    client: Client, method: str, path: str, body: bytes, status: int, code: str
+) -> None:
+    response = client.http.request(method, f"{client.api}{path}", data=body,
+                                   headers={"Content-Type": "application/json"}, timeout=30)
+    assert response.status_code == status
+    error = response.json()["error"]
+    assert error["code"] == code and error["message"]
+
+
+def test_health_reports_every_dependency(client: Client) -> None:
+    response = client.http.get(f"{client.api}/health", timeout=30)
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "ok", "checks": {"database": "ok", "storage": "ok", "queue": "ok"}
+    }

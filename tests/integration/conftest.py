@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+
+from lightbox.adapters.migrations import apply_migrations
+from tests.conftest import REPO
+
+
+@pytest.fixture(scope="session")
+def database_url(postgres_url: str) -> str:
+    """The shared database with Lightbox's schema; tests keep apart by owner."""
+    apply_migrations(postgres_url, REPO / "migrations")
+    return postgres_url
+
+
+@pytest.fixture(scope="session")
+def aws_endpoint() -> Iterator[str]:
+    """A moto server (S3 + SQS) on 127.0.0.1, shared by the session."""
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def aws_session() -> boto3.session.Session:
+    return boto3.session.Session(aws_access_key_id="test", aws_secret_access_key="test",
+                                 region_name="us-east-1")
+
+
+@pytest.fixture
+def s3_client(aws_session: boto3.session.Session, aws_endpoint: str) -> Any:
+    return aws_session.client("s3", endpoint_url=aws_endpoint)
+
+
+@pytest.fixture
+def sqs_client(aws_session: boto3.session.Session, aws_endpoint: str) -> Any:
+    return aws_session.client("sqs", endpoint_url=aws_endpoint)

@@ -1,0 +1,139 @@
+"""The S3 and SQS adapters, built by the real composition root, against a moto server.
+
+Uploads and downloads go through presigned URLs with a plain HTTP client, as a browser would.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import requests
+
+from lightbox.config import Config
+from lightbox.domain import ThumbnailJob
+from lightbox.errors import (
+    LightboxError,
+    ObjectNotFound,
+    QueueUnavailable,
+    StorageUnavailable,
+)
+from lightbox.ports import JobQueue, ObjectStore
+from lightbox.wiring import Container
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch, aws_endpoint: str) -> None:
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": aws_endpoint,
+    }.items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.fixture
+def bucket(s3_client: Any) -> str:
+    name = f"lightbox-{uuid.uuid4().hex[:12]}"
+    s3_client.create_bucket(Bucket=name)
+    return name
+
+
+@pytest.fixture
+def store(aws_env: None, bucket: str) -> ObjectStore:
+    return Container(Config.from_env({"LIGHTBOX_BUCKET": bucket,
+                                      "AWS_ENDPOINT_URL": "http://set"})).storage
+
+
+def test_a_presigned_put_takes_the_upload_of_a_plain_http_client(store: ObjectStore) -> None:
+    data = b"\xff\xd8\xff" + bytes(range(256)) * 40
+    upload = store.presign_put("originals/o/a", content_type="image/jpeg", size_bytes=len(data),
+                               expires_in=600)
+
+    response = requests.put(upload.url, data=data, headers=upload.headers, timeout=10)
+
+    assert response.status_code == 200
+    assert upload.method == "PUT"
+    assert abs(upload.expires_at - (datetime.now(UTC) + timedelta(seconds=600))) < timedelta(seconds=5)
+    stored = store.head("originals/o/a")
+    assert stored is not None and stored.size == len(data)
+    assert store.read_range("originals/o/a", 3) == b"\xff\xd8\xff"
+    streamed = b"".join(store.iter_chunks("originals/o/a"))
+    assert hashlib.sha256(streamed).digest() == hashlib.sha256(data).digest()
+
+
+def test_a_presigned_get_serves_the_object(store: ObjectStore) -> None:
+    store.put("derivatives/o/a/1-256.jpg", b"thumbnail bytes", "image/jpeg")
+    response = requests.get(store.presign_get("derivatives/o/a/1-256.jpg", expires_in=60), timeout=10)
+    assert response.status_code == 200
+    assert response.content == b"thumbnail bytes"
+    assert response.headers["Content-Type"] == "image/jpeg"
+    assert response.headers["Cache-Control"] == "private, max-age=31536000, immutable"
+
+
+def test_missing_objects(store: ObjectStore) -> None:
+    assert store.head("originals/o/missing") is None
+    with pytest.raises(ObjectNotFound):
+        store.read_range("originals/o/missing", 16)
+    with pytest.raises(ObjectNotFound):
+        b"".join(store.iter_chunks("originals/o/missing"))
+
+
+def test_the_head_of_an_empty_object_is_empty(store: ObjectStore) -> None:
+    store.put("originals/o/empty", b"", "image/jpeg")
+    assert store.read_range("originals/o/empty", 16) == b""
+
+
+def test_deleting_more_keys_than_one_request_takes(store: ObjectStore, s3_client: Any,
+                                                   bucket: str) -> None:
+    keys = [f"derivatives/o/{n:04d}" for n in range(1001)]
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda key: s3_client.put_object(Bucket=bucket, Key=key, Body=b"x"), keys))
+    store.delete(keys)
+    assert s3_client.list_objects_v2(Bucket=bucket).get("KeyCount") == 0
+
+
+def test_ping_answers_for_the_bucket_and_fails_for_a_missing_one(aws_env: None,
+                                                                  store: ObjectStore) -> None:
+    store.ping()
+    missing = Container(Config.from_env({"LIGHTBOX_BUCKET": "no-such-bucket-here"})).storage
+    with pytest.raises(LightboxError):
+        missing.ping()
+
+
+def test_an_unreachable_endpoint_is_unavailable(monkeypatch: pytest.MonkeyPatch, aws_env: None) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
+    store = Container(Config.from_env({"LIGHTBOX_BUCKET": "any",
+                                       "AWS_ENDPOINT_URL": "http://127.0.0.1:1"})).storage
+    with pytest.raises(StorageUnavailable):
+        store.head("originals/o/a")
+
+
+@pytest.fixture
+def queue_url(sqs_client: Any) -> str:
+    url: str = sqs_client.create_queue(QueueName=f"jobs-{uuid.uuid4().hex[:12]}")["QueueUrl"]
+    return url
+
+
+@pytest.fixture
+def jobs(aws_env: None, queue_url: str) -> JobQueue:
+    return Container(Config.from_env({"LIGHTBOX_THUMBNAIL_QUEUE_URL": queue_url})).jobs
+
+
+def test_a_sent_job_arrives_as_json(jobs: JobQueue, sqs_client: Any, queue_url: str) -> None:
+    job = ThumbnailJob(uuid.uuid4(), "studio")
+    jobs.send(job)
+    jobs.ping()
+    (message,) = sqs_client.receive_message(QueueUrl=queue_url, WaitTimeSeconds=1)["Messages"]
+    assert ThumbnailJob.from_json(message["Body"]) == job
+
+
+def test_an_unreachable_queue_is_unavailable(monkeypatch: pytest.MonkeyPatch, aws_env: None,
+                                             queue_url: str) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
+    jobs = Container(Config.from_env({"LIGHTBOX_THUMBNAIL_QUEUE_URL": queue_url})).jobs
+    with pytest.raises(QueueUnavailable):
+        jobs.send(ThumbnailJob(uuid.uuid4(), "studio"))

@@ -1,0 +1,99 @@
+"""template.yaml as the one source of truth, and the local runtime built from it."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import time
+import uuid
+from typing import Any
+
+from chalice.app import Chalice
+
+from infra.local.resources import provision
+from infra.local.template import Template
+from lightbox.config import Config
+from tests.conftest import REPO
+
+TEMPLATE = Template.load(REPO / "template.yaml")
+
+
+def handler_of(function_name: str) -> Any:
+    module, attribute = TEMPLATE.functions[function_name].handler.rsplit(".", 1)
+    return getattr(importlib.import_module(module), attribute)
+
+
+def test_each_handler_in_the_template_is_a_callable_of_its_module() -> None:
+    assert set(TEMPLATE.functions) == {
+        "PresignFunction", "UploadCompleteFunction", "ThumbnailFunction", "ListingFunction"
+    }
+    for name, function in TEMPLATE.functions.items():
+        assert callable(handler_of(name)), name
+        assert function.code_uri == (REPO / "functions").resolve()
+
+
+def test_the_template_routes_are_exactly_the_routes_the_apps_serve() -> None:
+    declared = {(route.path, route.method, route.function) for route in TEMPLATE.routes}
+    served = set()
+    for name in TEMPLATE.functions:
+        module = importlib.import_module(TEMPLATE.functions[name].handler.split(".")[0])
+        app = module.app
+        assert isinstance(app, Chalice)
+        for path, methods in app.routes.items():
+            served |= {(path, method, name) for method in methods}
+    assert declared == served
+
+
+def test_queue_triggers_report_partial_failures_to_functions_that_take_sqs_events() -> None:
+    assert {(t.queue, t.function) for t in TEMPLATE.triggers} == {
+        ("IngestQueue", "UploadCompleteFunction"), ("ThumbnailQueue", "ThumbnailFunction")
+    }
+    assert all(trigger.report_failures for trigger in TEMPLATE.triggers)
+
+
+def test_the_variables_the_code_reads_are_set_by_the_template() -> None:
+    for function in TEMPLATE.functions.values():
+        assert {"DATABASE_URL", "LIGHTBOX_BUCKET", "LIGHTBOX_THUMBNAIL_QUEUE_URL"} <= set(
+            function.environment
+        )
+    defaults = {k: str(v.get("Default", "")) for k, v in TEMPLATE.parameters.items()}
+    config = Config.from_env({
+        "LIGHTBOX_MAX_UPLOAD_BYTES": defaults["MaxUploadBytes"],
+        "LIGHTBOX_THUMBNAIL_SIZES": defaults["ThumbnailSizes"],
+    })
+    assert config == Config.from_env({})  # the template's defaults are the code's
+
+
+def test_every_queue_has_a_dead_letter_queue_and_outlives_its_function() -> None:
+    for trigger in TEMPLATE.triggers:
+        queue = TEMPLATE.queues[trigger.queue]
+        assert queue.dead_letter_queue in TEMPLATE.queues
+        assert queue.max_receive_count is not None and queue.max_receive_count >= 3
+        assert queue.visibility_timeout >= 6 * TEMPLATE.functions[trigger.function].timeout
+
+
+def test_provisioned_notifications_send_new_originals_and_nothing_else(
+    s3_client: Any, sqs_client: Any
+) -> None:
+    stack = f"test-{uuid.uuid4().hex[:8]}"
+    resources, resolver = provision(TEMPLATE, stack=stack, region="us-east-1",
+                                    parameters={"DatabaseUrl": "postgresql://unused",
+                                                "Environment": "dev"},
+                                    s3=s3_client, sqs=sqs_client)
+    ingest = resources.queue_urls["IngestQueue"]
+    attributes = sqs_client.get_queue_attributes(QueueUrl=ingest, AttributeNames=["All"])
+    redrive = json.loads(attributes["Attributes"]["RedrivePolicy"])
+    assert redrive["deadLetterTargetArn"] == resources.queue_arns["IngestDeadLetterQueue"]
+    assert resolver.resolve({"Ref": "ThumbnailQueue"}) == resources.queue_urls["ThumbnailQueue"]
+    assert resolver.resolve({"Ref": "MediaBucket"}) == resources.bucket
+
+    s3_client.put_object(Bucket=resources.bucket, Key="derivatives/o/x/1-256.jpg", Body=b"x")
+    s3_client.put_object(Bucket=resources.bucket, Key="originals/o/my photo+1", Body=b"x")
+    keys = []
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not keys:
+        for message in sqs_client.receive_message(QueueUrl=ingest, WaitTimeSeconds=1,
+                                                  MaxNumberOfMessages=10).get("Messages", []):
+            body = json.loads(message["Body"])
+            keys += [record["s3"]["object"]["key"] for record in body.get("Records", [])]
+    assert len(keys) == 1 and "derivatives" not in keys[0]

@@ -1,0 +1,221 @@
+"""PostgresAssetRepository against a real PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+
+import psycopg
+import pytest
+
+from lightbox.adapters.postgres import Database, PostgresAssetRepository
+from lightbox.domain import Derivative, ImageInfo, NewAsset, Status
+from lightbox.errors import DatabaseUnavailable
+from lightbox.ports import ListCursor
+from tests.support import unique_owner
+
+
+@pytest.fixture
+def database(database_url: str) -> Iterator[Database]:
+    database = Database(database_url)
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def repo(database: Database) -> PostgresAssetRepository:
+    return PostgresAssetRepository(database)
+
+
+@pytest.fixture
+def owner() -> str:
+    return unique_owner()
+
+
+def new_asset(owner: str, **changes: object) -> NewAsset:
+    fields: dict[str, object] = dict(
+        id=uuid.uuid4(), owner_id=owner, filename="DSC_0042.NEF.jpg", content_type="image/jpeg",
+        size_bytes=24_000_000, declared_sha256=None, project_id=None,
+    )
+    fields.update(changes)
+    return NewAsset(**fields)  # type: ignore[arg-type]
+
+
+def processing(repo: PostgresAssetRepository, owner: str) -> uuid.UUID:
+    asset = repo.add(new_asset(owner))
+    assert repo.mark_uploaded(owner, asset.id, "image/jpeg")
+    assert repo.claim(owner, asset.id, lease_seconds=900) is not None
+    return asset.id
+
+
+def test_an_added_asset_reads_back_pending(repo: PostgresAssetRepository, owner: str) -> None:
+    project = uuid.uuid4()
+    added = repo.add(new_asset(owner, filename="été/../x.jpg", declared_sha256="ab" * 32,
+                               project_id=project))
+    assert added.status is Status.PENDING
+    assert repo.get(owner, added.id) == added
+    assert added.filename == "été/../x.jpg" and added.project_id == project
+    assert added.created_at.tzinfo is not None
+
+
+def test_assets_are_invisible_to_other_owners(repo: PostgresAssetRepository, owner: str) -> None:
+    added = repo.add(new_asset(owner))
+    assert repo.get(unique_owner(), added.id) is None
+    assert not repo.mark_uploaded(unique_owner(), added.id, "image/jpeg")
+    assert repo.list(unique_owner(), status=None, limit=10, after=None) == []
+
+
+def test_each_transition_happens_once_and_only_from_its_state(
+    repo: PostgresAssetRepository, owner: str
+) -> None:
+    asset = repo.add(new_asset(owner))
+    assert repo.claim(owner, asset.id, 900) is None  # not uploaded yet
+    assert repo.mark_uploaded(owner, asset.id, "image/png")
+    assert not repo.mark_uploaded(owner, asset.id, "image/png")
+
+    claimed = repo.claim(owner, asset.id, 900)
+    assert claimed is not None and claimed.status is Status.PROCESSING and claimed.attempts == 1
+    assert repo.claim(owner, asset.id, 900) is None
+
+    info = ImageInfo(width=6000, height=4000, pages=1, bit_depth=8, color_mode="RGB",
+                     taken_at=datetime(2026, 7, 14, 18, 30, 5), camera_make="Make",
+                     camera_model="Model", orientation=6)
+    derivative = Derivative(256, 1, "jpeg", 256, 171, f"derivatives/{owner}/{asset.id}/1-256.jpg",
+                            12345)
+    assert repo.mark_ready(owner, asset.id, info, [derivative])
+    assert not repo.mark_ready(owner, asset.id, info, [derivative])
+    assert not repo.mark_failed(owner, asset.id, expected=Status.PROCESSING, reason="late")
+
+    ready = repo.get(owner, asset.id)
+    assert ready is not None
+    assert ready.status is Status.READY and ready.content_type == "image/png"
+    assert ready.info == info and ready.derivatives == (derivative,)
+    assert ready.updated_at > ready.created_at
+
+
+def test_an_expired_claim_can_be_taken_over(repo: PostgresAssetRepository, owner: str) -> None:
+    asset_id = processing(repo, owner)
+    assert repo.claim(owner, asset_id, lease_seconds=900) is None
+    taken = repo.claim(owner, asset_id, lease_seconds=0)
+    assert taken is not None and taken.attempts == 2
+
+
+def test_release_returns_the_asset_to_uploaded_with_the_reason(
+    repo: PostgresAssetRepository, owner: str
+) -> None:
+    asset_id = processing(repo, owner)
+    assert repo.release(owner, asset_id, "attempt 1 failed: SlowDown")
+    released = repo.get(owner, asset_id)
+    assert released is not None
+    assert released.status is Status.UPLOADED and released.error == "attempt 1 failed: SlowDown"
+    assert released.claimed_at is None
+
+
+def test_the_second_asset_with_the_same_bytes_learns_the_first(
+    repo: PostgresAssetRepository, owner: str
+) -> None:
+    sha = uuid.uuid4().hex * 2
+    first, second = processing(repo, owner), processing(repo, owner)
+    assert repo.record_content(owner, first, sha) is None
+    assert repo.record_content(owner, second, sha) == first
+    assert repo.mark_duplicate(owner, second, first)
+
+    found = repo.find_by_content(owner, sha)
+    assert found is not None and found.id == first
+    assert repo.find_by_content(unique_owner(), sha) is None
+
+
+def test_concurrent_workers_with_the_same_bytes_leave_exactly_one_original(
+    repo: PostgresAssetRepository, database_url: str, owner: str
+) -> None:
+    sha = uuid.uuid4().hex * 2
+    ids = [processing(repo, owner) for _ in range(8)]
+    results: dict[uuid.UUID, uuid.UUID | None] = {}
+    barrier = threading.Barrier(len(ids))
+
+    def worker(asset_id: uuid.UUID) -> None:
+        database = Database(database_url)  # one connection per worker, as in Lambda
+        barrier.wait()
+        results[asset_id] = PostgresAssetRepository(database).record_content(owner, asset_id, sha)
+        database.close()
+
+    threads = [threading.Thread(target=worker, args=(asset_id,)) for asset_id in ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    originals = [asset_id for asset_id, existing in results.items() if existing is None]
+    assert len(originals) == 1
+    assert all(existing == originals[0] for existing in results.values() if existing is not None)
+
+
+def test_pages_are_newest_first_and_keyset_cursors_skip_nothing(
+    repo: PostgresAssetRepository, owner: str
+) -> None:
+    added = [repo.add(new_asset(owner)) for _ in range(5)]
+    newest_first = sorted(added, key=lambda a: (a.created_at, a.id), reverse=True)
+
+    seen, after = [], None
+    while True:
+        page = repo.list(owner, status=None, limit=2, after=after)
+        if not page:
+            break
+        seen.extend(asset.id for asset in page)
+        after = ListCursor(page[-1].created_at, page[-1].id)
+    assert seen == [asset.id for asset in newest_first]
+
+
+def test_listing_filters_by_status_and_hides_deleted(
+    repo: PostgresAssetRepository, owner: str, database_url: str
+) -> None:
+    pending = repo.add(new_asset(owner))
+    uploaded = repo.add(new_asset(owner))
+    gone = repo.add(new_asset(owner))
+    repo.mark_uploaded(owner, uploaded.id, "image/jpeg")
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        connection.execute("UPDATE assets SET status = 'deleted' WHERE id = %s", (gone.id,))
+
+    assert {a.id for a in repo.list(owner, status=None, limit=10, after=None)} == {
+        pending.id, uploaded.id
+    }
+    assert [a.id for a in repo.list(owner, status=Status.UPLOADED, limit=10, after=None)] == [
+        uploaded.id
+    ]
+    assert [a.id for a in repo.list(owner, status=Status.DELETED, limit=10, after=None)] == [gone.id]
+
+
+def test_listing_uses_the_owner_index(database_url: str) -> None:
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        connection.execute("SET enable_seqscan = off")
+        plan = "\n".join(row[0] for row in connection.execute(
+            "EXPLAIN SELECT id FROM assets WHERE owner_id = 'x' AND status <> 'deleted' "
+            "AND (created_at, id) < (now(), gen_random_uuid()) "
+            "ORDER BY created_at DESC, id DESC LIMIT 51"
+        ))
+    assert "assets_owner_recent" in plan
+
+
+def test_an_unreachable_database_is_unavailable_not_a_crash() -> None:
+    repo = PostgresAssetRepository(
+        Database("postgresql://nobody@127.0.0.1:1/none", connect_timeout=1)
+    )
+    with pytest.raises(DatabaseUnavailable, match="database unavailable"):
+        repo.get("owner", uuid.uuid4())
+
+
+def test_a_broken_connection_is_replaced_on_the_next_call(
+    database: Database, repo: PostgresAssetRepository, database_url: str, owner: str
+) -> None:
+    added = repo.add(new_asset(owner))
+    with database.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid() AS pid")
+        row = cursor.fetchone()
+    assert row is not None
+    with psycopg.connect(database_url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (row["pid"],))
+    with pytest.raises(DatabaseUnavailable):
+        repo.get(owner, added.id)
+    assert repo.get(owner, added.id) == added

@@ -1,0 +1,85 @@
+"""Helpers shared by the test layers: sample events, generated images, unique ids."""
+
+from __future__ import annotations
+
+import io
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+EVENTS = Path(__file__).parent / "events"
+
+
+def load_event(name: str) -> dict[str, Any]:
+    event: dict[str, Any] = json.loads((EVENTS / name).read_text())
+    return event
+
+
+def unique_owner() -> str:
+    """An owner no other test uses, so that every test can share one database and bucket."""
+    return f"owner-{uuid.uuid4().hex[:12]}"
+
+
+def sqs_event(*bodies: str, source_arn: str = "arn:aws:sqs:us-east-1:000000000000:q") -> dict[str, Any]:
+    """An SQS-triggered Lambda event carrying these message bodies."""
+    return {
+        "Records": [
+            {
+                "messageId": f"message-{n}",
+                "receiptHandle": f"handle-{n}",
+                "body": body,
+                "attributes": {"ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": source_arn,
+                "awsRegion": "us-east-1",
+            }
+            for n, body in enumerate(bodies)
+        ]
+    }
+
+
+def image_bytes(
+    fmt: str,
+    size: tuple[int, int] = (640, 480),
+    mode: str = "RGB",
+    *,
+    orientation: int | None = None,
+    pages: int = 1,
+    **save_args: Any,
+) -> bytes:
+    """A generated image in ``fmt``; ``orientation`` adds an EXIF Orientation tag."""
+    frames = [pattern(size, mode, seed=page) for page in range(pages)]
+    if orientation is not None:
+        exif = Image.Exif()
+        exif[0x0112] = orientation
+        save_args["exif"] = exif
+    if pages > 1:
+        save_args.update(save_all=True, append_images=frames[1:])
+    buffer = io.BytesIO()
+    frames[0].save(buffer, fmt, **save_args)
+    return buffer.getvalue()
+
+
+def pattern(size: tuple[int, int], mode: str = "RGB", *, seed: int = 0) -> Image.Image:
+    """Gradients running in different directions per channel, so that orientation shows."""
+    vertical = Image.linear_gradient("L")
+    image = Image.merge("RGB", [
+        vertical.resize(size),
+        vertical.transpose(Image.Transpose.ROTATE_90).resize(size),
+        Image.new("L", size, (40 * seed) % 256),
+    ])
+    if mode == "RGBA":
+        image.putalpha(128)
+        return image
+    return image.convert(mode)
+
+
+def decode(data: bytes) -> Image.Image:
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image

@@ -1,0 +1,57 @@
+import pytest
+
+from lightbox.config import Config
+from lightbox.errors import ConfigError
+
+
+def test_defaults_need_no_environment() -> None:
+    config = Config.from_env({})
+    assert config.thumbnail_sizes == (256, 1280)
+    assert config.jpeg_quality == 85
+    assert config.owner_id == "local"
+    assert config.max_upload_bytes == 5 * 1024**3
+    assert config.s3_path_style is False
+    assert config.database_url is None
+
+
+def test_values_come_from_the_environment() -> None:
+    config = Config.from_env({
+        "DATABASE_URL": "postgresql://db/lightbox",
+        "LIGHTBOX_BUCKET": "media",
+        "LIGHTBOX_THUMBNAIL_SIZES": "1280, 64,256,256",
+        "LIGHTBOX_MAX_UPLOAD_BYTES": "1000",
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:4566",
+    })
+    assert config.database_url == "postgresql://db/lightbox"
+    assert config.bucket == "media"
+    assert config.thumbnail_sizes == (64, 256, 1280)
+    assert config.max_upload_bytes == 1000
+    assert config.s3_path_style is True
+
+
+def test_an_explicit_addressing_style_wins() -> None:
+    env = {"AWS_ENDPOINT_URL": "http://minio:9000", "LIGHTBOX_S3_PATH_STYLE": "false"}
+    assert Config.from_env(env).s3_path_style is False
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("LIGHTBOX_JPEG_QUALITY", "high", "LIGHTBOX_JPEG_QUALITY must be a whole number"),
+        ("LIGHTBOX_JPEG_QUALITY", "100", "at most 95"),
+        ("LIGHTBOX_MAX_UPLOAD_BYTES", "0", "at least 1"),
+        ("LIGHTBOX_MAX_UPLOAD_BYTES", str(6 * 1024**3), "at most"),
+        ("LIGHTBOX_THUMBNAIL_SIZES", "small", "pixel sizes like 256,1280"),
+        ("LIGHTBOX_THUMBNAIL_SIZES", "8,256", "between 16 and 8192"),
+        ("LIGHTBOX_S3_PATH_STYLE", "maybe", "true or false"),
+        ("LIGHTBOX_OWNER", "../etc", "LIGHTBOX_OWNER"),
+    ],
+)
+def test_a_bad_value_names_the_variable(name: str, value: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        Config.from_env({name: value})
+
+
+def test_require_names_the_missing_variable() -> None:
+    with pytest.raises(ConfigError, match="LIGHTBOX_THUMBNAIL_QUEUE_URL is not set"):
+        Config.from_env({}).require("thumbnail_queue_url")

@@ -1,0 +1,58 @@
+import pytest
+
+from lightbox import filetypes
+from lightbox.errors import UnsupportedMediaType
+from tests.support import image_bytes
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (image_bytes("JPEG"), "image/jpeg"),
+        (image_bytes("PNG"), "image/png"),
+        (image_bytes("TIFF"), "image/tiff"),
+        (b"MM\x00*" + bytes(12), "image/tiff"),
+        (b"II+\x00\x08\x00\x00\x00", "image/tiff"),
+    ],
+)
+def test_sniff_recognises_the_supported_types(data: bytes, expected: str) -> None:
+    assert filetypes.sniff(data[: filetypes.SNIFF_BYTES]) == expected
+
+
+@pytest.mark.parametrize(
+    ("data", "description"),
+    [
+        (b"", "an empty file"),
+        (b"%PDF-1.7\n", "a PDF document"),
+        (image_bytes("GIF"), "a GIF image"),
+        (image_bytes("WEBP"), "a WebP image"),
+        (b"  <!DOCTYPE html><html>", "an HTML document"),
+        (b'<svg xmlns="http://www.w3.org/2000/svg">', "an XML or SVG document"),
+        (b"\x00\x00\x00\x18ftypheic", "an ISO media file"),
+        (b"hello world", "a file of unknown type"),
+    ],
+)
+def test_unsupported_files_are_described(data: bytes, description: str) -> None:
+    head = data[: filetypes.SNIFF_BYTES]
+    assert filetypes.sniff(head) is None
+    assert filetypes.describe(head).startswith(description)
+
+
+@pytest.mark.parametrize(
+    ("declared", "canonical"),
+    [
+        ("image/jpeg", "image/jpeg"),
+        ("IMAGE/JPG", "image/jpeg"),
+        ("image/pjpeg", "image/jpeg"),
+        ("image/png; charset=binary", "image/png"),
+        ("image/tif", "image/tiff"),
+    ],
+)
+def test_declared_types_are_normalised(declared: str, canonical: str) -> None:
+    assert filetypes.normalise_content_type(declared) == canonical
+
+
+@pytest.mark.parametrize("declared", ["image/gif", "application/pdf", "text/html", ""])
+def test_other_declared_types_are_refused(declared: str) -> None:
+    with pytest.raises(UnsupportedMediaType, match="not supported"):
+        filetypes.normalise_content_type(declared)

@@ -1,0 +1,38 @@
+"""What each function loads at import: its cold start."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
+HEAVY = ("PIL", "numpy", "tifffile")
+
+
+def modules_loaded_by(handler_module: str) -> set[str]:
+    script = (
+        "import json, sys; sys.path.insert(0, sys.argv[1]); "
+        f"import {handler_module}; print(json.dumps(sorted(sys.modules)))"
+    )
+    output = subprocess.run([sys.executable, "-c", script, str(FUNCTIONS)], check=True,
+                            capture_output=True, text=True).stdout
+    return {name.split(".")[0] for name in json.loads(output)}
+
+
+@pytest.mark.parametrize("handler_module", ["presign", "listing", "upload_complete", "thumbnail"])
+def test_no_function_loads_the_imaging_stack_at_import(handler_module: str) -> None:
+    loaded = modules_loaded_by(handler_module)
+    assert not loaded & set(HEAVY)
+    assert "lightbox" in loaded and "chalice" in loaded
+
+
+def test_the_thumbnail_function_loads_it_when_it_first_renders() -> None:
+    script = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import thumbnail; "
+        "thumbnail.container.render; print('PIL' in sys.modules)"
+    )
+    output = subprocess.run([sys.executable, "-c", script, str(FUNCTIONS)], check=True,
+                            capture_output=True, text=True).stdout
+    assert output.strip() == "True"

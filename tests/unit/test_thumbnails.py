@@ -1,0 +1,159 @@
+import hashlib
+import uuid
+from pathlib import Path
+
+import pytest
+
+from lightbox.domain import Asset, RenderSpec, Rendition, Status, ThumbnailJob, original_key
+from lightbox.errors import StorageUnavailable
+from lightbox.imaging import render
+from lightbox.ports import Renderer
+from lightbox.services.thumbnails import ProcessingPolicy, process_job
+from lightbox.services.uploads import UploadRequest, complete_upload, create_upload
+from tests.fakes import FakeAssetRepository, FakeJobQueue, FakeObjectStore
+from tests.support import decode, image_bytes
+
+OWNER = "studio"
+SPEC = RenderSpec(sizes=(64, 256), jpeg_quality=85, max_pixels=50_000_000)
+POLICY = ProcessingPolicy(lease_seconds=900, max_attempts=3)
+
+
+class Stack:
+    def __init__(self) -> None:
+        self.assets = FakeAssetRepository()
+        self.storage = FakeObjectStore()
+        self.jobs = FakeJobQueue()
+
+    def uploaded(self, data: bytes, *, sha256: str | None = None) -> uuid.UUID:
+        ticket = create_upload(OWNER, UploadRequest("photo.jpg", "image/jpeg", len(data), sha256),
+                               assets=self.assets, storage=self.storage, upload_url_ttl=900)
+        self.storage.objects[original_key(OWNER, ticket.asset_id)] = data
+        complete_upload(OWNER, ticket.asset_id, assets=self.assets, storage=self.storage,
+                        jobs=self.jobs)
+        return ticket.asset_id
+
+    def process(self, asset_id: uuid.UUID, *, renderer: Renderer = render) -> Status | None:
+        return process_job(ThumbnailJob(asset_id, OWNER), assets=self.assets, storage=self.storage,
+                           render=renderer, spec=SPEC, policy=POLICY)
+
+    def asset(self, asset_id: uuid.UUID) -> Asset:
+        asset = self.assets.get(OWNER, asset_id)
+        assert asset is not None
+        return asset
+
+
+def test_an_uploaded_image_becomes_ready_with_every_derivative() -> None:
+    stack = Stack()
+    data = image_bytes("JPEG", (1200, 800))
+    asset_id = stack.uploaded(data)
+
+    assert stack.process(asset_id) is Status.READY
+
+    asset = stack.asset(asset_id)
+    assert asset.sha256 == hashlib.sha256(data).hexdigest()
+    assert asset.info is not None and (asset.info.width, asset.info.height) == (1200, 800)
+    assert [(d.size, d.width, d.height) for d in asset.derivatives] == [(256, 256, 171), (64, 64, 43)]
+    for derivative in asset.derivatives:
+        assert derivative.key == f"derivatives/{OWNER}/{asset_id}/1-{derivative.size}.jpg"
+        stored = stack.storage.objects[derivative.key]
+        assert decode(stored).size == (derivative.width, derivative.height)
+        assert derivative.bytes == len(stored)
+        assert stack.storage.content_types[derivative.key] == "image/jpeg"
+
+
+def test_a_second_job_for_the_same_asset_does_nothing() -> None:
+    stack = Stack()
+    asset_id = stack.uploaded(image_bytes("PNG"))
+    stack.process(asset_id)
+    written = dict(stack.storage.objects)
+
+    assert stack.process(asset_id) is None
+    assert stack.storage.objects == written
+    assert stack.asset(asset_id).attempts == 1
+
+
+def test_a_job_for_an_asset_another_worker_holds_does_nothing() -> None:
+    stack = Stack()
+    asset_id = stack.uploaded(image_bytes("PNG"))
+    stack.assets.claim(OWNER, asset_id, POLICY.lease_seconds)
+
+    assert stack.process(asset_id) is None
+    assert stack.asset(asset_id).status is Status.PROCESSING
+
+
+def test_a_corrupt_file_fails_at_once_with_a_reason() -> None:
+    stack = Stack()
+    data = image_bytes("JPEG", (800, 600))
+    asset_id = stack.uploaded(data[: len(data) // 3])
+
+    assert stack.process(asset_id) is Status.FAILED
+    asset = stack.asset(asset_id)
+    assert asset.error is not None and "corrupt or truncated" in asset.error
+    assert not any(key.startswith("derivatives/") for key in stack.storage.objects)
+
+
+def test_bytes_that_do_not_match_the_declared_hash_fail() -> None:
+    stack = Stack()
+    data = image_bytes("PNG")
+    asset_id = stack.uploaded(data, sha256="0" * 64)
+
+    assert stack.process(asset_id) is Status.FAILED
+    assert stack.asset(asset_id).error == (
+        f"the uploaded bytes hash to {hashlib.sha256(data).hexdigest()}, not the declared {'0' * 64}"
+    )
+
+
+def test_the_second_copy_of_the_same_bytes_becomes_a_duplicate() -> None:
+    stack = Stack()
+    data = image_bytes("PNG")
+    first, second = stack.uploaded(data), stack.uploaded(data)
+
+    assert stack.process(first) is Status.READY
+    assert stack.process(second) is Status.DUPLICATE
+
+    duplicate = stack.asset(second)
+    assert duplicate.duplicate_of == first
+    assert original_key(OWNER, second) not in stack.storage.objects
+    assert original_key(OWNER, first) in stack.storage.objects
+    assert not any(str(second) in key for key in stack.storage.objects)
+
+
+def test_a_transient_error_hands_the_asset_back_for_a_retry() -> None:
+    stack = Stack()
+    asset_id = stack.uploaded(image_bytes("PNG"))
+    stack.storage.fail_with = StorageUnavailable("SlowDown")
+
+    with pytest.raises(StorageUnavailable):
+        stack.process(asset_id)
+    asset = stack.asset(asset_id)
+    assert asset.status is Status.UPLOADED
+    assert asset.error == "attempt 1 failed: SlowDown"
+
+    stack.storage.fail_with = None
+    assert stack.process(asset_id) is Status.READY
+    assert stack.asset(asset_id).error is None
+
+
+def test_an_asset_that_keeps_failing_is_given_up_after_max_attempts() -> None:
+    stack = Stack()
+    asset_id = stack.uploaded(image_bytes("PNG"))
+
+    def broken(path: Path, spec: RenderSpec) -> Rendition:
+        raise RuntimeError("renderer bug")
+
+    for _ in range(POLICY.max_attempts):
+        with pytest.raises(RuntimeError):
+            stack.process(asset_id, renderer=broken)
+    assert stack.process(asset_id, renderer=broken) is Status.FAILED
+    assert stack.asset(asset_id).error == (
+        "gave up after 3 attempts: attempt 3 failed: renderer bug"
+    )
+
+
+def test_an_original_gone_from_the_bucket_fails_the_asset() -> None:
+    stack = Stack()
+    asset_id = stack.uploaded(image_bytes("PNG"))
+    del stack.storage.objects[original_key(OWNER, asset_id)]
+
+    assert stack.process(asset_id) is Status.FAILED
+    assert stack.asset(asset_id).error == "the original is no longer in the bucket"

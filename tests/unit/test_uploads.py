@@ -1,0 +1,268 @@
+import uuid
+from typing import Any
+
+import pytest
+
+from lightbox.domain import ImageInfo, Status, ThumbnailJob, original_key
+from lightbox.errors import (
+    AssetNotFound,
+    InvalidField,
+    PayloadTooLarge,
+    RequestError,
+    UnsupportedMediaType,
+    UploadMissing,
+)
+from lightbox.services.uploads import (
+    UploadRequest,
+    complete_stored_object,
+    complete_upload,
+    create_upload,
+    parse_upload_request,
+)
+from tests.fakes import FakeAssetRepository, FakeJobQueue, FakeObjectStore
+from tests.support import image_bytes
+
+OWNER = "studio"
+JPEG = image_bytes("JPEG")
+
+
+def valid_body(**changes: Any) -> dict[str, Any]:
+    return {"filename": "IMG_0001.JPG", "content_type": "image/jpeg", "size_bytes": 1234,
+            **changes}
+
+
+# --- parsing the request ---------------------------------------------------------------------
+
+def test_a_valid_request_is_parsed_and_normalised() -> None:
+    sha = "AB" * 32
+    request = parse_upload_request(
+        valid_body(content_type="image/jpg", sha256=sha, filename="  Été 2026.jpg "),
+        max_upload_bytes=10_000,
+    )
+    assert request == UploadRequest(filename="Été 2026.jpg", content_type="image/jpeg",
+                                    size_bytes=1234, sha256=sha.lower())
+
+
+@pytest.mark.parametrize(
+    ("changes", "error", "message"),
+    [
+        ({"filename": None}, InvalidField, "filename is required"),
+        ({"filename": 7}, InvalidField, "filename must be a string"),
+        ({"filename": "   "}, InvalidField, "must not be empty"),
+        ({"filename": "a" * 256}, InvalidField, "at most 255"),
+        ({"filename": "evil\x00.jpg"}, InvalidField, "control characters"),
+        ({"filename": "line\nbreak.jpg"}, InvalidField, "control characters"),
+        ({"filename": "half\ud800.jpg"}, InvalidField, "control characters"),
+        ({"content_type": None}, InvalidField, "content_type is required"),
+        ({"content_type": "application/pdf"}, UnsupportedMediaType, "not supported"),
+        ({"size_bytes": None}, InvalidField, "size_bytes is required"),
+        ({"size_bytes": "12"}, InvalidField, "whole number"),
+        ({"size_bytes": 12.5}, InvalidField, "whole number"),
+        ({"size_bytes": True}, InvalidField, "whole number"),
+        ({"size_bytes": 0}, InvalidField, "at least 1"),
+        ({"size_bytes": -5}, InvalidField, "at least 1"),
+        ({"size_bytes": 10_001}, PayloadTooLarge, "over the limit of 10000"),
+        ({"sha256": "abc"}, InvalidField, "64 hexadecimal"),
+        ({"sha256": "g" * 64}, InvalidField, "64 hexadecimal"),
+        ({"project_id": "not-a-uuid"}, InvalidField, "project_id must be a UUID"),
+        ({"project_id": 12}, InvalidField, "project_id must be a UUID"),
+        ({"colour": "red"}, RequestError, "unknown fields: colour"),
+    ],
+)
+def test_a_bad_request_says_what_is_wrong(
+    changes: dict[str, Any], error: type[Exception], message: str
+) -> None:
+    body = valid_body(**changes)
+    body = {k: v for k, v in body.items() if v is not None}
+    with pytest.raises(error, match=message):
+        parse_upload_request(body, max_upload_bytes=10_000)
+
+
+def test_a_filename_with_path_parts_is_kept_as_data() -> None:
+    request = parse_upload_request(valid_body(filename="../../etc/passwd"), max_upload_bytes=10_000)
+    assert request.filename == "../../etc/passwd"
+
+
+# --- presign ---------------------------------------------------------------------------------
+
+def test_presign_records_a_pending_asset_and_signs_its_original_key() -> None:
+    assets, storage = FakeAssetRepository(), FakeObjectStore()
+    request = UploadRequest(filename="../x.jpg", content_type="image/jpeg", size_bytes=1234)
+
+    ticket = create_upload(OWNER, request, assets=assets, storage=storage, upload_url_ttl=900)
+
+    assert ticket.status is Status.PENDING and not ticket.duplicate
+    stored = assets.get(OWNER, ticket.asset_id)
+    assert stored is not None and stored.filename == "../x.jpg"
+    assert ticket.upload is not None
+    assert ticket.upload.url.startswith(f"https://bucket.test/originals/{OWNER}/{ticket.asset_id}?")
+    assert ticket.upload.headers == {"Content-Type": "image/jpeg"}
+
+
+def hashed_asset(assets: FakeAssetRepository, storage: FakeObjectStore, owner: str, sha: str) -> uuid.UUID:
+    """An asset whose bytes the thumbnail function has hashed."""
+    ticket = create_upload(owner, UploadRequest("a.jpg", "image/jpeg", 10), assets=assets,
+                           storage=storage, upload_url_ttl=900)
+    assets.mark_uploaded(owner, ticket.asset_id, "image/jpeg")
+    assets.claim(owner, ticket.asset_id, 60)
+    assert assets.record_content(owner, ticket.asset_id, sha) is None
+    return ticket.asset_id
+
+
+def test_presign_answers_duplicate_for_content_the_owner_already_has() -> None:
+    assets, storage = FakeAssetRepository(), FakeObjectStore()
+    sha = "a" * 64
+    original = hashed_asset(assets, storage, OWNER, sha)
+
+    ticket = create_upload(OWNER, UploadRequest("b.jpg", "image/jpeg", 10, sha256=sha),
+                           assets=assets, storage=storage, upload_url_ttl=900)
+    assert ticket.duplicate
+    assert ticket.asset_id == original and ticket.status is Status.PROCESSING
+    assert len(assets.assets) == 1
+
+
+def test_a_declared_hash_alone_proves_nothing() -> None:
+    assets, storage = FakeAssetRepository(), FakeObjectStore()
+    request = UploadRequest("a.jpg", "image/jpeg", 10, sha256="a" * 64)
+    first = create_upload(OWNER, request, assets=assets, storage=storage, upload_url_ttl=900)
+    second = create_upload(OWNER, request, assets=assets, storage=storage, upload_url_ttl=900)
+    assert not first.duplicate and not second.duplicate
+    assert first.asset_id != second.asset_id
+
+
+def test_another_owners_content_is_not_a_duplicate() -> None:
+    assets, storage = FakeAssetRepository(), FakeObjectStore()
+    hashed_asset(assets, storage, "someone-else", "a" * 64)
+
+    mine = create_upload(OWNER, UploadRequest("a.jpg", "image/jpeg", 10, sha256="a" * 64),
+                         assets=assets, storage=storage, upload_url_ttl=900)
+    assert not mine.duplicate
+
+
+# --- complete --------------------------------------------------------------------------------
+
+class Stack:
+    def __init__(self) -> None:
+        self.assets = FakeAssetRepository()
+        self.storage = FakeObjectStore()
+        self.jobs = FakeJobQueue()
+
+    def presign(self, data: bytes, content_type: str = "image/jpeg", size: int | None = None) -> uuid.UUID:
+        request = UploadRequest("photo", content_type, len(data) if size is None else size)
+        ticket = create_upload(OWNER, request, assets=self.assets, storage=self.storage,
+                               upload_url_ttl=900)
+        return ticket.asset_id
+
+    def upload(self, asset_id: uuid.UUID, data: bytes) -> None:
+        self.storage.objects[original_key(OWNER, asset_id)] = data
+
+    def complete(self, asset_id: uuid.UUID) -> Status:
+        return complete_upload(OWNER, asset_id, assets=self.assets, storage=self.storage,
+                               jobs=self.jobs)
+
+    def error(self, asset_id: uuid.UUID) -> str | None:
+        asset = self.assets.get(OWNER, asset_id)
+        assert asset is not None
+        return asset.error
+
+
+def test_complete_marks_the_asset_uploaded_and_queues_one_job() -> None:
+    stack = Stack()
+    asset_id = stack.presign(JPEG, content_type="image/png")
+    stack.upload(asset_id, JPEG)
+
+    assert stack.complete(asset_id) is Status.UPLOADED
+    assert stack.jobs.sent == [ThumbnailJob(asset_id, OWNER)]
+    asset = stack.assets.get(OWNER, asset_id)
+    assert asset is not None and asset.content_type == "image/jpeg"  # what the bytes are
+
+
+def test_complete_before_the_upload_is_a_conflict() -> None:
+    stack = Stack()
+    asset_id = stack.presign(JPEG)
+    with pytest.raises(UploadMissing, match="PUT the file first"):
+        stack.complete(asset_id)
+    assert stack.jobs.sent == []
+
+
+def test_complete_of_an_unknown_asset_is_not_found() -> None:
+    with pytest.raises(AssetNotFound):
+        Stack().complete(uuid.uuid4())
+
+
+def test_a_size_other_than_declared_fails_the_asset() -> None:
+    stack = Stack()
+    asset_id = stack.presign(JPEG, size=len(JPEG) - 1)
+    stack.upload(asset_id, JPEG)
+
+    assert stack.complete(asset_id) is Status.FAILED
+    assert stack.error(asset_id) == (
+        f"size mismatch: {len(JPEG) - 1} bytes were declared, {len(JPEG)} arrived"
+    )
+    assert stack.jobs.sent == []
+
+
+@pytest.mark.parametrize(
+    ("data", "described"),
+    [(b"%PDF-1.4 fake", "a PDF document"), (b"<html><body>hi", "an HTML document")],
+)
+def test_a_file_that_is_no_supported_image_fails_with_what_it_is(data: bytes, described: str) -> None:
+    stack = Stack()
+    asset_id = stack.presign(data)
+    stack.upload(asset_id, data)
+
+    assert stack.complete(asset_id) is Status.FAILED
+    assert stack.error(asset_id) == f"unsupported file: this is {described}, not a JPEG, PNG or TIFF image"
+
+
+def test_a_repeated_complete_resends_the_job_of_an_uploaded_asset() -> None:
+    stack = Stack()
+    asset_id = stack.presign(JPEG)
+    stack.upload(asset_id, JPEG)
+    stack.complete(asset_id)
+
+    assert stack.complete(asset_id) is Status.UPLOADED
+    assert stack.jobs.sent == [ThumbnailJob(asset_id, OWNER)] * 2
+
+
+@pytest.mark.parametrize("status", [Status.PROCESSING, Status.READY, Status.FAILED])
+def test_complete_after_processing_began_changes_nothing(status: Status) -> None:
+    stack = Stack()
+    asset_id = stack.presign(JPEG)
+    stack.upload(asset_id, JPEG)
+    stack.complete(asset_id)
+    stack.assets.claim(OWNER, asset_id, 60)
+    if status is Status.READY:
+        stack.assets.mark_ready(OWNER, asset_id, ImageInfo(10, 10, 1, 8, "RGB"), derivatives=())
+    if status is Status.FAILED:
+        stack.assets.mark_failed(OWNER, asset_id, expected=Status.PROCESSING, reason="x")
+
+    assert stack.complete(asset_id) is status
+    assert len(stack.jobs.sent) == 1
+
+
+def test_a_bucket_notification_completes_its_upload() -> None:
+    stack = Stack()
+    asset_id = stack.presign(JPEG)
+    stack.upload(asset_id, JPEG)
+
+    status = complete_stored_object("media", original_key(OWNER, asset_id), expected_bucket="media",
+                                    assets=stack.assets, storage=stack.storage, jobs=stack.jobs)
+    assert status is Status.UPLOADED
+
+
+@pytest.mark.parametrize(
+    ("bucket", "key"),
+    [
+        ("other-bucket", f"originals/{OWNER}/9b2c7a5e-3f4d-4e1a-8c7b-2d1e0f9a8b7c"),
+        ("media", "derivatives/studio/9b2c7a5e-3f4d-4e1a-8c7b-2d1e0f9a8b7c/1-256.jpg"),
+        ("media", "originals/studio/hello.jpg"),
+        ("media", f"originals/{OWNER}/9b2c7a5e-3f4d-4e1a-8c7b-2d1e0f9a8b7c"),  # no such asset
+    ],
+)
+def test_notifications_for_anything_else_are_ignored(bucket: str, key: str) -> None:
+    stack = Stack()
+    status = complete_stored_object(bucket, key, expected_bucket="media", assets=stack.assets,
+                                    storage=stack.storage, jobs=stack.jobs)
+    assert status is None
+    assert stack.jobs.sent == []
