@@ -8,10 +8,10 @@ execution environment. Tests pass fakes (or a prepared ``Config``) to the constr
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
-import boto3
 from botocore.config import Config as BotoConfig
+from botocore.session import Session as BotoSession
 
 from lightbox.adapters.postgres import Database, PostgresAssetRepository
 from lightbox.adapters.s3 import S3ObjectStore
@@ -24,6 +24,7 @@ from lightbox.services.thumbnails import ProcessingPolicy
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_sqs import SQSClient
+
 
 class Container:
     def __init__(
@@ -40,7 +41,7 @@ class Container:
         self._storage = storage
         self._jobs = jobs
         self._render = render
-        self._session: boto3.session.Session | None = None
+        self._session: BotoSession | None = None
 
     @property
     def config(self) -> Config:
@@ -94,13 +95,14 @@ class Container:
             lease_seconds=config.processing_lease_seconds, max_attempts=config.max_attempts
         )
 
-    def _boto_session(self) -> boto3.session.Session:
+    def _boto_session(self) -> BotoSession:
+        # botocore without boto3: boto3 would also import s3transfer, a tenth of a cold start.
         if self._session is None:
-            self._session = boto3.session.Session()
+            self._session = BotoSession()
         return self._session
 
     def _s3_client(self) -> S3Client:
-        return self._boto_session().client(
+        return cast("S3Client", self._boto_session().create_client(
             "s3",
             config=BotoConfig(
                 signature_version="s3v4",
@@ -109,14 +111,14 @@ class Container:
                 read_timeout=60,
                 retries={"mode": "standard", "max_attempts": 3},
             ),
-        )
+        ))
 
     def _sqs_client(self) -> SQSClient:
-        return self._boto_session().client(
+        return cast("SQSClient", self._boto_session().create_client(
             "sqs",
             config=BotoConfig(
                 connect_timeout=5,
                 read_timeout=30,
                 retries={"mode": "standard", "max_attempts": 3},
             ),
-        )
+        ))

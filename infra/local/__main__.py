@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import shlex
 import signal
 import sys
@@ -41,11 +42,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "env":
         return _print_env(args.data)
     return _run(Options(data_dir=args.data, port=args.port, s3_endpoint=args.s3,
+                        database_url=os.environ.get("DATABASE_URL") or None,
                         concurrency=args.concurrency))
 
 
 def _run(options: Options) -> int:
-    from infra.local.stack import DevStack
+    from infra.local.stack import DevStack, StackError
+    from lightbox.errors import LightboxError
 
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -57,9 +60,12 @@ def _run(options: Options) -> int:
     stack = DevStack(options)
     try:
         running = stack.start()
-    except OSError as exc:
-        log.error("could not start: %s", exc)
+    except (OSError, StackError, LightboxError) as exc:
+        hint = " (DATABASE_URL is set: is that database up?)" if options.database_url else ""
+        log.error("could not start: %s%s", exc, hint)
         return 1
+    if options.database_url:
+        log.info("DATABASE_URL is set: using that database instead of the embedded one")
     print(
         f"\nLightbox is running.\n"
         f"  API:       {running.api_url}   (curl {running.api_url}/health)\n"

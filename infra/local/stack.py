@@ -18,7 +18,7 @@ from infra.local.bridge import Bridge
 from infra.local.functions import LocalFunction
 from infra.local.gateway import Gateway
 from infra.local.resources import provision
-from infra.local.services import EmbeddedPostgres, MotoServer
+from infra.local.services import EmbeddedPostgres, MotoServer, port_is_free
 from infra.local.template import Template
 from lightbox.adapters.migrations import apply_migrations
 
@@ -34,6 +34,10 @@ REGION = "us-east-1"
 STACK_FILE = "stack.json"
 # What a function's process inherits from the runtime besides its own variables.
 _INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TZ")
+
+
+class StackError(Exception):
+    pass
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,10 @@ class DevStack:
     def _start(self) -> RunningStack:
         options, cleanup = self._options, self._cleanup
         data = options.data_dir.resolve()
+        if read_exports(data) is not None:
+            raise StackError(f"a stack is already running on {data}; stop it or use --data")
+        if options.port and not port_is_free(options.port):
+            raise StackError(f"port {options.port} is in use; choose another with --port")
         (data / "logs").mkdir(parents=True, exist_ok=True)
 
         database_url = options.database_url

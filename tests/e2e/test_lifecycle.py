@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import signal
+import subprocess
+import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import psutil
 import pytest
 import requests
 
-from tests.e2e.conftest import Client, start_stack
+from tests.conftest import REPO
+from tests.e2e.conftest import Client, Stack, start_stack
 from tests.support import image_bytes
 
 pytestmark = pytest.mark.e2e
@@ -51,3 +55,22 @@ def test_a_stop_signal_ends_every_process_and_a_restart_keeps_the_library(
             assert requests.get(url, timeout=30).status_code == 200
     finally:
         assert restarted.stop() == 0, restarted.log_tail()
+
+
+def run_up(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "infra.local", "up", *args], check=False, cwd=REPO,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_a_second_stack_on_the_same_data_is_refused(stack: Stack) -> None:
+    result = run_up("--port", "0", "--data", str(stack.data_dir))
+    assert result.returncode == 1
+    assert "a stack is already running on" in result.stderr
+
+
+def test_a_port_in_use_is_refused_before_anything_starts(stack: Stack, tmp_path: Path) -> None:
+    port = urlsplit(stack.api).port
+    result = run_up("--port", str(port), "--data", str(tmp_path / "data"))
+    assert result.returncode == 1
+    assert f"port {port} is in use" in result.stderr
+    assert not (tmp_path / "data" / "postgres").exists()
