@@ -63,7 +63,7 @@ case "$command" in
     ;;
   test)
     ensure_venv
-    "$VENV/bin/ruff" check functions infra tests
+    "$VENV/bin/ruff" check functions infra tests bench
     "$VENV/bin/mypy"
     exec "$VENV/bin/python" -m pytest "$@"
     ;;

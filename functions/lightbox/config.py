@@ -37,6 +37,7 @@ class Config:
     max_attempts: int
     s3_path_style: bool
     log_level: str
+    migrations_dir: str | None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
@@ -61,6 +62,7 @@ class Config:
             max_attempts=_int(env, "LIGHTBOX_MAX_ATTEMPTS", 5),
             s3_path_style=_bool(env, "LIGHTBOX_S3_PATH_STYLE", default=endpoint is not None),
             log_level=env.get("LIGHTBOX_LOG_LEVEL", "INFO").upper(),
+            migrations_dir=env.get("LIGHTBOX_MIGRATIONS_DIR") or None,
         )
 
     def require(self, name: str) -> str:

@@ -1,0 +1,94 @@
+"""Cold start of each function: importing its handler module, then building its clients.
+
+Each sample is a fresh interpreter, as a new Lambda execution environment is. No network is
+touched: S3 and SQS clients are built but not called, and the database connects lazily.
+
+    .venv/bin/python bench/coldstart.py [--runs 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+FUNCTIONS = Path(__file__).resolve().parents[1] / "functions"
+HEAVY = ("PIL", "numpy", "tifffile")
+
+# Which adapters each function builds on its first invocation.
+CLIENTS = {
+    "presign": ("assets", "storage"),
+    "upload_complete": ("assets", "storage", "jobs"),
+    "listing": ("assets", "storage"),
+    "thumbnail": ("assets", "storage", "render"),
+}
+
+PROBE = """
+import time
+started = time.perf_counter()
+import json, sys
+sys.path.insert(0, sys.argv[1])
+module = __import__(sys.argv[2])
+imported = time.perf_counter()
+for name in sys.argv[3].split(","):
+    getattr(module.container, name)
+built = time.perf_counter()
+print(json.dumps({
+    "import_ms": (imported - started) * 1000,
+    "clients_ms": (built - imported) * 1000,
+    "heavy": sorted(m for m in ("PIL", "numpy", "tifffile") if m in sys.modules),
+}))
+"""
+
+ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "bench",
+    "AWS_SECRET_ACCESS_KEY": "bench",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    "DATABASE_URL": "postgresql://bench@127.0.0.1:1/bench",
+    "LIGHTBOX_BUCKET": "bench",
+    "LIGHTBOX_THUMBNAIL_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/000000000000/bench",
+}
+
+
+def sample(function: str) -> dict[str, object]:
+    env = {"PATH": os.environ["PATH"], **ENVIRONMENT}
+    output = subprocess.run(
+        [sys.executable, "-c", PROBE, str(FUNCTIONS), function, ",".join(CLIENTS[function])],
+        check=True, capture_output=True, text=True, env=env,
+    ).stdout
+    result: dict[str, object] = json.loads(output)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=15)
+    args = parser.parse_args()
+    print(f"Python {sys.version.split()[0]}, {args.runs} fresh interpreters per function, "
+          "median (p90) in ms\n")
+    print(f"| function | import | + clients | total | loads {'/'.join(HEAVY)} at first use |")
+    print("|---|---|---|---|---|")
+    for function in CLIENTS:
+        sample(function)  # the first run compiles bytecode; Lambda packages ship it compiled
+        runs = [sample(function) for _ in range(args.runs)]
+        imports = [float(r["import_ms"]) for r in runs]  # type: ignore[arg-type]
+        clients = [float(r["clients_ms"]) for r in runs]  # type: ignore[arg-type]
+        totals = [i + c for i, c in zip(imports, clients, strict=True)]
+        heavy = runs[0]["heavy"]
+        print(f"| {function} | {_stat(imports)} | {_stat(clients)} | {_stat(totals)} | "
+              f"{', '.join(heavy) if heavy else 'no'} |")  # type: ignore[arg-type]
+
+
+def _stat(values: list[float]) -> str:
+    ordered = sorted(values)
+    p90 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.9))]
+    return f"{statistics.median(values):.0f} ({p90:.0f})"
+
+
+if __name__ == "__main__":
+    main()
