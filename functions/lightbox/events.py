@@ -34,10 +34,6 @@ class SqsRecord:
     def receive_count(self) -> int:
         return int(self._data.get("attributes", {}).get("ApproximateReceiveCount", 1))
 
-    @property
-    def event_source_arn(self) -> str | None:
-        return self._data.get("eventSourceARN")
-
 
 class SqsEvent:
     def __init__(self, data: Mapping[str, Any]) -> None:
@@ -61,7 +57,6 @@ class ObjectEvent:
     bucket: str
     key: str
     name: str
-    size: int | None
 
     @property
     def created(self) -> bool:
@@ -90,12 +85,10 @@ def object_events(body: str) -> list[ObjectEvent]:
 def _object_event(record: Any) -> ObjectEvent:
     try:
         s3 = record["s3"]
-        size = s3["object"].get("size")
         return ObjectEvent(
             bucket=str(s3["bucket"]["name"]),
             key=unquote_plus(str(s3["object"]["key"])),
             name=str(record["eventName"]),
-            size=int(size) if size is not None else None,
         )
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+    except (KeyError, TypeError) as exc:
         raise InvalidEvent(f"malformed bucket notification record: {str(record)[:200]}") from exc

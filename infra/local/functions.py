@@ -57,6 +57,7 @@ class LocalFunction:
         code_uri: str,
         environment: Mapping[str, str],
         timeout: int,
+        memory: int,
         concurrency: int,
     ) -> None:
         self.name = name
@@ -64,6 +65,7 @@ class LocalFunction:
         self._code_uri = code_uri
         self._environment = dict(environment)
         self._timeout = timeout
+        self._memory = memory
         self._concurrency = concurrency
         self._lock = threading.Lock()
         self._pool = self._new_pool()
@@ -71,7 +73,7 @@ class LocalFunction:
     def invoke(self, event: Mapping[str, Any]) -> Any:
         context = LambdaContext(
             function_name=self.name,
-            memory_limit_in_mb=512,
+            memory_limit_in_mb=self._memory,
             invoked_function_arn=f"arn:aws:lambda:local:000000000000:function:{self.name}",
             aws_request_id=str(uuid.uuid4()),
             deadline=time.time() + self._timeout,

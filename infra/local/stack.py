@@ -128,6 +128,7 @@ class DevStack:
                 code_uri=str(spec.code_uri),
                 environment=_function_environment(name, environment, aws_env),
                 timeout=spec.timeout,
+                memory=spec.memory,
                 concurrency=options.concurrency,
             )
             cleanup.callback(function.close)
@@ -184,5 +185,7 @@ def read_exports(data_dir: Path) -> dict[str, str] | None:
         os.kill(int(state["pid"]), 0)
     except (FileNotFoundError, ProcessLookupError, ValueError, KeyError):
         return None
+    except PermissionError:
+        pass  # the process exists, started by another user
     exports: dict[str, str] = state["exports"]
     return exports

@@ -42,6 +42,7 @@ class Function:
     handler: str
     code_uri: Path
     timeout: int
+    memory: int
     environment: Mapping[str, Any]
 
 
@@ -90,6 +91,7 @@ class Template:
                 handler=props["Handler"],
                 code_uri=(path.parent / props["CodeUri"]).resolve(),
                 timeout=int(props.get("Timeout", 3)),
+                memory=int(props.get("MemorySize", 128)),
                 environment={
                     **defaults.get("Environment", {}).get("Variables", {}),
                     **resource["Properties"].get("Environment", {}).get("Variables", {}),
