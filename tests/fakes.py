@@ -76,10 +76,11 @@ class FakeAssetRepository:
         return None
 
     def mark_ready(
-        self, owner_id: str, asset_id: UUID, info: ImageInfo, derivatives: Sequence[Derivative]
+        self, owner_id: str, asset_id: UUID, info: ImageInfo, derivatives: Sequence[Derivative],
+        placeholder: str | None,
     ) -> bool:
         return self._move(owner_id, asset_id, Status.PROCESSING, Status.READY, info=info,
-                          derivatives=tuple(derivatives), error=None)
+                          derivatives=tuple(derivatives), placeholder=placeholder, error=None)
 
     def mark_duplicate(self, owner_id: str, asset_id: UUID, original_id: UUID) -> bool:
         return self._move(owner_id, asset_id, Status.PROCESSING, Status.DUPLICATE,

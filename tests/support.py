@@ -10,6 +10,8 @@ from typing import Any
 
 from PIL import Image
 
+from lightbox.domain import RenderSpec, Rendition
+
 EVENTS = Path(__file__).parent / "events"
 
 
@@ -83,3 +85,34 @@ def decode(data: bytes) -> Image.Image:
     image = Image.open(io.BytesIO(data))
     image.load()
     return image
+
+
+def render_data(tmp_path: Path, data: bytes, **spec: Any) -> Rendition:
+    """Run the imaging core on ``data`` as the thumbnail function would."""
+    from lightbox.imaging import render
+
+    path = tmp_path / f"original-{uuid.uuid4().hex[:8]}"
+    path.write_bytes(data)
+    settings: dict[str, Any] = {"sizes": (256, 1280), "jpeg_quality": 85,
+                                "max_pixels": 250_000_000}
+    settings.update(spec)
+    return render(path, RenderSpec(**settings))
+
+
+def derivative(rendition: Rendition, size: int, page: int = 1, fmt: str = "jpeg") -> Image.Image:
+    (match,) = [image for image in rendition.images
+                if (image.size, image.page, image.format) == (size, page, fmt)]
+    decoded = decode(match.data)
+    assert decoded.size == (match.width, match.height)
+    return decoded
+
+
+def colour_at(image: Image.Image, x: float, y: float) -> tuple[int, ...]:
+    """The colour at a fraction (x, y) of the image's width and height."""
+    pixel = image.convert("RGB").getpixel((int(x * (image.width - 1)), int(y * (image.height - 1))))
+    assert isinstance(pixel, tuple)
+    return pixel
+
+
+def close_to(actual: tuple[int, ...], expected: tuple[int, ...], tolerance: int = 24) -> bool:
+    return all(abs(a - e) <= tolerance for a, e in zip(actual, expected, strict=True))

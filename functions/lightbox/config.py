@@ -19,6 +19,7 @@ GIB = 1024**3
 # A single S3 PUT tops out at 5 GiB.
 S3_SINGLE_PUT_LIMIT = 5 * GIB
 OWNER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+THUMBNAIL_FORMATS = ("jpeg", "webp")
 
 
 @dataclass(frozen=True)
@@ -29,10 +30,14 @@ class Config:
     owner_id: str
     max_upload_bytes: int
     thumbnail_sizes: tuple[int, ...]
+    thumbnail_formats: tuple[str, ...]
     jpeg_quality: int
+    webp_quality: int
     upload_url_ttl: int
     download_url_ttl: int
     max_image_pixels: int
+    max_streamed_pixels: int
+    max_pages: int
     processing_lease_seconds: int
     max_attempts: int
     s3_path_style: bool
@@ -54,10 +59,14 @@ class Config:
             max_upload_bytes=_int(env, "LIGHTBOX_MAX_UPLOAD_BYTES", S3_SINGLE_PUT_LIMIT,
                                   maximum=S3_SINGLE_PUT_LIMIT),
             thumbnail_sizes=_sizes(env.get("LIGHTBOX_THUMBNAIL_SIZES", "256,1280")),
+            thumbnail_formats=_formats(env.get("LIGHTBOX_THUMBNAIL_FORMATS", "jpeg")),
             jpeg_quality=_int(env, "LIGHTBOX_JPEG_QUALITY", 85, maximum=95),
+            webp_quality=_int(env, "LIGHTBOX_WEBP_QUALITY", 80, maximum=100),
             upload_url_ttl=_int(env, "LIGHTBOX_UPLOAD_URL_TTL", 900, maximum=7 * 24 * 3600),
             download_url_ttl=_int(env, "LIGHTBOX_DOWNLOAD_URL_TTL", 3600, maximum=7 * 24 * 3600),
             max_image_pixels=_int(env, "LIGHTBOX_MAX_IMAGE_PIXELS", 250_000_000),
+            max_streamed_pixels=_int(env, "LIGHTBOX_MAX_STREAMED_PIXELS", 4_000_000_000),
+            max_pages=_int(env, "LIGHTBOX_MAX_PAGES", 100, maximum=10_000),
             processing_lease_seconds=_int(env, "LIGHTBOX_PROCESSING_LEASE_SECONDS", 900),
             max_attempts=_int(env, "LIGHTBOX_MAX_ATTEMPTS", 5),
             s3_path_style=_bool(env, "LIGHTBOX_S3_PATH_STYLE", default=endpoint is not None),
@@ -103,6 +112,14 @@ def _bool(env: Mapping[str, str], name: str, *, default: bool) -> bool:
     if raw in ("0", "false", "no"):
         return False
     raise ConfigError(f"{name} must be true or false, not {raw!r}")
+
+
+def _formats(raw: str) -> tuple[str, ...]:
+    formats = tuple(dict.fromkeys(part.strip().lower() for part in raw.split(",") if part.strip()))
+    if not formats or not set(formats) <= set(THUMBNAIL_FORMATS):
+        choices = " and/or ".join(THUMBNAIL_FORMATS)
+        raise ConfigError(f"LIGHTBOX_THUMBNAIL_FORMATS must list {choices}, not {raw!r}")
+    return formats
 
 
 def _sizes(raw: str) -> tuple[int, ...]:

@@ -77,6 +77,7 @@ class Asset:
     error: str | None = None
     attempts: int = 0
     claimed_at: datetime | None = None
+    placeholder: str | None = None
 
     @property
     def original_key(self) -> str:
@@ -141,6 +142,10 @@ class RenderSpec:
     sizes: tuple[int, ...]
     jpeg_quality: int
     max_pixels: int
+    formats: tuple[str, ...] = ("jpeg",)
+    webp_quality: int = 80
+    max_streamed_pixels: int = 4_000_000_000
+    max_pages: int = 100
 
 
 @dataclass(frozen=True)
@@ -159,3 +164,5 @@ class Rendition:
 
     info: ImageInfo
     images: tuple[RenderedImage, ...]
+    # A ThumbHash of the first page, base64: a blurred preview in about 30 bytes.
+    placeholder: str | None = None

@@ -10,7 +10,10 @@ from lightbox.errors import UnsupportedMediaType
 JPEG = "image/jpeg"
 PNG = "image/png"
 TIFF = "image/tiff"
-SUPPORTED = (JPEG, PNG, TIFF)
+WEBP = "image/webp"
+GIF = "image/gif"
+SUPPORTED = (JPEG, PNG, TIFF, WEBP, GIF)
+SUPPORTED_NAMES = "a JPEG, PNG, TIFF, WebP or GIF image"
 
 # Names clients send for the same types.
 _ALIASES = {
@@ -31,13 +34,13 @@ _SUPPORTED_MAGIC = (
     (b"MM\x00*", TIFF),
     (b"II+\x00", TIFF),  # BigTIFF
     (b"MM\x00+", TIFF),
+    (b"GIF87a", GIF),
+    (b"GIF89a", GIF),
 )
 
 # Recognised only to say what a rejected file was.
 _OTHER_MAGIC = (
     (b"%PDF-", "a PDF document"),
-    (b"GIF87a", "a GIF image"),
-    (b"GIF89a", "a GIF image"),
     (b"BM", "a BMP image"),
     (b"PK\x03\x04", "a ZIP archive"),
     (b"\x1f\x8b", "a gzip archive"),
@@ -61,6 +64,8 @@ def sniff(head: bytes) -> str | None:
     for magic, content_type in _SUPPORTED_MAGIC:
         if head.startswith(magic):
             return content_type
+    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+        return WEBP
     return None
 
 
@@ -73,8 +78,6 @@ def describe(head: bytes) -> str:
             return name
     if head[4:8] == b"ftyp":
         return "an ISO media file (HEIC, AVIF or video)"
-    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
-        return "a WebP image"
     text = head.lstrip().lower()
     if text.startswith((b"<!doctype html", b"<html")):
         return "an HTML document"

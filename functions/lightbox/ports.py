@@ -66,7 +66,12 @@ class AssetRepository(Protocol):
         ...
 
     def mark_ready(
-        self, owner_id: str, asset_id: UUID, info: ImageInfo, derivatives: Sequence[Derivative]
+        self,
+        owner_id: str,
+        asset_id: UUID,
+        info: ImageInfo,
+        derivatives: Sequence[Derivative],
+        placeholder: str | None,
     ) -> bool: ...
 
     def mark_duplicate(self, owner_id: str, asset_id: UUID, original_id: UUID) -> bool: ...

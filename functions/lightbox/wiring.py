@@ -84,8 +84,12 @@ class Container:
         config = self.config
         return RenderSpec(
             sizes=config.thumbnail_sizes,
+            formats=config.thumbnail_formats,
             jpeg_quality=config.jpeg_quality,
+            webp_quality=config.webp_quality,
             max_pixels=config.max_image_pixels,
+            max_streamed_pixels=config.max_streamed_pixels,
+            max_pages=config.max_pages,
         )
 
     @property

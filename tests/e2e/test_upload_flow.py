@@ -15,11 +15,13 @@ from tests.support import image_bytes
 pytestmark = pytest.mark.e2e
 
 
-def check_thumbnails(asset: dict[str, object], displayed: tuple[int, int]) -> None:
-    """Every thumbnail downloads, decodes, and fits its size without upscaling."""
+def check_thumbnails(asset: dict[str, object], displayed: tuple[int, int], pages: int) -> None:
+    """Every page has every size; each downloads, decodes, and fits without upscaling."""
     thumbnails = asset["thumbnails"]
     assert isinstance(thumbnails, list)
-    assert sorted(t["size"] for t in thumbnails) == [256, 1280]
+    assert sorted((t["page"], t["size"]) for t in thumbnails) == [
+        (page, size) for page in range(1, pages + 1) for size in (256, 1280)
+    ]
     for thumbnail in thumbnails:
         response = requests.get(thumbnail["url"], timeout=30)
         assert response.status_code == 200
@@ -39,8 +41,10 @@ def check_thumbnails(asset: dict[str, object], displayed: tuple[int, int]) -> No
         ("rotated.jpg", "image/jpeg", image_bytes("JPEG", (3000, 2000), orientation=6),
          (2000, 3000), 1),
         ("transparent.png", "image/png", image_bytes("PNG", (1500, 1000), "RGBA"), (1500, 1000), 1),
-        ("scan.tif", "image/tiff", image_bytes("TIFF", (1000, 1500), pages=2,
-                                                compression="tiff_deflate"), (1000, 1500), 2),
+        ("scan.tif", "image/tiff", image_bytes("TIFF", (1000, 1500), pages=3,
+                                                compression="tiff_deflate"), (1000, 1500), 3),
+        ("still.gif", "image/gif", image_bytes("GIF", (500, 300)), (500, 300), 1),
+        ("photo.webp", "image/webp", image_bytes("WEBP", (1600, 1200)), (1600, 1200), 1),
     ],
 )
 def test_an_uploaded_image_comes_back_as_thumbnails(
@@ -60,7 +64,8 @@ def test_an_uploaded_image_comes_back_as_thumbnails(
     assert asset["pages"] == pages
     original = requests.get(asset["original_url"], timeout=30)
     assert original.status_code == 200 and original.content == data
-    check_thumbnails(asset, displayed)
+    check_thumbnails(asset, displayed, pages)
+    assert asset["placeholder"]
 
 
 def test_the_listing_pages_through_what_was_uploaded(client: Client) -> None:
@@ -89,7 +94,7 @@ def test_a_truncated_image_fails_with_a_reason(client: Client) -> None:
     asset_id = client.upload("broken.jpg", "image/jpeg", data[: len(data) // 2])
     asset = client.wait_until_settled(asset_id)
     assert asset["status"] == "failed"
-    assert "corrupt or truncated" in asset["error"]
+    assert asset["error"].startswith("the image data is truncated")
     assert asset["thumbnails"] == []
 
 
@@ -97,7 +102,9 @@ def test_a_file_that_lies_about_its_type_fails_saying_what_it_is(client: Client)
     asset_id = client.upload("invoice.jpg", "image/jpeg", b"%PDF-1.7\n" + bytes(500))
     asset = client.wait_until_settled(asset_id)
     assert asset["status"] == "failed"
-    assert asset["error"] == "unsupported file: this is a PDF document, not a JPEG, PNG or TIFF image"
+    assert asset["error"] == (
+        "unsupported file: this is a PDF document, not a JPEG, PNG, TIFF, WebP or GIF image"
+    )
 
 
 def test_the_same_bytes_twice_are_stored_once(client: Client) -> None:
@@ -120,7 +127,7 @@ def test_the_same_bytes_twice_are_stored_once(client: Client) -> None:
     ("method", "path", "body", "status", "code"),
     [
         ("POST", "/v1/uploads", b"{", 400, "bad_request"),
-        ("POST", "/v1/uploads", b'{"filename": "a.gif", "content_type": "image/gif", '
+        ("POST", "/v1/uploads", b'{"filename": "a.bmp", "content_type": "image/bmp", '
                                 b'"size_bytes": 10}', 415, "unsupported_media_type"),
         ("POST", "/v1/uploads", b'{"filename": "a.jpg", "content_type": "image/jpeg", '
                                 b'"size_bytes": 99999999999}', 413, "too_large"),

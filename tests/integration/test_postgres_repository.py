@@ -84,14 +84,15 @@ def test_each_transition_happens_once_and_only_from_its_state(
                      camera_model="Model", orientation=6)
     derivative = Derivative(256, 1, "jpeg", 256, 171, f"derivatives/{owner}/{asset.id}/1-256.jpg",
                             12345)
-    assert repo.mark_ready(owner, asset.id, info, [derivative])
-    assert not repo.mark_ready(owner, asset.id, info, [derivative])
+    assert repo.mark_ready(owner, asset.id, info, [derivative], "1QcSHQRnh493V4dIh4eXh1h4kJUI")
+    assert not repo.mark_ready(owner, asset.id, info, [derivative], None)
     assert not repo.mark_failed(owner, asset.id, expected=Status.PROCESSING, reason="late")
 
     ready = repo.get(owner, asset.id)
     assert ready is not None
     assert ready.status is Status.READY and ready.content_type == "image/png"
     assert ready.info == info and ready.derivatives == (derivative,)
+    assert ready.placeholder == "1QcSHQRnh493V4dIh4eXh1h4kJUI"
     assert ready.updated_at > ready.created_at
 
 

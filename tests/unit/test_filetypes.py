@@ -13,6 +13,8 @@ from tests.support import image_bytes
         (image_bytes("TIFF"), "image/tiff"),
         (b"MM\x00*" + bytes(12), "image/tiff"),
         (b"II+\x00\x08\x00\x00\x00", "image/tiff"),
+        (image_bytes("GIF"), "image/gif"),
+        (image_bytes("WEBP"), "image/webp"),
     ],
 )
 def test_sniff_recognises_the_supported_types(data: bytes, expected: str) -> None:
@@ -24,8 +26,8 @@ def test_sniff_recognises_the_supported_types(data: bytes, expected: str) -> Non
     [
         (b"", "an empty file"),
         (b"%PDF-1.7\n", "a PDF document"),
-        (image_bytes("GIF"), "a GIF image"),
-        (image_bytes("WEBP"), "a WebP image"),
+        (image_bytes("BMP"), "a BMP image"),
+        (b"RIFF\x10\x00\x00\x00WAVEfmt ", "a file of unknown type"),
         (b"  <!DOCTYPE html><html>", "an HTML document"),
         (b'<svg xmlns="http://www.w3.org/2000/svg">', "an XML or SVG document"),
         (b"\x00\x00\x00\x18ftypheic", "an ISO media file"),
@@ -52,7 +54,7 @@ def test_declared_types_are_normalised(declared: str, canonical: str) -> None:
     assert filetypes.normalise_content_type(declared) == canonical
 
 
-@pytest.mark.parametrize("declared", ["image/gif", "application/pdf", "text/html", ""])
+@pytest.mark.parametrize("declared", ["image/bmp", "image/heic", "application/pdf", "text/html", ""])
 def test_other_declared_types_are_refused(declared: str) -> None:
     with pytest.raises(UnsupportedMediaType, match="not supported"):
         filetypes.normalise_content_type(declared)

@@ -55,6 +55,7 @@ def test_a_valid_request_is_parsed_and_normalised() -> None:
         ({"filename": "half\ud800.jpg"}, InvalidField, "control characters"),
         ({"content_type": None}, InvalidField, "content_type is required"),
         ({"content_type": "application/pdf"}, UnsupportedMediaType, "not supported"),
+        ({"content_type": "image/bmp"}, UnsupportedMediaType, "not supported"),
         ({"size_bytes": None}, InvalidField, "size_bytes is required"),
         ({"size_bytes": "12"}, InvalidField, "whole number"),
         ({"size_bytes": 12.5}, InvalidField, "whole number"),
@@ -212,7 +213,9 @@ def test_a_file_that_is_no_supported_image_fails_with_what_it_is(data: bytes, de
     stack.upload(asset_id, data)
 
     assert stack.complete(asset_id) is Status.FAILED
-    assert stack.error(asset_id) == f"unsupported file: this is {described}, not a JPEG, PNG or TIFF image"
+    assert stack.error(asset_id) == (
+        f"unsupported file: this is {described}, not a JPEG, PNG, TIFF, WebP or GIF image"
+    )
 
 
 def test_a_repeated_complete_resends_the_job_of_an_uploaded_asset() -> None:
@@ -233,7 +236,7 @@ def test_complete_after_processing_began_changes_nothing(status: Status) -> None
     stack.complete(asset_id)
     stack.assets.claim(OWNER, asset_id, 60)
     if status is Status.READY:
-        stack.assets.mark_ready(OWNER, asset_id, ImageInfo(10, 10, 1, 8, "RGB"), derivatives=())
+        stack.assets.mark_ready(OWNER, asset_id, ImageInfo(10, 10, 1, 8, "RGB"), (), None)
     if status is Status.FAILED:
         stack.assets.mark_failed(OWNER, asset_id, expected=Status.PROCESSING, reason="x")
 

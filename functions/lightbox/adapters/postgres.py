@@ -26,7 +26,8 @@ Row = dict[str, Any]
 _COLUMNS = """
     id, owner_id, project_id, status, filename, content_type, size_bytes, declared_sha256,
     sha256, duplicate_of, width, height, pages, bit_depth, color_mode, taken_at, camera_make,
-    camera_model, orientation, derivatives, error, attempts, claimed_at, created_at, updated_at
+    camera_model, orientation, derivatives, placeholder, error, attempts, claimed_at,
+    created_at, updated_at
 """
 
 _INSERT = f"""
@@ -77,8 +78,8 @@ _MARK_READY = """
     SET status = 'ready', width = %(width)s, height = %(height)s, pages = %(pages)s,
         bit_depth = %(bit_depth)s, color_mode = %(color_mode)s, taken_at = %(taken_at)s,
         camera_make = %(camera_make)s, camera_model = %(camera_model)s,
-        orientation = %(orientation)s, derivatives = %(derivatives)s, error = NULL,
-        updated_at = now()
+        orientation = %(orientation)s, derivatives = %(derivatives)s,
+        placeholder = %(placeholder)s, error = NULL, updated_at = now()
     WHERE owner_id = %(owner)s AND id = %(id)s AND status = 'processing'
 """
 
@@ -194,7 +195,12 @@ class PostgresAssetRepository:
         return None
 
     def mark_ready(
-        self, owner_id: str, asset_id: UUID, info: ImageInfo, derivatives: Sequence[Derivative]
+        self,
+        owner_id: str,
+        asset_id: UUID,
+        info: ImageInfo,
+        derivatives: Sequence[Derivative],
+        placeholder: str | None,
     ) -> bool:
         return self._update(
             _MARK_READY,
@@ -202,6 +208,7 @@ class PostgresAssetRepository:
             asset_id,
             **asdict(info),
             derivatives=Jsonb([asdict(d) for d in derivatives]),
+            placeholder=placeholder,
         )
 
     def mark_duplicate(self, owner_id: str, asset_id: UUID, original_id: UUID) -> bool:
@@ -258,6 +265,7 @@ def _asset(row: Row) -> Asset:
         duplicate_of=row["duplicate_of"],
         info=info,
         derivatives=tuple(Derivative(**item) for item in row["derivatives"]),
+        placeholder=row["placeholder"],
         error=row["error"],
         attempts=row["attempts"],
         claimed_at=row["claimed_at"],

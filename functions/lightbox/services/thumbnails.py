@@ -28,8 +28,8 @@ from lightbox.ports import AssetRepository, ObjectStore, Renderer
 
 log = logging.getLogger(__name__)
 
-_MEDIA_TYPES = {"jpeg": "image/jpeg"}
-_EXTENSIONS = {"jpeg": "jpg"}
+_MEDIA_TYPES = {"jpeg": "image/jpeg", "webp": "image/webp"}
+_EXTENSIONS = {"jpeg": "jpg", "webp": "webp"}
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,8 @@ def _render_and_store(
             Derivative(size=image.size, page=image.page, format=image.format,
                        width=image.width, height=image.height, key=key, bytes=len(image.data))
         )
-    if not assets.mark_ready(asset.owner_id, asset.id, rendition.info, derivatives):
+    if not assets.mark_ready(asset.owner_id, asset.id, rendition.info, derivatives,
+                             rendition.placeholder):
         log.warning("asset %s changed state while rendering; its result was dropped", asset.id)
         return None
     return Status.READY

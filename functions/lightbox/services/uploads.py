@@ -133,7 +133,7 @@ def complete_upload(
         return _fail(
             assets, owner_id, asset_id,
             f"unsupported file: this is {filetypes.describe(head)}, "
-            "not a JPEG, PNG or TIFF image",
+            f"not {filetypes.SUPPORTED_NAMES}",
         )
     if not assets.mark_uploaded(owner_id, asset_id, detected):
         return _current_status(assets, owner_id, asset_id)

@@ -1,0 +1,37 @@
+"""Sizes and orientation."""
+
+from __future__ import annotations
+
+from PIL import Image
+
+from lightbox.imaging.source import REDUCING_GAP
+
+_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def fitted(width: int, height: int, size: int) -> tuple[int, int]:
+    """Dimensions whose longest side is ``size``, never larger than the original."""
+    scale = min(1.0, size / max(width, height))
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def fit(image: Image.Image, size: int) -> Image.Image:
+    """The image with its longest side reduced to ``size``: box-reduce, then Lanczos."""
+    target = fitted(image.width, image.height, size)
+    if target == image.size:
+        return image
+    return image.resize(target, Image.Resampling.LANCZOS, reducing_gap=REDUCING_GAP)
+
+
+def upright(image: Image.Image, orientation: int) -> Image.Image:
+    """The image turned as its EXIF orientation says it is displayed."""
+    transpose = _TRANSPOSE.get(orientation)
+    return image.transpose(transpose) if transpose is not None else image

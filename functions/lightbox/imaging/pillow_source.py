@@ -1,0 +1,122 @@
+"""JPEG, PNG, WebP and GIF through Pillow; JPEG decoded at 1/2, 1/4 or 1/8 scale when it can.
+
+These formats are decoded whole (at the reduced scale, for JPEG), so their pixel count is
+checked against the limit before decoding.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from PIL import Image
+
+from lightbox.domain import ImageInfo, RenderSpec
+from lightbox.errors import ImageError
+from lightbox.imaging import metadata
+from lightbox.imaging.source import REDUCING_GAP, DecodedPage, check_pixels, decoding
+
+_PNG_COLOUR_TYPES = {0: "L", 2: "RGB", 3: "P", 4: "LA", 6: "RGBA"}
+_EIGHT_BIT = ("L", "LA", "RGB", "RGBA", "CMYK")
+
+
+class PillowSource:
+    def __init__(self, path: Path, spec: RenderSpec, head: bytes) -> None:
+        self._spec = spec
+        with decoding("the file"), _no_pillow_size_check():
+            self._image = Image.open(path)
+        try:
+            with decoding("the file"):
+                exif = _exif(self._image)
+                taken = exif.get_ifd(metadata.EXIF_IFD).get(metadata.DATETIME_ORIGINAL)
+        except BaseException:
+            self._image.close()
+            raise
+        orientation = metadata.orientation(exif.get(metadata.ORIENTATION))
+        self._orientation = orientation or 1
+        width, height = metadata.displayed_size(*self._image.size, orientation)
+        bit_depth, mode = _depth_and_mode(self._image, head)
+        self.info = ImageInfo(
+            width=width,
+            height=height,
+            pages=1,  # of an animated GIF or WebP, the first frame stands for the file
+            bit_depth=bit_depth,
+            color_mode=mode,
+            taken_at=metadata.timestamp(taken or exif.get(metadata.DATETIME)),
+            camera_make=metadata.text(exif.get(metadata.MAKE)),
+            camera_model=metadata.text(exif.get(metadata.MODEL)),
+            orientation=orientation,
+        )
+
+    def decode(self, index: int, target: int) -> DecodedPage:
+        image = self._image
+        if image.format == "JPEG":
+            # libjpeg scales in the DCT domain: decoding 1/8 of a photo costs 1/8 of the work.
+            fit = target * REDUCING_GAP / max(image.size)
+            image.draft(None, (math.ceil(image.width * fit), math.ceil(image.height * fit)))
+        check_pixels(image.width, image.height, self._spec.max_pixels)
+        with decoding("the image data"), _no_pillow_size_check():
+            image.load()
+            eight_bit = _eight_bit(image)
+        return DecodedPage(eight_bit, image.info.get("icc_profile"), self._orientation)
+
+    def close(self) -> None:
+        self._image.close()
+
+
+@contextmanager
+def _no_pillow_size_check() -> Iterator[None]:
+    # Lightbox checks the size itself, after JPEG's reduced-scale decode is known.
+    previous = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = None
+    try:
+        yield
+    finally:
+        Image.MAX_IMAGE_PIXELS = previous
+
+
+def _exif(image: Image.Image) -> Image.Exif:
+    # A PNG's EXIF may follow its pixels; reading it there would decode the image before its
+    # size is checked. The PNG specification puts eXIf first, where Pillow has already read it.
+    if image.format == "PNG" and "exif" not in image.info:
+        return Image.Exif()
+    return image.getexif()
+
+
+def _depth_and_mode(image: Image.Image, head: bytes) -> tuple[int, str]:
+    if image.format == "PNG" and len(head) >= 26:
+        # Pillow reads 16-bit colour PNGs as 8-bit; the header says what the file holds.
+        return head[24], _PNG_COLOUR_TYPES.get(head[25], image.mode)
+    if image.mode == "1":
+        return 1, "L"
+    if image.mode.startswith("I;16"):
+        return 16, "L"
+    if image.mode in ("I", "F"):
+        return 32, "L"
+    return 8, image.mode
+
+
+def _eight_bit(image: Image.Image) -> Image.Image:
+    """The image in one of the 8-bit modes the pipeline takes."""
+    mode = image.mode
+    if mode in _EIGHT_BIT:
+        return image
+    if mode.startswith("I;16"):
+        return image.convert("I").point(lambda value: value * (1 / 257)).convert("L")
+    if mode in ("I", "F"):
+        low, high = image.getextrema()
+        if not isinstance(low, (int, float)) or not isinstance(high, (int, float)):
+            raise ImageError(f"unexpected samples in a {mode} image")
+        scale = 255 / (high - low) if high > low else 0
+        return image.point(lambda value: (value - low) * scale).convert("L")
+    if mode == "P" and "transparency" not in image.info:
+        return image.convert("RGB")
+    if mode in ("P", "PA", "RGBa"):
+        return image.convert("RGBA")
+    if mode in ("La",):
+        return image.convert("LA")
+    if mode == "1":
+        return image.convert("L")
+    return image.convert("RGB")

@@ -1,0 +1,97 @@
+"""Box-filter reduction of an image that arrives in pieces, in bounded memory.
+
+A TIFF of 20000×20000 pixels is 1.2 GB decoded; its thumbnails need a few megabytes. The
+reducer averages k×k blocks of the pieces (strips, tiles, bands of rows) as they are decoded,
+keeping only one row of sums per output row still being filled — for strips and tiles read
+in order, a handful — and writes each finished output row as 8-bit samples.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+
+@dataclass(frozen=True)
+class Scale:
+    """Maps averaged samples to 0-255: ``(value - offset) * factor``, rounded and clipped."""
+
+    offset: float
+    factor: float
+
+    def apply(self, means: NDArray[np.float64]) -> NDArray[np.uint8]:
+        scaled = (means - self.offset) * self.factor + 0.5
+        return np.clip(scaled, 0, 255).astype(np.uint8)
+
+
+@dataclass
+class _OpenRow:
+    sums: NDArray[Any]
+    filled: int = field(default=0)
+
+
+class BoxReducer:
+    """Averages ``factor``×``factor`` blocks of a ``height``×``width`` image into ``output``.
+
+    Pieces arrive through ``add`` in any order; each covers a rectangle of rows and columns
+    and a run of channels (all of them for interleaved samples, one for planar ones).
+    """
+
+    def __init__(self, height: int, width: int, channels: int, factor: int, scale: Scale,
+                 *, max_value: float) -> None:
+        self.height, self.width, self.factor = height, width, factor
+        self.output = np.zeros(
+            (math.ceil(height / factor), math.ceil(width / factor), channels), np.uint8
+        )
+        self._scale = scale
+        # Integer sums stay exact; past what uint32 holds, and for floats, sum in float64.
+        exact = max_value.is_integer() and max_value * factor * factor < 2**32
+        self._sum_type: type[np.generic] = np.uint32 if exact else np.float64
+        self._column_starts = np.arange(0, width, factor)
+        self._column_widths = np.minimum(factor, width - self._column_starts).astype(np.float64)
+        self._open: dict[tuple[int, int], _OpenRow] = {}
+
+    def add(self, piece: NDArray[Any], top: int, left: int, channel: int = 0) -> None:
+        """Add ``piece`` (rows × columns × channels) whose top-left pixel is at (top, left)."""
+        rows = min(piece.shape[0], self.height - top)
+        columns = min(piece.shape[1], self.width - left)
+        if rows <= 0 or columns <= 0:
+            return
+        piece = piece[:rows, :columns]
+        row = top
+        while row < top + rows:
+            out_row = row // self.factor
+            end = min(top + rows, (out_row + 1) * self.factor)
+            key = (channel, out_row)
+            open_row = self._open.get(key)
+            if open_row is None:
+                open_row = self._open[key] = _OpenRow(
+                    np.zeros((self.width, piece.shape[2]), self._sum_type)
+                )
+            open_row.sums[left : left + columns] += piece[row - top : end - top].sum(
+                axis=0, dtype=self._sum_type
+            )
+            open_row.filled += (end - row) * columns
+            if open_row.filled == self._rows_in(out_row) * self.width:
+                self._finish(key, open_row)
+            row = end
+
+    @property
+    def complete(self) -> bool:
+        return not self._open
+
+    def _rows_in(self, out_row: int) -> int:
+        return min(self.factor, self.height - out_row * self.factor)
+
+    def _finish(self, key: tuple[int, int], open_row: _OpenRow) -> None:
+        channel, out_row = key
+        del self._open[key]
+        blocks = np.add.reduceat(open_row.sums, self._column_starts, axis=0, dtype=np.float64)
+        areas = self._column_widths * self._rows_in(out_row)
+        means = blocks / areas[:, np.newaxis]
+        channels = means.shape[1]
+        self.output[out_row, :, channel : channel + channels] = self._scale.apply(means)

@@ -1,0 +1,74 @@
+"""What every decoder hands to the pipeline, and how decoding failures are reported."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Protocol
+
+from PIL import Image
+
+from lightbox.domain import ImageInfo
+from lightbox.errors import ImageError
+
+# What decoders raise for data they cannot decode: corrupt, truncated, or of a variant no
+# codec here handles. tifffile's and imagecodecs' errors derive from ValueError and
+# RuntimeError.
+_DECODE_ERRORS = (
+    OSError, ValueError, SyntaxError, EOFError, struct.error, IndexError, KeyError,
+    RuntimeError, zlib.error,
+)
+# Decode or shrink to no less than twice the target, then resample: what libvips and
+# Pillow's thumbnail() do, for the same quality.
+REDUCING_GAP = 2.0
+
+
+@dataclass(frozen=True)
+class DecodedPage:
+    """One page, decoded at a scale that leaves at least twice the largest thumbnail size.
+
+    ``image`` holds 8 bits per sample in mode L, LA, RGB, RGBA or CMYK, in the colour space
+    its ``icc_profile`` describes (sRGB when there is none), not yet turned upright.
+    """
+
+    image: Image.Image
+    icc_profile: bytes | None
+    orientation: int
+
+
+class Source(Protocol):
+    """An opened original: what it is, and each of its pages on demand."""
+
+    info: ImageInfo
+
+    def decode(self, index: int, target: int) -> DecodedPage:
+        """Page ``index`` at no less than ``target`` pixels on its longest side (if it has them)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+@contextmanager
+def decoding(subject: str) -> Iterator[None]:
+    """Turn a decoder's failure into an ImageError saying what of ``subject`` went wrong."""
+    try:
+        yield
+    except ImageError:
+        raise
+    except MemoryError as exc:
+        raise ImageError(f"{subject} needs more memory than this function has") from exc
+    except _DECODE_ERRORS as exc:
+        detail = str(exc) or type(exc).__name__
+        state = "truncated" if "truncated" in detail else "corrupt"
+        raise ImageError(f"{subject} is {state} ({detail})") from exc
+
+
+def check_pixels(width: int, height: int, limit: int) -> None:
+    if width * height > limit:
+        raise ImageError(
+            f"the image is {width}×{height} = {width * height:,} pixels, over the limit of "
+            f"{limit:,} for images that must be decoded whole"
+        )

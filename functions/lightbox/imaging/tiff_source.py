@@ -1,0 +1,331 @@
+"""TIFF through tifffile: every page, pyramid levels, 1- to 64-bit and float samples, strips and
+tiles of any compression, each reduced piece by piece in bounded memory.
+
+A page is decoded from the smallest pyramid level that still has the pixels the largest
+thumbnail needs; without a pyramid, its strips or tiles are averaged into blocks as they are
+read (``reduce.BoxReducer``), so a scan of billions of pixels costs the memory of its
+thumbnail. Uncompressed strips, which tifffile and Pillow both write as one strip of the whole
+image, are read from the file in bands of rows.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import tifffile
+from numpy.typing import NDArray
+from PIL import Image
+from tifffile import EXTRASAMPLE, FILETYPE, PHOTOMETRIC, PLANARCONFIG, TiffPage
+
+from lightbox.domain import ImageInfo, RenderSpec
+from lightbox.errors import ImageError
+from lightbox.imaging import metadata
+from lightbox.imaging.reduce import BoxReducer, Scale
+from lightbox.imaging.source import REDUCING_GAP, DecodedPage, decoding
+
+# More images than any scanned document has: past this, a file is an attack, not a book.
+MAX_IFDS = 10_000
+# Raw bytes read per pass, and the largest single strip or tile decoded at once.
+_READ_BYTES = 16 * 1024 * 1024
+_MAX_PIECE_BYTES = 256 * 1024 * 1024
+_INTER_COLOR_PROFILE = 34675
+_CMYK_INKSET = 1
+
+Piece = tuple[NDArray[Any], int, int, int]  # samples (rows × columns × n), top, left, plane
+
+
+class TiffSource:
+    def __init__(self, path: Path, spec: RenderSpec) -> None:
+        self._spec = spec
+        with decoding("the TIFF file"):
+            self._file = tifffile.TiffFile(path)
+        try:
+            with decoding("the TIFF file"):
+                self._main, self._reduced = self._index()
+                self.info = self._describe(self._page(self._main[0]))
+        except BaseException:
+            self._file.close()
+            raise
+
+    def _describe(self, first: TiffPage) -> ImageInfo:
+        tags = first.tags
+        exif = tags.valueof("ExifTag")
+        if not isinstance(exif, dict):
+            exif = {}
+        orientation = metadata.orientation(tags.valueof("Orientation"))
+        width, height = metadata.displayed_size(first.imagewidth, first.imagelength, orientation)
+        return ImageInfo(
+            width=width,
+            height=height,
+            pages=len(self._main),
+            bit_depth=int(first.bitspersample),
+            color_mode=_Layout.of(first).source_mode,
+            taken_at=metadata.timestamp(exif.get("DateTimeOriginal") or tags.valueof("DateTime")),
+            camera_make=metadata.text(tags.valueof("Make")),
+            camera_model=metadata.text(tags.valueof("Model")),
+            orientation=orientation,
+        )
+
+    def decode(self, index: int, target: int) -> DecodedPage:
+        with decoding(f"page {index + 1} of the TIFF"):
+            main = self._page(self._main[index])
+            level = self._level(index, main, target)
+            image = self._reduced_image(level, target)
+            profile = level.tags.valueof(_INTER_COLOR_PROFILE) or main.tags.valueof(
+                _INTER_COLOR_PROFILE
+            )
+            orientation = metadata.orientation(main.tags.valueof("Orientation")) or 1
+        return DecodedPage(image, bytes(profile) if profile is not None else None, orientation)
+
+    def close(self) -> None:
+        self._file.close()
+
+    def _index(self) -> tuple[list[int], dict[int, list[int]]]:
+        """The main pages, and the reduced-resolution pages that follow each of them."""
+        pages = self._file.pages
+        pages.cache = False  # a file of thousands of pages must not hold them all
+        main: list[int] = []
+        reduced: dict[int, list[int]] = {}
+        for position, page in enumerate(pages):
+            if position >= MAX_IFDS:
+                raise ImageError(f"the TIFF holds more than {MAX_IFDS:,} images")
+            kind = int(page.subfiletype) if isinstance(page, TiffPage) else 0
+            if kind & FILETYPE.MASK:
+                continue
+            if kind & FILETYPE.REDUCEDIMAGE and main:
+                reduced.setdefault(len(main) - 1, []).append(position)
+            else:
+                main.append(position)
+        if not main:
+            raise ImageError("the TIFF holds no image")
+        return main, reduced
+
+    def _page(self, position: int) -> TiffPage:
+        page = self._file.pages[position]
+        if not isinstance(page, TiffPage):
+            raise ImageError("unexpected TIFF page structure")
+        return page
+
+    def _level(self, index: int, main: TiffPage, target: int) -> TiffPage:
+        """The smallest pyramid level that still has ``target`` pixels on its longest side."""
+        levels = [main]
+        if main.subifds:
+            levels.extend(p for p in tifffile.TiffPages(main) if isinstance(p, TiffPage))
+        levels.extend(self._page(position) for position in self._reduced.get(index, ()))
+        alike = [p for p in levels if p.photometric == main.photometric
+                 and p.samplesperpixel == main.samplesperpixel]
+        big_enough = [p for p in alike if max(p.imagewidth, p.imagelength) >= target]
+        return min(big_enough, key=_area) if big_enough else main
+
+    def _reduced_image(self, page: TiffPage, target: int) -> Image.Image:
+        width, height = page.imagewidth, page.imagelength
+        if width * height > self._spec.max_streamed_pixels:
+            raise ImageError(
+                f"the TIFF page is {width}×{height} = {width * height:,} pixels, over the "
+                f"limit of {self._spec.max_streamed_pixels:,}"
+            )
+        layout = _Layout.of(page)
+        bounds = None
+        if layout.scale is None:  # floats and wide integers: their range sets the scale
+            bounds = _bounds(layout.prepare(piece, plane, None)
+                             for piece, _, _, plane in _pieces(self._file, page))
+        scale = layout.scale or _stretch(bounds, layout)
+        factor = max(1, int(max(width, height) / (target * REDUCING_GAP)))
+        reducer = BoxReducer(height, width, layout.channels, factor, scale,
+                             max_value=layout.max_value)
+        for piece, top, left, plane in _pieces(self._file, page):
+            prepared = layout.prepare(piece, plane, bounds)
+            if prepared is not None:
+                reducer.add(prepared, top, left, layout.channel_of(plane))
+        if not reducer.complete:
+            raise ImageError("the TIFF's strips or tiles do not cover its image")
+        out_height, out_width = reducer.output.shape[:2]
+        image = Image.frombuffer(layout.mode, (out_width, out_height), reducer.output, "raw",
+                                 layout.mode, 0, 1)
+        return image.convert({"RGBa": "RGBA", "La": "LA"}[layout.mode]) if layout.mode in (
+            "RGBa", "La") else image
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """How a page's samples become the reducer's channels."""
+
+    source_mode: str  # as recorded: L, LA, P, RGB, RGBA, CMYK
+    mode: str  # of the reduced image: L, La, LA, RGB, RGBa, RGBA, CMYK
+    colour: int  # samples that carry colour
+    alpha: int | None  # index of the alpha sample
+    premultiply: bool  # alpha is unassociated and must be multiplied in before averaging
+    planar: bool
+    palette: NDArray[np.uint16] | None
+    scale: Scale | None  # None: set from the data's range
+    max_value: float
+    inverted: bool
+
+    @property
+    def channels(self) -> int:
+        return self.colour + (self.alpha is not None)
+
+    @classmethod
+    def of(cls, page: TiffPage) -> _Layout:
+        photometric = PHOTOMETRIC(page.photometric)
+        samples = page.samplesperpixel
+        extras = tuple(page.extrasamples or ())
+        colour = {PHOTOMETRIC.MINISBLACK: 1, PHOTOMETRIC.MINISWHITE: 1, PHOTOMETRIC.PALETTE: 1,
+                  PHOTOMETRIC.RGB: 3, PHOTOMETRIC.YCBCR: 3, PHOTOMETRIC.SEPARATED: 4}.get(
+                      photometric)
+        if colour is None:
+            raise ImageError(f"TIFF colour space {photometric.name} is not supported")
+        if photometric == PHOTOMETRIC.YCBCR and page.compression != 7:  # JPEG decodes to RGB
+            raise ImageError("YCbCr TIFF without JPEG compression is not supported")
+        if photometric == PHOTOMETRIC.SEPARATED and (
+            samples < 4 or page.tags.valueof("InkSet", _CMYK_INKSET) != _CMYK_INKSET
+        ):
+            raise ImageError("only CMYK separated TIFFs are supported")
+        if samples < colour:
+            raise ImageError(f"the TIFF has {samples} samples per pixel, too few for its colour")
+        palette = None
+        if photometric == PHOTOMETRIC.PALETTE:
+            if page.colormap is None:
+                raise ImageError("the palette TIFF has no colour map")
+            palette = np.asarray(page.colormap, np.uint16)
+        alpha = None
+        associated = False
+        for position, kind in enumerate(extras):
+            # CMYK and palette images keep no alpha: JPEG output would flatten it anyway.
+            if kind in (EXTRASAMPLE.ASSOCALPHA, EXTRASAMPLE.UNASSALPHA) and colour < 4 and (
+                    palette is None):
+                alpha, associated = colour + position, kind == EXTRASAMPLE.ASSOCALPHA
+                break
+        planar = page.planarconfig == PLANARCONFIG.SEPARATE and samples > 1
+        # Planar samples arrive one plane at a time: alpha cannot be multiplied in piecewise.
+        premultiply = alpha is not None and not associated and not planar
+        base = {1: "L", 3: "RGB", 4: "CMYK"}[3 if palette is not None else colour]
+        source_mode = "P" if palette is not None else base + ("A" if alpha is not None else "")
+        mode = base
+        if alpha is not None:
+            mode += "a" if associated or premultiply else "A"
+        inverted = photometric == PHOTOMETRIC.MINISWHITE
+        scale, max_value = _fixed_scale(page, palette, inverted)
+        return cls(source_mode, mode, 3 if palette is not None else colour, alpha, premultiply,
+                   planar, palette, scale, max_value, inverted)
+
+    def channel_of(self, plane: int) -> int:
+        if not self.planar:
+            return 0
+        return plane if plane < self.colour else self.colour
+
+    def prepare(self, piece: NDArray[Any], plane: int,
+                bounds: tuple[float, float] | None) -> NDArray[Any] | None:
+        """The piece's samples as the reducer's channels, or None for a plane not used."""
+        if self.planar:
+            if plane >= self.colour and plane != self.alpha:
+                return None
+            samples = piece
+        elif self.palette is not None:
+            samples = np.moveaxis(self.palette[:, piece[..., 0]], 0, -1)
+        else:
+            kept = list(range(self.colour)) + ([self.alpha] if self.alpha is not None else [])
+            samples = piece[..., kept] if piece.shape[-1] != len(kept) else piece
+        if bounds is not None and samples.dtype.kind == "f":
+            low, high = bounds
+            samples = np.nan_to_num(samples, nan=low, posinf=high, neginf=low)
+        if self.premultiply:
+            alpha = samples[..., -1:].astype(np.float32) / self.max_value
+            colour = samples[..., :-1] * alpha
+            if samples.dtype.kind != "f":
+                colour = np.rint(colour)
+            samples = np.concatenate([colour.astype(samples.dtype), samples[..., -1:]], axis=-1)
+        return samples
+
+
+def _fixed_scale(page: TiffPage, palette: NDArray[np.uint16] | None,
+                 inverted: bool) -> tuple[Scale | None, float]:
+    """The scale for integer samples of known range; None when the data sets the range."""
+    if palette is not None:
+        top = 65535.0 if palette.max() > 255 else 255.0  # 8-bit maps exist, against the spec
+    elif page.dtype is not None and page.dtype.kind in "ub" and int(page.bitspersample) <= 16:
+        top = float(2 ** int(page.bitspersample) - 1)
+    else:
+        return None, float(np.finfo(np.float64).max)
+    if inverted:
+        return Scale(offset=top, factor=-255 / top), top
+    return Scale(offset=0, factor=255 / top), top
+
+
+def _stretch(bounds: tuple[float, float] | None, layout: _Layout) -> Scale:
+    low, high = bounds or (0.0, 1.0)
+    if low >= 0 and high <= 1:
+        low, high = 0.0, 1.0  # floats in 0-1 are already normalised
+    span = high - low
+    factor = 255 / span if span > 0 else 0.0
+    return Scale(offset=high, factor=-factor) if layout.inverted else Scale(low, factor)
+
+
+def _bounds(pieces: Iterator[NDArray[Any] | None]) -> tuple[float, float] | None:
+    low, high = math.inf, -math.inf
+    for piece in pieces:
+        if piece is None:
+            continue
+        finite = piece[np.isfinite(piece)] if piece.dtype.kind == "f" else piece
+        if finite.size:
+            low, high = min(low, float(finite.min())), max(high, float(finite.max()))
+    return (low, high) if low <= high else None
+
+
+def _pieces(file: tifffile.TiffFile, page: TiffPage) -> Iterator[Piece]:
+    if (page.compression == 1 and page.predictor == 1 and page.fillorder == 1
+            and not page.is_tiled and int(page.bitspersample) in (8, 16, 32, 64)):
+        yield from _raw_strips(file, page)
+    else:
+        yield from _decoded_segments(page)
+
+
+def _raw_strips(file: tifffile.TiffFile, page: TiffPage) -> Iterator[Piece]:
+    """Uncompressed strips, read in bands of rows however large each strip is."""
+    assert page.dtype is not None
+    dtype = page.dtype.newbyteorder(file.byteorder)
+    width, height = page.imagewidth, page.imagelength
+    samples = page.samplesperpixel if page.planarconfig == PLANARCONFIG.CONTIG else 1
+    row_bytes = width * samples * dtype.itemsize
+    rows_per_strip = min(page.rowsperstrip or height, height)
+    strips_per_plane = math.ceil(height / rows_per_strip)
+    band = max(1, _READ_BYTES // row_bytes)
+    handle = file.filehandle
+    for index, offset in enumerate(page.dataoffsets):
+        plane, strip = divmod(index, strips_per_plane)
+        top = strip * rows_per_strip
+        rows = min(rows_per_strip, height - top)
+        for first in range(0, rows, band):
+            count = min(band, rows - first)
+            handle.seek(offset + first * row_bytes)
+            data = handle.read(count * row_bytes)
+            if len(data) != count * row_bytes:
+                raise ImageError("the TIFF is truncated: its pixel data ends early")
+            yield np.frombuffer(data, dtype).reshape(count, width, samples), top + first, 0, plane
+
+
+def _decoded_segments(page: TiffPage) -> Iterator[Piece]:
+    """Compressed strips or tiles, each decoded on its own by tifffile (and imagecodecs)."""
+    assert page.dtype is not None
+    rows, columns = ((page.tilelength, page.tilewidth) if page.is_tiled
+                     else (min(page.rowsperstrip or page.imagelength, page.imagelength),
+                           page.imagewidth))
+    piece_bytes = rows * columns * page.samplesperpixel * page.dtype.itemsize
+    if piece_bytes > _MAX_PIECE_BYTES:
+        raise ImageError(
+            f"a single strip or tile of this TIFF decodes to {piece_bytes / 2**20:,.0f} MB, "
+            "too large to decode in bounded memory"
+        )
+    for data, index, shape in page.segments(buffersize=_READ_BYTES):
+        plane, _, top, left, _ = index
+        samples = data[0] if data is not None else np.zeros(shape[1:], page.dtype)
+        yield samples, top, left, plane
+
+
+def _area(page: TiffPage) -> int:
+    return int(page.imagewidth) * int(page.imagelength)

@@ -1,0 +1,137 @@
+"""Writers for test images that Pillow cannot produce: PNGs of any bit depth, interlaced ones,
+and ICC profiles (an RGB matrix profile with chosen primaries, a CMYK lookup-table profile)."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+
+import numpy as np
+from numpy.typing import NDArray
+
+# PNG colour types
+GREY, RGB, PALETTE, GREY_ALPHA, RGBA = 0, 2, 3, 4, 6
+_SAMPLES = {GREY: 1, RGB: 3, PALETTE: 1, GREY_ALPHA: 2, RGBA: 4}
+# Adam7: (first row, first column, row step, column step) of each pass
+_ADAM7 = ((0, 0, 8, 8), (0, 4, 8, 8), (4, 0, 8, 4), (0, 2, 4, 4), (2, 0, 4, 2), (0, 1, 2, 2),
+          (1, 0, 2, 1))
+
+
+def png(samples: NDArray[np.integer], colour_type: int, bit_depth: int, *,
+        interlaced: bool = False, palette: list[tuple[int, int, int]] | None = None,
+        transparency: bytes | None = None) -> bytes:
+    """A PNG of ``samples`` (rows × columns × samples-per-pixel, already in 0..2**depth-1)."""
+    height, width = samples.shape[:2]
+    samples = samples.reshape(height, width, _SAMPLES[colour_type])
+    passes = _ADAM7 if interlaced else ((0, 0, 1, 1),)
+    raw = b"".join(
+        _scanlines(samples[row::row_step, column::column_step], bit_depth)
+        for row, column, row_step, column_step in passes
+        if row < height and column < width
+    )
+    chunks = [_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, bit_depth, colour_type,
+                                          0, 0, int(interlaced)))]
+    if palette is not None:
+        chunks.append(_chunk(b"PLTE", bytes(v for colour in palette for v in colour)))
+    if transparency is not None:
+        chunks.append(_chunk(b"tRNS", transparency))
+    chunks += [_chunk(b"IDAT", zlib.compress(raw)), _chunk(b"IEND", b"")]
+    return b"\x89PNG\r\n\x1a\n" + b"".join(chunks)
+
+
+def _scanlines(samples: NDArray[np.integer], bit_depth: int) -> bytes:
+    lines = []
+    for row in samples:
+        values = row.reshape(-1)
+        if bit_depth == 16:
+            packed = values.astype(">u2").tobytes()
+        elif bit_depth == 8:
+            packed = values.astype(np.uint8).tobytes()
+        else:
+            per_byte = 8 // bit_depth
+            padded = np.zeros(-(-values.size // per_byte) * per_byte, np.uint8)
+            padded[: values.size] = values
+            groups = padded.reshape(-1, per_byte)
+            shifts = bit_depth * np.arange(per_byte - 1, -1, -1)
+            packed = (groups << shifts).sum(axis=1).astype(np.uint8).tobytes()
+        lines.append(b"\x00" + packed)  # filter type 0: none
+    return b"".join(lines)
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(
+        ">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+
+# --- ICC profiles -------------------------------------------------------------------------
+
+# The sRGB primaries adapted to D50, as ICC profiles store them.
+SRGB_RED = (0.4361, 0.2225, 0.0139)
+SRGB_GREEN = (0.3851, 0.7169, 0.0971)
+SRGB_BLUE = (0.1431, 0.0606, 0.7141)
+_D50 = (0.9642, 1.0, 0.8249)
+
+
+def rgb_profile(red: tuple[float, float, float], green: tuple[float, float, float],
+                blue: tuple[float, float, float], description: str) -> bytes:
+    """An ICC v2 display profile: three primaries, gamma 2.2."""
+    curve = b"curv" + bytes(4) + struct.pack(">IH", 1, int(2.2 * 256)) + bytes(2)
+    return _profile(b"mntr", b"RGB ", b"XYZ ", [
+        (b"desc", _description(description)),
+        (b"wtpt", _xyz(_D50)),
+        (b"rXYZ", _xyz(red)), (b"gXYZ", _xyz(green)), (b"bXYZ", _xyz(blue)),
+        (b"rTRC", curve), (b"gTRC", curve), (b"bTRC", curve),
+    ])
+
+
+def cmyk_profile(corners: dict[tuple[int, int, int, int], tuple[float, float, float]],
+                 description: str) -> bytes:
+    """An ICC v2 output profile whose CMYK → Lab table is a 2×2×2×2 grid of ``corners``.
+
+    ``corners`` maps each ink combination (0 or 1 per ink) to the Lab colour it prints.
+    """
+    grid = b"".join(
+        struct.pack(">3H", *_lab16(corners[(c, m, y, k)]))
+        for c in (0, 1) for m in (0, 1) for y in (0, 1) for k in (0, 1)
+    )
+    identity = struct.pack(">2H", 0, 0xFFFF)  # a two-entry linear table
+    lut = (b"mft2" + bytes(4) + struct.pack(">BBBB", 4, 3, 2, 0)
+           + b"".join(struct.pack(">i", 65536 if i in (0, 4, 8) else 0) for i in range(9))
+           + struct.pack(">HH", 2, 2) + identity * 4 + grid + identity * 3)
+    return _profile(b"prtr", b"CMYK", b"Lab ", [
+        (b"desc", _description(description)),
+        (b"wtpt", _xyz(_D50)),
+        (b"A2B0", lut),
+    ])
+
+
+def _lab16(lab: tuple[float, float, float]) -> tuple[int, int, int]:
+    """Lab in the 16-bit legacy encoding of ICC v2 lookup tables."""
+    lightness, a, b = lab
+    return (round(lightness * 0xFF00 / 100), round((a + 128) * 256), round((b + 128) * 256))
+
+
+def _profile(device: bytes, colour_space: bytes, pcs: bytes, tags: list[tuple[bytes, bytes]]) -> bytes:
+    table = struct.pack(">I", len(tags))
+    data = b""
+    offset = 128 + 4 + 12 * len(tags)
+    for signature, body in tags:
+        padded = body + bytes(-len(body) % 4)
+        table += signature + struct.pack(">II", offset + len(data), len(padded))
+        data += padded
+    size = 128 + len(table) + len(data)
+    header = (struct.pack(">I", size) + bytes(4) + struct.pack(">I", 0x02100000) + device
+              + colour_space + pcs + bytes(12) + b"acsp" + bytes(4 + 4 + 4 + 4 + 8 + 4)
+              + b"".join(struct.pack(">i", round(v * 65536)) for v in _D50) + bytes(4 + 16 + 28))
+    assert len(header) == 128
+    return header + table + data
+
+
+def _xyz(values: tuple[float, float, float]) -> bytes:
+    return b"XYZ " + bytes(4) + b"".join(struct.pack(">i", round(v * 65536)) for v in values)
+
+
+def _description(text: str) -> bytes:
+    ascii_text = text.encode("ascii") + b"\x00"
+    return (b"desc" + bytes(4) + struct.pack(">I", len(ascii_text)) + ascii_text
+            + bytes(4 + 4) + bytes(2 + 1 + 67))
