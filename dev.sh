@@ -4,6 +4,7 @@
 #   ./dev.sh up [--port 8000] [--data DIR]   run the whole stack on embedded Postgres + S3/SQS
 #   ./dev.sh env [--data DIR]                print the export lines for the running stack
 #   ./dev.sh test [PYTEST ARGS...]           lint, type-check and run every test
+#   ./dev.sh bench NAME [ARGS...]            run bench/NAME.py (results go to docs/BENCHMARKS.md)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -48,7 +49,7 @@ ensure_venv() {
 }
 
 usage() {
-  sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 }
 
@@ -66,6 +67,14 @@ case "$command" in
     "$VENV/bin/ruff" check functions infra tests bench
     "$VENV/bin/mypy"
     exec "$VENV/bin/python" -m pytest "$@"
+    ;;
+  bench)
+    [ -n "${1:-}" ] && [ -f "bench/$1.py" ] || usage
+    ensure_venv
+    "$VENV/bin/python" -m pip install --quiet -r bench/requirements.txt
+    name=$1
+    shift
+    exec "$VENV/bin/python" "bench/$name.py" "$@"
     ;;
   *)
     usage

@@ -1,13 +1,16 @@
 """Writers for test images that Pillow cannot produce: PNGs of any bit depth, interlaced ones,
-and ICC profiles (an RGB matrix profile with chosen primaries, a CMYK lookup-table profile)."""
+and ICC profiles (an RGB matrix profile with chosen primaries, a small CMYK table)."""
 
 from __future__ import annotations
 
+import itertools
 import struct
 import zlib
 
 import numpy as np
 from numpy.typing import NDArray
+
+from lightbox.imaging import icc
 
 # PNG colour types
 GREY, RGB, PALETTE, GREY_ALPHA, RGBA = 0, 2, 3, 4, 6
@@ -69,69 +72,24 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
 SRGB_RED = (0.4361, 0.2225, 0.0139)
 SRGB_GREEN = (0.3851, 0.7169, 0.0971)
 SRGB_BLUE = (0.1431, 0.0606, 0.7141)
-_D50 = (0.9642, 1.0, 0.8249)
 
 
 def rgb_profile(red: tuple[float, float, float], green: tuple[float, float, float],
                 blue: tuple[float, float, float], description: str) -> bytes:
     """An ICC v2 display profile: three primaries, gamma 2.2."""
     curve = b"curv" + bytes(4) + struct.pack(">IH", 1, int(2.2 * 256)) + bytes(2)
-    return _profile(b"mntr", b"RGB ", b"XYZ ", [
-        (b"desc", _description(description)),
-        (b"wtpt", _xyz(_D50)),
-        (b"rXYZ", _xyz(red)), (b"gXYZ", _xyz(green)), (b"bXYZ", _xyz(blue)),
+    text = description.encode("ascii") + b"\x00"
+    desc = b"desc" + bytes(4) + struct.pack(">I", len(text)) + text + bytes(78)
+    return icc.profile(b"mntr", b"RGB ", b"XYZ ", [
+        (b"desc", desc),
+        (b"wtpt", icc.xyz_tag((0.9642, 1.0, 0.8249))),
+        (b"rXYZ", icc.xyz_tag(red)), (b"gXYZ", icc.xyz_tag(green)), (b"bXYZ", icc.xyz_tag(blue)),
         (b"rTRC", curve), (b"gTRC", curve), (b"bTRC", curve),
     ])
 
 
-def cmyk_profile(corners: dict[tuple[int, int, int, int], tuple[float, float, float]],
-                 description: str) -> bytes:
-    """An ICC v2 output profile whose CMYK → Lab table is a 2×2×2×2 grid of ``corners``.
-
-    ``corners`` maps each ink combination (0 or 1 per ink) to the Lab colour it prints.
-    """
-    grid = b"".join(
-        struct.pack(">3H", *_lab16(corners[(c, m, y, k)]))
-        for c in (0, 1) for m in (0, 1) for y in (0, 1) for k in (0, 1)
-    )
-    identity = struct.pack(">2H", 0, 0xFFFF)  # a two-entry linear table
-    lut = (b"mft2" + bytes(4) + struct.pack(">BBBB", 4, 3, 2, 0)
-           + b"".join(struct.pack(">i", 65536 if i in (0, 4, 8) else 0) for i in range(9))
-           + struct.pack(">HH", 2, 2) + identity * 4 + grid + identity * 3)
-    return _profile(b"prtr", b"CMYK", b"Lab ", [
-        (b"desc", _description(description)),
-        (b"wtpt", _xyz(_D50)),
-        (b"A2B0", lut),
-    ])
-
-
-def _lab16(lab: tuple[float, float, float]) -> tuple[int, int, int]:
-    """Lab in the 16-bit legacy encoding of ICC v2 lookup tables."""
-    lightness, a, b = lab
-    return (round(lightness * 0xFF00 / 100), round((a + 128) * 256), round((b + 128) * 256))
-
-
-def _profile(device: bytes, colour_space: bytes, pcs: bytes, tags: list[tuple[bytes, bytes]]) -> bytes:
-    table = struct.pack(">I", len(tags))
-    data = b""
-    offset = 128 + 4 + 12 * len(tags)
-    for signature, body in tags:
-        padded = body + bytes(-len(body) % 4)
-        table += signature + struct.pack(">II", offset + len(data), len(padded))
-        data += padded
-    size = 128 + len(table) + len(data)
-    header = (struct.pack(">I", size) + bytes(4) + struct.pack(">I", 0x02100000) + device
-              + colour_space + pcs + bytes(12) + b"acsp" + bytes(4 + 4 + 4 + 4 + 8 + 4)
-              + b"".join(struct.pack(">i", round(v * 65536)) for v in _D50) + bytes(4 + 16 + 28))
-    assert len(header) == 128
-    return header + table + data
-
-
-def _xyz(values: tuple[float, float, float]) -> bytes:
-    return b"XYZ " + bytes(4) + b"".join(struct.pack(">i", round(v * 65536)) for v in values)
-
-
-def _description(text: str) -> bytes:
-    ascii_text = text.encode("ascii") + b"\x00"
-    return (b"desc" + bytes(4) + struct.pack(">I", len(ascii_text)) + ascii_text
-            + bytes(4 + 4) + bytes(2 + 1 + 67))
+def two_point_cmyk_profile(corners: dict[tuple[int, int, int, int], tuple[float, float, float]],
+                           description: str) -> bytes:
+    """A CMYK profile whose table is a 2×2×2×2 grid: ``corners`` maps inks (0/1) to Lab."""
+    lab = np.array([corners[inks] for inks in itertools.product((0, 1), repeat=4)], np.float64)
+    return icc.cmyk_profile(lab, 2, description)

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from lightbox.errors import ImageError
-from tests.images import SRGB_BLUE, SRGB_GREEN, SRGB_RED, cmyk_profile, rgb_profile
+from tests.images import SRGB_BLUE, SRGB_GREEN, SRGB_RED, rgb_profile, two_point_cmyk_profile
 from tests.support import close_to, colour_at, derivative, render_data
 
 RED, GREEN, BLUE, WHITE = (220, 30, 30), (30, 200, 30), (30, 30, 220), (250, 250, 250)
@@ -86,12 +86,33 @@ def test_greyscale(tmp_path: Path) -> None:
     assert colour_at(image, 0.5, 0.02)[0] < 20 and colour_at(image, 0.5, 0.98)[0] > 235
 
 
+# How a typical coated press prints solid inks, in sRGB: what CMYK without a profile becomes.
+PRESS_RED, PRESS_CYAN = (214, 27, 35), (0, 151, 218)
+
+
 def test_cmyk_as_photoshop_writes_it(tmp_path: Path) -> None:
     # Pillow writes CMYK JPEG as Photoshop does: inverted, flagged by an Adobe marker.
     cmyk = Image.new("CMYK", (900, 600), (0, 255, 255, 0))  # magenta + yellow: red
     rendition = render_data(tmp_path, jpeg(cmyk))
     assert rendition.info.color_mode == "CMYK"
-    assert close_to(colour_at(derivative(rendition, 256), 0.5, 0.5), (255, 0, 0))
+    assert close_to(colour_at(derivative(rendition, 256), 0.5, 0.5), PRESS_RED, tolerance=10)
+
+
+@pytest.mark.parametrize(("ink", "press", "naive"), [
+    ((255, 0, 0, 0), PRESS_CYAN, (0, 255, 255)),
+    ((0, 255, 0, 0), (216, 9, 122), (255, 0, 255)),
+    ((0, 0, 255, 0), (247, 224, 0), (255, 255, 0)),
+    ((0, 0, 0, 255), (39, 39, 39), (0, 0, 0)),
+    ((0, 0, 0, 0), (255, 255, 255), (255, 255, 255)),
+])
+def test_cmyk_without_a_profile_looks_as_printed_not_neon(
+    tmp_path: Path, ink: tuple[int, int, int, int], press: tuple[int, int, int],
+    naive: tuple[int, int, int],
+) -> None:
+    colour = colour_at(derivative(render_data(tmp_path, jpeg(Image.new("CMYK", (600, 400), ink))),
+                                  256), 0.5, 0.5)
+    assert close_to(colour, press, tolerance=10)
+    assert press == naive or not close_to(colour, naive, tolerance=20)
 
 
 def test_ycck_adobe_inverted(tmp_path: Path) -> None:
@@ -102,7 +123,7 @@ def test_ycck_adobe_inverted(tmp_path: Path) -> None:
                                     outcolorspace="YCCK")
     rendition = render_data(tmp_path, bytes(data))
     assert rendition.info.color_mode == "CMYK"
-    assert close_to(colour_at(derivative(rendition, 256), 0.5, 0.5), (0, 255, 255))
+    assert close_to(colour_at(derivative(rendition, 256), 0.5, 0.5), PRESS_CYAN, tolerance=10)
 
 
 def test_cmyk_with_a_press_profile_is_converted_through_it(tmp_path: Path) -> None:
@@ -110,7 +131,7 @@ def test_cmyk_with_a_press_profile_is_converted_through_it(tmp_path: Path) -> No
                for c in (0, 1) for m in (0, 1) for y in (0, 1) for k in (0, 1)}
     corners[(0, 1, 1, 0)] = (50.0, 40.0, 30.0)  # this press prints a muted red
     cmyk = Image.new("CMYK", (900, 600), (0, 255, 255, 0))
-    data = jpeg(cmyk, icc_profile=cmyk_profile(corners, "Test press"))
+    data = jpeg(cmyk, icc_profile=two_point_cmyk_profile(corners, "Test press"))
     colour = colour_at(derivative(render_data(tmp_path, data), 256), 0.5, 0.5)
     assert close_to(colour, (187, 88, 70), tolerance=12)  # Lab(50, 40, 30) in sRGB
 
@@ -153,12 +174,12 @@ def test_a_jpeg_with_a_broken_header_is_corrupt(tmp_path: Path) -> None:
 
 
 def test_a_huge_jpeg_is_decoded_at_reduced_scale_under_the_pixel_limit(tmp_path: Path) -> None:
-    # 6000×4000 is over a 20 MP limit, but at 1/2 scale it decodes as 3000×2000.
+    # 6000×4000 is over a 2 MP limit, but for 1280 pixels it decodes at 1/4: 1500×1000.
     data = jpeg(quadrants(6000, 4000))
-    rendition = render_data(tmp_path, data, max_pixels=20_000_000)
+    rendition = render_data(tmp_path, data, max_pixels=2_000_000)
     assert_quadrants(derivative(rendition, 1280))
-    with pytest.raises(ImageError, match="over the limit"):
-        render_data(tmp_path, data, max_pixels=5_000_000)
+    with pytest.raises(ImageError, match="6000×4000 pixels, 1500×1000 even at reduced scale, over"):
+        render_data(tmp_path, data, max_pixels=1_000_000)
 
 
 def test_exif_date_and_camera_are_recorded(tmp_path: Path) -> None:

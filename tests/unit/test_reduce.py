@@ -22,7 +22,8 @@ def brute_force(image: np.ndarray, factor: int) -> np.ndarray:
 
 @pytest.mark.parametrize(("height", "width", "factor", "piece"), [
     (100, 150, 1, (16, 150)), (101, 157, 7, (13, 157)), (256, 256, 8, (64, 64)),
-    (300, 500, 3, (512, 512)), (97, 61, 10, (5, 7)),
+    (300, 500, 3, (512, 512)), (97, 61, 10, (5, 7)), (300, 40, 4, (1, 40)),
+    (1000, 61, 3, (1000, 61)), (203, 59, 9, (50, 59)),
 ])
 def test_pieces_in_any_order_average_exactly(height: int, width: int, factor: int,
                                              piece: tuple[int, int]) -> None:

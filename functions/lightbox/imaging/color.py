@@ -8,21 +8,26 @@ from functools import lru_cache
 
 from PIL import Image, ImageCms
 
+from lightbox.imaging.icc import press_profile
+
 log = logging.getLogger(__name__)
 
 
 def to_srgb(image: Image.Image, icc_profile: bytes | None) -> Image.Image:
     """The image in sRGB, in mode L, LA, RGB or RGBA.
 
-    With an embedded profile, LittleCMS converts the colours (perceptual intent); without
-    one, RGB is taken to be sRGB already and CMYK is converted with Pillow's formula.
+    With an embedded profile, LittleCMS converts the colours (perceptual intent). Without
+    one, RGB is taken to be sRGB already, and CMYK is converted as a typical press prints it
+    (``icc.press_profile``).
     """
     if icc_profile:
         converted = _convert(image, icc_profile)
         if converted is not None:
             return converted
     if image.mode == "CMYK":
-        return image.convert("RGB")
+        converted = _convert(image, press_profile())
+        assert converted is not None, "Lightbox's own press profile always converts"
+        return converted
     return image
 
 
@@ -49,7 +54,7 @@ def _convert(image: Image.Image, icc_profile: bytes) -> Image.Image | None:
     return converted
 
 
-@lru_cache(maxsize=16)
+@lru_cache(maxsize=4)
 def _transform(icc_profile: bytes, mode: str) -> ImageCms.ImageCmsTransform | None:
     """A transform from the embedded profile to sRGB; None when none is needed or possible."""
     try:

@@ -16,7 +16,7 @@ from PIL import Image
 from lightbox.domain import ImageInfo, RenderSpec
 from lightbox.errors import ImageError
 from lightbox.imaging import metadata
-from lightbox.imaging.source import REDUCING_GAP, DecodedPage, check_pixels, decoding
+from lightbox.imaging.source import DecodedPage, check_pixels, decoding
 
 _PNG_COLOUR_TYPES = {0: "L", 2: "RGB", 3: "P", 4: "LA", 6: "RGBA"}
 _EIGHT_BIT = ("L", "LA", "RGB", "RGBA", "CMYK")
@@ -52,11 +52,14 @@ class PillowSource:
 
     def decode(self, index: int, target: int) -> DecodedPage:
         image = self._image
+        original = image.size
         if image.format == "JPEG":
-            # libjpeg scales in the DCT domain: decoding 1/8 of a photo costs 1/8 of the work.
-            fit = target * REDUCING_GAP / max(image.size)
+            # libjpeg scales by 1/2, 1/4 or 1/8 while decoding, as a low-pass filter in the DCT
+            # domain: asking for just the target size costs a fraction of the work, at the
+            # quality of decoding whole and resampling (docs/BENCHMARKS.md).
+            fit = target / max(image.size)
             image.draft(None, (math.ceil(image.width * fit), math.ceil(image.height * fit)))
-        check_pixels(image.width, image.height, self._spec.max_pixels)
+        check_pixels(image.size, self._spec.max_pixels, original)
         with decoding("the image data"), _no_pillow_size_check():
             image.load()
             eight_bit = _eight_bit(image)

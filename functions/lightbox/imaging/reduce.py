@@ -15,6 +15,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+# Output rows averaged per batch: larger batches cost memory, smaller ones Python overhead.
+_BATCH_ROWS = 32
+
 
 @dataclass(frozen=True)
 class Scale:
@@ -23,8 +26,10 @@ class Scale:
     offset: float
     factor: float
 
-    def apply(self, means: NDArray[np.float64]) -> NDArray[np.uint8]:
-        scaled = (means - self.offset) * self.factor + 0.5
+    def apply(self, values: NDArray[Any]) -> NDArray[np.uint8]:
+        if values.dtype == np.uint8 and (self.offset, self.factor) == (0, 1):
+            return values  # 8-bit samples, taken as they are
+        scaled = (values - self.offset) * self.factor + 0.5
         return np.clip(scaled, 0, 255).astype(np.uint8)
 
 
@@ -62,6 +67,47 @@ class BoxReducer:
         if rows <= 0 or columns <= 0:
             return
         piece = piece[:rows, :columns]
+        if self.factor == 1:  # nothing to average: convert and place
+            channels = slice(channel, channel + piece.shape[2])
+            self.output[top:top + rows, left:left + columns, channels] = self._scale.apply(piece)
+            return
+        if columns == self.width:
+            # A full-width piece finishes the output rows it covers entirely: average those
+            # a batch at a time, and accumulate only the rows it shares with its neighbours.
+            head = min(rows, -top % self.factor)
+            self._accumulate(piece[:head], top, left, channel)
+            piece, top = piece[head:], top + head
+            while done := self._average_whole_blocks(piece[: _BATCH_ROWS * self.factor], top,
+                                                     channel):
+                piece, top = piece[done:], top + done
+        self._accumulate(piece, top, left, channel)
+
+    @property
+    def complete(self) -> bool:
+        return not self._open
+
+    def _average_whole_blocks(self, piece: NDArray[Any], top: int, channel: int) -> int:
+        """Write the output rows ``piece`` covers whole; returns the input rows it used."""
+        factor = self.factor
+        rows = int(piece.shape[0])
+        # The image's last block may be short; any other must be whole.
+        blocks = -(-rows // factor) if top + rows >= self.height else rows // factor
+        if blocks == 0:
+            return 0
+        used = min(rows, blocks * factor)
+        sums = np.add.reduceat(piece[:used], np.arange(0, used, factor), axis=0,
+                               dtype=self._sum_type)
+        sums = np.add.reduceat(sums, self._column_starts, axis=1, dtype=np.float64)
+        heights = np.minimum(factor, used - np.arange(0, used, factor)).astype(np.float64)
+        means = sums / (heights[:, None] * self._column_widths[None, :])[:, :, None]
+        first = top // factor
+        channels = slice(channel, channel + means.shape[2])
+        self.output[first:first + blocks, :, channels] = self._scale.apply(means)
+        return used
+
+    def _accumulate(self, piece: NDArray[Any], top: int, left: int, channel: int) -> None:
+        """Add rows to the sums of the output rows they belong to; finish rows that fill up."""
+        rows, columns = piece.shape[:2]
         row = top
         while row < top + rows:
             out_row = row // self.factor
@@ -79,10 +125,6 @@ class BoxReducer:
             if open_row.filled == self._rows_in(out_row) * self.width:
                 self._finish(key, open_row)
             row = end
-
-    @property
-    def complete(self) -> bool:
-        return not self._open
 
     def _rows_in(self, out_row: int) -> int:
         return min(self.factor, self.height - out_row * self.factor)

@@ -28,7 +28,7 @@ REDUCING_GAP = 2.0
 
 @dataclass(frozen=True)
 class DecodedPage:
-    """One page, decoded at a scale that leaves at least twice the largest thumbnail size.
+    """One page, decoded at the smallest scale the largest thumbnail size allows.
 
     ``image`` holds 8 bits per sample in mode L, LA, RGB, RGBA or CMYK, in the colour space
     its ``icc_profile`` describes (sRGB when there is none), not yet turned upright.
@@ -66,9 +66,13 @@ def decoding(subject: str) -> Iterator[None]:
         raise ImageError(f"{subject} is {state} ({detail})") from exc
 
 
-def check_pixels(width: int, height: int, limit: int) -> None:
-    if width * height > limit:
-        raise ImageError(
-            f"the image is {width}×{height} = {width * height:,} pixels, over the limit of "
-            f"{limit:,} for images that must be decoded whole"
-        )
+def check_pixels(decoded: tuple[int, int], limit: int, original: tuple[int, int]) -> None:
+    """Refuse to decode more pixels at once than ``limit``: a decompression bomb fails here."""
+    width, height = decoded
+    if width * height <= limit:
+        return
+    reduced = f", {width}×{height} even at reduced scale," if decoded != original else ""
+    raise ImageError(
+        f"the image is {original[0]}×{original[1]} pixels{reduced} over the limit of "
+        f"{limit:,} pixels decoded at once"
+    )

@@ -286,20 +286,27 @@ def _pieces(file: tifffile.TiffFile, page: TiffPage) -> Iterator[Piece]:
 
 
 def _raw_strips(file: tifffile.TiffFile, page: TiffPage) -> Iterator[Piece]:
-    """Uncompressed strips, read in bands of rows however large each strip is."""
+    """Uncompressed strips, read in bands of rows however large or small each strip is."""
     assert page.dtype is not None
     dtype = page.dtype.newbyteorder(file.byteorder)
     width, height = page.imagewidth, page.imagelength
-    samples = page.samplesperpixel if page.planarconfig == PLANARCONFIG.CONTIG else 1
+    contiguous = page.planarconfig == PLANARCONFIG.CONTIG
+    samples = page.samplesperpixel if contiguous else 1
+    planes = 1 if contiguous else page.samplesperpixel
     row_bytes = width * samples * dtype.itemsize
-    rows_per_strip = min(page.rowsperstrip or height, height)
-    strips_per_plane = math.ceil(height / rows_per_strip)
+    if page.is_contiguous:
+        # One region, whatever its strips: read it in bands rather than strip by strip.
+        strips = [(page.dataoffsets[0] + plane * height * row_bytes, plane, 0, height)
+                  for plane in range(planes)]
+    else:
+        rows_per_strip = min(page.rowsperstrip or height, height)
+        per_plane = math.ceil(height / rows_per_strip)
+        strips = [(offset, index // per_plane, (index % per_plane) * rows_per_strip,
+                   min(rows_per_strip, height - (index % per_plane) * rows_per_strip))
+                  for index, offset in enumerate(page.dataoffsets)]
     band = max(1, _READ_BYTES // row_bytes)
     handle = file.filehandle
-    for index, offset in enumerate(page.dataoffsets):
-        plane, strip = divmod(index, strips_per_plane)
-        top = strip * rows_per_strip
-        rows = min(rows_per_strip, height - top)
+    for offset, plane, top, rows in strips:
         for first in range(0, rows, band):
             count = min(band, rows - first)
             handle.seek(offset + first * row_bytes)
