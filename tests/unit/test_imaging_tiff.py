@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 import tifffile
+from PIL import Image
 
 from lightbox.errors import ImageError
 from tests.conftest import REPO
@@ -290,3 +291,17 @@ def test_a_scan_larger_than_memory_allows_is_read_piece_by_piece(
     assert measured["sizes"] == [[1280, 1138], [256, 228]]
     # Decoded whole, the pixels alone would take 216 MB; the libraries take about 35.
     assert measured["peak_mb"] < 150, measured
+
+
+@pytest.mark.parametrize("width", [7001, 7000])
+def test_block_averaging_keeps_the_geometry_of_a_partial_last_block(tmp_path: Path,
+                                                                     width: int) -> None:
+    # 7001 pixels in blocks of 2: the last block holds one. Resampled as if it held two, the
+    # picture would stretch by a fraction of a pixel, which fine detail shows at once.
+    x = np.arange(width)
+    stripes = (127 + 120 * np.sin(x / 9.0)).astype(np.uint8)
+    pixels = np.repeat(np.tile(stripes, (600, 1))[..., None], 3, axis=-1)
+    image = derivative(render_data(tmp_path, tiff(pixels, photometric="rgb"), sizes=(1280,)), 1280)
+    reference = Image.fromarray(pixels).resize(image.size, Image.Resampling.LANCZOS)
+    difference = np.abs(np.asarray(image, np.int16) - np.asarray(reference, np.int16))
+    assert difference.mean() < 3

@@ -17,18 +17,21 @@ _TRANSPOSE = {
 }
 
 
-def fitted(width: int, height: int, size: int) -> tuple[int, int]:
+def fitted(width: float, height: float, size: int) -> tuple[int, int]:
     """Dimensions whose longest side is ``size``, never larger than the original."""
     scale = min(1.0, size / max(width, height))
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
-def fit(image: Image.Image, size: int) -> Image.Image:
-    """The image with its longest side reduced to ``size``: box-reduce, then Lanczos."""
-    target = fitted(image.width, image.height, size)
-    if target == image.size:
+def fit(image: Image.Image, size: int,
+        box: tuple[float, float, float, float] | None = None) -> Image.Image:
+    """The image (or its ``box``) with its longest side reduced to ``size``, by Lanczos."""
+    left, top, right, bottom = box or (0, 0, image.width, image.height)
+    target = fitted(right - left, bottom - top, size)
+    if box is None and target == image.size:
         return image
-    return image.resize(target, Image.Resampling.LANCZOS, reducing_gap=REDUCING_GAP)
+    return image.resize(target, Image.Resampling.LANCZOS, box=box,
+                        reducing_gap=REDUCING_GAP)
 
 
 def upright(image: Image.Image, orientation: int) -> Image.Image:

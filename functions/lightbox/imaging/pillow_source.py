@@ -53,17 +53,20 @@ class PillowSource:
     def decode(self, index: int, target: int) -> DecodedPage:
         image = self._image
         original = image.size
+        box = None
         if image.format == "JPEG":
             # libjpeg scales by 1/2, 1/4 or 1/8 while decoding, as a low-pass filter in the DCT
             # domain: asking for just the target size costs a fraction of the work, at the
             # quality of decoding whole and resampling (docs/BENCHMARKS.md).
             fit = target / max(image.size)
-            image.draft(None, (math.ceil(image.width * fit), math.ceil(image.height * fit)))
+            drafted = image.draft(None, (math.ceil(image.width * fit),
+                                         math.ceil(image.height * fit)))
+            box = drafted[1] if drafted is not None else None
         check_pixels(image.size, self._spec.max_pixels, original)
         with decoding("the image data"), _no_pillow_size_check():
             image.load()
             eight_bit = _eight_bit(image)
-        return DecodedPage(eight_bit, image.info.get("icc_profile"), self._orientation)
+        return DecodedPage(eight_bit, image.info.get("icc_profile"), self._orientation, box)
 
     def close(self) -> None:
         self._image.close()

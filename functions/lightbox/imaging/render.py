@@ -32,7 +32,7 @@ def render(path: Path, spec: RenderSpec) -> Rendition:
     with closing(open_source(path, spec)) as source:
         for index in range(min(source.info.pages, spec.max_pages)):
             page = source.decode(index, largest)
-            display = upright(to_srgb(fit(page.image, largest), page.icc_profile),
+            display = upright(to_srgb(fit(page.image, largest, page.box), page.icc_profile),
                               page.orientation)
             images.extend(_derivatives(display, spec, page=index + 1))
             if index == 0:

@@ -37,6 +37,9 @@ class DecodedPage:
     image: Image.Image
     icc_profile: bytes | None
     orientation: int
+    # The part of ``image`` that covers the original exactly, when decoding at reduced scale
+    # left a partial block at the right or bottom edge: (left, top, right, bottom).
+    box: tuple[float, float, float, float] | None = None
 
 
 class Source(Protocol):
