@@ -157,3 +157,34 @@ def test_an_original_gone_from_the_bucket_fails_the_asset() -> None:
 
     assert stack.process(asset_id) is Status.FAILED
     assert stack.asset(asset_id).error == "the original is no longer in the bucket"
+
+
+def test_webp_derivatives_are_stored_beside_the_jpeg_ones() -> None:
+    stack = Stack()
+    asset_id = stack.uploaded(image_bytes("PNG", (900, 600), "RGBA"))
+    webp_spec = RenderSpec(sizes=(64, 256), jpeg_quality=85, max_pixels=50_000_000,
+                           formats=("jpeg", "webp"))
+    status = process_job(ThumbnailJob(asset_id, OWNER), assets=stack.assets,
+                         storage=stack.storage, render=render, spec=webp_spec, policy=POLICY)
+
+    assert status is Status.READY
+    asset = stack.asset(asset_id)
+    assert sorted((d.size, d.format) for d in asset.derivatives) == [
+        (64, "jpeg"), (64, "webp"), (256, "jpeg"), (256, "webp")
+    ]
+    for derivative in asset.derivatives:
+        extension = {"jpeg": "jpg", "webp": "webp"}[derivative.format]
+        assert derivative.key.endswith(f"/1-{derivative.size}.{extension}")
+        assert stack.storage.content_types[derivative.key] == f"image/{derivative.format}"
+    assert asset.placeholder is not None
+
+
+def test_every_page_of_a_multipage_tiff_is_stored() -> None:
+    stack = Stack()
+    asset_id = stack.uploaded(image_bytes("TIFF", (500, 400), pages=3))
+    assert stack.process(asset_id) is Status.READY
+    asset = stack.asset(asset_id)
+    assert asset.info is not None and asset.info.pages == 3
+    assert sorted(d.key.rsplit("/", 1)[1] for d in asset.derivatives) == [
+        "1-256.jpg", "1-64.jpg", "2-256.jpg", "2-64.jpg", "3-256.jpg", "3-64.jpg"
+    ]
