@@ -130,6 +130,7 @@ class BoxReducer:
     def _accumulate(self, piece: NDArray[Any], top: int, left: int, channel: int) -> None:
         """Add rows to the sums of the output rows they belong to; finish rows that fill up."""
         rows, columns = piece.shape[:2]
+        filled = []
         row = top
         while row < top + rows:
             out_row = row // self.factor
@@ -145,17 +146,20 @@ class BoxReducer:
             )
             open_row.filled += (end - row) * columns
             if open_row.filled == self._rows_in(out_row) * self.width:
-                self._finish(key, open_row)
+                filled.append(key)
             row = end
+        if filled:
+            self._finish(filled)
 
     def _rows_in(self, out_row: int) -> int:
         return min(self.factor, self.height - out_row * self.factor)
 
-    def _finish(self, key: tuple[int, int], open_row: _OpenRow) -> None:
-        channel, out_row = key
-        del self._open[key]
-        blocks = self._column_sums(open_row.sums[None])
-        areas = self._column_widths * self._rows_in(out_row)
-        means = blocks / areas[:, np.newaxis]
-        channels = means.shape[1]
-        self.output[out_row, :, channel : channel + channels] = self._scale.apply(means)
+    def _finish(self, keys: list[tuple[int, int]]) -> None:
+        """Average and write output rows whose sums are complete, all at once."""
+        sums = np.stack([self._open.pop(key).sums for key in keys])
+        blocks = self._column_sums(sums).reshape(len(keys), -1, sums.shape[2])
+        heights = np.array([self._rows_in(out_row) for _, out_row in keys], np.float64)
+        means = blocks / (heights[:, None] * self._column_widths[None, :])[:, :, None]
+        scaled = self._scale.apply(means)
+        for (channel, out_row), values in zip(keys, scaled, strict=True):
+            self.output[out_row, :, channel : channel + values.shape[1]] = values
