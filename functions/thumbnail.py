@@ -14,7 +14,7 @@ container = Container()
 
 @app.on_sqs_message(queue="lightbox-thumbnail-jobs", batch_size=1)
 def handle_jobs(event: SQSEvent) -> BatchResponse:
-    return process_batch(event.to_dict(), _render)
+    return process_batch(event.to_dict(), _render, backoff=container.backoff)
 
 
 def _render(record: SqsRecord) -> None:

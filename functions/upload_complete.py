@@ -1,7 +1,7 @@
-"""upload-complete: bucket notifications (through SQS) and ``POST /v1/uploads/{id}/complete``.
+"""upload-complete: bucket events — through SQS, from S3 or EventBridge directly, or a MinIO
+webhook — and ``POST /v1/uploads/{id}/complete``.
 
-Both check what arrived in the bucket and queue the thumbnail job, through the same
-idempotent service; ``handler`` is the one Lambda entry point for both triggers.
+Every trigger reaches the same idempotent services; ``handler`` is the one Lambda entry point.
 """
 
 from typing import Any
@@ -10,8 +10,10 @@ from chalice.app import Response, SQSEvent
 
 from lightbox import api
 from lightbox.batch import BatchResponse, process_batch
-from lightbox.events import SqsRecord, is_sqs_event, object_events
-from lightbox.services import uploads
+from lightbox.domain import Status
+from lightbox.errors import Forbidden
+from lightbox.events import ObjectEvent, SqsRecord, is_bucket_event, is_sqs_event, object_events
+from lightbox.services import ingest, uploads
 from lightbox.wiring import Container
 
 app = api.create_app("lightbox-upload-complete")
@@ -23,27 +25,51 @@ container = Container()
 def complete_upload(asset_id: str) -> Response:
     owner_id = api.authenticate(api.current_request(app), container.config)
     status = uploads.complete_upload(
-        owner_id, api.asset_id_param(asset_id),
-        assets=container.assets, storage=container.storage, jobs=container.jobs,
+        owner_id, api.asset_id_param(asset_id), assets=container.assets,
+        storage=container.storage, jobs=container.jobs, lanes=container.lanes,
     )
     return api.json_response({"asset_id": asset_id, "status": status.value}, 202)
 
 
+@app.route("/hooks/minio", methods=["POST"])
+@api.json_errors
+def minio_webhook() -> Response:
+    request = api.current_request(app)
+    token = container.config.webhook_token
+    if token is None:
+        raise Forbidden("MinIO webhooks are off here: set LIGHTBOX_WEBHOOK_TOKEN to take them")
+    api.require_bearer(request, token)
+    # MinIO only reads the status code (2xx: delivered); the body helps whoever debugs.
+    applied = []
+    for event in object_events(api.read_json_object(request)):
+        status = _apply(event)
+        applied.append({"key": event.key, "action": event.action.value,
+                        "status": status.value if status is not None else "ignored"})
+    return api.json_response({"events": applied})
+
+
 @app.on_sqs_message(queue="lightbox-ingest", batch_size=10)
-def on_objects_created(event: SQSEvent) -> BatchResponse:
-    return process_batch(event.to_dict(), _complete_objects)
+def on_bucket_messages(event: SQSEvent) -> BatchResponse:
+    return process_batch(event.to_dict(), _apply_message, backoff=container.backoff)
 
 
-def _complete_objects(record: SqsRecord) -> None:
+def _apply_message(record: SqsRecord) -> None:
     for event in object_events(record.body):
-        if event.created:
-            uploads.complete_stored_object(
-                event.bucket, event.key, expected_bucket=container.config.require("bucket"),
-                assets=container.assets, storage=container.storage, jobs=container.jobs,
-            )
+        _apply(event)
+
+
+def _apply(event: ObjectEvent) -> Status | None:
+    return ingest.handle_object_event(
+        event, expected_bucket=container.config.require("bucket"), assets=container.assets,
+        storage=container.storage, jobs=container.jobs, lanes=container.lanes,
+    )
 
 
 def handler(event: dict[str, Any], context: Any) -> Any:
     if is_sqs_event(event):
-        return on_objects_created(event, context)
+        return on_bucket_messages(event, context)
+    if is_bucket_event(event):  # S3 or EventBridge invoking the function directly
+        for bucket_event in object_events(event):
+            _apply(bucket_event)
+        return None
     return app(event, context)

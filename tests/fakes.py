@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
-from lightbox.domain import Asset, Derivative, ImageInfo, NewAsset, Status, ThumbnailJob
+from lightbox.domain import Asset, Derivative, ImageInfo, Lane, NewAsset, Status, ThumbnailJob
 from lightbox.errors import ObjectNotFound, StorageUnavailable
 from lightbox.ports import ListCursor, PresignedUpload, StoredObject
 
@@ -18,6 +18,7 @@ class FakeAssetRepository:
     def __init__(self) -> None:
         self.assets: dict[UUID, Asset] = {}
         self._tick = 0
+        self._elapsed = timedelta()
 
     def add(self, asset: NewAsset) -> Asset:
         now = self._now()
@@ -38,7 +39,7 @@ class FakeAssetRepository:
         return next((a for a in self.assets.values() if a.owner_id == owner_id
                      and a.sha256 == sha256 and a.status in _LIVE), None)
 
-    def list(
+    def page(
         self, owner_id: str, *, status: Status | None, limit: int, after: ListCursor | None
     ) -> list[Asset]:
         rows = [
@@ -89,9 +90,30 @@ class FakeAssetRepository:
     def mark_failed(self, owner_id: str, asset_id: UUID, *, expected: Status, reason: str) -> bool:
         return self._move(owner_id, asset_id, expected, Status.FAILED, error=reason)
 
+    def mark_deleted(self, owner_id: str, asset_id: UUID) -> bool:
+        asset = self.get(owner_id, asset_id)
+        if asset is None or asset.status in (Status.DELETED, Status.DUPLICATE):
+            return False
+        return self._move(owner_id, asset_id, asset.status, Status.DELETED)
+
     def release(self, owner_id: str, asset_id: UUID, reason: str) -> bool:
         return self._move(owner_id, asset_id, Status.PROCESSING, Status.UPLOADED, error=reason,
                           claimed_at=None)
+
+    def waiting(self, status: Status, older_than_seconds: int, limit: int) -> list[Asset]:
+        horizon = self.now - timedelta(seconds=older_than_seconds)
+        rows = sorted((a for a in self.assets.values()
+                       if a.status is status and a.updated_at < horizon),
+                      key=lambda a: a.updated_at)
+        return rows[:limit]
+
+    def renew(self, owner_id: str, asset_id: UUID, status: Status,
+              older_than_seconds: int) -> bool:
+        asset = self.get(owner_id, asset_id)
+        horizon = self.now - timedelta(seconds=older_than_seconds)
+        if asset is None or asset.status is not status or asset.updated_at >= horizon:
+            return False
+        return self._move(owner_id, asset_id, status, status)
 
     def ping(self) -> None:
         pass
@@ -110,10 +132,19 @@ class FakeAssetRepository:
         )
         return True
 
+    @property
+    def now(self) -> datetime:
+        return datetime(2026, 1, 1, tzinfo=UTC) + self._elapsed + timedelta(
+            microseconds=self._tick)
+
+    def advance(self, seconds: float) -> None:
+        """Let time pass (test set-up)."""
+        self._elapsed += timedelta(seconds=seconds)
+
     def _now(self) -> datetime:
         # Strictly increasing, so that ordering by creation time is deterministic.
         self._tick += 1
-        return datetime(2026, 1, 1, tzinfo=UTC) + timedelta(microseconds=self._tick)
+        return self.now
 
 
 class FakeObjectStore:
@@ -175,12 +206,24 @@ class FakeObjectStore:
 class FakeJobQueue:
     def __init__(self) -> None:
         self.sent: list[ThumbnailJob] = []
+        self.lanes: list[Lane] = []
 
-    def send(self, job: ThumbnailJob) -> None:
+    def send(self, job: ThumbnailJob, lane: Lane) -> None:
         self.sent.append(job)
+        self.lanes.append(lane)
 
     def ping(self) -> None:
         pass
+
+
+class FakeRedelivery:
+    """Records the messages a batch postponed: (queue ARN, receipt handle, seconds)."""
+
+    def __init__(self) -> None:
+        self.postponed: list[tuple[str, str, int]] = []
+
+    def postpone(self, queue_arn: str, receipt_handle: str, delay: int) -> None:
+        self.postponed.append((queue_arn, receipt_handle, delay))
 
 
 def unavailable_storage() -> FakeObjectStore:

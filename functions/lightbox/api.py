@@ -9,6 +9,7 @@ the middleware only reshapes the errors Chalice produces itself (405, unknown ro
 from __future__ import annotations
 
 import functools
+import hmac
 import json
 import logging
 from collections.abc import Callable
@@ -19,7 +20,7 @@ from uuid import UUID
 from chalice.app import Chalice, Request, Response
 
 from lightbox.config import Config
-from lightbox.errors import AssetNotFound, LightboxError, RequestError
+from lightbox.errors import AssetNotFound, LightboxError, RequestError, Unauthorized
 from lightbox.services.listing import AssetPage, AssetView
 from lightbox.services.uploads import UploadTicket
 
@@ -77,6 +78,15 @@ def current_request(app: Chalice) -> Request:
     request = app.current_request
     assert request is not None, "Chalice sets the request before it calls a view"
     return request
+
+
+def require_bearer(request: Request, token: str) -> None:
+    """Refuse a request without ``Authorization: Bearer <token>``."""
+    presented = request.headers.get("authorization", "")
+    scheme, _, credentials = presented.partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(credentials.strip().encode(),
+                                                             token.encode()):
+        raise Unauthorized("a valid 'Authorization: Bearer' token is required")
 
 
 def read_json_object(request: Request) -> dict[str, Any]:

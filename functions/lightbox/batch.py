@@ -2,17 +2,20 @@
 
 With ``ReportBatchItemFailures`` enabled on the event source mapping, Lambda deletes every
 message not listed in ``batchItemFailures``, so one bad record never redelivers the rest.
-A message that can never be processed (``InvalidEvent``) is logged and acknowledged:
-retrying it would only end in the dead-letter queue.
+A failed message is postponed exponentially (30 s, 1 min, 2 min, ...) rather than retried at
+the queue's fixed visibility timeout; past the queue's ``maxReceiveCount`` it moves to the
+dead-letter queue. A message that can never be processed (``InvalidEvent``) is logged and
+acknowledged: retrying it would only end in the dead-letter queue.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from lightbox.errors import InvalidEvent
+from lightbox.errors import InvalidEvent, LightboxError
 from lightbox.events import SqsEvent, SqsRecord
 
 log = logging.getLogger(__name__)
@@ -20,7 +23,24 @@ log = logging.getLogger(__name__)
 BatchResponse = dict[str, list[dict[str, str]]]
 
 
-def process_batch(event: Mapping[str, Any], handle: Callable[[SqsRecord], None]) -> BatchResponse:
+@dataclass(frozen=True)
+class Backoff:
+    """How long a failed message waits before its next attempt."""
+
+    postpone: Callable[[str, str, int], None]  # queue ARN, receipt handle, seconds
+    base_seconds: int
+    max_seconds: int
+
+    def delay(self, attempt: int) -> int:
+        return int(min(self.max_seconds, self.base_seconds * 2 ** max(0, attempt - 1)))
+
+
+def process_batch(
+    event: Mapping[str, Any],
+    handle: Callable[[SqsRecord], None],
+    *,
+    backoff: Backoff | None = None,
+) -> BatchResponse:
     failures: list[dict[str, str]] = []
     for record in SqsEvent(event).records:
         try:
@@ -33,4 +53,15 @@ def process_batch(event: Mapping[str, Any], handle: Callable[[SqsRecord], None])
                 "message %s failed (receive #%d)", record.message_id, record.receive_count
             )
             failures.append({"itemIdentifier": record.message_id})
+            if backoff is not None:
+                _postpone(record, backoff)
     return {"batchItemFailures": failures}
+
+
+def _postpone(record: SqsRecord, backoff: Backoff) -> None:
+    delay = backoff.delay(record.receive_count)
+    try:
+        backoff.postpone(record.queue_arn, record.receipt_handle, delay)
+    except LightboxError as exc:
+        # It comes back after the queue's visibility timeout instead: later, not lost.
+        log.warning("could not postpone message %s: %s", record.message_id, exc)

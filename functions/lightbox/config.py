@@ -27,6 +27,8 @@ class Config:
     database_url: str | None
     bucket: str | None
     thumbnail_queue_url: str | None
+    large_thumbnail_queue_url: str | None
+    webhook_token: str | None
     owner_id: str
     max_upload_bytes: int
     thumbnail_sizes: tuple[int, ...]
@@ -40,6 +42,12 @@ class Config:
     max_pages: int
     processing_lease_seconds: int
     max_attempts: int
+    large_upload_bytes: int
+    large_image_pixels: int
+    retry_base_seconds: int
+    retry_max_seconds: int
+    redrive_after_seconds: int
+    pending_grace_seconds: int
     s3_path_style: bool
     log_level: str
     migrations_dir: str | None
@@ -55,6 +63,8 @@ class Config:
             database_url=env.get("DATABASE_URL") or None,
             bucket=env.get("LIGHTBOX_BUCKET") or None,
             thumbnail_queue_url=env.get("LIGHTBOX_THUMBNAIL_QUEUE_URL") or None,
+            large_thumbnail_queue_url=env.get("LIGHTBOX_LARGE_THUMBNAIL_QUEUE_URL") or None,
+            webhook_token=env.get("LIGHTBOX_WEBHOOK_TOKEN") or None,
             owner_id=owner_id,
             max_upload_bytes=_int(env, "LIGHTBOX_MAX_UPLOAD_BYTES", S3_SINGLE_PUT_LIMIT,
                                   maximum=S3_SINGLE_PUT_LIMIT),
@@ -69,6 +79,12 @@ class Config:
             max_pages=_int(env, "LIGHTBOX_MAX_PAGES", 100, maximum=10_000),
             processing_lease_seconds=_int(env, "LIGHTBOX_PROCESSING_LEASE_SECONDS", 900),
             max_attempts=_int(env, "LIGHTBOX_MAX_ATTEMPTS", 5),
+            large_upload_bytes=_int(env, "LIGHTBOX_LARGE_UPLOAD_BYTES", 50 * 1024**2),
+            large_image_pixels=_int(env, "LIGHTBOX_LARGE_IMAGE_PIXELS", 100_000_000),
+            retry_base_seconds=_int(env, "LIGHTBOX_RETRY_BASE_SECONDS", 30, maximum=43200),
+            retry_max_seconds=_int(env, "LIGHTBOX_RETRY_MAX_SECONDS", 900, maximum=43200),
+            redrive_after_seconds=_int(env, "LIGHTBOX_REDRIVE_AFTER_SECONDS", 600),
+            pending_grace_seconds=_int(env, "LIGHTBOX_PENDING_GRACE_SECONDS", 3600),
             s3_path_style=_bool(env, "LIGHTBOX_S3_PATH_STYLE", default=endpoint is not None),
             log_level=env.get("LIGHTBOX_LOG_LEVEL", "INFO").upper(),
             migrations_dir=env.get("LIGHTBOX_MIGRATIONS_DIR") or None,

@@ -26,8 +26,11 @@ class Status(StrEnum):
     DELETED = "deleted"
 
 
-# States after which the bytes will never be looked at again.
-SETTLED = frozenset({Status.READY, Status.FAILED, Status.DUPLICATE, Status.DELETED})
+class Lane(StrEnum):
+    """Which thumbnail queue a job joins: a huge scan must not hold up a burst of photos."""
+
+    STANDARD = "standard"
+    LARGE = "large"
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ catches a library's exception type.
 
     LightboxError                    500 internal
     ├── RequestError                 400 bad_request             malformed request
+    │   ├── Unauthorized             401 unauthorized            missing or wrong credentials
+    │   ├── Forbidden                403 forbidden               not allowed here at all
     │   ├── InvalidField             422 invalid_field           a field has a wrong value
     │   ├── PayloadTooLarge          413 too_large               over a configured limit
     │   └── UnsupportedMediaType     415 unsupported_media_type  not a type Lightbox takes
@@ -41,6 +43,16 @@ class LightboxError(Exception):
 class RequestError(LightboxError):
     status = 400
     code = "bad_request"
+
+
+class Unauthorized(RequestError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(RequestError):
+    status = 403
+    code = "forbidden"
 
 
 class InvalidField(RequestError):

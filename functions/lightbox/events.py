@@ -1,8 +1,14 @@
-"""Read-only wrappers over the events Lambda hands to Lightbox's functions.
+"""Every shape in which bucket events reach Lightbox, read into one: ``ObjectEvent``.
 
-Every wrapper reads every record (never just the first), and bucket notification keys,
-which arrive URL-encoded (``+`` for a space, ``%2B`` for a plus), are decoded here and
-nowhere else.
+- S3 → Lambda: ``{"Records": [{"eventSource": "aws:s3", "s3": {...}}]}``
+- S3 → SQS → Lambda: SQS records whose body is the above, or ``s3:TestEvent``
+- S3 → SNS → SQS: the SQS body is an SNS notification whose ``Message`` is the above
+- S3 → EventBridge (→ SQS) → Lambda: ``{"detail-type": "Object Created", "source": "aws.s3"}``
+- MinIO webhook: ``{"EventName", "Key": "bucket/key", "Records": [{"eventSource": "minio:s3"}]}``
+
+Keys of S3 and MinIO notification records are URL-encoded (``+`` for a space, ``%2B`` for a
+plus) and are decoded here, once; EventBridge carries keys as they are. Wrappers read every
+record, never just the first.
 """
 
 from __future__ import annotations
@@ -10,10 +16,29 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 from urllib.parse import unquote_plus
 
 from lightbox.errors import InvalidEvent
+
+_NOTIFICATION_SOURCES = frozenset({"aws:s3", "minio:s3"})
+_EVENTBRIDGE_ACTIONS = {"Object Created": "created", "Object Deleted": "removed"}
+
+
+class Action(Enum):
+    CREATED = "created"
+    REMOVED = "removed"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class ObjectEvent:
+    """Something happened to one object of a bucket; its key decoded."""
+
+    bucket: str
+    key: str
+    action: Action
 
 
 class SqsRecord:
@@ -27,12 +52,20 @@ class SqsRecord:
         return str(self._data["messageId"])
 
     @property
+    def receipt_handle(self) -> str:
+        return str(self._data["receiptHandle"])
+
+    @property
     def body(self) -> str:
         return str(self._data.get("body") or "")
 
     @property
     def receive_count(self) -> int:
         return int(self._data.get("attributes", {}).get("ApproximateReceiveCount", 1))
+
+    @property
+    def queue_arn(self) -> str:
+        return str(self._data.get("eventSourceARN", ""))
 
 
 class SqsEvent:
@@ -46,49 +79,73 @@ class SqsEvent:
 
 
 def is_sqs_event(event: Mapping[str, Any]) -> bool:
-    records = event.get("Records") or []
-    return bool(records) and all(record.get("eventSource") == "aws:sqs" for record in records)
+    return _records_from(event, "aws:sqs")
 
 
-@dataclass(frozen=True)
-class ObjectEvent:
-    """A bucket notification about one object, its key decoded."""
-
-    bucket: str
-    key: str
-    name: str
-
-    @property
-    def created(self) -> bool:
-        return self.name.startswith("ObjectCreated:")
+def is_bucket_event(event: Mapping[str, Any]) -> bool:
+    """A bucket event invoking a function directly: S3 notification records or EventBridge."""
+    return event.get("source") == "aws.s3" or any(
+        _records_from(event, source) for source in _NOTIFICATION_SOURCES)
 
 
-def object_events(body: str) -> list[ObjectEvent]:
-    """The bucket notifications carried by one SQS message body.
-
-    ``s3:TestEvent``, which S3 sends when a notification is configured, carries none.
-    """
-    try:
-        message = json.loads(body)
-    except ValueError:
-        raise InvalidEvent(f"message body is not JSON: {body[:200]!r}") from None
-    if not isinstance(message, dict):
-        raise InvalidEvent(f"message body is not a bucket notification: {body[:200]!r}")
-    if message.get("Event") == "s3:TestEvent":
+def object_events(payload: Any) -> list[ObjectEvent]:
+    """The object events in a payload of any supported shape (a dict, or JSON text)."""
+    if isinstance(payload, str | bytes):
+        try:
+            payload = json.loads(payload)
+        except ValueError:
+            raise InvalidEvent(f"not JSON: {_excerpt(payload)}") from None
+    if not isinstance(payload, dict):
+        raise InvalidEvent(f"not a bucket event: {_excerpt(payload)}")
+    if payload.get("Event") == "s3:TestEvent":  # sent once, when notifications are set up
         return []
-    records = message.get("Records")
-    if not isinstance(records, list):
-        raise InvalidEvent(f"message body is not a bucket notification: {body[:200]!r}")
-    return [_object_event(record) for record in records]
+    if payload.get("Type") == "Notification" and "Message" in payload:  # wrapped by SNS
+        return object_events(payload["Message"])
+    if payload.get("source") == "aws.s3" and "detail" in payload:
+        return [_eventbridge_event(payload)]
+    records = payload.get("Records")
+    if isinstance(records, list):
+        return [_notification_event(record) for record in records]
+    raise InvalidEvent(f"not a bucket event: {_excerpt(payload)}")
 
 
-def _object_event(record: Any) -> ObjectEvent:
+def _notification_event(record: Any) -> ObjectEvent:
     try:
         s3 = record["s3"]
+        name = str(record["eventName"]).removeprefix("s3:")  # MinIO prefixes it, AWS not
         return ObjectEvent(
             bucket=str(s3["bucket"]["name"]),
             key=unquote_plus(str(s3["object"]["key"])),
-            name=str(record["eventName"]),
+            action=_action(name.split(":", 1)[0]),
         )
     except (KeyError, TypeError) as exc:
-        raise InvalidEvent(f"malformed bucket notification record: {str(record)[:200]}") from exc
+        raise InvalidEvent(f"malformed bucket notification record: {_excerpt(record)}") from exc
+
+
+def _eventbridge_event(event: Mapping[str, Any]) -> ObjectEvent:
+    try:
+        detail = event["detail"]
+        return ObjectEvent(
+            bucket=str(detail["bucket"]["name"]),
+            key=str(detail["object"]["key"]),
+            action=Action(_EVENTBRIDGE_ACTIONS.get(str(event.get("detail-type")), "other")),
+        )
+    except (KeyError, TypeError) as exc:
+        raise InvalidEvent(f"malformed EventBridge event: {_excerpt(event)}") from exc
+
+
+def _action(kind: str) -> Action:
+    return {"ObjectCreated": Action.CREATED, "ObjectRemoved": Action.REMOVED}.get(
+        kind, Action.OTHER)
+
+
+def _records_from(event: Mapping[str, Any], source: str) -> bool:
+    records = event.get("Records") or []
+    return bool(records) and all(
+        isinstance(record, dict) and record.get("eventSource") == source for record in records
+    )
+
+
+def _excerpt(value: object) -> str:
+    text = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+    return repr(text[:200])

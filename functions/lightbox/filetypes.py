@@ -5,6 +5,8 @@ Deliberately free of Pillow: presign and upload-complete use it and must start f
 
 from __future__ import annotations
 
+import io
+
 from lightbox.errors import UnsupportedMediaType
 
 JPEG = "image/jpeg"
@@ -24,8 +26,9 @@ _ALIASES = {
     "image/x-tiff": TIFF,
 }
 
-# How many leading bytes sniffing needs.
-SNIFF_BYTES = 32
+# Leading bytes read of each upload: enough to tell its type, and its dimensions from the
+# header of nearly every file (a JPEG's can follow 64 KB of EXIF at most).
+HEADER_BYTES = 64 * 1024
 
 _SUPPORTED_MAGIC = (
     (b"\xff\xd8\xff", JPEG),
@@ -84,3 +87,15 @@ def describe(head: bytes) -> str:
     if text.startswith((b"<?xml", b"<svg")):
         return "an XML or SVG document"
     return "a file of unknown type"
+
+
+def dimensions(head: bytes) -> tuple[int, int] | None:
+    """Width and height from a file's leading bytes, when its header lies within them."""
+    # Imported here: imagesize pulls in urllib.request, which presign never needs.
+    import imagesize
+
+    try:
+        width, height = imagesize.get(io.BytesIO(head), exif_rotation=False)
+    except (ValueError, OSError, IndexError):
+        return None
+    return (width, height) if width > 0 and height > 0 else None

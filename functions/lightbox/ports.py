@@ -17,6 +17,7 @@ from lightbox.domain import (
     Asset,
     Derivative,
     ImageInfo,
+    Lane,
     NewAsset,
     RenderSpec,
     Rendition,
@@ -45,7 +46,7 @@ class AssetRepository(Protocol):
         """A live (processing or ready) asset of this owner with these exact bytes."""
         ...
 
-    def list(
+    def page(
         self, owner_id: str, *, status: Status | None, limit: int, after: ListCursor | None
     ) -> list[Asset]: ...
 
@@ -79,8 +80,24 @@ class AssetRepository(Protocol):
     def mark_failed(self, owner_id: str, asset_id: UUID, *, expected: Status, reason: str) -> bool:
         ...
 
+    def mark_deleted(self, owner_id: str, asset_id: UUID) -> bool:
+        """Any state but deleted and duplicate → deleted; the row stays as a tombstone."""
+        ...
+
     def release(self, owner_id: str, asset_id: UUID, reason: str) -> bool:
         """processing → uploaded after a transient failure, keeping the reason."""
+        ...
+
+    def waiting(self, status: Status, older_than_seconds: int, limit: int) -> list[Asset]:
+        """Assets of every owner left in ``status`` for longer than the given age, oldest first."""
+        ...
+
+    def renew(self, owner_id: str, asset_id: UUID, status: Status,
+              older_than_seconds: int) -> bool:
+        """Restart the waiting clock of an asset still waiting as ``waiting`` found it.
+
+        False when it has moved on or another reaper run renewed it first.
+        """
         ...
 
     def ping(self) -> None: ...
@@ -127,6 +144,6 @@ class ObjectStore(Protocol):
 
 
 class JobQueue(Protocol):
-    def send(self, job: ThumbnailJob) -> None: ...
+    def send(self, job: ThumbnailJob, lane: Lane) -> None: ...
 
     def ping(self) -> None: ...

@@ -15,11 +15,14 @@ from botocore.session import Session as BotoSession
 
 from lightbox.adapters.postgres import Database, PostgresAssetRepository
 from lightbox.adapters.s3 import S3ObjectStore
-from lightbox.adapters.sqs import SqsJobQueue
+from lightbox.adapters.sqs import SqsJobQueue, SqsRedelivery
+from lightbox.batch import Backoff
 from lightbox.config import Config
-from lightbox.domain import RenderSpec
+from lightbox.domain import Lane, RenderSpec
 from lightbox.ports import AssetRepository, JobQueue, ObjectStore, Renderer
+from lightbox.services.reaper import ReaperPolicy
 from lightbox.services.thumbnails import ProcessingPolicy
+from lightbox.services.uploads import Lanes
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -35,13 +38,16 @@ class Container:
         storage: ObjectStore | None = None,
         jobs: JobQueue | None = None,
         render: Renderer | None = None,
+        backoff: Backoff | None = None,
     ) -> None:
         self._config = config
         self._assets = assets
         self._storage = storage
         self._jobs = jobs
         self._render = render
+        self._backoff = backoff
         self._session: BotoSession | None = None
+        self._sqs: SQSClient | None = None
 
     @property
     def config(self) -> Config:
@@ -66,9 +72,35 @@ class Container:
     @property
     def jobs(self) -> JobQueue:
         if self._jobs is None:
-            queue_url = self.config.require("thumbnail_queue_url")
-            self._jobs = SqsJobQueue(self._sqs_client(), queue_url)
+            queue_urls = {Lane.STANDARD: self.config.require("thumbnail_queue_url")}
+            if self.config.large_thumbnail_queue_url:
+                queue_urls[Lane.LARGE] = self.config.large_thumbnail_queue_url
+            self._jobs = SqsJobQueue(self._sqs_client(), queue_urls)
         return self._jobs
+
+    @property
+    def reaper_policy(self) -> ReaperPolicy:
+        config = self.config
+        return ReaperPolicy(
+            pending_seconds=config.upload_url_ttl + config.pending_grace_seconds,
+            uploaded_seconds=config.redrive_after_seconds,
+            processing_seconds=config.processing_lease_seconds,
+        )
+
+    @property
+    def lanes(self) -> Lanes:
+        return Lanes(large_bytes=self.config.large_upload_bytes,
+                     large_pixels=self.config.large_image_pixels)
+
+    @property
+    def backoff(self) -> Backoff:
+        if self._backoff is None:
+            self._backoff = Backoff(
+                postpone=SqsRedelivery(self._sqs_client()).postpone,
+                base_seconds=self.config.retry_base_seconds,
+                max_seconds=self.config.retry_max_seconds,
+            )
+        return self._backoff
 
     @property
     def render(self) -> Renderer:
@@ -118,11 +150,13 @@ class Container:
         ))
 
     def _sqs_client(self) -> SQSClient:
-        return cast("SQSClient", self._boto_session().create_client(
-            "sqs",
-            config=BotoConfig(
-                connect_timeout=5,
-                read_timeout=30,
-                retries={"mode": "standard", "max_attempts": 3},
-            ),
-        ))
+        if self._sqs is None:
+            self._sqs = cast("SQSClient", self._boto_session().create_client(
+                "sqs",
+                config=BotoConfig(
+                    connect_timeout=5,
+                    read_timeout=30,
+                    retries={"mode": "standard", "max_attempts": 3},
+                ),
+            ))
+        return self._sqs

@@ -31,19 +31,28 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     up = commands.add_parser("up", help="run the stack until Ctrl-C")
     up.add_argument("--port", type=int, default=8000, help="API port (0 picks a free one)")
-    up.add_argument("--data", type=Path, default=REPO / ".data", help="where state is kept")
-    up.add_argument("--s3", metavar="URL", help="an S3 + SQS endpoint instead of the embedded one")
+    up.add_argument("--s3", default="embedded", metavar="BACKEND",
+                    help="embedded (default), localstack, minio, or the URL of S3 + SQS")
+    up.add_argument("--data", type=Path, help="where state is kept (default: .data, or "
+                    ".data-localstack, .data-minio, .data-remote for the other backends)")
+    up.add_argument("--schedule-seconds", type=int, metavar="N",
+                    help="run scheduled functions (the reaper) every N seconds")
     up.add_argument("--concurrency", type=int, default=2, help="processes per function")
     env = commands.add_parser("env", help="print export lines for the running stack")
-    env.add_argument("--data", type=Path, default=REPO / ".data")
+    env.add_argument("--s3", default="embedded", metavar="BACKEND")
+    env.add_argument("--data", type=Path)
     args = parser.parse_args(argv)
-    from infra.local.stack import Options
+    from infra.local.stack import Options, default_data_dir
 
+    data_dir: Path = args.data or default_data_dir(args.s3)
     if args.command == "env":
-        return _print_env(args.data)
-    return _run(Options(data_dir=args.data, port=args.port, s3_endpoint=args.s3,
-                        database_url=os.environ.get("DATABASE_URL") or None,
-                        concurrency=args.concurrency))
+        return _print_env(data_dir)
+    database_url = os.environ.get("DATABASE_URL") or None
+    if database_url and str(data_dir.resolve() / "postgres") in database_url:
+        database_url = None  # a shell's exports from this very stack: not an external database
+    return _run(Options(data_dir=data_dir, port=args.port, s3=args.s3,
+                        database_url=database_url, concurrency=args.concurrency,
+                        schedule_seconds=args.schedule_seconds))
 
 
 def _run(options: Options) -> int:

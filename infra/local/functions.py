@@ -118,8 +118,10 @@ def _start_environment(code_uri: str, handler: str, environment: dict[str, str])
     os.environ.clear()
     os.environ.update(environment)
     sys.path.insert(0, code_uri)
+    # Named by function: both thumbnail lanes run the same handler.
+    name = environment.get("AWS_LAMBDA_FUNCTION_NAME", handler)
     logging.basicConfig(
-        level=logging.WARNING, format=f"%(asctime)s {handler} %(levelname)s %(name)s: %(message)s"
+        level=logging.WARNING, format=f"%(asctime)s {name} %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("lightbox").setLevel(logging.INFO)
     module, attribute = handler.rsplit(".", 1)

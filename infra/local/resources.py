@@ -7,6 +7,7 @@ resources that already exist.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -38,7 +39,10 @@ def provision(
     parameters: dict[str, str],
     s3: S3Client,
     sqs: SQSClient,
+    notification_arns: Mapping[str, str] | None = None,
 ) -> tuple[Provisioned, Resolver]:
+    """Create what the template declares; ``notification_arns`` sends a queue's bucket
+    notifications elsewhere (MinIO's webhook target instead of an SQS queue)."""
     pseudo = {
         "AWS::AccountId": LOCAL_ACCOUNT,
         "AWS::Region": region,
@@ -71,9 +75,10 @@ def provision(
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") != "BucketAlreadyOwnedByYou":
             raise
+    targets = {**queue_arns, **(notification_arns or {})}
     notifications: list[QueueConfigurationTypeDef] = [
         {
-            "QueueArn": queue_arns[notification.queue],
+            "QueueArn": targets[notification.queue],
             "Events": list(notification.events),  # type: ignore[arg-type]
             "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": notification.prefix}]}},
         }

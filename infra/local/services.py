@@ -105,13 +105,74 @@ class MotoServer:
 
     def stop(self) -> None:
         if self._process is not None:
-            self._process.send_signal(signal.SIGTERM)
-            try:
-                self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+            _terminate(self._process)
             self._process = None
         if self._log is not None:
             self._log.close()
             self._log = None
+
+
+class LocalStackServer:
+    """LocalStack (community) without Docker, from its own venv, on 127.0.0.1."""
+
+    def __init__(self, python: Path, data_dir: Path, log_path: Path, port: int = 0) -> None:
+        self._python = python
+        self._data_dir = data_dir
+        self._log_path = log_path
+        self._port = port or free_port()
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self._port}"
+
+    def start(self, timeout: float = 120) -> str:
+        if not self._python.exists():
+            raise RuntimeError(
+                f"LocalStack is not installed in {self._python.parents[1].name}; "
+                "./dev.sh up --s3 localstack installs it"
+            )
+        # LocalStack empties its temporary directory when it starts: give it its own.
+        for directory in ("tmp", "fs"):
+            (self._data_dir / directory).mkdir(parents=True, exist_ok=True)
+        address = f"127.0.0.1:{self._port}"
+        env = {
+            "PATH": os.environ.get("PATH", ""),
+            "HOME": os.environ.get("HOME", str(self._data_dir)),
+            "GATEWAY_SERVER": "hypercorn",
+            "GATEWAY_LISTEN": address,
+            "LOCALSTACK_HOST": address,
+            "SQS_ENDPOINT_STRATEGY": "path",
+            "DISABLE_EVENTS": "1",
+            "SERVICES": "s3,sqs",
+            "TMPDIR": str(self._data_dir / "tmp"),
+            "FILESYSTEM_ROOT": str(self._data_dir / "fs"),
+        }
+        start = self._log_path.stat().st_size if self._log_path.exists() else 0
+        with self._log_path.open("ab") as output:
+            self._process = subprocess.Popen(
+                [str(self._python), "-m", "localstack.runtime.main"], stdout=output,
+                stderr=subprocess.STDOUT, start_new_session=True, env=env,
+            )
+        deadline = time.monotonic() + timeout
+        while b"Ready." not in self._log_path.read_bytes()[start:]:
+            if self._process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"LocalStack did not start; see {self._log_path}")
+            time.sleep(0.5)
+        log.info("LocalStack (S3 + SQS) on %s, pid %d", self.endpoint, self._process.pid)
+        return self.endpoint
+
+    def stop(self) -> None:
+        if self._process is not None:
+            _terminate(self._process)
+            self._process = None
+
+
+def _terminate(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

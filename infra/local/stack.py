@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
+import shutil
 from collections.abc import Mapping
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,7 +20,8 @@ from infra.local.bridge import Bridge
 from infra.local.functions import LocalFunction
 from infra.local.gateway import Gateway
 from infra.local.resources import provision
-from infra.local.services import EmbeddedPostgres, MotoServer, port_is_free
+from infra.local.scheduler import Scheduler
+from infra.local.services import EmbeddedPostgres, LocalStackServer, MotoServer, port_is_free
 from infra.local.template import Template
 from lightbox.adapters.migrations import apply_migrations
 
@@ -29,11 +32,20 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 REPO = Path(__file__).resolve().parents[2]
+LOCALSTACK_PYTHON = REPO / ".venv-localstack" / "bin" / "python"
+EMBEDDED = "embedded"
+# The webhook target docker-compose.yml configures in MinIO, and the token both sides use.
+MINIO_WEBHOOK_ARN = "arn:minio:sqs::LIGHTBOX:webhook"
+WEBHOOK_TOKEN = os.environ.get("LIGHTBOX_WEBHOOK_TOKEN", "lightbox-local-webhook")
 STACK_NAME = "lightbox-local"
 REGION = "us-east-1"
 STACK_FILE = "stack.json"
+BACKEND_FILE = "s3-backend"
+# LocalStack community keeps nothing between runs (persistence is a Pro feature).
+EPHEMERAL_BACKENDS = frozenset({"localstack"})
 # What a function's process inherits from the runtime besides its own variables.
 _INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TZ")
+_RESOURCE_VARIABLE = re.compile(r"^LIGHTBOX_(BUCKET|API_URL|.*_QUEUE_URL)$")
 
 
 class StackError(Exception):
@@ -44,9 +56,37 @@ class StackError(Exception):
 class Options:
     data_dir: Path
     port: int = 8000
-    s3_endpoint: str | None = None
+    s3: str = EMBEDDED  # embedded, localstack, minio, or the URL of an S3 + SQS endpoint
     database_url: str | None = None
     concurrency: int = 2
+    schedule_seconds: int | None = None  # run scheduled functions this often instead
+
+
+@dataclass(frozen=True)
+class AwsBackend:
+    s3_endpoint: str
+    sqs_endpoint: str
+    access_key: str = field(default_factory=lambda: os.environ.get("AWS_ACCESS_KEY_ID", "test"))
+    secret_key: str = field(
+        default_factory=lambda: os.environ.get("AWS_SECRET_ACCESS_KEY", "test"))
+    notification_arns: dict[str, str] | None = None
+
+    def environment(self) -> dict[str, str]:
+        return {
+            "AWS_ACCESS_KEY_ID": self.access_key,
+            "AWS_SECRET_ACCESS_KEY": self.secret_key,
+            "AWS_REGION": REGION,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_ENDPOINT_URL_S3": self.s3_endpoint,
+            "AWS_ENDPOINT_URL_SQS": self.sqs_endpoint,
+        }
+
+    def clients(self) -> tuple[S3Client, SQSClient]:
+        session = boto3.session.Session(aws_access_key_id=self.access_key,
+                                        aws_secret_access_key=self.secret_key,
+                                        region_name=REGION)
+        return (session.client("s3", endpoint_url=self.s3_endpoint),
+                session.client("sqs", endpoint_url=self.sqs_endpoint))
 
 
 @dataclass(frozen=True)
@@ -80,45 +120,34 @@ class DevStack:
         if options.port and not port_is_free(options.port):
             raise StackError(f"port {options.port} is in use; choose another with --port")
         (data / "logs").mkdir(parents=True, exist_ok=True)
+        _bind_backend(data, options.s3)
 
         database_url = options.database_url
         if database_url is None:
+            if options.s3 in EPHEMERAL_BACKENDS and (data / "postgres").exists():
+                log.info("%s keeps no objects between runs: the library starts empty",
+                         options.s3)
+                shutil.rmtree(data / "postgres")
             postgres = EmbeddedPostgres(data / "postgres")
             database_url = postgres.start()
             cleanup.callback(postgres.stop)
         applied = apply_migrations(database_url, REPO / "migrations")
         log.info("database schema up to date (%d migrations applied now)", len(applied))
 
-        endpoint = options.s3_endpoint
-        if endpoint is None:
-            moto = MotoServer(data / "logs" / "moto.log")
-            endpoint = moto.start()
-            cleanup.callback(moto.stop)
-        aws_env = {
-            "AWS_ACCESS_KEY_ID": os.environ.get("AWS_ACCESS_KEY_ID", "test"),
-            "AWS_SECRET_ACCESS_KEY": os.environ.get("AWS_SECRET_ACCESS_KEY", "test"),
-            "AWS_REGION": REGION,
-            "AWS_DEFAULT_REGION": REGION,
-            "AWS_ENDPOINT_URL": endpoint,
-        }
-        session = boto3.session.Session(
-            aws_access_key_id=aws_env["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=aws_env["AWS_SECRET_ACCESS_KEY"],
-            region_name=REGION,
-        )
-        s3: S3Client = session.client("s3", endpoint_url=endpoint)
-        sqs: SQSClient = session.client("sqs", endpoint_url=endpoint)
-
+        aws = self._aws_backend(data)
+        s3, sqs = aws.clients()
         template = Template.load(REPO / "template.yaml")
         resources, resolver = provision(
             template, stack=STACK_NAME, region=REGION,
             parameters={"DatabaseUrl": database_url}, s3=s3, sqs=sqs,
+            notification_arns=aws.notification_arns,
         )
-        if options.s3_endpoint is None:
+        if options.s3 == EMBEDDED:
             restored = snapshot.restore(s3, resources.bucket, data / "s3")
             log.info("restored %d objects into the embedded bucket", restored)
             cleanup.callback(self._save_bucket, s3, resources.bucket, data / "s3")
 
+        local_env = {**aws.environment(), "LIGHTBOX_WEBHOOK_TOKEN": WEBHOOK_TOKEN}
         functions = {}
         for name, spec in template.functions.items():
             environment = {key: resolver.resolve(value) for key, value in spec.environment.items()}
@@ -126,7 +155,7 @@ class DevStack:
                 name,
                 handler=spec.handler,
                 code_uri=str(spec.code_uri),
-                environment=_function_environment(name, environment, aws_env),
+                environment=_function_environment(name, environment, local_env),
                 timeout=spec.timeout,
                 memory=spec.memory,
                 concurrency=options.concurrency,
@@ -140,22 +169,50 @@ class DevStack:
         bridge.start()
         cleanup.callback(bridge.close)
 
+        scheduler = Scheduler(template.schedules, functions, region=REGION,
+                              every=options.schedule_seconds)
+        scheduler.start()
+        cleanup.callback(scheduler.close)
+
         gateway = Gateway(template.routes, functions, port=options.port)
         gateway.start()
         cleanup.callback(gateway.close)
 
         exports = {
-            **aws_env,
+            **local_env,
             "DATABASE_URL": database_url,
             "LIGHTBOX_API_URL": gateway.url,
             "LIGHTBOX_BUCKET": resources.bucket,
-            "LIGHTBOX_INGEST_QUEUE_URL": resources.queue_urls["IngestQueue"],
-            "LIGHTBOX_THUMBNAIL_QUEUE_URL": resources.queue_urls["ThumbnailQueue"],
+            **{f"LIGHTBOX_{_snake(queue)}_URL": url for queue, url in resources.queue_urls.items()},
         }
         stack_file = data / STACK_FILE
         stack_file.write_text(json.dumps({"pid": os.getpid(), "exports": exports}, indent=2))
         cleanup.callback(stack_file.unlink, missing_ok=True)
-        return RunningStack(gateway.url, endpoint, database_url, exports)
+        return RunningStack(gateway.url, aws.s3_endpoint, database_url, exports)
+
+    def _aws_backend(self, data: Path) -> AwsBackend:
+        """Start (or find) S3 and SQS as --s3 asks."""
+        choice, cleanup = self._options.s3, self._cleanup
+        if choice in (EMBEDDED, "minio"):
+            moto = MotoServer(data / "logs" / "moto.log")
+            sqs_endpoint = moto.start()
+            cleanup.callback(moto.stop)
+            if choice == EMBEDDED:
+                return AwsBackend(sqs_endpoint, sqs_endpoint)
+            # MinIO keeps the originals and calls the webhook; the embedded SQS carries jobs.
+            return AwsBackend(
+                os.environ.get("LIGHTBOX_MINIO_URL", "http://127.0.0.1:9000"), sqs_endpoint,
+                access_key=os.environ.get("MINIO_ROOT_USER", "minioadmin"),
+                secret_key=os.environ.get("MINIO_ROOT_PASSWORD", "minioadmin"),
+                notification_arns={"IngestQueue": MINIO_WEBHOOK_ARN},
+            )
+        if choice == "localstack":
+            localstack = LocalStackServer(LOCALSTACK_PYTHON, data / "localstack",
+                                          data / "logs" / "localstack.log")
+            endpoint = localstack.start()
+            cleanup.callback(localstack.stop)
+            return AwsBackend(endpoint, endpoint)
+        return AwsBackend(choice, choice)  # the URL of any S3 + SQS endpoint
 
     @staticmethod
     def _save_bucket(s3: S3Client, bucket: str, directory: Path) -> None:
@@ -163,19 +220,42 @@ class DevStack:
         log.info("saved %d objects of the embedded bucket to %s", saved, directory)
 
 
+def default_data_dir(s3: str) -> Path:
+    """Each backend keeps its own library: a database describes the objects of one bucket."""
+    if s3 == EMBEDDED:
+        return REPO / ".data"
+    return REPO / (f".data-{s3}" if s3 in ("localstack", "minio") else ".data-remote")
+
+
+def _bind_backend(data: Path, s3: str) -> None:
+    marker = data / BACKEND_FILE
+    bound = marker.read_text().strip() if marker.exists() else None
+    if bound is not None and bound != s3:
+        raise StackError(f"{data} holds a library whose objects are in {bound}, not {s3}; "
+                         f"use another --data for --s3 {s3}")
+    marker.write_text(s3 + "\n")
+
+
 def _function_environment(
-    name: str, template_env: Mapping[str, str], aws_env: Mapping[str, str]
+    name: str, template_env: Mapping[str, str], local_env: Mapping[str, str]
 ) -> dict[str, str]:
     inherited = {key: os.environ[key] for key in _INHERITED if key in os.environ}
-    # A LIGHTBOX_* variable set for ./dev.sh up overrides the template's value.
-    overrides = {key: value for key, value in os.environ.items() if key.startswith("LIGHTBOX_")}
+    # A LIGHTBOX_* setting exported for ./dev.sh up overrides the template's value; the
+    # names of resources do not (a shell may still hold a previous stack's).
+    overrides = {key: value for key, value in os.environ.items()
+                 if key.startswith("LIGHTBOX_") and not _RESOURCE_VARIABLE.match(key)}
     return {
         **inherited,
-        **aws_env,
+        **local_env,
         **template_env,
         **overrides,
         "AWS_LAMBDA_FUNCTION_NAME": name,
     }
+
+
+def _snake(name: str) -> str:
+    """IngestQueue → INGEST_QUEUE."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).upper()
 
 
 def read_exports(data_dir: Path) -> dict[str, str] | None:

@@ -37,6 +37,12 @@ class QueueTrigger:
 
 
 @dataclass(frozen=True)
+class Schedule:
+    function: str
+    seconds: int
+
+
+@dataclass(frozen=True)
 class Function:
     name: str
     handler: str
@@ -75,6 +81,7 @@ class Template:
     functions: Mapping[str, Function]
     routes: tuple[Route, ...]
     triggers: tuple[QueueTrigger, ...]
+    schedules: tuple[Schedule, ...]
     queues: Mapping[str, Queue]
     bucket: Bucket
 
@@ -83,7 +90,7 @@ class Template:
         document = yaml.load(path.read_text(), Loader=_CloudFormationLoader)
         resources: dict[str, Any] = document["Resources"]
         defaults = document.get("Globals", {}).get("Function", {})
-        functions, routes, triggers = {}, [], []
+        functions, routes, triggers, schedules = {}, [], [], []
         for name, resource in _of_type(resources, "AWS::Serverless::Function"):
             props = {**defaults, **resource["Properties"]}
             functions[name] = Function(
@@ -109,6 +116,8 @@ class Template:
                         report_failures="ReportBatchItemFailures"
                         in event["Properties"].get("FunctionResponseTypes", []),
                     ))
+                elif event["Type"] == "Schedule":
+                    schedules.append(Schedule(name, _rate(event["Properties"]["Schedule"])))
         queues = {name: _queue(name, resource.get("Properties", {}))
                   for name, resource in _of_type(resources, "AWS::SQS::Queue")}
         buckets = [_bucket(name, resource.get("Properties", {}))
@@ -121,6 +130,7 @@ class Template:
             functions=functions,
             routes=tuple(routes),
             triggers=tuple(triggers),
+            schedules=tuple(schedules),
             queues=queues,
             bucket=buckets[0],
         )
@@ -165,6 +175,18 @@ class Resolver:
             if name in table:
                 return table[name]
         raise TemplateError(f"unknown reference {name!r}")
+
+
+_RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
+_UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
+
+
+def _rate(expression: str) -> int:
+    """Seconds between runs of a ``rate(...)`` schedule; cron expressions are not supported."""
+    match = _RATE.match(expression)
+    if match is None:
+        raise TemplateError(f"the local runtime runs rate() schedules only, not {expression!r}")
+    return int(match[1]) * _UNIT_SECONDS[match[2].rstrip("s")]
 
 
 def _of_type(resources: Mapping[str, Any], kind: str) -> list[tuple[str, Any]]:

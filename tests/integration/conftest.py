@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import socket
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -46,3 +47,20 @@ def s3_client(aws_session: boto3.session.Session, aws_endpoint: str) -> Any:
 @pytest.fixture
 def sqs_client(aws_session: boto3.session.Session, aws_endpoint: str) -> Any:
     return aws_session.client("sqs", endpoint_url=aws_endpoint)
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch, aws_endpoint: str) -> None:
+    """The environment a handler finds: credentials, region, and the moto endpoint."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": aws_endpoint,
+    }.items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.fixture
+def bucket(s3_client: Any) -> str:
+    name = f"lightbox-{uuid.uuid4().hex[:12]}"
+    s3_client.create_bucket(Bucket=name)
+    return name

@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from lightbox.config import Config
-from lightbox.domain import ThumbnailJob
+from lightbox.domain import Lane, ThumbnailJob
 from lightbox.errors import (
     LightboxError,
     ObjectNotFound,
@@ -24,22 +24,6 @@ from lightbox.errors import (
 )
 from lightbox.ports import JobQueue, ObjectStore
 from lightbox.wiring import Container
-
-
-@pytest.fixture
-def aws_env(monkeypatch: pytest.MonkeyPatch, aws_endpoint: str) -> None:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": aws_endpoint,
-    }.items():
-        monkeypatch.setenv(name, value)
-
-
-@pytest.fixture
-def bucket(s3_client: Any) -> str:
-    name = f"lightbox-{uuid.uuid4().hex[:12]}"
-    s3_client.create_bucket(Bucket=name)
-    return name
 
 
 @pytest.fixture
@@ -119,16 +103,68 @@ def queue_url(sqs_client: Any) -> str:
 
 
 @pytest.fixture
-def jobs(aws_env: None, queue_url: str) -> JobQueue:
-    return Container(Config.from_env({"LIGHTBOX_THUMBNAIL_QUEUE_URL": queue_url})).jobs
+def large_queue_url(sqs_client: Any) -> str:
+    url: str = sqs_client.create_queue(QueueName=f"large-{uuid.uuid4().hex[:12]}")["QueueUrl"]
+    return url
 
 
-def test_a_sent_job_arrives_as_json(jobs: JobQueue, sqs_client: Any, queue_url: str) -> None:
-    job = ThumbnailJob(uuid.uuid4(), "studio")
-    jobs.send(job)
+@pytest.fixture
+def jobs(aws_env: None, queue_url: str, large_queue_url: str) -> JobQueue:
+    return Container(Config.from_env({"LIGHTBOX_THUMBNAIL_QUEUE_URL": queue_url,
+                                      "LIGHTBOX_LARGE_THUMBNAIL_QUEUE_URL": large_queue_url})).jobs
+
+
+def received(sqs_client: Any, queue_url: str) -> list[ThumbnailJob]:
+    messages = sqs_client.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10,
+                                          WaitTimeSeconds=1).get("Messages", [])
+    return [ThumbnailJob.from_json(message["Body"]) for message in messages]
+
+
+def test_a_sent_job_arrives_as_json_on_the_queue_of_its_lane(
+    jobs: JobQueue, sqs_client: Any, queue_url: str, large_queue_url: str
+) -> None:
+    small, large = ThumbnailJob(uuid.uuid4(), "studio"), ThumbnailJob(uuid.uuid4(), "studio")
+    jobs.send(small, Lane.STANDARD)
+    jobs.send(large, Lane.LARGE)
     jobs.ping()
-    (message,) = sqs_client.receive_message(QueueUrl=queue_url, WaitTimeSeconds=1)["Messages"]
-    assert ThumbnailJob.from_json(message["Body"]) == job
+    assert received(sqs_client, queue_url) == [small]
+    assert received(sqs_client, large_queue_url) == [large]
+
+
+def test_without_a_large_queue_every_lane_is_the_standard_one(
+    aws_env: None, sqs_client: Any, queue_url: str
+) -> None:
+    jobs = Container(Config.from_env({"LIGHTBOX_THUMBNAIL_QUEUE_URL": queue_url})).jobs
+    job = ThumbnailJob(uuid.uuid4(), "studio")
+    jobs.send(job, Lane.LARGE)
+    assert received(sqs_client, queue_url) == [job]
+
+
+def test_a_postponed_message_stays_hidden_until_its_delay_has_passed(
+    aws_env: None, sqs_client: Any, queue_url: str
+) -> None:
+    arn = sqs_client.get_queue_attributes(QueueUrl=queue_url,
+                                          AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    redelivery = Container(Config.from_env({})).backoff  # built as the handlers build it
+    for body in ("later", "now"):
+        sqs_client.send_message(QueueUrl=queue_url, MessageBody=body)
+    messages = sqs_client.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10,
+                                          VisibilityTimeout=30, WaitTimeSeconds=1)["Messages"]
+    handles = {m["Body"]: m["ReceiptHandle"] for m in messages}
+    assert set(handles) == {"later", "now"}
+
+    redelivery.postpone(arn, handles["later"], 600)
+    redelivery.postpone(arn, handles["now"], 0)
+
+    again = sqs_client.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10,
+                                       WaitTimeSeconds=1).get("Messages", [])
+    assert [m["Body"] for m in again] == ["now"]
+
+
+def test_postponing_on_an_unknown_queue_is_an_error_the_batch_can_log(aws_env: None) -> None:
+    redelivery = Container(Config.from_env({})).backoff  # built as the handlers build it
+    with pytest.raises(LightboxError, match="finding a queue failed"):
+        redelivery.postpone("arn:aws:sqs:us-east-1:000000000000:no-such-queue", "handle", 30)
 
 
 def test_an_unreachable_queue_is_unavailable(monkeypatch: pytest.MonkeyPatch, aws_env: None,
@@ -136,4 +172,4 @@ def test_an_unreachable_queue_is_unavailable(monkeypatch: pytest.MonkeyPatch, aw
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
     jobs = Container(Config.from_env({"LIGHTBOX_THUMBNAIL_QUEUE_URL": queue_url})).jobs
     with pytest.raises(QueueUnavailable):
-        jobs.send(ThumbnailJob(uuid.uuid4(), "studio"))
+        jobs.send(ThumbnailJob(uuid.uuid4(), "studio"), Lane.STANDARD)

@@ -8,11 +8,13 @@ import time
 import uuid
 from typing import Any
 
+import pytest
 from chalice.app import Chalice
 
 from infra.local.resources import provision
 from infra.local.template import Template
 from lightbox.config import Config
+from lightbox.events import Action, ObjectEvent, object_events
 from tests.conftest import REPO
 
 TEMPLATE = Template.load(REPO / "template.yaml")
@@ -25,8 +27,8 @@ def handler_of(function_name: str) -> Any:
 
 def test_each_handler_in_the_template_is_a_callable_of_its_module() -> None:
     assert set(TEMPLATE.functions) == {
-        "PresignFunction", "UploadCompleteFunction", "ThumbnailFunction", "ListingFunction",
-        "MigrateFunction",
+        "PresignFunction", "UploadCompleteFunction", "ThumbnailFunction",
+        "LargeThumbnailFunction", "ListingFunction", "MigrateFunction", "ReaperFunction",
     }
     for name, function in TEMPLATE.functions.items():
         assert callable(handler_of(name)), name
@@ -48,16 +50,27 @@ def test_the_template_routes_are_exactly_the_routes_the_apps_serve() -> None:
 
 def test_queue_triggers_report_partial_failures_to_functions_that_take_sqs_events() -> None:
     assert {(t.queue, t.function) for t in TEMPLATE.triggers} == {
-        ("IngestQueue", "UploadCompleteFunction"), ("ThumbnailQueue", "ThumbnailFunction")
+        ("IngestQueue", "UploadCompleteFunction"), ("ThumbnailQueue", "ThumbnailFunction"),
+        ("LargeThumbnailQueue", "LargeThumbnailFunction"),
     }
     assert all(trigger.report_failures for trigger in TEMPLATE.triggers)
 
 
+def test_both_lanes_run_the_same_code_and_the_large_one_has_more_room() -> None:
+    standard = TEMPLATE.functions["ThumbnailFunction"]
+    large = TEMPLATE.functions["LargeThumbnailFunction"]
+    assert standard.handler == large.handler
+    assert large.memory > standard.memory and large.timeout > standard.timeout
+
+
+def test_the_reaper_runs_on_a_schedule() -> None:
+    assert [(s.function, s.seconds) for s in TEMPLATE.schedules] == [("ReaperFunction", 300)]
+
+
 def test_the_variables_the_code_reads_are_set_by_the_template() -> None:
     for function in TEMPLATE.functions.values():
-        assert {"DATABASE_URL", "LIGHTBOX_BUCKET", "LIGHTBOX_THUMBNAIL_QUEUE_URL"} <= set(
-            function.environment
-        )
+        assert {"DATABASE_URL", "LIGHTBOX_BUCKET", "LIGHTBOX_THUMBNAIL_QUEUE_URL",
+                "LIGHTBOX_LARGE_THUMBNAIL_QUEUE_URL"} <= set(function.environment)
     defaults = {k: str(v.get("Default", "")) for k, v in TEMPLATE.parameters.items()}
     config = Config.from_env({
         "LIGHTBOX_MAX_UPLOAD_BYTES": defaults["MaxUploadBytes"],
@@ -74,7 +87,7 @@ def test_every_queue_has_a_dead_letter_queue_and_outlives_its_function() -> None
         assert queue.visibility_timeout >= 6 * TEMPLATE.functions[trigger.function].timeout
 
 
-def test_provisioned_notifications_send_new_originals_and_nothing_else(
+def test_provisioned_notifications_send_new_and_removed_originals_and_nothing_else(
     s3_client: Any, sqs_client: Any
 ) -> None:
     stack = f"test-{uuid.uuid4().hex[:8]}"
@@ -90,20 +103,41 @@ def test_provisioned_notifications_send_new_originals_and_nothing_else(
     assert resolver.resolve({"Ref": "MediaBucket"}) == resources.bucket
 
     s3_client.put_object(Bucket=resources.bucket, Key="derivatives/o/x/1-256.jpg", Body=b"x")
+    s3_client.delete_object(Bucket=resources.bucket, Key="derivatives/o/x/1-256.jpg")
     s3_client.put_object(Bucket=resources.bucket, Key="originals/o/my photo+1", Body=b"x")
-    keys = []
+    s3_client.delete_object(Bucket=resources.bucket, Key="originals/o/my photo+1")
+    events: list[ObjectEvent] = []
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and not keys:
+    while time.monotonic() < deadline and len(events) < 2:
         for message in sqs_client.receive_message(QueueUrl=ingest, WaitTimeSeconds=1,
                                                   MaxNumberOfMessages=10).get("Messages", []):
-            body = json.loads(message["Body"])
-            keys += [record["s3"]["object"]["key"] for record in body.get("Records", [])]
-    assert len(keys) == 1 and "derivatives" not in keys[0]
+            events += object_events(message["Body"])
+    assert sorted(events, key=lambda e: e.action.value) == [
+        ObjectEvent(resources.bucket, "originals/o/my photo+1", Action.CREATED),
+        ObjectEvent(resources.bucket, "originals/o/my photo+1", Action.REMOVED),
+    ]
 
 
-def test_a_processing_lease_outlives_a_run_and_expires_before_the_job_returns() -> None:
+def lease_of(function: str) -> int:
+    variables = {k: str(v) for k, v in TEMPLATE.functions[function].environment.items()
+                 if isinstance(v, str | int)}
+    return Config.from_env(variables).processing_lease_seconds
+
+
+@pytest.mark.parametrize(
+    ("function", "queue"),
+    [("ThumbnailFunction", "ThumbnailQueue"), ("LargeThumbnailFunction", "LargeThumbnailQueue")],
+)
+def test_a_processing_lease_outlives_a_run_and_expires_before_the_job_returns(
+    function: str, queue: str
+) -> None:
     # Longer than the function may run (no one steals a live claim), shorter than the queue
     # hides a message (its redelivery can take over a claim whose worker died).
-    lease = Config.from_env({}).processing_lease_seconds
-    assert TEMPLATE.functions["ThumbnailFunction"].timeout < lease
-    assert lease <= TEMPLATE.queues["ThumbnailQueue"].visibility_timeout
+    lease = lease_of(function)
+    assert TEMPLATE.functions[function].timeout < lease
+    assert lease <= TEMPLATE.queues[queue].visibility_timeout
+
+
+def test_the_reaper_waits_out_the_longest_lease_before_it_redrives() -> None:
+    assert lease_of("ReaperFunction") == max(
+        lease_of("ThumbnailFunction"), lease_of("LargeThumbnailFunction"))

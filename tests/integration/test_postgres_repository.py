@@ -64,7 +64,7 @@ def test_assets_are_invisible_to_other_owners(repo: PostgresAssetRepository, own
     added = repo.add(new_asset(owner))
     assert repo.get(unique_owner(), added.id) is None
     assert not repo.mark_uploaded(unique_owner(), added.id, "image/jpeg")
-    assert repo.list(unique_owner(), status=None, limit=10, after=None) == []
+    assert repo.page(unique_owner(), status=None, limit=10, after=None) == []
 
 
 def test_each_transition_happens_once_and_only_from_its_state(
@@ -114,6 +114,87 @@ def test_release_returns_the_asset_to_uploaded_with_the_reason(
     assert released.claimed_at is None
 
 
+def test_a_removed_original_deletes_its_asset_from_any_state_once(
+    repo: PostgresAssetRepository, owner: str
+) -> None:
+    pending = repo.add(new_asset(owner)).id
+    working = processing(repo, owner)
+    failed = processing(repo, owner)
+    assert repo.mark_failed(owner, failed, expected=Status.PROCESSING, reason="corrupt")
+
+    for asset_id in (pending, working, failed):
+        assert repo.mark_deleted(owner, asset_id)
+        assert not repo.mark_deleted(owner, asset_id)
+        deleted = repo.get(owner, asset_id)
+        assert deleted is not None and deleted.status is Status.DELETED  # kept as a tombstone
+    # Nothing leaves deleted: a late event cannot bring the asset back.
+    assert not repo.mark_uploaded(owner, pending, "image/jpeg")
+    assert repo.claim(owner, working, lease_seconds=0) is None
+    assert not repo.release(owner, working, "late")
+
+
+def test_a_duplicate_is_not_deleted_by_the_removal_of_its_redundant_copy(
+    repo: PostgresAssetRepository, owner: str
+) -> None:
+    sha = uuid.uuid4().hex * 2
+    first, second = processing(repo, owner), processing(repo, owner)
+    repo.record_content(owner, first, sha)
+    assert repo.record_content(owner, second, sha) == first
+    assert repo.mark_duplicate(owner, second, first)
+    assert not repo.mark_deleted(owner, second)
+
+
+def backdate(database_url: str, asset_id: uuid.UUID, seconds: int) -> None:
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        connection.execute(
+            "UPDATE assets SET updated_at = now() - make_interval(secs => %s) WHERE id = %s",
+            (seconds, asset_id),
+        )
+
+
+def test_waiting_finds_assets_left_in_a_state_too_long_oldest_first(
+    repo: PostgresAssetRepository, owner: str, database_url: str
+) -> None:
+    fresh = repo.add(new_asset(owner)).id
+    old = repo.add(new_asset(owner)).id
+    older = repo.add(new_asset(owner)).id
+    stuck = processing(repo, owner)
+    backdate(database_url, old, 7200)
+    backdate(database_url, older, 9000)
+    backdate(database_url, stuck, 9000)
+
+    def waiting(status: Status, limit: int = 10_000) -> list[uuid.UUID]:
+        return [a.id for a in repo.waiting(status, 3600, limit) if a.owner_id == owner]
+
+    assert waiting(Status.PENDING) == [older, old]
+    assert fresh not in waiting(Status.PENDING)
+    assert waiting(Status.PROCESSING) == [stuck]
+    assert waiting(Status.UPLOADED) == []
+    assert len(repo.waiting(Status.PENDING, 3600, 1)) == 1
+
+
+def test_renewing_a_waiting_asset_restarts_its_clock_for_one_caller_only(
+    repo: PostgresAssetRepository, owner: str, database_url: str
+) -> None:
+    asset = repo.add(new_asset(owner))
+    backdate(database_url, asset.id, 7200)
+
+    assert not repo.renew(owner, asset.id, Status.UPLOADED, 3600)  # not in that state
+    assert repo.renew(owner, asset.id, Status.PENDING, 3600)
+    assert not repo.renew(owner, asset.id, Status.PENDING, 3600)  # a second run comes too late
+    assert asset.id not in [a.id for a in repo.waiting(Status.PENDING, 3600, 10_000)]
+
+
+def test_waiting_uses_its_partial_index(database_url: str) -> None:
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        connection.execute("SET enable_seqscan = off")
+        plan = "\n".join(row[0] for row in connection.execute(
+            "EXPLAIN SELECT id FROM assets WHERE status = 'uploaded' "
+            "AND updated_at < now() - make_interval(secs => 600) ORDER BY updated_at LIMIT 200"
+        ))
+    assert "assets_waiting" in plan
+
+
 def test_the_second_asset_with_the_same_bytes_learns_the_first(
     repo: PostgresAssetRepository, owner: str
 ) -> None:
@@ -161,7 +242,7 @@ def test_pages_are_newest_first_and_keyset_cursors_skip_nothing(
 
     seen, after = [], None
     while True:
-        page = repo.list(owner, status=None, limit=2, after=after)
+        page = repo.page(owner, status=None, limit=2, after=after)
         if not page:
             break
         seen.extend(asset.id for asset in page)
@@ -179,13 +260,13 @@ def test_listing_filters_by_status_and_hides_deleted(
     with psycopg.connect(database_url, autocommit=True) as connection:
         connection.execute("UPDATE assets SET status = 'deleted' WHERE id = %s", (gone.id,))
 
-    assert {a.id for a in repo.list(owner, status=None, limit=10, after=None)} == {
+    assert {a.id for a in repo.page(owner, status=None, limit=10, after=None)} == {
         pending.id, uploaded.id
     }
-    assert [a.id for a in repo.list(owner, status=Status.UPLOADED, limit=10, after=None)] == [
+    assert [a.id for a in repo.page(owner, status=Status.UPLOADED, limit=10, after=None)] == [
         uploaded.id
     ]
-    assert [a.id for a in repo.list(owner, status=Status.DELETED, limit=10, after=None)] == [gone.id]
+    assert [a.id for a in repo.page(owner, status=Status.DELETED, limit=10, after=None)] == [gone.id]
 
 
 def test_listing_uses_the_owner_index(database_url: str) -> None:

@@ -15,18 +15,25 @@ from typing import Any
 import listing
 import presign
 import pytest
+import reaper
 import thumbnail
 import upload_complete
 from chalice.test import Client
 
+from lightbox.batch import Backoff
 from lightbox.config import Config
-from lightbox.domain import Status, original_key
-from lightbox.errors import DatabaseUnavailable
+from lightbox.domain import Lane, NewAsset, Status, original_key
+from lightbox.errors import DatabaseUnavailable, StorageUnavailable
 from lightbox.wiring import Container
-from tests.fakes import FakeAssetRepository, FakeJobQueue, FakeObjectStore
+from tests.fakes import FakeAssetRepository, FakeJobQueue, FakeObjectStore, FakeRedelivery
 from tests.support import image_bytes, load_event, sqs_event
 
-CONFIG = Config.from_env({"LIGHTBOX_BUCKET": "media", "LIGHTBOX_THUMBNAIL_SIZES": "64,256"})
+# The bucket and the asset the published sample events in tests/events name.
+BUCKET = "lightbox-test"
+SAMPLE_ASSET = uuid.UUID("9b2c7a5e-3f4d-4e1a-8c7b-2d1e0f9a8b7c")
+WEBHOOK_TOKEN = "minio-shared-secret"
+CONFIG = Config.from_env({"LIGHTBOX_BUCKET": BUCKET, "LIGHTBOX_THUMBNAIL_SIZES": "64,256",
+                          "LIGHTBOX_WEBHOOK_TOKEN": WEBHOOK_TOKEN})
 JPEG = image_bytes("JPEG", (800, 600))
 
 
@@ -34,16 +41,33 @@ class Fakes(types.SimpleNamespace):
     assets: FakeAssetRepository
     storage: FakeObjectStore
     jobs: FakeJobQueue
+    redelivery: FakeRedelivery
 
 
 @pytest.fixture
 def fakes(monkeypatch: pytest.MonkeyPatch) -> Iterator[Fakes]:
-    shared = Fakes(assets=FakeAssetRepository(), storage=FakeObjectStore(), jobs=FakeJobQueue())
-    for module in (presign, upload_complete, thumbnail, listing):
+    shared = Fakes(assets=FakeAssetRepository(), storage=FakeObjectStore(), jobs=FakeJobQueue(),
+                   redelivery=FakeRedelivery())
+    backoff = Backoff(postpone=shared.redelivery.postpone, base_seconds=30, max_seconds=900)
+    for module in (presign, upload_complete, thumbnail, listing, reaper):
         container = Container(CONFIG, assets=shared.assets, storage=shared.storage,
-                              jobs=shared.jobs)
+                              jobs=shared.jobs, backoff=backoff)
         monkeypatch.setattr(module, "container", container)
     yield shared
+
+
+def sample_asset(fakes: Fakes, *, uploaded: bytes | None = JPEG) -> uuid.UUID:
+    """The pending asset the sample events name, with its original in the bucket."""
+    fakes.assets.add(NewAsset(id=SAMPLE_ASSET, owner_id="local", filename="a.jpg",
+                              content_type="image/jpeg", size_bytes=len(JPEG),
+                              declared_sha256=None, project_id=None))
+    if uploaded is not None:
+        fakes.storage.objects[original_key("local", SAMPLE_ASSET)] = uploaded
+    return SAMPLE_ASSET
+
+
+def status_of(fakes: Fakes, asset_id: uuid.UUID) -> Status:
+    return fakes.assets.assets[asset_id].status
 
 
 def post_json(client: Client, path: str, body: Any, content_type: str = "application/json") -> Any:
@@ -176,23 +200,128 @@ def test_complete_before_the_put_is_a_409(fakes: Fakes) -> None:
     assert response.json_body["error"]["code"] == "upload_missing"
 
 
-def test_the_lambda_entry_point_takes_bucket_notifications_through_sqs(fakes: Fakes) -> None:
-    with Client(presign.app) as client:
-        asset_id = presigned(client)
-    key = f"originals/local/{asset_id}"
-    fakes.storage.objects[key] = JPEG
-    notification = load_event("s3ObjectCreated.json")
-    notification["Records"][0]["s3"]["bucket"]["name"] = "media"
-    notification["Records"][0]["s3"]["object"]["key"] = key.replace("/", "%2F")
+@pytest.mark.parametrize(
+    "fixture", ["s3ObjectCreated.json", "eventBridgeObjectCreated.json"]
+)
+def test_bucket_events_invoking_the_function_directly_complete_the_upload(
+    fakes: Fakes, fixture: str
+) -> None:
+    asset_id = sample_asset(fakes)
+    assert upload_complete.handler(load_event(fixture), None) is None
+    assert status_of(fakes, asset_id) is Status.UPLOADED
+    assert [job.asset_id for job in fakes.jobs.sent] == [asset_id]
 
-    result = upload_complete.handler(
-        sqs_event(json.dumps(notification), json.dumps(load_event("s3TestEvent.json")), "junk"),
-        None,
-    )
+
+def test_a_batch_from_the_bucket_queue_acknowledges_what_it_cannot_use(fakes: Fakes) -> None:
+    asset_id = sample_asset(fakes)
+
+    # A creation, the test event, a body that is not S3 JSON, and a removal (the object
+    # is still there, so the removal is stale).
+    result = upload_complete.handler(load_event("sqsS3Batch.json"), None)
 
     assert result == {"batchItemFailures": []}
-    assert fakes.assets.assets[uuid.UUID(asset_id)].status is Status.UPLOADED
-    assert [str(job.asset_id) for job in fakes.jobs.sent] == [asset_id]
+    assert status_of(fakes, asset_id) is Status.UPLOADED
+    assert len(fakes.jobs.sent) == 1
+    assert fakes.redelivery.postponed == []
+
+
+def test_notifications_wrapped_by_sns_are_read_through_the_queue(fakes: Fakes) -> None:
+    asset_id = sample_asset(fakes)
+    assert upload_complete.handler(load_event("snsSqsS3Event.json"), None) == {
+        "batchItemFailures": []
+    }
+    assert status_of(fakes, asset_id) is Status.UPLOADED
+
+
+def test_a_transient_failure_fails_its_record_alone_and_postpones_it(fakes: Fakes) -> None:
+    asset_id = sample_asset(fakes)
+    batch = load_event("sqsS3Batch.json")
+    fakes.storage.fail_with = StorageUnavailable("SlowDown")
+
+    result = upload_complete.handler(batch, None)
+
+    # The creation needs the bucket; the stale removal too. The rest is acknowledged.
+    failed = [batch["Records"][0], batch["Records"][3]]
+    assert result == {"batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in failed]}
+    assert fakes.redelivery.postponed == [
+        (r["eventSourceARN"], r["receiptHandle"], delay) for r, delay in zip(failed, [30, 60], strict=True)
+    ]
+    assert status_of(fakes, asset_id) is Status.PENDING
+
+
+def test_a_removed_original_deletes_its_asset_and_derivatives(fakes: Fakes) -> None:
+    asset_id = sample_asset(fakes)
+    upload_complete.handler(load_event("s3ObjectCreated.json"), None)
+    thumbnail.handle_jobs(sqs_event(fakes.jobs.sent[0].to_json()), None)
+    assert status_of(fakes, asset_id) is Status.READY
+    del fakes.storage.objects[original_key("local", asset_id)]
+
+    upload_complete.handler(sqs_event(json.dumps(load_event("s3ObjectRemoved.json"))), None)
+
+    assert status_of(fakes, asset_id) is Status.DELETED
+    assert fakes.storage.objects == {}
+
+
+def minio_post(client: Client, body: Any, token: str | None = WEBHOOK_TOKEN) -> Any:
+    headers = {"Content-Type": "application/json"}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    return client.http.post("/hooks/minio", headers=headers, body=json.dumps(body).encode())
+
+
+def test_minio_webhooks_with_the_shared_token_are_applied(fakes: Fakes) -> None:
+    asset_id = sample_asset(fakes)
+    with Client(upload_complete.app) as client:
+        created = minio_post(client, load_event("minioWebhookPut.json"))
+        elsewhere = minio_post(client, load_event("minioWebhookKeyWithPlus.json"))
+    assert created.status_code == elsewhere.status_code == 200
+    assert created.json_body == {"events": [
+        {"key": f"originals/local/{asset_id}", "action": "created", "status": "uploaded"}]}
+    assert elsewhere.json_body == {"events": [
+        {"key": "inbox/My Summer + Winter, 2026.jpg", "action": "created", "status": "ignored"}]}
+    assert status_of(fakes, asset_id) is Status.UPLOADED
+    assert len(fakes.jobs.sent) == 1
+
+
+@pytest.mark.parametrize("token", [None, "wrong", ""])
+def test_minio_webhooks_without_the_token_are_401(fakes: Fakes, token: str | None) -> None:
+    asset_id = sample_asset(fakes)
+    with Client(upload_complete.app) as client:
+        response = minio_post(client, load_event("minioWebhookPut.json"), token)
+    assert response.status_code == 401
+    assert response.json_body["error"]["code"] == "unauthorized"
+    assert status_of(fakes, asset_id) is Status.PENDING
+
+
+def test_minio_webhooks_are_403_where_no_token_is_configured(
+    fakes: Fakes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = Config.from_env({"LIGHTBOX_BUCKET": BUCKET})
+    monkeypatch.setattr(upload_complete, "container", Container(config, assets=fakes.assets))
+    with Client(upload_complete.app) as client:
+        response = minio_post(client, load_event("minioWebhookPut.json"))
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [({"hello": "world"}, 400), ([1, 2], 400), ({"Records": [{"s3": {}}]}, 400)],
+)
+def test_a_webhook_body_that_is_no_bucket_event_is_a_400(
+    fakes: Fakes, body: Any, status: int
+) -> None:
+    with Client(upload_complete.app) as client:
+        response = minio_post(client, body)
+    assert response.status_code == status
+    assert "error" in response.json_body
+
+
+def test_a_webhook_that_cannot_be_applied_now_is_a_503_so_minio_retries(fakes: Fakes) -> None:
+    sample_asset(fakes)
+    fakes.storage.fail_with = StorageUnavailable("SlowDown")
+    with Client(upload_complete.app) as client:
+        response = minio_post(client, load_event("minioWebhookPut.json"))
+    assert response.status_code == 503
 
 
 def test_the_lambda_entry_point_also_serves_api_gateway_events(fakes: Fakes) -> None:
@@ -210,7 +339,7 @@ def test_a_thumbnail_job_renders_its_asset(fakes: Fakes) -> None:
     upload_complete.handler(
         sqs_event(json.dumps({"Records": [{
             "eventName": "ObjectCreated:Put",
-            "s3": {"bucket": {"name": "media"}, "object": {"key": f"originals/local/{asset_id}"}},
+            "s3": {"bucket": {"name": BUCKET}, "object": {"key": f"originals/local/{asset_id}"}},
         }]})),
         None,
     )
@@ -231,6 +360,25 @@ def test_a_failing_job_is_reported_for_retry_alone(fakes: Fakes, monkeypatch: py
     job = json.dumps({"asset_id": str(uuid.uuid4()), "owner_id": "local"})
     result = thumbnail.handle_jobs(sqs_event("not a job", job), None)
     assert result == {"batchItemFailures": [{"itemIdentifier": "message-1"}]}
+    assert [handle for _, handle, _ in fakes.redelivery.postponed] == ["handle-1"]
+
+
+# --- reaper ----------------------------------------------------------------------------------
+
+def test_the_reaper_runs_on_its_schedule_and_reports_what_it_did(fakes: Fakes) -> None:
+    stuck = sample_asset(fakes)
+    fakes.assets.advance(CONFIG.upload_url_ttl + CONFIG.pending_grace_seconds + 1)
+
+    with Client(reaper.app) as client:
+        event = client.events.generate_cw_event(
+            source="aws.events", detail_type="Scheduled Event", detail={},
+            resources=["arn:aws:events:us-east-1:000000000000:rule/lightbox-reaper"],
+        )
+        response = client.lambda_.invoke("reap_waiting_assets", event)
+
+    assert response.payload == {"completed": 1, "expired": 0, "redriven": 0}
+    assert status_of(fakes, stuck) is Status.UPLOADED
+    assert fakes.jobs.lanes == [Lane.STANDARD]
 
 
 # --- listing ---------------------------------------------------------------------------------

@@ -9,13 +9,14 @@ from lightbox.errors import StorageUnavailable
 from lightbox.imaging import render
 from lightbox.ports import Renderer
 from lightbox.services.thumbnails import ProcessingPolicy, process_job
-from lightbox.services.uploads import UploadRequest, complete_upload, create_upload
+from lightbox.services.uploads import Lanes, UploadRequest, complete_upload, create_upload
 from tests.fakes import FakeAssetRepository, FakeJobQueue, FakeObjectStore
 from tests.support import decode, image_bytes
 
 OWNER = "studio"
 SPEC = RenderSpec(sizes=(64, 256), jpeg_quality=85, max_pixels=50_000_000)
 POLICY = ProcessingPolicy(lease_seconds=900, max_attempts=3)
+LANES = Lanes(large_bytes=50 * 1024**2, large_pixels=100_000_000)
 
 
 class Stack:
@@ -29,7 +30,7 @@ class Stack:
                                assets=self.assets, storage=self.storage, upload_url_ttl=900)
         self.storage.objects[original_key(OWNER, ticket.asset_id)] = data
         complete_upload(OWNER, ticket.asset_id, assets=self.assets, storage=self.storage,
-                        jobs=self.jobs)
+                        jobs=self.jobs, lanes=LANES)
         return ticket.asset_id
 
     def process(self, asset_id: uuid.UUID, *, renderer: Renderer = render) -> Status | None:

@@ -1,9 +1,11 @@
+import struct
 import uuid
+import zlib
 from typing import Any
 
 import pytest
 
-from lightbox.domain import ImageInfo, Status, ThumbnailJob, original_key
+from lightbox.domain import ImageInfo, Lane, Status, ThumbnailJob, original_key
 from lightbox.errors import (
     AssetNotFound,
     InvalidField,
@@ -13,8 +15,8 @@ from lightbox.errors import (
     UploadMissing,
 )
 from lightbox.services.uploads import (
+    Lanes,
     UploadRequest,
-    complete_stored_object,
     complete_upload,
     create_upload,
     parse_upload_request,
@@ -24,6 +26,7 @@ from tests.support import image_bytes
 
 OWNER = "studio"
 JPEG = image_bytes("JPEG")
+LANES = Lanes(large_bytes=1_000_000, large_pixels=50_000_000)
 
 
 def valid_body(**changes: Any) -> dict[str, Any]:
@@ -159,7 +162,7 @@ class Stack:
 
     def complete(self, asset_id: uuid.UUID) -> Status:
         return complete_upload(OWNER, asset_id, assets=self.assets, storage=self.storage,
-                               jobs=self.jobs)
+                               jobs=self.jobs, lanes=LANES)
 
     def error(self, asset_id: uuid.UUID) -> str | None:
         asset = self.assets.get(OWNER, asset_id)
@@ -244,28 +247,33 @@ def test_complete_after_processing_began_changes_nothing(status: Status) -> None
     assert len(stack.jobs.sent) == 1
 
 
-def test_a_bucket_notification_completes_its_upload() -> None:
-    stack = Stack()
-    asset_id = stack.presign(JPEG)
-    stack.upload(asset_id, JPEG)
+# --- lanes -----------------------------------------------------------------------------------
 
-    status = complete_stored_object("media", original_key(OWNER, asset_id), expected_bucket="media",
-                                    assets=stack.assets, storage=stack.storage, jobs=stack.jobs)
-    assert status is Status.UPLOADED
+def png_header(width: int, height: int) -> bytes:
+    """The first bytes of a PNG that declares these dimensions: all the lane looks at."""
+    ihdr = b"IHDR" + struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + ihdr
+            + struct.pack(">I", zlib.crc32(ihdr)))
 
 
 @pytest.mark.parametrize(
-    ("bucket", "key"),
+    ("data", "lane"),
     [
-        ("other-bucket", f"originals/{OWNER}/9b2c7a5e-3f4d-4e1a-8c7b-2d1e0f9a8b7c"),
-        ("media", "derivatives/studio/9b2c7a5e-3f4d-4e1a-8c7b-2d1e0f9a8b7c/1-256.jpg"),
-        ("media", "originals/studio/hello.jpg"),
-        ("media", f"originals/{OWNER}/9b2c7a5e-3f4d-4e1a-8c7b-2d1e0f9a8b7c"),  # no such asset
+        (JPEG, Lane.STANDARD),
+        (png_header(7000, 7000), Lane.STANDARD),  # 49 MP
+        (png_header(10_000, 5_000), Lane.LARGE),  # 50 MP: the threshold itself
+        (png_header(100, 100) + bytes(1_000_000), Lane.LARGE),  # small image, heavy file
     ],
 )
-def test_notifications_for_anything_else_are_ignored(bucket: str, key: str) -> None:
+def test_jobs_take_the_lane_of_their_original_by_bytes_or_pixels(data: bytes, lane: Lane) -> None:
     stack = Stack()
-    status = complete_stored_object(bucket, key, expected_bucket="media", assets=stack.assets,
-                                    storage=stack.storage, jobs=stack.jobs)
-    assert status is None
-    assert stack.jobs.sent == []
+    asset_id = stack.presign(data, content_type="image/png")
+    stack.upload(asset_id, data)
+
+    assert stack.complete(asset_id) is Status.UPLOADED
+    assert stack.jobs.lanes == [lane]
+
+
+def test_an_original_whose_dimensions_lie_beyond_its_header_goes_by_bytes() -> None:
+    assert LANES.of(10, None) is Lane.STANDARD
+    assert LANES.of(LANES.large_bytes, None) is Lane.LARGE

@@ -93,6 +93,24 @@ _MARK_FAILED = """
     WHERE owner_id = %(owner)s AND id = %(id)s AND status = %(expected)s
 """
 
+_MARK_DELETED = """
+    UPDATE assets SET status = 'deleted', updated_at = now()
+    WHERE owner_id = %(owner)s AND id = %(id)s AND status NOT IN ('deleted', 'duplicate')
+"""
+
+_WAITING = f"""
+    SELECT {_COLUMNS} FROM assets
+    WHERE status = %(status)s AND updated_at < now() - make_interval(secs => %(age)s)
+    ORDER BY updated_at
+    LIMIT %(limit)s
+"""
+
+_RENEW = """
+    UPDATE assets SET updated_at = now()
+    WHERE owner_id = %(owner)s AND id = %(id)s AND status = %(status)s
+      AND updated_at < now() - make_interval(secs => %(age)s)
+"""
+
 _RELEASE = """
     UPDATE assets SET status = 'uploaded', error = %(reason)s, claimed_at = NULL, updated_at = now()
     WHERE owner_id = %(owner)s AND id = %(id)s AND status = 'processing'
@@ -158,7 +176,7 @@ class PostgresAssetRepository:
     def find_by_content(self, owner_id: str, sha256: str) -> Asset | None:
         return self._find_by_content(owner_id, sha256, exclude=None)
 
-    def list(
+    def page(
         self, owner_id: str, *, status: Status | None, limit: int, after: ListCursor | None
     ) -> list[Asset]:
         query = _LIST_BASE + (_LIST_STATUS if status else _LIST_ANY_STATUS)
@@ -219,8 +237,22 @@ class PostgresAssetRepository:
             _MARK_FAILED, owner_id, asset_id, expected=expected.value, reason=reason
         )
 
+    def mark_deleted(self, owner_id: str, asset_id: UUID) -> bool:
+        return self._update(_MARK_DELETED, owner_id, asset_id)
+
     def release(self, owner_id: str, asset_id: UUID, reason: str) -> bool:
         return self._update(_RELEASE, owner_id, asset_id, reason=reason)
+
+    def waiting(self, status: Status, older_than_seconds: int, limit: int) -> list[Asset]:
+        with self._db.cursor() as cur:
+            cur.execute(_WAITING, {"status": status.value, "age": older_than_seconds,
+                                   "limit": limit})
+            return [_asset(row) for row in cur.fetchall()]
+
+    def renew(self, owner_id: str, asset_id: UUID, status: Status,
+              older_than_seconds: int) -> bool:
+        return self._update(_RENEW, owner_id, asset_id, status=status.value,
+                            age=older_than_seconds)
 
     def ping(self) -> None:
         with self._db.cursor() as cur:

@@ -1,11 +1,13 @@
-"""The JobQueue port over one SQS queue."""
+"""SQS: the JobQueue port over the thumbnail queues, and redelivery with backoff."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from functools import cache
 from typing import TYPE_CHECKING
 
 from lightbox.adapters.aws import translated
-from lightbox.domain import ThumbnailJob
+from lightbox.domain import Lane, ThumbnailJob
 from lightbox.errors import QueueUnavailable
 
 if TYPE_CHECKING:
@@ -13,14 +15,38 @@ if TYPE_CHECKING:
 
 
 class SqsJobQueue:
-    def __init__(self, client: SQSClient, queue_url: str) -> None:
+    def __init__(self, client: SQSClient, queue_urls: Mapping[Lane, str]) -> None:
         self._client = client
-        self._queue_url = queue_url
+        self._queue_urls = dict(queue_urls)
 
-    def send(self, job: ThumbnailJob) -> None:
+    def send(self, job: ThumbnailJob, lane: Lane) -> None:
+        # Without a large lane, every job takes the standard one.
+        url = self._queue_urls.get(lane) or self._queue_urls[Lane.STANDARD]
         with translated("sending a thumbnail job", QueueUnavailable):
-            self._client.send_message(QueueUrl=self._queue_url, MessageBody=job.to_json())
+            self._client.send_message(QueueUrl=url, MessageBody=job.to_json())
 
     def ping(self) -> None:
-        with translated("reading the thumbnail queue", QueueUnavailable):
-            self._client.get_queue_attributes(QueueUrl=self._queue_url, AttributeNames=["QueueArn"])
+        for url in set(self._queue_urls.values()):
+            with translated("reading a thumbnail queue", QueueUnavailable):
+                self._client.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+
+
+class SqsRedelivery:
+    """Postpones a failed message: SQS shows it again after ``delay`` seconds, not sooner."""
+
+    def __init__(self, client: SQSClient) -> None:
+        self._client = client
+
+    def postpone(self, queue_arn: str, receipt_handle: str, delay: int) -> None:
+        with translated("postponing a message", QueueUnavailable):
+            self._client.change_message_visibility(
+                QueueUrl=self._queue_url(queue_arn), ReceiptHandle=receipt_handle,
+                VisibilityTimeout=delay,
+            )
+
+    @cache  # noqa: B019 - one adapter per execution environment, a handful of queues
+    def _queue_url(self, queue_arn: str) -> str:
+        _, _, _, _, account, name = queue_arn.split(":", 5)
+        with translated("finding a queue", QueueUnavailable):
+            return self._client.get_queue_url(QueueName=name,
+                                              QueueOwnerAWSAccountId=account)["QueueUrl"]

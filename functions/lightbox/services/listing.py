@@ -64,7 +64,7 @@ def list_assets(
     owner_id: str, query: ListQuery, *, assets: AssetRepository, storage: ObjectStore, url_ttl: int
 ) -> AssetPage:
     # One row more than asked tells whether another page follows.
-    rows = assets.list(owner_id, status=query.status, limit=query.limit + 1, after=query.cursor)
+    rows = assets.page(owner_id, status=query.status, limit=query.limit + 1, after=query.cursor)
     page = rows[: query.limit]
     next_cursor = encode_cursor(page[-1]) if len(rows) > query.limit else None
     return AssetPage(

@@ -100,8 +100,13 @@ def _render_and_store(
         )
     if not assets.mark_ready(asset.owner_id, asset.id, rendition.info, derivatives,
                              rendition.placeholder):
+        current = assets.get(asset.owner_id, asset.id)
+        if current is None or current.status is Status.DELETED:
+            # Deleted while rendering: what was just written belongs to nothing.
+            storage.delete([derivative.key for derivative in derivatives])
         log.warning("asset %s changed state while rendering; its result was dropped", asset.id)
         return None
+    log.info("asset %s ready: %d derivatives", asset.id, len(derivatives))
     return Status.READY
 
 

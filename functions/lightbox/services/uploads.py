@@ -1,13 +1,12 @@
 """From a client's declaration to a verified original in the bucket.
 
 ``create_upload`` (presign) records the asset as pending and signs a PUT for its key;
-``complete_upload`` (upload-complete, from a bucket event or the HTTP route) checks what
-arrived and queues the thumbnail job. Both are safe to repeat.
+``complete_upload`` (upload-complete, from a bucket event, the HTTP route or the reaper)
+checks what arrived and queues the thumbnail job in its lane. Both are safe to repeat.
 """
 
 from __future__ import annotations
 
-import logging
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -16,7 +15,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from lightbox import filetypes
-from lightbox.domain import NewAsset, Status, ThumbnailJob, parse_original_key
+from lightbox.domain import Asset, Lane, NewAsset, Status, ThumbnailJob
 from lightbox.errors import (
     AssetNotFound,
     InvalidField,
@@ -25,8 +24,6 @@ from lightbox.errors import (
     UploadMissing,
 )
 from lightbox.ports import AssetRepository, JobQueue, ObjectStore, PresignedUpload
-
-log = logging.getLogger(__name__)
 
 MAX_FILENAME_CHARS = 255
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
@@ -39,6 +36,19 @@ class UploadRequest:
     size_bytes: int
     sha256: str | None = None
     project_id: UUID | None = None
+
+
+@dataclass(frozen=True)
+class Lanes:
+    """Originals this large, in bytes or pixels, go to the large lane."""
+
+    large_bytes: int
+    large_pixels: int
+
+    def of(self, size_bytes: int, dimensions: tuple[int, int] | None) -> Lane:
+        pixels = dimensions[0] * dimensions[1] if dimensions else 0
+        large = size_bytes >= self.large_bytes or pixels >= self.large_pixels
+        return Lane.LARGE if large else Lane.STANDARD
 
 
 @dataclass(frozen=True)
@@ -106,6 +116,7 @@ def complete_upload(
     assets: AssetRepository,
     storage: ObjectStore,
     jobs: JobQueue,
+    lanes: Lanes,
 ) -> Status:
     """Verify the uploaded original and queue its thumbnails; returns the asset's status."""
     asset = assets.get(owner_id, asset_id)
@@ -114,7 +125,7 @@ def complete_upload(
     if asset.status is Status.UPLOADED:
         # A repeat may follow a send that failed after the state changed: send again,
         # the thumbnail function's claim makes extra jobs harmless.
-        jobs.send(ThumbnailJob(asset.id, owner_id))
+        queue_job(asset, storage=storage, jobs=jobs, lanes=lanes)
         return asset.status
     if asset.status is not Status.PENDING:
         return asset.status
@@ -127,7 +138,7 @@ def complete_upload(
             assets, owner_id, asset_id,
             f"size mismatch: {asset.size_bytes} bytes were declared, {stored.size} arrived",
         )
-    head = storage.read_range(asset.original_key, filetypes.SNIFF_BYTES)
+    head = storage.read_range(asset.original_key, filetypes.HEADER_BYTES)
     detected = filetypes.sniff(head)
     if detected is None:
         return _fail(
@@ -137,31 +148,17 @@ def complete_upload(
         )
     if not assets.mark_uploaded(owner_id, asset_id, detected):
         return _current_status(assets, owner_id, asset_id)
-    jobs.send(ThumbnailJob(asset_id, owner_id))
+    jobs.send(ThumbnailJob(asset_id, owner_id), lanes.of(asset.size_bytes,
+                                                          filetypes.dimensions(head)))
     return Status.UPLOADED
 
 
-def complete_stored_object(
-    bucket: str,
-    key: str,
-    *,
-    expected_bucket: str,
-    assets: AssetRepository,
-    storage: ObjectStore,
-    jobs: JobQueue,
-) -> Status | None:
-    """``complete_upload`` for a bucket notification; None when the object is not an upload."""
-    target = parse_original_key(key) if bucket == expected_bucket else None
-    if target is None:
-        log.info("ignoring s3://%s/%s: not an original upload", bucket, key)
-        return None
-    owner_id, asset_id = target
-    try:
-        return complete_upload(owner_id, asset_id, assets=assets, storage=storage, jobs=jobs)
-    except (AssetNotFound, UploadMissing) as exc:
-        # The object was deleted since, or never belonged to a presigned asset.
-        log.warning("ignoring s3://%s/%s: %s", bucket, key, exc)
-        return None
+def queue_job(asset: Asset, *, storage: ObjectStore, jobs: JobQueue, lanes: Lanes) -> Lane:
+    """Send an uploaded asset's thumbnail job (again), to the lane its original belongs in."""
+    head = storage.read_range(asset.original_key, filetypes.HEADER_BYTES)
+    lane = lanes.of(asset.size_bytes, filetypes.dimensions(head))
+    jobs.send(ThumbnailJob(asset.id, asset.owner_id), lane)
+    return lane
 
 
 def _fail(assets: AssetRepository, owner_id: str, asset_id: UUID, reason: str) -> Status:

@@ -1,0 +1,65 @@
+"""What a bucket event means for the asset behind its key.
+
+Events arrive at least once, late and out of order; the bucket and the asset's state decide,
+never the event alone. A creation completes the upload (idempotent). A removal deletes the
+asset only if its original is really gone: a late removal of an object uploaded again since
+changes nothing. Anything outside ``originals/`` is acknowledged and ignored.
+"""
+
+from __future__ import annotations
+
+import logging
+from uuid import UUID
+
+from lightbox.domain import Status, parse_original_key
+from lightbox.errors import AssetNotFound, UploadMissing
+from lightbox.events import Action, ObjectEvent
+from lightbox.ports import AssetRepository, JobQueue, ObjectStore
+from lightbox.services.uploads import Lanes, complete_upload
+
+log = logging.getLogger(__name__)
+
+
+def handle_object_event(
+    event: ObjectEvent,
+    *,
+    expected_bucket: str,
+    assets: AssetRepository,
+    storage: ObjectStore,
+    jobs: JobQueue,
+    lanes: Lanes,
+) -> Status | None:
+    """Apply one bucket event; returns the asset's status, or None when it names no asset."""
+    target = parse_original_key(event.key) if event.bucket == expected_bucket else None
+    if target is None or event.action is Action.OTHER:
+        log.info("ignoring %s of s3://%s/%s", event.action.value, event.bucket, event.key)
+        return None
+    owner_id, asset_id = target
+    try:
+        if event.action is Action.CREATED:
+            return complete_upload(owner_id, asset_id, assets=assets, storage=storage,
+                                   jobs=jobs, lanes=lanes)
+        return remove_asset(owner_id, asset_id, assets=assets, storage=storage)
+    except (AssetNotFound, UploadMissing) as exc:
+        # Deleted since, or never presigned: nothing to do, and nothing to retry.
+        log.warning("ignoring %s of s3://%s/%s: %s", event.action.value, event.bucket,
+                    event.key, exc)
+        return None
+
+
+def remove_asset(
+    owner_id: str, asset_id: UUID, *, assets: AssetRepository, storage: ObjectStore
+) -> Status:
+    """The original is gone: delete the asset and its derivatives, keeping a tombstone."""
+    asset = assets.get(owner_id, asset_id)
+    if asset is None:
+        raise AssetNotFound(f"no asset {asset_id}")
+    if asset.status is Status.DUPLICATE:
+        return asset.status  # its redundant copy was removed on purpose
+    if storage.head(asset.original_key) is not None:
+        log.info("asset %s: its original exists again; the removal is stale", asset_id)
+        return asset.status
+    assets.mark_deleted(owner_id, asset_id)
+    # Also on a repeat: the first attempt may have failed between the two steps.
+    storage.delete([derivative.key for derivative in asset.derivatives])
+    return Status.DELETED

@@ -1,0 +1,69 @@
+"""The reaper: what at-least-once delivery can still lose, found by age and put right.
+
+- ``pending`` past its upload URL's life: the bucket event may be lost; if the original is
+  there, complete the upload, otherwise the upload never came and the asset fails.
+- ``uploaded`` for long: its thumbnail job was lost (or went to the dead-letter queue);
+  send it again.
+- ``processing`` past the claim's lease: its worker died and its message is gone; send the
+  job again, and the next claim takes over. Every claim counts an attempt, so an asset that
+  always fails ends ``failed`` instead of circling forever.
+
+A re-driven asset's waiting clock restarts, so a job stuck behind a long queue is sent again
+once per period, not on every run, and two overlapping runs never both send it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from lightbox.domain import Status
+from lightbox.errors import UploadMissing
+from lightbox.ports import AssetRepository, JobQueue, ObjectStore
+from lightbox.services.uploads import Lanes, complete_upload, queue_job
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ReaperPolicy:
+    pending_seconds: int  # the upload URL's life and some grace
+    uploaded_seconds: int
+    processing_seconds: int  # the claim's lease
+    batch: int = 200  # assets of each kind per run, so that a run stays short
+
+
+@dataclass
+class Reaped:
+    completed: int = 0
+    expired: int = 0
+    redriven: int = 0
+
+
+def reap(
+    *,
+    assets: AssetRepository,
+    storage: ObjectStore,
+    jobs: JobQueue,
+    lanes: Lanes,
+    policy: ReaperPolicy,
+) -> Reaped:
+    reaped = Reaped()
+    for asset in assets.waiting(Status.PENDING, policy.pending_seconds, policy.batch):
+        try:
+            status = complete_upload(asset.owner_id, asset.id, assets=assets, storage=storage,
+                                     jobs=jobs, lanes=lanes)
+            reaped.completed += status is not Status.PENDING
+        except UploadMissing:
+            if assets.mark_failed(asset.owner_id, asset.id, expected=Status.PENDING,
+                                  reason="no upload arrived before the upload URL expired"):
+                reaped.expired += 1
+    for status, age in ((Status.UPLOADED, policy.uploaded_seconds),
+                        (Status.PROCESSING, policy.processing_seconds)):
+        for asset in assets.waiting(status, age, policy.batch):
+            if assets.renew(asset.owner_id, asset.id, status, age):
+                queue_job(asset, storage=storage, jobs=jobs, lanes=lanes)
+                reaped.redriven += 1
+    log.info("reaper: %d completed, %d expired, %d re-driven", reaped.completed,
+             reaped.expired, reaped.redriven)
+    return reaped

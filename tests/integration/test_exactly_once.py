@@ -1,0 +1,212 @@
+"""At-least-once in, exactly-once out: bucket events replayed, concurrent and out of order.
+
+Real PostgreSQL, a real S3 (moto server) reached through presigned PUTs, the real imaging
+core; every worker thread has its own container, so its own database connection and S3
+client, as each concurrent Lambda execution environment does.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+import requests
+
+from lightbox.adapters.postgres import Database, PostgresAssetRepository
+from lightbox.config import Config
+from lightbox.domain import RenderSpec, Rendition, Status, ThumbnailJob, original_key
+from lightbox.events import Action, ObjectEvent
+from lightbox.services import ingest, thumbnails
+from lightbox.services.uploads import UploadRequest, create_upload
+from lightbox.wiring import Container
+from tests.fakes import FakeJobQueue
+from tests.support import image_bytes, unique_owner
+
+WORKERS = 8
+T = TypeVar("T")
+
+
+class Library:
+    """One owner's corner of a real bucket and database, driven through the services."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.owner = unique_owner()
+        self.jobs = FakeJobQueue()  # the jobs sent, to be run by hand
+        self._databases: list[Database] = []
+        self._uploads = 0
+        self._local = threading.local()
+
+    def container(self) -> Container:
+        """This thread's container, built on first use."""
+        if not hasattr(self._local, "container"):
+            database = Database(self.config.require("database_url"))
+            self._databases.append(database)
+            self._local.container = Container(self.config, assets=PostgresAssetRepository(database),
+                                              jobs=self.jobs)
+        container: Container = self._local.container
+        return container
+
+    def close(self) -> None:
+        for database in self._databases:
+            database.close()
+
+    def upload(self) -> uuid.UUID:
+        self._uploads += 1  # different bytes each time: the same bytes would be a duplicate
+        data = image_bytes("JPEG", (800, 600), quality=90 - self._uploads)
+        container = self.container()
+        ticket = create_upload(
+            self.owner, UploadRequest("photo.jpg", "image/jpeg", len(data)),
+            assets=container.assets, storage=container.storage, upload_url_ttl=600,
+        )
+        assert ticket.upload is not None
+        response = requests.put(ticket.upload.url, data=data, headers=ticket.upload.headers,
+                                timeout=10)
+        response.raise_for_status()
+        return ticket.asset_id
+
+    def event(self, asset_id: uuid.UUID, action: Action) -> ObjectEvent:
+        return ObjectEvent(self.config.require("bucket"), original_key(self.owner, asset_id),
+                           action)
+
+    def deliver(self, event: ObjectEvent) -> Status | None:
+        container = self.container()
+        return ingest.handle_object_event(
+            event, expected_bucket=self.config.require("bucket"), assets=container.assets,
+            storage=container.storage, jobs=container.jobs, lanes=container.lanes,
+        )
+
+    def run_job(self, job: ThumbnailJob, render: Callable[[Path, RenderSpec], Rendition] | None = None
+                ) -> Status | None:
+        container = self.container()
+        return thumbnails.process_job(
+            job, assets=container.assets, storage=container.storage,
+            render=render or container.render, spec=container.render_spec,
+            policy=container.processing_policy,
+        )
+
+    def delete_original(self, asset_id: uuid.UUID) -> None:
+        self.container().storage.delete([original_key(self.owner, asset_id)])
+
+    def status(self, asset_id: uuid.UUID) -> Status:
+        asset = self.container().assets.get(self.owner, asset_id)
+        assert asset is not None
+        return asset.status
+
+    def keys(self, s3_client: Any) -> list[str]:
+        listed = s3_client.list_objects_v2(Bucket=self.config.require("bucket"),
+                                           Prefix=f"derivatives/{self.owner}/")
+        return sorted(item["Key"] for item in listed.get("Contents", []))
+
+
+def concurrently(calls: Iterable[Callable[[], T]]) -> list[T]:
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        return list(pool.map(lambda call: call(), list(calls)))
+
+
+@pytest.fixture
+def library(aws_env: None, database_url: str, bucket: str) -> Iterator[Library]:
+    library = Library(Config.from_env({
+        "DATABASE_URL": database_url, "LIGHTBOX_BUCKET": bucket,
+        "LIGHTBOX_THUMBNAIL_SIZES": "64,256", "AWS_ENDPOINT_URL": "http://set",
+    }))
+    yield library
+    library.close()
+
+
+def test_one_creation_delivered_many_times_at_once_makes_one_asset_and_one_set(
+    library: Library, s3_client: Any
+) -> None:
+    asset_id = library.upload()
+    created = library.event(asset_id, Action.CREATED)
+
+    statuses = concurrently([lambda: library.deliver(created)] * 16)
+
+    assert set(statuses) == {Status.UPLOADED}
+    jobs = list(library.jobs.sent)
+    assert jobs and {job.asset_id for job in jobs} == {asset_id}
+
+    # Every job that was sent, and each of them twice more, run at the same time.
+    results = concurrently([lambda job=job: library.run_job(job) for job in jobs * 3])
+
+    assert results.count(Status.READY) == 1
+    assert set(results) <= {Status.READY, None}
+    assert library.status(asset_id) is Status.READY
+    assert library.keys(s3_client) == [
+        f"derivatives/{library.owner}/{asset_id}/1-256.jpg",
+        f"derivatives/{library.owner}/{asset_id}/1-64.jpg",
+    ]
+    asset = library.container().assets.get(library.owner, asset_id)
+    assert asset is not None and asset.attempts == 1 and len(asset.derivatives) == 2
+
+
+def test_a_removal_delivered_before_its_creation_leaves_the_asset_deleted(
+    library: Library, s3_client: Any
+) -> None:
+    asset_id = library.upload()
+    library.delete_original(asset_id)
+
+    # S3 sent "created" then "removed"; they arrive the other way round.
+    assert library.deliver(library.event(asset_id, Action.REMOVED)) is Status.DELETED
+    assert library.deliver(library.event(asset_id, Action.CREATED)) is Status.DELETED
+    assert library.jobs.sent == []
+    assert library.keys(s3_client) == []
+
+
+def test_a_stale_removal_of_an_original_that_is_there_changes_nothing(library: Library) -> None:
+    asset_id = library.upload()
+    library.deliver(library.event(asset_id, Action.CREATED))
+    library.run_job(library.jobs.sent[0])
+
+    assert library.deliver(library.event(asset_id, Action.REMOVED)) is Status.READY
+    assert library.status(asset_id) is Status.READY
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_whole_history_replayed_in_any_order_ends_in_the_same_place(
+    library: Library, s3_client: Any, seed: int
+) -> None:
+    kept, removed = library.upload(), library.upload()
+    for asset_id in (kept, removed):
+        library.deliver(library.event(asset_id, Action.CREATED))
+    for job in list(library.jobs.sent):
+        library.run_job(job)
+    library.delete_original(removed)
+    history = [library.event(kept, Action.CREATED), library.event(removed, Action.CREATED),
+               library.event(removed, Action.REMOVED)]
+
+    deliveries = history * 4
+    random.Random(seed).shuffle(deliveries)
+    concurrently([lambda event=event: library.deliver(event) for event in deliveries])
+    for job in list(library.jobs.sent):  # whatever the replays queued
+        library.run_job(job)
+
+    assert library.status(kept) is Status.READY
+    assert library.status(removed) is Status.DELETED
+    assert library.keys(s3_client) == [
+        f"derivatives/{library.owner}/{kept}/1-256.jpg",
+        f"derivatives/{library.owner}/{kept}/1-64.jpg",
+    ]
+
+
+def test_an_asset_deleted_while_it_renders_leaves_no_derivatives_behind(
+    library: Library, s3_client: Any
+) -> None:
+    asset_id = library.upload()
+    library.deliver(library.event(asset_id, Action.CREATED))
+    render = library.container().render
+
+    def render_while_the_original_is_deleted(path: Path, spec: RenderSpec) -> Rendition:
+        library.delete_original(asset_id)
+        assert library.deliver(library.event(asset_id, Action.REMOVED)) is Status.DELETED
+        return render(path, spec)
+
+    assert library.run_job(library.jobs.sent[0], render_while_the_original_is_deleted) is None
+    assert library.status(asset_id) is Status.DELETED
+    assert library.keys(s3_client) == []

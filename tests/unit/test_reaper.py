@@ -1,0 +1,141 @@
+"""The reaper: what lost events and dead workers leave waiting, put right by age."""
+
+import uuid
+
+from lightbox.domain import Lane, NewAsset, Status, ThumbnailJob
+from lightbox.services.reaper import Reaped, ReaperPolicy, reap
+from lightbox.services.uploads import Lanes
+from tests.fakes import FakeAssetRepository, FakeJobQueue, FakeObjectStore
+from tests.support import image_bytes
+
+OWNER = "studio"
+JPEG = image_bytes("JPEG")
+POLICY = ReaperPolicy(pending_seconds=4500, uploaded_seconds=600, processing_seconds=900, batch=50)
+LANES = Lanes(large_bytes=50 * 1024**2, large_pixels=100_000_000)
+
+
+class Library:
+    def __init__(self) -> None:
+        self.assets = FakeAssetRepository()
+        self.storage = FakeObjectStore()
+        self.jobs = FakeJobQueue()
+
+    def pending(self, *, uploaded: bool) -> uuid.UUID:
+        asset = self.assets.add(NewAsset(id=uuid.uuid4(), owner_id=OWNER, filename="a.jpg",
+                                         content_type="image/jpeg", size_bytes=len(JPEG),
+                                         declared_sha256=None, project_id=None))
+        if uploaded:
+            self.storage.objects[asset.original_key] = JPEG
+        return asset.id
+
+    def uploaded(self) -> uuid.UUID:
+        asset_id = self.pending(uploaded=True)
+        self.assets.mark_uploaded(OWNER, asset_id, "image/jpeg")
+        return asset_id
+
+    def processing(self) -> uuid.UUID:
+        asset_id = self.uploaded()
+        self.assets.claim(OWNER, asset_id, POLICY.processing_seconds)
+        return asset_id
+
+    def reap(self) -> Reaped:
+        return reap(assets=self.assets, storage=self.storage, jobs=self.jobs, lanes=LANES,
+                    policy=POLICY)
+
+    def status(self, asset_id: uuid.UUID) -> Status:
+        asset = self.assets.get(OWNER, asset_id)
+        assert asset is not None
+        return asset.status
+
+    def error(self, asset_id: uuid.UUID) -> str | None:
+        asset = self.assets.get(OWNER, asset_id)
+        assert asset is not None
+        return asset.error
+
+
+def test_nothing_young_is_touched() -> None:
+    library = Library()
+    ids = [library.pending(uploaded=False), library.uploaded(), library.processing()]
+    library.assets.advance(500)
+
+    assert library.reap() == Reaped()
+    assert [library.status(i) for i in ids] == [Status.PENDING, Status.UPLOADED, Status.PROCESSING]
+    assert library.jobs.sent == []
+
+
+def test_a_pending_upload_whose_event_was_lost_is_completed() -> None:
+    library = Library()
+    asset_id = library.pending(uploaded=True)
+    library.assets.advance(POLICY.pending_seconds + 1)
+
+    assert library.reap() == Reaped(completed=1)
+    assert library.status(asset_id) is Status.UPLOADED
+    assert library.jobs.sent == [ThumbnailJob(asset_id, OWNER)]
+
+
+def test_a_pending_upload_that_never_arrived_expires_as_failed() -> None:
+    library = Library()
+    asset_id = library.pending(uploaded=False)
+    library.assets.advance(POLICY.pending_seconds + 1)
+
+    assert library.reap() == Reaped(expired=1)
+    assert library.status(asset_id) is Status.FAILED
+    assert library.error(asset_id) == "no upload arrived before the upload URL expired"
+
+
+def test_uploaded_assets_whose_job_was_lost_are_sent_again_in_their_lane() -> None:
+    library = Library()
+    asset_id = library.uploaded()
+    library.assets.advance(POLICY.uploaded_seconds + 1)
+
+    assert library.reap() == Reaped(redriven=1)
+    assert library.jobs.sent == [ThumbnailJob(asset_id, OWNER)]
+    assert library.jobs.lanes == [Lane.STANDARD]
+
+
+def test_processing_past_its_lease_is_sent_again_and_the_next_claim_takes_over() -> None:
+    library = Library()
+    asset_id = library.processing()
+    library.assets.advance(POLICY.uploaded_seconds + 1)
+    assert library.reap() == Reaped()  # still inside its lease: the worker may be alive
+
+    library.assets.advance(POLICY.processing_seconds)
+    assert library.reap() == Reaped(redriven=1)
+    taken = library.assets.claim(OWNER, asset_id, POLICY.processing_seconds)
+    assert taken is not None and taken.attempts == 2
+
+
+def test_settled_assets_are_never_touched() -> None:
+    library = Library()
+    failed = library.processing()
+    library.assets.mark_failed(OWNER, failed, expected=Status.PROCESSING, reason="corrupt")
+    deleted = library.uploaded()
+    library.assets.mark_deleted(OWNER, deleted)
+    library.assets.advance(10 * POLICY.pending_seconds)
+
+    assert library.reap() == Reaped()
+    assert library.status(failed) is Status.FAILED and library.status(deleted) is Status.DELETED
+
+
+def test_one_run_takes_at_most_a_batch_of_each_kind_oldest_first() -> None:
+    library = Library()
+    ids = []
+    for _ in range(POLICY.batch + 5):
+        ids.append(library.uploaded())
+        library.assets.advance(1)
+    library.assets.advance(POLICY.uploaded_seconds + 1)
+
+    assert library.reap() == Reaped(redriven=POLICY.batch)
+    assert [job.asset_id for job in library.jobs.sent] == ids[: POLICY.batch]
+
+
+def test_a_redriven_job_is_sent_again_only_after_another_full_period() -> None:
+    library = Library()
+    library.uploaded()
+    library.assets.advance(POLICY.uploaded_seconds + 1)
+
+    assert library.reap() == Reaped(redriven=1)
+    assert library.reap() == Reaped()  # the next run, minutes later: still queued, leave it
+    library.assets.advance(POLICY.uploaded_seconds + 1)
+    assert library.reap() == Reaped(redriven=1)
+    assert len(library.jobs.sent) == 2
