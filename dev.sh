@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Lightbox for developers: one entry point that installs what it needs, then runs.
 #
-#   ./dev.sh up [--port 8000] [--data DIR]   run the whole stack on embedded Postgres + S3/SQS
-#   ./dev.sh env [--data DIR]                print the export lines for the running stack
+#   ./dev.sh up [--port 8000] [--data DIR] [--s3 embedded|localstack|minio|URL]
+#                                            run the whole stack (embedded Postgres + S3/SQS by default)
+#   ./dev.sh env [--s3 BACKEND] [--data DIR] print the export lines for the running stack
 #   ./dev.sh test [PYTEST ARGS...]           lint, type-check and run every test
 #   ./dev.sh bench NAME [ARGS...]            run bench/NAME.py (results go to docs/BENCHMARKS.md)
 set -euo pipefail
@@ -48,8 +49,22 @@ ensure_venv() {
   fi
 }
 
+# LocalStack lives in a venv of its own: its pins would fight the project's.
+LOCALSTACK_VENV=.venv-localstack
+ensure_localstack_venv() {
+  local stamp="$LOCALSTACK_VENV/.requirements.sha256" wanted
+  if [ ! -x "$LOCALSTACK_VENV/bin/python" ]; then
+    "$(find_python)" -m venv "$LOCALSTACK_VENV"
+  fi
+  wanted=$(sha256sum infra/local/localstack-requirements.txt | cut -d' ' -f1)
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
+    "$LOCALSTACK_VENV/bin/python" -m pip install --quiet -r infra/local/localstack-requirements.txt
+    echo "$wanted" >"$stamp"
+  fi
+}
+
 usage() {
-  sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 }
 
@@ -60,10 +75,15 @@ shift
 case "$command" in
   up | env)
     ensure_venv
+    if [ "$command" = up ] && [[ " $* " == *" --s3 localstack "* || " $* " == *" --s3=localstack "* ]]; then
+      ensure_localstack_venv
+    fi
     exec "$VENV/bin/python" -m infra.local "$command" "$@"
     ;;
   test)
     ensure_venv
+    # The end-to-end suite runs a second time against LocalStack.
+    ensure_localstack_venv
     "$VENV/bin/ruff" check functions infra tests bench
     "$VENV/bin/mypy"
     exec "$VENV/bin/python" -m pytest "$@"

@@ -74,3 +74,24 @@ def test_a_port_in_use_is_refused_before_anything_starts(stack: Stack, tmp_path:
     assert result.returncode == 1
     assert f"port {port} is in use" in result.stderr
     assert not (tmp_path / "data" / "postgres").exists()
+
+
+def test_the_stack_serves_s3_and_sqs_from_the_backend_it_was_asked_for(stack: Stack) -> None:
+    port = urlsplit(stack.exports["AWS_ENDPOINT_URL_S3"]).port
+    listeners = [psutil.Process(c.pid) for c in psutil.net_connections("tcp")
+                 if c.laddr and c.laddr.port == port and c.status == psutil.CONN_LISTEN and c.pid]
+    assert listeners, f"nothing listens on {port}"
+    command = " ".join(listeners[0].cmdline())
+    expected = {"embedded": "moto", "localstack": "localstack.runtime.main"}[stack.backend]
+    assert expected in command
+    assert stack.exports["AWS_ENDPOINT_URL_SQS"] == stack.exports["AWS_ENDPOINT_URL_S3"]
+
+
+def test_a_library_stays_with_the_backend_that_holds_its_objects(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    unreachable = run_up("--port", "0", "--data", str(data_dir), "--s3", "http://127.0.0.1:1")
+    assert unreachable.returncode == 1
+
+    refused = run_up("--port", "0", "--data", str(data_dir))
+    assert refused.returncode == 1
+    assert "whose objects are in http://127.0.0.1:1, not embedded" in refused.stderr
