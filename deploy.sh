@@ -43,7 +43,20 @@ esac
 stack="lightbox-$environment"
 build=".build/$environment"
 parameters_file="infra/aws/$environment.env"
-python=${PYTHON:-python3}
+# Lambda's runtime, Python 3.12: the handlers are import-checked with the wheels built for it.
+# PYTHON, else python3.12, else the venv ./dev.sh made (which prefers 3.12).
+is_python312() {
+  "$1" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' 2>/dev/null
+}
+python=${PYTHON:-}
+if [ -z "$python" ]; then
+  for candidate in python3.12 .venv/bin/python; do
+    if is_python312 "$candidate"; then
+      python=$candidate
+      break
+    fi
+  done
+fi
 [ -f "$parameters_file" ] || fail "missing $parameters_file"
 
 # In a dry run, show the command; otherwise run it.
@@ -60,9 +73,9 @@ aws_cli() {
   run aws ${endpoint:+--endpoint-url "$endpoint"} "$@"
 }
 
-for tool in "$python" zip; do
-  command -v "$tool" >/dev/null || fail "$tool is required"
-done
+[ -n "$python" ] && is_python312 "$python" \
+  || fail "Python 3.12, Lambda's runtime, is required: set PYTHON to one"
+command -v zip >/dev/null || fail "zip is required"
 if [ "$dry_run" = 0 ]; then
   command -v aws >/dev/null || fail "the AWS CLI (aws) is required; --dry-run works without it"
   [ -n "${LIGHTBOX_DATABASE_URL:-}" ] || fail "set LIGHTBOX_DATABASE_URL to the database URL"
