@@ -94,6 +94,9 @@ case "$command" in
     "$VENV/bin/python" -m pip install --quiet -r bench/requirements.txt
     name=$1
     shift
+    if [ "$name" = triggers ]; then
+      ensure_localstack_venv  # it measures the stack on LocalStack too
+    fi
     exec "$VENV/bin/python" "bench/$name.py" "$@"
     ;;
   *)

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import boto3
 
@@ -256,6 +256,15 @@ def _function_environment(
 def _snake(name: str) -> str:
     """IngestQueue → INGEST_QUEUE."""
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).upper()
+
+
+def client_of(exports: Mapping[str, str], service: str) -> Any:
+    """A boto3 client for a running stack's S3 or SQS, from the exports it published."""
+    return boto3.session.Session(
+        aws_access_key_id=exports["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=exports["AWS_SECRET_ACCESS_KEY"],
+        region_name=exports["AWS_REGION"],
+    ).client(service, endpoint_url=exports[f"AWS_ENDPOINT_URL_{service.upper()}"])  # type: ignore[call-overload]
 
 
 def read_exports(data_dir: Path) -> dict[str, str] | None:

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 import requests
 
+from infra.local.stack import client_of
 from tests.conftest import REPO
 
 STARTUP_SECONDS = 180
@@ -41,11 +41,7 @@ class Stack:
 
     def client(self, service: str) -> Any:
         """A boto3 client for the stack's S3 or SQS, as ``eval "$(./dev.sh env)"`` sets up."""
-        e = self.exports
-        return boto3.session.Session(
-            aws_access_key_id=e["AWS_ACCESS_KEY_ID"], aws_secret_access_key=e["AWS_SECRET_ACCESS_KEY"],
-            region_name=e["AWS_REGION"],
-        ).client(service, endpoint_url=e[f"AWS_ENDPOINT_URL_{service.upper()}"])
+        return client_of(self.exports, service)
 
     def log_tail(self, lines: int = 60) -> str:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
