@@ -191,3 +191,27 @@ def test_a_creation_arriving_after_the_thumbnails_changes_nothing() -> None:
     asset_id = bucket.ready()
     assert bucket.created(asset_id) is Status.READY
     assert bucket.jobs.sent == []
+
+
+def test_a_render_that_finishes_during_the_removal_leaves_no_derivatives() -> None:
+    bucket = Bucket()
+    asset_id = bucket.pending()
+    bucket.assets.mark_uploaded(OWNER, asset_id, "image/jpeg")
+    bucket.assets.claim(OWNER, asset_id, 60)
+    del bucket.storage.objects[original_key(OWNER, asset_id)]
+    key = f"derivatives/{OWNER}/{asset_id}/1-256.jpg"
+
+    original_head = bucket.storage.head
+
+    def head_while_the_render_finishes(k: str) -> object:
+        # Between the removal's first read (processing, no derivatives) and its update.
+        bucket.storage.objects[key] = b"thumbnail"
+        bucket.assets.mark_ready(OWNER, asset_id, ImageInfo(256, 256, 1, 8, "RGB"), (
+            Derivative(size=256, page=1, format="jpeg", width=256, height=256, key=key,
+                       bytes=9),), None)
+        return original_head(k)
+
+    bucket.storage.head = head_while_the_render_finishes  # type: ignore[method-assign]
+
+    assert bucket.removed(asset_id) is Status.DELETED
+    assert key not in bucket.storage.objects

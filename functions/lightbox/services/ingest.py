@@ -60,6 +60,9 @@ def remove_asset(
         log.info("asset %s: its original exists again; the removal is stale", asset_id)
         return asset.status
     assets.mark_deleted(owner_id, asset_id)
-    # Also on a repeat: the first attempt may have failed between the two steps.
-    storage.delete([derivative.key for derivative in asset.derivatives])
+    # Read again: a render may have finished since the first read, and nothing can add
+    # derivatives to a deleted asset. Also on a repeat, in case the first one stopped here.
+    deleted = assets.get(owner_id, asset_id)
+    if deleted is not None:
+        storage.delete([derivative.key for derivative in deleted.derivatives])
     return Status.DELETED
