@@ -148,14 +148,17 @@ def complete_upload(
         )
     if not assets.mark_uploaded(owner_id, asset_id, detected):
         return _current_status(assets, owner_id, asset_id)
-    jobs.send(ThumbnailJob(asset_id, owner_id), lanes.of(asset.size_bytes,
-                                                          filetypes.dimensions(head)))
+    _send_job(asset, head, jobs=jobs, lanes=lanes)
     return Status.UPLOADED
 
 
 def queue_job(asset: Asset, *, storage: ObjectStore, jobs: JobQueue, lanes: Lanes) -> Lane:
     """Send an uploaded asset's thumbnail job (again), to the lane its original belongs in."""
     head = storage.read_range(asset.original_key, filetypes.HEADER_BYTES)
+    return _send_job(asset, head, jobs=jobs, lanes=lanes)
+
+
+def _send_job(asset: Asset, head: bytes, *, jobs: JobQueue, lanes: Lanes) -> Lane:
     lane = lanes.of(asset.size_bytes, filetypes.dimensions(head))
     jobs.send(ThumbnailJob(asset.id, asset.owner_id), lane)
     return lane
