@@ -128,7 +128,7 @@ class LocalStackServer:
 
     def start(self, timeout: float = 120) -> str:
         if not self._python.exists():
-            raise RuntimeError(
+            raise FileNotFoundError(
                 f"LocalStack is not installed in {self._python.parents[1].name}; "
                 "./dev.sh up --s3 localstack installs it"
             )
@@ -158,7 +158,7 @@ class LocalStackServer:
         while b"Ready." not in self._log_path.read_bytes()[start:]:
             if self._process.poll() is not None or time.monotonic() > deadline:
                 self.stop()
-                raise RuntimeError(f"LocalStack did not start; see {self._log_path}")
+                raise ChildProcessError(f"LocalStack did not start; see {self._log_path}")
             time.sleep(0.5)
         log.info("LocalStack (S3 + SQS) on %s, pid %d", self.endpoint, self._process.pid)
         return self.endpoint
