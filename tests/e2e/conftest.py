@@ -48,7 +48,12 @@ class Stack:
 
     def stop(self, signum: int = signal.SIGTERM) -> int:
         self.process.send_signal(signum)
-        return self.process.wait(timeout=60)
+        try:
+            return self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()  # its children may outlive it: the test fails, saying so
+            self.process.wait()
+            raise
 
 
 def start_stack(data_dir: Path, backend: str = "embedded", *args: str,
@@ -76,7 +81,7 @@ def start_stack(data_dir: Path, backend: str = "embedded", *args: str,
         except (FileNotFoundError, ValueError, KeyError, requests.ConnectionError):
             pass
         time.sleep(0.2)
-    stack.stop(signal.SIGKILL)
+    stack.stop()  # a stop signal, so that it stops what it started
     raise RuntimeError(f"the stack did not become healthy:\n{stack.log_tail()}")
 
 
