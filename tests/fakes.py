@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from lightbox.domain import Asset, Derivative, ImageInfo, Lane, NewAsset, Status, ThumbnailJob
 from lightbox.errors import ObjectNotFound, StorageUnavailable
@@ -224,6 +224,30 @@ class FakeRedelivery:
 
     def postpone(self, queue_arn: str, receipt_handle: str, delay: int) -> None:
         self.postponed.append((queue_arn, receipt_handle, delay))
+
+
+class FakeLibrary:
+    """One owner's fakes side by side, and the assets that tests start from."""
+
+    def __init__(self, owner: str = "studio") -> None:
+        self.owner = owner
+        self.assets = FakeAssetRepository()
+        self.storage = FakeObjectStore()
+        self.jobs = FakeJobQueue()
+
+    def pending(self, data: bytes, *, uploaded: bool = True) -> UUID:
+        """A presigned asset for ``data``, its original in the bucket unless told otherwise."""
+        asset = self.assets.add(NewAsset(id=uuid4(), owner_id=self.owner, filename="a.jpg",
+                                         content_type="image/jpeg", size_bytes=len(data),
+                                         declared_sha256=None, project_id=None))
+        if uploaded:
+            self.storage.objects[asset.original_key] = data
+        return asset.id
+
+    def asset(self, asset_id: UUID) -> Asset:
+        asset = self.assets.get(self.owner, asset_id)
+        assert asset is not None
+        return asset
 
 
 def unavailable_storage() -> FakeObjectStore:

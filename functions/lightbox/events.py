@@ -22,14 +22,16 @@ from urllib.parse import unquote_plus
 
 from lightbox.errors import InvalidEvent
 
-_NOTIFICATION_SOURCES = frozenset({"aws:s3", "minio:s3"})
-_EVENTBRIDGE_ACTIONS = {"Object Created": "created", "Object Deleted": "removed"}
-
 
 class Action(Enum):
     CREATED = "created"
     REMOVED = "removed"
     OTHER = "other"
+
+
+_NOTIFICATION_SOURCES = frozenset({"aws:s3", "minio:s3"})
+_NOTIFICATION_ACTIONS = {"ObjectCreated": Action.CREATED, "ObjectRemoved": Action.REMOVED}
+_EVENTBRIDGE_ACTIONS = {"Object Created": Action.CREATED, "Object Deleted": Action.REMOVED}
 
 
 @dataclass(frozen=True)
@@ -116,7 +118,7 @@ def _notification_event(record: Any) -> ObjectEvent:
         return ObjectEvent(
             bucket=str(s3["bucket"]["name"]),
             key=unquote_plus(str(s3["object"]["key"])),
-            action=_action(name.split(":", 1)[0]),
+            action=_NOTIFICATION_ACTIONS.get(name.split(":", 1)[0], Action.OTHER),
         )
     except (KeyError, TypeError) as exc:
         raise InvalidEvent(f"malformed bucket notification record: {_excerpt(record)}") from exc
@@ -128,15 +130,10 @@ def _eventbridge_event(event: Mapping[str, Any]) -> ObjectEvent:
         return ObjectEvent(
             bucket=str(detail["bucket"]["name"]),
             key=str(detail["object"]["key"]),
-            action=Action(_EVENTBRIDGE_ACTIONS.get(str(event.get("detail-type")), "other")),
+            action=_EVENTBRIDGE_ACTIONS.get(str(event.get("detail-type")), Action.OTHER),
         )
     except (KeyError, TypeError) as exc:
         raise InvalidEvent(f"malformed EventBridge event: {_excerpt(event)}") from exc
-
-
-def _action(kind: str) -> Action:
-    return {"ObjectCreated": Action.CREATED, "ObjectRemoved": Action.REMOVED}.get(
-        kind, Action.OTHER)
 
 
 def _records_from(event: Mapping[str, Any], source: str) -> bool:

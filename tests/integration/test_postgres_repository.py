@@ -185,13 +185,17 @@ def test_renewing_a_waiting_asset_restarts_its_clock_for_one_caller_only(
     assert asset.id not in [a.id for a in repo.waiting(Status.PENDING, 3600, 10_000)]
 
 
-def test_waiting_uses_its_partial_index(database_url: str) -> None:
+def plan_of(database_url: str, query: str) -> str:
+    """The plan PostgreSQL picks when a sequential scan is the last resort."""
     with psycopg.connect(database_url, autocommit=True) as connection:
         connection.execute("SET enable_seqscan = off")
-        plan = "\n".join(row[0] for row in connection.execute(
-            "EXPLAIN SELECT id FROM assets WHERE status = 'uploaded' "
-            "AND updated_at < now() - make_interval(secs => 600) ORDER BY updated_at LIMIT 200"
-        ))
+        return "\n".join(row[0] for row in connection.execute(f"EXPLAIN {query}".encode()))
+
+
+def test_waiting_uses_its_partial_index(database_url: str) -> None:
+    plan = plan_of(database_url, "SELECT id FROM assets WHERE status = 'uploaded' "
+                   "AND updated_at < now() - make_interval(secs => 600) "
+                   "ORDER BY updated_at LIMIT 200")
     assert "assets_waiting" in plan
 
 
@@ -270,13 +274,9 @@ def test_listing_filters_by_status_and_hides_deleted(
 
 
 def test_listing_uses_the_owner_index(database_url: str) -> None:
-    with psycopg.connect(database_url, autocommit=True) as connection:
-        connection.execute("SET enable_seqscan = off")
-        plan = "\n".join(row[0] for row in connection.execute(
-            "EXPLAIN SELECT id FROM assets WHERE owner_id = 'x' AND status <> 'deleted' "
-            "AND (created_at, id) < (now(), gen_random_uuid()) "
-            "ORDER BY created_at DESC, id DESC LIMIT 51"
-        ))
+    plan = plan_of(database_url, "SELECT id FROM assets WHERE owner_id = 'x' "
+                   "AND status <> 'deleted' AND (created_at, id) < (now(), gen_random_uuid()) "
+                   "ORDER BY created_at DESC, id DESC LIMIT 51")
     assert "assets_owner_recent" in plan
 
 

@@ -5,12 +5,12 @@ import uuid
 
 import pytest
 
-from lightbox.domain import Derivative, ImageInfo, NewAsset, Status, original_key
+from lightbox.domain import Derivative, ImageInfo, Status, original_key
 from lightbox.errors import StorageUnavailable
 from lightbox.events import Action, ObjectEvent
 from lightbox.services.ingest import handle_object_event
 from lightbox.services.uploads import Lanes
-from tests.fakes import FakeAssetRepository, FakeJobQueue, FakeObjectStore
+from tests.fakes import FakeLibrary
 from tests.support import image_bytes
 
 BUCKET = "media"
@@ -19,23 +19,13 @@ JPEG = image_bytes("JPEG")
 LANES = Lanes(large_bytes=50 * 1024**2, large_pixels=100_000_000)
 
 
-class Bucket:
+class Bucket(FakeLibrary):
     def __init__(self) -> None:
-        self.assets = FakeAssetRepository()
-        self.storage = FakeObjectStore()
-        self.jobs = FakeJobQueue()
-
-    def pending(self, *, uploaded: bool = True) -> uuid.UUID:
-        asset = self.assets.add(NewAsset(id=uuid.uuid4(), owner_id=OWNER, filename="a.jpg",
-                                         content_type="image/jpeg", size_bytes=len(JPEG),
-                                         declared_sha256=None, project_id=None))
-        if uploaded:
-            self.storage.objects[asset.original_key] = JPEG
-        return asset.id
+        super().__init__(OWNER)
 
     def ready(self) -> uuid.UUID:
         """An asset with its derivatives stored, as the thumbnail function leaves it."""
-        asset_id = self.pending()
+        asset_id = self.pending(JPEG)
         self.assets.mark_uploaded(OWNER, asset_id, "image/jpeg")
         self.assets.claim(OWNER, asset_id, 60)
         derivatives = []
@@ -61,14 +51,12 @@ class Bucket:
         return self.event(Action.REMOVED, original_key(OWNER, asset_id))
 
     def status(self, asset_id: uuid.UUID) -> Status:
-        asset = self.assets.get(OWNER, asset_id)
-        assert asset is not None
-        return asset.status
+        return self.asset(asset_id).status
 
 
 def test_a_created_original_completes_its_upload() -> None:
     bucket = Bucket()
-    asset_id = bucket.pending()
+    asset_id = bucket.pending(JPEG)
     assert bucket.created(asset_id) is Status.UPLOADED
     assert [job.asset_id for job in bucket.jobs.sent] == [asset_id]
 
@@ -99,14 +87,14 @@ def test_events_for_anything_but_a_known_original_are_acknowledged_and_ignored(
 
 def test_other_actions_on_an_original_are_ignored() -> None:
     bucket = Bucket()
-    asset_id = bucket.pending()
+    asset_id = bucket.pending(JPEG)
     assert bucket.event(Action.OTHER, original_key(OWNER, asset_id)) is None
     assert bucket.status(asset_id) is Status.PENDING
 
 
 def test_a_creation_event_for_a_non_image_fails_the_asset_once() -> None:
     bucket = Bucket()
-    asset_id = bucket.pending()
+    asset_id = bucket.pending(JPEG)
     bucket.storage.objects[original_key(OWNER, asset_id)] = b"%PDF-1.7" + bytes(len(JPEG) - 8)
     assert bucket.created(asset_id) is Status.FAILED
     assert bucket.created(asset_id) is Status.FAILED
@@ -142,7 +130,7 @@ def test_a_removal_whose_original_is_back_is_stale_and_changes_nothing() -> None
 
 def test_a_duplicate_keeps_its_record_when_its_redundant_copy_is_removed() -> None:
     bucket = Bucket()
-    original, copy = bucket.ready(), bucket.pending()
+    original, copy = bucket.ready(), bucket.pending(JPEG)
     bucket.assets.mark_uploaded(OWNER, copy, "image/jpeg")
     bucket.assets.claim(OWNER, copy, 60)
     bucket.assets.mark_duplicate(OWNER, copy, original)
@@ -165,7 +153,7 @@ def test_a_removal_that_cannot_reach_the_bucket_is_retried_not_guessed() -> None
 
 def test_a_replayed_creation_changes_nothing_after_the_first() -> None:
     bucket = Bucket()
-    asset_id = bucket.pending()
+    asset_id = bucket.pending(JPEG)
     statuses = {bucket.created(asset_id) for _ in range(20)}
     assert statuses == {Status.UPLOADED}
     assert len(bucket.assets.assets) == 1
@@ -195,7 +183,7 @@ def test_a_creation_arriving_after_the_thumbnails_changes_nothing() -> None:
 
 def test_a_render_that_finishes_during_the_removal_leaves_no_derivatives() -> None:
     bucket = Bucket()
-    asset_id = bucket.pending()
+    asset_id = bucket.pending(JPEG)
     bucket.assets.mark_uploaded(OWNER, asset_id, "image/jpeg")
     bucket.assets.claim(OWNER, asset_id, 60)
     del bucket.storage.objects[original_key(OWNER, asset_id)]

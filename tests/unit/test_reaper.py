@@ -2,10 +2,10 @@
 
 import uuid
 
-from lightbox.domain import Lane, NewAsset, Status, ThumbnailJob
+from lightbox.domain import Lane, Status, ThumbnailJob
 from lightbox.services.reaper import Reaped, ReaperPolicy, reap
 from lightbox.services.uploads import Lanes
-from tests.fakes import FakeAssetRepository, FakeJobQueue, FakeObjectStore
+from tests.fakes import FakeLibrary
 from tests.support import image_bytes
 
 OWNER = "studio"
@@ -14,22 +14,12 @@ POLICY = ReaperPolicy(pending_seconds=4500, uploaded_seconds=600, processing_sec
 LANES = Lanes(large_bytes=50 * 1024**2, large_pixels=100_000_000)
 
 
-class Library:
+class Library(FakeLibrary):
     def __init__(self) -> None:
-        self.assets = FakeAssetRepository()
-        self.storage = FakeObjectStore()
-        self.jobs = FakeJobQueue()
-
-    def pending(self, *, uploaded: bool) -> uuid.UUID:
-        asset = self.assets.add(NewAsset(id=uuid.uuid4(), owner_id=OWNER, filename="a.jpg",
-                                         content_type="image/jpeg", size_bytes=len(JPEG),
-                                         declared_sha256=None, project_id=None))
-        if uploaded:
-            self.storage.objects[asset.original_key] = JPEG
-        return asset.id
+        super().__init__(OWNER)
 
     def uploaded(self) -> uuid.UUID:
-        asset_id = self.pending(uploaded=True)
+        asset_id = self.pending(JPEG)
         self.assets.mark_uploaded(OWNER, asset_id, "image/jpeg")
         return asset_id
 
@@ -43,19 +33,15 @@ class Library:
                     policy=POLICY)
 
     def status(self, asset_id: uuid.UUID) -> Status:
-        asset = self.assets.get(OWNER, asset_id)
-        assert asset is not None
-        return asset.status
+        return self.asset(asset_id).status
 
     def error(self, asset_id: uuid.UUID) -> str | None:
-        asset = self.assets.get(OWNER, asset_id)
-        assert asset is not None
-        return asset.error
+        return self.asset(asset_id).error
 
 
 def test_nothing_young_is_touched() -> None:
     library = Library()
-    ids = [library.pending(uploaded=False), library.uploaded(), library.processing()]
+    ids = [library.pending(JPEG, uploaded=False), library.uploaded(), library.processing()]
     library.assets.advance(500)
 
     assert library.reap() == Reaped()
@@ -65,7 +51,7 @@ def test_nothing_young_is_touched() -> None:
 
 def test_a_pending_upload_whose_event_was_lost_is_completed() -> None:
     library = Library()
-    asset_id = library.pending(uploaded=True)
+    asset_id = library.pending(JPEG)
     library.assets.advance(POLICY.pending_seconds + 1)
 
     assert library.reap() == Reaped(completed=1)
@@ -75,7 +61,7 @@ def test_a_pending_upload_whose_event_was_lost_is_completed() -> None:
 
 def test_a_pending_upload_that_never_arrived_expires_as_failed() -> None:
     library = Library()
-    asset_id = library.pending(uploaded=False)
+    asset_id = library.pending(JPEG, uploaded=False)
     library.assets.advance(POLICY.pending_seconds + 1)
 
     assert library.reap() == Reaped(expired=1)

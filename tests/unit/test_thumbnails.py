@@ -4,13 +4,13 @@ from pathlib import Path
 
 import pytest
 
-from lightbox.domain import Asset, RenderSpec, Rendition, Status, ThumbnailJob, original_key
+from lightbox.domain import RenderSpec, Rendition, Status, ThumbnailJob, original_key
 from lightbox.errors import StorageUnavailable
 from lightbox.imaging import render
 from lightbox.ports import Renderer
 from lightbox.services.thumbnails import ProcessingPolicy, process_job
 from lightbox.services.uploads import Lanes, UploadRequest, complete_upload, create_upload
-from tests.fakes import FakeAssetRepository, FakeJobQueue, FakeObjectStore
+from tests.fakes import FakeLibrary
 from tests.support import decode, image_bytes
 
 OWNER = "studio"
@@ -19,11 +19,9 @@ POLICY = ProcessingPolicy(lease_seconds=900, max_attempts=3)
 LANES = Lanes(large_bytes=50 * 1024**2, large_pixels=100_000_000)
 
 
-class Stack:
+class Stack(FakeLibrary):
     def __init__(self) -> None:
-        self.assets = FakeAssetRepository()
-        self.storage = FakeObjectStore()
-        self.jobs = FakeJobQueue()
+        super().__init__(OWNER)
 
     def uploaded(self, data: bytes, *, sha256: str | None = None) -> uuid.UUID:
         ticket = create_upload(OWNER, UploadRequest("photo.jpg", "image/jpeg", len(data), sha256),
@@ -36,11 +34,6 @@ class Stack:
     def process(self, asset_id: uuid.UUID, *, renderer: Renderer = render) -> Status | None:
         return process_job(ThumbnailJob(asset_id, OWNER), assets=self.assets, storage=self.storage,
                            render=renderer, spec=SPEC, policy=POLICY)
-
-    def asset(self, asset_id: uuid.UUID) -> Asset:
-        asset = self.assets.get(OWNER, asset_id)
-        assert asset is not None
-        return asset
 
 
 def test_an_uploaded_image_becomes_ready_with_every_derivative() -> None:

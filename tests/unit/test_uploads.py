@@ -21,7 +21,7 @@ from lightbox.services.uploads import (
     create_upload,
     parse_upload_request,
 )
-from tests.fakes import FakeAssetRepository, FakeJobQueue, FakeObjectStore
+from tests.fakes import FakeAssetRepository, FakeLibrary, FakeObjectStore
 from tests.support import image_bytes
 
 OWNER = "studio"
@@ -145,11 +145,9 @@ def test_another_owners_content_is_not_a_duplicate() -> None:
 
 # --- complete --------------------------------------------------------------------------------
 
-class Stack:
+class Stack(FakeLibrary):
     def __init__(self) -> None:
-        self.assets = FakeAssetRepository()
-        self.storage = FakeObjectStore()
-        self.jobs = FakeJobQueue()
+        super().__init__(OWNER)
 
     def presign(self, data: bytes, content_type: str = "image/jpeg", size: int | None = None) -> uuid.UUID:
         request = UploadRequest("photo", content_type, len(data) if size is None else size)
@@ -165,9 +163,7 @@ class Stack:
                                jobs=self.jobs, lanes=LANES)
 
     def error(self, asset_id: uuid.UUID) -> str | None:
-        asset = self.assets.get(OWNER, asset_id)
-        assert asset is not None
-        return asset.error
+        return self.asset(asset_id).error
 
 
 def test_complete_marks_the_asset_uploaded_and_queues_one_job() -> None:

@@ -7,7 +7,7 @@ Every state change is one conditional UPDATE; none of them reads before it write
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
 from typing import Any
@@ -161,17 +161,12 @@ class PostgresAssetRepository:
         self._db = database
 
     def add(self, asset: NewAsset) -> Asset:
-        with self._db.cursor() as cur:
-            cur.execute(_INSERT, asdict(asset))
-            row = cur.fetchone()
-        assert row is not None
-        return _asset(row)
+        added = self._one(_INSERT, asdict(asset))
+        assert added is not None
+        return added
 
     def get(self, owner_id: str, asset_id: UUID) -> Asset | None:
-        with self._db.cursor() as cur:
-            cur.execute(_GET, {"owner": owner_id, "id": asset_id})
-            row = cur.fetchone()
-        return _asset(row) if row else None
+        return self._one(_GET, {"owner": owner_id, "id": asset_id})
 
     def find_by_content(self, owner_id: str, sha256: str) -> Asset | None:
         return self._find_by_content(owner_id, sha256, exclude=None)
@@ -186,18 +181,13 @@ class PostgresAssetRepository:
         if after is not None:
             query += _LIST_AFTER
             params.update(after_created=after.created_at, after_id=after.asset_id)
-        with self._db.cursor() as cur:
-            cur.execute(query + _LIST_ORDER, params)
-            return [_asset(row) for row in cur.fetchall()]
+        return self._all(query + _LIST_ORDER, params)
 
     def mark_uploaded(self, owner_id: str, asset_id: UUID, content_type: str) -> bool:
         return self._update(_MARK_UPLOADED, owner_id, asset_id, content_type=content_type)
 
     def claim(self, owner_id: str, asset_id: UUID, lease_seconds: int) -> Asset | None:
-        with self._db.cursor() as cur:
-            cur.execute(_CLAIM, {"owner": owner_id, "id": asset_id, "lease": lease_seconds})
-            row = cur.fetchone()
-        return _asset(row) if row else None
+        return self._one(_CLAIM, {"owner": owner_id, "id": asset_id, "lease": lease_seconds})
 
     def record_content(self, owner_id: str, asset_id: UUID, sha256: str) -> UUID | None:
         # The partial unique index on (owner_id, sha256) decides races between two workers.
@@ -244,10 +234,8 @@ class PostgresAssetRepository:
         return self._update(_RELEASE, owner_id, asset_id, reason=reason)
 
     def waiting(self, status: Status, older_than_seconds: int, limit: int) -> list[Asset]:
-        with self._db.cursor() as cur:
-            cur.execute(_WAITING, {"status": status.value, "age": older_than_seconds,
-                                   "limit": limit})
-            return [_asset(row) for row in cur.fetchall()]
+        return self._all(_WAITING, {"status": status.value, "age": older_than_seconds,
+                                    "limit": limit})
 
     def renew(self, owner_id: str, asset_id: UUID, status: Status,
               older_than_seconds: int) -> bool:
@@ -259,10 +247,19 @@ class PostgresAssetRepository:
             cur.execute("SELECT 1")
 
     def _find_by_content(self, owner_id: str, sha256: str, *, exclude: UUID | None) -> Asset | None:
+        return self._one(_FIND_BY_CONTENT, {"owner": owner_id, "sha256": sha256,
+                                            "exclude": exclude})
+
+    def _one(self, query: str, params: Mapping[str, Any]) -> Asset | None:
         with self._db.cursor() as cur:
-            cur.execute(_FIND_BY_CONTENT, {"owner": owner_id, "sha256": sha256, "exclude": exclude})
+            cur.execute(query, params)
             row = cur.fetchone()
         return _asset(row) if row else None
+
+    def _all(self, query: str, params: Mapping[str, Any]) -> list[Asset]:
+        with self._db.cursor() as cur:
+            cur.execute(query, params)
+            return [_asset(row) for row in cur.fetchall()]
 
     def _update(self, query: str, owner_id: str, asset_id: UUID, **params: Any) -> bool:
         with self._db.cursor() as cur:
