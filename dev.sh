@@ -6,6 +6,7 @@
 #   ./dev.sh env [--s3 BACKEND] [--data DIR] print the export lines for the running stack
 #   ./dev.sh test [PYTEST ARGS...]           lint, type-check and run every test
 #   ./dev.sh bench NAME [ARGS...]            run bench/NAME.py (results go to docs/BENCHMARKS.md)
+#   ./dev.sh setup                           only create or update the venv (deploy.sh uses it)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -56,7 +57,8 @@ ensure_localstack_venv() {
   if [ ! -x "$LOCALSTACK_VENV/bin/python" ]; then
     "$(find_python)" -m venv "$LOCALSTACK_VENV"
   fi
-  wanted=$(sha256sum infra/local/localstack-requirements.txt | cut -d' ' -f1)
+  wanted=$(cat infra/local/localstack-requirements.txt infra/local/localstack_plugin/pyproject.toml \
+    infra/local/localstack_plugin/lightbox_localstack/*.py | sha256sum | cut -d' ' -f1)
   if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
     "$LOCALSTACK_VENV/bin/python" -m pip install --quiet -r infra/local/localstack-requirements.txt
     echo "$wanted" >"$stamp"
@@ -64,7 +66,7 @@ ensure_localstack_venv() {
 }
 
 usage() {
-  sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 }
 
@@ -87,6 +89,9 @@ case "$command" in
     "$VENV/bin/ruff" check functions infra tests bench
     "$VENV/bin/mypy"
     exec "$VENV/bin/python" -m pytest "$@"
+    ;;
+  setup)
+    ensure_venv
     ;;
   bench)
     [ -n "${1:-}" ] && [ -f "bench/$1.py" ] || usage

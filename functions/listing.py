@@ -7,8 +7,8 @@ from lightbox.services import listing
 from lightbox.services.health import check_health
 from lightbox.wiring import Container
 
-app = api.create_app("lightbox-listing")
 container = Container()
+app = api.create_app("lightbox-listing", lambda: container.config)
 
 
 @app.route("/v1/assets", methods=["GET"])

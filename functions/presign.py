@@ -6,8 +6,8 @@ from lightbox import api
 from lightbox.services import uploads
 from lightbox.wiring import Container
 
-app = api.create_app("lightbox-presign")
 container = Container()
+app = api.create_app("lightbox-presign", lambda: container.config)
 
 
 @app.route("/v1/uploads", methods=["POST"])

@@ -16,8 +16,8 @@ from lightbox.events import ObjectEvent, SqsRecord, is_bucket_event, is_sqs_even
 from lightbox.services import ingest, uploads
 from lightbox.wiring import Container
 
-app = api.create_app("lightbox-upload-complete")
 container = Container()
+app = api.create_app("lightbox-upload-complete", lambda: container.config)
 
 
 @app.route("/v1/uploads/{asset_id}/complete", methods=["POST"])

@@ -152,6 +152,7 @@ class FakeObjectStore:
         self.objects: dict[str, bytes] = {}
         self.content_types: dict[str, str] = {}
         self.deleted: list[str] = []
+        self.rejected: set[str] = set()
         self.fail_with: Exception | None = None
 
     def presign_put(
@@ -188,6 +189,10 @@ class FakeObjectStore:
         for key in keys:
             self.objects.pop(key, None)
             self.deleted.append(key)
+
+    def mark_rejected(self, key: str) -> None:
+        self._maybe_fail()
+        self.rejected.add(key)
 
     def ping(self) -> None:
         self._maybe_fail()

@@ -37,10 +37,12 @@ _FRAMEWORK_CODES = {
 }
 
 
-def create_app(name: str) -> Chalice:
+def create_app(name: str, config: Callable[[], Config]) -> Chalice:
+    """``config`` is asked at the first request, so that importing a handler reads nothing."""
     app = Chalice(app_name=name)
     app.debug = False  # a traceback is never a response
     app.register_middleware(_reshape_framework_errors, "http")
+    app.register_middleware(functools.partial(_allow_origin, config), "http")
     return app
 
 
@@ -177,6 +179,19 @@ def _timestamp(value: datetime | None) -> str | None:
 
 def _optional_str(value: object | None) -> str | None:
     return str(value) if value is not None else None
+
+
+def _allow_origin(
+    config: Callable[[], Config], request: Request, get_response: Callable[[Request], Response]
+) -> Response:
+    """CORS on every answer, errors included, so that a browser can read why it failed
+    (API Gateway answers the preflight OPTIONS itself)."""
+    response = get_response(request)
+    origin = config().cors_origin
+    response.headers["Access-Control-Allow-Origin"] = origin
+    if origin != "*":
+        response.headers["Vary"] = "Origin"
+    return response
 
 
 def _reshape_framework_errors(

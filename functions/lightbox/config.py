@@ -25,10 +25,12 @@ THUMBNAIL_FORMATS = ("jpeg", "webp")
 @dataclass(frozen=True)
 class Config:
     database_url: str | None
+    database_iam_auth: bool
     bucket: str | None
     thumbnail_queue_url: str | None
     large_thumbnail_queue_url: str | None
     webhook_token: str | None
+    cors_origin: str
     owner_id: str
     max_upload_bytes: int
     thumbnail_sizes: tuple[int, ...]
@@ -61,10 +63,12 @@ class Config:
             raise ConfigError("LIGHTBOX_OWNER must be 1-64 letters, digits, '-' or '_'")
         return cls(
             database_url=env.get("DATABASE_URL") or None,
+            database_iam_auth=_bool(env, "LIGHTBOX_DATABASE_IAM_AUTH", default=False),
             bucket=env.get("LIGHTBOX_BUCKET") or None,
             thumbnail_queue_url=env.get("LIGHTBOX_THUMBNAIL_QUEUE_URL") or None,
             large_thumbnail_queue_url=env.get("LIGHTBOX_LARGE_THUMBNAIL_QUEUE_URL") or None,
             webhook_token=env.get("LIGHTBOX_WEBHOOK_TOKEN") or None,
+            cors_origin=env.get("LIGHTBOX_CORS_ORIGIN") or "*",
             owner_id=owner_id,
             max_upload_bytes=_int(env, "LIGHTBOX_MAX_UPLOAD_BYTES", S3_SINGLE_PUT_LIMIT,
                                   maximum=S3_SINGLE_PUT_LIMIT),

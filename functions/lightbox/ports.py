@@ -140,6 +140,10 @@ class ObjectStore(Protocol):
 
     def delete(self, keys: Sequence[str]) -> None: ...
 
+    def mark_rejected(self, key: str) -> None:
+        """Let the bucket's lifecycle expire an object that failed its checks."""
+        ...
+
     def ping(self) -> None: ...
 
 

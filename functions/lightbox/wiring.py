@@ -7,13 +7,16 @@ execution environment. Tests pass fakes (or a prepared ``Config``) to the constr
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, cast
 
 from botocore.config import Config as BotoConfig
 from botocore.session import Session as BotoSession
 
 from lightbox.adapters.postgres import Database, PostgresAssetRepository
+from lightbox.adapters.rds import iam_auth_token
 from lightbox.adapters.s3 import S3ObjectStore
 from lightbox.adapters.sqs import SqsJobQueue, SqsRedelivery
 from lightbox.batch import Backoff
@@ -59,9 +62,19 @@ class Container:
     @property
     def assets(self) -> AssetRepository:
         if self._assets is None:
-            database = Database(self.config.require("database_url"))
+            database = Database(self.config.require("database_url"),
+                                password=self.database_password)
             self._assets = PostgresAssetRepository(database)
         return self._assets
+
+    @property
+    def database_password(self) -> Callable[[], str] | None:
+        """Where the database password comes from: the URL itself, or an IAM token."""
+        if not self.config.database_iam_auth:
+            return None
+        return functools.partial(
+            iam_auth_token, self._boto_session(), self.config.require("database_url")
+        )
 
     @property
     def storage(self) -> ObjectStore:

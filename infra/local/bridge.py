@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from infra.local.functions import InvocationError, LocalFunction
-from infra.local.template import QueueTrigger
+from infra.template import QueueTrigger
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient

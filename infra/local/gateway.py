@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from infra.local.functions import InvocationError, LocalFunction
-from infra.local.template import Route
+from infra.template import Route
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
-from infra.local.template import Resolver, Template
+from infra.template import Resolver, Template
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

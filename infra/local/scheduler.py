@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from infra.local.functions import InvocationError, LocalFunction
-from infra.local.template import Schedule
+from infra.template import Schedule
 
 log = logging.getLogger(__name__)
 

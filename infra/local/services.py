@@ -115,8 +115,12 @@ class MotoServer:
 class LocalStackServer:
     """LocalStack (community) without Docker, from its own venv, on 127.0.0.1."""
 
-    def __init__(self, python: Path, data_dir: Path, log_path: Path, port: int = 0) -> None:
+    def __init__(
+        self, python: Path, data_dir: Path, log_path: Path, port: int = 0,
+        services: tuple[str, ...] = ("s3", "sqs"),
+    ) -> None:
         self._python = python
+        self._services = services
         self._data_dir = data_dir
         self._log_path = log_path
         self._port = port or free_port()
@@ -144,7 +148,12 @@ class LocalStackServer:
             "LOCALSTACK_HOST": address,
             "SQS_ENDPOINT_STRATEGY": "path",
             "DISABLE_EVENTS": "1",
-            "SERVICES": "s3,sqs",
+            "SERVICES": ",".join(self._services),
+            # Functions deployed to it are stored, never run (infra/local/localstack_plugin).
+            "LAMBDA_RUNTIME_EXECUTOR": "inert",
+            # The newer engine resolves !GetAtt of resources whose condition is false even in
+            # the untaken branch of an !If, and so refuses template.yaml; this one does not.
+            "PROVIDER_OVERRIDE_CLOUDFORMATION": "engine-legacy",
             "TMPDIR": str(self._data_dir / "tmp"),
             "FILESYSTEM_ROOT": str(self._data_dir / "fs"),
         }
@@ -160,7 +169,8 @@ class LocalStackServer:
                 self.stop()
                 raise ChildProcessError(f"LocalStack did not start; see {self._log_path}")
             time.sleep(0.5)
-        log.info("LocalStack (S3 + SQS) on %s, pid %d", self.endpoint, self._process.pid)
+        log.info("LocalStack (%s) on %s, pid %d", ", ".join(self._services), self.endpoint,
+                 self._process.pid)
         return self.endpoint
 
     def stop(self) -> None:

@@ -22,7 +22,7 @@ from infra.local.gateway import Gateway
 from infra.local.resources import provision
 from infra.local.scheduler import Scheduler
 from infra.local.services import EmbeddedPostgres, LocalStackServer, MotoServer, port_is_free
-from infra.local.template import Template
+from infra.template import Template
 from lightbox.adapters.migrations import apply_migrations
 
 if TYPE_CHECKING:
@@ -139,7 +139,8 @@ class DevStack:
         template = Template.load(REPO / "template.yaml")
         resources, resolver = provision(
             template, stack=STACK_NAME, region=REGION,
-            parameters={"DatabaseUrl": database_url}, s3=s3, sqs=sqs,
+            parameters={"CreateDatabase": "false", "ExternalDatabaseUrl": database_url},
+            s3=s3, sqs=sqs,
             notification_arns=aws.notification_arns,
         )
         if options.s3 == EMBEDDED:

@@ -17,7 +17,7 @@ import pytest
 
 from infra.local.bridge import Bridge
 from infra.local.functions import InvocationError
-from infra.local.template import QueueTrigger
+from infra.template import QueueTrigger
 from lightbox.batch import Backoff, process_batch
 from lightbox.config import Config
 from lightbox.errors import StorageUnavailable

@@ -12,7 +12,7 @@ import pytest
 from chalice.app import Chalice
 
 from infra.local.resources import provision
-from infra.local.template import Template
+from infra.template import Template
 from lightbox.config import Config
 from lightbox.events import Action, ObjectEvent, object_events
 from tests.conftest import REPO
@@ -92,7 +92,8 @@ def test_provisioned_notifications_send_new_and_removed_originals_and_nothing_el
 ) -> None:
     stack = f"test-{uuid.uuid4().hex[:8]}"
     resources, resolver = provision(TEMPLATE, stack=stack, region="us-east-1",
-                                    parameters={"DatabaseUrl": "postgresql://unused",
+                                    parameters={"CreateDatabase": "false",
+                                                "ExternalDatabaseUrl": "postgresql://unused",
                                                 "Environment": "dev"},
                                     s3=s3_client, sqs=sqs_client)
     ingest = resources.queue_urls["IngestQueue"]

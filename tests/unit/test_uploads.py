@@ -11,6 +11,7 @@ from lightbox.errors import (
     InvalidField,
     PayloadTooLarge,
     RequestError,
+    StorageUnavailable,
     UnsupportedMediaType,
     UploadMissing,
 )
@@ -200,6 +201,24 @@ def test_a_size_other_than_declared_fails_the_asset() -> None:
         f"size mismatch: {len(JPEG) - 1} bytes were declared, {len(JPEG)} arrived"
     )
     assert stack.jobs.sent == []
+    assert stack.storage.rejected == {original_key(OWNER, asset_id)}
+
+
+def test_a_rejected_upload_stays_pending_when_tagging_it_fails_so_a_retry_finishes_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stack = Stack()
+    asset_id = stack.presign(JPEG, size=len(JPEG) - 1)
+    stack.upload(asset_id, JPEG)
+    with monkeypatch.context() as patch:
+        patch.setattr(stack.storage, "mark_rejected", _raise(StorageUnavailable("S3 is down")))
+        with pytest.raises(StorageUnavailable):
+            stack.complete(asset_id)
+    assert stack.error(asset_id) is None
+    assert stack.assets.get(OWNER, asset_id).status is Status.PENDING  # type: ignore[union-attr]
+
+    assert stack.complete(asset_id) is Status.FAILED
+    assert stack.storage.rejected == {original_key(OWNER, asset_id)}
 
 
 @pytest.mark.parametrize(
@@ -215,6 +234,7 @@ def test_a_file_that_is_no_supported_image_fails_with_what_it_is(data: bytes, de
     assert stack.error(asset_id) == (
         f"unsupported file: this is {described}, not a JPEG, PNG, TIFF, WebP or GIF image"
     )
+    assert stack.storage.rejected == {original_key(OWNER, asset_id)}
 
 
 def test_a_repeated_complete_resends_the_job_of_an_uploaded_asset() -> None:
@@ -273,3 +293,10 @@ def test_jobs_take_the_lane_of_their_original_by_bytes_or_pixels(data: bytes, la
 def test_an_original_whose_dimensions_lie_beyond_its_header_goes_by_bytes() -> None:
     assert LANES.of(10, None) is Lane.STANDARD
     assert LANES.of(LANES.large_bytes, None) is Lane.LARGE
+
+
+def _raise(error: Exception) -> Any:
+    def fail(*args: Any) -> None:
+        raise error
+
+    return fail

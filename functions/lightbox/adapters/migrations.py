@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+from psycopg.conninfo import make_conninfo
 
 from lightbox.errors import DatabaseUnavailable, MigrationError
 
@@ -59,11 +60,14 @@ def discover(directory: Path) -> list[Migration]:
     return migrations
 
 
-def apply_migrations(database_url: str, directory: Path) -> list[str]:
+def apply_migrations(
+    database_url: str, directory: Path, *, password: str | None = None
+) -> list[str]:
     """Apply what is not yet applied; returns the versions applied by this call."""
     migrations = discover(directory)
+    conninfo = make_conninfo(database_url, password=password) if password else database_url
     try:
-        with psycopg.connect(database_url, autocommit=True) as connection:
+        with psycopg.connect(conninfo, autocommit=True) as connection:
             connection.execute("SELECT pg_advisory_lock(%s)", (_LOCK_KEY,))
             try:
                 return _apply(connection, migrations)

@@ -7,13 +7,14 @@ Every state change is one conditional UPDATE; none of them reads before it write
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
 from typing import Any
 from uuid import UUID
 
 import psycopg
+from psycopg.conninfo import make_conninfo
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
@@ -120,8 +121,11 @@ _RELEASE = """
 class Database:
     """A lazily opened connection that maps psycopg's errors onto Lightbox's."""
 
-    def __init__(self, url: str, *, connect_timeout: int = 5) -> None:
+    def __init__(
+        self, url: str, *, password: Callable[[], str] | None = None, connect_timeout: int = 5
+    ) -> None:
         self._url = url
+        self._password = password
         self._connect_timeout = connect_timeout
         self._connection: psycopg.Connection[Row] | None = None
 
@@ -146,8 +150,11 @@ class Database:
 
     def _connect(self) -> psycopg.Connection[Row]:
         if self._connection is None or self._connection.closed:
+            # A password source is asked again at every connection: IAM tokens expire.
+            conninfo = make_conninfo(self._url, password=self._password()) if self._password \
+                else self._url
             self._connection = psycopg.connect(
-                self._url,
+                conninfo,
                 autocommit=True,
                 row_factory=dict_row,
                 connect_timeout=self._connect_timeout,

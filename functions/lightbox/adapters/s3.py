@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 CHUNK_BYTES = 1024 * 1024
 # Derivative keys never change their content, so browsers may keep them.
 DERIVATIVE_CACHE_CONTROL = "private, max-age=31536000, immutable"
+# The bucket's lifecycle rule in template.yaml expires objects with this tag.
+REJECTED_TAG = "lightbox-rejected"
 _MISSING_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
 
 
@@ -123,6 +125,13 @@ class S3ObjectStore:
                     f"could not delete {len(errors)} objects, first {first.get('Key')}: "
                     f"{first.get('Code')}"
                 )
+
+    def mark_rejected(self, key: str) -> None:
+        with translated(f"tagging {key}", StorageUnavailable):
+            self._client.put_object_tagging(
+                Bucket=self._bucket, Key=key,
+                Tagging={"TagSet": [{"Key": REJECTED_TAG, "Value": "true"}]},
+            )
 
     def ping(self) -> None:
         with translated(f"HEAD bucket {self._bucket}", StorageUnavailable):

@@ -134,16 +134,17 @@ def complete_upload(
     if stored is None:
         raise UploadMissing(f"nothing was uploaded for asset {asset_id} yet; PUT the file first")
     if stored.size != asset.size_bytes:
-        return _fail(
-            assets, owner_id, asset_id,
-            f"size mismatch: {asset.size_bytes} bytes were declared, {stored.size} arrived",
+        return _reject(
+            asset, assets=assets, storage=storage,
+            reason=f"size mismatch: {asset.size_bytes} bytes were declared, "
+            f"{stored.size} arrived",
         )
     head = storage.read_range(asset.original_key, filetypes.HEADER_BYTES)
     detected = filetypes.sniff(head)
     if detected is None:
-        return _fail(
-            assets, owner_id, asset_id,
-            f"unsupported file: this is {filetypes.describe(head)}, "
+        return _reject(
+            asset, assets=assets, storage=storage,
+            reason=f"unsupported file: this is {filetypes.describe(head)}, "
             f"not {filetypes.SUPPORTED_NAMES}",
         )
     if not assets.mark_uploaded(owner_id, asset_id, detected):
@@ -164,10 +165,14 @@ def _send_job(asset: Asset, head: bytes, *, jobs: JobQueue, lanes: Lanes) -> Lan
     return lane
 
 
-def _fail(assets: AssetRepository, owner_id: str, asset_id: UUID, reason: str) -> Status:
-    if assets.mark_failed(owner_id, asset_id, expected=Status.PENDING, reason=reason):
+def _reject(
+    asset: Asset, *, assets: AssetRepository, storage: ObjectStore, reason: str
+) -> Status:
+    # Tagged before the state changes: a retry after a failed tagging finds it still pending.
+    storage.mark_rejected(asset.original_key)
+    if assets.mark_failed(asset.owner_id, asset.id, expected=Status.PENDING, reason=reason):
         return Status.FAILED
-    return _current_status(assets, owner_id, asset_id)
+    return _current_status(assets, asset.owner_id, asset.id)
 
 
 def _current_status(assets: AssetRepository, owner_id: str, asset_id: UUID) -> Status:

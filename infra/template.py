@@ -1,9 +1,10 @@
-"""What ``template.yaml`` declares, read for the local runtime.
+"""What ``template.yaml`` declares, read by the local runtime and by the deploy build.
 
 The local stack builds its bucket, queues, notifications, routes, queue triggers and each
 function's environment from the same template that deploys to AWS, so that the two cannot
-drift apart. Only the intrinsic functions the template uses are understood; anything else
-is an error rather than a silent guess.
+drift apart; the deploy build reads which package each function needs. Only the intrinsic
+functions the template uses are understood; anything else is an error rather than a silent
+guess.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ class Schedule:
 class Function:
     name: str
     handler: str
+    package: str
     code_uri: Path
     timeout: int
     memory: int
@@ -77,7 +79,9 @@ class Bucket:
 @dataclass(frozen=True)
 class Template:
     root: Path
+    document: Mapping[str, Any]
     parameters: Mapping[str, Any]
+    conditions: Mapping[str, Any]
     functions: Mapping[str, Function]
     routes: tuple[Route, ...]
     triggers: tuple[QueueTrigger, ...]
@@ -87,7 +91,7 @@ class Template:
 
     @classmethod
     def load(cls, path: Path) -> Template:
-        document = yaml.load(path.read_text(), Loader=_CloudFormationLoader)
+        document = load_document(path)
         resources: dict[str, Any] = document["Resources"]
         defaults = document.get("Globals", {}).get("Function", {})
         functions, routes, triggers, schedules = {}, [], [], []
@@ -96,6 +100,7 @@ class Template:
             functions[name] = Function(
                 name=name,
                 handler=props["Handler"],
+                package=str(resource.get("Metadata", {}).get("Package", "")),
                 code_uri=(path.parent / props["CodeUri"]).resolve(),
                 timeout=int(props.get("Timeout", 3)),
                 memory=int(props.get("MemorySize", 128)),
@@ -126,7 +131,9 @@ class Template:
             raise TemplateError("the local runtime expects exactly one bucket")
         return cls(
             root=path.parent,
+            document=document,
             parameters=document.get("Parameters", {}),
+            conditions=document.get("Conditions", {}),
             functions=functions,
             routes=tuple(routes),
             triggers=tuple(triggers),
@@ -151,6 +158,7 @@ class Resolver:
         self._parameters = {
             name: str(spec.get("Default", "")) for name, spec in template.parameters.items()
         } | dict(parameters)
+        self._conditions = template.conditions
         self._refs = refs
         self._arns = arns
         self._pseudo = pseudo
@@ -168,7 +176,31 @@ class Resolver:
                     return self._arns[resource]
             if function == "Fn::Sub" and isinstance(argument, str):
                 return re.sub(r"\$\{([^}]+)\}", lambda m: self._ref(m.group(1)), argument)
+            if function == "Fn::If":
+                condition, if_true, if_false = argument
+                return self.resolve(if_true if self.holds(condition) else if_false)
         raise TemplateError(f"the local runtime cannot evaluate {value!r}")
+
+    def holds(self, condition: Any) -> bool:
+        """Whether a named condition, or a condition function, is true."""
+        if isinstance(condition, str):
+            if condition not in self._conditions:
+                raise TemplateError(f"unknown condition {condition!r}")
+            return self.holds(self._conditions[condition])
+        if isinstance(condition, dict) and len(condition) == 1:
+            (function, argument), = condition.items()
+            if function == "Condition":
+                return self.holds(argument)
+            if function == "Fn::Equals":
+                left, right = argument
+                return self.resolve(left) == self.resolve(right)
+            if function == "Fn::Not":
+                return not self.holds(argument[0])
+            if function == "Fn::And":
+                return all(self.holds(part) for part in argument)
+            if function == "Fn::Or":
+                return any(self.holds(part) for part in argument)
+        raise TemplateError(f"the local runtime cannot evaluate the condition {condition!r}")
 
     def _ref(self, name: str) -> str:
         for table in (self._pseudo, self._parameters, self._refs):
@@ -225,12 +257,17 @@ def _bucket(name: str, props: Mapping[str, Any]) -> Bucket:
                   notifications=tuple(notifications))
 
 
+def load_document(path: Path) -> dict[str, Any]:
+    """The template as CloudFormation's long form: short tags become ``Fn::`` mappings."""
+    return dict(yaml.load(path.read_text(), Loader=_CloudFormationLoader))
+
+
 class _CloudFormationLoader(yaml.SafeLoader):
     """YAML with CloudFormation's short tags (!Ref, !GetAtt, !Sub, ...) as plain mappings."""
 
 
 def _short_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    function = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    function = suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}"
     if isinstance(node, yaml.ScalarNode):
         value: Any = loader.construct_scalar(node)
         if suffix == "GetAtt":

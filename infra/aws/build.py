@@ -1,0 +1,166 @@
+"""Build the Lambda packages and the template that deploy.sh hands to CloudFormation.
+
+    python -m infra.aws.build --out .build/dev --python python3.12
+
+Each function's ``Metadata.Package`` in template.yaml names its dependency set in
+``infra/aws/packages/``; every set is installed once, with wheels for Lambda's runtime and
+architecture (never this machine's), next to a copy of ``functions/`` and ``migrations/``.
+Nothing leaves here unless every handler imports from its own package under Python 3.12,
+every package is under Lambda's size limit, and the template translates and lints cleanly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from infra.aws.checks import UNZIPPED_LIMIT_BYTES, CheckError, lint, translate, unzipped_size
+from infra.template import Template, load_document
+
+REPO = Path(__file__).resolve().parents[2]
+PACKAGES = REPO / "infra" / "aws" / "packages"
+# Lambda's runtime: CPython 3.12 on x86_64 Amazon Linux 2023 (glibc 2.34).
+TARGET = ["--platform", "manylinux2014_x86_64", "--platform", "manylinux_2_28_x86_64",
+          "--only-binary=:all:", "--python-version", "3.12", "--implementation", "cp"]
+
+# Runs under the target interpreter with nothing on its path but one package.
+_IMPORT_CHECK = """
+import importlib, json, sys
+sys.path.insert(0, sys.argv[1])
+failures = {}
+for handler in json.loads(sys.argv[2]):
+    module, attribute = handler.rsplit(".", 1)
+    try:
+        if not callable(getattr(importlib.import_module(module), attribute)):
+            failures[handler] = "not callable"
+    except Exception as exc:
+        failures[handler] = f"{type(exc).__name__}: {exc}"
+print(json.dumps(failures))
+"""
+
+
+def build(out: Path, python: str) -> dict[str, int]:
+    """Build into ``out``; returns each package's unzipped size in bytes."""
+    template = Template.load(REPO / "template.yaml")
+    unnamed = sorted(name for name, f in template.functions.items() if not f.package)
+    if unnamed:
+        raise CheckError(f"functions without Metadata.Package: {', '.join(unnamed)}")
+    packages = sorted({function.package for function in template.functions.values()})
+    shutil.rmtree(out, ignore_errors=True)
+    (out / "packages").mkdir(parents=True)
+    constraints = out / "constraints.txt"
+    constraints.write_text(_without_extras((REPO / "requirements.txt").read_text()))
+    sizes = {}
+    for package in packages:
+        directory = out / "packages" / package
+        install_package(package, directory, constraints)
+        compile_bytecode(python, directory)
+        handlers = sorted({f.handler for f in template.functions.values()
+                           if f.package == package})
+        check_handlers_import(python, directory, handlers)
+        sizes[package] = unzipped_size(directory)
+        if sizes[package] > UNZIPPED_LIMIT_BYTES:
+            raise CheckError(f"package {package} is {sizes[package] / 2**20:.0f} MiB unzipped; "
+                             f"Lambda allows {UNZIPPED_LIMIT_BYTES / 2**20:.0f} MiB")
+    document = packaged_document(template.document, {
+        name: f"packages/{function.package}" for name, function in template.functions.items()
+    })
+    findings = lint(translate(document))
+    for resource in document["Resources"].values():
+        if resource["Type"] == "AWS::CloudFormation::Stack":
+            nested = REPO / resource["Properties"]["TemplateURL"]
+            findings += [f"{nested.name}: {finding}"
+                         for finding in lint(load_document(nested))]
+            shutil.copy(nested, out / nested.name)
+            resource["Properties"]["TemplateURL"] = nested.name
+    if findings:
+        raise CheckError("cfn-lint found problems:\n  " + "\n  ".join(findings))
+    (out / "template.json").write_text(json.dumps(document, indent=1))
+    return sizes
+
+
+def install_package(name: str, directory: Path, constraints: Path) -> None:
+    pip = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+           "--no-warn-conflicts", "--root-user-action=ignore", "--target", str(directory),
+           *TARGET]
+    # chalice's command-line tool pulls in pip, setuptools and more; its app module needs none.
+    for requirements in (["-r", str(PACKAGES / f"{name}.txt"), "-c", str(constraints)],
+                         ["--no-deps", _pin_of("chalice")]):
+        subprocess.run([*pip, *requirements], check=True)
+        shutil.rmtree(directory / "bin", ignore_errors=True)  # console scripts: no use here
+    shutil.copytree(REPO / "functions", directory, dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(REPO / "migrations", directory / "migrations")
+
+
+def compile_bytecode(python: str, directory: Path) -> None:
+    """Ship bytecode: Lambda's file system is read-only, so without it every cold start
+    compiles every module it imports. Unchecked hashes: zip timestamps change nothing."""
+    subprocess.run([python, "-I", "-m", "compileall", "-q", "-j", "0",
+                    "--invalidation-mode", "unchecked-hash", str(directory)],
+                   check=True, stdout=subprocess.DEVNULL)
+
+
+def check_handlers_import(python: str, directory: Path, handlers: Sequence[str]) -> None:
+    result = subprocess.run(
+        [python, "-I", "-S", "-B", "-c", _IMPORT_CHECK, str(directory), json.dumps(list(handlers))],
+        capture_output=True, text=True, check=False, env={"AWS_DEFAULT_REGION": "us-east-1"},
+    )
+    if result.returncode != 0:
+        raise CheckError(f"{python} could not check {directory.name}: {result.stderr.strip()}")
+    failures = json.loads(result.stdout.strip().splitlines()[-1])
+    if failures:
+        lines = "\n  ".join(f"{handler}: {why}" for handler, why in failures.items())
+        raise CheckError(f"handlers that do not import from package {directory.name}:\n  {lines}")
+
+
+def packaged_document(document: Mapping[str, Any], code_uris: Mapping[str, str]) -> dict[str, Any]:
+    """The template with each function pointing at its own package directory."""
+    packaged = json.loads(json.dumps(document))
+    packaged.get("Globals", {}).get("Function", {}).pop("CodeUri", None)
+    for name, uri in code_uris.items():
+        packaged["Resources"][name]["Properties"]["CodeUri"] = uri
+    return dict(packaged)
+
+
+def _pin_of(name: str) -> str:
+    for line in (REPO / "requirements.txt").read_text().splitlines():
+        if re.match(rf"^{re.escape(name)}(\[.*\])?==", line.strip()):
+            return line.strip()
+    raise CheckError(f"requirements.txt does not pin {name}")
+
+
+def _without_extras(requirements: str) -> str:
+    # pip refuses extras in a constraints file: psycopg[binary]==x constrains psycopg==x.
+    return re.sub(r"^([A-Za-z0-9_.-]+)\[[^\]]*\]", r"\1", requirements, flags=re.M)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m infra.aws.build", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, required=True, help="build directory")
+    parser.add_argument("--python", required=True,
+                        help="a Python 3.12 interpreter, to import the handlers as Lambda will")
+    options = parser.parse_args(argv)
+    try:
+        sizes = build(options.out, options.python)
+    except (CheckError, subprocess.CalledProcessError) as exc:
+        print(f"build failed: {exc}", file=sys.stderr)
+        return 1
+    for package, size in sizes.items():
+        print(f"==> package {package}: {size / 2**20:.0f} MiB unzipped "
+              f"(Lambda allows {UNZIPPED_LIMIT_BYTES / 2**20:.0f})")
+    print(f"==> every handler imports from its package; template translated and linted: "
+          f"{options.out / 'template.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

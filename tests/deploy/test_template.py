@@ -1,0 +1,192 @@
+"""template.yaml as CloudFormation will see it, checked without an AWS account."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import pytest
+
+from infra.aws.checks import CheckError, lint, translate
+from infra.template import Resolver, Template, load_document
+from lightbox.adapters.s3 import REJECTED_TAG
+from lightbox.config import Config
+from tests.conftest import REPO
+
+TEMPLATE = Template.load(REPO / "template.yaml")
+DATABASE = load_document(REPO / "infra" / "aws" / "database.yaml")
+
+
+@pytest.fixture(scope="module")
+def translated() -> dict[str, Any]:
+    return translate(TEMPLATE.document)
+
+
+def test_the_template_translates_and_lints_clean(translated: dict[str, Any]) -> None:
+    assert lint(translated) == []
+
+
+def test_the_nested_database_template_lints_clean() -> None:
+    assert lint(DATABASE) == []
+
+
+def test_lint_reports_a_broken_reference() -> None:
+    broken = copy.deepcopy(dict(TEMPLATE.document))
+    del broken["Resources"]["ThumbnailDeadLetterQueue"]
+    findings = lint(translate(broken))
+    assert any(f.startswith("E") and "ThumbnailDeadLetterQueue" in f for f in findings), findings
+
+
+def test_a_template_the_transform_refuses_is_a_check_error() -> None:
+    broken = copy.deepcopy(dict(TEMPLATE.document))
+    broken["Resources"]["PresignFunction"]["Properties"]["Events"]["CreateUpload"][
+        "Properties"]["Method"] = 42
+    with pytest.raises(CheckError, match="PresignFunction"):
+        translate(broken)
+
+
+def test_lint_reports_a_property_aws_does_not_have(translated: dict[str, Any]) -> None:
+    broken = copy.deepcopy(translated)
+    broken["Resources"]["IngestQueue"]["Properties"]["VisibilityTimeoutSeconds"] = 180
+    assert any(finding.startswith("E3002") for finding in lint(broken))
+
+
+def test_every_function_runs_python_312_and_names_its_package(translated: dict[str, Any]) -> None:
+    functions = _of_type(translated, "AWS::Lambda::Function")
+    assert len(functions) == len(TEMPLATE.functions) == 7
+    assert {props["Runtime"] for props in functions.values()} == {"python3.12"}
+    packages = {name: function.package for name, function in TEMPLATE.functions.items()}
+    assert set(packages.values()) == {"api", "imaging"}
+    assert {name for name, package in packages.items() if package == "imaging"} == {
+        "ThumbnailFunction", "LargeThumbnailFunction"}
+    for name in packages:
+        assert (REPO / "infra" / "aws" / "packages" / f"{packages[name]}.txt").exists()
+
+
+def test_each_api_route_is_a_rest_api_proxy_integration(translated: dict[str, Any]) -> None:
+    (api,) = _of_type(translated, "AWS::ApiGateway::RestApi").values()
+    paths = api["Body"]["paths"]
+    declared = {(route.path, route.method.lower()) for route in TEMPLATE.routes}
+    served = {(path, method) for path, methods in paths.items() for method in methods
+              if method != "options"}
+    assert served == declared
+    for path, method in declared:
+        integration = paths[path][method]["x-amazon-apigateway-integration"]
+        assert integration["type"] == "aws_proxy"
+    assert all("options" in methods for methods in paths.values())  # CORS preflight
+
+
+def test_every_queue_has_a_dead_letter_queue_watched_by_an_alarm(translated: dict[str, Any]) -> None:
+    queues = _of_type(translated, "AWS::SQS::Queue")
+    dead_letter = {props["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+                   for props in queues.values() if "RedrivePolicy" in props}
+    assert dead_letter == {name for name in queues if name.endswith("DeadLetterQueue")}
+    watched = {props["Dimensions"][0]["Value"]["Fn::GetAtt"][0]
+               for props in _of_type(translated, "AWS::CloudWatch::Alarm").values()}
+    assert watched == dead_letter
+
+
+def test_the_bucket_is_private_encrypted_and_cleans_up_after_failed_uploads(
+    translated: dict[str, Any],
+) -> None:
+    bucket = translated["Resources"]["MediaBucket"]
+    props = bucket["Properties"]
+    assert bucket["DeletionPolicy"] == "Retain"
+    assert all(props["PublicAccessBlockConfiguration"].values())
+    assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    rules = {rule["Id"]: rule for rule in props["LifecycleConfiguration"]["Rules"]}
+    assert rules["abort-incomplete-multipart-uploads"]["AbortIncompleteMultipartUpload"]
+    assert rules["expire-rejected-uploads"]["TagFilters"] == [
+        {"Key": REJECTED_TAG, "Value": "true"}]
+    assert "PUT" in props["CorsConfiguration"]["CorsRules"][0]["AllowedMethods"]
+
+
+def test_each_function_may_touch_only_its_own_part_of_the_bucket(
+    translated: dict[str, Any],
+) -> None:
+    allowed = {name.removesuffix("Role"): _s3_grants(props)
+               for name, props in _of_type(translated, "AWS::IAM::Role").items()
+               if name.endswith("FunctionRole")}
+    assert allowed["PresignFunction"] == {("s3:PutObject", "originals/*")}
+    assert ("s3:PutObject", "originals/*") not in allowed["ThumbnailFunction"]
+    assert ("s3:PutObject", "derivatives/*") in allowed["ThumbnailFunction"]
+    assert allowed["ListingFunction"] == {("s3:GetObject", "*")}
+    assert allowed["MigrateFunction"] == set()
+    every_action = {action for grants in allowed.values() for action, _ in grants}
+    assert "s3:*" not in every_action and "s3:DeleteBucket" not in every_action
+
+
+def test_the_created_database_is_reached_through_the_proxy_with_iam() -> None:
+    resources = DATABASE["Resources"]
+    proxy = resources["DatabaseProxy"]["Properties"]
+    assert proxy["RequireTLS"] is True and proxy["Auth"][0]["IAMAuth"] == "REQUIRED"
+    instance = resources["Database"]["Properties"]
+    assert instance["ManageMasterUserPassword"] is True
+    assert instance["PubliclyAccessible"] is False and instance["StorageEncrypted"] is True
+    database_url = TEMPLATE.document["Globals"]["Function"]["Environment"]["Variables"][
+        "DATABASE_URL"]
+    assert database_url["Fn::If"][0] == "CreateDatabase"
+
+
+@pytest.mark.parametrize(("create", "expected_url", "iam"), [
+    ("false", "postgresql://app@db.example.com/lightbox", "false"),
+    ("true", "postgresql://lightbox@PROXY:5432/lightbox?sslmode=require", "true"),
+])
+def test_the_database_settings_follow_create_database(
+    create: str, expected_url: str, iam: str,
+) -> None:
+    resolver = Resolver(TEMPLATE, parameters={
+        "CreateDatabase": create, "ExternalDatabaseUrl": "postgresql://app@db.example.com/lightbox",
+    }, refs={"DatabaseStack.Outputs.ProxyEndpoint": "PROXY"}, arns={}, pseudo={})
+    variables = TEMPLATE.document["Globals"]["Function"]["Environment"]["Variables"]
+    assert resolver.resolve(variables["DATABASE_URL"]) == expected_url
+    assert resolver.resolve(variables["LIGHTBOX_DATABASE_IAM_AUTH"]) == iam
+
+
+def test_every_variable_the_template_sets_is_one_the_code_reads() -> None:
+    read = _names_read_by_config()
+    for function in TEMPLATE.functions.values():
+        assert set(function.environment) <= read, function.name
+
+
+def test_deploy_parameter_files_name_only_template_parameters() -> None:
+    for environment in ("dev", "prod"):
+        lines = (REPO / "infra" / "aws" / f"{environment}.env").read_text().splitlines()
+        names = {line.split("=", 1)[0] for line in lines if line and not line.startswith("#")}
+        assert names <= set(TEMPLATE.parameters), environment
+
+
+def _names_read_by_config() -> set[str]:
+    class Recording(dict[str, str]):
+        def get(self, key: str, default: Any = None) -> Any:
+            seen.add(key)
+            return super().get(key, default)
+
+        def __iter__(self) -> Iterator[str]:
+            raise AssertionError("Config reads variables by name")
+
+    seen: set[str] = set()
+    Config.from_env(Recording())
+    return seen
+
+
+def _of_type(document: Mapping[str, Any], kind: str) -> dict[str, Any]:
+    return {name: resource.get("Properties", {}) for name, resource in
+            document["Resources"].items() if resource["Type"] == kind}
+
+
+def _s3_grants(role: Mapping[str, Any]) -> set[tuple[str, str]]:
+    grants = set()
+    for policy in role.get("Policies", []):
+        for statement in policy["PolicyDocument"]["Statement"]:
+            actions = statement["Action"]
+            resources = statement["Resource"]
+            for action in [actions] if isinstance(actions, str) else actions:
+                if not action.startswith("s3:"):
+                    continue
+                for resource in resources if isinstance(resources, list) else [resources]:
+                    text = resource["Fn::Sub"] if isinstance(resource, dict) else resource
+                    grants.add((action, str(text).rsplit("}/", 1)[-1] if "}/" in str(text)
+                                else "*"))
+    return grants
