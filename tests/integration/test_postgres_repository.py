@@ -301,3 +301,22 @@ def test_a_broken_connection_is_replaced_on_the_next_call(
     with pytest.raises(DatabaseUnavailable):
         repo.get(owner, added.id)
     assert repo.get(owner, added.id) == added
+
+
+def test_a_password_source_is_asked_at_every_new_connection(database_url: str) -> None:
+    asked: list[int] = []
+
+    def password() -> str:
+        asked.append(1)
+        return "token-of-the-moment"
+
+    database = Database(database_url, password=password)
+    for _ in range(2):
+        with database.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    assert len(asked) == 1  # one connection, reused
+    database.close()
+    with database.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    database.close()
+    assert len(asked) == 2
