@@ -4,6 +4,11 @@ Each sample is a fresh interpreter, as a new Lambda execution environment is. No
 touched: S3 and SQS clients are built but not called, and the database connects lazily.
 
     .venv/bin/python bench/coldstart.py [--runs 15]
+    .venv/bin/python bench/coldstart.py --build .build/dev --python python3.12 [--strip-bytecode]
+
+With --build, each function runs from the package deploy.sh built for it, isolated from
+everything else installed and unable to write bytecode (Lambda's disk is read-only);
+--strip-bytecode runs a copy without the compiled files, to show what they save.
 """
 
 from __future__ import annotations
@@ -11,9 +16,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 FUNCTIONS = Path(__file__).resolve().parents[1] / "functions"
@@ -55,10 +62,15 @@ ENVIRONMENT = {
 }
 
 
-def sample(function: str) -> dict[str, object]:
+# The package deploy.sh builds for each function (template.yaml's Metadata.Package).
+PACKAGES = {"presign": "api", "upload_complete": "api", "listing": "api", "thumbnail": "imaging"}
+
+
+def sample(function: str, python: str, code: Path, isolated: bool) -> dict[str, object]:
     env = {"PATH": os.environ["PATH"], **ENVIRONMENT}
+    flags = ["-I", "-S", "-B"] if isolated else []
     output = subprocess.run(
-        [sys.executable, "-c", PROBE, str(FUNCTIONS), function, ",".join(CLIENTS[function])],
+        [python, *flags, "-c", PROBE, str(code), function, ",".join(CLIENTS[function])],
         check=True, capture_output=True, text=True, env=env,
     ).stdout
     result: dict[str, object] = json.loads(output)
@@ -68,20 +80,43 @@ def sample(function: str) -> dict[str, object]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--build", type=Path, help="a deploy build directory (.build/dev)")
+    parser.add_argument("--python", default=sys.executable, help="the interpreter to run")
+    parser.add_argument("--strip-bytecode", action="store_true")
     args = parser.parse_args()
-    print(f"Python {sys.version.split()[0]}, {args.runs} fresh interpreters per function, "
+    with tempfile.TemporaryDirectory() as scratch:
+        packages = args.build / "packages" if args.build else None
+        if packages and args.strip_bytecode:
+            packages = _without_bytecode(packages, Path(scratch))
+        _report(args.runs, args.python, packages)
+
+
+def _report(runs_per_function: int, python: str, packages: Path | None) -> None:
+    version = subprocess.run([python, "-c", "import sys; print(sys.version.split()[0])"],
+                             check=True, capture_output=True, text=True).stdout.strip()
+    where = f"from {packages}" if packages else "from functions/ with the venv"
+    print(f"Python {version}, {where}, {runs_per_function} fresh interpreters per function, "
           "median (p90) in ms\n")
     print(f"| function | import | + clients | total | loads {'/'.join(HEAVY)} at first use |")
     print("|---|---|---|---|---|")
     for function in CLIENTS:
-        sample(function)  # the first run compiles bytecode; Lambda packages ship it compiled
-        runs = [sample(function) for _ in range(args.runs)]
+        code = packages / PACKAGES[function] if packages else FUNCTIONS
+        sample(function, python, code, packages is not None)  # warms the file cache (and
+        # compiles functions/ once: deploy builds ship bytecode)
+        runs = [sample(function, python, code, packages is not None)
+                for _ in range(runs_per_function)]
         imports = [float(r["import_ms"]) for r in runs]  # type: ignore[arg-type]
         clients = [float(r["clients_ms"]) for r in runs]  # type: ignore[arg-type]
         totals = [i + c for i, c in zip(imports, clients, strict=True)]
         heavy = runs[0]["heavy"]
         print(f"| {function} | {_stat(imports)} | {_stat(clients)} | {_stat(totals)} | "
               f"{', '.join(heavy) if heavy else 'no'} |")  # type: ignore[arg-type]
+
+
+def _without_bytecode(packages: Path, scratch: Path) -> Path:
+    copy = scratch / "packages"
+    shutil.copytree(packages, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    return copy
 
 
 def _stat(values: list[float]) -> str:
