@@ -15,6 +15,5 @@ container = Container()
 def handler(event: dict[str, Any], context: Any) -> dict[str, list[str]]:
     config = container.config
     directory = Path(config.migrations_dir) if config.migrations_dir else PACKAGED_MIGRATIONS
-    password = container.database_password
     return {"applied": apply_migrations(config.require("database_url"), directory,
-                                        password=password() if password else None)}
+                                        password=container.database_password)}

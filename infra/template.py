@@ -80,8 +80,6 @@ class Bucket:
 class Template:
     root: Path
     document: Mapping[str, Any]
-    parameters: Mapping[str, Any]
-    conditions: Mapping[str, Any]
     functions: Mapping[str, Function]
     routes: tuple[Route, ...]
     triggers: tuple[QueueTrigger, ...]
@@ -132,8 +130,6 @@ class Template:
         return cls(
             root=path.parent,
             document=document,
-            parameters=document.get("Parameters", {}),
-            conditions=document.get("Conditions", {}),
             functions=functions,
             routes=tuple(routes),
             triggers=tuple(triggers),
@@ -141,6 +137,14 @@ class Template:
             queues=queues,
             bucket=buckets[0],
         )
+
+    @property
+    def parameters(self) -> Mapping[str, Any]:
+        return dict(self.document.get("Parameters", {}))
+
+    @property
+    def conditions(self) -> Mapping[str, Any]:
+        return dict(self.document.get("Conditions", {}))
 
 
 class Resolver:

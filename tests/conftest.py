@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -28,11 +29,20 @@ def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture
 def fresh_database(postgres_url: str) -> Iterator[str]:
     """An empty database of its own on the shared server."""
+    with database_of_its_own(postgres_url) as url:
+        yield url
+
+
+@contextmanager
+def database_of_its_own(postgres_url: str) -> Iterator[str]:
+    """An empty database on the shared server, dropped afterwards."""
     import psycopg
 
     name = f"test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(postgres_url, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"'.encode())
-    yield make_conninfo(postgres_url, dbname=name)
-    with psycopg.connect(postgres_url, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)'.encode())
+    try:
+        yield make_conninfo(postgres_url, dbname=name)
+    finally:
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)'.encode())

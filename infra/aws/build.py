@@ -17,11 +17,17 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-from infra.aws.checks import UNZIPPED_LIMIT_BYTES, CheckError, lint, translate, unzipped_size
+from infra.aws.checks import (
+    UNZIPPED_LIMIT_BYTES,
+    CheckError,
+    lint,
+    translate,
+    unzipped_size,
+    with_code_at,
+)
 from infra.template import Template, load_document
 
 REPO = Path(__file__).resolve().parents[2]
@@ -69,7 +75,7 @@ def build(out: Path, python: str) -> dict[str, int]:
         if sizes[package] > UNZIPPED_LIMIT_BYTES:
             raise CheckError(f"package {package} is {sizes[package] / 2**20:.0f} MiB unzipped; "
                              f"Lambda allows {UNZIPPED_LIMIT_BYTES / 2**20:.0f} MiB")
-    document = packaged_document(template.document, {
+    document = with_code_at(template.document, {
         name: f"packages/{function.package}" for name, function in template.functions.items()
     })
     findings = lint(translate(document))
@@ -119,15 +125,6 @@ def check_handlers_import(python: str, directory: Path, handlers: Sequence[str])
     if failures:
         lines = "\n  ".join(f"{handler}: {why}" for handler, why in failures.items())
         raise CheckError(f"handlers that do not import from package {directory.name}:\n  {lines}")
-
-
-def packaged_document(document: Mapping[str, Any], code_uris: Mapping[str, str]) -> dict[str, Any]:
-    """The template with each function pointing at its own package directory."""
-    packaged = json.loads(json.dumps(document))
-    packaged.get("Globals", {}).get("Function", {}).pop("CodeUri", None)
-    for name, uri in code_uris.items():
-        packaged["Resources"][name]["Properties"]["CodeUri"] = uri
-    return dict(packaged)
 
 
 def _pin_of(name: str) -> str:

@@ -28,12 +28,11 @@ def translate(document: Mapping[str, Any], *, region: str = REGION) -> dict[str,
     from samtranslator.parser.parser import Parser
     from samtranslator.translator.translator import Translator
 
-    packaged = copy.deepcopy(dict(document))
-    packaged.get("Globals", {}).get("Function", {}).pop("CodeUri", None)
+    functions = [name for name, resource in document["Resources"].items()
+                 if resource["Type"] == "AWS::Serverless::Function"]
+    packaged = with_code_at(document, {name: f"s3://artifacts/{name}.zip" for name in functions})
     for name, resource in packaged["Resources"].items():
-        if resource["Type"] == "AWS::Serverless::Function":
-            resource["Properties"]["CodeUri"] = f"s3://artifacts/{name}.zip"
-        elif resource["Type"] == "AWS::CloudFormation::Stack":
+        if resource["Type"] == "AWS::CloudFormation::Stack":
             resource["Properties"]["TemplateURL"] = f"https://s3.amazonaws.com/artifacts/{name}"
     translator = Translator(managed_policy_map={}, sam_parser=Parser(),
                             boto_session=boto3.Session(region_name=region))
@@ -43,6 +42,15 @@ def translate(document: Mapping[str, Any], *, region: str = REGION) -> dict[str,
     except InvalidDocumentException as exc:
         causes = "; ".join(cause.message for cause in exc.causes)
         raise CheckError(f"the template does not translate: {causes}") from exc
+
+
+def with_code_at(document: Mapping[str, Any], code_uris: Mapping[str, str]) -> dict[str, Any]:
+    """A copy of the template with each named function's code at its own location."""
+    packaged = copy.deepcopy(dict(document))
+    packaged.get("Globals", {}).get("Function", {}).pop("CodeUri", None)
+    for name, uri in code_uris.items():
+        packaged["Resources"][name]["Properties"]["CodeUri"] = uri
+    return packaged
 
 
 def lint(document: Mapping[str, Any], *, region: str = REGION) -> list[str]:

@@ -12,17 +12,15 @@ import json
 import os
 import subprocess
 import time
-import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import boto3
-import psycopg
 import pytest
 import requests
-from psycopg.conninfo import make_conninfo
 
 from infra.aws.checks import UNZIPPED_LIMIT_BYTES, unzipped_size
 from infra.local.bridge import Bridge
@@ -30,7 +28,8 @@ from infra.local.functions import LocalFunction
 from infra.local.gateway import Gateway
 from infra.local.services import LocalStackServer
 from infra.template import Template
-from tests.conftest import REPO
+from tests.conftest import REPO, database_of_its_own
+from tests.e2e.conftest import Client
 from tests.support import image_bytes, load_event
 
 LOCALSTACK_PYTHON = REPO / ".venv-localstack" / "bin" / "python"
@@ -55,22 +54,22 @@ class Deployed:
     physical: dict[str, str]
 
     def client(self, service: str) -> Any:
-        return boto3.client(service, endpoint_url=self.endpoint, region_name="us-east-1",
-                            aws_access_key_id="test", aws_secret_access_key="test")
+        return _client(self.endpoint, service)
 
 
 @pytest.fixture(scope="module")
 def deployed(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
     workdir = tmp_path_factory.mktemp("deploy")
-    localstack = LocalStackServer(LOCALSTACK_PYTHON, workdir / "localstack",
-                                  workdir / "localstack.log", services=SERVICES)
-    endpoint = localstack.start()
-    database_url = _new_database(postgres_url)
-    # The AWS CLI that LocalStack's venv carries, first on PATH.
-    bin_dir = workdir / "bin"
-    bin_dir.mkdir()
-    (bin_dir / "aws").symlink_to(LOCALSTACK_PYTHON.parent / "aws")
-    try:
+    with ExitStack() as cleanup:
+        localstack = LocalStackServer(LOCALSTACK_PYTHON, workdir / "localstack",
+                                      workdir / "localstack.log", services=SERVICES)
+        endpoint = localstack.start()
+        cleanup.callback(localstack.stop)
+        database_url = cleanup.enter_context(database_of_its_own(postgres_url))
+        # The AWS CLI that LocalStack's venv carries, first on PATH.
+        bin_dir = workdir / "bin"
+        bin_dir.mkdir()
+        (bin_dir / "aws").symlink_to(LOCALSTACK_PYTHON.parent / "aws")
         result = subprocess.run(
             ["./deploy.sh", "-e", "dev", "--yes", "--endpoint-url", endpoint, "--no-migrate",
              "-p", "EventProcessing=paused"],
@@ -79,9 +78,7 @@ def deployed(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
                  "LIGHTBOX_DATABASE_URL": database_url},
         )
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-        cloudformation = boto3.client("cloudformation", endpoint_url=endpoint,
-                                      region_name="us-east-1", aws_access_key_id="test",
-                                      aws_secret_access_key="test")
+        cloudformation = _client(endpoint, "cloudformation")
         stack = cloudformation.describe_stacks(StackName=STACK)["Stacks"][0]
         resources = cloudformation.describe_stack_resources(StackName=STACK)["StackResources"]
         yield Deployed(
@@ -90,8 +87,6 @@ def deployed(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
             physical={r["LogicalResourceId"]: r["PhysicalResourceId"] for r in resources
                       if r.get("PhysicalResourceId")},
         )
-    finally:
-        localstack.stop()
 
 
 def test_the_build_checked_every_handler_and_package_before_deploying(deployed: Deployed) -> None:
@@ -176,7 +171,7 @@ def test_an_upload_reaches_the_ingest_queue_and_the_built_packages_take_it_to_re
         bridge.start()
         gateway.start()
         try:
-            asset = _wait_until_settled(f"{gateway.url}/v1/assets/{ticket['asset_id']}")
+            asset = Client(gateway.url).wait_until_settled(ticket["asset_id"])
             assert asset["status"] == "ready", asset
             assert {thumb["size"] for thumb in asset["thumbnails"]} == {256, 1280}
             thumbnail = requests.get(asset["thumbnails"][0]["url"], timeout=30)
@@ -191,6 +186,11 @@ def test_an_upload_reaches_the_ingest_queue_and_the_built_packages_take_it_to_re
     finally:
         for function in functions.values():
             function.close()
+
+
+def _client(endpoint: str, service: str) -> Any:
+    return boto3.client(service, endpoint_url=endpoint, region_name="us-east-1",
+                        aws_access_key_id="test", aws_secret_access_key="test")
 
 
 def _functions_from_the_build(deployed: Deployed) -> dict[str, LocalFunction]:
@@ -210,13 +210,6 @@ def _functions_from_the_build(deployed: Deployed) -> dict[str, LocalFunction]:
     return functions
 
 
-def _new_database(postgres_url: str) -> str:
-    name = f"deploy_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(postgres_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"'.encode())
-    return make_conninfo(postgres_url, dbname=name)
-
-
 def _receive(sqs: Any, url: str, asset_id: str) -> dict[str, Any]:
     """The bucket's notice of the asset's original (S3 sends a test event first)."""
     deadline = time.monotonic() + 30
@@ -232,14 +225,3 @@ def _receive(sqs: Any, url: str, asset_id: str) -> dict[str, Any]:
 def _arn_of(sqs: Any, url: str) -> str:
     return str(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
                ["Attributes"]["QueueArn"])
-
-
-def _wait_until_settled(url: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 90
-    asset: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        asset = requests.get(url, timeout=30).json()
-        if asset.get("status") in ("ready", "failed"):
-            return asset
-        time.sleep(0.5)
-    raise AssertionError(f"still {asset.get('status')} after 90 s: {asset}")

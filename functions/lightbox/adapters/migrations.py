@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,11 +62,13 @@ def discover(directory: Path) -> list[Migration]:
 
 
 def apply_migrations(
-    database_url: str, directory: Path, *, password: str | None = None
+    database_url: str, directory: Path, *, password: Callable[[], str] | None = None
 ) -> list[str]:
-    """Apply what is not yet applied; returns the versions applied by this call."""
+    """Apply what is not yet applied; returns the versions applied by this call.
+
+    ``password``, when given, is asked for the connection's password (an IAM token)."""
     migrations = discover(directory)
-    conninfo = make_conninfo(database_url, password=password) if password else database_url
+    conninfo = make_conninfo(database_url, password=password()) if password else database_url
     try:
         with psycopg.connect(conninfo, autocommit=True) as connection:
             connection.execute("SELECT pg_advisory_lock(%s)", (_LOCK_KEY,))
