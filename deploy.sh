@@ -11,7 +11,7 @@
 #   --dry-run           build and check everything offline and print each AWS command; with
 #                       credentials (or an endpoint) also create the change set, unexecuted
 #   --endpoint-url URL  send every AWS call to URL (LocalStack); AWS_ENDPOINT_URL works too
-#   --no-migrate        do not invoke the migrate function (where Lambda cannot run code)
+#   --no-migrate        do not invoke the admin function's migrations (where Lambda cannot run code)
 #
 # With CreateDatabase=false, LIGHTBOX_DATABASE_URL is the database the functions use
 # (never stored in the repo). LIGHTBOX_ARTIFACT_BUCKET names the bucket for the packaged
@@ -189,12 +189,14 @@ fi
 if [ "$migrate" = 1 ]; then
   echo "==> migrating the database"
   if [ "$dry_run" = 1 ]; then
-    aws_cli lambda invoke --function-name "<MigrateFunctionName output of $stack>" "$build/migrate.json"
+    aws_cli lambda invoke --function-name "<AdminFunctionName output of $stack>" \
+      --cli-binary-format raw-in-base64-out --payload '{"command": "migrate"}' "$build/migrate.json"
   else
-    migrate_function=$(aws_quiet cloudformation describe-stacks --stack-name "$stack" \
-      --output text --query "Stacks[0].Outputs[?OutputKey=='MigrateFunctionName'].OutputValue")
+    admin_function=$(aws_quiet cloudformation describe-stacks --stack-name "$stack" \
+      --output text --query "Stacks[0].Outputs[?OutputKey=='AdminFunctionName'].OutputValue")
     # invoke succeeds even when the function fails: the failure is in FunctionError.
-    failure=$(aws_quiet lambda invoke --function-name "$migrate_function" \
+    failure=$(aws_quiet lambda invoke --function-name "$admin_function" \
+      --cli-binary-format raw-in-base64-out --payload '{"command": "migrate"}' \
       --cli-read-timeout 330 --query FunctionError --output text "$build/migrate.json")
     cat "$build/migrate.json"
     echo

@@ -67,6 +67,11 @@ class Stack:
     def api(self) -> str:
         return self.exports["LIGHTBOX_API_URL"]
 
+    @property
+    def auth(self) -> dict[str, str]:
+        """The owner ``local``'s key, which ``./dev.sh up`` created."""
+        return {"Authorization": f"Bearer {self.exports['LIGHTBOX_API_KEY']}"}
+
     def client(self, service: str) -> Any:
         return client_of(self.exports, service)
 
@@ -131,7 +136,7 @@ def book() -> bytes:
 
 def upload(stack: Stack, name: str, content_type: str, data: bytes) -> tuple[str, float]:
     """Presign and PUT; the asset id and when the PUT returned."""
-    ticket = requests.post(f"{stack.api}/v1/uploads", timeout=30, json={
+    ticket = requests.post(f"{stack.api}/v1/uploads", timeout=30, headers=stack.auth, json={
         "filename": name, "content_type": content_type, "size_bytes": len(data)}).json()
     requests.put(ticket["upload"]["url"], data=data, headers=ticket["upload"]["headers"],
                  timeout=120).raise_for_status()
@@ -158,7 +163,7 @@ class Watcher:
     def _poll(self) -> None:
         while not self._stop.wait(0.05):
             items = requests.get(f"{self._stack.api}/v1/assets?limit=200",
-                                 timeout=30).json()["items"]
+                                 headers=self._stack.auth, timeout=30).json()["items"]
             now = time.monotonic()
             for item in items:
                 if item["status"] not in ("pending", "uploaded", "processing"):
@@ -239,7 +244,8 @@ def replays(backend: str) -> str:
                 break
             time.sleep(0.05)
         elapsed = time.monotonic() - started
-        asset = requests.get(f"{stack.api}/v1/assets/{asset_id}", timeout=30).json()
+        asset = requests.get(f"{stack.api}/v1/assets/{asset_id}", headers=stack.auth,
+                             timeout=30).json()
         assert asset["status"] == "ready"
     return f"| {backend} | {REPLAYS} | {elapsed * 1000:,.0f} | {REPLAYS / elapsed:,.0f} |"
 

@@ -1,4 +1,5 @@
-"""presign: ``POST /v1/uploads`` records a pending asset and signs the PUT of its original."""
+"""presign: ``POST /v1/uploads`` records a pending asset and signs the PUT of its original
+(or of each part, for a large one)."""
 
 from chalice.app import Response
 
@@ -14,13 +15,12 @@ app = api.create_app("lightbox-presign", lambda: container.config)
 @api.json_errors
 def create_upload() -> Response:
     request = api.current_request(app)
-    config = container.config
-    owner_id = api.authenticate(request, config)
+    owner_id = api.owner_of(request)
     upload = uploads.parse_upload_request(
-        api.read_json_object(request), max_upload_bytes=config.max_upload_bytes
+        api.read_json_object(request), max_upload_bytes=container.config.max_upload_bytes
     )
     ticket = uploads.create_upload(
-        owner_id, upload, assets=container.assets, storage=container.storage,
-        upload_url_ttl=config.upload_url_ttl,
+        owner_id, upload, assets=container.assets, catalog=container.catalog,
+        projects=container.projects, storage=container.storage, policy=container.upload_policy,
     )
     return api.json_response(api.ticket_json(ticket), 200 if ticket.duplicate else 201)

@@ -1,5 +1,5 @@
 """upload-complete: bucket events — through SQS, from S3 or EventBridge directly, or a MinIO
-webhook — and ``POST /v1/uploads/{id}/complete``.
+webhook — and the routes that finish, abort or retry an upload.
 
 Every trigger reaches the same idempotent services; ``handler`` is the one Lambda entry point.
 """
@@ -13,7 +13,7 @@ from lightbox.batch import BatchResponse, process_batch
 from lightbox.domain import Status
 from lightbox.errors import Forbidden
 from lightbox.events import ObjectEvent, SqsRecord, is_bucket_event, is_sqs_event, object_events
-from lightbox.services import ingest, uploads
+from lightbox.services import ingest, library, uploads
 from lightbox.wiring import Container
 
 container = Container()
@@ -23,10 +23,31 @@ app = api.create_app("lightbox-upload-complete", lambda: container.config)
 @app.route("/v1/uploads/{asset_id}/complete", methods=["POST"])
 @api.json_errors
 def complete_upload(asset_id: str) -> Response:
-    owner_id = api.authenticate(api.current_request(app), container.config)
+    owner_id = api.owner_of(api.current_request(app))
     status = uploads.complete_upload(
         owner_id, api.asset_id_param(asset_id), assets=container.assets,
         storage=container.storage, jobs=container.jobs, lanes=container.lanes,
+    )
+    return api.json_response({"asset_id": asset_id, "status": status.value}, 202)
+
+
+@app.route("/v1/uploads/{asset_id}/abort", methods=["POST"])
+@api.json_errors
+def abort_upload(asset_id: str) -> Response:
+    owner_id = api.owner_of(api.current_request(app))
+    library.abort_upload(owner_id, api.asset_id_param(asset_id), catalog=container.catalog,
+                         assets=container.assets, storage=container.storage)
+    return api.no_content()
+
+
+@app.route("/v1/assets/{asset_id}/retry", methods=["POST"])
+@api.json_errors
+def retry_asset(asset_id: str) -> Response:
+    owner_id = api.owner_of(api.current_request(app))
+    status = library.retry_asset(
+        owner_id, api.asset_id_param(asset_id), assets=container.assets,
+        catalog=container.catalog, storage=container.storage, jobs=container.jobs,
+        lanes=container.lanes,
     )
     return api.json_response({"asset_id": asset_id, "status": status.value}, 202)
 

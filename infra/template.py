@@ -27,6 +27,8 @@ class Route:
     method: str
     path: str
     function: str
+    # The function API Gateway asks before this route's (a Lambda authorizer), if any.
+    authorizer: str | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,7 @@ class Template:
         document = load_document(path)
         resources: dict[str, Any] = document["Resources"]
         defaults = document.get("Globals", {}).get("Function", {})
+        default_authorizer = _default_authorizer(resources)
         functions, routes, triggers, schedules = {}, [], [], []
         for name, resource in _of_type(resources, "AWS::Serverless::Function"):
             props = {**defaults, **resource["Properties"]}
@@ -109,8 +112,11 @@ class Template:
             )
             for event in props.get("Events", {}).values():
                 if event["Type"] == "Api":
-                    routes.append(Route(event["Properties"]["Method"].upper(),
-                                        event["Properties"]["Path"], name))
+                    route_auth = event["Properties"].get("Auth", {}).get("Authorizer")
+                    routes.append(Route(
+                        event["Properties"]["Method"].upper(), event["Properties"]["Path"], name,
+                        authorizer=None if route_auth == "NONE" else default_authorizer,
+                    ))
                 elif event["Type"] == "SQS":
                     triggers.append(QueueTrigger(
                         queue=_target_of(event["Properties"]["Queue"]),
@@ -215,6 +221,18 @@ class Resolver:
 
 _RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
 _UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
+
+
+def _default_authorizer(resources: Mapping[str, Any]) -> str | None:
+    """The function of the API's default Lambda authorizer."""
+    apis = _of_type(resources, "AWS::Serverless::Api")
+    if len(apis) != 1:
+        raise TemplateError("the local runtime expects exactly one API")
+    auth = apis[0][1]["Properties"].get("Auth", {})
+    default = auth.get("DefaultAuthorizer")
+    if default is None:
+        return None
+    return _target_of(auth["Authorizers"][default]["FunctionArn"])
 
 
 def _rate(expression: str) -> int:

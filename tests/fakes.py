@@ -5,11 +5,32 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import UUID, uuid4
 
-from lightbox.domain import Asset, Derivative, ImageInfo, Lane, NewAsset, Status, ThumbnailJob
-from lightbox.errors import ObjectNotFound, StorageUnavailable
-from lightbox.ports import ListCursor, PresignedUpload, StoredObject
+from lightbox.domain import (
+    Asset,
+    Derivative,
+    ImageInfo,
+    Lane,
+    NewAsset,
+    Project,
+    Status,
+    ThumbnailJob,
+)
+from lightbox.errors import ObjectNotFound, ProjectExists, StorageUnavailable
+from lightbox.ports import (
+    AssetFilter,
+    ChangeCursor,
+    Changes,
+    PageCursor,
+    PresignedUpload,
+    QueueDepth,
+    SortOrder,
+    StoredObject,
+    UploadedPart,
+)
+from lightbox.services.uploads import UploadPolicy
 
 _LIVE = (Status.PROCESSING, Status.READY)
 
@@ -26,7 +47,8 @@ class FakeAssetRepository:
             id=asset.id, owner_id=asset.owner_id, status=Status.PENDING, filename=asset.filename,
             content_type=asset.content_type, size_bytes=asset.size_bytes,
             declared_sha256=asset.declared_sha256, project_id=asset.project_id,
-            created_at=now, updated_at=now,
+            multipart_upload_id=asset.multipart_upload_id, created_at=now, updated_at=now,
+            change_seq=self._tick,
         )
         self.assets[asset.id] = stored
         return stored
@@ -38,18 +60,6 @@ class FakeAssetRepository:
     def find_by_content(self, owner_id: str, sha256: str) -> Asset | None:
         return next((a for a in self.assets.values() if a.owner_id == owner_id
                      and a.sha256 == sha256 and a.status in _LIVE), None)
-
-    def page(
-        self, owner_id: str, *, status: Status | None, limit: int, after: ListCursor | None
-    ) -> list[Asset]:
-        rows = [
-            a for a in self.assets.values()
-            if a.owner_id == owner_id
-            and (a.status == status if status else a.status is not Status.DELETED)
-            and (after is None or (a.created_at, a.id) < (after.created_at, after.asset_id))
-        ]
-        rows.sort(key=lambda a: (a.created_at, a.id), reverse=True)
-        return rows[:limit]
 
     def mark_uploaded(self, owner_id: str, asset_id: UUID, content_type: str) -> bool:
         return self._move(owner_id, asset_id, Status.PENDING, Status.UPLOADED,
@@ -128,9 +138,18 @@ class FakeAssetRepository:
         if asset is None or asset.status is not expected:
             return False
         self.assets[asset_id] = dataclasses.replace(
-            asset, status=to, updated_at=self._now(), **changes  # type: ignore[arg-type]
+            asset, status=to, updated_at=self._now(), change_seq=self._tick,
+            **changes,  # type: ignore[arg-type]
         )
         return True
+
+    def change(self, asset_id: UUID, **changes: object) -> Asset:
+        """Change any fields of an asset as an UPDATE would (stamping its change)."""
+        self.assets[asset_id] = dataclasses.replace(
+            self.assets[asset_id], updated_at=self._now(), change_seq=self._tick,
+            **changes,  # type: ignore[arg-type]
+        )
+        return self.assets[asset_id]
 
     @property
     def now(self) -> datetime:
@@ -147,22 +166,182 @@ class FakeAssetRepository:
         return self.now
 
 
+class FakeCatalog:
+    """The Catalog port over a FakeAssetRepository's assets."""
+
+    def __init__(self, assets: FakeAssetRepository) -> None:
+        self._repo = assets
+        self.purged: set[UUID] = set()
+
+    def page(
+        self, owner_id: str, *, filters: AssetFilter, sort: SortOrder, limit: int,
+        after: PageCursor | None,
+    ) -> list[Asset]:
+        def position(asset: Asset) -> tuple[datetime, UUID]:
+            return sort.key_of(asset), asset.id
+
+        rows = [
+            a for a in self._owned(owner_id)
+            if (a.status == filters.status if filters.status else a.status is not Status.DELETED)
+            and (filters.project_id is None or a.project_id == filters.project_id)
+            and (filters.content_type is None or a.content_type == filters.content_type)
+            and _taken_within(a, filters)
+            and (after is None or (position(a) < (after.key, after.asset_id) if sort.descending
+                                   else position(a) > (after.key, after.asset_id)))
+        ]
+        rows.sort(key=position, reverse=sort.descending)
+        return rows[:limit]
+
+    def changes(self, owner_id: str, *, after: ChangeCursor, limit: int) -> Changes:
+        rows = sorted((a for a in self._owned(owner_id)
+                       if (a.change_seq, a.id) > (after.seq, after.asset_id)),
+                      key=lambda a: (a.change_seq, a.id))
+        return Changes(assets=rows[:limit], horizon=self.horizon())
+
+    def horizon(self) -> int:
+        return self._repo._tick + 1
+
+    def counts(self, owner_id: str) -> dict[Status, int]:
+        counts = dict.fromkeys(Status, 0)
+        for asset in self._owned(owner_id):
+            counts[asset.status] += 1
+        return counts
+
+    def pending_count(self, owner_id: str) -> int:
+        return self.counts(owner_id)[Status.PENDING]
+
+    def update(
+        self, owner_id: str, asset_id: UUID, *, filename: str | None, move: bool,
+        project_id: UUID | None,
+    ) -> Asset | None:
+        asset = self._repo.get(owner_id, asset_id)
+        if asset is None or asset.status is Status.DELETED:
+            return None
+        return self._repo.change(asset_id, filename=filename or asset.filename,
+                                 project_id=project_id if move else asset.project_id)
+
+    def delete(self, owner_id: str, asset_id: UUID) -> Asset | None:
+        asset = self._repo.get(owner_id, asset_id)
+        if asset is None or asset.status is Status.DELETED:
+            return None
+        self.purged.discard(asset_id)
+        return self._repo.change(asset_id, status=Status.DELETED)
+
+    def mark_purged(self, owner_id: str, asset_id: UUID) -> None:
+        self.purged.add(asset_id)
+
+    def unpurged(self, older_than_seconds: int, limit: int) -> list[Asset]:
+        horizon = self._repo.now - timedelta(seconds=older_than_seconds)
+        return [a for a in self._repo.assets.values() if a.status is Status.DELETED
+                and a.id not in self.purged and a.updated_at < horizon][:limit]
+
+    def reset_failed(self, owner_id: str, asset_id: UUID) -> bool:
+        return self._repo._move(owner_id, asset_id, Status.FAILED, Status.PENDING, error=None,
+                                attempts=0, claimed_at=None)
+
+    def in_project(self, owner_id: str, project_id: UUID, limit: int) -> list[Asset]:
+        return [a for a in self._owned(owner_id)
+                if a.project_id == project_id and a.status is not Status.DELETED][:limit]
+
+    def _owned(self, owner_id: str) -> list[Asset]:
+        return [a for a in self._repo.assets.values() if a.owner_id == owner_id]
+
+
+def _taken_within(asset: Asset, filters: AssetFilter) -> bool:
+    if filters.taken_from is None and filters.taken_until is None:
+        return True
+    taken = asset.info.taken_at if asset.info else None
+    return taken is not None and (filters.taken_from is None or taken >= filters.taken_from) \
+        and (filters.taken_until is None or taken < filters.taken_until)
+
+
+class FakeProjectRepository:
+    def __init__(self, catalog: FakeCatalog) -> None:
+        self._catalog = catalog
+        self.projects: dict[UUID, Project] = {}
+
+    def add(self, owner_id: str, project_id: UUID, name: str) -> Project:
+        if any(p.owner_id == owner_id and p.name.lower() == name.lower()
+               for p in self.projects.values()):
+            raise ProjectExists(f"a project named {name!r} already exists")
+        now = datetime(2026, 1, 1, tzinfo=UTC)
+        self.projects[project_id] = Project(id=project_id, owner_id=owner_id, name=name,
+                                            created_at=now, updated_at=now)
+        return self.projects[project_id]
+
+    def list(self, owner_id: str) -> list[Project]:
+        return sorted((self._counted(p) for p in self.projects.values()
+                       if p.owner_id == owner_id), key=lambda p: (p.name.lower(), p.id))
+
+    def get(self, owner_id: str, project_id: UUID) -> Project | None:
+        project = self.projects.get(project_id)
+        return self._counted(project) if project and project.owner_id == owner_id else None
+
+    def rename(self, owner_id: str, project_id: UUID, name: str) -> Project | None:
+        project = self.get(owner_id, project_id)
+        if project is None:
+            return None
+        self.projects[project_id] = dataclasses.replace(project, name=name)
+        return self.get(owner_id, project_id)
+
+    def delete_if_empty(self, owner_id: str, project_id: UUID) -> bool:
+        project = self.get(owner_id, project_id)
+        if project is None or project.asset_count:
+            return False
+        del self.projects[project_id]
+        return True
+
+    def count(self, owner_id: str) -> int:
+        return len(self.list(owner_id))
+
+    def _counted(self, project: Project) -> Project:
+        count = len(self._catalog.in_project(project.owner_id, project.id, 1_000_000))
+        return dataclasses.replace(project, asset_count=count)
+
+
 class FakeObjectStore:
     def __init__(self) -> None:
         self.objects: dict[str, bytes] = {}
         self.content_types: dict[str, str] = {}
         self.deleted: list[str] = []
         self.rejected: set[str] = set()
+        self.uploads: dict[str, dict[int, bytes]] = {}  # multipart uploads: their parts
+        self.aborted: list[str] = []
         self.fail_with: Exception | None = None
 
     def presign_put(
-        self, key: str, *, content_type: str, size_bytes: int, expires_in: int
+        self, key: str, *, content_type: str, size_bytes: int, expires_in: int,
+        sha256: str | None = None,
     ) -> PresignedUpload:
+        headers = {"Content-Type": content_type}
+        if sha256 is not None:
+            headers["x-amz-checksum-sha256"] = sha256
         return PresignedUpload(
-            method="PUT", url=f"https://bucket.test/{key}?size={size_bytes}",
-            headers={"Content-Type": content_type},
+            method="PUT", url=f"https://bucket.test/{key}?size={size_bytes}", headers=headers,
             expires_at=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(seconds=expires_in),
         )
+
+    def start_multipart(self, key: str, *, content_type: str) -> str:
+        upload_id = f"upload-{len(self.uploads) + 1}"
+        self.uploads[upload_id] = {}
+        return upload_id
+
+    def presign_part(self, key: str, upload_id: str, number: int, *, expires_in: int) -> str:
+        return f"https://bucket.test/{key}?uploadId={upload_id}&partNumber={number}"
+
+    def uploaded_parts(self, key: str, upload_id: str) -> list[UploadedPart]:
+        if upload_id not in self.uploads:
+            raise ObjectNotFound(f"no multipart upload {upload_id}")
+        return [UploadedPart(number=n, size=len(data), etag=f"etag-{n}")
+                for n, data in self.uploads[upload_id].items()]
+
+    def complete_multipart(self, key: str, upload_id: str, parts: Sequence[UploadedPart]) -> None:
+        received = self.uploads.pop(upload_id)
+        self.objects[key] = b"".join(received[part.number] for part in parts)
+
+    def abort_multipart(self, key: str, upload_id: str) -> None:
+        self.uploads.pop(upload_id, None)
+        self.aborted.append(upload_id)
 
     def presign_get(self, key: str, *, expires_in: int) -> str:
         return f"https://bucket.test/{key}?expires={expires_in}"
@@ -186,9 +365,13 @@ class FakeObjectStore:
         self.content_types[key] = content_type
 
     def delete(self, keys: Sequence[str]) -> None:
+        self._maybe_fail()
         for key in keys:
             self.objects.pop(key, None)
             self.deleted.append(key)
+
+    def delete_prefix(self, prefix: str) -> None:
+        self.delete([key for key in self.objects if key.startswith(prefix)])
 
     def mark_rejected(self, key: str) -> None:
         self._maybe_fail()
@@ -217,6 +400,10 @@ class FakeJobQueue:
         self.sent.append(job)
         self.lanes.append(lane)
 
+    def depths(self) -> dict[Lane, QueueDepth]:
+        return {lane: QueueDepth(waiting=self.lanes.count(lane), in_flight=0, delayed=0)
+                for lane in Lane}
+
     def ping(self) -> None:
         pass
 
@@ -237,6 +424,8 @@ class FakeLibrary:
     def __init__(self, owner: str = "studio") -> None:
         self.owner = owner
         self.assets = FakeAssetRepository()
+        self.catalog = FakeCatalog(self.assets)
+        self.projects = FakeProjectRepository(self.catalog)
         self.storage = FakeObjectStore()
         self.jobs = FakeJobQueue()
 
@@ -259,3 +448,11 @@ def unavailable_storage() -> FakeObjectStore:
     store = FakeObjectStore()
     store.fail_with = StorageUnavailable("SlowDown")
     return store
+
+
+def upload_ports(assets: FakeAssetRepository) -> dict[str, Any]:
+    """The rest of what create_upload needs, over the same fake assets, with the defaults."""
+    catalog = FakeCatalog(assets)
+    return {"catalog": catalog, "projects": FakeProjectRepository(catalog),
+            "policy": UploadPolicy(url_ttl=900, multipart_threshold=64 * 1024**2,
+                                   part_bytes=16 * 1024**2, max_pending=1000)}

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from PIL import Image
 
@@ -116,3 +119,77 @@ def colour_at(image: Image.Image, x: float, y: float) -> tuple[int, ...]:
 
 def close_to(actual: tuple[int, ...], expected: tuple[int, ...], tolerance: int = 24) -> bool:
     return all(abs(a - e) <= tolerance for a, e in zip(actual, expected, strict=True))
+
+
+@dataclass
+class ApiResponse:
+    status_code: int
+    headers: dict[str, str]
+    body: str
+
+    @property
+    def json_body(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+
+class ApiClient:
+    """Calls a Chalice app as API Gateway does behind the Lambda authorizer: a REST proxy
+    event whose request context names the owner (``owner=None``: as if no authorizer ran)."""
+
+    def __init__(self, app: Any, owner: str | None = "local") -> None:
+        self._app = app
+        self._owner = owner
+
+    def __enter__(self) -> ApiClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        pass
+
+    def get(self, path: str, **kwargs: Any) -> ApiResponse:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, body: Any = None, **kwargs: Any) -> ApiResponse:
+        return self.request("POST", path, body=body, **kwargs)
+
+    def patch(self, path: str, body: Any = None, **kwargs: Any) -> ApiResponse:
+        return self.request("PATCH", path, body=body, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> ApiResponse:
+        return self.request("DELETE", path, **kwargs)
+
+    def request(self, method: str, path: str, *, body: Any = None, raw_body: bytes | None = None,
+                headers: dict[str, str] | None = None, owner: str | object | None = ...,
+                ) -> ApiResponse:
+        owner = self._owner if owner is ... else owner
+        url = urlsplit(path)
+        resource, parameters = self._route(url.path)
+        query = parse_qs(url.query, keep_blank_values=True)
+        if body is not None:
+            raw_body = json.dumps(body).encode()
+        all_headers = {"Content-Type": "application/json", **(headers or {})}
+        event = load_event("apiGatewayProxyRequest.json")
+        event.update(
+            resource=resource, path=url.path, httpMethod=method, headers=all_headers,
+            multiValueHeaders={k: [v] for k, v in all_headers.items()},
+            queryStringParameters={k: v[-1] for k, v in query.items()} or None,
+            multiValueQueryStringParameters=query or None,
+            pathParameters=parameters or None,
+            body=raw_body.decode() if raw_body is not None else None,
+        )
+        event["requestContext"].update(resourcePath=resource, httpMethod=method)
+        if owner is None:
+            event["requestContext"].pop("authorizer", None)
+        else:
+            event["requestContext"]["authorizer"] = {"principalId": owner, "owner_id": owner}
+        response = self._app(event, None)
+        return ApiResponse(status_code=response["statusCode"],
+                           headers=response.get("headers") or {}, body=response.get("body") or "")
+
+    def _route(self, path: str) -> tuple[str, dict[str, str]]:
+        for template in self._app.routes:
+            pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(template))
+            match = re.fullmatch(pattern, path)
+            if match:
+                return template, match.groupdict()
+        return path, {}

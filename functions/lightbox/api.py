@@ -1,5 +1,10 @@
 """The HTTP boundary of the functions behind API Gateway (REST API, proxy integration).
 
+Who is calling is decided before a view runs: API Gateway's authorizer (the authorizer
+function; locally the gateway runs it the same way) puts the owner into the request context.
+A request that reaches a ``/v1`` view without one is refused, so nothing is ever served on
+a missing authorizer.
+
 Views raise Lightbox errors; ``json_errors`` renders them, and anything unexpected, as
 ``{"error": {"code", "message"}}`` with the error's status. Chalice turns a view's
 exceptions into responses before middleware runs, so rendering has to be a view decorator;
@@ -20,9 +25,17 @@ from uuid import UUID
 from chalice.app import Chalice, Request, Response
 
 from lightbox.config import Config
-from lightbox.errors import AssetNotFound, LightboxError, RequestError, Unauthorized
-from lightbox.services.listing import AssetPage, AssetView
-from lightbox.services.uploads import UploadTicket
+from lightbox.domain import Project
+from lightbox.errors import (
+    AssetNotFound,
+    LightboxError,
+    NotFound,
+    ProjectNotFound,
+    RequestError,
+    Unauthorized,
+)
+from lightbox.services.listing import AssetPage, AssetView, Stats
+from lightbox.services.uploads import MultipartUpload, UploadTicket
 
 log = logging.getLogger(__name__)
 
@@ -71,9 +84,17 @@ def json_response(body: dict[str, Any], status: int = 200) -> Response:
                     headers={"Content-Type": "application/json"})
 
 
-def authenticate(request: Request, config: Config) -> str:
-    """The owner on whose behalf a request acts. Until API keys exist: the configured one."""
-    return config.owner_id
+def owner_of(request: Request) -> str:
+    """The owner on whose behalf a request acts, as the authorizer established it."""
+    authorizer = (request.context or {}).get("authorizer") or {}
+    owner = authorizer.get("owner_id")
+    if not isinstance(owner, str) or not owner:
+        raise Unauthorized("send 'Authorization: Bearer <API key or token>'")
+    return owner
+
+
+def no_content() -> Response:
+    return Response(body="", status_code=204)
 
 
 def current_request(app: Chalice) -> Request:
@@ -104,10 +125,25 @@ def read_json_object(request: Request) -> dict[str, Any]:
 
 def asset_id_param(raw: str) -> UUID:
     """A path's asset id; anything that is not a UUID names no asset."""
+    return _id_param(raw, AssetNotFound, "asset")
+
+
+def project_id_param(raw: str) -> UUID:
+    return _id_param(raw, ProjectNotFound, "project")
+
+
+def _id_param(raw: str, error: type[NotFound], kind: str) -> UUID:
     try:
         return UUID(raw)
     except ValueError:
-        raise AssetNotFound(f"no asset {raw}") from None
+        raise error(f"no {kind} {raw}") from None
+
+
+def flag_param(params: dict[str, str], name: str) -> bool:
+    raw = params.pop(name, "false").lower()
+    if raw not in ("true", "false"):
+        raise RequestError(f"{name} must be true or false")
+    return raw == "true"
 
 
 def query_params(request: Request) -> dict[str, str]:
@@ -120,24 +156,61 @@ def query_params(request: Request) -> dict[str, str]:
     return params
 
 
+def refuse_unknown(params: dict[str, str]) -> None:
+    if params:
+        raise RequestError(f"unknown query parameters: {', '.join(sorted(params))}")
+
+
 def ticket_json(ticket: UploadTicket) -> dict[str, Any]:
     body: dict[str, Any] = {"asset_id": str(ticket.asset_id), "status": ticket.status.value}
-    if ticket.upload is None:
+    upload = ticket.upload
+    if upload is None:
         body["duplicate"] = True
-        return body
-    body["upload"] = {
-        "method": ticket.upload.method,
-        "url": ticket.upload.url,
-        "headers": ticket.upload.headers,
-        "expires_at": _timestamp(ticket.upload.expires_at),
-    }
-    if ticket.upload.fields is not None:
-        body["upload"]["fields"] = ticket.upload.fields
+    elif isinstance(upload, MultipartUpload):
+        body["upload"] = {
+            "method": "PUT",
+            "part_size": upload.part_size,
+            "parts": [{"part_number": part.number, "size_bytes": part.size, "url": part.url}
+                      for part in upload.parts],
+            "headers": {},
+            "expires_at": _timestamp(upload.expires_at),
+        }
+    else:
+        body["upload"] = {
+            "method": upload.method,
+            "url": upload.url,
+            "headers": upload.headers,
+            "expires_at": _timestamp(upload.expires_at),
+        }
+        if upload.fields is not None:
+            body["upload"]["fields"] = upload.fields
     return body
 
 
 def page_json(page: AssetPage) -> dict[str, Any]:
-    return {"items": [asset_json(view) for view in page.items], "next_cursor": page.next_cursor}
+    return {"items": [asset_json(view) for view in page.items], "next_cursor": page.next_cursor,
+            "sync_cursor": page.sync_cursor}
+
+
+def project_json(project: Project) -> dict[str, Any]:
+    return {
+        "project_id": str(project.id),
+        "name": project.name,
+        "asset_count": project.asset_count,
+        "created_at": _timestamp(project.created_at),
+        "updated_at": _timestamp(project.updated_at),
+    }
+
+
+def stats_json(stats: Stats) -> dict[str, Any]:
+    return {
+        "assets": {status.value: count for status, count in stats.counts.items()},
+        "queues": {
+            f"thumbnails_{lane.value}": {"waiting": depth.waiting, "in_flight": depth.in_flight,
+                                         "delayed": depth.delayed}
+            for lane, depth in stats.queues.items()
+        },
+    }
 
 
 def asset_json(view: AssetView) -> dict[str, Any]:

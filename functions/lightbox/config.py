@@ -9,16 +9,16 @@ MinIO or the embedded moto server.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from lightbox.errors import ConfigError
 
+MIB = 1024**2
 GIB = 1024**3
-# A single S3 PUT tops out at 5 GiB.
-S3_SINGLE_PUT_LIMIT = 5 * GIB
-OWNER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# S3's limits: an object of up to 5 TiB, in at most 10 000 parts of 5 MiB to 5 GiB.
+S3_OBJECT_LIMIT = 5 * 1024 * GIB
+S3_MIN_PART_BYTES = 5 * MIB
 THUMBNAIL_FORMATS = ("jpeg", "webp")
 
 
@@ -31,8 +31,15 @@ class Config:
     large_thumbnail_queue_url: str | None
     webhook_token: str | None
     cors_origin: str
-    owner_id: str
+    oidc_issuer: str | None
+    oidc_audience: str | None
+    oidc_jwks_url: str | None
+    oidc_owner_claim: str
     max_upload_bytes: int
+    multipart_threshold_bytes: int
+    multipart_part_bytes: int
+    max_pending_uploads: int
+    max_projects: int
     thumbnail_sizes: tuple[int, ...]
     thumbnail_formats: tuple[str, ...]
     jpeg_quality: int
@@ -58,9 +65,7 @@ class Config:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
         env = os.environ if environ is None else environ
         endpoint = env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL")
-        owner_id = env.get("LIGHTBOX_OWNER", "local")
-        if not OWNER_ID.match(owner_id):
-            raise ConfigError("LIGHTBOX_OWNER must be 1-64 letters, digits, '-' or '_'")
+        oidc_issuer = (env.get("LIGHTBOX_OIDC_ISSUER") or "").rstrip("/") or None
         return cls(
             database_url=env.get("DATABASE_URL") or None,
             database_iam_auth=_bool(env, "LIGHTBOX_DATABASE_IAM_AUTH", default=False),
@@ -69,9 +74,20 @@ class Config:
             large_thumbnail_queue_url=env.get("LIGHTBOX_LARGE_THUMBNAIL_QUEUE_URL") or None,
             webhook_token=env.get("LIGHTBOX_WEBHOOK_TOKEN") or None,
             cors_origin=env.get("LIGHTBOX_CORS_ORIGIN") or "*",
-            owner_id=owner_id,
-            max_upload_bytes=_int(env, "LIGHTBOX_MAX_UPLOAD_BYTES", S3_SINGLE_PUT_LIMIT,
-                                  maximum=S3_SINGLE_PUT_LIMIT),
+            oidc_issuer=oidc_issuer,
+            oidc_audience=env.get("LIGHTBOX_OIDC_AUDIENCE") or None,
+            # Cognito publishes its keys here; other issuers may say where theirs are.
+            oidc_jwks_url=env.get("LIGHTBOX_OIDC_JWKS_URL")
+            or (f"{oidc_issuer}/.well-known/jwks.json" if oidc_issuer else None),
+            oidc_owner_claim=env.get("LIGHTBOX_OIDC_OWNER_CLAIM") or "sub",
+            max_upload_bytes=_int(env, "LIGHTBOX_MAX_UPLOAD_BYTES", S3_OBJECT_LIMIT,
+                                  maximum=S3_OBJECT_LIMIT),
+            multipart_threshold_bytes=_int(env, "LIGHTBOX_MULTIPART_THRESHOLD_BYTES", 64 * MIB,
+                                           maximum=5 * GIB),
+            multipart_part_bytes=_int(env, "LIGHTBOX_MULTIPART_PART_BYTES", 16 * MIB,
+                                      minimum=S3_MIN_PART_BYTES, maximum=5 * GIB),
+            max_pending_uploads=_int(env, "LIGHTBOX_MAX_PENDING_UPLOADS", 1000),
+            max_projects=_int(env, "LIGHTBOX_MAX_PROJECTS", 1000),
             thumbnail_sizes=_sizes(env.get("LIGHTBOX_THUMBNAIL_SIZES", "256,1280")),
             thumbnail_formats=_formats(env.get("LIGHTBOX_THUMBNAIL_FORMATS", "jpeg")),
             jpeg_quality=_int(env, "LIGHTBOX_JPEG_QUALITY", 85, maximum=95),
@@ -109,7 +125,8 @@ _ENV_NAMES = {
 }
 
 
-def _int(env: Mapping[str, str], name: str, default: int, *, maximum: int | None = None) -> int:
+def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 1,
+         maximum: int | None = None) -> int:
     raw = env.get(name)
     if raw is None or raw == "":
         return default
@@ -117,9 +134,9 @@ def _int(env: Mapping[str, str], name: str, default: int, *, maximum: int | None
         value = int(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
-    if value < 1 or (maximum is not None and value > maximum):
+    if value < minimum or (maximum is not None and value > maximum):
         bound = f" and at most {maximum}" if maximum is not None else ""
-        raise ConfigError(f"{name} must be at least 1{bound}, not {value}")
+        raise ConfigError(f"{name} must be at least {minimum}{bound}, not {value}")
     return value
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from uuid import UUID
 
@@ -13,6 +13,8 @@ from lightbox.errors import InvalidEvent
 
 ORIGINALS_PREFIX = "originals/"
 DERIVATIVES_PREFIX = "derivatives/"
+# An owner's id is part of every key of its objects: a short, safe name.
+OWNER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _ORIGINAL_KEY = re.compile(r"^originals/(?P<owner>[A-Za-z0-9_-]{1,64})/(?P<asset>[0-9a-f-]{36})$")
 
 
@@ -81,10 +83,24 @@ class Asset:
     attempts: int = 0
     claimed_at: datetime | None = None
     placeholder: str | None = None
+    multipart_upload_id: str | None = None
+    # Where the asset's latest change sits in the change feed (a transaction id).
+    change_seq: int = 0
 
     @property
     def original_key(self) -> str:
         return original_key(self.owner_id, self.id)
+
+    @property
+    def derivatives_prefix(self) -> str:
+        return f"{DERIVATIVES_PREFIX}{self.owner_id}/{self.id}/"
+
+    @property
+    def taken_sort(self) -> datetime:
+        """When the photo was taken, else when it was uploaded: UTC wall-clock time."""
+        if self.info is not None and self.info.taken_at is not None:
+            return self.info.taken_at
+        return self.created_at.astimezone(UTC).replace(tzinfo=None)
 
 
 @dataclass(frozen=True)
@@ -98,6 +114,32 @@ class NewAsset:
     size_bytes: int
     declared_sha256: str | None
     project_id: UUID | None
+    multipart_upload_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Project:
+    """An album: an asset belongs to at most one."""
+
+    id: UUID
+    owner_id: str
+    name: str
+    created_at: datetime
+    updated_at: datetime
+    asset_count: int = 0
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """An API key as stored: never the key itself, only what tells it apart."""
+
+    id: UUID
+    owner_id: str
+    name: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
 
 
 @dataclass(frozen=True)

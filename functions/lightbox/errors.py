@@ -14,9 +14,15 @@ catches a library's exception type.
     │   └── UnsupportedMediaType     415 unsupported_media_type  not a type Lightbox takes
     ├── NotFound                     404 not_found
     │   ├── AssetNotFound            404 asset_not_found
+    │   ├── ProjectNotFound          404 project_not_found
     │   └── ObjectNotFound           404 object_not_found        no such key in the bucket
     ├── Conflict                     409 conflict
-    │   └── UploadMissing            409 upload_missing          complete before the PUT
+    │   ├── UploadMissing            409 upload_missing          complete before the PUT
+    │   ├── UploadIncomplete         409 upload_incomplete       parts are missing
+    │   ├── InvalidState             409 invalid_state           not possible in the asset's state
+    │   ├── ProjectExists            409 project_exists          that name is taken
+    │   ├── ProjectNotEmpty          409 project_not_empty       delete its assets or cascade
+    │   └── LimitReached             409 limit_reached           a per-owner limit is reached
     ├── InvalidEvent                 400 invalid_event           a message Lightbox cannot read
     ├── ImageError                   422 unprocessable_image     the file cannot be rendered
     ├── ConfigError                  500 misconfigured
@@ -80,6 +86,11 @@ class AssetNotFound(NotFound):
     code = "asset_not_found"
 
 
+class ProjectNotFound(NotFound):
+    status = 404
+    code = "project_not_found"
+
+
 class ObjectNotFound(NotFound):
     status = 404
     code = "object_not_found"
@@ -93,6 +104,31 @@ class Conflict(LightboxError):
 class UploadMissing(Conflict):
     status = 409
     code = "upload_missing"
+
+
+class UploadIncomplete(Conflict):
+    status = 409
+    code = "upload_incomplete"
+
+
+class InvalidState(Conflict):
+    status = 409
+    code = "invalid_state"
+
+
+class ProjectExists(Conflict):
+    status = 409
+    code = "project_exists"
+
+
+class ProjectNotEmpty(Conflict):
+    status = 409
+    code = "project_not_empty"
+
+
+class LimitReached(Conflict):
+    status = 409
+    code = "limit_reached"
 
 
 class InvalidEvent(LightboxError):

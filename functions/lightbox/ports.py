@@ -9,16 +9,19 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 from uuid import UUID
 
 from lightbox.domain import (
+    ApiKey,
     Asset,
     Derivative,
     ImageInfo,
     Lane,
     NewAsset,
+    Project,
     RenderSpec,
     Rendition,
     Status,
@@ -29,12 +32,56 @@ from lightbox.domain import (
 Renderer = Callable[[Path, RenderSpec], Rendition]
 
 
-@dataclass(frozen=True)
-class ListCursor:
-    """The position after the last asset of a page: keyset pagination, newest first."""
+class SortOrder(StrEnum):
+    """How a listing is ordered: by upload or taken time, newest (``-``) or oldest first."""
 
-    created_at: datetime
+    NEWEST = "-created"
+    OLDEST = "created"
+    TAKEN_NEWEST = "-taken"
+    TAKEN_OLDEST = "taken"
+
+    @property
+    def by_taken(self) -> bool:
+        return self.value.endswith("taken")
+
+    @property
+    def descending(self) -> bool:
+        return self.value.startswith("-")
+
+    def key_of(self, asset: Asset) -> datetime:
+        return asset.taken_sort if self.by_taken else asset.created_at
+
+
+@dataclass(frozen=True)
+class AssetFilter:
+    status: Status | None = None
+    project_id: UUID | None = None
+    content_type: str | None = None
+    taken_from: datetime | None = None  # inclusive, camera wall-clock time
+    taken_until: datetime | None = None  # exclusive
+
+
+@dataclass(frozen=True)
+class PageCursor:
+    """The position after the last asset of a page: its sort key and id (keyset pagination)."""
+
+    key: datetime
     asset_id: UUID
+
+
+@dataclass(frozen=True)
+class ChangeCursor:
+    """A position in an owner's change feed: every change up to it has been seen."""
+
+    seq: int
+    asset_id: UUID
+
+
+@dataclass(frozen=True)
+class Changes:
+    assets: list[Asset]
+    # Every change before this sequence number has committed: a cursor may move up to it.
+    horizon: int
 
 
 class AssetRepository(Protocol):
@@ -45,10 +92,6 @@ class AssetRepository(Protocol):
     def find_by_content(self, owner_id: str, sha256: str) -> Asset | None:
         """A live (processing or ready) asset of this owner with these exact bytes."""
         ...
-
-    def page(
-        self, owner_id: str, *, status: Status | None, limit: int, after: ListCursor | None
-    ) -> list[Asset]: ...
 
     def mark_uploaded(self, owner_id: str, asset_id: UUID, content_type: str) -> bool:
         """pending → uploaded; False when the asset was not pending."""
@@ -103,6 +146,82 @@ class AssetRepository(Protocol):
     def ping(self) -> None: ...
 
 
+class Catalog(Protocol):
+    """What clients do with their library: browse, sync, organise, delete, retry."""
+
+    def page(
+        self, owner_id: str, *, filters: AssetFilter, sort: SortOrder, limit: int,
+        after: PageCursor | None,
+    ) -> list[Asset]: ...
+
+    def changes(self, owner_id: str, *, after: ChangeCursor, limit: int) -> Changes:
+        """Assets changed after the cursor (tombstones included), in change order."""
+        ...
+
+    def horizon(self) -> int:
+        """The sequence number before which every change has committed."""
+        ...
+
+    def counts(self, owner_id: str) -> dict[Status, int]: ...
+
+    def pending_count(self, owner_id: str) -> int: ...
+
+    def update(
+        self, owner_id: str, asset_id: UUID, *, filename: str | None, move: bool,
+        project_id: UUID | None,
+    ) -> Asset | None:
+        """Rename and/or move (``move``: to ``project_id``, None for none) a live asset."""
+        ...
+
+    def delete(self, owner_id: str, asset_id: UUID) -> Asset | None:
+        """Any state but deleted → deleted, keeping the row as a tombstone; the asset as it was."""
+        ...
+
+    def mark_purged(self, owner_id: str, asset_id: UUID) -> None:
+        """Record that a deleted asset's objects are gone from the bucket."""
+        ...
+
+    def unpurged(self, older_than_seconds: int, limit: int) -> list[Asset]:
+        """Deleted assets of every owner whose objects may still be in the bucket."""
+        ...
+
+    def reset_failed(self, owner_id: str, asset_id: UUID) -> bool:
+        """failed → pending, clearing the reason and the attempts, to verify it again."""
+        ...
+
+    def in_project(self, owner_id: str, project_id: UUID, limit: int) -> list[Asset]:
+        """Live assets of a project."""
+        ...
+
+
+class ProjectRepository(Protocol):
+    def add(self, owner_id: str, project_id: UUID, name: str) -> Project:
+        """Raises ProjectExists when the owner has a project of that name."""
+        ...
+
+    def list(self, owner_id: str) -> list[Project]: ...
+
+    def get(self, owner_id: str, project_id: UUID) -> Project | None: ...
+
+    def rename(self, owner_id: str, project_id: UUID, name: str) -> Project | None: ...
+
+    def delete_if_empty(self, owner_id: str, project_id: UUID) -> bool: ...
+
+    def count(self, owner_id: str) -> int: ...
+
+
+class ApiKeyRepository(Protocol):
+    def add(self, key: ApiKey, secret_hash: bytes) -> None: ...
+
+    def owner_of(self, secret_hash: bytes) -> str | None:
+        """The owner of the unrevoked key with this hash."""
+        ...
+
+    def list(self, owner_id: str | None) -> list[ApiKey]: ...
+
+    def revoke(self, owner_id: str, key_id: UUID) -> ApiKey | None: ...
+
+
 @dataclass(frozen=True)
 class PresignedUpload:
     method: str
@@ -110,6 +229,27 @@ class PresignedUpload:
     headers: dict[str, str]
     expires_at: datetime
     fields: dict[str, str] | None = field(default=None)
+
+
+@dataclass(frozen=True)
+class PresignedPart:
+    number: int
+    size: int
+    url: str
+
+
+@dataclass(frozen=True)
+class UploadedPart:
+    number: int
+    size: int
+    etag: str
+
+
+@dataclass(frozen=True)
+class QueueDepth:
+    waiting: int
+    in_flight: int
+    delayed: int
 
 
 @dataclass(frozen=True)
@@ -121,8 +261,26 @@ class StoredObject:
 
 class ObjectStore(Protocol):
     def presign_put(
-        self, key: str, *, content_type: str, size_bytes: int, expires_in: int
-    ) -> PresignedUpload: ...
+        self, key: str, *, content_type: str, size_bytes: int, expires_in: int,
+        sha256: str | None = None,
+    ) -> PresignedUpload:
+        """A single PUT; with ``sha256`` the bucket refuses other bytes where it can check."""
+        ...
+
+    def start_multipart(self, key: str, *, content_type: str) -> str:
+        """Begin a multipart upload; returns its upload id."""
+        ...
+
+    def presign_part(self, key: str, upload_id: str, number: int, *, expires_in: int) -> str: ...
+
+    def uploaded_parts(self, key: str, upload_id: str) -> list[UploadedPart]:
+        """The parts received so far; raises ObjectNotFound for an unknown upload."""
+        ...
+
+    def complete_multipart(self, key: str, upload_id: str, parts: Sequence[UploadedPart]) -> None:
+        ...
+
+    def abort_multipart(self, key: str, upload_id: str) -> None: ...
 
     def presign_get(self, key: str, *, expires_in: int) -> str: ...
 
@@ -140,6 +298,10 @@ class ObjectStore(Protocol):
 
     def delete(self, keys: Sequence[str]) -> None: ...
 
+    def delete_prefix(self, prefix: str) -> None:
+        """Delete every object whose key starts with ``prefix``."""
+        ...
+
     def mark_rejected(self, key: str) -> None:
         """Let the bucket's lifecycle expire an object that failed its checks."""
         ...
@@ -149,5 +311,7 @@ class ObjectStore(Protocol):
 
 class JobQueue(Protocol):
     def send(self, job: ThumbnailJob, lane: Lane) -> None: ...
+
+    def depths(self) -> dict[Lane, QueueDepth]: ...
 
     def ping(self) -> None: ...

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, cast
 from botocore.config import Config as BotoConfig
 from botocore.session import Session as BotoSession
 
+from lightbox.adapters.api_keys import PostgresApiKeyRepository
+from lightbox.adapters.catalog import PostgresCatalog, PostgresProjectRepository
 from lightbox.adapters.postgres import Database, PostgresAssetRepository
 from lightbox.adapters.rds import iam_auth_token
 from lightbox.adapters.s3 import S3ObjectStore
@@ -22,10 +24,19 @@ from lightbox.adapters.sqs import SqsJobQueue, SqsRedelivery
 from lightbox.batch import Backoff
 from lightbox.config import Config
 from lightbox.domain import Lane, RenderSpec
-from lightbox.ports import AssetRepository, JobQueue, ObjectStore, Renderer
+from lightbox.ports import (
+    ApiKeyRepository,
+    AssetRepository,
+    Catalog,
+    JobQueue,
+    ObjectStore,
+    ProjectRepository,
+    Renderer,
+)
+from lightbox.services.auth import TokenVerifier
 from lightbox.services.reaper import ReaperPolicy
 from lightbox.services.thumbnails import ProcessingPolicy
-from lightbox.services.uploads import Lanes
+from lightbox.services.uploads import Lanes, UploadPolicy
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -42,9 +53,17 @@ class Container:
         jobs: JobQueue | None = None,
         render: Renderer | None = None,
         backoff: Backoff | None = None,
+        catalog: Catalog | None = None,
+        projects: ProjectRepository | None = None,
+        api_keys: ApiKeyRepository | None = None,
     ) -> None:
         self._config = config
+        self._database: Database | None = None
         self._assets = assets
+        self._catalog = catalog
+        self._projects = projects
+        self._api_keys = api_keys
+        self._token_verifier: TokenVerifier | None = None
         self._storage = storage
         self._jobs = jobs
         self._render = render
@@ -62,10 +81,48 @@ class Container:
     @property
     def assets(self) -> AssetRepository:
         if self._assets is None:
-            database = Database(self.config.require("database_url"),
-                                password=self.database_password)
-            self._assets = PostgresAssetRepository(database)
+            self._assets = PostgresAssetRepository(self.database)
         return self._assets
+
+    @property
+    def catalog(self) -> Catalog:
+        if self._catalog is None:
+            self._catalog = PostgresCatalog(self.database)
+        return self._catalog
+
+    @property
+    def projects(self) -> ProjectRepository:
+        if self._projects is None:
+            self._projects = PostgresProjectRepository(self.database)
+        return self._projects
+
+    @property
+    def api_keys(self) -> ApiKeyRepository:
+        if self._api_keys is None:
+            self._api_keys = PostgresApiKeyRepository(self.database)
+        return self._api_keys
+
+    @property
+    def token_verifier(self) -> TokenVerifier | None:
+        """JWTs of the configured OIDC issuer, or None: API keys only."""
+        config = self.config
+        if self._token_verifier is None and config.oidc_issuer and config.oidc_jwks_url:
+            # Imported here: PyJWT and cryptography load only where tokens are checked.
+            from lightbox.adapters.oidc import OidcTokenVerifier
+
+            self._token_verifier = OidcTokenVerifier(
+                issuer=config.oidc_issuer, jwks_url=config.oidc_jwks_url,
+                audience=config.oidc_audience, owner_claim=config.oidc_owner_claim,
+            )
+        return self._token_verifier
+
+    @property
+    def database(self) -> Database:
+        """One connection per execution environment, shared by every repository."""
+        if self._database is None:
+            self._database = Database(self.config.require("database_url"),
+                                      password=self.database_password)
+        return self._database
 
     @property
     def database_password(self) -> Callable[[], str] | None:
@@ -98,6 +155,14 @@ class Container:
             pending_seconds=config.upload_url_ttl + config.pending_grace_seconds,
             uploaded_seconds=config.redrive_after_seconds,
             processing_seconds=config.processing_lease_seconds,
+        )
+
+    @property
+    def upload_policy(self) -> UploadPolicy:
+        config = self.config
+        return UploadPolicy(
+            url_ttl=config.upload_url_ttl, multipart_threshold=config.multipart_threshold_bytes,
+            part_bytes=config.multipart_part_bytes, max_pending=config.max_pending_uploads,
         )
 
     @property

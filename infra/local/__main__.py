@@ -41,12 +41,17 @@ def main(argv: list[str] | None = None) -> int:
     env = commands.add_parser("env", help="print export lines for the running stack")
     env.add_argument("--s3", default="embedded", metavar="BACKEND")
     env.add_argument("--data", type=Path)
+    from infra.local import keys
+
+    keys.add_arguments(commands.add_parser("key", help="manage API keys of the local stack"))
     args = parser.parse_args(argv)
     from infra.local.stack import Options, default_data_dir
 
-    data_dir: Path = args.data or default_data_dir(args.s3)
+    data_dir: Path = args.data or default_data_dir(getattr(args, "s3", "embedded"))
     if args.command == "env":
         return _print_env(data_dir)
+    if args.command == "key":
+        return _run_key_command(args, data_dir)
     database_url = os.environ.get("DATABASE_URL") or None
     if database_url and str(data_dir.resolve() / "postgres") in database_url:
         database_url = None  # a shell's exports from this very stack: not an external database
@@ -80,6 +85,8 @@ def _run(options: Options) -> int:
         f"  API:       {running.api_url}   (curl {running.api_url}/health)\n"
         f"  S3 + SQS:  {running.s3_endpoint}\n"
         f"  Database:  {running.database_url}\n"
+        f"  API key:   {running.api_key}   (owner local{', new' if running.new_key else ''}; "
+        f"saved in {options.data_dir / 'dev-api-key'})\n"
         f"  Data:      {options.data_dir}\n"
         f"In another shell: eval \"$(./dev.sh env)\". Stop with Ctrl-C.\n",
         flush=True,
@@ -88,6 +95,17 @@ def _run(options: Options) -> int:
     log.info("stopping")
     stack.stop()
     return 0
+
+
+def _run_key_command(args: argparse.Namespace, data_dir: Path) -> int:
+    from infra.local import keys
+    from lightbox.errors import LightboxError
+
+    try:
+        return keys.run(args, data_dir)
+    except LightboxError as exc:
+        print(f"./dev.sh key: {exc.message}", file=sys.stderr)
+        return 1
 
 
 def _print_env(data_dir: Path) -> int:

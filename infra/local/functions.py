@@ -30,6 +30,11 @@ log = logging.getLogger(__name__)
 class InvocationError(Exception):
     """The handler raised, or its execution environment died."""
 
+    def __init__(self, message: str, *, error_message: str = "") -> None:
+        super().__init__(message)
+        # What Lambda reports as errorMessage: str() of what the handler raised.
+        self.error_message = error_message
+
 
 @dataclass(frozen=True)
 class LambdaContext:
@@ -85,7 +90,8 @@ class LocalFunction:
             self._replace_pool(pool)
             raise InvocationError(f"{self.name}: the execution environment died") from exc
         if not ok:
-            raise InvocationError(f"{self.name} raised:\n{result}")
+            error_message, trace = result
+            raise InvocationError(f"{self.name} raised:\n{trace}", error_message=error_message)
         return result
 
     def close(self) -> None:
@@ -133,5 +139,5 @@ def _invoke(event: dict[str, Any], context: LambdaContext) -> tuple[bool, Any]:
     assert _handler is not None
     try:
         return True, _handler(event, context)
-    except Exception:
-        return False, traceback.format_exc()
+    except Exception as exc:
+        return False, (str(exc), traceback.format_exc())

@@ -3,6 +3,10 @@
 Routes come from ``template.yaml``. Each request becomes the proxy event API Gateway would
 send (``resource``, ``pathParameters``, ``multiValueQueryStringParameters``,
 ``requestContext.resourcePath`` ...), the function's response becomes the HTTP response.
+A route behind a Lambda authorizer first invokes it with the REQUEST authorizer event, and
+answers 401 or 403 as API Gateway does, or passes its context on in
+``requestContext.authorizer``. (API Gateway caches an authorizer's answers; this gateway asks
+every time, so that a revoked key stops working at once.)
 """
 
 from __future__ import annotations
@@ -82,11 +86,35 @@ class Gateway:
             allowed.append(compiled.route.method)
         return allowed
 
+    def authorize(self, route: Route, event: dict[str, Any]) -> dict[str, Any]:
+        """The authorizer's context for a request; raises Refused like API Gateway would."""
+        assert route.authorizer is not None
+        arn = (f"arn:aws:execute-api:local:000000000000:local/{self.stage}/"
+               f"{event['httpMethod']}{event['path']}")
+        request = {"type": "REQUEST", "methodArn": arn, **event}
+        try:
+            answer = self._functions[route.authorizer].invoke(request)
+        except InvocationError as exc:
+            if exc.error_message == "Unauthorized":
+                raise Refused(401, "unauthorized", "Unauthorized") from None
+            log.error("%s", exc)
+            raise Refused(500, "authorizer_failed", "the authorizer failed") from None
+        statements = answer.get("policyDocument", {}).get("Statement", [])
+        if not any(statement.get("Effect") == "Allow" for statement in statements):
+            raise Refused(403, "forbidden", "User is not authorized to access this resource")
+        return {**answer.get("context", {}), "principalId": answer.get("principalId")}
+
     def invoke(self, route: Route, event: dict[str, Any]) -> dict[str, Any]:
         result = self._functions[route.function].invoke(event)
         if not isinstance(result, dict) or "statusCode" not in result:
             raise InvocationError(f"{route.function} returned no proxy response")
         return result
+
+
+class Refused(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
 
 
 class _Server(ThreadingHTTPServer):
@@ -131,6 +159,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
             return
         route, path_parameters = found
         event = self._proxy_event(route, url.path, url.query, path_parameters, body)
+        if route.authorizer is not None:
+            try:
+                event["requestContext"]["authorizer"] = gateway.authorize(route, event)
+            except Refused as refused:
+                headers = {"WWW-Authenticate": "Bearer"} if refused.status == 401 else {}
+                self._error(refused.status, refused.code, refused.message, headers)
+                return
         try:
             response = gateway.invoke(route, event)
         except InvocationError as exc:

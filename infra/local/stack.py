@@ -19,6 +19,7 @@ from infra.local import snapshot
 from infra.local.bridge import Bridge
 from infra.local.functions import LocalFunction
 from infra.local.gateway import Gateway
+from infra.local.keys import ensure_dev_key
 from infra.local.resources import provision
 from infra.local.scheduler import Scheduler
 from infra.local.services import EmbeddedPostgres, LocalStackServer, MotoServer, port_is_free
@@ -95,6 +96,8 @@ class RunningStack:
     s3_endpoint: str
     database_url: str
     exports: dict[str, str]
+    api_key: str
+    new_key: bool
 
 
 class DevStack:
@@ -133,6 +136,7 @@ class DevStack:
             cleanup.callback(postgres.stop)
         applied = apply_migrations(database_url, REPO / "migrations")
         log.info("database schema up to date (%d migrations applied now)", len(applied))
+        api_key, new_key = ensure_dev_key(database_url, data)
 
         aws = self._aws_backend(data)
         s3, sqs = aws.clients()
@@ -183,13 +187,15 @@ class DevStack:
             **local_env,
             "DATABASE_URL": database_url,
             "LIGHTBOX_API_URL": gateway.url,
+            "LIGHTBOX_API_KEY": api_key,
             "LIGHTBOX_BUCKET": resources.bucket,
             **{f"LIGHTBOX_{_snake(queue)}_URL": url for queue, url in resources.queue_urls.items()},
         }
         stack_file = data / STACK_FILE
         stack_file.write_text(json.dumps({"pid": os.getpid(), "exports": exports}, indent=2))
         cleanup.callback(stack_file.unlink, missing_ok=True)
-        return RunningStack(gateway.url, aws.s3_endpoint, database_url, exports)
+        return RunningStack(gateway.url, aws.s3_endpoint, database_url, exports, api_key,
+                            new_key)
 
     def _aws_backend(self, data: Path) -> AwsBackend:
         """Start (or find) S3 and SQS as --s3 asks."""

@@ -103,7 +103,7 @@ def test_the_build_checked_every_handler_and_package_before_deploying(deployed: 
 
 def test_the_stack_has_its_outputs_and_paused_triggers(deployed: Deployed) -> None:
     assert {"ApiUrl", "BucketName", "IngestQueueUrl", "ThumbnailQueueUrl",
-            "MigrateFunctionName", "AlarmTopicArn"} <= set(deployed.outputs)
+            "AdminFunctionName", "AlarmTopicArn"} <= set(deployed.outputs)
     assert "DatabaseProxyEndpoint" not in deployed.outputs  # CreateDatabase=false in dev
     mappings = deployed.client("lambda").list_event_source_mappings()["EventSourceMappings"]
     assert len(mappings) == 3
@@ -141,9 +141,13 @@ def test_an_upload_reaches_the_ingest_queue_and_the_built_packages_take_it_to_re
 ) -> None:
     functions = _functions_from_the_build(deployed)
     try:
-        migrate = functions["MigrateFunction"].invoke({})
+        migrate = functions["AdminFunction"].invoke({"command": "migrate"})
         assert migrate["applied"], migrate
-        # API Gateway's own event shape, as published, for the first call.
+        # The admin function is how keys are made in AWS (infra/aws/keys.py invokes it).
+        api_key = functions["AdminFunction"].invoke({"command": "create-key", "owner": "local"})
+        assert api_key["key"]["owner"] == "local", api_key
+        # API Gateway's own event shape, as published (behind the authorizer, for the owner
+        # local), for the first call.
         event = load_event("apiGatewayProxyRequest.json")
         photo = image_bytes("JPEG", size=(1600, 1200))
         event["body"] = json.dumps({"filename": "deployed.jpg", "content_type": "image/jpeg",
@@ -171,7 +175,7 @@ def test_an_upload_reaches_the_ingest_queue_and_the_built_packages_take_it_to_re
         bridge.start()
         gateway.start()
         try:
-            asset = Client(gateway.url).wait_until_settled(ticket["asset_id"])
+            asset = Client(gateway.url, api_key["secret"]).wait_until_settled(ticket["asset_id"])
             assert asset["status"] == "ready", asset
             assert {thumb["size"] for thumb in asset["thumbnails"]} == {256, 1280}
             thumbnail = requests.get(asset["thumbnails"][0]["url"], timeout=30)

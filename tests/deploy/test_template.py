@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -54,7 +55,7 @@ def test_lint_reports_a_property_aws_does_not_have(translated: dict[str, Any]) -
 
 def test_every_function_runs_python_312_and_names_its_package(translated: dict[str, Any]) -> None:
     functions = _of_type(translated, "AWS::Lambda::Function")
-    assert len(functions) == len(TEMPLATE.functions) == 7
+    assert len(functions) == len(TEMPLATE.functions) == 8
     assert {props["Runtime"] for props in functions.values()} == {"python3.12"}
     packages = {name: function.package for name, function in TEMPLATE.functions.items()}
     assert set(packages.values()) == {"api", "imaging"}
@@ -111,10 +112,35 @@ def test_each_function_may_touch_only_its_own_part_of_the_bucket(
     assert allowed["PresignFunction"] == {("s3:PutObject", "originals/*")}
     assert ("s3:PutObject", "originals/*") not in allowed["ThumbnailFunction"]
     assert ("s3:PutObject", "derivatives/*") in allowed["ThumbnailFunction"]
-    assert allowed["ListingFunction"] == {("s3:GetObject", "*")}
-    assert allowed["MigrateFunction"] == set()
+    # Listing reads everything it signs URLs for and deletes what a DELETE removes.
+    assert allowed["ListingFunction"] == {
+        ("s3:GetObject", "*"), ("s3:ListBucket", "*"), ("s3:DeleteObject", "originals/*"),
+        ("s3:DeleteObject", "derivatives/*"), ("s3:AbortMultipartUpload", "originals/*")}
+    assert allowed["AdminFunction"] == allowed["AuthorizerFunction"] == set()
     every_action = {action for grants in allowed.values() for action, _ in grants}
     assert "s3:*" not in every_action and "s3:DeleteBucket" not in every_action
+
+
+def test_every_v1_route_needs_the_authorizer_and_only_public_routes_do_not() -> None:
+    public = {(route.method, route.path) for route in TEMPLATE.routes if route.authorizer is None}
+    assert public == {("GET", "/health"), ("GET", "/openapi.json"), ("POST", "/hooks/minio")}
+    assert {route.authorizer for route in TEMPLATE.routes
+            if route.path.startswith("/v1/")} == {"AuthorizerFunction"}
+
+
+def test_the_authorizer_is_a_request_authorizer_cached_per_credentials(
+    translated: dict[str, Any],
+) -> None:
+    body = translated["Resources"]["Api"]["Properties"]["Body"]
+    (authorizer,) = body["securityDefinitions"].values()
+    settings = authorizer["x-amazon-apigateway-authorizer"]
+    assert settings["type"] == "request"
+    assert settings["identitySource"] == "method.request.header.Authorization"
+    assert 0 < settings["authorizerResultTtlInSeconds"] <= 300
+    assert "AuthorizerFunction" in json.dumps(settings["authorizerUri"])
+    assert body["paths"]["/health"]["get"]["security"] == [{"NONE": []}]
+    # API Gateway may invoke it.
+    assert any("Authorizer" in name for name in _of_type(translated, "AWS::Lambda::Permission"))
 
 
 def test_the_created_database_is_reached_through_the_proxy_with_iam() -> None:

@@ -10,10 +10,11 @@ from datetime import datetime
 import psycopg
 import pytest
 
+from lightbox.adapters.catalog import PostgresCatalog, PostgresProjectRepository
 from lightbox.adapters.postgres import Database, PostgresAssetRepository
 from lightbox.domain import Derivative, ImageInfo, NewAsset, Status
 from lightbox.errors import DatabaseUnavailable
-from lightbox.ports import ListCursor
+from lightbox.ports import AssetFilter, SortOrder
 from tests.support import unique_owner
 
 
@@ -50,8 +51,10 @@ def processing(repo: PostgresAssetRepository, owner: str) -> uuid.UUID:
     return asset.id
 
 
-def test_an_added_asset_reads_back_pending(repo: PostgresAssetRepository, owner: str) -> None:
-    project = uuid.uuid4()
+def test_an_added_asset_reads_back_pending(
+    repo: PostgresAssetRepository, database: Database, owner: str
+) -> None:
+    project = PostgresProjectRepository(database).add(owner, uuid.uuid4(), "Scans").id
     added = repo.add(new_asset(owner, filename="été/../x.jpg", declared_sha256="ab" * 32,
                                project_id=project))
     assert added.status is Status.PENDING
@@ -60,11 +63,15 @@ def test_an_added_asset_reads_back_pending(repo: PostgresAssetRepository, owner:
     assert added.created_at.tzinfo is not None
 
 
-def test_assets_are_invisible_to_other_owners(repo: PostgresAssetRepository, owner: str) -> None:
+def test_assets_are_invisible_to_other_owners(
+    repo: PostgresAssetRepository, database: Database, owner: str
+) -> None:
     added = repo.add(new_asset(owner))
     assert repo.get(unique_owner(), added.id) is None
     assert not repo.mark_uploaded(unique_owner(), added.id, "image/jpeg")
-    assert repo.page(unique_owner(), status=None, limit=10, after=None) == []
+    catalog = PostgresCatalog(database)
+    assert catalog.page(unique_owner(), filters=AssetFilter(), sort=SortOrder.NEWEST, limit=10,
+                        after=None) == []
 
 
 def test_each_transition_happens_once_and_only_from_its_state(
@@ -236,48 +243,6 @@ def test_concurrent_workers_with_the_same_bytes_leave_exactly_one_original(
     originals = [asset_id for asset_id, existing in results.items() if existing is None]
     assert len(originals) == 1
     assert all(existing == originals[0] for existing in results.values() if existing is not None)
-
-
-def test_pages_are_newest_first_and_keyset_cursors_skip_nothing(
-    repo: PostgresAssetRepository, owner: str
-) -> None:
-    added = [repo.add(new_asset(owner)) for _ in range(5)]
-    newest_first = sorted(added, key=lambda a: (a.created_at, a.id), reverse=True)
-
-    seen, after = [], None
-    while True:
-        page = repo.page(owner, status=None, limit=2, after=after)
-        if not page:
-            break
-        seen.extend(asset.id for asset in page)
-        after = ListCursor(page[-1].created_at, page[-1].id)
-    assert seen == [asset.id for asset in newest_first]
-
-
-def test_listing_filters_by_status_and_hides_deleted(
-    repo: PostgresAssetRepository, owner: str, database_url: str
-) -> None:
-    pending = repo.add(new_asset(owner))
-    uploaded = repo.add(new_asset(owner))
-    gone = repo.add(new_asset(owner))
-    repo.mark_uploaded(owner, uploaded.id, "image/jpeg")
-    with psycopg.connect(database_url, autocommit=True) as connection:
-        connection.execute("UPDATE assets SET status = 'deleted' WHERE id = %s", (gone.id,))
-
-    assert {a.id for a in repo.page(owner, status=None, limit=10, after=None)} == {
-        pending.id, uploaded.id
-    }
-    assert [a.id for a in repo.page(owner, status=Status.UPLOADED, limit=10, after=None)] == [
-        uploaded.id
-    ]
-    assert [a.id for a in repo.page(owner, status=Status.DELETED, limit=10, after=None)] == [gone.id]
-
-
-def test_listing_uses_the_owner_index(database_url: str) -> None:
-    plan = plan_of(database_url, "SELECT id FROM assets WHERE owner_id = 'x' "
-                   "AND status <> 'deleted' AND (created_at, id) < (now(), gen_random_uuid()) "
-                   "ORDER BY created_at DESC, id DESC LIMIT 51")
-    assert "assets_owner_recent" in plan
 
 
 def test_an_unreachable_database_is_unavailable_not_a_crash() -> None:

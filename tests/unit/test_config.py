@@ -8,8 +8,9 @@ def test_defaults_need_no_environment() -> None:
     config = Config.from_env({})
     assert config.thumbnail_sizes == (256, 1280)
     assert config.jpeg_quality == 85
-    assert config.owner_id == "local"
-    assert config.max_upload_bytes == 5 * 1024**3
+    assert config.max_upload_bytes == 5 * 1024**4  # S3's object limit
+    assert config.multipart_threshold_bytes == 64 * 1024**2
+    assert config.oidc_issuer is None and config.oidc_jwks_url is None
     assert config.s3_path_style is False
     assert config.database_url is None
 
@@ -29,6 +30,17 @@ def test_values_come_from_the_environment() -> None:
     assert config.s3_path_style is True
 
 
+def test_an_oidc_issuer_publishes_its_keys_where_cognito_does_unless_told() -> None:
+    issuer = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Pool"
+    config = Config.from_env({"LIGHTBOX_OIDC_ISSUER": issuer + "/"})
+    assert config.oidc_issuer == issuer
+    assert config.oidc_jwks_url == f"{issuer}/.well-known/jwks.json"
+    assert config.oidc_owner_claim == "sub"
+    other = Config.from_env({"LIGHTBOX_OIDC_ISSUER": "https://id.example",
+                             "LIGHTBOX_OIDC_JWKS_URL": "https://id.example/keys"})
+    assert other.oidc_jwks_url == "https://id.example/keys"
+
+
 def test_an_explicit_addressing_style_wins() -> None:
     env = {"AWS_ENDPOINT_URL": "http://minio:9000", "LIGHTBOX_S3_PATH_STYLE": "false"}
     assert Config.from_env(env).s3_path_style is False
@@ -40,11 +52,11 @@ def test_an_explicit_addressing_style_wins() -> None:
         ("LIGHTBOX_JPEG_QUALITY", "high", "LIGHTBOX_JPEG_QUALITY must be a whole number"),
         ("LIGHTBOX_JPEG_QUALITY", "100", "at most 95"),
         ("LIGHTBOX_MAX_UPLOAD_BYTES", "0", "at least 1"),
-        ("LIGHTBOX_MAX_UPLOAD_BYTES", str(6 * 1024**3), "at most"),
+        ("LIGHTBOX_MAX_UPLOAD_BYTES", str(6 * 1024**4), "at most"),
+        ("LIGHTBOX_MULTIPART_PART_BYTES", str(1024**2), "at least 5242880"),
         ("LIGHTBOX_THUMBNAIL_SIZES", "small", "pixel sizes like 256,1280"),
         ("LIGHTBOX_THUMBNAIL_SIZES", "8,256", "between 16 and 8192"),
         ("LIGHTBOX_S3_PATH_STYLE", "maybe", "true or false"),
-        ("LIGHTBOX_OWNER", "../etc", "LIGHTBOX_OWNER"),
     ],
 )
 def test_a_bad_value_names_the_variable(name: str, value: str, message: str) -> None:

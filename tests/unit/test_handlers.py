@@ -18,15 +18,22 @@ import pytest
 import reaper
 import thumbnail
 import upload_complete
-from chalice.test import Client
+from chalice.test import Client as ChaliceClient
 
 from lightbox.batch import Backoff
 from lightbox.config import Config
 from lightbox.domain import Lane, NewAsset, Status, original_key
 from lightbox.errors import DatabaseUnavailable, StorageUnavailable
 from lightbox.wiring import Container
-from tests.fakes import FakeAssetRepository, FakeJobQueue, FakeObjectStore, FakeRedelivery
-from tests.support import image_bytes, load_event, sqs_event
+from tests.fakes import (
+    FakeAssetRepository,
+    FakeCatalog,
+    FakeJobQueue,
+    FakeObjectStore,
+    FakeProjectRepository,
+    FakeRedelivery,
+)
+from tests.support import ApiClient, ApiResponse, image_bytes, load_event, sqs_event
 
 # The bucket and the asset the published sample events in tests/events name.
 BUCKET = "lightbox-test"
@@ -49,9 +56,12 @@ def fakes(monkeypatch: pytest.MonkeyPatch) -> Iterator[Fakes]:
     shared = Fakes(assets=FakeAssetRepository(), storage=FakeObjectStore(), jobs=FakeJobQueue(),
                    redelivery=FakeRedelivery())
     backoff = Backoff(postpone=shared.redelivery.postpone, base_seconds=30, max_seconds=900)
+    catalog = FakeCatalog(shared.assets)
+    projects = FakeProjectRepository(catalog)
     for module in (presign, upload_complete, thumbnail, listing, reaper):
         container = Container(CONFIG, assets=shared.assets, storage=shared.storage,
-                              jobs=shared.jobs, backoff=backoff)
+                              jobs=shared.jobs, backoff=backoff, catalog=catalog,
+                              projects=projects)
         monkeypatch.setattr(module, "container", container)
     yield shared
 
@@ -70,9 +80,10 @@ def status_of(fakes: Fakes, asset_id: uuid.UUID) -> Status:
     return fakes.assets.assets[asset_id].status
 
 
-def post_json(client: Client, path: str, body: Any, content_type: str = "application/json") -> Any:
-    return client.http.post(path, headers={"Content-Type": content_type},
-                            body=json.dumps(body).encode())
+def post_json(client: ApiClient, path: str, body: Any,
+              content_type: str = "application/json") -> ApiResponse:
+    return client.post(path, raw_body=json.dumps(body).encode(),
+                       headers={"Content-Type": content_type})
 
 
 def upload_body(**changes: Any) -> dict[str, Any]:
@@ -82,7 +93,7 @@ def upload_body(**changes: Any) -> dict[str, Any]:
 # --- presign ---------------------------------------------------------------------------------
 
 def test_presign_answers_201_with_the_upload_to_make(fakes: Fakes) -> None:
-    with Client(presign.app) as client:
+    with ApiClient(presign.app) as client:
         response = post_json(client, "/v1/uploads", upload_body())
 
     assert response.status_code == 201
@@ -98,7 +109,7 @@ def test_presign_answers_201_with_the_upload_to_make(fakes: Fakes) -> None:
     ("body", "content_type", "status", "code"),
     [
         (upload_body(size_bytes=-1), "application/json", 422, "invalid_field"),
-        (upload_body(size_bytes=6 * 1024**3), "application/json", 413, "too_large"),
+        (upload_body(size_bytes=6 * 1024**4), "application/json", 413, "too_large"),
         (upload_body(content_type="image/bmp"), "application/json", 415, "unsupported_media_type"),
         (upload_body(extra=1), "application/json", 400, "bad_request"),
         ([1, 2], "application/json", 400, "bad_request"),
@@ -108,7 +119,7 @@ def test_presign_answers_201_with_the_upload_to_make(fakes: Fakes) -> None:
 def test_presign_refuses_bad_requests_in_the_error_shape(
     fakes: Fakes, body: Any, content_type: str, status: int, code: str
 ) -> None:
-    with Client(presign.app) as client:
+    with ApiClient(presign.app) as client:
         response = post_json(client, "/v1/uploads", body, content_type)
     assert response.status_code == status
     assert response.json_body["error"]["code"] == code
@@ -117,9 +128,8 @@ def test_presign_refuses_bad_requests_in_the_error_shape(
 
 
 def test_a_body_that_is_not_json_is_a_400(fakes: Fakes) -> None:
-    with Client(presign.app) as client:
-        response = client.http.post("/v1/uploads", headers={"Content-Type": "application/json"},
-                                    body=b"{not json")
+    with ApiClient(presign.app) as client:
+        response = client.post("/v1/uploads", raw_body=b"{not json")
     assert response.status_code == 400
     assert response.json_body == {
         "error": {"code": "bad_request", "message": "the request body is not valid JSON"}
@@ -127,8 +137,8 @@ def test_a_body_that_is_not_json_is_a_400(fakes: Fakes) -> None:
 
 
 def test_a_wrong_method_is_a_405_in_the_error_shape(fakes: Fakes) -> None:
-    with Client(presign.app) as client:
-        response = client.http.get("/v1/uploads")
+    with ApiClient(presign.app) as client:
+        response = client.get("/v1/uploads")
     assert response.status_code == 405
     assert response.json_body["error"]["code"] == "method_not_allowed"
 
@@ -140,7 +150,7 @@ def test_a_failing_dependency_is_a_503_never_a_traceback(
         raise DatabaseUnavailable("connection refused")
 
     monkeypatch.setattr(fakes.assets, "add", down)
-    with Client(presign.app) as client:
+    with ApiClient(presign.app) as client:
         response = post_json(client, "/v1/uploads", upload_body())
     assert response.status_code == 503
     assert response.json_body == {
@@ -155,7 +165,7 @@ def test_an_unexpected_error_is_a_500_in_the_error_shape(
         raise ZeroDivisionError("secret detail")
 
     monkeypatch.setattr(fakes.assets, "add", bug)
-    with Client(presign.app) as client:
+    with ApiClient(presign.app) as client:
         response = post_json(client, "/v1/uploads", upload_body())
     assert response.status_code == 500
     assert response.json_body == {
@@ -165,19 +175,19 @@ def test_an_unexpected_error_is_a_500_in_the_error_shape(
 
 # --- upload-complete -------------------------------------------------------------------------
 
-def presigned(client: Client) -> str:
+def presigned(client: ApiClient) -> str:
     asset_id: str = post_json(client, "/v1/uploads", upload_body()).json_body["asset_id"]
     return asset_id
 
 
 def test_complete_answers_202_and_is_idempotent(fakes: Fakes) -> None:
-    with Client(presign.app) as client:
+    with ApiClient(presign.app) as client:
         asset_id = presigned(client)
     fakes.storage.objects[f"originals/local/{asset_id}"] = JPEG
 
-    with Client(upload_complete.app) as client:
-        first = client.http.post(f"/v1/uploads/{asset_id}/complete")
-        second = client.http.post(f"/v1/uploads/{asset_id}/complete")
+    with ApiClient(upload_complete.app) as client:
+        first = client.post(f"/v1/uploads/{asset_id}/complete")
+        second = client.post(f"/v1/uploads/{asset_id}/complete")
     assert first.status_code == second.status_code == 202
     assert first.json_body == {"asset_id": asset_id, "status": "uploaded"}
     assert second.json_body == {"asset_id": asset_id, "status": "uploaded"}
@@ -185,17 +195,17 @@ def test_complete_answers_202_and_is_idempotent(fakes: Fakes) -> None:
 
 @pytest.mark.parametrize("asset_id", [str(uuid.uuid4()), "not-a-uuid"])
 def test_complete_of_an_unknown_asset_is_a_404(fakes: Fakes, asset_id: str) -> None:
-    with Client(upload_complete.app) as client:
-        response = client.http.post(f"/v1/uploads/{asset_id}/complete")
+    with ApiClient(upload_complete.app) as client:
+        response = client.post(f"/v1/uploads/{asset_id}/complete")
     assert response.status_code == 404
     assert response.json_body["error"]["code"] == "asset_not_found"
 
 
 def test_complete_before_the_put_is_a_409(fakes: Fakes) -> None:
-    with Client(presign.app) as client:
+    with ApiClient(presign.app) as client:
         asset_id = presigned(client)
-    with Client(upload_complete.app) as client:
-        response = client.http.post(f"/v1/uploads/{asset_id}/complete")
+    with ApiClient(upload_complete.app) as client:
+        response = client.post(f"/v1/uploads/{asset_id}/complete")
     assert response.status_code == 409
     assert response.json_body["error"]["code"] == "upload_missing"
 
@@ -262,16 +272,18 @@ def test_a_removed_original_deletes_its_asset_and_derivatives(fakes: Fakes) -> N
     assert fakes.storage.objects == {}
 
 
-def minio_post(client: Client, body: Any, token: str | None = WEBHOOK_TOKEN) -> Any:
+def minio_post(client: ApiClient, body: Any, token: str | None = WEBHOOK_TOKEN) -> Any:
     headers = {"Content-Type": "application/json"}
     if token is not None:
         headers["Authorization"] = f"Bearer {token}"
-    return client.http.post("/hooks/minio", headers=headers, body=json.dumps(body).encode())
+    # The webhook route has no authorizer: MinIO signs in with its own shared secret.
+    return client.post("/hooks/minio", headers=headers, raw_body=json.dumps(body).encode(),
+                       owner=None)
 
 
 def test_minio_webhooks_with_the_shared_token_are_applied(fakes: Fakes) -> None:
     asset_id = sample_asset(fakes)
-    with Client(upload_complete.app) as client:
+    with ApiClient(upload_complete.app) as client:
         created = minio_post(client, load_event("minioWebhookPut.json"))
         elsewhere = minio_post(client, load_event("minioWebhookKeyWithPlus.json"))
     assert created.status_code == elsewhere.status_code == 200
@@ -286,7 +298,7 @@ def test_minio_webhooks_with_the_shared_token_are_applied(fakes: Fakes) -> None:
 @pytest.mark.parametrize("token", [None, "wrong", ""])
 def test_minio_webhooks_without_the_token_are_401(fakes: Fakes, token: str | None) -> None:
     asset_id = sample_asset(fakes)
-    with Client(upload_complete.app) as client:
+    with ApiClient(upload_complete.app) as client:
         response = minio_post(client, load_event("minioWebhookPut.json"), token)
     assert response.status_code == 401
     assert response.json_body["error"]["code"] == "unauthorized"
@@ -298,7 +310,7 @@ def test_minio_webhooks_are_403_where_no_token_is_configured(
 ) -> None:
     config = Config.from_env({"LIGHTBOX_BUCKET": BUCKET})
     monkeypatch.setattr(upload_complete, "container", Container(config, assets=fakes.assets))
-    with Client(upload_complete.app) as client:
+    with ApiClient(upload_complete.app) as client:
         response = minio_post(client, load_event("minioWebhookPut.json"))
     assert response.status_code == 403
 
@@ -310,7 +322,7 @@ def test_minio_webhooks_are_403_where_no_token_is_configured(
 def test_a_webhook_body_that_is_no_bucket_event_is_a_400(
     fakes: Fakes, body: Any, status: int
 ) -> None:
-    with Client(upload_complete.app) as client:
+    with ApiClient(upload_complete.app) as client:
         response = minio_post(client, body)
     assert response.status_code == status
     assert "error" in response.json_body
@@ -319,21 +331,21 @@ def test_a_webhook_body_that_is_no_bucket_event_is_a_400(
 def test_a_webhook_that_cannot_be_applied_now_is_a_503_so_minio_retries(fakes: Fakes) -> None:
     sample_asset(fakes)
     fakes.storage.fail_with = StorageUnavailable("SlowDown")
-    with Client(upload_complete.app) as client:
+    with ApiClient(upload_complete.app) as client:
         response = minio_post(client, load_event("minioWebhookPut.json"))
     assert response.status_code == 503
 
 
 def test_the_lambda_entry_point_also_serves_api_gateway_events(fakes: Fakes) -> None:
-    with Client(upload_complete.app) as client:
-        response = client.http.post(f"/v1/uploads/{uuid.uuid4()}/complete")
+    with ApiClient(upload_complete.app) as client:
+        response = client.post(f"/v1/uploads/{uuid.uuid4()}/complete")
     assert response.status_code == 404  # routed by handler() exactly as by app()
 
 
 # --- thumbnail -------------------------------------------------------------------------------
 
 def test_a_thumbnail_job_renders_its_asset(fakes: Fakes) -> None:
-    with Client(presign.app) as client:
+    with ApiClient(presign.app) as client:
         asset_id = presigned(client)
     fakes.storage.objects[original_key("local", uuid.UUID(asset_id))] = JPEG
     upload_complete.handler(
@@ -369,14 +381,14 @@ def test_the_reaper_runs_on_its_schedule_and_reports_what_it_did(fakes: Fakes) -
     stuck = sample_asset(fakes)
     fakes.assets.advance(CONFIG.upload_url_ttl + CONFIG.pending_grace_seconds + 1)
 
-    with Client(reaper.app) as client:
+    with ChaliceClient(reaper.app) as client:
         event = client.events.generate_cw_event(
             source="aws.events", detail_type="Scheduled Event", detail={},
             resources=["arn:aws:events:us-east-1:000000000000:rule/lightbox-reaper"],
         )
         response = client.lambda_.invoke("reap_waiting_assets", event)
 
-    assert response.payload == {"completed": 1, "expired": 0, "redriven": 0}
+    assert response.payload == {"completed": 1, "expired": 0, "redriven": 0, "purged": 0}
     assert status_of(fakes, stuck) is Status.UPLOADED
     assert fakes.jobs.lanes == [Lane.STANDARD]
 
@@ -384,12 +396,12 @@ def test_the_reaper_runs_on_its_schedule_and_reports_what_it_did(fakes: Fakes) -
 # --- listing ---------------------------------------------------------------------------------
 
 def test_listing_pages_through_assets_in_the_contract_shape(fakes: Fakes) -> None:
-    with Client(presign.app) as client:
+    with ApiClient(presign.app) as client:
         ids = [presigned(client) for _ in range(3)]
-    with Client(listing.app) as client:
-        first = client.http.get("/v1/assets?limit=2")
+    with ApiClient(listing.app) as client:
+        first = client.get("/v1/assets?limit=2")
         cursor = first.json_body["next_cursor"]
-        second = client.http.get(f"/v1/assets?limit=2&cursor={cursor}")
+        second = client.get(f"/v1/assets?limit=2&cursor={cursor}")
 
     assert first.status_code == second.status_code == 200
     listed = [item["asset_id"] for item in first.json_body["items"] + second.json_body["items"]]
@@ -407,25 +419,25 @@ def test_listing_pages_through_assets_in_the_contract_shape(fakes: Fakes) -> Non
     [("limit=0", 422), ("status=nope", 422), ("cursor=%%%", 422), ("limit=1&limit=2", 400)],
 )
 def test_listing_refuses_bad_queries(fakes: Fakes, query: str, status: int) -> None:
-    with Client(listing.app) as client:
-        response = client.http.get(f"/v1/assets?{query}")
+    with ApiClient(listing.app) as client:
+        response = client.get(f"/v1/assets?{query}")
     assert response.status_code == status
     assert "error" in response.json_body
 
 
 def test_one_asset_and_a_missing_one(fakes: Fakes) -> None:
-    with Client(presign.app) as client:
+    with ApiClient(presign.app) as client:
         asset_id = presigned(client)
-    with Client(listing.app) as client:
-        found = client.http.get(f"/v1/assets/{asset_id}")
-        missing = client.http.get(f"/v1/assets/{uuid.uuid4()}")
+    with ApiClient(listing.app) as client:
+        found = client.get(f"/v1/assets/{asset_id}")
+        missing = client.get(f"/v1/assets/{uuid.uuid4()}")
     assert found.status_code == 200 and found.json_body["asset_id"] == asset_id
     assert missing.status_code == 404
 
 
 def test_health_is_200_when_every_dependency_answers(fakes: Fakes) -> None:
-    with Client(listing.app) as client:
-        response = client.http.get("/health")
+    with ApiClient(listing.app) as client:
+        response = client.get("/health")
     assert response.status_code == 200
     assert response.json_body == {
         "status": "ok", "checks": {"database": "ok", "storage": "ok", "queue": "ok"}
@@ -439,8 +451,8 @@ def test_health_is_503_naming_the_dependency_that_is_down(
         raise DatabaseUnavailable("database unavailable: connection refused")
 
     monkeypatch.setattr(fakes.assets, "ping", down)
-    with Client(listing.app) as client:
-        response = client.http.get("/health")
+    with ApiClient(listing.app) as client:
+        response = client.get("/health")
     assert response.status_code == 503
     assert response.json_body["checks"] == {
         "database": "database unavailable: connection refused", "storage": "ok", "queue": "ok"
@@ -449,7 +461,84 @@ def test_health_is_503_naming_the_dependency_that_is_down(
 
 def test_health_reports_missing_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(listing, "container", Container(Config.from_env({})))
-    with Client(listing.app) as client:
-        response = client.http.get("/health")
+    with ApiClient(listing.app) as client:
+        response = client.get("/health")
     assert response.status_code == 503
     assert response.json_body["checks"]["database"] == "DATABASE_URL is not set"
+
+
+# --- auth, and the library routes ------------------------------------------------------------
+
+@pytest.mark.parametrize(("module", "method", "path"), [
+    (presign, "POST", "/v1/uploads"),
+    (upload_complete, "POST", f"/v1/uploads/{SAMPLE_ASSET}/complete"),
+    (upload_complete, "POST", f"/v1/uploads/{SAMPLE_ASSET}/abort"),
+    (upload_complete, "POST", f"/v1/assets/{SAMPLE_ASSET}/retry"),
+    (listing, "GET", "/v1/assets"),
+    (listing, "GET", f"/v1/assets/{SAMPLE_ASSET}"),
+    (listing, "PATCH", f"/v1/assets/{SAMPLE_ASSET}"),
+    (listing, "DELETE", f"/v1/assets/{SAMPLE_ASSET}"),
+    (listing, "GET", "/v1/projects"),
+    (listing, "POST", "/v1/projects"),
+    (listing, "GET", f"/v1/projects/{SAMPLE_ASSET}"),
+    (listing, "PATCH", f"/v1/projects/{SAMPLE_ASSET}"),
+    (listing, "DELETE", f"/v1/projects/{SAMPLE_ASSET}"),
+    (listing, "GET", "/v1/stats"),
+])
+def test_a_request_that_reaches_a_view_without_an_owner_is_refused(
+    fakes: Fakes, module: types.ModuleType, method: str, path: str
+) -> None:
+    sample_asset(fakes)
+    response = ApiClient(module.app, owner=None).request(method, path, body={"name": "x"})
+    assert response.status_code == 401
+    assert response.json_body["error"]["code"] == "unauthorized"
+    assert status_of(fakes, SAMPLE_ASSET) is Status.PENDING
+
+
+def test_projects_are_managed_through_the_listing_function(fakes: Fakes) -> None:
+    with ApiClient(listing.app) as client:
+        created = client.post("/v1/projects", {"name": "Scans"})
+        assert created.status_code == 201
+        project_id = created.json_body["project_id"]
+        assert client.post("/v1/projects", {"name": "scans"}).status_code == 409
+        renamed = client.patch(f"/v1/projects/{project_id}", {"name": "Old scans"})
+        assert renamed.json_body["name"] == "Old scans"
+        assert [p["name"] for p in client.get("/v1/projects").json_body["items"]] == [
+            "Old scans"]
+        assert client.get(f"/v1/projects/{project_id}", owner="other").status_code == 404
+        assert client.get("/v1/projects/not-a-uuid").json_body["error"]["code"] == (
+            "project_not_found")
+        asset_id = sample_asset(fakes)
+        moved = client.patch(f"/v1/assets/{asset_id}", {"project_id": project_id})
+        assert moved.status_code == 200 and moved.json_body["project_id"] == project_id
+        refused = client.delete(f"/v1/projects/{project_id}")
+        assert refused.status_code == 409
+        assert client.delete(f"/v1/projects/{project_id}?cascade=maybe").status_code == 400
+        assert client.delete(f"/v1/projects/{project_id}?force=true").status_code == 400
+        deleted = client.delete(f"/v1/projects/{project_id}?cascade=true")
+        assert deleted.status_code == 204 and deleted.body == ""
+    assert status_of(fakes, asset_id) is Status.DELETED
+    assert fakes.storage.objects == {}
+
+
+def test_delete_and_stats_answer_for_the_callers_library_only(fakes: Fakes) -> None:
+    asset_id = sample_asset(fakes)
+    with ApiClient(listing.app) as client:
+        assert client.get("/v1/stats", owner="other").json_body["assets"]["pending"] == 0
+        stats = client.get("/v1/stats").json_body
+        assert stats["assets"]["pending"] == 1
+        assert stats["queues"]["thumbnails_standard"] == {"waiting": 0, "in_flight": 0,
+                                                          "delayed": 0}
+        assert client.delete(f"/v1/assets/{asset_id}", owner="other").status_code == 404
+        assert client.delete(f"/v1/assets/{asset_id}").status_code == 204
+        assert client.get(f"/v1/assets/{asset_id}").status_code == 404
+    assert status_of(fakes, asset_id) is Status.DELETED
+
+
+def test_abort_and_retry_answer_through_upload_complete(fakes: Fakes) -> None:
+    asset_id = sample_asset(fakes)
+    with ApiClient(upload_complete.app) as client:
+        assert client.post(f"/v1/assets/{asset_id}/retry").status_code == 409
+        assert client.post(f"/v1/uploads/{asset_id}/abort", owner="other").status_code == 404
+        assert client.post(f"/v1/uploads/{asset_id}/abort").status_code == 204
+    assert status_of(fakes, asset_id) is Status.DELETED

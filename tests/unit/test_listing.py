@@ -1,75 +1,109 @@
-import dataclasses
+from __future__ import annotations
+
 import uuid
+from datetime import datetime
 
 import pytest
 
-from lightbox.domain import Asset, Derivative, NewAsset, Status
+from lightbox.domain import Asset, Derivative, ImageInfo, NewAsset, Status
 from lightbox.errors import AssetNotFound, InvalidField, RequestError
+from lightbox.ports import AssetFilter, ChangeCursor, PageCursor, SortOrder
 from lightbox.services.listing import (
     DEFAULT_PAGE_SIZE,
     ListQuery,
-    decode_cursor,
-    encode_cursor,
+    decode_change_cursor,
+    decode_page_cursor,
+    encode_change_cursor,
+    encode_page_cursor,
     get_asset,
     list_assets,
     parse_list_query,
 )
-from tests.fakes import FakeAssetRepository, FakeObjectStore
+from tests.fakes import FakeAssetRepository, FakeCatalog, FakeObjectStore
 
 OWNER = "studio"
 
 
-def add(assets: FakeAssetRepository, status: Status = Status.PENDING, owner: str = OWNER,
-        **changes: object) -> Asset:
-    asset = assets.add(NewAsset(uuid.uuid4(), owner, "photo.jpg", "image/jpeg", 100, None, None))
-    asset = dataclasses.replace(asset, status=status, **changes)  # type: ignore[arg-type]
-    assets.put(asset)
-    return asset
+class Library:
+    def __init__(self) -> None:
+        self.assets = FakeAssetRepository()
+        self.catalog = FakeCatalog(self.assets)
+        self.storage = FakeObjectStore()
+
+    def add(self, status: Status = Status.PENDING, owner: str = OWNER, **changes: object) -> Asset:
+        asset = self.assets.add(NewAsset(uuid.uuid4(), owner, "photo.jpg", "image/jpeg", 100,
+                                         None, None))
+        return self.assets.change(asset.id, status=status, **changes)
+
+    def list(self, query: ListQuery) -> tuple[list[uuid.UUID], str | None, str]:
+        page = list_assets(OWNER, query, catalog=self.catalog, storage=self.storage, url_ttl=60)
+        return [view.asset.id for view in page.items], page.next_cursor, page.sync_cursor
+
+    def all_pages(self, sort: SortOrder, limit: int = 3) -> list[uuid.UUID]:
+        seen: list[uuid.UUID] = []
+        cursor = None
+        while True:
+            ids, next_cursor, _ = self.list(ListQuery(limit=limit, cursor=cursor, sort=sort))
+            seen.extend(ids)
+            if next_cursor is None:
+                return seen
+            cursor = decode_page_cursor(next_cursor, sort)
+
+
+def taken(day: int) -> ImageInfo:
+    return ImageInfo(width=10, height=10, pages=1, bit_depth=8, color_mode="RGB",
+                     taken_at=datetime(2020, 1, day, 12))
 
 
 def test_pages_follow_each_other_newest_first_without_gaps_or_repeats() -> None:
-    assets, storage = FakeAssetRepository(), FakeObjectStore()
-    created = [add(assets) for _ in range(7)]
-    add(assets, owner="someone-else")
+    library = Library()
+    created = [library.add() for _ in range(7)]
+    library.add(owner="someone-else")
+    assert library.all_pages(SortOrder.NEWEST) == [a.id for a in reversed(created)]
+    assert library.all_pages(SortOrder.OLDEST) == [a.id for a in created]
 
-    seen, cursor = [], None
-    while True:
-        page = list_assets(OWNER, ListQuery(limit=3, cursor=cursor), assets=assets,
-                           storage=storage, url_ttl=60)
-        seen.extend(view.asset.id for view in page.items)
-        if page.next_cursor is None:
-            break
-        cursor = decode_cursor(page.next_cursor)
-    assert seen == [asset.id for asset in reversed(created)]
+
+def test_sorting_by_taken_time_falls_back_to_the_upload_time() -> None:
+    library = Library()
+    late = library.add(Status.READY, info=taken(20))
+    early = library.add(Status.READY, info=taken(2))
+    undated = library.add(Status.PENDING)  # uploaded now: after any 2020 photo
+    assert library.all_pages(SortOrder.TAKEN_NEWEST, limit=2) == [undated.id, late.id, early.id]
+    assert library.all_pages(SortOrder.TAKEN_OLDEST, limit=2) == [early.id, late.id, undated.id]
 
 
 def test_the_last_full_page_has_no_next_cursor() -> None:
-    assets, storage = FakeAssetRepository(), FakeObjectStore()
+    library = Library()
     for _ in range(3):
-        add(assets)
-    page = list_assets(OWNER, ListQuery(limit=3), assets=assets, storage=storage, url_ttl=60)
-    assert len(page.items) == 3 and page.next_cursor is None
+        library.add()
+    ids, next_cursor, _ = library.list(ListQuery(limit=3))
+    assert len(ids) == 3 and next_cursor is None
 
 
-def test_a_status_filter_lists_only_that_status_and_deleted_assets_never_show() -> None:
-    assets, storage = FakeAssetRepository(), FakeObjectStore()
-    ready = add(assets, Status.READY)
-    add(assets, Status.FAILED)
-    add(assets, Status.DELETED)
+def test_filters_combine_and_deleted_assets_never_show() -> None:
+    library = Library()
+    project = uuid.uuid4()
+    ready = library.add(Status.READY, project_id=project, info=taken(5))
+    library.add(Status.READY, info=taken(6))
+    png = library.add(Status.FAILED, content_type="image/png", project_id=project)
+    library.add(Status.DELETED, project_id=project)
 
-    everything = list_assets(OWNER, ListQuery(), assets=assets, storage=storage, url_ttl=60)
-    assert len(everything.items) == 2
-    only_ready = list_assets(OWNER, ListQuery(status=Status.READY), assets=assets,
-                             storage=storage, url_ttl=60)
-    assert [view.asset.id for view in only_ready.items] == [ready.id]
+    def ids(**filters: object) -> set[uuid.UUID]:
+        return set(library.list(ListQuery(filters=AssetFilter(**filters)))[0])  # type: ignore[arg-type]
+
+    assert len(ids()) == 3
+    assert ids(status=Status.READY, project_id=project) == {ready.id}
+    assert ids(project_id=project) == {ready.id, png.id}
+    assert ids(content_type="image/png") == {png.id}
+    assert ids(taken_from=datetime(2020, 1, 5), taken_until=datetime(2020, 1, 6)) == {ready.id}
 
 
 def test_urls_are_signed_for_the_original_and_each_derivative() -> None:
-    assets, storage = FakeAssetRepository(), FakeObjectStore()
+    library = Library()
     derivative = Derivative(256, 1, "jpeg", 256, 171, "derivatives/studio/x/1-256.jpg", 999)
-    ready = add(assets, Status.READY, derivatives=(derivative,))
+    ready = library.add(Status.READY, derivatives=(derivative,))
 
-    view = get_asset(OWNER, ready.id, assets=assets, storage=storage, url_ttl=60)
+    view = get_asset(OWNER, ready.id, assets=library.assets, storage=library.storage, url_ttl=60)
     assert view.original_url == f"https://bucket.test/originals/studio/{ready.id}?expires=60"
     assert [(t.size, t.url) for t in view.thumbnails] == [
         (256, "https://bucket.test/derivatives/studio/x/1-256.jpg?expires=60")
@@ -78,27 +112,61 @@ def test_urls_are_signed_for_the_original_and_each_derivative() -> None:
 
 @pytest.mark.parametrize("status", [Status.PENDING, Status.DUPLICATE])
 def test_no_original_url_when_there_is_no_original(status: Status) -> None:
-    assets, storage = FakeAssetRepository(), FakeObjectStore()
-    asset = add(assets, status)
-    assert get_asset(OWNER, asset.id, assets=assets, storage=storage, url_ttl=60).original_url is None
+    library = Library()
+    asset = library.add(status)
+    view = get_asset(OWNER, asset.id, assets=library.assets, storage=library.storage, url_ttl=60)
+    assert view.original_url is None
 
 
 def test_another_owners_asset_and_a_deleted_one_are_not_found() -> None:
-    assets, storage = FakeAssetRepository(), FakeObjectStore()
-    theirs = add(assets, owner="someone-else")
-    deleted = add(assets, Status.DELETED)
+    library = Library()
+    theirs = library.add(owner="someone-else")
+    deleted = library.add(Status.DELETED)
     for asset_id in (theirs.id, deleted.id, uuid.uuid4()):
         with pytest.raises(AssetNotFound):
-            get_asset(OWNER, asset_id, assets=assets, storage=storage, url_ttl=60)
+            get_asset(OWNER, asset_id, assets=library.assets, storage=library.storage,
+                      url_ttl=60)
+
+
+def test_the_change_feed_returns_changes_after_the_sync_cursor_with_tombstones() -> None:
+    library = Library()
+    kept, removed = library.add(Status.READY), library.add(Status.READY)
+    _, _, sync_cursor = library.list(ListQuery())
+    added = library.add()
+    library.assets.change(removed.id, status=Status.DELETED)
+    library.add(owner="someone-else")
+
+    ids, next_cursor, then = library.list(
+        ListQuery(limit=1, changed_since=decode_change_cursor(sync_cursor)))
+    assert ids == [added.id] and next_cursor == then  # more are waiting
+    ids, next_cursor, then = library.list(
+        ListQuery(limit=5, changed_since=decode_change_cursor(then)))
+    assert ids == [removed.id] and next_cursor is None
+    assert library.assets.assets[removed.id].status is Status.DELETED
+    page = list_assets(OWNER, ListQuery(changed_since=decode_change_cursor(sync_cursor)),
+                       catalog=library.catalog, storage=library.storage, url_ttl=60)
+    tombstone = next(view for view in page.items if view.asset.id == removed.id)
+    assert tombstone.original_url is None and tombstone.thumbnails == ()
+    # Nothing new: the same cursor comes back (or one further), and nothing is listed.
+    ids, next_cursor, _ = library.list(ListQuery(changed_since=decode_change_cursor(then)))
+    assert ids == [] and next_cursor is None and kept.id not in ids
 
 
 def test_query_parameters_are_parsed() -> None:
-    assets = FakeAssetRepository()
-    cursor = encode_cursor(add(assets))
-    query = parse_list_query({"limit": "10", "status": "ready", "cursor": cursor})
-    assert query.limit == 10 and query.status is Status.READY
-    assert query.cursor == decode_cursor(cursor)
+    asset_id = uuid.uuid4()
+    cursor = encode_page_cursor(SortOrder.TAKEN_OLDEST, PageCursor(datetime(2020, 1, 1), asset_id))
+    query = parse_list_query({"limit": "10", "status": "ready", "cursor": cursor,
+                              "sort": "taken", "content_type": "image/png",
+                              "taken_from": "2020-01-01", "taken_until": "2020-02-01T12:00:00",
+                              "project_id": str(asset_id)})
+    assert query.limit == 10 and query.sort is SortOrder.TAKEN_OLDEST
+    assert query.filters == AssetFilter(
+        status=Status.READY, project_id=asset_id, content_type="image/png",
+        taken_from=datetime(2020, 1, 1), taken_until=datetime(2020, 2, 1, 12))
+    assert query.cursor == PageCursor(datetime(2020, 1, 1), asset_id)
     assert parse_list_query({}).limit == DEFAULT_PAGE_SIZE
+    since = encode_change_cursor(ChangeCursor(41, asset_id))
+    assert parse_list_query({"changed_since": since}).changed_since == ChangeCursor(41, asset_id)
 
 
 @pytest.mark.parametrize(
@@ -111,7 +179,17 @@ def test_query_parameters_are_parsed() -> None:
         ({"status": "done"}, InvalidField, "status must be one of pending, uploaded"),
         ({"cursor": "not-a-cursor"}, InvalidField, "cursor is not one this API returned"),
         ({"cursor": "W10"}, InvalidField, "cursor is not one this API returned"),
-        ({"sort": "name"}, RequestError, "unknown query parameters: sort"),
+        ({"sort": "name"}, InvalidField, "sort must be one of -created, created"),
+        ({"cursor": encode_page_cursor(SortOrder.NEWEST, PageCursor(datetime(2020, 1, 1),
+                                                                    uuid.uuid4())),
+          "sort": "taken"}, InvalidField, "this cursor belongs to sort=-created"),
+        ({"project_id": "7"}, InvalidField, "project_id must be a UUID"),
+        ({"content_type": "text/html"}, InvalidField, "content_type must be one of"),
+        ({"taken_from": "yesterday"}, InvalidField, "taken_from must be a date"),
+        ({"changed_since": "W10"}, InvalidField, "changed_since is not a cursor"),
+        ({"changed_since": encode_change_cursor(ChangeCursor(1, uuid.uuid4())),
+          "status": "ready"}, InvalidField, "changed_since takes no filters"),
+        ({"order": "name"}, RequestError, "unknown query parameters: order"),
     ],
 )
 def test_bad_query_parameters_say_what_is_wrong(
@@ -119,3 +197,11 @@ def test_bad_query_parameters_say_what_is_wrong(
 ) -> None:
     with pytest.raises(error, match=message):
         parse_list_query(params)
+
+
+def test_a_tombstone_keeps_its_name() -> None:
+    library = Library()
+    asset = library.add(Status.READY)
+    deleted = library.catalog.delete(OWNER, asset.id)
+    assert deleted is not None and deleted.status is Status.DELETED
+    assert deleted.filename == "photo.jpg" and deleted.derivatives_prefix.endswith(f"{asset.id}/")

@@ -10,7 +10,7 @@ from lightbox.imaging import render
 from lightbox.ports import Renderer
 from lightbox.services.thumbnails import ProcessingPolicy, process_job
 from lightbox.services.uploads import Lanes, UploadRequest, complete_upload, create_upload
-from tests.fakes import FakeLibrary
+from tests.fakes import FakeLibrary, upload_ports
 from tests.support import decode, image_bytes
 
 OWNER = "studio"
@@ -25,7 +25,8 @@ class Stack(FakeLibrary):
 
     def uploaded(self, data: bytes, *, sha256: str | None = None) -> uuid.UUID:
         ticket = create_upload(OWNER, UploadRequest("photo.jpg", "image/jpeg", len(data), sha256),
-                               assets=self.assets, storage=self.storage, upload_url_ttl=900)
+                               assets=self.assets, storage=self.storage,
+                               **upload_ports(self.assets))
         self.storage.objects[original_key(OWNER, ticket.asset_id)] = data
         complete_upload(OWNER, ticket.asset_id, assets=self.assets, storage=self.storage,
                         jobs=self.jobs, lanes=LANES)

@@ -9,20 +9,27 @@ from lightbox.domain import ImageInfo, Lane, Status, ThumbnailJob, original_key
 from lightbox.errors import (
     AssetNotFound,
     InvalidField,
+    LimitReached,
     PayloadTooLarge,
+    ProjectNotFound,
     RequestError,
     StorageUnavailable,
     UnsupportedMediaType,
+    UploadIncomplete,
     UploadMissing,
 )
+from lightbox.ports import PresignedUpload
 from lightbox.services.uploads import (
     Lanes,
+    MultipartUpload,
+    UploadPolicy,
     UploadRequest,
+    UploadTicket,
     complete_upload,
     create_upload,
     parse_upload_request,
 )
-from tests.fakes import FakeAssetRepository, FakeLibrary, FakeObjectStore
+from tests.fakes import FakeAssetRepository, FakeLibrary, FakeObjectStore, upload_ports
 from tests.support import image_bytes
 
 OWNER = "studio"
@@ -94,7 +101,7 @@ def test_presign_records_a_pending_asset_and_signs_its_original_key() -> None:
     assets, storage = FakeAssetRepository(), FakeObjectStore()
     request = UploadRequest(filename="../x.jpg", content_type="image/jpeg", size_bytes=1234)
 
-    ticket = create_upload(OWNER, request, assets=assets, storage=storage, upload_url_ttl=900)
+    ticket = create_upload(OWNER, request, assets=assets, storage=storage, **upload_ports(assets))
 
     assert ticket.status is Status.PENDING and not ticket.duplicate
     stored = assets.get(OWNER, ticket.asset_id)
@@ -107,7 +114,7 @@ def test_presign_records_a_pending_asset_and_signs_its_original_key() -> None:
 def hashed_asset(assets: FakeAssetRepository, storage: FakeObjectStore, owner: str, sha: str) -> uuid.UUID:
     """An asset whose bytes the thumbnail function has hashed."""
     ticket = create_upload(owner, UploadRequest("a.jpg", "image/jpeg", 10), assets=assets,
-                           storage=storage, upload_url_ttl=900)
+                           storage=storage, **upload_ports(assets))
     assets.mark_uploaded(owner, ticket.asset_id, "image/jpeg")
     assets.claim(owner, ticket.asset_id, 60)
     assert assets.record_content(owner, ticket.asset_id, sha) is None
@@ -120,7 +127,7 @@ def test_presign_answers_duplicate_for_content_the_owner_already_has() -> None:
     original = hashed_asset(assets, storage, OWNER, sha)
 
     ticket = create_upload(OWNER, UploadRequest("b.jpg", "image/jpeg", 10, sha256=sha),
-                           assets=assets, storage=storage, upload_url_ttl=900)
+                           assets=assets, storage=storage, **upload_ports(assets))
     assert ticket.duplicate
     assert ticket.asset_id == original and ticket.status is Status.PROCESSING
     assert len(assets.assets) == 1
@@ -129,8 +136,8 @@ def test_presign_answers_duplicate_for_content_the_owner_already_has() -> None:
 def test_a_declared_hash_alone_proves_nothing() -> None:
     assets, storage = FakeAssetRepository(), FakeObjectStore()
     request = UploadRequest("a.jpg", "image/jpeg", 10, sha256="a" * 64)
-    first = create_upload(OWNER, request, assets=assets, storage=storage, upload_url_ttl=900)
-    second = create_upload(OWNER, request, assets=assets, storage=storage, upload_url_ttl=900)
+    first = create_upload(OWNER, request, assets=assets, storage=storage, **upload_ports(assets))
+    second = create_upload(OWNER, request, assets=assets, storage=storage, **upload_ports(assets))
     assert not first.duplicate and not second.duplicate
     assert first.asset_id != second.asset_id
 
@@ -140,7 +147,7 @@ def test_another_owners_content_is_not_a_duplicate() -> None:
     hashed_asset(assets, storage, "someone-else", "a" * 64)
 
     mine = create_upload(OWNER, UploadRequest("a.jpg", "image/jpeg", 10, sha256="a" * 64),
-                         assets=assets, storage=storage, upload_url_ttl=900)
+                         assets=assets, storage=storage, **upload_ports(assets))
     assert not mine.duplicate
 
 
@@ -153,7 +160,7 @@ class Stack(FakeLibrary):
     def presign(self, data: bytes, content_type: str = "image/jpeg", size: int | None = None) -> uuid.UUID:
         request = UploadRequest("photo", content_type, len(data) if size is None else size)
         ticket = create_upload(OWNER, request, assets=self.assets, storage=self.storage,
-                               upload_url_ttl=900)
+                               **upload_ports(self.assets))
         return ticket.asset_id
 
     def upload(self, asset_id: uuid.UUID, data: bytes) -> None:
@@ -300,3 +307,83 @@ def _raise(error: Exception) -> Any:
         raise error
 
     return fail
+
+
+# --- large uploads, limits, checksums --------------------------------------------------------
+
+MIB = 1024 * 1024
+POLICY = UploadPolicy(url_ttl=900, multipart_threshold=64 * MIB, part_bytes=16 * MIB,
+                      max_pending=3)
+
+
+def presign_with(lib: FakeLibrary, request: UploadRequest,
+                 policy: UploadPolicy = POLICY) -> UploadTicket:
+    return create_upload(lib.owner, request, assets=lib.assets, catalog=lib.catalog,
+                         projects=lib.projects, storage=lib.storage, policy=policy)
+
+
+def test_a_large_original_gets_a_presigned_put_per_part() -> None:
+    lib = FakeLibrary(OWNER)
+    ticket = presign_with(lib, UploadRequest("scan.tif", "image/tiff", 200 * MIB + 5))
+    assert isinstance(ticket.upload, MultipartUpload)
+    parts = ticket.upload.parts
+    assert [part.number for part in parts] == list(range(1, 14))
+    assert {part.size for part in parts[:-1]} == {16 * MIB} and parts[-1].size == 8 * MIB + 5
+    assert "partNumber=13" in parts[-1].url
+    assert lib.asset(ticket.asset_id).multipart_upload_id in lib.storage.uploads
+
+
+def test_the_part_size_grows_so_that_no_upload_needs_over_10000_parts() -> None:
+    assert POLICY.part_size(100 * MIB) == 16 * MIB
+    five_tib = 5 * 1024**4
+    assert POLICY.part_size(five_tib) * 10_000 >= five_tib
+    assert POLICY.part_size(five_tib) % MIB == 0
+
+
+def test_complete_assembles_the_parts_once_every_byte_arrived() -> None:
+    lib = FakeLibrary(OWNER)
+    data = image_bytes("PNG", (64, 64)) + b"\0" * (70 * MIB)
+    ticket = presign_with(lib, UploadRequest("big.png", "image/png", len(data)))
+    assert isinstance(ticket.upload, MultipartUpload)
+    upload_id = lib.asset(ticket.asset_id).multipart_upload_id
+    assert upload_id is not None
+    size = ticket.upload.part_size
+    for part in ticket.upload.parts[:-1]:
+        lib.storage.uploads[upload_id][part.number] = data[(part.number - 1) * size:][:size]
+    with pytest.raises(UploadIncomplete, match="in 4 parts"):
+        complete_upload(OWNER, ticket.asset_id, assets=lib.assets, storage=lib.storage,
+                        jobs=lib.jobs, lanes=LANES)
+    last = ticket.upload.parts[-1]
+    lib.storage.uploads[upload_id][last.number] = data[(last.number - 1) * size:]
+    status = complete_upload(OWNER, ticket.asset_id, assets=lib.assets, storage=lib.storage,
+                             jobs=lib.jobs, lanes=LANES)
+    assert status is Status.UPLOADED
+    assert lib.storage.objects[original_key(OWNER, ticket.asset_id)] == data
+
+
+def test_an_owner_may_have_only_so_many_uploads_waiting_for_their_bytes() -> None:
+    lib = FakeLibrary(OWNER)
+    for _ in range(3):
+        presign_with(lib, UploadRequest("a.jpg", "image/jpeg", 10))
+    with pytest.raises(LimitReached):
+        presign_with(lib, UploadRequest("a.jpg", "image/jpeg", 10))
+    other = FakeLibrary("other")
+    other.assets = lib.assets
+    presign_with(other, UploadRequest("a.jpg", "image/jpeg", 10))  # another owner's count
+
+
+def test_an_upload_into_a_project_needs_a_project_of_the_same_owner() -> None:
+    lib = FakeLibrary(OWNER)
+    theirs = lib.projects.add("other", uuid.uuid4(), "Theirs")
+    with pytest.raises(ProjectNotFound):
+        presign_with(lib, UploadRequest("a.jpg", "image/jpeg", 10, project_id=theirs.id))
+    mine = lib.projects.add(OWNER, uuid.uuid4(), "Mine")
+    ticket = presign_with(lib, UploadRequest("a.jpg", "image/jpeg", 10, project_id=mine.id))
+    assert lib.asset(ticket.asset_id).project_id == mine.id
+
+
+def test_a_declared_sha256_is_signed_into_the_put_for_the_bucket_to_check() -> None:
+    lib = FakeLibrary(OWNER)
+    ticket = presign_with(lib, UploadRequest("a.jpg", "image/jpeg", 10, sha256="ab" * 32))
+    assert isinstance(ticket.upload, PresignedUpload)
+    assert ticket.upload.headers["x-amz-checksum-sha256"] == "ab" * 32

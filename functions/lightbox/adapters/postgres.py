@@ -20,43 +20,36 @@ from psycopg.types.json import Jsonb
 
 from lightbox.domain import Asset, Derivative, ImageInfo, NewAsset, Status
 from lightbox.errors import Conflict, DatabaseUnavailable, LightboxError
-from lightbox.ports import ListCursor
 
 Row = dict[str, Any]
 
-_COLUMNS = """
+ASSET_COLUMNS = """
     id, owner_id, project_id, status, filename, content_type, size_bytes, declared_sha256,
     sha256, duplicate_of, width, height, pages, bit_depth, color_mode, taken_at, camera_make,
     camera_model, orientation, derivatives, placeholder, error, attempts, claimed_at,
-    created_at, updated_at
+    created_at, updated_at, multipart_upload_id, change_xid::text::bigint AS change_seq
 """
 
 _INSERT = f"""
     INSERT INTO assets (id, owner_id, project_id, filename, content_type, size_bytes,
-                        declared_sha256)
+                        declared_sha256, multipart_upload_id)
     VALUES (%(id)s, %(owner_id)s, %(project_id)s, %(filename)s, %(content_type)s,
-            %(size_bytes)s, %(declared_sha256)s)
-    RETURNING {_COLUMNS}
+            %(size_bytes)s, %(declared_sha256)s, %(multipart_upload_id)s)
+    RETURNING {ASSET_COLUMNS}
 """
 
-_GET = f"SELECT {_COLUMNS} FROM assets WHERE owner_id = %(owner)s AND id = %(id)s"
+_GET = f"SELECT {ASSET_COLUMNS} FROM assets WHERE owner_id = %(owner)s AND id = %(id)s"
 
 _FIND_BY_CONTENT = f"""
-    SELECT {_COLUMNS} FROM assets
+    SELECT {ASSET_COLUMNS} FROM assets
     WHERE owner_id = %(owner)s AND sha256 = %(sha256)s AND status IN ('processing', 'ready')
       AND id IS DISTINCT FROM %(exclude)s
     LIMIT 1
 """
 
-# Listing is assembled from fixed fragments so that each shape gets its own index plan.
-_LIST_BASE = f"SELECT {_COLUMNS} FROM assets WHERE owner_id = %(owner)s"
-_LIST_ANY_STATUS = " AND status <> 'deleted'"
-_LIST_STATUS = " AND status = %(status)s"
-_LIST_AFTER = " AND (created_at, id) < (%(after_created)s, %(after_id)s)"
-_LIST_ORDER = " ORDER BY created_at DESC, id DESC LIMIT %(limit)s"
-
 _MARK_UPLOADED = """
-    UPDATE assets SET status = 'uploaded', content_type = %(content_type)s, updated_at = now()
+    UPDATE assets SET status = 'uploaded', content_type = %(content_type)s,
+                      multipart_upload_id = NULL, updated_at = now()
     WHERE owner_id = %(owner)s AND id = %(id)s AND status = 'pending'
 """
 
@@ -66,7 +59,7 @@ _CLAIM = f"""
     WHERE owner_id = %(owner)s AND id = %(id)s
       AND (status = 'uploaded'
            OR (status = 'processing' AND claimed_at < now() - make_interval(secs => %(lease)s)))
-    RETURNING {_COLUMNS}
+    RETURNING {ASSET_COLUMNS}
 """
 
 _RECORD_CONTENT = """
@@ -100,7 +93,7 @@ _MARK_DELETED = """
 """
 
 _WAITING = f"""
-    SELECT {_COLUMNS} FROM assets
+    SELECT {ASSET_COLUMNS} FROM assets
     WHERE status = %(status)s AND updated_at < now() - make_interval(secs => %(age)s)
     ORDER BY updated_at
     LIMIT %(limit)s
@@ -140,8 +133,26 @@ class Database:
             raise DatabaseUnavailable(f"database unavailable: {exc}") from exc
         except psycopg.errors.UniqueViolation as exc:
             raise Conflict(f"already exists: {exc.diag.constraint_name}") from exc
+        except psycopg.errors.ForeignKeyViolation as exc:
+            raise Conflict(f"refers to what no longer exists: {exc.diag.constraint_name}") from exc
         except psycopg.Error as exc:
             raise LightboxError(f"database error: {exc}") from exc
+
+    def fetch_one(self, query: str, params: Mapping[str, Any]) -> Row | None:
+        with self.cursor() as cur:
+            cur.execute(query, params)
+            return cur.fetchone()
+
+    def fetch_all(self, query: str, params: Mapping[str, Any]) -> list[Row]:
+        with self.cursor() as cur:
+            cur.execute(query, params)
+            return cur.fetchall()
+
+    def execute(self, query: str, params: Mapping[str, Any]) -> int:
+        """Run a statement; returns how many rows it touched."""
+        with self.cursor() as cur:
+            cur.execute(query, params)
+            return cur.rowcount
 
     def close(self) -> None:
         if self._connection is not None:
@@ -177,18 +188,6 @@ class PostgresAssetRepository:
 
     def find_by_content(self, owner_id: str, sha256: str) -> Asset | None:
         return self._find_by_content(owner_id, sha256, exclude=None)
-
-    def page(
-        self, owner_id: str, *, status: Status | None, limit: int, after: ListCursor | None
-    ) -> list[Asset]:
-        query = _LIST_BASE + (_LIST_STATUS if status else _LIST_ANY_STATUS)
-        params: dict[str, Any] = {
-            "owner": owner_id, "status": status.value if status else None, "limit": limit
-        }
-        if after is not None:
-            query += _LIST_AFTER
-            params.update(after_created=after.created_at, after_id=after.asset_id)
-        return self._all(query + _LIST_ORDER, params)
 
     def mark_uploaded(self, owner_id: str, asset_id: UUID, content_type: str) -> bool:
         return self._update(_MARK_UPLOADED, owner_id, asset_id, content_type=content_type)
@@ -250,31 +249,24 @@ class PostgresAssetRepository:
                             age=older_than_seconds)
 
     def ping(self) -> None:
-        with self._db.cursor() as cur:
-            cur.execute("SELECT 1")
+        self._db.execute("SELECT 1", {})
 
     def _find_by_content(self, owner_id: str, sha256: str, *, exclude: UUID | None) -> Asset | None:
         return self._one(_FIND_BY_CONTENT, {"owner": owner_id, "sha256": sha256,
                                             "exclude": exclude})
 
     def _one(self, query: str, params: Mapping[str, Any]) -> Asset | None:
-        with self._db.cursor() as cur:
-            cur.execute(query, params)
-            row = cur.fetchone()
-        return _asset(row) if row else None
+        row = self._db.fetch_one(query, params)
+        return asset_of(row) if row else None
 
     def _all(self, query: str, params: Mapping[str, Any]) -> list[Asset]:
-        with self._db.cursor() as cur:
-            cur.execute(query, params)
-            return [_asset(row) for row in cur.fetchall()]
+        return [asset_of(row) for row in self._db.fetch_all(query, params)]
 
     def _update(self, query: str, owner_id: str, asset_id: UUID, **params: Any) -> bool:
-        with self._db.cursor() as cur:
-            cur.execute(query, {"owner": owner_id, "id": asset_id, **params})
-            return cur.rowcount == 1
+        return self._db.execute(query, {"owner": owner_id, "id": asset_id, **params}) == 1
 
 
-def _asset(row: Row) -> Asset:
+def asset_of(row: Row) -> Asset:
     info = None
     if row["width"] is not None:
         info = ImageInfo(
@@ -307,4 +299,6 @@ def _asset(row: Row) -> Asset:
         claimed_at=row["claimed_at"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        multipart_upload_id=row["multipart_upload_id"],
+        change_seq=row["change_seq"],
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -10,7 +11,7 @@ from botocore.exceptions import ClientError
 
 from lightbox.adapters.aws import error_code, translated
 from lightbox.errors import ObjectNotFound, StorageUnavailable
-from lightbox.ports import PresignedUpload, StoredObject
+from lightbox.ports import PresignedUpload, StoredObject, UploadedPart
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -21,6 +22,7 @@ DERIVATIVE_CACHE_CONTROL = "private, max-age=31536000, immutable"
 # The bucket's lifecycle rule in template.yaml expires objects with this tag.
 REJECTED_TAG = "lightbox-rejected"
 _MISSING_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
+_NO_UPLOAD_CODES = frozenset({"NoSuchUpload", "404"})
 
 
 def _now() -> datetime:
@@ -36,27 +38,86 @@ class S3ObjectStore:
         self._clock = clock
 
     def presign_put(
-        self, key: str, *, content_type: str, size_bytes: int, expires_in: int
+        self, key: str, *, content_type: str, size_bytes: int, expires_in: int,
+        sha256: str | None = None,
     ) -> PresignedUpload:
-        # Content-Type and Content-Length are signed: S3 refuses a body of another size.
+        # Content-Type and Content-Length are signed: S3 refuses a body of another size. With a
+        # declared digest its checksum header is signed too, and S3 refuses other bytes.
+        params: dict[str, object] = {
+            "Bucket": self._bucket, "Key": key, "ContentType": content_type,
+            "ContentLength": size_bytes,
+        }
+        headers = {"Content-Type": content_type}
+        if sha256 is not None:
+            digest = base64.b64encode(bytes.fromhex(sha256)).decode()
+            params["ChecksumSHA256"] = digest
+            headers["x-amz-checksum-sha256"] = digest
         with translated("presigning an upload", StorageUnavailable):
             url = self._client.generate_presigned_url(
-                "put_object",
-                Params={
-                    "Bucket": self._bucket,
-                    "Key": key,
-                    "ContentType": content_type,
-                    "ContentLength": size_bytes,
-                },
-                ExpiresIn=expires_in,
-                HttpMethod="PUT",
+                "put_object", Params=params, ExpiresIn=expires_in, HttpMethod="PUT"
             )
         return PresignedUpload(
             method="PUT",
             url=url,
-            headers={"Content-Type": content_type},
+            headers=headers,
             expires_at=self._clock() + timedelta(seconds=expires_in),
         )
+
+    def start_multipart(self, key: str, *, content_type: str) -> str:
+        with translated(f"starting a multipart upload of {key}", StorageUnavailable):
+            response = self._client.create_multipart_upload(
+                Bucket=self._bucket, Key=key, ContentType=content_type
+            )
+        return response["UploadId"]
+
+    def presign_part(self, key: str, upload_id: str, number: int, *, expires_in: int) -> str:
+        with translated("presigning an upload part", StorageUnavailable):
+            return self._client.generate_presigned_url(
+                "upload_part",
+                Params={"Bucket": self._bucket, "Key": key, "UploadId": upload_id,
+                        "PartNumber": number},
+                ExpiresIn=expires_in,
+                HttpMethod="PUT",
+            )
+
+    def uploaded_parts(self, key: str, upload_id: str) -> list[UploadedPart]:
+        parts: list[UploadedPart] = []
+        marker = 0
+        with translated(f"listing the parts of {key}", StorageUnavailable):
+            while True:
+                try:
+                    response = self._client.list_parts(
+                        Bucket=self._bucket, Key=key, UploadId=upload_id,
+                        PartNumberMarker=marker,
+                    )
+                except ClientError as exc:
+                    if error_code(exc) in _NO_UPLOAD_CODES:
+                        raise ObjectNotFound(f"no multipart upload {upload_id}") from exc
+                    raise
+                parts.extend(UploadedPart(number=part["PartNumber"], size=part["Size"],
+                                          etag=part["ETag"])
+                             for part in response.get("Parts", []))
+                if not response.get("IsTruncated"):
+                    return parts
+                marker = response["NextPartNumberMarker"]
+
+    def complete_multipart(self, key: str, upload_id: str, parts: Sequence[UploadedPart]) -> None:
+        with translated(f"completing the multipart upload of {key}", StorageUnavailable):
+            self._client.complete_multipart_upload(
+                Bucket=self._bucket, Key=key, UploadId=upload_id,
+                MultipartUpload={"Parts": [{"PartNumber": part.number, "ETag": part.etag}
+                                           for part in parts]},
+            )
+
+    def abort_multipart(self, key: str, upload_id: str) -> None:
+        with translated(f"aborting the multipart upload of {key}", StorageUnavailable):
+            try:
+                self._client.abort_multipart_upload(
+                    Bucket=self._bucket, Key=key, UploadId=upload_id
+                )
+            except ClientError as exc:
+                if error_code(exc) not in _NO_UPLOAD_CODES:  # already gone: nothing to abort
+                    raise
 
     def presign_get(self, key: str, *, expires_in: int) -> str:
         with translated("presigning a download", StorageUnavailable):
@@ -125,6 +186,14 @@ class S3ObjectStore:
                     f"could not delete {len(errors)} objects, first {first.get('Key')}: "
                     f"{first.get('Code')}"
                 )
+
+    def delete_prefix(self, prefix: str) -> None:
+        with translated(f"listing {prefix}", StorageUnavailable):
+            pages = self._client.get_paginator("list_objects_v2").paginate(
+                Bucket=self._bucket, Prefix=prefix
+            )
+            keys = [item["Key"] for page in pages for item in page.get("Contents", [])]
+        self.delete(keys)
 
     def mark_rejected(self, key: str) -> None:
         with translated(f"tagging {key}", StorageUnavailable):

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from lightbox.adapters.aws import translated
 from lightbox.domain import Lane, ThumbnailJob
 from lightbox.errors import QueueUnavailable
+from lightbox.ports import QueueDepth
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -24,6 +25,23 @@ class SqsJobQueue:
         url = self._queue_urls.get(lane) or self._queue_urls[Lane.STANDARD]
         with translated("sending a thumbnail job", QueueUnavailable):
             self._client.send_message(QueueUrl=url, MessageBody=job.to_json())
+
+    def depths(self) -> dict[Lane, QueueDepth]:
+        depths = {}
+        for lane, url in self._queue_urls.items():
+            with translated("reading a thumbnail queue", QueueUnavailable):
+                attributes = self._client.get_queue_attributes(
+                    QueueUrl=url, AttributeNames=[
+                        "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
+                        "ApproximateNumberOfMessagesDelayed",
+                    ],
+                )["Attributes"]
+            depths[lane] = QueueDepth(
+                waiting=int(attributes.get("ApproximateNumberOfMessages", 0)),
+                in_flight=int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0)),
+                delayed=int(attributes.get("ApproximateNumberOfMessagesDelayed", 0)),
+            )
+        return depths
 
     def ping(self) -> None:
         for url in set(self._queue_urls.values()):

@@ -1,29 +1,50 @@
-"""Pages of a library, newest first, with signed URLs for each original and derivative."""
+"""Pages of a library with signed URLs, the change feed that syncing clients follow, and stats.
+
+Cursors are opaque to clients: URL-safe base64 of a small JSON array. A page cursor holds the
+sort order and the last row's sort key and id (keyset pagination: a deep page costs what the
+first one does, and rows inserted meanwhile never shift a page). A change cursor holds a
+position in the owner's change feed.
+"""
 
 from __future__ import annotations
 
 import base64
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from uuid import UUID
 
-from lightbox.domain import Asset, Status
+from lightbox import filetypes
+from lightbox.domain import Asset, Lane, Status
 from lightbox.errors import AssetNotFound, InvalidField, RequestError
-from lightbox.ports import AssetRepository, ListCursor, ObjectStore
+from lightbox.ports import (
+    AssetFilter,
+    AssetRepository,
+    Catalog,
+    ChangeCursor,
+    JobQueue,
+    ObjectStore,
+    PageCursor,
+    QueueDepth,
+    SortOrder,
+)
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 # The original is in the bucket from the moment it was uploaded until it is deleted.
 _HAS_ORIGINAL = frozenset({Status.UPLOADED, Status.PROCESSING, Status.READY, Status.FAILED})
+_FILTERS = {"status", "project_id", "content_type", "taken_from", "taken_until", "sort"}
+_NIL = UUID(int=0)
 
 
 @dataclass(frozen=True)
 class ListQuery:
     limit: int = DEFAULT_PAGE_SIZE
-    cursor: ListCursor | None = None
-    status: Status | None = None
+    cursor: PageCursor | None = None
+    filters: AssetFilter = field(default_factory=AssetFilter)
+    sort: SortOrder = SortOrder.NEWEST
+    changed_since: ChangeCursor | None = None
 
 
 @dataclass(frozen=True)
@@ -46,30 +67,77 @@ class AssetView:
 @dataclass(frozen=True)
 class AssetPage:
     items: tuple[AssetView, ...]
-    next_cursor: str | None
+    next_cursor: str | None  # the next page (of listing or of changes) is waiting now
+    sync_cursor: str  # pass as changed_since later to receive every change after this answer
+
+
+@dataclass(frozen=True)
+class Stats:
+    counts: dict[Status, int]
+    queues: dict[Lane, QueueDepth]
 
 
 def parse_list_query(params: Mapping[str, str]) -> ListQuery:
-    unknown = set(params) - {"limit", "cursor", "status"}
+    unknown = set(params) - _FILTERS - {"limit", "cursor", "changed_since"}
     if unknown:
         raise RequestError(f"unknown query parameters: {', '.join(sorted(unknown))}")
+    limit = _limit(params.get("limit"))
+    if "changed_since" in params:
+        if set(params) & (_FILTERS | {"cursor"}):
+            raise InvalidField("changed_since takes no filters, sort or cursor: it returns "
+                               "every change of the library")
+        return ListQuery(limit=limit, changed_since=decode_change_cursor(params["changed_since"]))
+    sort = _sort(params.get("sort"))
     return ListQuery(
-        limit=_limit(params.get("limit")),
-        cursor=decode_cursor(params["cursor"]) if params.get("cursor") else None,
-        status=_status(params.get("status")),
+        limit=limit,
+        cursor=decode_page_cursor(params["cursor"], sort) if "cursor" in params else None,
+        sort=sort,
+        filters=AssetFilter(
+            status=_status(params.get("status")),
+            project_id=_uuid(params.get("project_id"), "project_id"),
+            content_type=_content_type(params.get("content_type")),
+            taken_from=_time(params.get("taken_from"), "taken_from"),
+            taken_until=_time(params.get("taken_until"), "taken_until"),
+        ),
     )
 
 
 def list_assets(
-    owner_id: str, query: ListQuery, *, assets: AssetRepository, storage: ObjectStore, url_ttl: int
+    owner_id: str, query: ListQuery, *, catalog: Catalog, storage: ObjectStore, url_ttl: int
 ) -> AssetPage:
+    if query.changed_since is not None:
+        return _changes(owner_id, query.changed_since, query.limit, catalog=catalog,
+                        storage=storage, url_ttl=url_ttl)
+    # Read before the page: whatever changes while the client pages on comes after it.
+    sync_cursor = encode_change_cursor(ChangeCursor(seq=catalog.horizon(), asset_id=_NIL))
     # One row more than asked tells whether another page follows.
-    rows = assets.page(owner_id, status=query.status, limit=query.limit + 1, after=query.cursor)
+    rows = catalog.page(owner_id, filters=query.filters, sort=query.sort, limit=query.limit + 1,
+                        after=query.cursor)
     page = rows[: query.limit]
-    next_cursor = encode_cursor(page[-1]) if len(rows) > query.limit else None
-    return AssetPage(
-        items=tuple(_view(asset, storage, url_ttl) for asset in page), next_cursor=next_cursor
-    )
+    next_cursor = None
+    if len(rows) > query.limit:
+        last = page[-1]
+        next_cursor = encode_page_cursor(query.sort, PageCursor(query.sort.key_of(last), last.id))
+    return AssetPage(items=tuple(view_of(asset, storage, url_ttl) for asset in page),
+                     next_cursor=next_cursor, sync_cursor=sync_cursor)
+
+
+def _changes(owner_id: str, since: ChangeCursor, limit: int, *, catalog: Catalog,
+             storage: ObjectStore, url_ttl: int) -> AssetPage:
+    changes = catalog.changes(owner_id, after=since, limit=limit + 1)
+    page = changes.assets[:limit]
+    next_cursor: str | None = None
+    if len(changes.assets) > limit:
+        position = ChangeCursor(seq=page[-1].change_seq, asset_id=page[-1].id)
+        next_cursor = sync_cursor = encode_change_cursor(position)
+    else:
+        # Everything below the horizon has been returned: the cursor may move up to it.
+        sync_cursor = encode_change_cursor(
+            max(since, ChangeCursor(seq=changes.horizon, asset_id=_NIL),
+                key=lambda cursor: (cursor.seq, cursor.asset_id))
+        )
+    return AssetPage(items=tuple(view_of(asset, storage, url_ttl) for asset in page),
+                     next_cursor=next_cursor, sync_cursor=sync_cursor)
 
 
 def get_asset(
@@ -78,33 +146,71 @@ def get_asset(
     asset = assets.get(owner_id, asset_id)
     if asset is None or asset.status is Status.DELETED:
         raise AssetNotFound(f"no asset {asset_id}")
-    return _view(asset, storage, url_ttl)
+    return view_of(asset, storage, url_ttl)
 
 
-def encode_cursor(asset: Asset) -> str:
-    raw = json.dumps([asset.created_at.isoformat(), str(asset.id)]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+def library_stats(owner_id: str, *, catalog: Catalog, jobs: JobQueue) -> Stats:
+    return Stats(counts=catalog.counts(owner_id), queues=jobs.depths())
 
 
-def decode_cursor(token: str) -> ListCursor:
+def encode_page_cursor(sort: SortOrder, position: PageCursor) -> str:
+    return _encode(["p", sort.value, position.key.isoformat(), str(position.asset_id)])
+
+
+def decode_page_cursor(token: str, sort: SortOrder) -> PageCursor:
+    parts = _decode(token)
+    if len(parts) != 4 or parts[0] != "p":
+        raise InvalidField("cursor is not one this API returned")
+    if parts[1] != sort.value:
+        raise InvalidField(f"this cursor belongs to sort={parts[1]}; pass the same sort")
     try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        created_at, asset_id = json.loads(raw)
-        return ListCursor(created_at=datetime.fromisoformat(created_at), asset_id=UUID(asset_id))
+        return PageCursor(key=datetime.fromisoformat(str(parts[2])), asset_id=UUID(str(parts[3])))
     except (ValueError, TypeError) as exc:
         raise InvalidField("cursor is not one this API returned") from exc
 
 
-def _view(asset: Asset, storage: ObjectStore, url_ttl: int) -> AssetView:
+def encode_change_cursor(position: ChangeCursor) -> str:
+    return _encode(["c", position.seq, str(position.asset_id)])
+
+
+def decode_change_cursor(token: str) -> ChangeCursor:
+    parts = _decode(token)
+    try:
+        if len(parts) != 3 or parts[0] != "c" or not isinstance(parts[1], int) \
+                or parts[1] < 0:
+            raise ValueError(token)
+        return ChangeCursor(seq=parts[1], asset_id=UUID(str(parts[2])))
+    except (ValueError, TypeError) as exc:
+        raise InvalidField("changed_since is not a cursor this API returned") from exc
+
+
+def _encode(parts: list[object]) -> str:
+    raw = json.dumps(parts, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode(token: str) -> list[object]:
+    try:
+        parts = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except ValueError:
+        raise InvalidField("cursor is not one this API returned") from None
+    if not isinstance(parts, list):
+        raise InvalidField("cursor is not one this API returned")
+    return parts
+
+
+def view_of(asset: Asset, storage: ObjectStore, url_ttl: int) -> AssetView:
     original_url = None
     if asset.status in _HAS_ORIGINAL:
         original_url = storage.presign_get(asset.original_key, expires_in=url_ttl)
+    # A tombstone tells only that the asset is gone.
+    derivatives = asset.derivatives if asset.status is not Status.DELETED else ()
     thumbnails = tuple(
         Thumbnail(
             size=d.size, page=d.page, format=d.format, width=d.width, height=d.height,
             url=storage.presign_get(d.key, expires_in=url_ttl),
         )
-        for d in asset.derivatives
+        for d in derivatives
     )
     return AssetView(asset=asset, original_url=original_url, thumbnails=thumbnails)
 
@@ -126,3 +232,44 @@ def _status(raw: str | None) -> Status | None:
         raise InvalidField(
             f"status must be one of {', '.join(s.value for s in Status)}"
         ) from None
+
+
+def _sort(raw: str | None) -> SortOrder:
+    if raw is None:
+        return SortOrder.NEWEST
+    try:
+        return SortOrder(raw)
+    except ValueError:
+        raise InvalidField(
+            f"sort must be one of {', '.join(s.value for s in SortOrder)}"
+        ) from None
+
+
+def _uuid(raw: str | None, name: str) -> UUID | None:
+    if raw is None:
+        return None
+    try:
+        return UUID(raw)
+    except ValueError:
+        raise InvalidField(f"{name} must be a UUID") from None
+
+
+def _content_type(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    if raw not in filetypes.SUPPORTED:
+        raise InvalidField(f"content_type must be one of {', '.join(filetypes.SUPPORTED)}")
+    return raw
+
+
+def _time(raw: str | None, name: str) -> datetime | None:
+    """A date or a date and time, in the camera's wall-clock time (EXIF has no zone)."""
+    if raw is None:
+        return None
+    try:
+        if len(raw) == 10:
+            return datetime.combine(date.fromisoformat(raw), datetime.min.time())
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise InvalidField(f"{name} must be a date (2024-05-31) or a date and time") from None
+    return value.replace(tzinfo=None)

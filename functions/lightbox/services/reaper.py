@@ -4,6 +4,8 @@
   there, complete the upload, otherwise the upload never came and the asset fails.
 - ``uploaded`` for long: its thumbnail job was lost (or went to the dead-letter queue);
   send it again.
+- a multipart upload whose parts all arrived is assembled as ``complete`` would; one with
+  parts missing past its URLs' life is aborted, and the asset fails.
 - ``processing`` past the claim's lease: its worker died and its message is gone; send the
   job again, and the next claim takes over. Every claim counts an attempt, so an asset that
   always fails ends ``failed`` instead of circling forever.
@@ -18,7 +20,7 @@ import logging
 from dataclasses import dataclass
 
 from lightbox.domain import Status
-from lightbox.errors import UploadMissing
+from lightbox.errors import UploadIncomplete, UploadMissing
 from lightbox.ports import AssetRepository, JobQueue, ObjectStore
 from lightbox.services.uploads import Lanes, complete_upload, queue_job
 
@@ -30,6 +32,7 @@ class ReaperPolicy:
     pending_seconds: int  # the upload URL's life and some grace
     uploaded_seconds: int
     processing_seconds: int  # the claim's lease
+    purge_after_seconds: int = 60  # a deletion still under way is not the reaper's
     batch: int = 200  # assets of each kind per run, so that a run stays short
 
 
@@ -54,9 +57,14 @@ def reap(
             status = complete_upload(asset.owner_id, asset.id, assets=assets, storage=storage,
                                      jobs=jobs, lanes=lanes)
             reaped.completed += status is not Status.PENDING
-        except UploadMissing:
+        except (UploadMissing, UploadIncomplete) as exc:
+            if asset.multipart_upload_id is not None:
+                storage.abort_multipart(asset.original_key, asset.multipart_upload_id)
+            reason = ("no upload arrived before the upload URL expired"
+                      if isinstance(exc, UploadMissing)
+                      else f"the upload was not finished before its URLs expired: {exc.message}")
             if assets.mark_failed(asset.owner_id, asset.id, expected=Status.PENDING,
-                                  reason="no upload arrived before the upload URL expired"):
+                                  reason=reason):
                 reaped.expired += 1
     for status, age in ((Status.UPLOADED, policy.uploaded_seconds),
                         (Status.PROCESSING, policy.processing_seconds)):

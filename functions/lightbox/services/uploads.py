@@ -7,26 +7,64 @@ checks what arrived and queues the thumbnail job in its lane. Both are safe to r
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
 from lightbox import filetypes
-from lightbox.domain import Asset, Lane, NewAsset, Status, ThumbnailJob
+from lightbox.domain import Asset, Lane, NewAsset, Status, ThumbnailJob, original_key
 from lightbox.errors import (
     AssetNotFound,
     InvalidField,
+    LimitReached,
+    ObjectNotFound,
     PayloadTooLarge,
+    ProjectNotFound,
     RequestError,
+    UploadIncomplete,
     UploadMissing,
 )
-from lightbox.ports import AssetRepository, JobQueue, ObjectStore, PresignedUpload
+from lightbox.ports import (
+    AssetRepository,
+    Catalog,
+    JobQueue,
+    ObjectStore,
+    PresignedPart,
+    PresignedUpload,
+    ProjectRepository,
+)
 
 MAX_FILENAME_CHARS = 255
+MAX_PARTS = 10_000  # S3's limit
+_MIB = 1024 * 1024
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
+
+
+@dataclass(frozen=True)
+class UploadPolicy:
+    url_ttl: int
+    multipart_threshold: int  # originals of this many bytes or more go in parts
+    part_bytes: int
+    max_pending: int  # uploads an owner may have begun and not finished
+
+    def part_size(self, size_bytes: int) -> int:
+        """The configured part size, grown (in whole MiB) when the parts would be too many."""
+        needed = math.ceil(size_bytes / MAX_PARTS)
+        return max(self.part_bytes, math.ceil(needed / _MIB) * _MIB)
+
+
+@dataclass(frozen=True)
+class MultipartUpload:
+    """Presigned PUTs of every part; ``complete`` assembles them."""
+
+    part_size: int
+    parts: tuple[PresignedPart, ...]
+    expires_at: datetime
 
 
 @dataclass(frozen=True)
@@ -57,7 +95,7 @@ class UploadTicket:
 
     asset_id: UUID
     status: Status
-    upload: PresignedUpload | None
+    upload: PresignedUpload | MultipartUpload | None
 
     @property
     def duplicate(self) -> bool:
@@ -69,11 +107,11 @@ def parse_upload_request(body: Mapping[str, Any], *, max_upload_bytes: int) -> U
     if unknown:
         raise RequestError(f"unknown fields: {', '.join(sorted(unknown))}")
     return UploadRequest(
-        filename=_filename(_text(body, "filename")),
+        filename=parse_filename(_text(body, "filename")),
         content_type=filetypes.normalise_content_type(_text(body, "content_type")),
         size_bytes=_size(body.get("size_bytes"), max_upload_bytes),
         sha256=_sha256(body.get("sha256")),
-        project_id=_uuid(body.get("project_id"), "project_id"),
+        project_id=parse_uuid(body.get("project_id"), "project_id"),
     )
 
 
@@ -82,31 +120,66 @@ def create_upload(
     request: UploadRequest,
     *,
     assets: AssetRepository,
+    catalog: Catalog,
+    projects: ProjectRepository,
     storage: ObjectStore,
-    upload_url_ttl: int,
+    policy: UploadPolicy,
 ) -> UploadTicket:
     if request.sha256 is not None:
         existing = assets.find_by_content(owner_id, request.sha256)
         if existing is not None:
             return UploadTicket(asset_id=existing.id, status=existing.status, upload=None)
+    if request.project_id is not None and projects.get(owner_id, request.project_id) is None:
+        raise ProjectNotFound(f"no project {request.project_id}")
+    if catalog.pending_count(owner_id) >= policy.max_pending:
+        raise LimitReached(
+            f"{policy.max_pending} uploads are already waiting for their bytes: finish or "
+            "abort some first"
+        )
+    asset_id = uuid4()
+    key = original_key(owner_id, asset_id)
+    multipart_id = None
+    if request.size_bytes >= policy.multipart_threshold:
+        multipart_id = storage.start_multipart(key, content_type=request.content_type)
     asset = assets.add(
         NewAsset(
-            id=uuid4(),
+            id=asset_id,
             owner_id=owner_id,
             filename=request.filename,
             content_type=request.content_type,
             size_bytes=request.size_bytes,
             declared_sha256=request.sha256,
             project_id=request.project_id,
+            multipart_upload_id=multipart_id,
         )
     )
-    upload = storage.presign_put(
-        asset.original_key,
-        content_type=asset.content_type,
-        size_bytes=asset.size_bytes,
-        expires_in=upload_url_ttl,
-    )
+    upload: PresignedUpload | MultipartUpload
+    if multipart_id is not None:
+        upload = _presign_parts(asset, multipart_id, storage=storage, policy=policy)
+    else:
+        upload = storage.presign_put(
+            key, content_type=asset.content_type, size_bytes=asset.size_bytes,
+            expires_in=policy.url_ttl, sha256=request.sha256,
+        )
     return UploadTicket(asset_id=asset.id, status=asset.status, upload=upload)
+
+
+def _presign_parts(
+    asset: Asset, upload_id: str, *, storage: ObjectStore, policy: UploadPolicy
+) -> MultipartUpload:
+    part_size = policy.part_size(asset.size_bytes)
+    count = math.ceil(asset.size_bytes / part_size)
+    parts = tuple(
+        PresignedPart(
+            number=number,
+            size=min(part_size, asset.size_bytes - (number - 1) * part_size),
+            url=storage.presign_part(asset.original_key, upload_id, number,
+                                     expires_in=policy.url_ttl),
+        )
+        for number in range(1, count + 1)
+    )
+    expires_at = asset.created_at + timedelta(seconds=policy.url_ttl)
+    return MultipartUpload(part_size=part_size, parts=parts, expires_at=expires_at)
 
 
 def complete_upload(
@@ -131,6 +204,9 @@ def complete_upload(
         return asset.status
 
     stored = storage.head(asset.original_key)
+    if stored is None and asset.multipart_upload_id is not None:
+        _assemble_parts(asset, storage)
+        stored = storage.head(asset.original_key)
     if stored is None:
         raise UploadMissing(f"nothing was uploaded for asset {asset_id} yet; PUT the file first")
     if stored.size != asset.size_bytes:
@@ -151,6 +227,22 @@ def complete_upload(
         return _current_status(assets, owner_id, asset_id)
     _send_job(asset, head, jobs=jobs, lanes=lanes)
     return Status.UPLOADED
+
+
+def _assemble_parts(asset: Asset, storage: ObjectStore) -> None:
+    assert asset.multipart_upload_id is not None
+    try:
+        parts = storage.uploaded_parts(asset.original_key, asset.multipart_upload_id)
+    except ObjectNotFound:
+        return  # completed (or aborted) by a concurrent call: the HEAD that follows tells
+    received = sum(part.size for part in parts)
+    if received < asset.size_bytes:
+        raise UploadIncomplete(
+            f"{received} of {asset.size_bytes} bytes have arrived in {len(parts)} parts; "
+            "PUT the missing parts, then complete again"
+        )
+    storage.complete_multipart(asset.original_key, asset.multipart_upload_id,
+                               sorted(parts, key=lambda part: part.number))
 
 
 def queue_job(asset: Asset, *, storage: ObjectStore, jobs: JobQueue, lanes: Lanes) -> Lane:
@@ -191,7 +283,7 @@ def _text(body: Mapping[str, Any], name: str) -> str:
     return value
 
 
-def _filename(value: str) -> str:
+def parse_filename(value: str) -> str:
     # Stored as data and never part of a key; still, no control characters in a name.
     name = unicodedata.normalize("NFC", value).strip()
     if not name:
@@ -223,7 +315,7 @@ def _sha256(value: Any) -> str | None:
     return value.lower()
 
 
-def _uuid(value: Any, name: str) -> UUID | None:
+def parse_uuid(value: Any, name: str) -> UUID | None:
     if value is None:
         return None
     if isinstance(value, str):

@@ -1,0 +1,64 @@
+"""admin: what an operator does inside the stack's network — apply the numbered migrations
+shipped in the package (deploy.sh) and manage API keys (infra/aws/keys.py).
+
+The event names a command: ``{"command": "migrate"}``, ``{"command": "create-key", "owner":
+NAME, "name": LABEL}``, ``{"command": "list-keys", "owner": NAME?}``, ``{"command":
+"revoke-key", "owner": NAME, "key_id": UUID}``.
+"""
+
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from lightbox.adapters.migrations import apply_migrations
+from lightbox.domain import ApiKey
+from lightbox.errors import InvalidField
+from lightbox.services import auth
+from lightbox.wiring import Container
+
+# deploy.sh copies migrations/ next to the handlers in the Lambda package.
+PACKAGED_MIGRATIONS = Path(__file__).with_name("migrations")
+
+container = Container()
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    command = event.get("command")
+    if command == "migrate":
+        config = container.config
+        directory = Path(config.migrations_dir) if config.migrations_dir else PACKAGED_MIGRATIONS
+        return {"applied": apply_migrations(config.require("database_url"), directory,
+                                            password=container.database_password)}
+    if command == "create-key":
+        new = auth.create_key(_text(event, "owner"), str(event.get("name") or ""),
+                              keys=container.api_keys)
+        return {"key": key_json(new.key), "secret": new.secret}
+    if command == "list-keys":
+        owner = event.get("owner")
+        return {"keys": [key_json(key) for key in
+                         container.api_keys.list(str(owner) if owner else None)]}
+    if command == "revoke-key":
+        try:
+            key_id = UUID(_text(event, "key_id"))
+        except ValueError:
+            raise InvalidField("key_id must be a UUID") from None
+        return {"key": key_json(auth.revoke_key(_text(event, "owner"), key_id,
+                                                keys=container.api_keys))}
+    raise InvalidField(f"unknown command {command!r}: migrate, create-key, list-keys or "
+                       "revoke-key")
+
+
+def key_json(key: ApiKey) -> dict[str, Any]:
+    return {
+        "key_id": str(key.id), "owner": key.owner_id, "name": key.name, "prefix": key.prefix,
+        "created_at": key.created_at.isoformat(),
+        "last_used_at": key.last_used_at.isoformat() if key.last_used_at else None,
+        "revoked_at": key.revoked_at.isoformat() if key.revoked_at else None,
+    }
+
+
+def _text(event: dict[str, Any], name: str) -> str:
+    value = event.get(name)
+    if not isinstance(value, str) or not value:
+        raise InvalidField(f"{name} is required")
+    return value

@@ -1,0 +1,235 @@
+"""The Catalog and ProjectRepository ports over PostgreSQL: what clients do with a library.
+
+Listing queries are assembled from fixed fragments, never from user text, so that each shape
+of filter gets its own index plan and every value travels as a parameter.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from lightbox.adapters.postgres import ASSET_COLUMNS, Database, Row, asset_of
+from lightbox.domain import Asset, Project, Status
+from lightbox.errors import Conflict, ProjectExists
+from lightbox.ports import AssetFilter, ChangeCursor, Changes, PageCursor, SortOrder
+
+_PAGE = f"SELECT {ASSET_COLUMNS} FROM assets WHERE owner_id = %(owner)s"
+_ANY_LIVE_STATUS = " AND status <> 'deleted'"
+_STATUS = " AND status = %(status)s"
+_PROJECT = " AND project_id = %(project)s"
+_CONTENT_TYPE = " AND content_type = %(content_type)s"
+_TAKEN_FROM = " AND taken_at >= %(taken_from)s"
+_TAKEN_UNTIL = " AND taken_at < %(taken_until)s"
+_SORT_COLUMN = {False: "created_at", True: "taken_sort"}
+
+_HORIZON = "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS horizon"
+_CHANGES = f"""
+    SELECT {ASSET_COLUMNS} FROM assets
+    WHERE owner_id = %(owner)s
+      AND (change_xid, id) > (%(seq)s::text::xid8, %(id)s)
+      AND change_xid < %(horizon)s::text::xid8
+    ORDER BY change_xid, id
+    LIMIT %(limit)s
+"""
+
+_COUNTS = """
+    SELECT status, count(*) AS n FROM assets WHERE owner_id = %(owner)s GROUP BY status
+"""
+_PENDING_COUNT = """
+    SELECT count(*) AS n FROM assets WHERE owner_id = %(owner)s AND status = 'pending'
+"""
+
+_UPDATE = f"""
+    UPDATE assets
+    SET filename = COALESCE(%(filename)s, filename),
+        project_id = CASE WHEN %(move)s THEN %(project)s ELSE project_id END,
+        updated_at = now()
+    WHERE owner_id = %(owner)s AND id = %(id)s AND status <> 'deleted'
+    RETURNING {ASSET_COLUMNS}
+"""
+
+_DELETE = f"""
+    UPDATE assets SET status = 'deleted', purged_at = NULL, updated_at = now()
+    WHERE owner_id = %(owner)s AND id = %(id)s AND status <> 'deleted'
+    RETURNING {ASSET_COLUMNS}
+"""
+
+_MARK_PURGED = """
+    UPDATE assets SET purged_at = now()
+    WHERE owner_id = %(owner)s AND id = %(id)s AND status = 'deleted'
+"""
+
+_UNPURGED = f"""
+    SELECT {ASSET_COLUMNS} FROM assets
+    WHERE status = 'deleted' AND purged_at IS NULL
+      AND updated_at < now() - make_interval(secs => %(age)s)
+    ORDER BY updated_at
+    LIMIT %(limit)s
+"""
+
+_RESET_FAILED = """
+    UPDATE assets SET status = 'pending', error = NULL, attempts = 0, claimed_at = NULL,
+                      updated_at = now()
+    WHERE owner_id = %(owner)s AND id = %(id)s AND status = 'failed'
+"""
+
+_IN_PROJECT = f"""
+    SELECT {ASSET_COLUMNS} FROM assets
+    WHERE owner_id = %(owner)s AND project_id = %(project)s AND status <> 'deleted'
+    LIMIT %(limit)s
+"""
+
+_PROJECT_COLUMNS = """
+    p.id, p.owner_id, p.name, p.created_at, p.updated_at,
+    (SELECT count(*) FROM assets a WHERE a.project_id = p.id AND a.status <> 'deleted')
+        AS asset_count
+"""
+_ADD_PROJECT = """
+    INSERT INTO projects (id, owner_id, name) VALUES (%(id)s, %(owner)s, %(name)s)
+    RETURNING id, owner_id, name, created_at, updated_at, 0 AS asset_count
+"""
+_LIST_PROJECTS = f"""
+    SELECT {_PROJECT_COLUMNS} FROM projects p WHERE p.owner_id = %(owner)s
+    ORDER BY lower(p.name), p.id
+"""
+_GET_PROJECT = f"""
+    SELECT {_PROJECT_COLUMNS} FROM projects p WHERE p.owner_id = %(owner)s AND p.id = %(id)s
+"""
+_RENAME_PROJECT = f"""
+    UPDATE projects p SET name = %(name)s, updated_at = now()
+    WHERE p.owner_id = %(owner)s AND p.id = %(id)s
+    RETURNING {_PROJECT_COLUMNS}
+"""
+_DELETE_EMPTY_PROJECT = """
+    DELETE FROM projects p
+    WHERE p.owner_id = %(owner)s AND p.id = %(id)s
+      AND NOT EXISTS (SELECT 1 FROM assets a WHERE a.project_id = p.id AND a.status <> 'deleted')
+"""
+_COUNT_PROJECTS = "SELECT count(*) AS n FROM projects WHERE owner_id = %(owner)s"
+
+
+class PostgresCatalog:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    def page(
+        self, owner_id: str, *, filters: AssetFilter, sort: SortOrder, limit: int,
+        after: PageCursor | None,
+    ) -> list[Asset]:
+        query = _PAGE + (_STATUS if filters.status else _ANY_LIVE_STATUS)
+        params: dict[str, Any] = {"owner": owner_id, "limit": limit}
+        if filters.status:
+            params["status"] = filters.status.value
+        for fragment, name, value in (
+            (_PROJECT, "project", filters.project_id),
+            (_CONTENT_TYPE, "content_type", filters.content_type),
+            (_TAKEN_FROM, "taken_from", filters.taken_from),
+            (_TAKEN_UNTIL, "taken_until", filters.taken_until),
+        ):
+            if value is not None:
+                query += fragment
+                params[name] = value
+        column = _SORT_COLUMN[sort.by_taken]
+        direction, before = ("DESC", "<") if sort.descending else ("ASC", ">")
+        if after is not None:
+            query += f" AND ({column}, id) {before} (%(after_key)s, %(after_id)s)"
+            params.update(after_key=after.key, after_id=after.asset_id)
+        query += f" ORDER BY {column} {direction}, id {direction} LIMIT %(limit)s"
+        return self._assets(query, params)
+
+    def changes(self, owner_id: str, *, after: ChangeCursor, limit: int) -> Changes:
+        # The horizon is read first: every change below it had committed then, so the later
+        # snapshot of the query sees them all.
+        horizon = self.horizon()
+        assets = self._assets(_CHANGES, {"owner": owner_id, "seq": str(after.seq),
+                                         "id": after.asset_id, "horizon": str(horizon),
+                                         "limit": limit})
+        return Changes(assets=assets, horizon=horizon)
+
+    def horizon(self) -> int:
+        row = self._db.fetch_one(_HORIZON, {})
+        assert row is not None
+        return int(row["horizon"])
+
+    def counts(self, owner_id: str) -> dict[Status, int]:
+        counts = dict.fromkeys(Status, 0)
+        for row in self._db.fetch_all(_COUNTS, {"owner": owner_id}):
+            counts[Status(row["status"])] = row["n"]
+        return counts
+
+    def pending_count(self, owner_id: str) -> int:
+        row = self._db.fetch_one(_PENDING_COUNT, {"owner": owner_id})
+        return int(row["n"]) if row else 0
+
+    def update(
+        self, owner_id: str, asset_id: UUID, *, filename: str | None, move: bool,
+        project_id: UUID | None,
+    ) -> Asset | None:
+        return self._asset(_UPDATE, {"owner": owner_id, "id": asset_id, "filename": filename,
+                                     "move": move, "project": project_id})
+
+    def delete(self, owner_id: str, asset_id: UUID) -> Asset | None:
+        return self._asset(_DELETE, {"owner": owner_id, "id": asset_id})
+
+    def mark_purged(self, owner_id: str, asset_id: UUID) -> None:
+        self._db.execute(_MARK_PURGED, {"owner": owner_id, "id": asset_id})
+
+    def unpurged(self, older_than_seconds: int, limit: int) -> list[Asset]:
+        return self._assets(_UNPURGED, {"age": older_than_seconds, "limit": limit})
+
+    def reset_failed(self, owner_id: str, asset_id: UUID) -> bool:
+        return self._db.execute(_RESET_FAILED, {"owner": owner_id, "id": asset_id}) == 1
+
+    def in_project(self, owner_id: str, project_id: UUID, limit: int) -> list[Asset]:
+        return self._assets(_IN_PROJECT, {"owner": owner_id, "project": project_id,
+                                          "limit": limit})
+
+    def _asset(self, query: str, params: dict[str, Any]) -> Asset | None:
+        row = self._db.fetch_one(query, params)
+        return asset_of(row) if row else None
+
+    def _assets(self, query: str, params: dict[str, Any]) -> list[Asset]:
+        return [asset_of(row) for row in self._db.fetch_all(query, params)]
+
+
+class PostgresProjectRepository:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    def add(self, owner_id: str, project_id: UUID, name: str) -> Project:
+        try:
+            row = self._db.fetch_one(_ADD_PROJECT, {"id": project_id, "owner": owner_id,
+                                                    "name": name})
+        except Conflict:
+            raise ProjectExists(f"a project named {name!r} already exists") from None
+        assert row is not None
+        return _project(row)
+
+    def list(self, owner_id: str) -> list[Project]:
+        return [_project(row) for row in self._db.fetch_all(_LIST_PROJECTS, {"owner": owner_id})]
+
+    def get(self, owner_id: str, project_id: UUID) -> Project | None:
+        row = self._db.fetch_one(_GET_PROJECT, {"owner": owner_id, "id": project_id})
+        return _project(row) if row else None
+
+    def rename(self, owner_id: str, project_id: UUID, name: str) -> Project | None:
+        try:
+            row = self._db.fetch_one(_RENAME_PROJECT, {"owner": owner_id, "id": project_id,
+                                                       "name": name})
+        except Conflict:
+            raise ProjectExists(f"a project named {name!r} already exists") from None
+        return _project(row) if row else None
+
+    def delete_if_empty(self, owner_id: str, project_id: UUID) -> bool:
+        return self._db.execute(_DELETE_EMPTY_PROJECT, {"owner": owner_id, "id": project_id}) == 1
+
+    def count(self, owner_id: str) -> int:
+        row = self._db.fetch_one(_COUNT_PROJECTS, {"owner": owner_id})
+        return int(row["n"]) if row else 0
+
+
+def _project(row: Row) -> Project:
+    return Project(id=row["id"], owner_id=row["owner_id"], name=row["name"],
+                   created_at=row["created_at"], updated_at=row["updated_at"],
+                   asset_count=row["asset_count"])

@@ -1,0 +1,83 @@
+"""Who is calling: API keys, and JWTs from an OIDC issuer, each naming one owner.
+
+An API key is ``lbk_`` and 43 URL-safe characters (256 random bits). Only its SHA-256 is
+stored; the key itself is shown once, when it is created.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+from uuid import UUID, uuid4
+
+from lightbox.domain import OWNER_ID, ApiKey
+from lightbox.errors import InvalidField, NotFound, Unauthorized
+from lightbox.ports import ApiKeyRepository
+
+KEY_PREFIX = "lbk_"
+_SHOWN_CHARS = len(KEY_PREFIX) + 6
+MAX_KEY_NAME_CHARS = 100
+
+
+class TokenVerifier(Protocol):
+    def owner_of(self, token: str) -> str:
+        """The owner a signed token names; raises Unauthorized for any token it cannot trust."""
+        ...
+
+
+@dataclass(frozen=True)
+class NewKey:
+    key: ApiKey
+    secret: str  # the key itself: shown once, never stored
+
+
+def authenticate(
+    headers: Mapping[str, str], *, keys: ApiKeyRepository, tokens: TokenVerifier | None
+) -> str:
+    """The owner named by a request's ``Authorization: Bearer`` credentials."""
+    authorization = next((value for name, value in headers.items()
+                          if name.lower() == "authorization"), "")
+    scheme, _, credentials = authorization.strip().partition(" ")
+    credentials = credentials.strip()
+    if scheme.lower() != "bearer" or not credentials:
+        raise Unauthorized("send 'Authorization: Bearer <API key or token>'")
+    if credentials.startswith(KEY_PREFIX):
+        owner = keys.owner_of(hash_key(credentials))
+        if owner is None:
+            raise Unauthorized("this API key is not valid (unknown or revoked)")
+        return owner
+    if tokens is not None and credentials.count(".") == 2:
+        return tokens.owner_of(credentials)
+    raise Unauthorized("the credentials are neither an API key nor a token this API accepts")
+
+
+def hash_key(secret: str) -> bytes:
+    return hashlib.sha256(secret.encode()).digest()
+
+
+def create_key(owner_id: str, name: str, *, keys: ApiKeyRepository) -> NewKey:
+    check_owner_id(owner_id)
+    if len(name) > MAX_KEY_NAME_CHARS:
+        raise InvalidField(f"a key's name must be at most {MAX_KEY_NAME_CHARS} characters")
+    secret = KEY_PREFIX + secrets.token_urlsafe(32)
+    key = ApiKey(id=uuid4(), owner_id=owner_id, name=name, prefix=secret[:_SHOWN_CHARS],
+                 created_at=datetime.now(UTC))
+    keys.add(key, hash_key(secret))
+    return NewKey(key=key, secret=secret)
+
+
+def revoke_key(owner_id: str, key_id: UUID, *, keys: ApiKeyRepository) -> ApiKey:
+    revoked = keys.revoke(owner_id, key_id)
+    if revoked is None:
+        raise NotFound(f"owner {owner_id!r} has no key {key_id}")
+    return revoked
+
+
+def check_owner_id(owner_id: str) -> str:
+    if not OWNER_ID.match(owner_id):
+        raise InvalidField("an owner is 1-64 letters, digits, '-' or '_'")
+    return owner_id

@@ -1,0 +1,184 @@
+"""Organising a library: projects, moving and renaming assets, deleting, retrying.
+
+Deleting an asset keeps its row as a tombstone (status ``deleted``) so that syncing clients
+learn of it; its objects are deleted right away, and the reaper finishes what a failure
+interrupted (``purge_deleted``).
+"""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID, uuid4
+
+from lightbox.domain import Asset, Project, Status
+from lightbox.errors import (
+    AssetNotFound,
+    InvalidField,
+    InvalidState,
+    LimitReached,
+    ProjectNotEmpty,
+    ProjectNotFound,
+    RequestError,
+)
+from lightbox.ports import AssetRepository, Catalog, JobQueue, ObjectStore, ProjectRepository
+from lightbox.services.uploads import Lanes, complete_upload, parse_filename, parse_uuid
+
+log = logging.getLogger(__name__)
+
+MAX_PROJECT_NAME_CHARS = 200
+# Assets deleted per round of a cascading project deletion.
+_CASCADE_BATCH = 200
+
+
+@dataclass(frozen=True)
+class AssetChanges:
+    filename: str | None = None
+    move: bool = False
+    project_id: UUID | None = None
+
+
+def parse_project_name(body: Mapping[str, Any]) -> str:
+    unknown = set(body) - {"name"}
+    if unknown:
+        raise RequestError(f"unknown fields: {', '.join(sorted(unknown))}")
+    name = body.get("name")
+    if not isinstance(name, str):
+        raise InvalidField("name is required and must be a string")
+    name = unicodedata.normalize("NFC", name).strip()
+    if not 1 <= len(name) <= MAX_PROJECT_NAME_CHARS:
+        raise InvalidField(f"name must be 1 to {MAX_PROJECT_NAME_CHARS} characters")
+    if any(unicodedata.category(char) in ("Cc", "Cs") for char in name):
+        raise InvalidField("name must not contain control characters")
+    return name
+
+
+def parse_asset_changes(body: Mapping[str, Any]) -> AssetChanges:
+    unknown = set(body) - {"filename", "project_id"}
+    if unknown:
+        raise RequestError(f"unknown fields: {', '.join(sorted(unknown))}")
+    if not body:
+        raise InvalidField("send filename and/or project_id")
+    filename = body.get("filename")
+    if "filename" in body and not isinstance(filename, str):
+        raise InvalidField("filename must be a string")
+    return AssetChanges(
+        filename=parse_filename(filename) if isinstance(filename, str) else None,
+        move="project_id" in body,
+        project_id=parse_uuid(body.get("project_id"), "project_id"),
+    )
+
+
+def create_project(owner_id: str, name: str, *, projects: ProjectRepository,
+                   max_projects: int) -> Project:
+    if projects.count(owner_id) >= max_projects:
+        raise LimitReached(f"an owner may have at most {max_projects} projects")
+    return projects.add(owner_id, uuid4(), name)
+
+
+def get_project(owner_id: str, project_id: UUID, *, projects: ProjectRepository) -> Project:
+    project = projects.get(owner_id, project_id)
+    if project is None:
+        raise ProjectNotFound(f"no project {project_id}")
+    return project
+
+
+def rename_project(owner_id: str, project_id: UUID, name: str, *,
+                   projects: ProjectRepository) -> Project:
+    project = projects.rename(owner_id, project_id, name)
+    if project is None:
+        raise ProjectNotFound(f"no project {project_id}")
+    return project
+
+
+def delete_project(
+    owner_id: str, project_id: UUID, *, cascade: bool, projects: ProjectRepository,
+    catalog: Catalog, storage: ObjectStore,
+) -> None:
+    get_project(owner_id, project_id, projects=projects)
+    if cascade:
+        while batch := catalog.in_project(owner_id, project_id, _CASCADE_BATCH):
+            for asset in batch:
+                _delete(owner_id, asset.id, catalog=catalog, storage=storage)
+    if projects.delete_if_empty(owner_id, project_id):
+        return
+    if projects.get(owner_id, project_id) is None:  # deleted by a concurrent request
+        return
+    raise ProjectNotEmpty(
+        f"project {project_id} still has assets: move or delete them, or pass cascade=true"
+    )
+
+
+def update_asset(
+    owner_id: str, asset_id: UUID, changes: AssetChanges, *, catalog: Catalog,
+    projects: ProjectRepository,
+) -> Asset:
+    if changes.project_id is not None:
+        get_project(owner_id, changes.project_id, projects=projects)
+    updated = catalog.update(owner_id, asset_id, filename=changes.filename, move=changes.move,
+                             project_id=changes.project_id)
+    if updated is None:
+        raise AssetNotFound(f"no asset {asset_id}")
+    return updated
+
+
+def delete_asset(owner_id: str, asset_id: UUID, *, catalog: Catalog,
+                 storage: ObjectStore) -> None:
+    if not _delete(owner_id, asset_id, catalog=catalog, storage=storage):
+        raise AssetNotFound(f"no asset {asset_id}")
+
+
+def abort_upload(owner_id: str, asset_id: UUID, *, catalog: Catalog, assets: AssetRepository,
+                 storage: ObjectStore) -> None:
+    """Give up an upload that has not completed: its parts are dropped, its row tombstoned."""
+    asset = assets.get(owner_id, asset_id)
+    if asset is None or asset.status is Status.DELETED:
+        raise AssetNotFound(f"no asset {asset_id}")
+    if asset.status is not Status.PENDING:
+        raise InvalidState(f"only a pending upload can be aborted; this one is {asset.status}")
+    _delete(owner_id, asset_id, catalog=catalog, storage=storage)
+
+
+def retry_asset(
+    owner_id: str, asset_id: UUID, *, assets: AssetRepository, catalog: Catalog,
+    storage: ObjectStore, jobs: JobQueue, lanes: Lanes,
+) -> Status:
+    """Run a failed asset through verification and rendering again."""
+    asset = assets.get(owner_id, asset_id)
+    if asset is None or asset.status is Status.DELETED:
+        raise AssetNotFound(f"no asset {asset_id}")
+    if not catalog.reset_failed(owner_id, asset_id):
+        raise InvalidState(f"only a failed asset can be retried; this one is {asset.status}")
+    return complete_upload(owner_id, asset_id, assets=assets, storage=storage, jobs=jobs,
+                           lanes=lanes)
+
+
+def purge_deleted(*, catalog: Catalog, storage: ObjectStore, older_than_seconds: int,
+                  limit: int) -> int:
+    """Delete the objects of deleted assets whose deletion was interrupted; returns how many."""
+    purged = 0
+    for asset in catalog.unpurged(older_than_seconds, limit):
+        _purge(asset, catalog=catalog, storage=storage)
+        purged += 1
+    return purged
+
+
+def _delete(owner_id: str, asset_id: UUID, *, catalog: Catalog, storage: ObjectStore) -> bool:
+    # The tombstone first: a thumbnail worker that finishes afterwards cannot mark it ready
+    # and removes what it wrote; a failure below leaves the purge to the reaper.
+    deleted = catalog.delete(owner_id, asset_id)
+    if deleted is None:
+        return False
+    _purge(deleted, catalog=catalog, storage=storage)
+    return True
+
+
+def _purge(asset: Asset, *, catalog: Catalog, storage: ObjectStore) -> None:
+    if asset.multipart_upload_id is not None:
+        storage.abort_multipart(asset.original_key, asset.multipart_upload_id)
+    storage.delete([asset.original_key])
+    storage.delete_prefix(asset.derivatives_prefix)
+    catalog.mark_purged(asset.owner_id, asset.id)

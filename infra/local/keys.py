@@ -1,0 +1,106 @@
+"""API keys of a local stack: the key ``./dev.sh up`` creates for the owner ``local``, and
+``./dev.sh key create|list|revoke`` (the admin function does the same in AWS)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from uuid import UUID
+
+from lightbox.adapters.api_keys import PostgresApiKeyRepository
+from lightbox.adapters.migrations import apply_migrations
+from lightbox.adapters.postgres import Database
+from lightbox.domain import ApiKey
+from lightbox.errors import LightboxError
+from lightbox.services import auth
+
+REPO = Path(__file__).resolve().parents[2]
+DEV_KEY_FILE = "dev-api-key"
+DEV_OWNER = "local"
+
+
+def ensure_dev_key(database_url: str, data_dir: Path) -> tuple[str, bool]:
+    """The owner ``local``'s key saved in the data directory, created when missing or no
+    longer valid (a fresh database); returns it and whether it is new."""
+    path = data_dir / DEV_KEY_FILE
+    database = Database(database_url)
+    try:
+        keys = PostgresApiKeyRepository(database)
+        if path.exists():
+            saved = path.read_text().strip()
+            if keys.owner_of(auth.hash_key(saved)) == DEV_OWNER:
+                return saved, False
+        new = auth.create_key(DEV_OWNER, "./dev.sh up", keys=keys)
+    finally:
+        database.close()
+    path.touch(mode=0o600)
+    path.write_text(new.secret + "\n")
+    return new.secret, True
+
+
+def run(args: argparse.Namespace, data_dir: Path) -> int:
+    with _database(data_dir) as database:
+        keys = PostgresApiKeyRepository(database)
+        if args.action == "create":
+            new = auth.create_key(args.owner, args.name, keys=keys)
+            print(f"created key {new.key.id} ({new.key.prefix}…) for owner {new.key.owner_id}; "
+                  "it is shown only now:")
+            print(new.secret)
+        elif args.action == "list":
+            print(f"{'KEY ID':36}  {'OWNER':16} {'PREFIX':11} {'CREATED':20} {'LAST USED':20} "
+                  "STATE   NAME")
+            for key in keys.list(args.owner):
+                print(_row(key))
+        else:
+            revoked = auth.revoke_key(args.owner, args.key_id, keys=keys)
+            print(f"revoked key {revoked.id} ({revoked.prefix}…) of owner {revoked.owner_id}")
+    return 0
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    actions = parser.add_subparsers(dest="action", required=True)
+    create = actions.add_parser("create", help="create a key; prints it on the last line")
+    create.add_argument("--owner", required=True)
+    create.add_argument("--name", default="", help="a label to tell keys apart")
+    listing = actions.add_parser("list", help="list keys (never the keys themselves)")
+    listing.add_argument("--owner", help="only this owner's keys")
+    revoke = actions.add_parser("revoke", help="revoke a key at once")
+    revoke.add_argument("--owner", required=True)
+    revoke.add_argument("key_id", type=UUID, help="the KEY ID that list shows")
+    for sub in (create, listing, revoke):
+        sub.add_argument("--data", type=Path, help="the stack's data directory (default .data)")
+
+
+@contextmanager
+def _database(data_dir: Path) -> Iterator[Database]:
+    """The running stack's database, an external DATABASE_URL, or the data directory's own
+    PostgreSQL started for this command."""
+    from infra.local.services import EmbeddedPostgres
+    from infra.local.stack import read_exports
+
+    exports = read_exports(data_dir.resolve())
+    url = (exports or {}).get("DATABASE_URL") or os.environ.get("DATABASE_URL")
+    postgres = None
+    if url is None:
+        if not (data_dir / "postgres").exists():
+            raise LightboxError(f"no Lightbox data in {data_dir}: run ./dev.sh up first")
+        postgres = EmbeddedPostgres(data_dir.resolve() / "postgres")
+        url = postgres.start()
+    database = Database(url)
+    try:
+        apply_migrations(url, REPO / "migrations")
+        yield database
+    finally:
+        database.close()
+        if postgres is not None:
+            postgres.stop()
+
+
+def _row(key: ApiKey) -> str:
+    state = "revoked" if key.revoked_at else "active"
+    last_used = key.last_used_at.strftime("%Y-%m-%d %H:%M") if key.last_used_at else "never"
+    return (f"{key.id}  {key.owner_id:16} {key.prefix:11} "
+            f"{key.created_at.strftime('%Y-%m-%d %H:%M'):20} {last_used:20} {state:7} {key.name}")

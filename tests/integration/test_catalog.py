@@ -1,0 +1,315 @@
+"""PostgresCatalog, PostgresProjectRepository and PostgresApiKeyRepository against a real
+PostgreSQL: listing, the change feed under concurrent writers, deletion, projects, keys."""
+
+from __future__ import annotations
+
+import random
+import threading
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+
+import psycopg
+import pytest
+
+from lightbox.adapters.api_keys import PostgresApiKeyRepository
+from lightbox.adapters.catalog import PostgresCatalog, PostgresProjectRepository
+from lightbox.adapters.postgres import Database, PostgresAssetRepository
+from lightbox.domain import Asset, ImageInfo, NewAsset, Status
+from lightbox.errors import ProjectExists
+from lightbox.ports import AssetFilter, ChangeCursor, PageCursor, SortOrder
+from lightbox.services import auth
+from tests.support import unique_owner
+
+NIL = uuid.UUID(int=0)
+
+
+@pytest.fixture
+def database(database_url: str) -> Iterator[Database]:
+    database = Database(database_url)
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def repo(database: Database) -> PostgresAssetRepository:
+    return PostgresAssetRepository(database)
+
+
+@pytest.fixture
+def catalog(database: Database) -> PostgresCatalog:
+    return PostgresCatalog(database)
+
+
+@pytest.fixture
+def projects(database: Database) -> PostgresProjectRepository:
+    return PostgresProjectRepository(database)
+
+
+@pytest.fixture
+def owner() -> str:
+    return unique_owner()
+
+
+def add(repo: PostgresAssetRepository, owner: str, **changes: object) -> Asset:
+    fields: dict[str, object] = dict(
+        id=uuid.uuid4(), owner_id=owner, filename="a.jpg", content_type="image/jpeg",
+        size_bytes=1000, declared_sha256=None, project_id=None)
+    fields.update(changes)
+    return repo.add(NewAsset(**fields))  # type: ignore[arg-type]
+
+
+def ready(repo: PostgresAssetRepository, owner: str, taken: datetime | None) -> Asset:
+    asset = add(repo, owner)
+    assert repo.mark_uploaded(owner, asset.id, "image/jpeg")
+    assert repo.claim(owner, asset.id, 900)
+    info = ImageInfo(width=4, height=3, pages=1, bit_depth=8, color_mode="RGB", taken_at=taken)
+    assert repo.mark_ready(owner, asset.id, info, [], None)
+    found = repo.get(owner, asset.id)
+    assert found is not None
+    return found
+
+
+def every_page(catalog: PostgresCatalog, owner: str, sort: SortOrder,
+               filters: AssetFilter | None = None, limit: int = 2) -> list[uuid.UUID]:
+    seen: list[uuid.UUID] = []
+    after = None
+    while True:
+        page = catalog.page(owner, filters=filters or AssetFilter(), sort=sort, limit=limit,
+                            after=after)
+        if not page:
+            return seen
+        seen.extend(asset.id for asset in page)
+        after = PageCursor(sort.key_of(page[-1]), page[-1].id)
+
+
+def test_keyset_pages_in_each_order_skip_nothing_and_repeat_nothing(
+    repo: PostgresAssetRepository, catalog: PostgresCatalog, owner: str
+) -> None:
+    added = [add(repo, owner) for _ in range(5)]
+    late = ready(repo, owner, datetime(2021, 6, 1))
+    early = ready(repo, owner, datetime(2019, 6, 1))
+    by_creation = sorted([*added, late, early], key=lambda a: (a.created_at, a.id))
+    assert every_page(catalog, owner, SortOrder.NEWEST) == [a.id for a in reversed(by_creation)]
+    assert every_page(catalog, owner, SortOrder.OLDEST) == [a.id for a in by_creation]
+    by_taken = [early.id, late.id, *(a.id for a in sorted(added, key=lambda a: (a.created_at, a.id)))]
+    assert every_page(catalog, owner, SortOrder.TAKEN_OLDEST) == by_taken
+    assert every_page(catalog, owner, SortOrder.TAKEN_NEWEST) == list(reversed(by_taken))
+
+
+def test_filters_narrow_the_listing_and_deleted_assets_stay_hidden(
+    repo: PostgresAssetRepository, catalog: PostgresCatalog,
+    projects: PostgresProjectRepository, owner: str,
+) -> None:
+    album = projects.add(owner, uuid.uuid4(), "Album")
+    in_album = add(repo, owner, project_id=album.id)
+    png = add(repo, owner, content_type="image/png")
+    dated = ready(repo, owner, datetime(2020, 3, 1, 10))
+    gone = add(repo, owner)
+    assert catalog.delete(owner, gone.id) is not None
+
+    def ids(**filters: object) -> set[uuid.UUID]:
+        return set(every_page(catalog, owner, SortOrder.NEWEST,
+                              AssetFilter(**filters)))  # type: ignore[arg-type]
+
+    assert ids() == {in_album.id, png.id, dated.id}
+    assert ids(project_id=album.id) == {in_album.id}
+    assert ids(content_type="image/png") == {png.id}
+    assert ids(status=Status.READY) == {dated.id}
+    assert ids(status=Status.DELETED) == {gone.id}
+    assert ids(taken_from=datetime(2020, 3, 1), taken_until=datetime(2020, 3, 2)) == {dated.id}
+    assert ids(taken_from=datetime(2020, 3, 2)) == set()
+
+
+def write_randomly(database_url: str, owner: str, seed: int, stop: threading.Event,
+                   errors: list[BaseException]) -> None:
+    """Insert, change and delete assets until told to stop, some transactions held open
+    while later ones commit."""
+    rng = random.Random(seed)
+    mine: list[uuid.UUID] = []
+    try:
+        with psycopg.connect(database_url) as connection:
+            while not stop.is_set():
+                with connection.transaction():
+                    if not mine or rng.random() < 0.5:
+                        mine.append(uuid.uuid4())
+                        connection.execute(
+                            "INSERT INTO assets (id, owner_id, filename, content_type, "
+                            "size_bytes) VALUES (%s, %s, 'a.jpg', 'image/jpeg', 1)",
+                            (mine[-1], owner))
+                    else:
+                        connection.execute(
+                            "UPDATE assets SET status = %s, updated_at = now() WHERE id = %s",
+                            (rng.choice(["uploaded", "failed", "deleted"]), rng.choice(mine)))
+                    stop.wait(rng.choice([0, 0, 0, 0.02, 0.05]))
+    except BaseException as exc:
+        errors.append(exc)
+
+
+def follow(catalog: PostgresCatalog, owner: str, cursor: ChangeCursor,
+           seen: dict[uuid.UUID, Status]) -> ChangeCursor:
+    """Read the feed in small pages until caught up, as a client does; the next cursor."""
+    while True:
+        changes = catalog.changes(owner, after=cursor, limit=7)
+        for asset in changes.assets:
+            seen[asset.id] = asset.status
+        if len(changes.assets) < 7:
+            # Caught up: move to the horizon, as the listing service does.
+            return max(cursor, ChangeCursor(changes.horizon, NIL),
+                       key=lambda c: (c.seq, c.asset_id))
+        cursor = ChangeCursor(changes.assets[-1].change_seq, changes.assets[-1].id)
+
+
+def test_the_change_feed_never_misses_a_change_under_concurrent_writers(
+    database_url: str, catalog: PostgresCatalog, owner: str
+) -> None:
+    """Four writers commit in any order while a reader follows the feed. When the writers
+    stop, the reader's view equals the table: every asset, in its last state."""
+    stop = threading.Event()
+    errors: list[BaseException] = []
+    writers = [threading.Thread(target=write_randomly,
+                                args=(database_url, owner, seed, stop, errors))
+               for seed in range(4)]
+    for thread in writers:
+        thread.start()
+    seen: dict[uuid.UUID, Status] = {}
+    cursor = ChangeCursor(seq=0, asset_id=NIL)
+    try:
+        for _ in range(60):
+            cursor = follow(catalog, owner, cursor, seen)
+            stop.wait(0.01)
+    finally:
+        stop.set()
+        for thread in writers:
+            thread.join()
+    assert not errors, errors
+    follow(catalog, owner, cursor, seen)
+    with psycopg.connect(database_url) as connection:
+        truth = {row[0]: Status(row[1]) for row in connection.execute(
+            "SELECT id, status FROM assets WHERE owner_id = %s", (owner,))}
+    assert len(truth) > 50
+    assert seen == truth
+
+
+def test_a_listing_sync_cursor_catches_what_changes_after_the_listing(
+    repo: PostgresAssetRepository, catalog: PostgresCatalog, owner: str
+) -> None:
+    before = add(repo, owner)
+    horizon = catalog.horizon()
+    after = add(repo, owner)
+    assert catalog.delete(owner, before.id) is not None
+    changes = catalog.changes(owner, after=ChangeCursor(horizon, NIL), limit=10)
+    assert {a.id: a.status for a in changes.assets} == {after.id: Status.PENDING,
+                                                         before.id: Status.DELETED}
+
+
+def test_delete_leaves_a_tombstone_until_purged_and_says_what_to_remove(
+    repo: PostgresAssetRepository, catalog: PostgresCatalog, owner: str
+) -> None:
+    asset = add(repo, owner, multipart_upload_id="upload-1")
+    deleted = catalog.delete(owner, asset.id)
+    assert deleted is not None and deleted.status is Status.DELETED
+    assert deleted.multipart_upload_id == "upload-1"  # so that the purge aborts it
+    assert catalog.delete(owner, asset.id) is None  # once
+    assert catalog.delete(unique_owner(), asset.id) is None
+    assert asset.id in {a.id for a in catalog.unpurged(0, 1000)}
+    catalog.mark_purged(owner, asset.id)
+    assert asset.id not in {a.id for a in catalog.unpurged(0, 1000)}
+
+
+def test_update_renames_and_moves_only_a_live_asset_of_its_owner(
+    repo: PostgresAssetRepository, catalog: PostgresCatalog,
+    projects: PostgresProjectRepository, owner: str,
+) -> None:
+    album = projects.add(owner, uuid.uuid4(), "Album")
+    asset = add(repo, owner)
+    moved = catalog.update(owner, asset.id, filename=None, move=True, project_id=album.id)
+    assert moved is not None and moved.project_id == album.id and moved.filename == "a.jpg"
+    renamed = catalog.update(owner, asset.id, filename="b.jpg", move=False, project_id=None)
+    assert renamed is not None and renamed.filename == "b.jpg" and renamed.project_id == album.id
+    unfiled = catalog.update(owner, asset.id, filename=None, move=True, project_id=None)
+    assert unfiled is not None and unfiled.project_id is None
+    assert catalog.update(unique_owner(), asset.id, filename="x", move=False,
+                          project_id=None) is None
+
+
+def test_retry_resets_only_a_failed_asset(
+    repo: PostgresAssetRepository, catalog: PostgresCatalog, owner: str
+) -> None:
+    asset = add(repo, owner)
+    assert not catalog.reset_failed(owner, asset.id)
+    assert repo.mark_failed(owner, asset.id, expected=Status.PENDING, reason="broken")
+    assert catalog.reset_failed(owner, asset.id)
+    again = repo.get(owner, asset.id)
+    assert again is not None and again.status is Status.PENDING and again.error is None
+
+
+def test_counts_per_status(repo: PostgresAssetRepository, catalog: PostgresCatalog,
+                           owner: str) -> None:
+    add(repo, owner)
+    add(repo, owner)
+    ready(repo, owner, None)
+    counts = catalog.counts(owner)
+    assert counts[Status.PENDING] == 2 and counts[Status.READY] == 1
+    assert set(counts) == set(Status)
+    assert catalog.pending_count(owner) == 2
+
+
+def test_projects_are_per_owner_with_unique_names_and_delete_only_when_empty(
+    repo: PostgresAssetRepository, catalog: PostgresCatalog,
+    projects: PostgresProjectRepository, owner: str,
+) -> None:
+    album = projects.add(owner, uuid.uuid4(), "Holidays")
+    with pytest.raises(ProjectExists):
+        projects.add(owner, uuid.uuid4(), "holidays")
+    other = unique_owner()
+    projects.add(other, uuid.uuid4(), "Holidays")  # another owner's namespace
+    asset = add(repo, owner, project_id=album.id)
+    listed = projects.list(owner)
+    assert [(p.name, p.asset_count) for p in listed] == [("Holidays", 1)]
+    assert projects.get(other, album.id) is None
+    assert not projects.delete_if_empty(owner, album.id)
+    assert catalog.delete(owner, asset.id) is not None
+    assert projects.delete_if_empty(owner, album.id)
+    tombstone = repo.get(owner, asset.id)
+    assert tombstone is not None and tombstone.project_id is None  # the tombstone stays
+
+
+def test_api_keys_are_found_by_hash_until_revoked(database: Database) -> None:
+    keys = PostgresApiKeyRepository(database)
+    owner = unique_owner()
+    new = auth.create_key(owner, "laptop", keys=keys)
+    assert new.secret.startswith("lbk_") and len(new.secret) > 40
+    assert keys.owner_of(auth.hash_key(new.secret)) == owner
+    assert keys.owner_of(auth.hash_key(new.secret + "x")) is None
+    (listed,) = keys.list(owner)
+    assert listed.prefix == new.secret[:10] and listed.last_used_at is not None
+    with psycopg.connect(database._url) as connection:
+        stored = connection.execute("SELECT secret_hash FROM api_keys WHERE id = %s",
+                                    (new.key.id,)).fetchone()
+    assert stored is not None and new.secret.encode() not in bytes(stored[0])
+    assert keys.revoke(unique_owner(), new.key.id) is None  # not another owner's to revoke
+    assert keys.revoke(owner, new.key.id) is not None
+    assert keys.owner_of(auth.hash_key(new.secret)) is None
+
+
+def plan_of(database_url: str, query: str) -> str:
+    with psycopg.connect(database_url) as connection:
+        connection.execute("SET enable_seqscan = off")
+        rows = connection.execute(f"EXPLAIN {query}".encode()).fetchall()
+    return "\n".join(row[0] for row in rows)
+
+
+@pytest.mark.parametrize(("query", "index"), [
+    ("SELECT id FROM assets WHERE owner_id = 'x' AND status <> 'deleted' "
+     "AND (created_at, id) < (now(), gen_random_uuid()) ORDER BY created_at DESC, id DESC "
+     "LIMIT 51", "assets_owner_recent"),
+    ("SELECT id FROM assets WHERE owner_id = 'x' AND status <> 'deleted' "
+     "AND (taken_sort, id) > ('2020-01-01', gen_random_uuid()) ORDER BY taken_sort, id "
+     "LIMIT 51", "assets_owner_taken"),
+    ("SELECT id FROM assets WHERE owner_id = 'x' AND (change_xid, id) > ('5'::xid8, "
+     "gen_random_uuid()) AND change_xid < '9'::xid8 ORDER BY change_xid, id LIMIT 51",
+     "assets_owner_changes"),
+])
+def test_listing_queries_use_their_index(database_url: str, query: str, index: str) -> None:
+    assert index in plan_of(database_url, query)

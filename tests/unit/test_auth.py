@@ -1,0 +1,212 @@
+"""API keys and OIDC tokens: who a request's credentials name, and every way they can fail."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import authorizer
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from jwt.algorithms import RSAAlgorithm
+
+from lightbox.adapters.oidc import OidcTokenVerifier
+from lightbox.domain import ApiKey
+from lightbox.errors import InvalidField, NotFound, Unauthorized
+from lightbox.services import auth
+from lightbox.wiring import Container
+from tests.support import load_event
+
+ISSUER = "https://issuer.test/pool"
+AUDIENCE = "gallery-client"
+
+
+class MemoryKeys:
+    """The ApiKeyRepository port in memory."""
+
+    def __init__(self) -> None:
+        self.keys: dict[bytes, ApiKey] = {}
+
+    def add(self, key: ApiKey, secret_hash: bytes) -> None:
+        self.keys[secret_hash] = key
+
+    def owner_of(self, secret_hash: bytes) -> str | None:
+        key = self.keys.get(secret_hash)
+        return key.owner_id if key is not None and key.revoked_at is None else None
+
+    def list(self, owner_id: str | None) -> list[ApiKey]:
+        return [k for k in self.keys.values() if owner_id in (None, k.owner_id)]
+
+    def revoke(self, owner_id: str, key_id: Any) -> ApiKey | None:
+        for secret_hash, key in self.keys.items():
+            if key.id == key_id and key.owner_id == owner_id:
+                self.keys[secret_hash] = ApiKey(**{**key.__dict__, "revoked_at": key.created_at})
+                return self.keys[secret_hash]
+        return None
+
+
+def bearer(credentials: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {credentials}"}
+
+
+def test_a_created_key_names_its_owner_until_revoked_and_only_its_hash_is_kept() -> None:
+    keys = MemoryKeys()
+    new = auth.create_key("studio", "laptop", keys=keys)
+    assert new.secret.startswith("lbk_") and new.key.prefix == new.secret[:10]
+    assert all(new.secret.encode() not in stored for stored in keys.keys)
+    assert auth.authenticate(bearer(new.secret), keys=keys, tokens=None) == "studio"
+    assert auth.authenticate({"authorization": f"bearer  {new.secret} "}, keys=keys,
+                             tokens=None) == "studio"
+    with pytest.raises(NotFound):
+        auth.revoke_key("someone-else", new.key.id, keys=keys)
+    auth.revoke_key("studio", new.key.id, keys=keys)
+    with pytest.raises(Unauthorized, match="unknown or revoked"):
+        auth.authenticate(bearer(new.secret), keys=keys, tokens=None)
+
+
+@pytest.mark.parametrize("headers", [
+    {}, {"Authorization": ""}, {"Authorization": "Bearer"}, {"Authorization": "Basic abc"},
+    bearer("lbk_unknown"), bearer("not-a-key"), bearer("a.b.c"),
+])
+def test_missing_or_wrong_credentials_are_unauthorized(headers: dict[str, str]) -> None:
+    with pytest.raises(Unauthorized):
+        auth.authenticate(headers, keys=MemoryKeys(), tokens=None)
+
+
+@pytest.mark.parametrize("owner", ["", "../etc", "a" * 65, "ünï"])
+def test_a_key_is_only_made_for_a_valid_owner(owner: str) -> None:
+    with pytest.raises(InvalidField):
+        auth.create_key(owner, "", keys=MemoryKeys())
+
+
+# --- OIDC tokens -----------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def signing_key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@pytest.fixture(scope="module")
+def jwks_url(signing_key: rsa.RSAPrivateKey) -> Iterator[str]:
+    """The issuer's keys, served on loopback as an OIDC issuer publishes them."""
+    jwk = json.loads(RSAAlgorithm.to_jwk(signing_key.public_key()))
+    body = json.dumps({"keys": [{**jwk, "kid": "key-1", "use": "sig", "alg": "RS256"}]}).encode()
+
+    class Keys(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Keys)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/.well-known/jwks.json"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def verifier(jwks_url: str) -> OidcTokenVerifier:
+    return OidcTokenVerifier(issuer=ISSUER, jwks_url=jwks_url, audience=AUDIENCE)
+
+
+def token(key: Any, *, algorithm: str = "RS256", kid: str = "key-1", **claims: Any) -> str:
+    now = int(time.time())
+    payload = {"iss": ISSUER, "sub": "user-42", "aud": AUDIENCE, "iat": now, "exp": now + 300,
+               **claims}
+    return jwt.encode({k: v for k, v in payload.items() if v is not None}, key,
+                      algorithm=algorithm, headers={"kid": kid})
+
+
+def test_a_token_of_the_issuer_names_its_subject_as_owner(
+    verifier: OidcTokenVerifier, signing_key: rsa.RSAPrivateKey
+) -> None:
+    assert verifier.owner_of(token(signing_key)) == "user-42"
+    # Cognito access tokens carry the client in client_id instead of aud.
+    access = token(signing_key, aud=None, client_id=AUDIENCE, token_use="access")
+    assert verifier.owner_of(access) == "user-42"
+    assert auth.authenticate(bearer(token(signing_key)), keys=MemoryKeys(),
+                             tokens=verifier) == "user-42"
+
+
+@pytest.mark.parametrize(("claims", "message"), [
+    ({"exp": int(time.time()) - 3600}, "expired"),
+    ({"iss": "https://elsewhere.test"}, "issuer"),
+    ({"aud": "another-client"}, "another audience"),
+    ({"sub": "../../etc"}, "no valid owner"),
+    ({"sub": None}, "no valid owner"),
+])
+def test_a_token_that_is_not_for_us_is_unauthorized(
+    verifier: OidcTokenVerifier, signing_key: rsa.RSAPrivateKey, claims: dict[str, Any],
+    message: str,
+) -> None:
+    with pytest.raises(Unauthorized, match=message):
+        verifier.owner_of(token(signing_key, **claims))
+
+
+def test_forged_tokens_are_unauthorized(verifier: OidcTokenVerifier,
+                                        signing_key: rsa.RSAPrivateKey) -> None:
+    other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    with pytest.raises(Unauthorized):
+        verifier.owner_of(token(other_key))  # signed by someone else
+    with pytest.raises(Unauthorized):
+        verifier.owner_of(token(signing_key, kid="unknown"))
+    # The classic confusion: HS256 "signed" with the issuer's public key as the secret.
+    public_pem = signing_key.public_key().public_bytes(
+        Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
+    header, payload = (base64url(json.dumps(part).encode()) for part in (
+        {"alg": "HS256", "typ": "JWT", "kid": "key-1"},
+        {"iss": ISSUER, "sub": "x", "aud": AUDIENCE, "exp": 2**31}))
+    signature = hmac.new(public_pem, f"{header}.{payload}".encode(), hashlib.sha256).digest()
+    with pytest.raises(Unauthorized):
+        verifier.owner_of(f"{header}.{payload}.{base64url(signature)}")
+
+
+def base64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+# --- the authorizer function -----------------------------------------------------------------
+
+def authorizer_event(headers: dict[str, str]) -> dict[str, Any]:
+    event = load_event("apiGatewayProxyRequest.json")
+    return {"type": "REQUEST", "methodArn":
+            "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/dev/POST/v1/uploads",
+            **{k: event[k] for k in ("resource", "path", "httpMethod", "requestContext")},
+            "headers": headers}
+
+
+def test_the_authorizer_allows_the_whole_api_for_the_keys_owner(
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keys = MemoryKeys()
+    new = auth.create_key("studio", "", keys=keys)
+    monkeypatch.setattr(authorizer, "container", Container(api_keys=keys))
+    answer = authorizer.handler(authorizer_event(bearer(new.secret)), None)
+    assert answer["principalId"] == "studio" and answer["context"] == {"owner_id": "studio"}
+    (statement,) = answer["policyDocument"]["Statement"]
+    # Cached per key by API Gateway: the answer must hold for every route.
+    assert statement == {"Action": "execute-api:Invoke", "Effect": "Allow",
+                         "Resource": "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/dev/*"}
+
+
+def test_the_authorizer_refuses_with_the_message_api_gateway_turns_into_401(
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(authorizer, "container", Container(api_keys=MemoryKeys()))
+    for headers in ({}, bearer("lbk_nope")):
+        with pytest.raises(Exception, match=r"^Unauthorized$"):
+            authorizer.handler(authorizer_event(headers), None)

@@ -1,0 +1,168 @@
+"""Organising a library: projects, renaming and moving, deleting, aborting, retrying."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from lightbox.domain import Derivative, Status
+from lightbox.errors import (
+    AssetNotFound,
+    InvalidField,
+    InvalidState,
+    LimitReached,
+    ProjectExists,
+    ProjectNotEmpty,
+    ProjectNotFound,
+    RequestError,
+    StorageUnavailable,
+)
+from lightbox.services import library
+from lightbox.services.uploads import Lanes
+from tests.fakes import FakeLibrary
+from tests.support import image_bytes
+
+JPEG = image_bytes("JPEG", (320, 240))
+LANES = Lanes(large_bytes=50 * 1024**2, large_pixels=100_000_000)
+
+
+def ready(lib: FakeLibrary) -> uuid.UUID:
+    """A ready asset with its original and one derivative in the bucket."""
+    asset_id = lib.pending(JPEG)
+    key = f"derivatives/{lib.owner}/{asset_id}/1-256.jpeg"
+    lib.storage.objects[key] = b"thumb"
+    lib.assets.change(asset_id, status=Status.READY,
+                      derivatives=(Derivative(256, 1, "jpeg", 256, 192, key, 5),))
+    return asset_id
+
+
+def test_names_are_checked_and_normalised() -> None:
+    assert library.parse_project_name({"name": "  Été  "}) == "Été"
+    for body, error in [({}, InvalidField), ({"name": ""}, InvalidField),
+                        ({"name": "x" * 201}, InvalidField), ({"name": "a\nb"}, InvalidField),
+                        ({"name": 7}, InvalidField), ({"name": "a", "x": 1}, RequestError)]:
+        with pytest.raises(error):
+            library.parse_project_name(body)
+
+
+def test_asset_changes_tell_a_move_to_no_project_from_no_move() -> None:
+    project = uuid.uuid4()
+    assert library.parse_asset_changes({"project_id": None}) == library.AssetChanges(move=True)
+    assert library.parse_asset_changes({"filename": " b.jpg "}) == library.AssetChanges(
+        filename="b.jpg")
+    assert library.parse_asset_changes({"project_id": str(project)}).project_id == project
+    for body in ({}, {"filename": 3}, {"project_id": "nope"}, {"owner_id": "x"}):
+        with pytest.raises((InvalidField, RequestError)):
+            library.parse_asset_changes(body)
+
+
+def test_projects_are_limited_per_owner_and_unique_by_name() -> None:
+    lib = FakeLibrary()
+    library.create_project(lib.owner, "One", projects=lib.projects, max_projects=2)
+    with pytest.raises(ProjectExists):
+        library.create_project(lib.owner, "ONE", projects=lib.projects, max_projects=2)
+    library.create_project(lib.owner, "Two", projects=lib.projects, max_projects=2)
+    with pytest.raises(LimitReached):
+        library.create_project(lib.owner, "Three", projects=lib.projects, max_projects=2)
+    library.create_project("other", "Three", projects=lib.projects, max_projects=2)
+
+
+def test_moving_into_a_project_needs_a_project_of_the_same_owner() -> None:
+    lib = FakeLibrary()
+    asset_id = lib.pending(JPEG)
+    theirs = library.create_project("other", "Theirs", projects=lib.projects, max_projects=9)
+    with pytest.raises(ProjectNotFound):
+        library.update_asset(lib.owner, asset_id, library.AssetChanges(
+            move=True, project_id=theirs.id), catalog=lib.catalog, projects=lib.projects)
+    mine = library.create_project(lib.owner, "Mine", projects=lib.projects, max_projects=9)
+    moved = library.update_asset(lib.owner, asset_id, library.AssetChanges(
+        move=True, project_id=mine.id), catalog=lib.catalog, projects=lib.projects)
+    assert moved.project_id == mine.id
+    with pytest.raises(AssetNotFound):
+        library.update_asset("other", asset_id, library.AssetChanges(filename="x.jpg"),
+                             catalog=lib.catalog, projects=lib.projects)
+
+
+def test_deleting_an_asset_removes_its_objects_and_keeps_a_tombstone() -> None:
+    lib = FakeLibrary()
+    asset_id = ready(lib)
+    with pytest.raises(AssetNotFound):
+        library.delete_asset("other", asset_id, catalog=lib.catalog, storage=lib.storage)
+    library.delete_asset(lib.owner, asset_id, catalog=lib.catalog, storage=lib.storage)
+    assert lib.storage.objects == {}
+    assert lib.asset(asset_id).status is Status.DELETED and asset_id in lib.catalog.purged
+    with pytest.raises(AssetNotFound):
+        library.delete_asset(lib.owner, asset_id, catalog=lib.catalog, storage=lib.storage)
+
+
+def test_a_deletion_cut_short_by_the_bucket_is_finished_by_the_purge() -> None:
+    lib = FakeLibrary()
+    asset_id = ready(lib)
+    lib.storage.fail_with = StorageUnavailable("SlowDown")
+    with pytest.raises(StorageUnavailable):
+        library.delete_asset(lib.owner, asset_id, catalog=lib.catalog, storage=lib.storage)
+    assert lib.asset(asset_id).status is Status.DELETED  # gone for the client already
+    lib.storage.fail_with = None
+    assert library.purge_deleted(catalog=lib.catalog, storage=lib.storage,
+                                 older_than_seconds=60, limit=10) == 0  # too recent
+    lib.assets.advance(61)
+    assert library.purge_deleted(catalog=lib.catalog, storage=lib.storage,
+                                 older_than_seconds=60, limit=10) == 1
+    assert lib.storage.objects == {}
+    assert library.purge_deleted(catalog=lib.catalog, storage=lib.storage,
+                                 older_than_seconds=60, limit=10) == 0
+
+
+def test_a_project_is_deleted_when_empty_or_with_its_assets_on_cascade() -> None:
+    lib = FakeLibrary()
+    project = library.create_project(lib.owner, "Trip", projects=lib.projects, max_projects=9)
+    assets = [ready(lib) for _ in range(3)]
+    for asset_id in assets:
+        lib.assets.change(asset_id, project_id=project.id)
+    outside = ready(lib)
+    with pytest.raises(ProjectNotEmpty):
+        library.delete_project(lib.owner, project.id, cascade=False, projects=lib.projects,
+                               catalog=lib.catalog, storage=lib.storage)
+    with pytest.raises(ProjectNotFound):
+        library.delete_project("other", project.id, cascade=True, projects=lib.projects,
+                               catalog=lib.catalog, storage=lib.storage)
+    library.delete_project(lib.owner, project.id, cascade=True, projects=lib.projects,
+                           catalog=lib.catalog, storage=lib.storage)
+    assert lib.projects.get(lib.owner, project.id) is None
+    assert all(lib.asset(a).status is Status.DELETED for a in assets)
+    assert lib.asset(outside).status is Status.READY
+    assert set(lib.storage.objects) == {lib.asset(outside).original_key,
+                                        f"derivatives/{lib.owner}/{outside}/1-256.jpeg"}
+
+
+def test_abort_drops_the_parts_of_a_pending_upload_only() -> None:
+    lib = FakeLibrary()
+    upload_id = lib.storage.start_multipart("k", content_type="image/tiff")
+    asset_id = lib.pending(JPEG, uploaded=False)
+    lib.assets.change(asset_id, multipart_upload_id=upload_id)
+    library.abort_upload(lib.owner, asset_id, catalog=lib.catalog, assets=lib.assets,
+                         storage=lib.storage)
+    assert lib.storage.aborted == [upload_id] and lib.asset(asset_id).status is Status.DELETED
+    with pytest.raises(AssetNotFound):
+        library.abort_upload(lib.owner, asset_id, catalog=lib.catalog, assets=lib.assets,
+                             storage=lib.storage)
+    with pytest.raises(InvalidState):
+        library.abort_upload(lib.owner, ready(lib), catalog=lib.catalog, assets=lib.assets,
+                             storage=lib.storage)
+
+
+def test_retry_verifies_a_failed_asset_again_and_refuses_any_other() -> None:
+    lib = FakeLibrary()
+    asset_id = lib.pending(JPEG)
+    lib.assets.change(asset_id, status=Status.FAILED, error="thumbnail gave up", attempts=5)
+    status = library.retry_asset(lib.owner, asset_id, assets=lib.assets, catalog=lib.catalog,
+                                 storage=lib.storage, jobs=lib.jobs, lanes=LANES)
+    assert status is Status.UPLOADED and len(lib.jobs.sent) == 1
+    assert lib.asset(asset_id).attempts == 0 and lib.asset(asset_id).error is None
+    with pytest.raises(InvalidState, match="only a failed asset"):
+        library.retry_asset(lib.owner, asset_id, assets=lib.assets, catalog=lib.catalog,
+                            storage=lib.storage, jobs=lib.jobs, lanes=LANES)
+    with pytest.raises(AssetNotFound):
+        library.retry_asset("other", asset_id, assets=lib.assets, catalog=lib.catalog,
+                            storage=lib.storage, jobs=lib.jobs, lanes=LANES)
