@@ -24,11 +24,12 @@ app = api.create_app("lightbox-upload-complete", lambda: container.config)
 @api.json_errors
 def complete_upload(asset_id: str) -> Response:
     owner_id = api.owner_of(api.current_request(app))
+    asset = api.asset_id_param(asset_id)
     status = uploads.complete_upload(
-        owner_id, api.asset_id_param(asset_id), assets=container.assets,
+        owner_id, asset, assets=container.assets,
         storage=container.storage, jobs=container.jobs, lanes=container.lanes,
     )
-    return api.json_response({"asset_id": asset_id, "status": status.value}, 202)
+    return api.json_response({"asset_id": str(asset), "status": status.value}, 202)
 
 
 @app.route("/v1/uploads/{asset_id}/abort", methods=["POST"])
@@ -44,12 +45,12 @@ def abort_upload(asset_id: str) -> Response:
 @api.json_errors
 def retry_asset(asset_id: str) -> Response:
     owner_id = api.owner_of(api.current_request(app))
+    asset = api.asset_id_param(asset_id)
     status = library.retry_asset(
-        owner_id, api.asset_id_param(asset_id), assets=container.assets,
-        catalog=container.catalog, storage=container.storage, jobs=container.jobs,
-        lanes=container.lanes,
+        owner_id, asset, assets=container.assets, catalog=container.catalog,
+        storage=container.storage, jobs=container.jobs, lanes=container.lanes,
     )
-    return api.json_response({"asset_id": asset_id, "status": status.value}, 202)
+    return api.json_response({"asset_id": str(asset), "status": status.value}, 202)
 
 
 @app.route("/hooks/minio", methods=["POST"])

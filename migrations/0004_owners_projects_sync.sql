@@ -35,6 +35,8 @@ CREATE INDEX assets_project_recent ON assets (project_id, created_at DESC, id DE
 ALTER TABLE assets ADD COLUMN taken_sort timestamp
     GENERATED ALWAYS AS (COALESCE(taken_at, created_at AT TIME ZONE 'UTC')) STORED;
 CREATE INDEX assets_owner_taken ON assets (owner_id, taken_sort DESC, id DESC);
+CREATE INDEX assets_project_taken ON assets (project_id, taken_sort DESC, id DESC)
+    WHERE project_id IS NOT NULL;
 
 -- A multipart upload in progress (large originals), to complete or abort it.
 ALTER TABLE assets ADD COLUMN multipart_upload_id text;

@@ -28,6 +28,7 @@ from lightbox.config import Config
 from lightbox.domain import Project
 from lightbox.errors import (
     AssetNotFound,
+    InvalidField,
     LightboxError,
     NotFound,
     ProjectNotFound,
@@ -67,7 +68,10 @@ def json_errors(view: Callable[P, Response]) -> Callable[P, Response]:
         except LightboxError as exc:
             if exc.status >= 500:
                 log.exception("%s failed", view.__name__)
-            return error_response(exc.status, exc.code, exc.message)
+            response = error_response(exc.status, exc.code, exc.message)
+            if isinstance(exc, Unauthorized):
+                response.headers["WWW-Authenticate"] = "Bearer"
+            return response
         except Exception:
             log.exception("%s failed unexpectedly", view.__name__)
             return error_response(500, "internal", "an internal error occurred")
@@ -142,7 +146,7 @@ def _id_param(raw: str, error: type[NotFound], kind: str) -> UUID:
 def flag_param(params: dict[str, str], name: str) -> bool:
     raw = params.pop(name, "false").lower()
     if raw not in ("true", "false"):
-        raise RequestError(f"{name} must be true or false")
+        raise InvalidField(f"{name} must be true or false")
     return raw == "true"
 
 
@@ -277,7 +281,8 @@ def _reshape_framework_errors(
         return error_response(500, "internal", "an internal error occurred")
     body = response.body
     if isinstance(body, dict) and set(body) == {"Code", "Message"}:
-        code = _FRAMEWORK_CODES.get(str(body["Code"]), "bad_request")
+        fallback = "bad_request" if response.status_code < 500 else "internal"
+        code = _FRAMEWORK_CODES.get(str(body["Code"]), fallback)
         reshaped = error_response(response.status_code, code, str(body["Message"]))
         reshaped.headers.update(
             {k: v for k, v in response.headers.items() if k.lower() != "content-type"}

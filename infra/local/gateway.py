@@ -97,8 +97,9 @@ class Gateway:
         except InvocationError as exc:
             if exc.error_message == "Unauthorized":
                 raise Refused(401, "unauthorized", "Unauthorized") from None
+            # API Gateway's AUTHORIZER_FAILURE, which template.yaml answers with 503.
             log.error("%s", exc)
-            raise Refused(500, "authorizer_failed", "the authorizer failed") from None
+            raise Refused(503, "unavailable", "the authorizer failed; retry later") from None
         statements = answer.get("policyDocument", {}).get("Statement", [])
         if not any(statement.get("Effect") == "Allow" for statement in statements):
             raise Refused(403, "forbidden", "User is not authorized to access this resource")

@@ -22,6 +22,7 @@ import requests
 
 from infra.local.stack import client_of
 from tests.conftest import REPO
+from tests.contract import CONTRACT
 
 STARTUP_SECONDS = 180
 BACKENDS = os.environ.get("LIGHTBOX_E2E_BACKENDS", "embedded,localstack").split(",")
@@ -38,6 +39,27 @@ class Stack:
     @property
     def api(self) -> str:
         return self.exports["LIGHTBOX_API_URL"]
+
+    @property
+    def api_key(self) -> str:
+        """The owner ``local``'s key, which ``./dev.sh up`` created."""
+        return self.exports["LIGHTBOX_API_KEY"]
+
+    def api_client(self, api_key: str | None = None) -> Client:
+        return Client(self.api, api_key or self.api_key)
+
+    def create_key(self, owner: str) -> str:
+        """``./dev.sh key create``: the new key is on the last line."""
+        return self.key_command("create", "--owner", owner).splitlines()[-1]
+
+    def key_command(self, *args: str) -> str:
+        """``./dev.sh key ...`` against this stack; its output."""
+        done = subprocess.run(
+            [sys.executable, "-m", "infra.local", "key", *args, "--data", str(self.data_dir)],
+            cwd=REPO, capture_output=True, text=True, timeout=60, check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
 
     def client(self, service: str) -> Any:
         """A boto3 client for the stack's S3 or SQS, as ``eval "$(./dev.sh env)"`` sets up."""
@@ -100,24 +122,41 @@ def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
 
 
 class Client:
-    """What an app does: JSON to the API, bytes straight to the presigned URL."""
+    """What an app does: JSON to the API with its key, bytes straight to the presigned URLs.
 
-    def __init__(self, api: str) -> None:
+    Every API answer it receives is checked against the OpenAPI document.
+    """
+
+    def __init__(self, api: str, api_key: str) -> None:
         self.api = api
         self.http = requests.Session()
+        self.http.headers["Authorization"] = f"Bearer {api_key}"
+        self.http.hooks["response"].append(CONTRACT.check_response)
 
     def presign(self, filename: str, content_type: str, data: bytes, **extra: Any) -> requests.Response:
         return self.http.post(f"{self.api}/v1/uploads", json={
             "filename": filename, "content_type": content_type, "size_bytes": len(data), **extra,
         }, timeout=30)
 
-    def upload(self, filename: str, content_type: str, data: bytes) -> str:
-        response = self.presign(filename, content_type, data)
+    def upload(self, filename: str, content_type: str, data: bytes, **extra: Any) -> str:
+        """Presign and PUT the bytes (in parts when the answer asks for them, then complete)."""
+        response = self.presign(filename, content_type, data, **extra)
         assert response.status_code == 201, response.text
         ticket = response.json()
-        put = requests.request(ticket["upload"]["method"], ticket["upload"]["url"], data=data,
-                               headers=ticket["upload"]["headers"], timeout=60)
-        assert put.status_code == 200, put.text
+        upload = ticket["upload"]
+        if "parts" in upload:
+            for part in upload["parts"]:
+                start = (part["part_number"] - 1) * upload["part_size"]
+                put = requests.put(part["url"], data=data[start : start + part["size_bytes"]],
+                                   timeout=120)
+                assert put.status_code == 200, put.text
+            completed = self.http.post(f"{self.api}/v1/uploads/{ticket['asset_id']}/complete",
+                                       timeout=120)
+            assert completed.status_code == 202, completed.text
+        else:
+            put = requests.request(upload["method"], upload["url"], data=data,
+                                   headers=upload["headers"], timeout=60)
+            assert put.status_code == 200, put.text
         asset_id: str = ticket["asset_id"]
         return asset_id
 
@@ -140,4 +179,4 @@ class Client:
 
 @pytest.fixture
 def client(stack: Stack) -> Client:
-    return Client(stack.api)
+    return stack.api_client()

@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from tests.conftest import REPO
-from tests.e2e.conftest import Client, Stack, start_stack
+from tests.e2e.conftest import Stack, start_stack
 from tests.support import image_bytes
 
 pytestmark = pytest.mark.e2e
@@ -35,7 +35,7 @@ def test_a_stop_signal_ends_every_process_and_a_restart_keeps_the_library(
 ) -> None:
     data_dir = tmp_path / "data"
     stack = start_stack(data_dir)
-    client = Client(stack.api)
+    client = stack.api_client()
     asset_id = client.upload("keep.png", "image/png", image_bytes("PNG", (900, 600)))
     assert client.wait_until_settled(asset_id)["status"] == "ready"
     children = descendants(stack.process.pid) + postgres_of(data_dir)
@@ -49,7 +49,7 @@ def test_a_stop_signal_ends_every_process_and_a_restart_keeps_the_library(
 
     restarted = start_stack(data_dir)
     try:
-        asset = Client(restarted.api).asset(asset_id)
+        asset = restarted.api_client().asset(asset_id)
         assert asset["status"] == "ready"
         for url in [asset["original_url"]] + [t["url"] for t in asset["thumbnails"]]:
             assert requests.get(url, timeout=30).status_code == 200

@@ -184,7 +184,7 @@ def test_the_scheduler_runs_the_reaper_which_expires_uploads_that_never_came(
     stack = start_stack(tmp_path / "data", "embedded", "--schedule-seconds", "1",
                         LIGHTBOX_UPLOAD_URL_TTL="1", LIGHTBOX_PENDING_GRACE_SECONDS="1")
     try:
-        client = Client(stack.api)
+        client = stack.api_client()
         response = client.presign("never.png", "image/png", image_bytes("PNG", (10, 10)))
         assert response.status_code == 201
 

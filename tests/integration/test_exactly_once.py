@@ -18,10 +18,12 @@ from typing import Any, TypeVar
 import pytest
 import requests
 
+from lightbox.adapters.catalog import PostgresCatalog, PostgresProjectRepository
 from lightbox.adapters.postgres import Database, PostgresAssetRepository
 from lightbox.config import Config
 from lightbox.domain import RenderSpec, Rendition, Status, ThumbnailJob, original_key
 from lightbox.events import Action, ObjectEvent
+from lightbox.ports import PresignedUpload
 from lightbox.services import ingest, thumbnails
 from lightbox.services.uploads import UploadRequest, create_upload
 from lightbox.wiring import Container
@@ -48,8 +50,10 @@ class Library:
         if not hasattr(self._local, "container"):
             database = Database(self.config.require("database_url"))
             self._databases.append(database)
-            self._local.container = Container(self.config, assets=PostgresAssetRepository(database),
-                                              jobs=self.jobs)
+            self._local.container = Container(
+                self.config, assets=PostgresAssetRepository(database),
+                catalog=PostgresCatalog(database), projects=PostgresProjectRepository(database),
+                jobs=self.jobs)
         container: Container = self._local.container
         return container
 
@@ -63,9 +67,10 @@ class Library:
         container = self.container()
         ticket = create_upload(
             self.owner, UploadRequest("photo.jpg", "image/jpeg", len(data)),
-            assets=container.assets, storage=container.storage, upload_url_ttl=600,
+            assets=container.assets, catalog=container.catalog, projects=container.projects,
+            storage=container.storage, policy=container.upload_policy,
         )
-        assert ticket.upload is not None
+        assert isinstance(ticket.upload, PresignedUpload)
         response = requests.put(ticket.upload.url, data=data, headers=ticket.upload.headers,
                                 timeout=10)
         response.raise_for_status()

@@ -513,7 +513,7 @@ def test_projects_are_managed_through_the_listing_function(fakes: Fakes) -> None
         assert moved.status_code == 200 and moved.json_body["project_id"] == project_id
         refused = client.delete(f"/v1/projects/{project_id}")
         assert refused.status_code == 409
-        assert client.delete(f"/v1/projects/{project_id}?cascade=maybe").status_code == 400
+        assert client.delete(f"/v1/projects/{project_id}?cascade=maybe").status_code == 422
         assert client.delete(f"/v1/projects/{project_id}?force=true").status_code == 400
         deleted = client.delete(f"/v1/projects/{project_id}?cascade=true")
         assert deleted.status_code == 204 and deleted.body == ""

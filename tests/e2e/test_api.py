@@ -1,0 +1,343 @@
+"""The API as clients meet it: keys and owners, projects, sync, large uploads, deletion,
+retry and stats, through the local stack (every answer checked against the OpenAPI document).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import requests
+import tifffile
+
+from tests.e2e.conftest import Client, Stack
+from tests.support import image_bytes
+
+MIB = 1024 * 1024
+
+
+def unique_image(fmt: str, size: tuple[int, int]) -> bytes:
+    """An image no other test uploads (the same bytes twice make a duplicate): decoders stop
+    at the image's end and ignore what follows."""
+    return image_bytes(fmt, size) + uuid.uuid4().bytes
+
+
+@pytest.fixture(scope="module")
+def stranger(stack: Stack) -> Client:
+    """A second owner, with a key made by ``./dev.sh key create``."""
+    return stack.api_client(stack.create_key(f"stranger-{uuid.uuid4().hex[:8]}"))
+
+
+def keys_of(stack: Stack, client: Client) -> set[str]:
+    return {object_["Key"] for object_ in stack.client("s3").list_objects_v2(
+        Bucket=stack.exports["LIGHTBOX_BUCKET"]).get("Contents", [])}
+
+
+def listed(client: Client, **params: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    query: dict[str, str] = {"limit": "200", **params}
+    while True:
+        page = client.http.get(f"{client.api}/v1/assets", params=query, timeout=30)
+        assert page.status_code == 200, page.text
+        items.extend(page.json()["items"])
+        if page.json()["next_cursor"] is None:
+            return items
+        query["cursor"] = page.json()["next_cursor"]
+
+
+def changes(client: Client, cursor: str) -> tuple[list[dict[str, Any]], str]:
+    """Follow the change feed until it has nothing more now; the items and the next cursor."""
+    items: list[dict[str, Any]] = []
+    while True:
+        page = client.http.get(f"{client.api}/v1/assets",
+                               params={"changed_since": cursor, "limit": "2"}, timeout=30)
+        assert page.status_code == 200, page.text
+        items.extend(page.json()["items"])
+        cursor = page.json()["sync_cursor"]
+        if page.json()["next_cursor"] is None:
+            return items, cursor
+
+
+# --- auth and isolation ----------------------------------------------------------------------
+
+V1_ROUTES = [
+    ("POST", "/v1/uploads"), ("POST", "/v1/uploads/{asset}/complete"),
+    ("POST", "/v1/uploads/{asset}/abort"), ("POST", "/v1/assets/{asset}/retry"),
+    ("GET", "/v1/assets"), ("GET", "/v1/assets/{asset}"), ("PATCH", "/v1/assets/{asset}"),
+    ("DELETE", "/v1/assets/{asset}"), ("GET", "/v1/projects"), ("POST", "/v1/projects"),
+    ("GET", "/v1/projects/{project}"), ("PATCH", "/v1/projects/{project}"),
+    ("DELETE", "/v1/projects/{project}"), ("GET", "/v1/stats"),
+]
+
+
+@pytest.mark.parametrize("credentials", [None, "Bearer lbk_not-a-real-key", "Basic dXNlcg==",
+                                         "Bearer a.b.c"])
+def test_every_v1_route_refuses_requests_without_valid_credentials(
+    client: Client, credentials: str | None
+) -> None:
+    asset, project = uuid.uuid4(), uuid.uuid4()
+    for method, path in V1_ROUTES:
+        headers = {"Authorization": credentials} if credentials else {}
+        anonymous = requests.Session()
+        anonymous.hooks["response"] = client.http.hooks["response"]
+        response = anonymous.request(
+            method, client.api + path.format(asset=asset, project=project), headers=headers,
+            json={}, timeout=30)
+        assert response.status_code == 401, (method, path, response.text)
+        assert response.json()["error"]["code"] == "unauthorized"
+        assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+def test_a_revoked_key_stops_working_at_once(stack: Stack) -> None:
+    owner = f"revoked-{uuid.uuid4().hex[:8]}"
+    key = stack.create_key(owner)
+    client = stack.api_client(key)
+    assert client.http.get(f"{client.api}/v1/stats", timeout=30).status_code == 200
+    key_id = stack.key_command("list", "--owner", owner).splitlines()[-1].split()[0]
+    stack.key_command("revoke", "--owner", owner, key_id)
+    assert client.http.get(f"{client.api}/v1/stats", timeout=30).status_code == 401
+
+
+def test_one_owner_can_never_see_or_touch_anothers_assets_or_projects(
+    stack: Stack, client: Client, stranger: Client
+) -> None:
+    project = client.http.post(f"{client.api}/v1/projects", json={"name": "Private"},
+                               timeout=30).json()
+    data = unique_image("JPEG", (640, 480))
+    asset_id = client.upload("mine.jpg", "image/jpeg", data, project_id=project["project_id"])
+    assert client.wait_until_settled(asset_id)["status"] == "ready"
+    pending = client.presign("pending.jpg", "image/jpeg", data + b"\0").json()["asset_id"]
+    sync_cursor = stranger.http.get(f"{stranger.api}/v1/assets",
+                                    timeout=30).json()["sync_cursor"]
+
+    api = stranger.api
+    for method, path, body in [
+        ("GET", f"/v1/assets/{asset_id}", None),
+        ("PATCH", f"/v1/assets/{asset_id}", {"filename": "stolen.jpg"}),
+        ("DELETE", f"/v1/assets/{asset_id}", None),
+        ("POST", f"/v1/assets/{asset_id}/retry", None),
+        ("POST", f"/v1/uploads/{asset_id}/complete", None),
+        ("POST", f"/v1/uploads/{pending}/complete", None),
+        ("POST", f"/v1/uploads/{pending}/abort", None),
+        ("GET", f"/v1/projects/{project['project_id']}", None),
+        ("PATCH", f"/v1/projects/{project['project_id']}", {"name": "Mine now"}),
+        ("DELETE", f"/v1/projects/{project['project_id']}?cascade=true", None),
+        ("POST", "/v1/uploads", {"filename": "x.jpg", "content_type": "image/jpeg",
+                                 "size_bytes": 10, "project_id": project["project_id"]}),
+    ]:
+        response = stranger.http.request(method, api + path, json=body, timeout=30)
+        assert response.status_code == 404, (method, path, response.text)
+
+    # Known bytes of another owner are no duplicate: nothing tells that they exist.
+    declared = stranger.presign("copy.jpg", "image/jpeg", data,
+                                sha256=hashlib.sha256(data).hexdigest())
+    assert declared.status_code == 201, declared.text
+    assert asset_id not in {item["asset_id"] for item in listed(stranger)}
+    assert listed(stranger, project_id=project["project_id"]) == []
+    assert stranger.http.get(f"{api}/v1/projects", timeout=30).json()["items"] == []
+    theirs, _ = changes(stranger, sync_cursor)
+    assert {item["asset_id"] for item in theirs} <= {declared.json()["asset_id"]}
+    stats = stranger.http.get(f"{api}/v1/stats", timeout=30).json()
+    assert stats["assets"]["ready"] == 0
+
+    # And the owner still has everything, untouched.
+    mine = client.asset(asset_id)
+    assert mine["filename"] == "mine.jpg" and mine["project_id"] == project["project_id"]
+    assert client.asset(pending)["status"] == "pending"
+
+
+# --- projects --------------------------------------------------------------------------------
+
+def test_projects_are_created_renamed_and_deleted_only_when_empty_or_cascading(
+    stack: Stack, client: Client
+) -> None:
+    api = client.api
+    name = f"Trip {uuid.uuid4().hex[:6]}"
+    created = client.http.post(f"{api}/v1/projects", json={"name": name}, timeout=30)
+    assert created.status_code == 201
+    project = created.json()
+    again = client.http.post(f"{api}/v1/projects", json={"name": name.upper()}, timeout=30)
+    assert again.status_code == 409 and again.json()["error"]["code"] == "project_exists"
+    renamed = client.http.patch(f"{api}/v1/projects/{project['project_id']}",
+                                json={"name": name + " (2)"}, timeout=30)
+    assert renamed.status_code == 200 and renamed.json()["name"] == name + " (2)"
+
+    photo = client.upload("trip.png", "image/png", unique_image("PNG", (320, 240)))
+    moved = client.http.patch(f"{api}/v1/assets/{photo}",
+                              json={"project_id": project["project_id"]}, timeout=30)
+    assert moved.status_code == 200 and moved.json()["project_id"] == project["project_id"]
+    assert client.wait_until_settled(photo)["status"] == "ready"
+    assert [item["asset_id"] for item in listed(client, project_id=project["project_id"])] == [
+        photo]
+    refused = client.http.delete(f"{api}/v1/projects/{project['project_id']}", timeout=30)
+    assert refused.status_code == 409
+    assert refused.json()["error"]["code"] == "project_not_empty"
+
+    deleted = client.http.delete(f"{api}/v1/projects/{project['project_id']}",
+                                 params={"cascade": "true"}, timeout=30)
+    assert deleted.status_code == 204
+    assert client.http.get(f"{api}/v1/projects/{project['project_id']}",
+                           timeout=30).status_code == 404
+    assert client.http.get(f"{api}/v1/assets/{photo}", timeout=30).status_code == 404
+    assert not any(photo in key for key in keys_of(stack, client))
+
+
+# --- sync ------------------------------------------------------------------------------------
+
+def test_a_client_syncs_every_creation_change_and_deletion_as_tombstones(
+    stack: Stack, client: Client
+) -> None:
+    api = client.api
+    cursor = client.http.get(f"{api}/v1/assets", params={"limit": "1"},
+                             timeout=30).json()["sync_cursor"]
+    first = client.upload("one.jpg", "image/jpeg", unique_image("JPEG", (200, 150)))
+    second = client.upload("two.jpg", "image/jpeg", unique_image("JPEG", (200, 150)))
+    third = client.presign("three.jpg", "image/jpeg", b"x" * 10).json()["asset_id"]
+    for asset_id in (first, second):
+        client.wait_until_settled(asset_id)
+    renamed = client.http.patch(f"{api}/v1/assets/{second}", json={"filename": "2.jpg"},
+                                timeout=30)
+    assert renamed.status_code == 200
+    assert client.http.delete(f"{api}/v1/assets/{first}", timeout=30).status_code == 204
+
+    items, cursor = changes(client, cursor)
+    latest = {item["asset_id"]: item for item in items}  # the feed may repeat an asset
+    assert set(latest) == {first, second, third}
+    assert latest[first]["status"] == "deleted" and latest[first]["original_url"] is None
+    assert latest[first]["thumbnails"] == []
+    assert latest[second]["filename"] == "2.jpg" and latest[second]["status"] == "ready"
+    assert latest[third]["status"] == "pending"
+    # Caught up: nothing more until something changes.
+    assert changes(client, cursor)[0] == []
+
+
+# --- large uploads ---------------------------------------------------------------------------
+
+def big_tiff(path: Path, megabytes: int) -> bytes:
+    """An uncompressed RGB strip TIFF of about ``megabytes`` MB: a flatbed scan."""
+    side = int((megabytes * 1_000_000 / 3) ** 0.5)
+    rows = np.linspace(0, 255, side, dtype=np.uint8)
+    image = np.empty((side, side, 3), dtype=np.uint8)
+    image[..., 0] = rows[:, None]
+    image[..., 1] = rows[None, :]
+    image[..., 2] = 128
+    tifffile.imwrite(path, image, photometric="rgb", rowsperstrip=64, metadata=None)
+    return path.read_bytes()
+
+
+def test_a_200_mb_scan_is_uploaded_in_parts_and_becomes_ready(
+    stack: Stack, client: Client, tmp_path: Path
+) -> None:
+    data = big_tiff(tmp_path / "scan.tif", 200)
+    ticket = client.presign("scan.tif", "image/tiff", data).json()
+    upload = ticket["upload"]
+    assert "url" not in upload and len(upload["parts"]) == -(-len(data) // upload["part_size"])
+    assert sum(part["size_bytes"] for part in upload["parts"]) == len(data)
+    # Complete before every part arrived: refused, saying what is missing.
+    first = upload["parts"][0]
+    assert requests.put(first["url"], data=data[: first["size_bytes"]],
+                        timeout=120).status_code == 200
+    early = client.http.post(f"{client.api}/v1/uploads/{ticket['asset_id']}/complete",
+                             timeout=60)
+    assert early.status_code == 409 and early.json()["error"]["code"] == "upload_incomplete"
+    for part in upload["parts"][1:]:
+        start = (part["part_number"] - 1) * upload["part_size"]
+        put = requests.put(part["url"], data=data[start : start + part["size_bytes"]],
+                           timeout=120)
+        assert put.status_code == 200, put.text
+    completed = client.http.post(f"{client.api}/v1/uploads/{ticket['asset_id']}/complete",
+                                 timeout=120)
+    assert completed.status_code == 202, completed.text
+
+    asset = client.wait_until_settled(ticket["asset_id"], timeout=240)
+    assert asset["status"] == "ready", asset
+    assert asset["size_bytes"] == len(data) and asset["sha256"] == hashlib.sha256(data).hexdigest()
+    original = requests.get(asset["original_url"], headers={"Range": "bytes=0-3"}, timeout=30)
+    assert original.content == data[:4]
+
+
+def test_an_aborted_upload_leaves_nothing_behind(stack: Stack, client: Client) -> None:
+    ticket = client.presign("big.tif", "image/tiff", b"\0" * (70 * MIB)).json()
+    part = ticket["upload"]["parts"][0]
+    assert requests.put(part["url"], data=b"\0" * part["size_bytes"],
+                        timeout=120).status_code == 200
+    aborted = client.http.post(f"{client.api}/v1/uploads/{ticket['asset_id']}/abort", timeout=30)
+    assert aborted.status_code == 204
+    assert client.http.get(f"{client.api}/v1/assets/{ticket['asset_id']}",
+                           timeout=30).status_code == 404
+    s3 = stack.client("s3")
+    uploads = s3.list_multipart_uploads(Bucket=stack.exports["LIGHTBOX_BUCKET"]).get("Uploads", [])
+    assert ticket["asset_id"] not in {upload["Key"].rsplit("/", 1)[-1] for upload in uploads}
+
+
+def test_a_declared_hash_is_enforced_by_the_bucket_or_by_the_check_after_it(
+    stack: Stack, client: Client
+) -> None:
+    data = unique_image("JPEG", (300, 200))
+    other = data[:-16] + uuid.uuid4().bytes  # as long, other bytes
+    ticket = client.presign("declared.jpg", "image/jpeg", data,
+                            sha256=hashlib.sha256(data).hexdigest()).json()
+    upload = ticket["upload"]
+    assert "x-amz-checksum-sha256" in upload["headers"]
+    put = requests.put(upload["url"], data=other, headers=upload["headers"], timeout=60)
+    if stack.backend == "localstack":
+        assert put.status_code == 400, put.text  # S3 checked the checksum
+        return
+    # The embedded moto server does not check checksums: the thumbnail function does.
+    assert put.status_code == 200
+    asset = client.wait_until_settled(ticket["asset_id"])
+    assert asset["status"] == "failed" and "declared" in asset["error"]
+
+
+# --- lifecycle -------------------------------------------------------------------------------
+
+def test_delete_removes_the_original_and_every_derivative(stack: Stack, client: Client) -> None:
+    asset_id = client.upload("gone.jpg", "image/jpeg", unique_image("JPEG", (800, 600)))
+    assert client.wait_until_settled(asset_id)["status"] == "ready"
+    assert any(asset_id in key for key in keys_of(stack, client))
+    assert client.http.delete(f"{client.api}/v1/assets/{asset_id}", timeout=30).status_code == 204
+    assert client.http.get(f"{client.api}/v1/assets/{asset_id}", timeout=30).status_code == 404
+    again = client.http.delete(f"{client.api}/v1/assets/{asset_id}", timeout=30)
+    assert again.status_code == 404
+    assert not any(asset_id in key for key in keys_of(stack, client))
+
+
+def test_retry_runs_a_failed_asset_again(client: Client) -> None:
+    good = unique_image("JPEG", (400, 300))
+    garbage = b"this is not an image" + b"\0" * (len(good) - 20)
+    ticket = client.presign("fixed.jpg", "image/jpeg", garbage).json()
+    upload = ticket["upload"]
+    assert requests.put(upload["url"], data=garbage, headers=upload["headers"],
+                        timeout=60).status_code == 200
+    assert client.wait_until_settled(ticket["asset_id"])["status"] == "failed"
+    refused = client.http.post(f"{client.api}/v1/assets/{uuid.uuid4()}/retry", timeout=30)
+    assert refused.status_code == 404
+    # The right bytes arrive (the URL is still valid), then the owner retries.
+    assert requests.put(upload["url"], data=good, headers=upload["headers"],
+                        timeout=60).status_code == 200
+    retried = client.http.post(f"{client.api}/v1/assets/{ticket['asset_id']}/retry", timeout=60)
+    assert retried.status_code == 202, retried.text
+    assert client.wait_until_settled(ticket["asset_id"])["status"] == "ready"
+    not_failed = client.http.post(f"{client.api}/v1/assets/{ticket['asset_id']}/retry",
+                                  timeout=30)
+    assert not_failed.status_code == 409
+    assert not_failed.json()["error"]["code"] == "invalid_state"
+
+
+def test_stats_count_assets_per_status_and_report_queue_depths(client: Client) -> None:
+    before = client.http.get(f"{client.api}/v1/stats", timeout=30).json()
+    client.presign("counted.jpg", "image/jpeg", b"x" * 10)
+    after = client.http.get(f"{client.api}/v1/stats", timeout=30).json()
+    assert after["assets"]["pending"] == before["assets"]["pending"] + 1
+    assert set(after["queues"]) == {"thumbnails_standard", "thumbnails_large"}
+    assert all(depth["waiting"] >= 0 for depth in after["queues"].values())
+
+
+def test_the_openapi_document_is_served_without_credentials(client: Client) -> None:
+    response = requests.get(f"{client.api}/openapi.json", timeout=30)
+    assert response.status_code == 200
+    assert response.json()["openapi"].startswith("3.1")
