@@ -1,7 +1,9 @@
 """Cold start of each function: importing its handler module, then building its clients.
 
 Each sample is a fresh interpreter, as a new Lambda execution environment is. No network is
-touched: S3 and SQS clients are built but not called, and the database connects lazily.
+touched: each function builds what its first request needs — presign and listing sign a URL
+(they never create an S3 client for that), the others create their S3 (and SQS) clients
+without calling them — and the database connects lazily.
 
     .venv/bin/python bench/coldstart.py [--runs 15]
     .venv/bin/python bench/coldstart.py --build .build/dev --python python3.12 [--strip-bytecode]
@@ -26,12 +28,13 @@ from pathlib import Path
 FUNCTIONS = Path(__file__).resolve().parents[1] / "functions"
 HEAVY = ("PIL", "numpy", "tifffile")
 
-# Which adapters each function builds on its first invocation.
-CLIENTS = {
-    "presign": ("assets", "storage"),
-    "upload_complete": ("assets", "storage", "jobs"),
-    "listing": ("assets", "storage"),
-    "thumbnail": ("assets", "storage", "render"),
+# What each function's first request builds, as statements on its ``container``.
+FIRST_REQUEST = {
+    "presign": "container.assets; container.storage.presign_put("
+               "'k', content_type='image/jpeg', size_bytes=1, expires_in=60)",
+    "upload_complete": "container.assets; container.jobs; container.storage._client",
+    "listing": "container.assets; container.storage.presign_get('k', expires_in=60)",
+    "thumbnail": "container.assets; container.storage._client; container.render",
 }
 
 PROBE = """
@@ -41,8 +44,7 @@ import json, sys
 sys.path.insert(0, sys.argv[1])
 module = __import__(sys.argv[2])
 imported = time.perf_counter()
-for name in sys.argv[3].split(","):
-    getattr(module.container, name)
+exec(sys.argv[3], {"container": module.container})
 built = time.perf_counter()
 print(json.dumps({
     "import_ms": (imported - started) * 1000,
@@ -70,7 +72,7 @@ def sample(function: str, python: str, code: Path, isolated: bool) -> dict[str, 
     env = {"PATH": os.environ["PATH"], **ENVIRONMENT}
     flags = ["-I", "-S", "-B"] if isolated else []
     output = subprocess.run(
-        [python, *flags, "-c", PROBE, str(code), function, ",".join(CLIENTS[function])],
+        [python, *flags, "-c", PROBE, str(code), function, FIRST_REQUEST[function]],
         check=True, capture_output=True, text=True, env=env,
     ).stdout
     result: dict[str, object] = json.loads(output)
@@ -99,7 +101,7 @@ def _report(runs_per_function: int, python: str, packages: Path | None) -> None:
           "median (p90) in ms\n")
     print(f"| function | import | + clients | total | loads {'/'.join(HEAVY)} at first use |")
     print("|---|---|---|---|---|")
-    for function in CLIENTS:
+    for function in FIRST_REQUEST:
         code = packages / PACKAGES[function] if packages else FUNCTIONS
         sample(function, python, code, packages is not None)  # warms the file cache (and
         # compiles functions/ once: deploy builds ship bytecode)

@@ -57,6 +57,7 @@ class Config:
     retry_max_seconds: int
     redrive_after_seconds: int
     pending_grace_seconds: int
+    s3_endpoint_url: str | None
     s3_path_style: bool
     log_level: str
     migrations_dir: str | None
@@ -105,6 +106,7 @@ class Config:
             retry_max_seconds=_int(env, "LIGHTBOX_RETRY_MAX_SECONDS", 900, maximum=43200),
             redrive_after_seconds=_int(env, "LIGHTBOX_REDRIVE_AFTER_SECONDS", 600),
             pending_grace_seconds=_int(env, "LIGHTBOX_PENDING_GRACE_SECONDS", 3600),
+            s3_endpoint_url=endpoint,
             s3_path_style=_bool(env, "LIGHTBOX_S3_PATH_STYLE", default=endpoint is not None),
             log_level=env.get("LIGHTBOX_LOG_LEVEL", "INFO").upper(),
             migrations_dir=env.get("LIGHTBOX_MIGRATIONS_DIR") or None,

@@ -19,7 +19,7 @@ from lightbox.adapters.api_keys import PostgresApiKeyRepository
 from lightbox.adapters.catalog import PostgresCatalog, PostgresProjectRepository
 from lightbox.adapters.postgres import Database, PostgresAssetRepository
 from lightbox.adapters.rds import iam_auth_token
-from lightbox.adapters.s3 import S3ObjectStore
+from lightbox.adapters.s3 import S3ObjectStore, S3UrlSigner
 from lightbox.adapters.sqs import SqsJobQueue, SqsRedelivery
 from lightbox.batch import Backoff
 from lightbox.config import Config
@@ -136,7 +136,12 @@ class Container:
     @property
     def storage(self) -> ObjectStore:
         if self._storage is None:
-            self._storage = S3ObjectStore(self._s3_client(), self.config.require("bucket"))
+            bucket = self.config.require("bucket")
+            signer = S3UrlSigner(self._boto_session(), bucket,
+                                 endpoint_url=self.config.s3_endpoint_url,
+                                 path_style=self.config.s3_path_style)
+            # The client itself is made when a call first needs S3, not to sign a URL.
+            self._storage = S3ObjectStore(self._s3_client, bucket, signer=signer)
         return self._storage
 
     @property

@@ -27,9 +27,9 @@ from lightbox.wiring import Container
 
 
 @pytest.fixture
-def store(aws_env: None, bucket: str) -> ObjectStore:
+def store(aws_env: None, aws_endpoint: str, bucket: str) -> ObjectStore:
     return Container(Config.from_env({"LIGHTBOX_BUCKET": bucket,
-                                      "AWS_ENDPOINT_URL": "http://set"})).storage
+                                      "AWS_ENDPOINT_URL": aws_endpoint})).storage
 
 
 def test_a_presigned_put_takes_the_upload_of_a_plain_http_client(store: ObjectStore) -> None:

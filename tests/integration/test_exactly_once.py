@@ -116,10 +116,11 @@ def concurrently(calls: Iterable[Callable[[], T]]) -> list[T]:
 
 
 @pytest.fixture
-def library(aws_env: None, database_url: str, bucket: str) -> Iterator[Library]:
+def library(aws_env: None, aws_endpoint: str, database_url: str,
+            bucket: str) -> Iterator[Library]:
     library = Library(Config.from_env({
         "DATABASE_URL": database_url, "LIGHTBOX_BUCKET": bucket,
-        "LIGHTBOX_THUMBNAIL_SIZES": "64,256", "AWS_ENDPOINT_URL": "http://set",
+        "LIGHTBOX_THUMBNAIL_SIZES": "64,256", "AWS_ENDPOINT_URL": aws_endpoint,
     }))
     yield library
     library.close()

@@ -1,12 +1,22 @@
-"""The ObjectStore port over one S3 bucket (AWS, LocalStack, MinIO or moto)."""
+"""The ObjectStore port over one S3 bucket (AWS, LocalStack, MinIO or moto).
+
+Presigned URLs are signed by ``S3UrlSigner`` with botocore's SigV4 query signer, the one the
+S3 client's ``generate_presigned_url`` ends in: the same URLs (a test compares them), without
+creating a client (some 80 ms of a cold start) and at less than half the cost per URL. The
+client is created the first time a call needs S3 itself.
+"""
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING
+from urllib.parse import quote, urlencode, urlsplit
 
+from botocore.auth import S3SigV4QueryAuth
+from botocore.awsrequest import AWSRequest
 from botocore.exceptions import ClientError
 
 from lightbox.adapters.aws import error_code, translated
@@ -14,6 +24,7 @@ from lightbox.errors import ObjectNotFound, StorageUnavailable
 from lightbox.ports import PresignedUpload, StoredObject, UploadedPart
 
 if TYPE_CHECKING:
+    from botocore.session import Session
     from mypy_boto3_s3 import S3Client
 
 CHUNK_BYTES = 1024 * 1024
@@ -29,13 +40,57 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+class S3UrlSigner:
+    """Presigned URLs for one bucket, from credentials alone."""
+
+    def __init__(
+        self, session: Session, bucket: str, *, endpoint_url: str | None, path_style: bool
+    ) -> None:
+        self._session = session
+        self._region = str(session.get_config_variable("region") or "us-east-1")
+        self._base = _bucket_url(bucket, self._region, endpoint_url, path_style)
+
+    def sign(
+        self, method: str, key: str, *, expires_in: int,
+        headers: Mapping[str, str] | None = None, query: Mapping[str, str] | None = None,
+    ) -> str:
+        credentials = self._session.get_credentials()
+        if credentials is None:
+            raise StorageUnavailable("no AWS credentials to sign URLs with")
+        url = f"{self._base}/{quote(key, safe='/~')}"
+        if query:
+            url += "?" + urlencode(query)
+        request = AWSRequest(method=method, url=url, headers=dict(headers or {}))
+        S3SigV4QueryAuth(credentials.get_frozen_credentials(), "s3", self._region,
+                         expires=expires_in).add_auth(request)
+        return str(request.prepare().url)
+
+
+def _bucket_url(bucket: str, region: str, endpoint_url: str | None, path_style: bool) -> str:
+    """Where the bucket's objects are, as botocore's endpoint rules put them."""
+    if endpoint_url is None:
+        domain = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+        endpoint_url = ("https://s3.amazonaws.com" if region == "us-east-1"
+                        else f"https://s3.{region}.{domain}")
+    endpoint = urlsplit(endpoint_url.rstrip("/"))
+    if path_style:
+        return f"{endpoint.scheme}://{endpoint.netloc}{endpoint.path}/{bucket}"
+    return f"{endpoint.scheme}://{bucket}.{endpoint.netloc}{endpoint.path}"
+
+
 class S3ObjectStore:
     def __init__(
-        self, client: S3Client, bucket: str, *, clock: Callable[[], datetime] = _now
+        self, client: Callable[[], S3Client], bucket: str, *, signer: S3UrlSigner,
+        clock: Callable[[], datetime] = _now,
     ) -> None:
-        self._client = client
+        self._make_client = client
         self._bucket = bucket
+        self._signer = signer
         self._clock = clock
+
+    @cached_property
+    def _client(self) -> S3Client:
+        return self._make_client()
 
     def presign_put(
         self, key: str, *, content_type: str, size_bytes: int, expires_in: int,
@@ -43,19 +98,11 @@ class S3ObjectStore:
     ) -> PresignedUpload:
         # Content-Type and Content-Length are signed: S3 refuses a body of another size. With a
         # declared digest its checksum header is signed too, and S3 refuses other bytes.
-        params: dict[str, object] = {
-            "Bucket": self._bucket, "Key": key, "ContentType": content_type,
-            "ContentLength": size_bytes,
-        }
         headers = {"Content-Type": content_type}
         if sha256 is not None:
-            digest = base64.b64encode(bytes.fromhex(sha256)).decode()
-            params["ChecksumSHA256"] = digest
-            headers["x-amz-checksum-sha256"] = digest
-        with translated("presigning an upload", StorageUnavailable):
-            url = self._client.generate_presigned_url(
-                "put_object", Params=params, ExpiresIn=expires_in, HttpMethod="PUT"
-            )
+            headers["x-amz-checksum-sha256"] = base64.b64encode(bytes.fromhex(sha256)).decode()
+        url = self._signer.sign("PUT", key, expires_in=expires_in,
+                                headers={**headers, "Content-Length": str(size_bytes)})
         return PresignedUpload(
             method="PUT",
             url=url,
@@ -71,14 +118,8 @@ class S3ObjectStore:
         return response["UploadId"]
 
     def presign_part(self, key: str, upload_id: str, number: int, *, expires_in: int) -> str:
-        with translated("presigning an upload part", StorageUnavailable):
-            return self._client.generate_presigned_url(
-                "upload_part",
-                Params={"Bucket": self._bucket, "Key": key, "UploadId": upload_id,
-                        "PartNumber": number},
-                ExpiresIn=expires_in,
-                HttpMethod="PUT",
-            )
+        return self._signer.sign("PUT", key, expires_in=expires_in,
+                                 query={"partNumber": str(number), "uploadId": upload_id})
 
     def uploaded_parts(self, key: str, upload_id: str) -> list[UploadedPart]:
         parts: list[UploadedPart] = []
@@ -120,10 +161,7 @@ class S3ObjectStore:
                     raise
 
     def presign_get(self, key: str, *, expires_in: int) -> str:
-        with translated("presigning a download", StorageUnavailable):
-            return self._client.generate_presigned_url(
-                "get_object", Params={"Bucket": self._bucket, "Key": key}, ExpiresIn=expires_in
-            )
+        return self._signer.sign("GET", key, expires_in=expires_in)
 
     def head(self, key: str) -> StoredObject | None:
         with translated(f"HEAD {key}", StorageUnavailable):

@@ -1,8 +1,10 @@
 """From a client's declaration to a verified original in the bucket.
 
-``create_upload`` (presign) records the asset as pending and signs a PUT for its key;
-``complete_upload`` (upload-complete, from a bucket event, the HTTP route or the reaper)
-checks what arrived and queues the thumbnail job in its lane. Both are safe to repeat.
+``create_upload`` (presign) records the asset as pending and signs a PUT for its key — or,
+for a large original, starts a multipart upload and signs a PUT per part; ``complete_upload``
+(upload-complete, from a bucket event, the HTTP route or the reaper) assembles the parts if
+there are any, checks what arrived and queues the thumbnail job in its lane. Both are safe
+to repeat.
 """
 
 from __future__ import annotations
