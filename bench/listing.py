@@ -23,11 +23,8 @@ import platform
 import re
 import statistics
 import sys
-import tempfile
 import time
-import warnings
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -40,6 +37,8 @@ from psycopg import sql
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "functions")]
 
+from report import temporary_postgres, write_section  # noqa: E402 - bench/report.py
+
 from lightbox.adapters.catalog import PostgresCatalog  # noqa: E402 - after the path is set
 from lightbox.adapters.migrations import apply_migrations  # noqa: E402
 from lightbox.adapters.postgres import ASSET_COLUMNS, Database, Row, asset_of  # noqa: E402
@@ -49,7 +48,6 @@ from lightbox.ports import AssetFilter, ChangeCursor, ObjectStore, PageCursor, S
 from lightbox.services.listing import ListQuery, list_assets  # noqa: E402
 from lightbox.wiring import Container  # noqa: E402
 
-REPORT = REPO / "docs" / "BENCHMARKS.md"
 START, END = "<!-- listing:start -->", "<!-- listing:end -->"
 OWNERS = 100
 BIG_OWNER = "owner-000"
@@ -149,19 +147,6 @@ _OFFSET_PAGE = (f"SELECT {ASSET_COLUMNS}{_LIVE} ORDER BY created_at DESC, id DES
 
 # --- the server and the data -----------------------------------------------------------------
 
-@contextmanager
-def postgres() -> Iterator[str]:
-    """A PostgreSQL of its own in a temporary directory, stopped (and removed) at the end."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # platformdirs, without XDG_RUNTIME_DIR
-        from pgserver.postgres_server import get_server
-
-    with tempfile.TemporaryDirectory(prefix="lightbox-bench-") as scratch:
-        server = get_server(Path(scratch) / "data", cleanup_mode="stop")
-        try:
-            yield server.get_uri()
-        finally:
-            server.cleanup()
 
 
 def prepare(url: str) -> None:
@@ -497,7 +482,7 @@ class Run:
 def run(rows: int, repeats: int, offset_repeats: int) -> Run:
     started = time.perf_counter()
     result = Run(rows, repeats, offset_repeats)
-    with postgres() as url:
+    with temporary_postgres() as url:
         prepare(url)
         filler = Filler(url, rows)
         db = RecordingDatabase(url)
@@ -595,14 +580,6 @@ def report(result: Run) -> str:
     ])
 
 
-def write(section: str) -> None:
-    text = REPORT.read_text() if REPORT.exists() else "# Benchmarks\n"
-    if START in text:
-        before, rest = text.split(START, 1)
-        text = before + section + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    REPORT.write_text(text)
 
 
 def main() -> None:
@@ -618,7 +595,7 @@ def main() -> None:
     section = report(run(args.rows, args.repeats, args.offset_repeats))
     print(section)
     if args.write:
-        write(section)
+        write_section(section)
 
 
 if __name__ == "__main__":

@@ -3,9 +3,10 @@
     ./dev.sh bench presign [--seconds 10 | --count N] [--write]
 
 The presign function's own code with real adapters where they are cheap: PostgreSQL
-(pgserver in a temporary directory, migrations applied) behind the repositories, and an
-``S3ObjectStore`` over a botocore S3 client with dummy credentials and a dummy endpoint
-(``http://127.0.0.1:9``): presigning is local signing, no request leaves the process. One
+(pgserver in a temporary directory, migrations applied) behind the repositories, and the
+functions' own ``S3ObjectStore`` (botocore's SigV4 query signer, no S3 client) with dummy
+credentials and a dummy endpoint (``http://127.0.0.1:9``): presigning is local signing, no
+request leaves the process. One
 request at a time, as one Lambda instance serves them; each case runs for ``--seconds``
 (or ``--count`` times) after a short warm-up:
 
@@ -32,11 +33,8 @@ import os
 import platform
 import statistics
 import sys
-import tempfile
 import time
-import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -52,6 +50,8 @@ REPO = Path(__file__).resolve().parents[1]
 FUNCTIONS = REPO / "functions"
 sys.path[:0] = [str(FUNCTIONS)]  # ahead of bench/, which has a presign.py of its own
 
+from report import temporary_postgres, write_section  # noqa: E402 - bench/report.py
+
 from lightbox.adapters.catalog import PostgresCatalog, PostgresProjectRepository  # noqa: E402
 from lightbox.adapters.migrations import apply_migrations  # noqa: E402
 from lightbox.adapters.postgres import Database, PostgresAssetRepository  # noqa: E402
@@ -64,7 +64,6 @@ from lightbox.services.uploads import (  # noqa: E402
 )
 from lightbox.wiring import Container  # noqa: E402
 
-REPORT = REPO / "docs" / "BENCHMARKS.md"
 START, END = "<!-- presign:start -->", "<!-- presign:end -->"
 BUCKET = "lightbox-bench"
 REQUESTS_PER_OWNER = 100
@@ -76,19 +75,6 @@ EVENT = REPO / "tests" / "events" / "apiGatewayProxyRequest.json"
 
 # --- the adapters ----------------------------------------------------------------------------
 
-@contextmanager
-def postgres() -> Iterator[str]:
-    """A PostgreSQL of its own in a temporary directory, stopped (and removed) at the end."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # platformdirs, without XDG_RUNTIME_DIR
-        from pgserver.postgres_server import get_server
-
-    with tempfile.TemporaryDirectory(prefix="lightbox-bench-") as scratch:
-        server = get_server(Path(scratch) / "data", cleanup_mode="stop")
-        try:
-            yield server.get_uri()
-        finally:
-            server.cleanup()
 
 
 class LocalMultipartStore(S3ObjectStore):
@@ -309,8 +295,9 @@ def report(rows: list[Row], server: str, budget: Budget) -> str:
         "",
         f"`./dev.sh bench presign --write`, {date.today().isoformat()}: {_machine(server)}. "
         "In process, one request at a time as one Lambda instance serves them: the presign "
-        "function's code over PostgreSQL and an `S3ObjectStore` whose botocore client has "
-        "dummy credentials and endpoint (signing is local; no request leaves the process). "
+        "function's code over PostgreSQL and its own `S3ObjectStore`, which signs with "
+        "botocore's SigV4 query signer and no S3 client, given dummy credentials and endpoint "
+        "(signing is local; no request leaves the process). "
         f"Each case: {WARMUP} calls of warm-up, then {how}; the rate is calls ÷ their summed "
         "time, latencies in ms. A new owner every "
         f"{REQUESTS_PER_OWNER} requests keeps each under the limit of pending uploads. The "
@@ -329,14 +316,6 @@ def report(rows: list[Row], server: str, budget: Budget) -> str:
     ])
 
 
-def write(section: str) -> None:
-    text = REPORT.read_text() if REPORT.exists() else "# Benchmarks\n"
-    if START in text:
-        before, rest = text.split(START, 1)
-        text = before + section + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    REPORT.write_text(text)
 
 
 def main() -> None:
@@ -346,7 +325,7 @@ def main() -> None:
     parser.add_argument("--write", action="store_true", help="update docs/BENCHMARKS.md")
     args = parser.parse_args()
     budget = Budget(args.seconds, args.count)
-    with postgres() as url:
+    with temporary_postgres() as url:
         a = adapters(url)
         try:
             row = a.database.fetch_one("SHOW server_version", {})
@@ -357,7 +336,7 @@ def main() -> None:
     section = report(rows, server, budget)
     print(section)
     if args.write:
-        write(section)
+        write_section(section)
 
 
 if __name__ == "__main__":

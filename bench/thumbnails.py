@@ -32,7 +32,8 @@ from PIL import Image, ImageFilter
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / ".bench" / "corpus"
 OUTPUT = REPO / ".bench" / "output"
-REPORT = REPO / "docs" / "BENCHMARKS.md"
+from report import write_section  # noqa: E402 - bench/report.py
+
 SIZES = (256, 1280)
 QUALITY = 85
 START, END = "<!-- thumbnails:start -->", "<!-- thumbnails:end -->"
@@ -417,14 +418,6 @@ def _machine(vips_version: str | None) -> str:
     return ", ".join(parts)
 
 
-def write(section: str) -> None:
-    text = REPORT.read_text() if REPORT.exists() else "# Benchmarks\n"
-    if START in text:
-        before, rest = text.split(START, 1)
-        text = before + section + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip() + "\n\n" + section + "\n"
-    REPORT.write_text(text)
 
 
 def main() -> None:
@@ -442,7 +435,7 @@ def main() -> None:
     section = report(cases, args.runs)
     print(section)
     if args.write:
-        write(section)
+        write_section(section)
 
 
 if __name__ == "__main__":

@@ -47,9 +47,10 @@ from PIL import Image
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "functions")]
 
+from report import write_section  # noqa: E402 - bench/report.py
+
 from infra.local.stack import client_of  # noqa: E402 - after the path is set
 
-REPORT = REPO / "docs" / "BENCHMARKS.md"
 START, END = "<!-- triggers:start -->", "<!-- triggers:end -->"
 PHOTOS = 20
 REPLAYS = 200
@@ -297,14 +298,6 @@ def report(backends: list[str]) -> str:
     ])
 
 
-def write(section: str) -> None:
-    text = REPORT.read_text()
-    if START in text:
-        before, rest = text.split(START, 1)
-        text = before + section + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    REPORT.write_text(text)
 
 
 def main() -> None:
@@ -315,7 +308,7 @@ def main() -> None:
     section = report(args.backends.split(","))
     print(section)
     if args.write:
-        write(section)
+        write_section(section)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,9 @@ import boto3
 import pytest
 
 from lightbox.adapters.migrations import apply_migrations
+from lightbox.adapters.postgres import Database, PostgresAssetRepository
 from tests.conftest import REPO
+from tests.support import unique_owner
 
 
 @pytest.fixture(scope="session")
@@ -17,6 +19,25 @@ def database_url(postgres_url: str) -> str:
     """The shared database with Lightbox's schema; tests keep apart by owner."""
     apply_migrations(postgres_url, REPO / "migrations")
     return postgres_url
+
+
+@pytest.fixture
+def database(database_url: str) -> Iterator[Database]:
+    """A connection of the functions' own kind to the shared database."""
+    database = Database(database_url)
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def repo(database: Database) -> PostgresAssetRepository:
+    return PostgresAssetRepository(database)
+
+
+@pytest.fixture
+def owner() -> str:
+    """An owner of its own, so that tests sharing the database keep apart."""
+    return unique_owner()
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import random
 import threading
 import uuid
-from collections.abc import Iterator
 from datetime import datetime
 
 import psycopg
@@ -25,18 +24,6 @@ NIL = uuid.UUID(int=0)
 
 
 @pytest.fixture
-def database(database_url: str) -> Iterator[Database]:
-    database = Database(database_url)
-    yield database
-    database.close()
-
-
-@pytest.fixture
-def repo(database: Database) -> PostgresAssetRepository:
-    return PostgresAssetRepository(database)
-
-
-@pytest.fixture
 def catalog(database: Database) -> PostgresCatalog:
     return PostgresCatalog(database)
 
@@ -44,11 +31,6 @@ def catalog(database: Database) -> PostgresCatalog:
 @pytest.fixture
 def projects(database: Database) -> PostgresProjectRepository:
     return PostgresProjectRepository(database)
-
-
-@pytest.fixture
-def owner() -> str:
-    return unique_owner()
 
 
 def add(repo: PostgresAssetRepository, owner: str, **changes: object) -> Asset:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterator
 from datetime import datetime
 
 import psycopg
@@ -16,23 +15,6 @@ from lightbox.domain import Derivative, ImageInfo, NewAsset, Status
 from lightbox.errors import DatabaseUnavailable
 from lightbox.ports import AssetFilter, SortOrder
 from tests.support import unique_owner
-
-
-@pytest.fixture
-def database(database_url: str) -> Iterator[Database]:
-    database = Database(database_url)
-    yield database
-    database.close()
-
-
-@pytest.fixture
-def repo(database: Database) -> PostgresAssetRepository:
-    return PostgresAssetRepository(database)
-
-
-@pytest.fixture
-def owner() -> str:
-    return unique_owner()
 
 
 def new_asset(owner: str, **changes: object) -> NewAsset:
