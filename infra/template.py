@@ -145,6 +145,13 @@ class Template:
         )
 
     @property
+    def cors(self) -> Mapping[str, Any]:
+        """The API's Cors setting (AllowOrigin, AllowHeaders, AllowMethods, MaxAge)."""
+        apis = _of_type(self.document["Resources"], "AWS::Serverless::Api")
+        cors: Mapping[str, Any] = apis[0][1]["Properties"].get("Cors", {})
+        return cors
+
+    @property
     def parameters(self) -> Mapping[str, Any]:
         return dict(self.document.get("Parameters", {}))
 

@@ -9,6 +9,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from lightbox.domain import (
+    ApiKey,
     Asset,
     Derivative,
     ImageInfo,
@@ -297,6 +298,30 @@ class FakeProjectRepository:
     def _counted(self, project: Project) -> Project:
         count = len(self._catalog.in_project(project.owner_id, project.id, 1_000_000))
         return dataclasses.replace(project, asset_count=count)
+
+
+class FakeApiKeyRepository:
+    """The ApiKeyRepository port in memory."""
+
+    def __init__(self) -> None:
+        self.keys: dict[bytes, ApiKey] = {}
+
+    def add(self, key: ApiKey, secret_hash: bytes) -> None:
+        self.keys[secret_hash] = key
+
+    def owner_of(self, secret_hash: bytes) -> str | None:
+        key = self.keys.get(secret_hash)
+        return key.owner_id if key is not None and key.revoked_at is None else None
+
+    def list(self, owner_id: str | None) -> list[ApiKey]:
+        return [k for k in self.keys.values() if owner_id in (None, k.owner_id)]
+
+    def revoke(self, owner_id: str, key_id: UUID) -> ApiKey | None:
+        for secret_hash, key in self.keys.items():
+            if key.id == key_id and key.owner_id == owner_id:
+                self.keys[secret_hash] = dataclasses.replace(key, revoked_at=key.created_at)
+                return self.keys[secret_hash]
+        return None
 
 
 class FakeObjectStore:

@@ -6,7 +6,9 @@ send (``resource``, ``pathParameters``, ``multiValueQueryStringParameters``,
 A route behind a Lambda authorizer first invokes it with the REQUEST authorizer event, and
 answers 401 or 403 as API Gateway does, or passes its context on in
 ``requestContext.authorizer``. (API Gateway caches an authorizer's answers; this gateway asks
-every time, so that a revoked key stops working at once.)
+every time, so that a revoked key stops working at once.) CORS as the template's ``Cors``
+declares it: the gateway answers preflight ``OPTIONS`` itself and puts
+``Access-Control-Allow-Origin`` on its own answers, as API Gateway's gateway responses do.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from infra.local.functions import InvocationError, LocalFunction
-from infra.template import Route
+from infra.template import Resolver, Route, Template
 
 log = logging.getLogger(__name__)
 
@@ -53,10 +55,13 @@ class Gateway:
         host: str = "127.0.0.1",
         port: int = 0,
         stage: str = "local",
+        cors: Mapping[str, str] | None = None,
     ) -> None:
         self._routes = [_CompiledRoute.of(route) for route in routes]
         self._functions = functions
         self.stage = stage
+        # The preflight answer's headers; the origin alone goes on the gateway's own answers.
+        self.cors = dict(cors or {})
         self._server = _Server((host, port), _RequestHandler, self)
         self._thread: threading.Thread | None = None
 
@@ -112,6 +117,16 @@ class Gateway:
         return result
 
 
+def cors_headers(template: Template, resolver: Resolver) -> dict[str, str]:
+    """The headers API Gateway's preflight answer carries, from the template's Cors."""
+    names = {"AllowOrigin": "Access-Control-Allow-Origin",
+             "AllowHeaders": "Access-Control-Allow-Headers",
+             "AllowMethods": "Access-Control-Allow-Methods", "MaxAge": "Access-Control-Max-Age"}
+    # Each value is a quoted string literal, as API Gateway's header mappings want it.
+    return {header: resolver.resolve(template.cors[name]).strip("'")
+            for name, header in names.items() if name in template.cors}
+
+
 class Refused(Exception):
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(message)
@@ -151,6 +166,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
             return
         body = self.rfile.read(length) if length else b""
         found = gateway.match(self.command, url.path)
+        if isinstance(found, list) and self.command == "OPTIONS" and found and gateway.cors:
+            self._send({"statusCode": 200, "headers": gateway.cors, "body": ""})
+            return
         if isinstance(found, list):
             if found:
                 self._error(405, "method_not_allowed", f"{self.command} is not allowed here",
@@ -240,8 +258,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def _error(self, status: int, code: str, message: str,
                headers: Mapping[str, str] | None = None) -> None:
+        origin = self.server.gateway.cors.get("Access-Control-Allow-Origin")
         self._send({
             "statusCode": status,
-            "headers": {"Content-Type": "application/json", **(headers or {})},
+            "headers": {"Content-Type": "application/json",
+                        **({"Access-Control-Allow-Origin": origin} if origin else {}),
+                        **(headers or {})},
             "body": json.dumps({"error": {"code": code, "message": message}}),
         })

@@ -18,7 +18,7 @@ import boto3
 from infra.local import snapshot
 from infra.local.bridge import Bridge
 from infra.local.functions import LocalFunction
-from infra.local.gateway import Gateway
+from infra.local.gateway import Gateway, cors_headers
 from infra.local.keys import ensure_dev_key
 from infra.local.resources import provision
 from infra.local.scheduler import Scheduler
@@ -179,7 +179,8 @@ class DevStack:
         scheduler.start()
         cleanup.callback(scheduler.close)
 
-        gateway = Gateway(template.routes, functions, port=options.port)
+        gateway = Gateway(template.routes, functions, port=options.port,
+                          cors=cors_headers(template, resolver))
         gateway.start()
         cleanup.callback(gateway.close)
 

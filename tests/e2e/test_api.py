@@ -341,3 +341,20 @@ def test_the_openapi_document_is_served_without_credentials(client: Client) -> N
     response = requests.get(f"{client.api}/openapi.json", timeout=30)
     assert response.status_code == 200
     assert response.json()["openapi"].startswith("3.1")
+
+
+def test_browsers_may_call_the_api_from_elsewhere_as_the_template_allows(client: Client) -> None:
+    # The preflight: answered by the gateway, as API Gateway answers it from template.yaml.
+    preflight = requests.options(f"{client.api}/v1/assets/{uuid.uuid4()}", timeout=30, headers={
+        "Origin": "https://gallery.example", "Access-Control-Request-Method": "PATCH",
+        "Access-Control-Request-Headers": "authorization,content-type"})
+    assert preflight.status_code == 200
+    assert preflight.headers["Access-Control-Allow-Origin"] == "*"
+    assert "PATCH" in preflight.headers["Access-Control-Allow-Methods"]
+    assert "Authorization" in preflight.headers["Access-Control-Allow-Headers"]
+    # Answers of the gateway (a refusal) and of the functions carry the origin too, so that a
+    # browser can read why a request failed.
+    refused = requests.get(f"{client.api}/v1/assets", timeout=30)
+    assert refused.status_code == 401 and refused.headers["Access-Control-Allow-Origin"] == "*"
+    listed = client.http.get(f"{client.api}/v1/assets", timeout=30)
+    assert listed.headers["Access-Control-Allow-Origin"] == "*"

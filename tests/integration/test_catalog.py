@@ -79,6 +79,28 @@ def test_keyset_pages_in_each_order_skip_nothing_and_repeat_nothing(
     assert every_page(catalog, owner, SortOrder.TAKEN_NEWEST) == list(reversed(by_taken))
 
 
+@pytest.mark.parametrize("sort", [SortOrder.NEWEST, SortOrder.OLDEST])
+def test_keyset_pages_stay_stable_while_assets_are_added(
+    repo: PostgresAssetRepository, catalog: PostgresCatalog, owner: str, sort: SortOrder
+) -> None:
+    """Every asset there before the first page is listed exactly once, however many arrive
+    between pages (at the top for newest first, at the bottom for oldest first)."""
+    before = {add(repo, owner).id for _ in range(9)}
+    seen: list[uuid.UUID] = []
+    after = None
+    while True:
+        page = catalog.page(owner, filters=AssetFilter(), sort=sort, limit=2, after=after)
+        if not page:
+            break
+        seen.extend(asset.id for asset in page)
+        after = PageCursor(sort.key_of(page[-1]), page[-1].id)
+        if len(seen) <= 8:  # new arrivals during the first pages (oldest first, it must end)
+            for _ in range(3):
+                add(repo, owner)
+    assert len(seen) == len(set(seen))
+    assert before <= set(seen)
+
+
 def test_filters_narrow_the_listing_and_deleted_assets_stay_hidden(
     repo: PostgresAssetRepository, catalog: PostgresCatalog,
     projects: PostgresProjectRepository, owner: str,

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import admin
 import authorizer
 import jwt
 import pytest
@@ -20,38 +21,14 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from jwt.algorithms import RSAAlgorithm
 
 from lightbox.adapters.oidc import OidcTokenVerifier
-from lightbox.domain import ApiKey
 from lightbox.errors import InvalidField, NotFound, Unauthorized
 from lightbox.services import auth
 from lightbox.wiring import Container
+from tests.fakes import FakeApiKeyRepository
 from tests.support import load_event
 
 ISSUER = "https://issuer.test/pool"
 AUDIENCE = "gallery-client"
-
-
-class MemoryKeys:
-    """The ApiKeyRepository port in memory."""
-
-    def __init__(self) -> None:
-        self.keys: dict[bytes, ApiKey] = {}
-
-    def add(self, key: ApiKey, secret_hash: bytes) -> None:
-        self.keys[secret_hash] = key
-
-    def owner_of(self, secret_hash: bytes) -> str | None:
-        key = self.keys.get(secret_hash)
-        return key.owner_id if key is not None and key.revoked_at is None else None
-
-    def list(self, owner_id: str | None) -> list[ApiKey]:
-        return [k for k in self.keys.values() if owner_id in (None, k.owner_id)]
-
-    def revoke(self, owner_id: str, key_id: Any) -> ApiKey | None:
-        for secret_hash, key in self.keys.items():
-            if key.id == key_id and key.owner_id == owner_id:
-                self.keys[secret_hash] = ApiKey(**{**key.__dict__, "revoked_at": key.created_at})
-                return self.keys[secret_hash]
-        return None
 
 
 def bearer(credentials: str) -> dict[str, str]:
@@ -59,7 +36,7 @@ def bearer(credentials: str) -> dict[str, str]:
 
 
 def test_a_created_key_names_its_owner_until_revoked_and_only_its_hash_is_kept() -> None:
-    keys = MemoryKeys()
+    keys = FakeApiKeyRepository()
     new = auth.create_key("studio", "laptop", keys=keys)
     assert new.secret.startswith("lbk_") and new.key.prefix == new.secret[:10]
     assert all(new.secret.encode() not in stored for stored in keys.keys)
@@ -79,13 +56,13 @@ def test_a_created_key_names_its_owner_until_revoked_and_only_its_hash_is_kept()
 ])
 def test_missing_or_wrong_credentials_are_unauthorized(headers: dict[str, str]) -> None:
     with pytest.raises(Unauthorized):
-        auth.authenticate(headers, keys=MemoryKeys(), tokens=None)
+        auth.authenticate(headers, keys=FakeApiKeyRepository(), tokens=None)
 
 
 @pytest.mark.parametrize("owner", ["", "../etc", "a" * 65, "ünï"])
 def test_a_key_is_only_made_for_a_valid_owner(owner: str) -> None:
     with pytest.raises(InvalidField):
-        auth.create_key(owner, "", keys=MemoryKeys())
+        auth.create_key(owner, "", keys=FakeApiKeyRepository())
 
 
 # --- OIDC tokens -----------------------------------------------------------------------------
@@ -138,7 +115,7 @@ def test_a_token_of_the_issuer_names_its_subject_as_owner(
     # Cognito access tokens carry the client in client_id instead of aud.
     access = token(signing_key, aud=None, client_id=AUDIENCE, token_use="access")
     assert verifier.owner_of(access) == "user-42"
-    assert auth.authenticate(bearer(token(signing_key)), keys=MemoryKeys(),
+    assert auth.authenticate(bearer(token(signing_key)), keys=FakeApiKeyRepository(),
                              tokens=verifier) == "user-42"
 
 
@@ -192,7 +169,7 @@ def authorizer_event(headers: dict[str, str]) -> dict[str, Any]:
 def test_the_authorizer_allows_the_whole_api_for_the_keys_owner(
     monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    keys = MemoryKeys()
+    keys = FakeApiKeyRepository()
     new = auth.create_key("studio", "", keys=keys)
     monkeypatch.setattr(authorizer, "container", Container(api_keys=keys))
     answer = authorizer.handler(authorizer_event(bearer(new.secret)), None)
@@ -206,7 +183,38 @@ def test_the_authorizer_allows_the_whole_api_for_the_keys_owner(
 def test_the_authorizer_refuses_with_the_message_api_gateway_turns_into_401(
     monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(authorizer, "container", Container(api_keys=MemoryKeys()))
+    monkeypatch.setattr(authorizer, "container", Container(api_keys=FakeApiKeyRepository()))
     for headers in ({}, bearer("lbk_nope")):
         with pytest.raises(Exception, match=r"^Unauthorized$"):
             authorizer.handler(authorizer_event(headers), None)
+
+
+# --- the admin function: keys in a deployed stack ---------------------------------------------
+
+def test_the_admin_function_creates_lists_and_revokes_keys(
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keys = FakeApiKeyRepository()
+    monkeypatch.setattr(admin, "container", Container(api_keys=keys))
+    created = admin.handler({"command": "create-key", "owner": "alice", "name": "laptop"}, None)
+    assert created["secret"].startswith("lbk_") and created["key"]["owner"] == "alice"
+    assert auth.authenticate(bearer(created["secret"]), keys=keys, tokens=None) == "alice"
+    listed = admin.handler({"command": "list-keys"}, None)["keys"]
+    assert [key["name"] for key in listed] == ["laptop"] and "secret" not in listed[0]
+    revoked = admin.handler({"command": "revoke-key", "owner": "alice",
+                             "key_id": created["key"]["key_id"]}, None)
+    assert revoked["key"]["revoked_at"] is not None
+    with pytest.raises(Unauthorized):
+        auth.authenticate(bearer(created["secret"]), keys=keys, tokens=None)
+
+
+@pytest.mark.parametrize("event", [
+    {}, {"command": "drop-database"}, {"command": "create-key"},
+    {"command": "revoke-key", "owner": "alice", "key_id": "nope"},
+])
+def test_the_admin_function_refuses_what_it_does_not_know(
+    monkeypatch: pytest.MonkeyPatch, event: dict[str, Any]
+) -> None:
+    monkeypatch.setattr(admin, "container", Container(api_keys=FakeApiKeyRepository()))
+    with pytest.raises(InvalidField):
+        admin.handler(event, None)
