@@ -62,10 +62,8 @@ class _Route:
 class Contract:
     """The operations of an OpenAPI 3.1 document, and the checks of answers against them."""
 
-    def __init__(self, document: Mapping[str, Any], *, base_path: str = "") -> None:
+    def __init__(self, document: Mapping[str, Any]) -> None:
         self.document = document
-        # Where the API is mounted in the URLs checked ("/dev" for an API Gateway stage).
-        self.base_path = base_path.rstrip("/")
         self._registry: Registry[Any] = Registry().with_resource(
             _URI, DRAFT202012.create_resource(document))
         routes = [_Route.of(template, item) for template, item in document["paths"].items()]
@@ -74,8 +72,8 @@ class Contract:
         self._validators: dict[str, Draft202012Validator] = {}
 
     @classmethod
-    def load(cls, path: Path = DOCUMENT, *, base_path: str = "") -> Contract:
-        return cls(json.loads(path.read_text()), base_path=base_path)
+    def load(cls, path: Path = DOCUMENT) -> Contract:
+        return cls(json.loads(path.read_text()))
 
     def check_response(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         """A ``requests`` response hook: raises AssertionError for an answer off contract."""
@@ -87,10 +85,6 @@ class Contract:
         """Check one answer; ``path`` may be a whole URL and may carry a query string."""
         method = method.upper()
         path = urlsplit(path).path
-        if self.base_path:
-            if path != self.base_path and not path.startswith(self.base_path + "/"):
-                return
-            path = path[len(self.base_path):] or "/"
         route = self._route_of(path)
         if route is None:
             if any(path == root or path.startswith(root + "/") for root in _API_ROOTS):

@@ -60,7 +60,7 @@ def hash_key(secret: str) -> bytes:
 
 
 def create_key(owner_id: str, name: str, *, keys: ApiKeyRepository) -> NewKey:
-    check_owner_id(owner_id)
+    _check_owner_id(owner_id)
     if len(name) > MAX_KEY_NAME_CHARS:
         raise InvalidField(f"a key's name must be at most {MAX_KEY_NAME_CHARS} characters")
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
@@ -77,7 +77,7 @@ def revoke_key(owner_id: str, key_id: UUID, *, keys: ApiKeyRepository) -> ApiKey
     return revoked
 
 
-def check_owner_id(owner_id: str) -> str:
+def _check_owner_id(owner_id: str) -> str:
     if not OWNER_ID.match(owner_id):
         raise InvalidField("an owner is 1-64 letters, digits, '-' or '_'")
     return owner_id
