@@ -4,6 +4,8 @@
 #   ./dev.sh up [--port 8000] [--data DIR] [--s3 embedded|localstack|minio|URL]
 #                                            run the whole stack (embedded Postgres + S3/SQS by default)
 #   ./dev.sh env [--s3 BACKEND] [--data DIR] print the export lines for the running stack
+#   ./dev.sh key create|list|revoke --owner NAME [--data DIR]
+#                                            manage the local stack's API keys (create prints the key last)
 #   ./dev.sh test [PYTEST ARGS...]           lint, type-check and run every test
 #   ./dev.sh bench NAME [ARGS...]            run bench/NAME.py (results go to docs/BENCHMARKS.md)
 #   ./dev.sh setup                           only create or update the venv (deploy.sh uses it)
@@ -66,7 +68,7 @@ ensure_localstack_venv() {
 }
 
 usage() {
-  sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 }
 
@@ -75,7 +77,7 @@ command=${1:-}
 shift
 
 case "$command" in
-  up | env)
+  up | env | key)
     ensure_venv
     if [ "$command" = up ] && [[ " $* " == *" --s3 localstack "* || " $* " == *" --s3=localstack "* ]]; then
       ensure_localstack_venv

@@ -55,7 +55,7 @@ class Stack:
     def key_command(self, *args: str) -> str:
         """``./dev.sh key ...`` against this stack; its output."""
         done = subprocess.run(
-            [sys.executable, "-m", "infra.local", "key", *args, "--data", str(self.data_dir)],
+            ["./dev.sh", "key", *args, "--data", str(self.data_dir)],
             cwd=REPO, capture_output=True, text=True, timeout=60, check=False,
         )
         assert done.returncode == 0, done.stderr
