@@ -148,7 +148,6 @@ _OFFSET_PAGE = (f"SELECT {ASSET_COLUMNS}{_LIVE} ORDER BY created_at DESC, id DES
 # --- the server and the data -----------------------------------------------------------------
 
 
-
 def prepare(url: str) -> None:
     apply_migrations(url, REPO / "migrations")
     with psycopg.connect(url, autocommit=True) as connection:
@@ -578,8 +577,6 @@ def report(result: Run) -> str:
         "`--repeats`, `--offset-repeats`).",
         END,
     ])
-
-
 
 
 def main() -> None:

@@ -76,7 +76,6 @@ EVENT = REPO / "tests" / "events" / "apiGatewayProxyRequest.json"
 # --- the adapters ----------------------------------------------------------------------------
 
 
-
 class LocalMultipartStore(S3ObjectStore):
     """S3ObjectStore whose CreateMultipartUpload, a round trip to S3, answers a fixed id."""
 
@@ -314,8 +313,6 @@ def report(rows: list[Row], server: str, budget: Budget) -> str:
         "`--count N`).",
         END,
     ])
-
-
 
 
 def main() -> None:

@@ -418,8 +418,6 @@ def _machine(vips_version: str | None) -> str:
     return ", ".join(parts)
 
 
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--worker", nargs=2, metavar=("STRATEGY", "PATH"), help=argparse.SUPPRESS)

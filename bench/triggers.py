@@ -298,8 +298,6 @@ def report(backends: list[str]) -> str:
     ])
 
 
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--backends", default="embedded,localstack")

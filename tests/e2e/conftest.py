@@ -145,13 +145,8 @@ class Client:
         ticket = response.json()
         upload = ticket["upload"]
         if "parts" in upload:
-            for part in upload["parts"]:
-                start = (part["part_number"] - 1) * upload["part_size"]
-                put = requests.put(part["url"], data=data[start : start + part["size_bytes"]],
-                                   timeout=120)
-                assert put.status_code == 200, put.text
-            completed = self.http.post(f"{self.api}/v1/uploads/{ticket['asset_id']}/complete",
-                                       timeout=120)
+            self.put_parts(upload, data, upload["parts"])
+            completed = self.complete(ticket["asset_id"])
             assert completed.status_code == 202, completed.text
         else:
             put = requests.request(upload["method"], upload["url"], data=data,
@@ -159,6 +154,18 @@ class Client:
             assert put.status_code == 200, put.text
         asset_id: str = ticket["asset_id"]
         return asset_id
+
+    @staticmethod
+    def put_parts(upload: dict[str, Any], data: bytes, parts: list[dict[str, Any]]) -> None:
+        """PUT these parts of a multipart upload, each its slice of the bytes."""
+        for part in parts:
+            start = (part["part_number"] - 1) * upload["part_size"]
+            put = requests.put(part["url"], data=data[start : start + part["size_bytes"]],
+                               timeout=120)
+            assert put.status_code == 200, put.text
+
+    def complete(self, asset_id: str) -> requests.Response:
+        return self.http.post(f"{self.api}/v1/uploads/{asset_id}/complete", timeout=120)
 
     def asset(self, asset_id: str) -> dict[str, Any]:
         response = self.http.get(f"{self.api}/v1/assets/{asset_id}", timeout=30)

@@ -238,19 +238,11 @@ def test_a_200_mb_scan_is_uploaded_in_parts_and_becomes_ready(
     assert "url" not in upload and len(upload["parts"]) == -(-len(data) // upload["part_size"])
     assert sum(part["size_bytes"] for part in upload["parts"]) == len(data)
     # Complete before every part arrived: refused, saying what is missing.
-    first = upload["parts"][0]
-    assert requests.put(first["url"], data=data[: first["size_bytes"]],
-                        timeout=120).status_code == 200
-    early = client.http.post(f"{client.api}/v1/uploads/{ticket['asset_id']}/complete",
-                             timeout=60)
+    client.put_parts(upload, data, upload["parts"][:1])
+    early = client.complete(ticket["asset_id"])
     assert early.status_code == 409 and early.json()["error"]["code"] == "upload_incomplete"
-    for part in upload["parts"][1:]:
-        start = (part["part_number"] - 1) * upload["part_size"]
-        put = requests.put(part["url"], data=data[start : start + part["size_bytes"]],
-                           timeout=120)
-        assert put.status_code == 200, put.text
-    completed = client.http.post(f"{client.api}/v1/uploads/{ticket['asset_id']}/complete",
-                                 timeout=120)
+    client.put_parts(upload, data, upload["parts"][1:])
+    completed = client.complete(ticket["asset_id"])
     assert completed.status_code == 202, completed.text
 
     asset = client.wait_until_settled(ticket["asset_id"], timeout=240)
