@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import platform
 import re
 import statistics
 import sys
@@ -37,7 +36,7 @@ from psycopg import sql
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "functions")]
 
-from report import temporary_postgres, write_section  # noqa: E402 - bench/report.py
+from report import machine, temporary_postgres, write_section  # noqa: E402 - bench/report.py
 
 from lightbox.adapters.catalog import PostgresCatalog  # noqa: E402 - after the path is set
 from lightbox.adapters.migrations import apply_migrations  # noqa: E402
@@ -512,13 +511,7 @@ def _ms(value: float) -> str:
 
 
 def _machine(server: str) -> str:
-    try:
-        with open("/proc/cpuinfo") as cpuinfo:
-            cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo
-                        if line.startswith("model name")), platform.processor())
-    except OSError:
-        cpu = platform.processor()
-    return (f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, "
+    return (f"{machine()}, "
             f"PostgreSQL {server} (pgserver, its default settings: shared_buffers 128 MB)")
 
 

@@ -30,7 +30,6 @@ import importlib
 import json
 import math
 import os
-import platform
 import statistics
 import sys
 import time
@@ -50,7 +49,7 @@ REPO = Path(__file__).resolve().parents[1]
 FUNCTIONS = REPO / "functions"
 sys.path[:0] = [str(FUNCTIONS)]  # ahead of bench/, which has a presign.py of its own
 
-from report import temporary_postgres, write_section  # noqa: E402 - bench/report.py
+from report import machine, temporary_postgres, write_section  # noqa: E402 - bench/report.py
 
 from lightbox.adapters.catalog import PostgresCatalog, PostgresProjectRepository  # noqa: E402
 from lightbox.adapters.migrations import apply_migrations  # noqa: E402
@@ -272,14 +271,7 @@ def _ms(value: float) -> str:
 
 
 def _machine(server: str) -> str:
-    try:
-        with open("/proc/cpuinfo") as cpuinfo:
-            cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo
-                        if line.startswith("model name")), platform.processor())
-    except OSError:
-        cpu = platform.processor()
-    return (f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, "
-            f"botocore {botocore.__version__}, chalice {chalice.__version__}, "
+    return (f"{machine()}, botocore {botocore.__version__}, chalice {chalice.__version__}, "
             f"PostgreSQL {server} (pgserver, Unix socket)")
 
 

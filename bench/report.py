@@ -1,7 +1,10 @@
-"""What the benchmarks share: their section of docs/BENCHMARKS.md, and a PostgreSQL of their own."""
+"""What the benchmarks share: their section of docs/BENCHMARKS.md, a description of the
+machine, and a PostgreSQL of their own."""
 
 from __future__ import annotations
 
+import os
+import platform
 import tempfile
 import warnings
 from collections.abc import Iterator
@@ -22,6 +25,17 @@ def write_section(section: str) -> None:
     else:
         text = text.rstrip("\n") + "\n\n" + section + "\n"
     REPORT.write_text(text)
+
+
+def machine() -> str:
+    """Cores, processor and Python: the start of every table's description."""
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo
+                        if line.startswith("model name")), platform.processor())
+    except OSError:
+        cpu = platform.processor()
+    return f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}"
 
 
 @contextmanager

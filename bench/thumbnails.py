@@ -15,7 +15,6 @@ import argparse
 import io
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -32,7 +31,7 @@ from PIL import Image, ImageFilter
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / ".bench" / "corpus"
 OUTPUT = REPO / ".bench" / "output"
-from report import write_section  # noqa: E402 - bench/report.py
+from report import machine, write_section  # noqa: E402 - bench/report.py
 
 SIZES = (256, 1280)
 QUALITY = 85
@@ -408,11 +407,7 @@ def _machine(vips_version: str | None) -> str:
     import PIL
     import tifffile
 
-    with open("/proc/cpuinfo") as cpuinfo:
-        cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo
-                    if line.startswith("model name")), platform.processor())
-    parts = [f"{os.cpu_count()} cores ({cpu})", f"Python {platform.python_version()}",
-             f"Pillow {PIL.__version__}", f"numpy {np.__version__}",
+    parts = [machine(), f"Pillow {PIL.__version__}", f"numpy {np.__version__}",
              f"tifffile {tifffile.__version__}",
              f"libvips {vips_version}" if vips_version else "libvips not installed"]
     return ", ".join(parts)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from lightbox.adapters.postgres import ASSET_COLUMNS, Database, Row, asset_of
+from lightbox.adapters.postgres import ASSET_COLUMNS, Database, Row, all_assets, one_asset
 from lightbox.domain import Asset, Project, Status
 from lightbox.errors import Conflict, ProjectExists
 from lightbox.ports import AssetFilter, ChangeCursor, Changes, PageCursor, SortOrder
@@ -136,15 +136,15 @@ class PostgresCatalog:
             query += f" AND ({column}, id) {before} (%(after_key)s, %(after_id)s)"
             params.update(after_key=after.key, after_id=after.asset_id)
         query += f" ORDER BY {column} {direction}, id {direction} LIMIT %(limit)s"
-        return self._assets(query, params)
+        return all_assets(self._db, query, params)
 
     def changes(self, owner_id: str, *, after: ChangeCursor, limit: int) -> Changes:
         # The horizon is read first: every change below it had committed then, so the later
         # snapshot of the query sees them all.
         horizon = self.horizon()
-        assets = self._assets(_CHANGES, {"owner": owner_id, "seq": str(after.seq),
-                                         "id": after.asset_id, "horizon": str(horizon),
-                                         "limit": limit})
+        assets = all_assets(self._db, _CHANGES, {
+            "owner": owner_id, "seq": str(after.seq), "id": after.asset_id,
+            "horizon": str(horizon), "limit": limit})
         return Changes(assets=assets, horizon=horizon)
 
     def horizon(self) -> int:
@@ -166,31 +166,25 @@ class PostgresCatalog:
         self, owner_id: str, asset_id: UUID, *, filename: str | None, move: bool,
         project_id: UUID | None,
     ) -> Asset | None:
-        return self._asset(_UPDATE, {"owner": owner_id, "id": asset_id, "filename": filename,
-                                     "move": move, "project": project_id})
+        return one_asset(self._db, _UPDATE, {"owner": owner_id, "id": asset_id,
+                                             "filename": filename, "move": move,
+                                             "project": project_id})
 
     def delete(self, owner_id: str, asset_id: UUID) -> Asset | None:
-        return self._asset(_DELETE, {"owner": owner_id, "id": asset_id})
+        return one_asset(self._db, _DELETE, {"owner": owner_id, "id": asset_id})
 
     def mark_purged(self, owner_id: str, asset_id: UUID) -> None:
         self._db.execute(_MARK_PURGED, {"owner": owner_id, "id": asset_id})
 
     def unpurged(self, older_than_seconds: int, limit: int) -> list[Asset]:
-        return self._assets(_UNPURGED, {"age": older_than_seconds, "limit": limit})
+        return all_assets(self._db, _UNPURGED, {"age": older_than_seconds, "limit": limit})
 
     def reset_failed(self, owner_id: str, asset_id: UUID) -> bool:
         return self._db.execute(_RESET_FAILED, {"owner": owner_id, "id": asset_id}) == 1
 
     def in_project(self, owner_id: str, project_id: UUID, limit: int) -> list[Asset]:
-        return self._assets(_IN_PROJECT, {"owner": owner_id, "project": project_id,
-                                          "limit": limit})
-
-    def _asset(self, query: str, params: dict[str, Any]) -> Asset | None:
-        row = self._db.fetch_one(query, params)
-        return asset_of(row) if row else None
-
-    def _assets(self, query: str, params: dict[str, Any]) -> list[Asset]:
-        return [asset_of(row) for row in self._db.fetch_all(query, params)]
+        return all_assets(self._db, _IN_PROJECT,
+                          {"owner": owner_id, "project": project_id, "limit": limit})
 
 
 class PostgresProjectRepository:

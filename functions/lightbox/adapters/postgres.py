@@ -183,12 +183,12 @@ class PostgresAssetRepository:
         self._db = database
 
     def add(self, asset: NewAsset) -> Asset:
-        added = self._one(_INSERT, asdict(asset))
+        added = one_asset(self._db, _INSERT, asdict(asset))
         assert added is not None
         return added
 
     def get(self, owner_id: str, asset_id: UUID) -> Asset | None:
-        return self._one(_GET, {"owner": owner_id, "id": asset_id})
+        return one_asset(self._db, _GET, {"owner": owner_id, "id": asset_id})
 
     def find_by_content(self, owner_id: str, sha256: str) -> Asset | None:
         return self._find_by_content(owner_id, sha256, exclude=None)
@@ -197,7 +197,8 @@ class PostgresAssetRepository:
         return self._update(_MARK_UPLOADED, owner_id, asset_id, content_type=content_type)
 
     def claim(self, owner_id: str, asset_id: UUID, lease_seconds: int) -> Asset | None:
-        return self._one(_CLAIM, {"owner": owner_id, "id": asset_id, "lease": lease_seconds})
+        return one_asset(self._db, _CLAIM,
+                         {"owner": owner_id, "id": asset_id, "lease": lease_seconds})
 
     def record_content(self, owner_id: str, asset_id: UUID, sha256: str) -> UUID | None:
         # The partial unique index on (owner_id, sha256) decides races between two workers.
@@ -244,8 +245,8 @@ class PostgresAssetRepository:
         return self._update(_RELEASE, owner_id, asset_id, reason=reason)
 
     def waiting(self, status: Status, older_than_seconds: int, limit: int) -> list[Asset]:
-        return self._all(_WAITING, {"status": status.value, "age": older_than_seconds,
-                                    "limit": limit})
+        return all_assets(self._db, _WAITING,
+                          {"status": status.value, "age": older_than_seconds, "limit": limit})
 
     def renew(self, owner_id: str, asset_id: UUID, status: Status,
               older_than_seconds: int) -> bool:
@@ -256,18 +257,20 @@ class PostgresAssetRepository:
         self._db.execute("SELECT 1", {})
 
     def _find_by_content(self, owner_id: str, sha256: str, *, exclude: UUID | None) -> Asset | None:
-        return self._one(_FIND_BY_CONTENT, {"owner": owner_id, "sha256": sha256,
-                                            "exclude": exclude})
-
-    def _one(self, query: str, params: Mapping[str, Any]) -> Asset | None:
-        row = self._db.fetch_one(query, params)
-        return asset_of(row) if row else None
-
-    def _all(self, query: str, params: Mapping[str, Any]) -> list[Asset]:
-        return [asset_of(row) for row in self._db.fetch_all(query, params)]
+        return one_asset(self._db, _FIND_BY_CONTENT,
+                         {"owner": owner_id, "sha256": sha256, "exclude": exclude})
 
     def _update(self, query: str, owner_id: str, asset_id: UUID, **params: Any) -> bool:
         return self._db.execute(query, {"owner": owner_id, "id": asset_id, **params}) == 1
+
+
+def one_asset(db: Database, query: str, params: Mapping[str, Any]) -> Asset | None:
+    row = db.fetch_one(query, params)
+    return asset_of(row) if row else None
+
+
+def all_assets(db: Database, query: str, params: Mapping[str, Any]) -> list[Asset]:
+    return [asset_of(row) for row in db.fetch_all(query, params)]
 
 
 def asset_of(row: Row) -> Asset:

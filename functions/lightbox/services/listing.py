@@ -29,6 +29,7 @@ from lightbox.ports import (
     QueueDepth,
     SortOrder,
 )
+from lightbox.services.uploads import parse_uuid
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -94,7 +95,7 @@ def parse_list_query(params: Mapping[str, str]) -> ListQuery:
         sort=sort,
         filters=AssetFilter(
             status=_status(params.get("status")),
-            project_id=_uuid(params.get("project_id"), "project_id"),
+            project_id=parse_uuid(params.get("project_id"), "project_id"),
             content_type=_content_type(params.get("content_type")),
             taken_from=_time(params.get("taken_from"), "taken_from"),
             taken_until=_time(params.get("taken_until"), "taken_until"),
@@ -243,15 +244,6 @@ def _sort(raw: str | None) -> SortOrder:
         raise InvalidField(
             f"sort must be one of {', '.join(s.value for s in SortOrder)}"
         ) from None
-
-
-def _uuid(raw: str | None, name: str) -> UUID | None:
-    if raw is None:
-        return None
-    try:
-        return UUID(raw)
-    except ValueError:
-        raise InvalidField(f"{name} must be a UUID") from None
 
 
 def _content_type(raw: str | None) -> str | None:
