@@ -6,10 +6,14 @@
 #   ./dev.sh env [--s3 BACKEND] [--data DIR] print the export lines for the running stack
 #   ./dev.sh key create|list|revoke --owner NAME [--data DIR]
 #                                            manage the local stack's API keys (create prints the key last)
+#   ./dev.sh cli ARGS...                     the lightbox command (upload, ls, show, get, ...)
+#                                            against the local stack unless told otherwise
 #   ./dev.sh test [PYTEST ARGS...]           lint, type-check and run every test
 #   ./dev.sh bench NAME [ARGS...]            run bench/NAME.py (results go to docs/BENCHMARKS.md)
 #   ./dev.sh setup                           only create or update the venv (deploy.sh uses it)
 set -euo pipefail
+# `./dev.sh cli upload photos/` means photos/ where the command was typed.
+CALLER_DIR=$PWD
 cd "$(dirname "$0")"
 
 VENV=.venv
@@ -45,7 +49,7 @@ ensure_venv() {
   if [ ! -x "$VENV/bin/python" ]; then
     "$(find_python)" -m venv "$VENV"
   fi
-  wanted=$(cat requirements.txt requirements-dev.txt | sha256sum | cut -d' ' -f1)
+  wanted=$(cat requirements.txt requirements-dev.txt web/cli/pyproject.toml | sha256sum | cut -d' ' -f1)
   if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
     "$VENV/bin/python" -m pip install --quiet -r requirements-dev.txt
     echo "$wanted" >"$stamp"
@@ -67,8 +71,23 @@ ensure_localstack_venv() {
   fi
 }
 
+# The browser tests drive the system's Chromium: a test tool's own browser download fails
+# on closed networks, Debian's package does not.
+ensure_chromium() {
+  command -v chromium >/dev/null 2>&1 && return
+  local sudo=""
+  [ "$(id -u)" = 0 ] || sudo=sudo
+  if ! command -v apt-get >/dev/null 2>&1 || { [ -n "$sudo" ] && ! command -v sudo >/dev/null 2>&1; }; then
+    echo "dev.sh: the browser tests need Chromium; install it (Debian: apt-get install chromium)" >&2
+    exit 1
+  fi
+  echo "dev.sh: installing Debian's chromium for the browser tests" >&2
+  $sudo apt-get install -y -q chromium >/dev/null 2>&1 \
+    || { $sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q chromium >/dev/null; }
+}
+
 usage() {
-  sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 }
 
@@ -88,9 +107,17 @@ case "$command" in
     ensure_venv
     # The end-to-end suite runs a second time against LocalStack.
     ensure_localstack_venv
-    "$VENV/bin/ruff" check functions infra tests bench
+    ensure_chromium
+    "$VENV/bin/ruff" check functions infra tests bench web/cli
     "$VENV/bin/mypy"
     exec "$VENV/bin/python" -m pytest "$@"
+    ;;
+  cli)
+    ensure_venv
+    repo=$PWD
+    export LIGHTBOX_LOCAL_STACK=${LIGHTBOX_LOCAL_STACK:-$repo/.data}
+    cd "$CALLER_DIR"
+    exec "$repo/$VENV/bin/lightbox" "$@"
     ;;
   setup)
     ensure_venv

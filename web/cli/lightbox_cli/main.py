@@ -1,0 +1,573 @@
+"""The ``lightbox`` command: click parses, rich draws, ``client`` and ``uploads`` do the work.
+
+Tables and JSON go to standard output; progress and messages to standard error, so that
+``lightbox ls --json | jq`` sees JSON alone. Exit codes: 0 done, 1 something failed (each
+failure is said), 2 a wrong command line, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+from rich.console import Console
+from rich.filesize import decimal
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+from rich.table import Table
+
+from lightbox_cli import __version__
+from lightbox_cli.client import ApiError, ClientError, Json, LightboxClient
+from lightbox_cli.settings import (
+    Settings,
+    SettingsError,
+    default_config_path,
+    resolve,
+    write_config,
+)
+from lightbox_cli.uploads import (
+    TYPE_NAMES,
+    FileResult,
+    LocalFile,
+    Outcome,
+    Uploader,
+    collect,
+    unsettled,
+    wait_until_settled,
+)
+
+STATUSES = ("pending", "uploaded", "processing", "ready", "failed", "duplicate", "deleted")
+SORTS = ("-created", "created", "-taken", "taken")
+# Up to this many files the summary lists every one; beyond it only those that need a look.
+FULL_SUMMARY_FILES = 50
+
+# Piped into a file or another program, tables keep their lines whole.
+out = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+err = Console(stderr=True, highlight=False)
+
+
+class Session:
+    """The command line's connection settings, turned into a client when a command needs one."""
+
+    def __init__(self, url: str | None, api_key: str | None, config: Path | None) -> None:
+        self.url, self.api_key, self.config = url, api_key, config
+        self._client: LightboxClient | None = None
+
+    def settings(self) -> Settings:
+        return resolve(self.url, self.api_key, self.config, os.environ, Path.cwd())
+
+    def client(self) -> LightboxClient:
+        if self._client is None:
+            self._client = LightboxClient(**vars(self.settings()))
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+
+
+class LightboxGroup(click.Group):
+    """Maps the client's errors to a message and exit code 1, once, for every command."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SettingsError as exc:
+            raise click.ClickException(str(exc)) from None
+        except ApiError as exc:
+            if exc.status == 401:
+                raise click.ClickException(
+                    "the API refused the key (401): check --api-key, LIGHTBOX_API_KEY or the "
+                    "config file") from None
+            raise click.ClickException(exc.message) from None
+        except ClientError as exc:
+            raise click.ClickException(exc.message) from None
+
+
+pass_session = click.make_pass_decorator(Session)
+
+
+@click.group(cls=LightboxGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--url", help="The API's base URL (else LIGHTBOX_URL, the config file, the "
+              "local stack).")
+@click.option("--api-key", help="An API key (else LIGHTBOX_API_KEY, the config file, the "
+              "local stack's).")
+@click.option("--config", type=click.Path(path_type=Path, dir_okay=False),
+              help="The config file (else LIGHTBOX_CONFIG, else ~/.config/lightbox/config.toml).")
+@click.version_option(__version__, prog_name="lightbox")
+@click.pass_context
+def cli(ctx: click.Context, url: str | None, api_key: str | None, config: Path | None) -> None:
+    """Upload to, browse and manage a Lightbox photo and scan library."""
+    session = Session(url, api_key, config)
+    ctx.obj = session
+    ctx.call_on_close(session.close)
+
+
+@cli.command()
+@click.option("--url", "login_url", required=True, help="The API's base URL.")
+@click.option("--api-key", "login_key", prompt=True, hide_input=True,
+              help="The key (asked for when left out, so it stays out of the shell history).")
+@pass_session
+def login(session: Session, login_url: str, login_key: str) -> None:
+    """Check a URL and key, then keep them in the config file for later commands."""
+    settings = Settings(login_url.rstrip("/"), login_key)
+    with LightboxClient(settings.url, settings.api_key) as client:
+        client.stats()
+    path = session.config or default_config_path(os.environ)
+    write_config(path, settings)
+    err.print(f"Signed in to {settings.url}; saved in {path}.")
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--project", help="A project's name or id; a new name creates it.")
+@click.option("--type", "types", default=",".join(TYPE_NAMES), show_default=True,
+              help="Which image types to upload, comma-separated.")
+@click.option("-j", "--jobs", default=4, show_default=True, type=click.IntRange(1, 32),
+              help="Files uploaded at once.")
+@click.option("--wait", is_flag=True, help="Wait until every upload is ready or failed.")
+@click.option("--timeout", default=600.0, show_default=True, type=click.FloatRange(min=1),
+              help="Seconds --wait waits at most.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per file, no table.")
+@pass_session
+def upload(session: Session, paths: tuple[Path, ...], project: str | None, types: str,
+           jobs: int, wait: bool, timeout: float, as_json: bool) -> None:
+    """Upload files and folders (recursively); files the library has are skipped."""
+    collection = collect(paths, _content_types(types))
+    client = session.client()
+    project_id = _project_id(client, project, create=True) if project else None
+    refused = [FileResult(LocalFile(path, "", 0), Outcome.FAILED, detail=why)
+               for path, why in collection.refused]
+    if collection.ignored:
+        err.print(f"Leaving out {collection.ignored} file(s) that are not "
+                  f"{'/'.join(types.split(','))} images.")
+    if not collection.files and not refused:
+        raise click.ClickException("nothing to upload")
+    started = time.monotonic()
+    since = client.sync_cursor() if wait else ""
+    known_failures = {asset["sha256"]: asset for asset in
+                      client.assets(status="failed", limit=None, page_size=200)
+                      if asset["sha256"]}
+    with _UploadProgress(collection.files) as progress:
+        uploader = Uploader(client, progress, jobs=jobs, project_id=project_id,
+                            known_failures=known_failures)
+        results = uploader.upload(collection.files)
+    interrupted = uploader.interrupted
+    if wait and not interrupted:
+        try:
+            results = _wait(client, results, since, timeout)
+        except KeyboardInterrupt:
+            interrupted = True
+    results = refused + results
+    if as_json:
+        for result in results:
+            out.print_json(data=_result_json(result), indent=None)
+    else:
+        _print_summary(results, time.monotonic() - started)
+    if interrupted:
+        err.print("Interrupted: the same command again uploads what is left.")
+        sys.exit(130)
+    if not all(result.ok for result in results):
+        sys.exit(1)
+
+
+def _wait(client: LightboxClient, results: list[FileResult], since: str, timeout: float
+          ) -> list[FileResult]:
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                        TimeElapsedColumn(), console=err, transient=True,
+                        disable=not err.is_terminal)
+    with progress:
+        task = progress.add_task("Processing", total=len(unsettled(results)))
+        return wait_until_settled(client, results, since, timeout,
+                                  lambda _: progress.advance(task))
+
+
+@cli.command("ls")
+@click.option("--status", type=click.Choice(STATUSES))
+@click.option("--project", help="A project's name or id.")
+@click.option("--type", "content_type", type=click.Choice(sorted(TYPE_NAMES)))
+@click.option("--sort", type=click.Choice(SORTS), default="-created", show_default=True)
+@click.option("--taken-from", help="Taken at or after (2024-05-31 or 2024-05-31T14:00).")
+@click.option("--taken-until", help="Taken before.")
+@click.option("-n", "--limit", default=50, show_default=True, type=click.IntRange(min=1),
+              help="How many assets at most.")
+@click.option("--all", "everything", is_flag=True, help="Every asset (no limit).")
+@click.option("--page-size", default=100, show_default=True, type=click.IntRange(1, 200),
+              help="Assets per request.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per asset, no table.")
+@pass_session
+def list_assets(session: Session, status: str | None, project: str | None,
+                content_type: str | None, sort: str, taken_from: str | None,
+                taken_until: str | None, limit: int, everything: bool, page_size: int,
+                as_json: bool) -> None:
+    """List assets, newest first; pages are followed for you."""
+    client = session.client()
+    assets = client.assets(
+        limit=None if everything else limit, page_size=page_size, status=status,
+        project_id=_project_id(client, project) if project else None,
+        content_type=TYPE_NAMES[content_type] if content_type else None, sort=sort,
+        taken_from=taken_from, taken_until=taken_until)
+    if as_json:
+        for asset in assets:
+            out.print_json(data=asset, indent=None)
+        return
+    table = Table(box=None, header_style="bold")
+    table.add_column("ID", no_wrap=True, min_width=36)
+    for heading in ("Status", "File", "Type", "Size", "Pixels", "Taken", "Uploaded"):
+        table.add_column(heading)
+    for asset in assets:
+        table.add_row(asset["asset_id"], asset["status"], asset["filename"],
+                      asset["content_type"].removeprefix("image/"), decimal(asset["size_bytes"]),
+                      _pixels(asset), _minutes(asset["taken_at"]), _minutes(asset["created_at"]))
+    if table.row_count:
+        out.print(table)
+    else:
+        err.print("No assets.")
+
+
+@cli.command()
+@click.argument("asset_id")
+@click.option("--json", "as_json", is_flag=True, help="The asset as the API returns it.")
+@pass_session
+def show(session: Session, asset_id: str, as_json: bool) -> None:
+    """Show one asset: its metadata and derivatives."""
+    asset = session.client().asset(asset_id)
+    if as_json:
+        out.print_json(data=asset)
+        return
+    details = Table.grid(padding=(0, 2))
+    details.add_column(style="bold")
+    details.add_column()
+    for label, value in _details(asset):
+        if value not in (None, ""):
+            details.add_row(label, str(value))
+    out.print(details)
+    if asset["thumbnails"]:
+        thumbnails = Table("Size", "Page", "Format", "Pixels", box=None, header_style="bold")
+        for thumb in asset["thumbnails"]:
+            thumbnails.add_row(f"{thumb['size']} px", str(thumb["page"]), thumb["format"],
+                               f"{thumb['width']}×{thumb['height']}")
+        out.print(thumbnails)
+
+
+@cli.command()
+@click.argument("asset_id")
+@click.option("--thumb", "size", type=int, help="A thumbnail of this size (px) instead of the "
+              "original.")
+@click.option("--page", default=1, show_default=True, type=click.IntRange(min=1),
+              help="The page of a multi-page TIFF (with --thumb).")
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="Where to write it (a file, or a folder); default: its name, here.")
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+@pass_session
+def get(session: Session, asset_id: str, size: int | None, page: int, output: Path | None,
+        force: bool) -> None:
+    """Download an asset's original, or one of its thumbnails."""
+    client = session.client()
+    asset = client.asset(asset_id)
+    url, name = _download_source(asset, size, page)
+    target = output / name if output and output.is_dir() else output or Path(name)
+    if target.exists() and not force:
+        raise click.ClickException(f"{target} exists (--force overwrites it)")
+    partial = target.with_name(f".{target.name}.partial")
+    with _transfer_progress() as progress, partial.open("wb") as file:
+        task = progress.add_task(f"Downloading {name}", total=None)
+
+        def advance(count: int, total: int) -> None:
+            progress.update(task, advance=count, total=total or None)
+
+        try:
+            client.download(url, file, advance)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+    partial.replace(target)
+    err.print(f"Saved {target} ({decimal(target.stat().st_size)}).")
+
+
+@cli.command()
+@click.argument("asset_ids", nargs=-1, required=True)
+@pass_session
+def rm(session: Session, asset_ids: tuple[str, ...]) -> None:
+    """Delete assets: their originals and derivatives go too."""
+    _for_each(asset_ids, session.client().delete, "Deleted")
+
+
+@cli.command()
+@click.argument("asset_ids", nargs=-1, required=True)
+@pass_session
+def retry(session: Session, asset_ids: tuple[str, ...]) -> None:
+    """Check and render failed assets again."""
+    _for_each(asset_ids, session.client().retry, "Retrying")
+
+
+@cli.group(invoke_without_command=True)
+@click.pass_context
+def projects(ctx: click.Context) -> None:
+    """List projects, or create, rename and delete them."""
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(list_projects)
+
+
+@projects.command("ls")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per project.")
+@pass_session
+def list_projects(session: Session, as_json: bool = False) -> None:
+    """List projects with their asset counts."""
+    items = session.client().projects()
+    if as_json:
+        for project in items:
+            out.print_json(data=project, indent=None)
+        return
+    if not items:
+        err.print("No projects.")
+        return
+    table = Table(box=None, header_style="bold")
+    table.add_column("ID", no_wrap=True, min_width=36)
+    for heading in ("Name", "Assets", "Created"):
+        table.add_column(heading)
+    for project in items:
+        table.add_row(project["project_id"], project["name"], str(project["asset_count"]),
+                      _minutes(project["created_at"]))
+    out.print(table)
+
+
+@projects.command("create")
+@click.argument("name")
+@pass_session
+def create_project(session: Session, name: str) -> None:
+    """Create a project."""
+    project = session.client().create_project(name)
+    out.print(project["project_id"])
+    err.print(f"Created project {project['name']!r}.")
+
+
+@projects.command("rename")
+@click.argument("project")
+@click.argument("name")
+@pass_session
+def rename_project(session: Session, project: str, name: str) -> None:
+    """Rename a project (given by name or id)."""
+    client = session.client()
+    renamed = client.rename_project(_project_id(client, project), name)
+    err.print(f"Renamed to {renamed['name']!r}.")
+
+
+@projects.command("rm")
+@click.argument("project")
+@click.option("--cascade", is_flag=True, help="Delete its assets too (else it must be empty).")
+@click.option("--yes", is_flag=True, help="Do not ask before deleting assets.")
+@pass_session
+def delete_project(session: Session, project: str, cascade: bool, yes: bool) -> None:
+    """Delete a project (given by name or id)."""
+    client = session.client()
+    project_id = _project_id(client, project)
+    if cascade and not yes:
+        count = client.project(project_id)["asset_count"]
+        click.confirm(f"Delete project {project!r} and its {count} asset(s)?", abort=True,
+                      err=True)
+    client.delete_project(project_id, cascade=cascade)
+    err.print(f"Deleted project {project!r}.")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="The stats as the API returns them.")
+@pass_session
+def stats(session: Session, as_json: bool) -> None:
+    """Count assets per status and show the thumbnail queues."""
+    answer = session.client().stats()
+    if as_json:
+        out.print_json(data=answer)
+        return
+    table = Table("Status", "Assets", box=None, header_style="bold")
+    for status in STATUSES:
+        table.add_row(status, str(answer["assets"].get(status, 0)))
+    out.print(table)
+    queues = Table("Queue", "Waiting", "In flight", "Delayed", box=None, header_style="bold")
+    for name, depth in answer["queues"].items():
+        queues.add_row(name, str(depth["waiting"]), str(depth["in_flight"]),
+                       str(depth["delayed"]))
+    out.print(queues)
+
+
+def _content_types(types: str) -> list[str]:
+    names = [name.strip().lower() for name in types.split(",") if name.strip()]
+    unknown = [name for name in names if name not in TYPE_NAMES]
+    if unknown or not names:
+        raise click.BadParameter(f"choose from {', '.join(TYPE_NAMES)}, not {types!r}",
+                                 param_hint="--type")
+    return [TYPE_NAMES[name] for name in names]
+
+
+def _project_id(client: LightboxClient, project: str, *, create: bool = False) -> str:
+    """The id of a project given by id or by name (case-insensitively, as the API compares)."""
+    try:
+        return str(uuid.UUID(project))
+    except ValueError:
+        pass
+    for item in client.projects():
+        if item["name"].casefold() == project.strip().casefold():
+            return str(item["project_id"])
+    if not create:
+        raise click.ClickException(f"no project is called {project!r}")
+    created = client.create_project(project)
+    err.print(f"Created project {created['name']!r}.")
+    return str(created["project_id"])
+
+
+def _download_source(asset: Json, size: int | None, page: int) -> tuple[str, str]:
+    """The URL to fetch and a safe local file name for it."""
+    # The name comes from whoever uploaded the file: only its last part is used, never a path.
+    stem, dot, suffix = Path(asset["filename"].replace("\\", "/")).name.rpartition(".")
+    if not dot:
+        stem, suffix = suffix, ""
+    stem = stem.strip(". ") or asset["asset_id"]
+    if size is None:
+        if not asset["original_url"]:
+            _fail(f"asset {asset['asset_id']} has no original to download ({asset['status']})")
+        return asset["original_url"], f"{stem}.{suffix}" if suffix else stem
+    thumbs = [t for t in asset["thumbnails"] if t["size"] == size and t["page"] == page]
+    if not thumbs:
+        sizes = sorted({t["size"] for t in asset["thumbnails"]})
+        _fail(f"asset {asset['asset_id']} has no {size} px thumbnail of page {page} "
+              f"(sizes: {', '.join(map(str, sizes)) or 'none yet'})")
+    thumb = min(thumbs, key=lambda t: t["format"] != "jpeg")
+    extension = "jpg" if thumb["format"] == "jpeg" else thumb["format"]
+    page_part = f"-p{page}" if page > 1 else ""
+    return thumb["url"], f"{stem}-{size}px{page_part}.{extension}"
+
+
+def _for_each(asset_ids: Sequence[str], action: Callable[[str], object], verb: str) -> None:
+    failed = 0
+    for asset_id in asset_ids:
+        try:
+            action(asset_id)
+        except ApiError as exc:
+            if exc.status == 401:
+                raise
+            failed += 1
+            err.print(f"[red]{asset_id}[/]: {exc.message}")
+        else:
+            err.print(f"{verb} {asset_id}.")
+    if failed:
+        sys.exit(1)
+
+
+def _fail(message: str) -> NoReturn:
+    raise click.ClickException(message)
+
+
+def _minutes(timestamp: str | None) -> str:
+    return timestamp[:16].replace("T", " ") if timestamp else ""
+
+
+def _shown_path(path: Path) -> str:
+    """Relative to the current folder when it is inside it, as the user typed it."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _pixels(asset: Json) -> str:
+    if not asset["width"]:
+        return ""
+    pages = f" ×{asset['pages']}" if (asset["pages"] or 1) > 1 else ""
+    return f"{asset['width']}×{asset['height']}{pages}"
+
+
+def _details(asset: Json) -> Iterable[tuple[str, object]]:
+    camera = " ".join(filter(None, (asset["camera_make"], asset["camera_model"])))
+    yield from (
+        ("ID", asset["asset_id"]), ("Status", asset["status"]), ("Error", asset["error"]),
+        ("File", asset["filename"]), ("Type", asset["content_type"]),
+        ("Size", f"{decimal(asset['size_bytes'])} ({asset['size_bytes']} bytes)"),
+        ("Pixels", _pixels(asset)), ("Bit depth", asset["bit_depth"]),
+        ("Colour", asset["color_mode"]), ("Taken", asset["taken_at"]), ("Camera", camera),
+        ("Orientation", asset["orientation"]), ("SHA-256", asset["sha256"]),
+        ("Project", asset["project_id"]), ("Duplicate of", asset["duplicate_of"]),
+        ("Uploaded", asset["created_at"]), ("Updated", asset["updated_at"]),
+    )
+
+
+def _result_json(result: FileResult) -> Json:
+    return {"path": str(result.file.path), "outcome": str(result.outcome),
+            "asset_id": result.asset_id, "status": result.status, "detail": result.detail or None}
+
+
+def _print_summary(results: Sequence[FileResult], seconds: float) -> None:
+    counts = Counter(result.outcome for result in results)
+    shown = [r for r in results
+             if len(results) <= FULL_SUMMARY_FILES or r.outcome not in _QUIET_OUTCOMES]
+    if shown:
+        table = Table(box=None, header_style="bold")
+        table.add_column("File", overflow="fold")
+        table.add_column("Result")
+        table.add_column("Asset", no_wrap=True, min_width=36)
+        table.add_column("Detail", overflow="fold")
+        for result in shown:
+            outcome = str(result.outcome) if result.ok else f"[red]{result.outcome}[/]"
+            table.add_row(_shown_path(result.file.path), outcome, result.asset_id or "",
+                          result.detail)
+        out.print(table)
+    sent = sum(r.file.size for r in results if r.outcome in (Outcome.UPLOADED, Outcome.READY))
+    summary = ", ".join(f"{count} {outcome}" for outcome, count in sorted(counts.items()))
+    out.print(f"{summary}; {decimal(sent)} sent in {seconds:.1f} s.")
+
+
+_QUIET_OUTCOMES = frozenset({Outcome.UPLOADED, Outcome.READY, Outcome.SKIPPED})
+
+
+def _transfer_progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+                    TransferSpeedColumn(), TimeRemainingColumn(), console=err, transient=True,
+                    disable=not err.is_terminal)
+
+
+class _UploadProgress:
+    """Draws the uploads: one bar for every byte and file, one per file under way."""
+
+    def __init__(self, files: Sequence[LocalFile]) -> None:
+        self._progress = _transfer_progress()
+        self._files = len(files)
+        self._done = 0
+        self._overall = self._progress.add_task(self._label(), total=sum(f.size for f in files))
+        self._tasks: dict[LocalFile, TaskID] = {}
+
+    def __enter__(self) -> _UploadProgress:
+        self._progress.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._progress.stop()
+
+    def started(self, file: LocalFile) -> None:
+        self._tasks[file] = self._progress.add_task(f"  {file.path.name}", total=file.size)
+
+    def sent(self, file: LocalFile, count: int) -> None:
+        self._progress.update(self._tasks[file], advance=count)
+        self._progress.update(self._overall, advance=count)
+
+    def finished(self, result: FileResult) -> None:
+        self._progress.remove_task(self._tasks.pop(result.file))
+        self._done += 1
+        self._progress.update(self._overall, description=self._label())
+
+    def _label(self) -> str:
+        return f"Uploading {self._done}/{self._files} files"

@@ -1,0 +1,309 @@
+"""Uploading files and folders: find them, hash them, send what the library lacks, wait.
+
+Resumable by content: each file's SHA-256 goes with its upload request, and the API answers
+"duplicate" for bytes the library already holds, so running the same upload again after a
+crash sends only what never arrived. Nothing here prints; an ``Observer`` is told what happens.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from pathlib import Path
+from typing import Protocol
+
+from lightbox_cli.client import SETTLED, ClientError, Json, LightboxClient
+
+CONTENT_TYPES = {
+    ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".jpe": "image/jpeg",
+    ".png": "image/png",
+    ".tif": "image/tiff", ".tiff": "image/tiff",
+    ".webp": "image/webp",
+    ".gif": "image/gif",
+}
+# The names --type takes.
+TYPE_NAMES = {"jpeg": "image/jpeg", "png": "image/png", "tiff": "image/tiff",
+              "webp": "image/webp", "gif": "image/gif"}
+POLL_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class LocalFile:
+    path: Path
+    content_type: str
+    size: int
+
+
+@dataclass(frozen=True)
+class Collection:
+    files: list[LocalFile]
+    # Files inside the folders that are not images of the wanted types.
+    ignored: int
+    # Paths named on the command line that cannot be uploaded, with why.
+    refused: list[tuple[Path, str]]
+
+
+class Outcome(StrEnum):
+    UPLOADED = "uploaded"  # sent and verified; not waited for
+    READY = "ready"
+    SKIPPED = "skipped"  # the library already had these bytes
+    DUPLICATE = "duplicate"  # the same bytes as another file of this upload
+    FAILED = "failed"
+    WAITING = "waiting"  # still processing when the wait ran out
+
+
+@dataclass(frozen=True)
+class FileResult:
+    file: LocalFile
+    outcome: Outcome
+    asset_id: str | None = None
+    detail: str = ""
+    # The asset's status on the server when this result was made.
+    status: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome not in (Outcome.FAILED, Outcome.WAITING)
+
+
+class Observer(Protocol):
+    def started(self, file: LocalFile) -> None: ...
+
+    def sent(self, file: LocalFile, count: int) -> None:
+        """``count`` more bytes of ``file`` left; negative when a failed attempt is undone."""
+
+    def finished(self, result: FileResult) -> None: ...
+
+
+class Interrupted(Exception):
+    pass
+
+
+def collect(paths: Iterable[Path], types: Iterable[str] = TYPE_NAMES.values()) -> Collection:
+    """Files named, and the images inside folders named (recursively, hidden ones left out)."""
+    wanted = set(types)
+    files: dict[Path, LocalFile] = {}
+    ignored = 0
+    refused: list[tuple[Path, str]] = []
+    for path in paths:
+        if path.is_dir():
+            for found in _walk(path):
+                local = _local_file(found, wanted)
+                if local is None or not local.size:
+                    ignored += 1
+                else:
+                    files.setdefault(local.path, local)
+        elif path.is_file():
+            local = _local_file(path, wanted)
+            if local is None:
+                refused.append((path, "not an image of the types to upload "
+                                      f"({', '.join(sorted(_extensions(wanted)))})"))
+            elif not local.size:
+                refused.append((path, "empty file"))
+            else:
+                files.setdefault(local.path, local)
+        else:
+            refused.append((path, "no such file or folder"))
+    return Collection(sorted(files.values(), key=lambda f: f.path), ignored, refused)
+
+
+def _walk(folder: Path) -> Iterable[Path]:
+    # Symbolic links to folders are not followed: they may loop.
+    for root, directories, names in os.walk(folder):
+        directories[:] = sorted(d for d in directories if not d.startswith("."))
+        for name in sorted(names):
+            if not name.startswith("."):
+                yield Path(root) / name
+
+
+def _local_file(path: Path, wanted: set[str]) -> LocalFile | None:
+    content_type = CONTENT_TYPES.get(path.suffix.lower())
+    if content_type not in wanted:
+        return None
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return None  # gone, or a broken link
+    return LocalFile(path.resolve(), content_type, size)
+
+
+def _extensions(content_types: set[str]) -> set[str]:
+    return {suffix for suffix, kind in CONTENT_TYPES.items() if kind in content_types}
+
+
+def sha256_of(path: Path) -> str:
+    with path.open("rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()
+
+
+class Uploader:
+    """Uploads files ``jobs`` at a time; Ctrl-C aborts the uploads under way."""
+
+    def __init__(self, client: LightboxClient, observer: Observer, *, jobs: int = 4,
+                 project_id: str | None = None, known_failures: Mapping[str, Json] = {}
+                 ) -> None:
+        """``known_failures``: the library's failed assets by SHA-256. The same bytes would
+        fail the same way, so they are not sent again (``lightbox retry`` is for that)."""
+        self._client = client
+        self._known_failures = known_failures
+        self._observer = observer
+        self._jobs = jobs
+        self._project_id = project_id
+        self._interrupted = threading.Event()
+        self._lock = threading.Lock()
+        self._claimed: dict[str, LocalFile] = {}
+
+    @property
+    def interrupted(self) -> bool:
+        return self._interrupted.is_set()
+
+    def upload(self, files: Sequence[LocalFile]) -> list[FileResult]:
+        """Each file's result, in the order given.
+
+        Ctrl-C stops the uploads under way (their assets are aborted) and skips the rest; the
+        results then say so, and ``interrupted`` is set.
+        """
+        results: dict[LocalFile, FileResult] = {}
+        with ThreadPoolExecutor(max_workers=self._jobs, thread_name_prefix="upload") as executor:
+            futures = {executor.submit(self._upload_one, file): file for file in files}
+            pending: set[Future[FileResult]] = set(futures)
+            try:
+                # Waiting in short steps keeps the main thread able to take a Ctrl-C.
+                while pending:
+                    done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                    results.update((futures[future], future.result()) for future in done)
+            except KeyboardInterrupt:
+                self._interrupted.set()
+                executor.shutdown(wait=True, cancel_futures=True)
+                results.update((futures[future], future.result()) for future in pending
+                               if not future.cancelled())
+        return [results.get(file) or FileResult(file, Outcome.FAILED,
+                                                detail="not sent: interrupted")
+                for file in files]
+
+    def _upload_one(self, file: LocalFile) -> FileResult:
+        self._observer.started(file)
+        result = self._send(file)
+        self._observer.finished(result)
+        return result
+
+    def _send(self, file: LocalFile) -> FileResult:
+        try:
+            sha256 = sha256_of(file.path)
+        except OSError as exc:
+            return FileResult(file, Outcome.FAILED, detail=f"cannot read it: {exc.strerror}")
+        with self._lock:
+            first = self._claimed.setdefault(sha256, file)
+        if first is not file:
+            self._observer.sent(file, file.size)
+            return FileResult(file, Outcome.DUPLICATE, detail=f"same bytes as {first.path.name}")
+        failed = self._known_failures.get(sha256)
+        if failed is not None:
+            self._observer.sent(file, file.size)
+            return FileResult(file, Outcome.FAILED, failed["asset_id"],
+                              f"failed before: {failed['error'] or 'no reason given'} "
+                              "(lightbox retry tries again)", "failed")
+        try:
+            ticket = self._client.presign(file.path.name, file.content_type, file.size, sha256,
+                                          self._project_id)
+        except ClientError as exc:
+            return FileResult(file, Outcome.FAILED, detail=exc.message)
+        if ticket.get("duplicate"):
+            self._observer.sent(file, file.size)
+            return FileResult(file, Outcome.SKIPPED, ticket["asset_id"],
+                              "already in the library", ticket["status"])
+        asset_id: str = ticket["asset_id"]
+        try:
+            self._put(file, ticket["upload"])
+            status = self._client.complete(asset_id)["status"]
+        except (ClientError, Interrupted) as exc:
+            detail = exc.message if isinstance(exc, ClientError) else "interrupted"
+            self._abandon(asset_id)
+            return FileResult(file, Outcome.FAILED, asset_id, detail)
+        if status == "failed":
+            return FileResult(file, Outcome.FAILED, asset_id, self._reason(asset_id), status)
+        return FileResult(file, Outcome.UPLOADED, asset_id, status=status)
+
+    def _put(self, file: LocalFile, upload: Json) -> None:
+        def progress(count: int) -> None:
+            if self._interrupted.is_set():
+                raise Interrupted
+            self._observer.sent(file, count)
+
+        if "parts" not in upload:
+            self._client.put_file(upload["url"], upload["headers"], file.path, offset=0,
+                                  length=file.size, progress=progress)
+            return
+        for part in upload["parts"]:
+            offset = (part["part_number"] - 1) * upload["part_size"]
+            self._client.put_file(part["url"], upload["headers"], file.path, offset=offset,
+                                  length=part["size_bytes"], progress=progress)
+
+    def _abandon(self, asset_id: str) -> None:
+        """Abort an upload that will not finish, so it leaves no pending asset behind."""
+        # If this fails too, the reaper aborts the upload once it has stayed pending too long.
+        with contextlib.suppress(ClientError):
+            self._client.abort(asset_id)
+
+    def _reason(self, asset_id: str) -> str:
+        try:
+            return str(self._client.asset(asset_id).get("error") or "failed")
+        except ClientError as exc:
+            return f"failed ({exc.message})"
+
+
+def wait_until_settled(client: LightboxClient, results: Sequence[FileResult], since: str,
+                       timeout: float, on_settled: Callable[[FileResult], None]
+                       ) -> list[FileResult]:
+    """The results again once each uploaded asset is ready, failed or a duplicate, or once
+    ``timeout`` seconds have passed (those still processing come back as WAITING).
+
+    ``since`` is a sync cursor from before the uploads: the change feed then holds every
+    change of theirs, so one request a second follows any number of assets.
+    """
+    waiting = {r.asset_id: r for r in unsettled(results) if r.asset_id}
+    settled = {r.asset_id: r for r in results if r.asset_id not in waiting}
+    deadline = time.monotonic() + timeout
+    while waiting:
+        changed, since = client.changes(since)
+        for asset in changed:
+            result = waiting.get(asset["asset_id"])
+            if result is None or asset["status"] not in SETTLED:
+                continue
+            done = _settled_result(result, asset)
+            del waiting[asset["asset_id"]]
+            settled[asset["asset_id"]] = done
+            on_settled(done)
+        if waiting and time.monotonic() >= deadline:
+            for asset_id, result in waiting.items():
+                settled[asset_id] = replace(result, outcome=Outcome.WAITING,
+                                            detail=f"still processing after {timeout:g} s")
+            break
+        if waiting:
+            time.sleep(POLL_SECONDS)
+    return [settled.get(r.asset_id, r) if r.asset_id else r for r in results]
+
+
+def unsettled(results: Iterable[FileResult]) -> list[FileResult]:
+    """The uploads whose assets are still on their way to ready or failed."""
+    return [r for r in results if r.outcome in (Outcome.UPLOADED, Outcome.SKIPPED)
+            and r.status not in SETTLED]
+
+
+def _settled_result(result: FileResult, asset: Json) -> FileResult:
+    status = asset["status"]
+    if status == "ready":
+        return replace(result, outcome=result.outcome if result.outcome is Outcome.SKIPPED
+                       else Outcome.READY, status=status)
+    if status == "duplicate":
+        return replace(result, outcome=Outcome.SKIPPED, status=status,
+                       detail=f"already in the library as {asset['duplicate_of']}")
+    return replace(result, outcome=Outcome.FAILED, status=status,
+                   detail=str(asset.get("error") or status))
