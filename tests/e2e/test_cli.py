@@ -1,0 +1,225 @@
+"""The ``lightbox`` command, installed in the venv, against the running stack.
+
+Each test is an owner of its own (a key made with ``./dev.sh key``), so counts are exact.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from tests.conftest import REPO
+from tests.e2e.conftest import Client, Stack
+from tests.support import image_bytes, unique_owner
+
+pytestmark = pytest.mark.e2e
+
+LIGHTBOX = Path(sys.executable).parent / "lightbox"
+
+
+@dataclass
+class Cli:
+    stack: Stack
+    api_key: str
+    home: Path
+
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("LIGHTBOX_")}
+        # No config file of the machine's user may leak in.
+        return {**env, "LIGHTBOX_URL": self.stack.api, "LIGHTBOX_API_KEY": self.api_key,
+                "XDG_CONFIG_HOME": str(self.home)}
+
+    def run(self, *args: str, cwd: Path | None = None, check: int | None = 0,
+            timeout: float = 180) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run([str(LIGHTBOX), *args], cwd=cwd or self.home, env=self.env(),
+                              capture_output=True, text=True, timeout=timeout, check=False)
+        if check is not None:
+            assert done.returncode == check, f"exit {done.returncode}\n{done.stdout}\n{done.stderr}"
+        return done
+
+    def lines(self, *args: str, check: int | None = 0) -> list[dict[str, Any]]:
+        """A command's ``--json`` output: one object per line."""
+        return [json.loads(line) for line in self.run(*args, "--json", check=check).stdout.splitlines()]
+
+    def api(self) -> Client:
+        return self.stack.api_client(self.api_key)
+
+
+@pytest.fixture
+def cli(stack: Stack, tmp_path: Path) -> Cli:
+    return Cli(stack, stack.create_key(unique_owner()), tmp_path)
+
+
+def write_images(folder: Path, count: int, *, start: int = 0) -> list[Path]:
+    """``count`` different small JPEGs (each size makes other bytes)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for n in range(start, start + count):
+        path = folder / f"photo-{n:03d}.jpg"
+        path.write_bytes(image_bytes("JPEG", (64 + n, 48)))
+        paths.append(path)
+    return paths
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_folder_uploads_and_becomes_ready_and_a_second_run_sends_nothing(cli: Cli) -> None:
+    photos = cli.home / "Pictures"
+    write_images(photos, 2)
+    (photos / "scans").mkdir()
+    (photos / "scans" / "letter.tif").write_bytes(image_bytes("TIFF", (300, 400), pages=3))
+    (photos / "scans" / "notes.txt").write_text("not an image")
+    (photos / ".cache").mkdir()
+    (photos / ".cache" / "hidden.jpg").write_bytes(image_bytes("JPEG", (10, 10)))
+
+    first = cli.run("upload", str(photos), "--wait")
+
+    assert "3 ready" in first.stdout and "Leaving out 1 file" in first.stderr
+    assets = cli.lines("ls", "--all")
+    assert sorted(a["filename"] for a in assets) == ["letter.tif", "photo-000.jpg", "photo-001.jpg"]
+    assert {a["status"] for a in assets} == {"ready"}
+    assert next(a for a in assets if a["filename"] == "letter.tif")["pages"] == 3
+    by_name = {a["filename"]: a for a in assets}
+    assert by_name["photo-000.jpg"]["sha256"] == sha256(photos / "photo-000.jpg")
+
+    again = cli.lines("upload", str(photos), "--wait")
+
+    assert [(Path(r["path"]).name, r["outcome"]) for r in again] == [
+        ("photo-000.jpg", "skipped"), ("photo-001.jpg", "skipped"), ("letter.tif", "skipped")]
+    assert {r["asset_id"] for r in again} == {a["asset_id"] for a in assets}
+    counts = json.loads(cli.run("stats", "--json").stdout)["assets"]
+    assert counts["ready"] == 3 and counts["pending"] == 0 and counts["duplicate"] == 0
+
+
+def test_an_upload_killed_midway_is_finished_by_running_it_again(cli: Cli) -> None:
+    photos = write_images(cli.home / "batch", 40)
+    api = cli.api()
+    crashed = subprocess.Popen([str(LIGHTBOX), "upload", str(cli.home / "batch"), "--jobs", "1"],
+                               env=cli.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and crashed.poll() is None:
+            sent = api.http.get(f"{api.api}/v1/assets", params={"limit": 5}, timeout=10).json()
+            if len(sent["items"]) >= 3:
+                break
+            time.sleep(0.02)
+        crashed.send_signal(signal.SIGKILL)
+    finally:
+        crashed.wait()
+    assert crashed.returncode == -signal.SIGKILL, "the upload finished before it could be killed"
+    # What the crash left: a few sent, maybe one pending whose PUT was cut short.
+    before = cli.lines("ls", "--all")
+    assert 3 <= len(before) < len(photos)
+
+    resumed = cli.lines("upload", str(cli.home / "batch"), "--wait")
+
+    outcomes = [r["outcome"] for r in resumed]
+    assert set(outcomes) <= {"ready", "skipped"} and outcomes.count("ready") >= len(photos) - len(before)
+    ready = [a for a in cli.lines("ls", "--all") if a["status"] == "ready"]
+    # Every file once: none lost, none uploaded twice.
+    assert sorted(a["sha256"] for a in ready) == sorted(sha256(p) for p in photos)
+
+
+def test_a_broken_file_fails_with_its_reason_and_is_not_sent_again(cli: Cli) -> None:
+    folder = cli.home / "mixed"
+    write_images(folder, 1)
+    (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0" + b"not a jpeg at all" * 50)
+
+    first = cli.lines("upload", str(folder), "--wait", check=1)
+
+    failed = next(r for r in first if Path(r["path"]).name == "broken.jpg")
+    assert failed["outcome"] == "failed" and failed["status"] == "failed" and failed["detail"]
+    assert next(r for r in first if r is not failed)["outcome"] == "ready"
+
+    again = cli.lines("upload", str(folder), "--wait", check=1)
+
+    repeated = next(r for r in again if Path(r["path"]).name == "broken.jpg")
+    assert repeated["outcome"] == "failed" and repeated["detail"].startswith("failed before: ")
+    assert repeated["asset_id"] == failed["asset_id"]
+    assert len(cli.lines("ls", "--status", "failed")) == 1
+
+
+def test_a_file_above_the_multipart_threshold_goes_up_in_parts(cli: Cli) -> None:
+    # Uncompressed, 69 MB: over the 64 MiB from which presign hands out parts.
+    big = cli.home / "scan.tif"
+    Image.new("RGB", (4800, 4800), (90, 140, 200)).save(big, "TIFF")
+
+    results = cli.lines("upload", str(big), "--wait")
+
+    assert [r["outcome"] for r in results] == ["ready"]
+    asset = cli.api().asset(results[0]["asset_id"])
+    assert asset["size_bytes"] == big.stat().st_size > 64 * 1024 * 1024
+    assert asset["sha256"] == sha256(big) and asset["width"] == 4800
+
+
+def test_browse_download_and_manage_the_library(cli: Cli) -> None:
+    photos = write_images(cli.home / "trip", 3)
+    cli.run("upload", str(cli.home / "trip"), "--project", "Trip to Porto", "--wait")
+
+    listed = cli.lines("ls", "--project", "trip to porto", "--page-size", "2")
+    assert sorted(a["filename"] for a in listed) == [p.name for p in photos]
+    projects = cli.lines("projects", "ls")
+    assert [(p["name"], p["asset_count"]) for p in projects] == [("Trip to Porto", 3)]
+    table = cli.run("ls").stdout
+    assert all(a["asset_id"] in table for a in listed) and "photo-001.jpg" in table
+
+    first = next(a for a in listed if a["filename"] == "photo-000.jpg")
+    shown = cli.run("show", first["asset_id"]).stdout
+    assert "photo-000.jpg" in shown and "64×48" in shown and first["sha256"] in shown
+
+    downloads = cli.home / "downloads"
+    downloads.mkdir()
+    cli.run("get", first["asset_id"], "-o", str(downloads))
+    assert (downloads / "photo-000.jpg").read_bytes() == photos[0].read_bytes()
+    assert cli.run("get", first["asset_id"], "-o", str(downloads), check=1).stderr.count("exists")
+    cli.run("get", first["asset_id"], "--thumb", "256", "-o", str(downloads))
+    with Image.open(io.BytesIO((downloads / "photo-000-256px.jpg").read_bytes())) as thumb:
+        assert thumb.format == "JPEG" and thumb.size == (64, 48)  # never upscaled
+    assert "no 999 px thumbnail" in cli.run("get", first["asset_id"], "--thumb", "999", check=1).stderr
+
+    cli.run("rm", first["asset_id"])
+    assert "(404 asset_not_found)" in cli.run("show", first["asset_id"], check=1).stderr
+    assert "invalid_state" in cli.run("retry", listed[1]["asset_id"], check=1).stderr
+
+    assert "project_not_empty" in cli.run("projects", "rm", "Trip to Porto", check=1).stderr
+    cli.run("projects", "rename", "Trip to Porto", "Porto 2024")
+    cli.run("projects", "rm", "Porto 2024", "--cascade", "--yes")
+    assert cli.lines("projects", "ls") == [] and cli.lines("ls", "--all") == []
+    assert json.loads(cli.run("stats", "--json").stdout)["assets"]["deleted"] == 3
+
+
+def test_a_wrong_key_or_no_stack_is_said_plainly(cli: Cli) -> None:
+    refused = cli.run("--api-key", "lbk_" + "x" * 43, "ls", check=1)
+    assert "refused the key (401)" in refused.stderr
+
+    nowhere = cli.run("--url", "http://127.0.0.1:9", "ls", check=1)
+    assert "no answer from http://127.0.0.1:9" in nowhere.stderr
+
+
+def test_dev_sh_cli_finds_the_local_stack_and_its_key(stack: Stack, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LIGHTBOX_")}
+    env.update(XDG_CONFIG_HOME=str(tmp_path), LIGHTBOX_LOCAL_STACK=str(stack.data_dir))
+    photo = write_images(tmp_path / "here", 1)[0]
+
+    # Run from another folder: the path is the caller's, the stack the one dev.sh names.
+    done = subprocess.run([str(REPO / "dev.sh"), "cli", "upload", "here", "--json"], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, timeout=120, check=False)
+
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["path"] == str(photo) and result["outcome"] in ("uploaded", "skipped")
+    assert stack.api_client().asset(result["asset_id"])["filename"] == photo.name
