@@ -9,6 +9,8 @@ import hashlib
 import io
 import json
 import os
+import pty
+import select
 import signal
 import subprocess
 import sys
@@ -17,8 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pyte
 import pytest
 from PIL import Image
+from rich.console import Console
+from rich.style import Style
+from rich.text import Text
 
 from tests.conftest import REPO
 from tests.e2e.conftest import Client, Stack
@@ -223,3 +229,80 @@ def test_dev_sh_cli_finds_the_local_stack_and_its_key(stack: Stack, tmp_path: Pa
     result = json.loads(done.stdout)
     assert result["path"] == str(photo) and result["outcome"] in ("uploaded", "skipped")
     assert stack.api_client().asset(result["asset_id"])["filename"] == photo.name
+
+
+def test_a_terminal_session_draws_progress_then_a_summary(cli: Cli) -> None:
+    photos = write_images(cli.home / "Pictures", 5)
+    (cli.home / "Pictures" / "scans").mkdir()
+    (cli.home / "Pictures" / "scans" / "letter.tif").write_bytes(image_bytes("TIFF", (900, 1200), pages=3))
+    screen = pyte.Screen(110, 24)
+    stream = pyte.ByteStream(screen)
+
+    drawn = b""
+    for command in (["upload", "Pictures", "--wait"], ["ls", "-n", "4"]):
+        stream.feed(f"$ lightbox {' '.join(command)}\r\n".encode())
+        output = run_in_terminal(cli, command, columns=screen.columns, lines=screen.lines)
+        stream.feed(output)
+        drawn += output
+
+    # The live progress was drawn (and then cleared: the final screen shows the summary).
+    assert b"Uploading" in drawn and b"files" in drawn
+    text = "\n".join(screen.display)
+    assert "6 ready" in text and "Pictures/scans/letter.tif" in text and "Uploading" not in text
+    assert all(p.relative_to(cli.home).as_posix() in text for p in photos)
+    svg = screen_svg(screen, "lightbox upload Pictures --wait")
+    for folder in (REPO / "test-artifacts" / "cli", *(
+            [Path(os.environ["LIGHTBOX_SCREENSHOTS"])] if os.environ.get("LIGHTBOX_SCREENSHOTS") else [])):
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "cli.svg").write_text(svg)
+
+
+def run_in_terminal(cli: Cli, command: list[str], *, columns: int, lines: int) -> bytes:
+    """The bytes the CLI writes to a real terminal of this size (progress bars included)."""
+    leader, follower = pty.openpty()
+    env = {**cli.env(), "COLUMNS": str(columns), "LINES": str(lines), "TERM": "xterm-256color"}
+    process = subprocess.Popen([str(LIGHTBOX), *command], cwd=cli.home, env=env,
+                               stdin=follower, stdout=follower, stderr=follower)
+    os.close(follower)
+    output = b""
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline:
+            if select.select([leader], [], [], 0.5)[0]:
+                try:
+                    chunk = os.read(leader, 65536)
+                except OSError:  # the terminal closes when the process ends
+                    break
+                if not chunk:
+                    break
+                output += chunk
+            elif process.poll() is not None:
+                break
+    finally:
+        os.close(leader)
+        process.wait(timeout=30)
+    assert process.returncode == 0, output.decode(errors="replace")
+    return output
+
+
+def screen_svg(screen: pyte.Screen, title: str) -> str:
+    """The screen as an SVG picture of a terminal, colours and bold included."""
+    console = Console(record=True, width=screen.columns, file=io.StringIO(), force_terminal=True,
+                      color_system="truecolor")
+    last = max((y for y, line in enumerate(screen.display) if line.strip()), default=0)
+    for y in range(last + 2):  # a blank line below, or the picture clips the last one
+        line = Text()
+        for x in range(screen.columns):
+            char = screen.buffer[y][x]
+            line.append(char.data, Style(color=_colour(char.fg), bold=char.bold))
+        line.rstrip()
+        console.print(line)
+    return console.export_svg(title=title)
+
+
+def _colour(name: str) -> str | None:
+    if name == "default":
+        return None
+    if len(name) == 6 and all(c in "0123456789abcdefABCDEF" for c in name):
+        return f"#{name}"
+    return name.replace("bright", "bright_") if name.startswith("bright") else name

@@ -7,6 +7,7 @@ failure is said), 2 a wrong command line, 130 interrupted.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -31,6 +32,7 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from lightbox_cli import __version__
 from lightbox_cli.client import ApiError, ClientError, Json, LightboxClient
@@ -57,9 +59,10 @@ SORTS = ("-created", "created", "-taken", "taken")
 # Up to this many files the summary lists every one; beyond it only those that need a look.
 FULL_SUMMARY_FILES = 50
 
-# Piped into a file or another program, tables keep their lines whole.
-out = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
-err = Console(stderr=True, highlight=False)
+# File names and messages come from users and servers: never read as markup. Piped into a
+# file or another program, tables keep their lines whole.
+out = Console(highlight=False, markup=False, width=None if sys.stdout.isatty() else 200)
+err = Console(stderr=True, highlight=False, markup=False)
 
 
 class Session:
@@ -177,7 +180,7 @@ def upload(session: Session, paths: tuple[Path, ...], project: str | None, types
     results = refused + results
     if as_json:
         for result in results:
-            out.print_json(data=_result_json(result), indent=None)
+            _print_json(_result_json(result))
     else:
         _print_summary(results, time.monotonic() - started)
     if interrupted:
@@ -225,20 +228,28 @@ def list_assets(session: Session, status: str | None, project: str | None,
         taken_from=taken_from, taken_until=taken_until)
     if as_json:
         for asset in assets:
-            out.print_json(data=asset, indent=None)
+            _print_json(asset)
+        return
+    rows = list(assets)
+    if not rows:
+        err.print("No assets.")
         return
     table = Table(box=None, header_style="bold")
     table.add_column("ID", no_wrap=True, min_width=36)
-    for heading in ("Status", "File", "Type", "Size", "Pixels", "Taken", "Uploaded"):
-        table.add_column(heading)
-    for asset in assets:
+    table.add_column("Status")
+    table.add_column("File", overflow="fold")
+    for heading in ("Type", "Size", "Pixels"):
+        table.add_column(heading, no_wrap=True)
+    taken = any(asset["taken_at"] for asset in rows)
+    if taken:
+        table.add_column("Taken", no_wrap=True)
+    table.add_column("Uploaded", no_wrap=True)
+    for asset in rows:
         table.add_row(asset["asset_id"], asset["status"], asset["filename"],
                       asset["content_type"].removeprefix("image/"), decimal(asset["size_bytes"]),
-                      _pixels(asset), _minutes(asset["taken_at"]), _minutes(asset["created_at"]))
-    if table.row_count:
-        out.print(table)
-    else:
-        err.print("No assets.")
+                      _pixels(asset), *([_minutes(asset["taken_at"])] if taken else []),
+                      _minutes(asset["created_at"]))
+    out.print(table)
 
 
 @cli.command()
@@ -249,7 +260,7 @@ def show(session: Session, asset_id: str, as_json: bool) -> None:
     """Show one asset: its metadata and derivatives."""
     asset = session.client().asset(asset_id)
     if as_json:
-        out.print_json(data=asset)
+        _print_json(asset, indent=2)
         return
     details = Table.grid(padding=(0, 2))
     details.add_column(style="bold")
@@ -333,7 +344,7 @@ def list_projects(session: Session, as_json: bool = False) -> None:
     items = session.client().projects()
     if as_json:
         for project in items:
-            out.print_json(data=project, indent=None)
+            _print_json(project)
         return
     if not items:
         err.print("No projects.")
@@ -393,7 +404,7 @@ def stats(session: Session, as_json: bool) -> None:
     """Count assets per status and show the thumbnail queues."""
     answer = session.client().stats()
     if as_json:
-        out.print_json(data=answer)
+        _print_json(answer, indent=2)
         return
     table = Table("Status", "Assets", box=None, header_style="bold")
     for status in STATUSES:
@@ -462,7 +473,7 @@ def _for_each(asset_ids: Sequence[str], action: Callable[[str], object], verb: s
             if exc.status == 401:
                 raise
             failed += 1
-            err.print(f"[red]{asset_id}[/]: {exc.message}")
+            err.print(f"{asset_id}: {exc.message}", style="red")
         else:
             err.print(f"{verb} {asset_id}.")
     if failed:
@@ -471,6 +482,11 @@ def _for_each(asset_ids: Sequence[str], action: Callable[[str], object], verb: s
 
 def _fail(message: str) -> NoReturn:
     raise click.ClickException(message)
+
+
+def _print_json(value: Json, indent: int | None = None) -> None:
+    """Exactly the JSON, on one line unless indented: for programs, not for rich."""
+    click.echo(json.dumps(value, ensure_ascii=False, indent=indent))
 
 
 def _minutes(timestamp: str | None) -> str:
@@ -522,7 +538,7 @@ def _print_summary(results: Sequence[FileResult], seconds: float) -> None:
         table.add_column("Asset", no_wrap=True, min_width=36)
         table.add_column("Detail", overflow="fold")
         for result in shown:
-            outcome = str(result.outcome) if result.ok else f"[red]{result.outcome}[/]"
+            outcome = Text(result.outcome, style="" if result.ok else "red")
             table.add_row(_shown_path(result.file.path), outcome, result.asset_id or "",
                           result.detail)
         out.print(table)
