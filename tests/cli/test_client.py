@@ -1,0 +1,119 @@
+"""The CLI's HTTP client against a server on loopback that answers what each test scripts."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from lightbox_cli import client as client_module
+from lightbox_cli.client import ApiError, LightboxClient, TransferError
+
+SLOW_DOWN = (503, "application/xml",
+             b"<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>")
+
+
+@dataclass
+class Script:
+    """Answers to give, in order (the last one repeats), and what each request brought."""
+
+    answers: list[tuple[int, str, bytes]]
+    requests: list[tuple[str, str, dict[str, str], bytes]] = field(default_factory=list)
+
+
+@pytest.fixture
+def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, Script]]:
+    monkeypatch.setattr(client_module, "_backoff", lambda attempt: 0.01)
+    script = Script([])
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            script.requests.append((self.command, self.path, dict(self.headers), body))
+            index = min(len(script.requests), len(script.answers)) - 1
+            status, kind, payload = script.answers[index]
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        do_PUT = do_POST = do_GET
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}", script
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_a_put_the_bucket_slows_down_is_sent_again_whole_and_progress_ends_at_its_size(
+        server: tuple[str, Script], tmp_path: Path) -> None:
+    url, script = server
+    script.answers = [SLOW_DOWN, SLOW_DOWN, (200, "text/plain", b"")]
+    path = tmp_path / "scan.tif"
+    path.write_bytes(bytes(range(256)) * 10_000)
+    progress: list[int] = []
+
+    with LightboxClient(url, "lbk_secret") as client:
+        client.put_file(f"{url}/bucket/key?X-Amz-Signature=s", {"Content-Type": "image/tiff"}, path,
+                        offset=1000, length=2_000_000, progress=progress.append)
+
+    assert len(script.requests) == 3
+    for method, _, headers, body in script.requests:
+        assert method == "PUT" and body == path.read_bytes()[1000:2_001_000]
+        assert headers["Content-Length"] == "2000000" and headers["Content-Type"] == "image/tiff"
+        assert "Authorization" not in headers  # the API key never goes to the bucket
+    assert sum(progress) == 2_000_000 and min(progress) < 0  # failed attempts taken back
+
+
+def test_a_put_the_bucket_refuses_fails_at_once_with_its_reason(server: tuple[str, Script],
+                                                                tmp_path: Path) -> None:
+    url, script = server
+    script.answers = [(403, "application/xml",
+                       b"<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>")]
+    path = tmp_path / "a.jpg"
+    path.write_bytes(b"x" * 10)
+
+    with LightboxClient(url, "lbk_secret") as client, pytest.raises(
+            TransferError, match="403 AccessDenied: Request has expired"):
+        client.put_file(url, {}, path, offset=0, length=10, progress=lambda n: None)
+    assert len(script.requests) == 1
+
+
+def test_api_errors_keep_their_code_and_only_safe_requests_are_tried_again(
+        server: tuple[str, Script]) -> None:
+    url, script = server
+    busy = (503, "application/json", json.dumps(
+        {"error": {"code": "unavailable", "message": "try later"}}).encode())
+    script.answers = [busy]
+
+    with LightboxClient(url, "lbk_secret") as client:
+        with pytest.raises(ApiError) as presign:
+            client.presign("a.jpg", "image/jpeg", 10, "0" * 64)
+        assert (presign.value.status, presign.value.code) == (503, "unavailable")
+        assert len(script.requests) == 1  # a lost answer would leave a second asset behind
+        assert script.requests[0][2]["Authorization"] == "Bearer lbk_secret"
+
+        script.answers = [busy, (200, "application/json", b'{"assets": {}, "queues": {}}')]
+        script.requests.clear()
+        assert client.stats() == {"assets": {}, "queues": {}}
+        assert len(script.requests) == 2
+
+
+def test_an_answer_that_is_not_the_apis_says_who_answered_what(server: tuple[str, Script]) -> None:
+    url, script = server
+    script.answers = [(404, "text/html", b"<html>Not Found</html>")]
+
+    with LightboxClient(url, "k") as client, pytest.raises(ApiError, match="unexpected_answer") as error:
+        client.asset("0a6f3b1e-0000-4000-8000-000000000000")
+    assert "GET " in error.value.message and "Not Found" in error.value.message
