@@ -12,6 +12,7 @@ import os
 import pty
 import select
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -48,8 +49,8 @@ class Cli:
                 "XDG_CONFIG_HOME": str(self.home)}
 
     def run(self, *args: str, cwd: Path | None = None, check: int | None = 0,
-            timeout: float = 180) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run([str(LIGHTBOX), *args], cwd=cwd or self.home, env=self.env(),
+            timeout: float = 180, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run([str(LIGHTBOX), *args], cwd=cwd or self.home, env=env or self.env(),
                               capture_output=True, text=True, timeout=timeout, check=False)
         if check is not None:
             assert done.returncode == check, f"exit {done.returncode}\n{done.stdout}\n{done.stderr}"
@@ -214,6 +215,22 @@ def test_a_wrong_key_or_no_stack_is_said_plainly(cli: Cli) -> None:
 
     nowhere = cli.run("--url", "http://127.0.0.1:9", "ls", check=1)
     assert "no answer from http://127.0.0.1:9" in nowhere.stderr
+
+
+def test_login_checks_the_key_and_keeps_it_for_later_commands(cli: Cli) -> None:
+    config = cli.home / "lightbox" / "config.toml"
+    bare = {k: v for k, v in cli.env().items() if k not in ("LIGHTBOX_URL", "LIGHTBOX_API_KEY")}
+    assert "which Lightbox?" in cli.run("ls", env=bare, check=1).stderr
+
+    wrong = cli.run("login", "--url", cli.stack.api, "--api-key", "lbk_wrong", env=bare, check=1)
+    assert "refused the key" in wrong.stderr and not config.exists()
+    # The key typed at the prompt, as a person would, not on the command line.
+    done = subprocess.run([str(LIGHTBOX), "login", "--url", cli.stack.api], input=f"{cli.api_key}\n",
+                          env=bare, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+
+    assert stat.S_IMODE(config.stat().st_mode) == 0o600 and cli.api_key in config.read_text()
+    assert json.loads(cli.run("stats", "--json", env=bare).stdout)["assets"]["ready"] == 0
 
 
 def test_dev_sh_cli_finds_the_local_stack_and_its_key(stack: Stack, tmp_path: Path) -> None:

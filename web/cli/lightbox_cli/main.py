@@ -153,8 +153,6 @@ def upload(session: Session, paths: tuple[Path, ...], project: str | None, types
            jobs: int, wait: bool, timeout: float, as_json: bool) -> None:
     """Upload files and folders (recursively); files the library has are skipped."""
     collection = collect(paths, _content_types(types))
-    client = session.client()
-    project_id = _project_id(client, project, create=True) if project else None
     refused = [FileResult(LocalFile(path, "", 0), Outcome.FAILED, detail=why)
                for path, why in collection.refused]
     if collection.ignored:
@@ -162,6 +160,8 @@ def upload(session: Session, paths: tuple[Path, ...], project: str | None, types
                   f"{'/'.join(types.split(','))} images.")
     if not collection.files and not refused:
         raise click.ClickException("nothing to upload")
+    client = session.client()
+    project_id = _project_id(client, project, create=True) if project else None
     started = time.monotonic()
     since = client.sync_cursor() if wait else ""
     known_failures = {asset["sha256"]: asset for asset in
