@@ -83,6 +83,7 @@ def _run(options: Options) -> int:
     print(
         f"\nLightbox is running.\n"
         f"  API:       {running.api_url}   (curl {running.api_url}/health)\n"
+        f"  Gallery:   {running.api_url}/   (sign in with the API key below)\n"
         f"  S3 + SQS:  {running.s3_endpoint}\n"
         f"  Database:  {running.database_url}\n"
         f"  API key:   {running.api_key}   (owner local{', new' if running.new_key else ''}; "

@@ -9,6 +9,10 @@ answers 401 or 403 as API Gateway does, or passes its context on in
 every time, so that a revoked key stops working at once.) CORS as the template's ``Cors``
 declares it: the gateway answers preflight ``OPTIONS`` itself and puts
 ``Access-Control-Allow-Origin`` on its own answers, as API Gateway's gateway responses do.
+
+Locally it also serves the web gallery: a GET or HEAD of a path that no route matches is
+answered from the gallery's directory (``/`` is its ``index.html``), so that the page and the
+API share one origin. In AWS the gallery is static files hosted anywhere.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import mimetypes
 import re
 import threading
 import time
@@ -23,6 +28,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -33,6 +39,15 @@ log = logging.getLogger(__name__)
 
 # API Gateway refuses request payloads over 10 MB.
 MAX_BODY_BYTES = 10 * 1024 * 1024
+# Browsers run ES modules only when served with a JavaScript type; the system's MIME table
+# (which mimetypes reads) varies between machines, so the gallery's own types are fixed here.
+STATIC_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".json": "application/json",
+    ".svg": "image/svg+xml",
+}
 
 
 @dataclass(frozen=True)
@@ -56,10 +71,12 @@ class Gateway:
         port: int = 0,
         stage: str = "local",
         cors: Mapping[str, str] | None = None,
+        gallery: Path | None = None,
     ) -> None:
         self._routes = [_CompiledRoute.of(route) for route in routes]
         self._functions = functions
         self.stage = stage
+        self.gallery = gallery.resolve() if gallery is not None else None
         # The preflight answer's headers; the origin alone goes on the gateway's own answers.
         self.cors = dict(cors or {})
         self._server = _Server((host, port), _RequestHandler, self)
@@ -90,6 +107,20 @@ class Gateway:
                 return compiled.route, {k: unquote(v) for k, v in found.groupdict().items()}
             allowed.append(compiled.route.method)
         return allowed
+
+    def static_file(self, path: str) -> Path | None:
+        """The gallery's file for a URL path, or None: never anything outside its directory."""
+        if self.gallery is None:
+            return None
+        relative = unquote(path).lstrip("/")
+        if "\0" in relative:  # no file has one, and the OS calls below would raise
+            return None
+        candidate = (self.gallery / relative).resolve()
+        if not candidate.is_relative_to(self.gallery):
+            return None
+        if candidate.is_dir():
+            candidate = candidate / "index.html"
+        return candidate if candidate.is_file() else None
 
     def authorize(self, route: Route, event: dict[str, Any]) -> dict[str, Any]:
         """The authorizer's context for a request; raises Refused like API Gateway would."""
@@ -169,6 +200,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if isinstance(found, list) and self.command == "OPTIONS" and found and gateway.cors:
             self._send({"statusCode": 200, "headers": gateway.cors, "body": ""})
             return
+        if found == [] and self.command in ("GET", "HEAD"):
+            static = gateway.static_file(url.path)
+            if static is not None:
+                self._send_file(static)
+                return
         if isinstance(found, list):
             if found:
                 self._error(405, "method_not_allowed", f"{self.command} is not allowed here",
@@ -245,12 +281,24 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def _send(self, response: dict[str, Any]) -> None:
         body = response.get("body") or ""
         data = base64.b64decode(body) if response.get("isBase64Encoded") else body.encode()
-        self.send_response(int(response["statusCode"]))
-        for name, value in (response.get("headers") or {}).items():
-            self.send_header(name, str(value))
-        for name, values in (response.get("multiValueHeaders") or {}).items():
-            for value in values:
-                self.send_header(name, str(value))
+        headers = [(name, str(value)) for name, value in (response.get("headers") or {}).items()]
+        headers += [(name, str(value))
+                    for name, values in (response.get("multiValueHeaders") or {}).items()
+                    for value in values]
+        self._write(int(response["statusCode"]), headers, data)
+
+    def _send_file(self, path: Path) -> None:
+        content_type = (STATIC_TYPES.get(path.suffix.lower())
+                        or mimetypes.guess_type(path.name)[0] or "application/octet-stream")
+        self._write(200, [("Content-Type", content_type),
+                          # Always revalidated: an edited file shows at the next reload.
+                          ("Cache-Control", "no-cache"),
+                          ("X-Content-Type-Options", "nosniff")], path.read_bytes())
+
+    def _write(self, status: int, headers: Sequence[tuple[str, str]], data: bytes) -> None:
+        self.send_response(status)
+        for name, value in headers:
+            self.send_header(name, value)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         if self.command != "HEAD":

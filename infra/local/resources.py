@@ -1,4 +1,5 @@
-"""Create the bucket, queues and bucket notifications that ``template.yaml`` declares.
+"""Create the bucket, queues, bucket notifications and bucket CORS rules that
+``template.yaml`` declares.
 
 Against any S3 + SQS endpoint (the embedded moto server, LocalStack); safe to run again on
 resources that already exist.
@@ -7,21 +8,28 @@ resources that already exist.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import ClientError
 
-from infra.template import Resolver, Template
+from infra.template import Resolver, Template, TemplateError
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
-    from mypy_boto3_s3.type_defs import QueueConfigurationTypeDef
+    from mypy_boto3_s3.type_defs import CORSRuleTypeDef, QueueConfigurationTypeDef
     from mypy_boto3_sqs import SQSClient
+
+log = logging.getLogger(__name__)
 
 # CloudFormation's pseudo parameters, as they read on a laptop.
 LOCAL_ACCOUNT = "000000000000"
+# CloudFormation's names of a CorsRule's properties, and the S3 API's.
+_CORS_RULE_KEYS = {"Id": "ID", "AllowedOrigins": "AllowedOrigins",
+                   "AllowedMethods": "AllowedMethods", "AllowedHeaders": "AllowedHeaders",
+                   "ExposedHeaders": "ExposeHeaders", "MaxAge": "MaxAgeSeconds"}
 
 
 @dataclass(frozen=True)
@@ -87,8 +95,40 @@ def provision(
     s3.put_bucket_notification_configuration(
         Bucket=bucket, NotificationConfiguration={"QueueConfigurations": notifications}
     )
+    _put_cors(s3, bucket, cors_rules(template, bucket_resolver))
     provisioned = Provisioned(bucket=bucket, queue_urls=queue_urls, queue_arns=queue_arns)
     resolver = Resolver(template, parameters=parameters,
                         refs=queue_urls | {template.bucket.name: bucket},
                         arns=queue_arns, pseudo=pseudo)
     return provisioned, resolver
+
+
+def cors_rules(template: Template, resolver: Resolver) -> list[CORSRuleTypeDef]:
+    """The bucket's ``CorsConfiguration`` in the template, as ``put_bucket_cors`` takes it."""
+    properties = template.document["Resources"][template.bucket.name].get("Properties", {})
+    rules: list[dict[str, Any]] = properties.get("CorsConfiguration", {}).get("CorsRules", [])
+    return [cast("CORSRuleTypeDef", dict(_cors_property(key, value, resolver)
+                                         for key, value in rule.items()))
+            for rule in rules]
+
+
+def _cors_property(key: str, value: Any, resolver: Resolver) -> tuple[str, Any]:
+    if key not in _CORS_RULE_KEYS:
+        raise TemplateError(f"the local runtime does not know the CorsRule property {key!r}")
+    if key == "MaxAge":
+        return _CORS_RULE_KEYS[key], int(resolver.resolve(value))
+    if isinstance(value, list):
+        return _CORS_RULE_KEYS[key], [resolver.resolve(item) for item in value]
+    return _CORS_RULE_KEYS[key], resolver.resolve(value)
+
+
+def _put_cors(s3: S3Client, bucket: str, rules: list[CORSRuleTypeDef]) -> None:
+    """Browsers PUT originals straight to the bucket, so it needs the template's CORS rules;
+    a backend that keeps CORS elsewhere (MinIO configures it server-wide) may refuse them."""
+    if not rules:
+        return
+    try:
+        s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": rules})
+    except ClientError as exc:
+        log.warning("the bucket's CORS rules were not applied (%s): browsers may not be able "
+                    "to upload to %s from another origin", exc, bucket)

@@ -92,8 +92,10 @@ class MotoServer:
             stderr=subprocess.STDOUT,
             # Its own session: a Ctrl-C in the terminal reaches the runtime, which stops it.
             start_new_session=True,
-            # The account LocalStack and CloudFormation's local pseudo parameters use.
-            env={**os.environ, "MOTO_ACCOUNT_ID": "000000000000"},
+            # The account LocalStack and CloudFormation's local pseudo parameters use; CORS
+            # as the bucket's rules say, as in S3 (moto otherwise allows every origin).
+            env={**os.environ, "MOTO_ACCOUNT_ID": "000000000000",
+                 "MOTO_DISABLE_GLOBAL_CORS": "1"},
         )
         wait_for_port(self._port, timeout=30)
         log.info("moto server (S3 + SQS) on %s, pid %d", self.endpoint, self._process.pid)

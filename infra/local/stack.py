@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 REPO = Path(__file__).resolve().parents[2]
+GALLERY = REPO / "web" / "gallery"
 LOCALSTACK_PYTHON = REPO / ".venv-localstack" / "bin" / "python"
 EMBEDDED = "embedded"
 # The webhook target docker-compose.yml configures in MinIO, and the token both sides use.
@@ -180,7 +181,7 @@ class DevStack:
         cleanup.callback(scheduler.close)
 
         gateway = Gateway(template.routes, functions, port=options.port,
-                          cors=cors_headers(template, resolver))
+                          cors=cors_headers(template, resolver), gallery=GALLERY)
         gateway.start()
         cleanup.callback(gateway.close)
 
