@@ -1,0 +1,159 @@
+// The only module that knows Lightbox's HTTP API (functions/openapi.json). Everything else
+// deals in plain asset objects and ApiError.
+
+// What the API takes (UploadRequest.content_type); by extension too, because browsers leave
+// File.type empty for types the operating system does not know (often TIFF).
+const TYPES_BY_EXTENSION = {
+  jpg: "image/jpeg", jpeg: "image/jpeg", jpe: "image/jpeg", png: "image/png",
+  tif: "image/tiff", tiff: "image/tiff", webp: "image/webp", gif: "image/gif",
+};
+// Other spellings of those types that the API normalises.
+const TYPE_ALIASES = {
+  "image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg", "image/x-png": "image/png",
+  "image/tif": "image/tiff", "image/x-tiff": "image/tiff",
+};
+const ACCEPTED_TYPES = new Set(Object.values(TYPES_BY_EXTENSION));
+
+// The statuses from which an asset moves no more by itself.
+const SETTLED = new Set(["ready", "failed", "duplicate", "deleted"]);
+
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+    this.code = code;
+  }
+}
+
+/** The content type Lightbox will take for this file, or null. */
+export function contentTypeOf(file) {
+  const type = (file.type || "").toLowerCase();
+  const declared = TYPE_ALIASES[type] ?? type;
+  if (ACCEPTED_TYPES.has(declared)) return declared;
+  const extension = file.name.includes(".") ? file.name.split(".").pop().toLowerCase() : "";
+  // A type the browser knows and Lightbox does not (a PDF, a video) is refused even if the
+  // name says otherwise: the API would fail it later anyway.
+  if (declared && declared !== "application/octet-stream") return null;
+  return TYPES_BY_EXTENSION[extension] ?? null;
+}
+
+export function isSettled(asset) {
+  return SETTLED.has(asset.status);
+}
+
+export class Api {
+  /**
+   * @param {string} baseUrl where the API answers (no trailing slash needed)
+   * @param {string} key an API key, sent as a bearer token
+   * @param {(error: ApiError) => void} onUnauthorized called for every 401, before it throws
+   */
+  constructor(baseUrl, key, onUnauthorized = () => {}) {
+    this.baseUrl = baseUrl.replace(/\/+$/, "");
+    this.key = key;
+    this.onUnauthorized = onUnauthorized;
+    this.controller = new AbortController();
+  }
+
+  /** Signed out: every request still on its way is dropped, and no new one is sent. */
+  close() {
+    this.controller.abort();
+  }
+
+  async request(method, path, { body, query, signal = this.controller.signal } = {}) {
+    if (this.controller.signal.aborted) throw new DOMException("Signed out.", "AbortError");
+    const url = new URL(this.baseUrl + path);
+    for (const [name, value] of Object.entries(query ?? {})) {
+      if (value !== undefined && value !== null) url.searchParams.set(name, value);
+    }
+    const headers = { Authorization: `Bearer ${this.key}` };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    let response;
+    try {
+      response = await fetch(url, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        // Answers carry signed URLs and live statuses: never a stale copy.
+        cache: "no-store",
+        signal,
+      });
+    } catch (error) {
+      if (error.name === "AbortError") throw error;
+      throw new ApiError(0, "network", `Could not reach the API at ${this.baseUrl}. Is the URL right, and is it running?`);
+    }
+    if (response.status === 204) return null;
+    const text = await response.text();
+    let data = null;
+    try {
+      data = text ? JSON.parse(text) : null;
+    } catch {
+      // Not JSON: a proxy's or server's own page; described below by its status.
+    }
+    if (!response.ok) {
+      const error = new ApiError(
+        response.status,
+        data?.error?.code ?? `http_${response.status}`,
+        data?.error?.message ?? `${method} ${url.pathname} answered ${response.status} ${response.statusText}`.trim(),
+      );
+      if (response.status === 401) this.onUnauthorized(error);
+      throw error;
+    }
+    return data;
+  }
+
+  /** A ticket ({asset_id, status, upload}) or, for bytes the library has, {duplicate: true}. */
+  createUpload({ filename, contentType, size, sha256 }, signal) {
+    const body = { filename, content_type: contentType, size_bytes: size };
+    if (sha256) body.sha256 = sha256;
+    return this.request("POST", "/v1/uploads", { body, signal });
+  }
+
+  /** Drops a pending upload (its parts, and the asset). */
+  abortUpload(assetId) {
+    return this.request("POST", `/v1/uploads/${encodeURIComponent(assetId)}/abort`);
+  }
+
+  completeUpload(assetId, signal) {
+    return this.request("POST", `/v1/uploads/${encodeURIComponent(assetId)}/complete`, { signal });
+  }
+
+  /** A page of assets, newest first: {items, next_cursor, sync_cursor}. */
+  listAssets({ cursor, limit = 60 } = {}, signal) {
+    return this.request("GET", "/v1/assets", { query: { limit, cursor }, signal });
+  }
+
+  /** Everything changed since a sync cursor, tombstones included: {items, next_cursor, sync_cursor}. */
+  changesSince(syncCursor, signal) {
+    return this.request("GET", "/v1/assets", { query: { changed_since: syncCursor, limit: 200 }, signal });
+  }
+
+  getAsset(assetId, signal) {
+    return this.request("GET", `/v1/assets/${encodeURIComponent(assetId)}`, { signal });
+  }
+
+  deleteAsset(assetId) {
+    return this.request("DELETE", `/v1/assets/${encodeURIComponent(assetId)}`);
+  }
+
+  retryAsset(assetId) {
+    return this.request("POST", `/v1/assets/${encodeURIComponent(assetId)}/retry`);
+  }
+}
+
+/**
+ * The thumbnail of ``page`` to show at ``size`` px: the smallest one at least that big, else
+ * the biggest there is. Sizes are configured per deployment, so none is assumed.
+ */
+export function thumbnailFor(asset, size, page = 1) {
+  const ofPage = (asset.thumbnails ?? []).filter((thumbnail) => thumbnail.page === page);
+  // JPEG first: every browser shows it; WebP is the same picture.
+  const formatRank = (thumbnail) => (thumbnail.format === "jpeg" ? 0 : 1);
+  ofPage.sort((a, b) => a.size - b.size || formatRank(a) - formatRank(b));
+  return ofPage.find((thumbnail) => thumbnail.size >= size) ?? ofPage.at(-1) ?? null;
+}
+
+/** The page numbers that have thumbnails, in order. */
+export function pagesOf(asset) {
+  return [...new Set((asset.thumbnails ?? []).map((thumbnail) => thumbnail.page))].sort((a, b) => a - b);
+}

@@ -1,0 +1,268 @@
+// The viewer: one asset at a time in a modal dialog (Esc closes it, ←/→ step through the
+// grid), its 1280 px preview, one button per page of a multi-page scan, its metadata, and
+// what can be done to it.
+
+import { isSettled, pagesOf, thumbnailFor } from "./api.js";
+import { formatBytes, formatTakenAt, formatTimestamp, statusLabel } from "./format.js";
+
+const PREVIEW_PIXELS = 1280;
+const PAGE_BUTTON_PIXELS = 256;
+
+export class Viewer {
+  /**
+   * @param {import("./api.js").Api} api
+   * @param {HTMLDialogElement} dialog
+   * @param {{
+   *   neighbours: (assetId: string) => {previous: string|null, next: string|null},
+   *   known: (assetId: string) => object|null,
+   *   onChanged: (asset: object) => void,
+   *   onDeleted: (assetId: string) => void,
+   *   onClosed: (assetId: string) => void,
+   * }} handlers
+   */
+  constructor(api, dialog, handlers) {
+    this.api = api;
+    this.dialog = dialog;
+    this.handlers = handlers;
+    this.asset = null;
+    this.page = 1;
+    this.shownPreview = null;
+    const find = (id) => dialog.querySelector(`#${id}`);
+    this.title = find("viewer-title");
+    this.status = find("viewer-status");
+    this.preview = find("viewer-preview");
+    this.noPreview = find("viewer-no-preview");
+    this.strip = find("page-strip");
+    this.pageList = find("page-list");
+    this.metadata = find("metadata");
+    this.error = find("viewer-error");
+    this.download = find("viewer-download");
+    this.retryButton = find("viewer-retry");
+    this.deleteButton = find("viewer-delete");
+    this.previousButton = find("viewer-previous");
+    this.nextButton = find("viewer-next");
+
+    find("viewer-close").addEventListener("click", () => dialog.close());
+    this.previousButton.addEventListener("click", () => this.step("previous"));
+    this.nextButton.addEventListener("click", () => this.step("next"));
+    this.retryButton.addEventListener("click", () => this.retry());
+    this.deleteButton.addEventListener("click", () => this.delete());
+    this.pageList.addEventListener("click", (event) => {
+      const button = event.target.closest("button[data-page]");
+      if (button) this.showPage(Number(button.dataset.page));
+    });
+    dialog.addEventListener("keydown", (event) => {
+      if (event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;
+      if (event.key === "ArrowLeft") this.step("previous");
+      else if (event.key === "ArrowRight") this.step("next");
+      else return;
+      event.preventDefault();
+    });
+    // Esc closes a modal dialog by itself; either way focus returns to the asset's tile.
+    dialog.addEventListener("close", () => {
+      const closed = this.asset?.asset_id;
+      this.asset = null;
+      this.preview.removeAttribute("src");
+      this.shownPreview = null;
+      if (closed) this.handlers.onClosed(closed);
+    });
+  }
+
+  get openAssetId() {
+    return this.dialog.open ? this.asset?.asset_id ?? null : null;
+  }
+
+  /** Shows what the grid knows at once, then the asset as the API has it now. */
+  open(assetId) {
+    this.asset = this.handlers.known(assetId) ?? { asset_id: assetId, filename: "", status: "pending", thumbnails: [] };
+    this.page = 1;
+    this.error.textContent = "";
+    this.render();
+    if (!this.dialog.open) {
+      this.dialog.showModal();
+      this.dialog.querySelector("#viewer-close").focus();
+    }
+    this.refresh();
+  }
+
+  /** The grid's URLs were signed when its page loaded and expire after an hour: fresh ones. */
+  async refresh() {
+    const assetId = this.asset.asset_id;
+    try {
+      const asset = await this.api.getAsset(assetId);
+      if (this.openAssetId !== assetId) return;
+      this.show(asset);
+      this.handlers.onChanged(asset);
+    } catch (error) {
+      if (this.openAssetId !== assetId) return;
+      if (error.status === 404) {
+        this.error.textContent = "This photo is no longer in the library.";
+        this.handlers.onDeleted(assetId);
+      } else {
+        this.error.textContent = error.message;
+      }
+    }
+  }
+
+  /** A newer state of the asset on show (from the change feed). */
+  show(asset) {
+    if (this.openAssetId !== asset.asset_id) return;
+    this.asset = asset;
+    this.render();
+  }
+
+  step(direction) {
+    if (!this.asset) return;
+    const target = this.handlers.neighbours(this.asset.asset_id)[direction];
+    if (target) this.open(target);
+  }
+
+  showPage(page) {
+    this.page = page;
+    this.render();
+  }
+
+  async retry() {
+    const asset = this.asset;
+    this.error.textContent = "";
+    this.retryButton.disabled = true;
+    try {
+      await this.api.retryAsset(asset.asset_id);
+      // The answer has the new status only; the asset may have failed again already, with
+      // its reason, or be on its way to ready.
+      await this.refresh();
+    } catch (error) {
+      this.error.textContent = error.message;
+    } finally {
+      this.retryButton.disabled = false;
+    }
+  }
+
+  async delete() {
+    const asset = this.asset;
+    if (!window.confirm(`Delete “${asset.filename}”? Its original and thumbnails are removed for good.`)) return;
+    this.error.textContent = "";
+    this.deleteButton.disabled = true;
+    try {
+      await this.api.deleteAsset(asset.asset_id);
+      this.handlers.onDeleted(asset.asset_id);
+      this.dialog.close();
+    } catch (error) {
+      this.error.textContent = error.message;
+    } finally {
+      this.deleteButton.disabled = false;
+    }
+  }
+
+  render() {
+    const asset = this.asset;
+    const pages = pagesOf(asset);
+    if (!pages.includes(this.page)) this.page = pages[0] ?? 1;
+    this.title.textContent = asset.filename || "Photo";
+    this.status.textContent = statusLabel(asset.status);
+    this.status.dataset.status = asset.status;
+    this.renderPreview(pages);
+    this.renderPages(pages);
+    this.metadata.replaceChildren(...metadataRows(asset));
+    this.download.hidden = !asset.original_url;
+    if (asset.original_url) this.download.href = asset.original_url;
+    else this.download.removeAttribute("href");
+    this.retryButton.hidden = asset.status !== "failed";
+    const { previous, next } = this.handlers.neighbours(asset.asset_id);
+    this.previousButton.disabled = !previous;
+    this.nextButton.disabled = !next;
+  }
+
+  renderPreview(pages) {
+    const asset = this.asset;
+    const thumbnail = thumbnailFor(asset, PREVIEW_PIXELS, this.page);
+    this.preview.hidden = !thumbnail;
+    this.noPreview.hidden = Boolean(thumbnail);
+    if (!thumbnail) {
+      this.noPreview.textContent = noPreviewReason(asset);
+      this.preview.removeAttribute("src");
+      this.shownPreview = null;
+      return;
+    }
+    // Every answer signs new URLs for the same picture: reload only for another picture.
+    const key = `${asset.asset_id}/${thumbnail.page}/${thumbnail.size}/${thumbnail.format}`;
+    if (this.shownPreview !== key) {
+      this.shownPreview = key;
+      this.preview.src = thumbnail.url;
+    }
+    this.preview.alt = pages.length > 1
+      ? `${asset.filename}, page ${this.page} of ${pages.length}`
+      : asset.filename;
+  }
+
+  renderPages(pages) {
+    this.strip.hidden = pages.length < 2;
+    if (pages.length < 2) {
+      this.pageList.replaceChildren();
+      return;
+    }
+    const shown = [...this.pageList.querySelectorAll("button")].map((button) => button.dataset.key);
+    const wanted = pages.map((page) => `${this.asset.asset_id}/${page}`);
+    if (shown.join() !== wanted.join()) {
+      this.pageList.replaceChildren(...pages.map((page) => this.pageItem(page)));
+    }
+    for (const button of this.pageList.querySelectorAll("button")) {
+      const current = Number(button.dataset.page) === this.page;
+      if (current) button.setAttribute("aria-current", "page");
+      else button.removeAttribute("aria-current");
+    }
+  }
+
+  pageItem(page) {
+    const item = document.createElement("li");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "page-button";
+    button.dataset.page = String(page);
+    button.dataset.key = `${this.asset.asset_id}/${page}`;
+    const thumbnail = thumbnailFor(this.asset, PAGE_BUTTON_PIXELS, page);
+    const image = document.createElement("img");
+    image.alt = "";
+    image.src = thumbnail.url;
+    const label = document.createElement("span");
+    label.textContent = `Page ${page}`;
+    button.append(image, label);
+    item.append(button);
+    return item;
+  }
+}
+
+function noPreviewReason(asset) {
+  if (asset.status === "failed") return `No preview: ${asset.error ?? "the file could not be read."}`;
+  if (asset.status === "duplicate") return "No preview: the library already had these bytes, so this copy was dropped.";
+  if (!isSettled(asset)) return `The preview is being made (${statusLabel(asset.status).toLowerCase()})…`;
+  return "No preview.";
+}
+
+function metadataRows(asset) {
+  const rows = [
+    ["File name", asset.filename],
+    ["Status", statusLabel(asset.status)],
+    ["Error", asset.error],
+    ["Type", asset.content_type],
+    ["Size", asset.size_bytes && `${formatBytes(asset.size_bytes)} (${asset.size_bytes.toLocaleString()} bytes)`],
+    ["Dimensions", asset.width && `${asset.width} × ${asset.height} px`],
+    ["Pages", asset.pages],
+    ["Bit depth", asset.bit_depth && `${asset.bit_depth} bits per sample`],
+    ["Colour mode", asset.color_mode],
+    ["Taken", asset.taken_at && formatTakenAt(asset.taken_at)],
+    ["Camera", [asset.camera_make, asset.camera_model].filter(Boolean).join(" ")],
+    ["Uploaded", asset.created_at && formatTimestamp(asset.created_at)],
+    ["Duplicate of", asset.duplicate_of],
+    ["SHA-256", asset.sha256],
+  ];
+  return rows.filter(([, value]) => value !== null && value !== undefined && value !== "")
+    .flatMap(([term, value]) => {
+      const dt = document.createElement("dt");
+      dt.textContent = term;
+      const dd = document.createElement("dd");
+      dd.textContent = String(value);
+      if (term === "SHA-256" || term === "Duplicate of") dd.className = "mono";
+      return [dt, dd];
+    });
+}
