@@ -18,8 +18,8 @@ With ``--write``, the table replaces the clients section of docs/BENCHMARKS.md.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -28,6 +28,7 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
+import psutil
 import tifffile
 from report import machine, write_section
 from triggers import Stack, jpeg, running
@@ -38,16 +39,27 @@ LARGE_MB = 300
 TIMEOUT_SECONDS = 600
 
 
-def lightbox(stack: Stack, *args: str) -> float:
-    """Run the command against the stack; its wall time in seconds."""
+def lightbox(stack: Stack, *args: str) -> tuple[float, float]:
+    """Run the command against the stack: its wall time (s) and peak resident memory (MB)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("LIGHTBOX_")}
     env.update(LIGHTBOX_URL=stack.api, LIGHTBOX_API_KEY=stack.exports["LIGHTBOX_API_KEY"])
-    started = time.perf_counter()
-    done = subprocess.run([str(LIGHTBOX), *args], env=env, capture_output=True, text=True,
-                          timeout=TIMEOUT_SECONDS, check=False)
-    if done.returncode != 0:
-        raise SystemExit(f"lightbox {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
-    return time.perf_counter() - started
+    # A file, not a pipe: a pipe nobody reads while the command runs could fill and stall it.
+    with tempfile.TemporaryFile("w+") as output:
+        started = time.perf_counter()
+        process = psutil.Popen([str(LIGHTBOX), *args], env=env, stdout=output,
+                               stderr=subprocess.STDOUT)
+        peak = 0
+        while process.poll() is None:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                peak = max(peak, process.memory_info().rss)
+            time.sleep(0.02)
+            if time.perf_counter() - started > TIMEOUT_SECONDS:
+                process.kill()
+        seconds = time.perf_counter() - started
+        if process.returncode != 0:
+            output.seek(0)
+            raise SystemExit(f"lightbox {' '.join(args)} failed:\n{output.read()}")
+    return seconds, peak / 2**20
 
 
 def photos(folder: Path, count: int, first_seed: int) -> int:
@@ -67,13 +79,13 @@ def folder_rows(stack: Stack, scratch: Path, count: int) -> list[str]:
         for wait in (False, True):
             folder = scratch / f"jobs{jobs}-{'wait' if wait else 'sent'}"
             size = photos(folder, count, first_seed=10_000 * jobs + 5_000 * wait)
-            seconds = lightbox(stack, "upload", str(folder), "--jobs", str(jobs),
-                               *(["--wait"] if wait else []))
+            seconds, _ = lightbox(stack, "upload", str(folder), "--jobs", str(jobs),
+                                  *(["--wait"] if wait else []))
             until = "ready" if wait else "sent"
             rows.append(f"| {count} photos, {jobs} at a time | {until} | {seconds:.1f} s | "
                         f"{count / seconds:.1f} files/s | {size / seconds / 1e6:.1f} MB/s |")
             print(rows[-1], file=sys.stderr, flush=True)
-    seconds = lightbox(stack, "upload", str(scratch / "jobs4-sent"), "--jobs", "4")
+    seconds, _ = lightbox(stack, "upload", str(scratch / "jobs4-sent"), "--jobs", "4")
     rows.append(f"| the same {count} again, 4 at a time | all skipped | {seconds:.1f} s | "
                 f"{count / seconds:.0f} files/s | |")
     return rows
@@ -85,8 +97,7 @@ def large_row(stack: Stack, scratch: Path) -> str:
     path = scratch / "large.tif"
     tifffile.imwrite(path, noise)
     size = path.stat().st_size
-    seconds = lightbox(stack, "upload", str(path))
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    seconds, peak_mb = lightbox(stack, "upload", str(path))
     return (f"| one {size / 1e6:.0f} MB TIFF, in parts | sent | {seconds:.1f} s | | "
             f"{size / seconds / 1e6:.0f} MB/s (the command's peak memory: {peak_mb:.0f} MB) |")
 
