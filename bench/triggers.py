@@ -66,7 +66,7 @@ class Stack:
 
     @property
     def api(self) -> str:
-        return self.exports["LIGHTBOX_API_URL"]
+        return self.exports["LIGHTBOX_URL"]
 
     @property
     def auth(self) -> dict[str, str]:
@@ -101,7 +101,7 @@ def _wait_until_healthy(process: subprocess.Popen[bytes], data: Path) -> dict[st
             raise SystemExit(f"the stack exited with {process.returncode}")
         try:
             exports: dict[str, str] = json.loads((data / "stack.json").read_text())["exports"]
-            if requests.get(f"{exports['LIGHTBOX_API_URL']}/health", timeout=5).ok:
+            if requests.get(f"{exports['LIGHTBOX_URL']}/health", timeout=5).ok:
                 return exports
         except (FileNotFoundError, ValueError, KeyError, requests.ConnectionError):
             pass

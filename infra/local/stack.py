@@ -188,7 +188,7 @@ class DevStack:
         exports = {
             **local_env,
             "DATABASE_URL": database_url,
-            "LIGHTBOX_API_URL": gateway.url,
+            "LIGHTBOX_URL": gateway.url,
             "LIGHTBOX_API_KEY": api_key,
             "LIGHTBOX_BUCKET": resources.bucket,
             **{f"LIGHTBOX_{_snake(queue)}_URL": url for queue, url in resources.queue_urls.items()},

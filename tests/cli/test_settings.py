@@ -15,7 +15,7 @@ def stack_dir(parent: Path, url: str = "http://127.0.0.1:8000", key: str = "lbk_
     data = parent / ".data"
     data.mkdir(parents=True)
     (data / "stack.json").write_text(json.dumps(
-        {"pid": 1, "exports": {"LIGHTBOX_API_URL": url, "LIGHTBOX_API_KEY": key}}))
+        {"pid": 1, "exports": {"LIGHTBOX_URL": url, "LIGHTBOX_API_KEY": key}}))
     return data
 
 

@@ -38,7 +38,7 @@ class Stack:
 
     @property
     def api(self) -> str:
-        return self.exports["LIGHTBOX_API_URL"]
+        return self.exports["LIGHTBOX_URL"]
 
     @property
     def api_key(self) -> str:

@@ -11,6 +11,7 @@ import json
 import os
 import pty
 import select
+import shlex
 import signal
 import stat
 import subprocess
@@ -200,7 +201,8 @@ def test_browse_download_and_manage_the_library(cli: Cli) -> None:
 
     cli.run("rm", first["asset_id"])
     assert "(404 asset_not_found)" in cli.run("show", first["asset_id"], check=1).stderr
-    assert "invalid_state" in cli.run("retry", listed[1]["asset_id"], check=1).stderr
+    ready = next(a for a in listed if a is not first)
+    assert "invalid_state" in cli.run("retry", ready["asset_id"], check=1).stderr
 
     assert "project_not_empty" in cli.run("projects", "rm", "Trip to Porto", check=1).stderr
     cli.run("projects", "rename", "Trip to Porto", "Porto 2024")
@@ -246,6 +248,21 @@ def test_dev_sh_cli_finds_the_local_stack_and_its_key(stack: Stack, tmp_path: Pa
     result = json.loads(done.stdout)
     assert result["path"] == str(photo) and result["outcome"] in ("uploaded", "skipped")
     assert stack.api_client().asset(result["asset_id"])["filename"] == photo.name
+
+
+def test_the_exports_of_dev_sh_env_are_all_the_command_needs(stack: Stack, tmp_path: Path) -> None:
+    printed = subprocess.run([str(REPO / "dev.sh"), "env", "--data", str(stack.data_dir)],
+                             capture_output=True, text=True, timeout=60, check=True).stdout
+    exports = dict(shlex.split(line)[1].split("=", 1) for line in printed.splitlines())
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LIGHTBOX_")}
+    env.update(exports, XDG_CONFIG_HOME=str(tmp_path))
+
+    # From a folder with no stack above it: only the exports say where Lightbox is.
+    done = subprocess.run([str(LIGHTBOX), "stats", "--json"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=60, check=False)
+
+    assert done.returncode == 0, done.stderr
+    assert exports["LIGHTBOX_URL"] == stack.api and "ready" in json.loads(done.stdout)["assets"]
 
 
 def test_a_terminal_session_draws_progress_then_a_summary(cli: Cli) -> None:

@@ -47,7 +47,7 @@ def resolve(url: str | None, api_key: str | None, config_path: Path | None,
         url, api_key = url or config.get("url"), api_key or config.get("api_key")
     if not (url and api_key):
         stack = _local_stack(env, cwd)
-        url, api_key = url or stack.get("LIGHTBOX_API_URL"), api_key or stack.get(
+        url, api_key = url or stack.get("LIGHTBOX_URL"), api_key or stack.get(
             "LIGHTBOX_API_KEY")
     if not url:
         raise SettingsError("which Lightbox? Pass --url, set LIGHTBOX_URL, run `lightbox login`, "
