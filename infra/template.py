@@ -76,6 +76,8 @@ class Bucket:
     name: str
     bucket_name: Any
     notifications: tuple[Notification, ...]
+    # CloudFormation's CorsRules, unresolved (the local runtime applies them to its bucket).
+    cors_rules: tuple[Mapping[str, Any], ...]
 
 
 @dataclass(frozen=True)
@@ -283,7 +285,8 @@ def _bucket(name: str, props: Mapping[str, Any]) -> Bucket:
                          prefix=prefix)
         )
     return Bucket(name=name, bucket_name=props.get("BucketName"),
-                  notifications=tuple(notifications))
+                  notifications=tuple(notifications),
+                  cors_rules=tuple(props.get("CorsConfiguration", {}).get("CorsRules", [])))
 
 
 def load_document(path: Path) -> dict[str, Any]:

@@ -105,11 +105,9 @@ def provision(
 
 def cors_rules(template: Template, resolver: Resolver) -> list[CORSRuleTypeDef]:
     """The bucket's ``CorsConfiguration`` in the template, as ``put_bucket_cors`` takes it."""
-    properties = template.document["Resources"][template.bucket.name].get("Properties", {})
-    rules: list[dict[str, Any]] = properties.get("CorsConfiguration", {}).get("CorsRules", [])
     return [cast("CORSRuleTypeDef", dict(_cors_property(key, value, resolver)
                                          for key, value in rule.items()))
-            for rule in rules]
+            for rule in template.bucket.cors_rules]
 
 
 def _cors_property(key: str, value: Any, resolver: Resolver) -> tuple[str, Any]:

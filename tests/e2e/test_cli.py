@@ -44,10 +44,7 @@ class Cli:
     home: Path
 
     def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("LIGHTBOX_")}
-        # No config file of the machine's user may leak in.
-        return {**env, "LIGHTBOX_URL": self.stack.api, "LIGHTBOX_API_KEY": self.api_key,
-                "XDG_CONFIG_HOME": str(self.home)}
+        return shell_env(self.home, LIGHTBOX_URL=self.stack.api, LIGHTBOX_API_KEY=self.api_key)
 
     def run(self, *args: str, cwd: Path | None = None, check: int | None = 0,
             timeout: float = 180, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -63,6 +60,12 @@ class Cli:
 
     def api(self) -> Client:
         return self.stack.api_client(self.api_key)
+
+
+def shell_env(config_home: Path, **settings: str) -> dict[str, str]:
+    """This shell's environment without its Lightbox settings or the user's config file."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LIGHTBOX_")}
+    return {**env, "XDG_CONFIG_HOME": str(config_home), **settings}
 
 
 @pytest.fixture
@@ -236,8 +239,7 @@ def test_login_checks_the_key_and_keeps_it_for_later_commands(cli: Cli) -> None:
 
 
 def test_dev_sh_cli_finds_the_local_stack_and_its_key(stack: Stack, tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LIGHTBOX_")}
-    env.update(XDG_CONFIG_HOME=str(tmp_path), LIGHTBOX_LOCAL_STACK=str(stack.data_dir))
+    env = shell_env(tmp_path, LIGHTBOX_LOCAL_STACK=str(stack.data_dir))
     photo = write_images(tmp_path / "here", 1)[0]
 
     # Run from another folder: the path is the caller's, the stack the one dev.sh names.
@@ -254,8 +256,7 @@ def test_the_exports_of_dev_sh_env_are_all_the_command_needs(stack: Stack, tmp_p
     printed = subprocess.run([str(REPO / "dev.sh"), "env", "--data", str(stack.data_dir)],
                              capture_output=True, text=True, timeout=60, check=True).stdout
     exports = dict(shlex.split(line)[1].split("=", 1) for line in printed.splitlines())
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LIGHTBOX_")}
-    env.update(exports, XDG_CONFIG_HOME=str(tmp_path))
+    env = shell_env(tmp_path, **exports)
 
     # From a folder with no stack above it: only the exports say where Lightbox is.
     done = subprocess.run([str(LIGHTBOX), "stats", "--json"], cwd=tmp_path, env=env,

@@ -15,7 +15,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 from rich.console import Console
@@ -451,12 +451,14 @@ def _download_source(asset: Json, size: int | None, page: int) -> tuple[str, str
     stem = stem.strip(". ") or asset["asset_id"]
     if size is None:
         if not asset["original_url"]:
-            _fail(f"asset {asset['asset_id']} has no original to download ({asset['status']})")
+            raise click.ClickException(
+                f"asset {asset['asset_id']} has no original to download ({asset['status']})")
         return asset["original_url"], f"{stem}.{suffix}" if suffix else stem
     thumbs = [t for t in asset["thumbnails"] if t["size"] == size and t["page"] == page]
     if not thumbs:
         sizes = sorted({t["size"] for t in asset["thumbnails"]})
-        _fail(f"asset {asset['asset_id']} has no {size} px thumbnail of page {page} "
+        raise click.ClickException(
+            f"asset {asset['asset_id']} has no {size} px thumbnail of page {page} "
               f"(sizes: {', '.join(map(str, sizes)) or 'none yet'})")
     thumb = min(thumbs, key=lambda t: t["format"] != "jpeg")
     extension = "jpg" if thumb["format"] == "jpeg" else thumb["format"]
@@ -478,10 +480,6 @@ def _for_each(asset_ids: Sequence[str], action: Callable[[str], object], verb: s
             err.print(f"{verb} {asset_id}.")
     if failed:
         sys.exit(1)
-
-
-def _fail(message: str) -> NoReturn:
-    raise click.ClickException(message)
 
 
 def _print_json(value: Json, indent: int | None = None) -> None:
@@ -530,7 +528,7 @@ def _result_json(result: FileResult) -> Json:
 def _print_summary(results: Sequence[FileResult], seconds: float) -> None:
     counts = Counter(result.outcome for result in results)
     shown = [r for r in results
-             if len(results) <= FULL_SUMMARY_FILES or r.outcome not in _QUIET_OUTCOMES]
+             if len(results) <= FULL_SUMMARY_FILES or not r.ok]
     if shown:
         table = Table(box=None, header_style="bold")
         table.add_column("File", overflow="fold")
@@ -545,9 +543,6 @@ def _print_summary(results: Sequence[FileResult], seconds: float) -> None:
     sent = sum(r.file.size for r in results if r.outcome in (Outcome.UPLOADED, Outcome.READY))
     summary = ", ".join(f"{count} {outcome}" for outcome, count in sorted(counts.items()))
     out.print(f"{summary}; {decimal(sent)} sent in {seconds:.1f} s.")
-
-
-_QUIET_OUTCOMES = frozenset({Outcome.UPLOADED, Outcome.READY, Outcome.SKIPPED})
 
 
 def _transfer_progress() -> Progress:
