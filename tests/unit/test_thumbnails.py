@@ -129,20 +129,34 @@ def test_a_transient_error_hands_the_asset_back_for_a_retry() -> None:
     assert stack.asset(asset_id).error is None
 
 
-def test_an_asset_that_keeps_failing_is_given_up_after_max_attempts() -> None:
+def test_an_asset_that_keeps_failing_fails_on_its_last_attempt_and_the_error_still_raises() -> None:
     stack = Stack()
     asset_id = stack.uploaded(image_bytes("PNG"))
 
     def broken(path: Path, spec: RenderSpec) -> Rendition:
         raise RuntimeError("renderer bug")
 
-    for _ in range(POLICY.max_attempts):
+    for attempt in range(1, POLICY.max_attempts):
         with pytest.raises(RuntimeError):
             stack.process(asset_id, renderer=broken)
-    assert stack.process(asset_id, renderer=broken) is Status.FAILED
-    assert stack.asset(asset_id).error == (
-        "gave up after 3 attempts: attempt 3 failed: renderer bug"
-    )
+        assert stack.asset(asset_id).status is Status.UPLOADED, attempt
+    # Raised on the last attempt too: its message must reach the dead-letter queue.
+    with pytest.raises(RuntimeError):
+        stack.process(asset_id, renderer=broken)
+    asset = stack.asset(asset_id)
+    assert asset.status is Status.FAILED
+    assert asset.error == "gave up after 3 attempts: renderer bug"
+
+
+def test_an_asset_whose_workers_died_is_given_up_on_the_claim_after_max_attempts() -> None:
+    stack = Stack()
+    asset_id = stack.uploaded(image_bytes("PNG"))
+    # Workers killed mid-render (out of memory, say) never release: each claim expires.
+    for _ in range(POLICY.max_attempts):
+        assert stack.assets.claim(OWNER, asset_id, POLICY.lease_seconds) is not None
+        stack.assets.advance(POLICY.lease_seconds + 1)
+    assert stack.process(asset_id) is Status.FAILED
+    assert stack.asset(asset_id).error.startswith("gave up after 3 attempts")
 
 
 def test_an_original_gone_from_the_bucket_fails_the_asset() -> None:

@@ -4,7 +4,10 @@ The claim (uploaded → processing) decides which worker renders an asset; extra
 same asset find nothing to claim and end there. A worker that dies leaves its claim to
 expire after ``lease_seconds``, by when its own message is visible again and re-claims it.
 A file that cannot be rendered fails at once; a transient error hands the asset back
-(processing → uploaded) and lets the queue retry, up to ``max_attempts`` claims.
+(processing → uploaded) and lets the queue retry, up to ``max_attempts`` claims. The last
+attempt's error fails the asset with its reason and is still raised, so that the message goes
+on to the dead-letter queue (``maxReceiveCount`` equals ``max_attempts``), from which
+``redrive`` sends it back once the cause is mended.
 """
 
 from __future__ import annotations
@@ -61,7 +64,10 @@ def process_job(
     except ObjectNotFound:
         return _fail(assets, asset, "the original is no longer in the bucket")
     except Exception as exc:
-        _release(assets, asset, f"attempt {asset.attempts} failed: {exc}")
+        if asset.attempts >= policy.max_attempts:
+            _fail(assets, asset, f"gave up after {asset.attempts} attempts: {exc}")
+        else:
+            _release(assets, asset, f"attempt {asset.attempts} failed: {exc}")
         raise
 
 
