@@ -6,6 +6,7 @@
 #   ./dev.sh env [--s3 BACKEND] [--data DIR] print the export lines for the running stack
 #   ./dev.sh key create|list|revoke --owner NAME [--data DIR]
 #                                            manage the local stack's API keys (create prints the key last)
+#   ./dev.sh redrive [--data DIR]            send back what the dead-letter queues hold (after a fix)
 #   ./dev.sh cli ARGS...                     the lightbox command (upload, ls, show, get, ...)
 #                                            against the local stack unless told otherwise
 #   ./dev.sh test [PYTEST ARGS...]           lint, type-check and run every test
@@ -87,7 +88,7 @@ ensure_chromium() {
 }
 
 usage() {
-  sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 }
 
@@ -96,7 +97,7 @@ command=${1:-}
 shift
 
 case "$command" in
-  up | env | key)
+  up | env | key | redrive)
     ensure_venv
     if [ "$command" = up ] && [[ " $* " == *" --s3 localstack "* || " $* " == *" --s3=localstack "* ]]; then
       ensure_localstack_venv

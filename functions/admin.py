@@ -3,9 +3,11 @@ shipped in the package (deploy.sh) and manage API keys (infra/aws/keys.py).
 
 The event names a command: ``{"command": "migrate"}``, ``{"command": "create-key", "owner":
 NAME, "name": LABEL}``, ``{"command": "list-keys", "owner": NAME?}``, ``{"command":
-"revoke-key", "owner": NAME, "key_id": UUID}``.
+"revoke-key", "owner": NAME, "key_id": UUID}``, ``{"command": "redrive", "limit": N?}`` (send
+back what the dead-letter queues hold, up to N letters of each; 1000 by default).
 """
 
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -13,11 +15,13 @@ from uuid import UUID
 from lightbox.adapters.migrations import apply_migrations
 from lightbox.domain import ApiKey
 from lightbox.errors import InvalidField
-from lightbox.services import auth
+from lightbox.services import auth, redrive
 from lightbox.wiring import Container
 
 # deploy.sh copies migrations/ next to the handlers in the Lambda package.
 PACKAGED_MIGRATIONS = Path(__file__).with_name("migrations")
+# Letters per dead-letter queue and run: a run stays well within the function's timeout.
+REDRIVE_LIMIT = 1000
 
 container = Container()
 
@@ -44,8 +48,16 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             raise InvalidField("key_id must be a UUID") from None
         return {"key": key_json(auth.revoke_key(_text(event, "owner"), key_id,
                                                 keys=container.api_keys))}
-    raise InvalidField(f"unknown command {command!r}: migrate, create-key, list-keys or "
-                       "revoke-key")
+    if command == "redrive":
+        events, job_letters = container.dead_letters()
+        redriven = redrive.redrive(
+            events=events, job_letters=job_letters, assets=container.assets,
+            catalog=container.catalog, storage=container.storage, jobs=container.jobs,
+            lanes=container.lanes, limit=_limit(event),
+        )
+        return asdict(redriven)
+    raise InvalidField(f"unknown command {command!r}: migrate, create-key, list-keys, "
+                       "revoke-key or redrive")
 
 
 def key_json(key: ApiKey) -> dict[str, Any]:
@@ -55,6 +67,13 @@ def key_json(key: ApiKey) -> dict[str, Any]:
         "last_used_at": key.last_used_at.isoformat() if key.last_used_at else None,
         "revoked_at": key.revoked_at.isoformat() if key.revoked_at else None,
     }
+
+
+def _limit(event: dict[str, Any]) -> int:
+    limit = event.get("limit", REDRIVE_LIMIT)
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise InvalidField("limit must be a positive whole number")
+    return limit
 
 
 def _text(event: dict[str, Any], name: str) -> str:

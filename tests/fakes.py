@@ -24,6 +24,7 @@ from lightbox.ports import (
     AssetFilter,
     ChangeCursor,
     Changes,
+    DeadLetter,
     PageCursor,
     PresignedUpload,
     QueueDepth,
@@ -431,6 +432,25 @@ class FakeJobQueue:
 
     def ping(self) -> None:
         pass
+
+
+class FakeDeadLetterQueue:
+    """Letters waiting, and what became of them: sent back to their queue, or discarded."""
+
+    def __init__(self, *bodies: str) -> None:
+        self.waiting = [DeadLetter(body, f"receipt-{n}") for n, body in enumerate(bodies)]
+        self.sent_back: list[str] = []
+        self.discarded: list[str] = []
+
+    def receive(self, limit: int) -> list[DeadLetter]:
+        letters, self.waiting = self.waiting[:limit], self.waiting[limit:]
+        return letters
+
+    def send_back(self, letter: DeadLetter) -> None:
+        self.sent_back.append(letter.body)
+
+    def discard(self, letter: DeadLetter) -> None:
+        self.discarded.append(letter.body)
 
 
 class FakeRedelivery:

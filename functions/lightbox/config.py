@@ -29,6 +29,10 @@ class Config:
     bucket: str | None
     thumbnail_queue_url: str | None
     large_thumbnail_queue_url: str | None
+    ingest_queue_url: str | None
+    ingest_dead_letter_queue_url: str | None
+    thumbnail_dead_letter_queue_url: str | None
+    large_thumbnail_dead_letter_queue_url: str | None
     webhook_token: str | None
     cors_origin: str
     oidc_issuer: str | None
@@ -73,6 +77,12 @@ class Config:
             bucket=env.get("LIGHTBOX_BUCKET") or None,
             thumbnail_queue_url=env.get("LIGHTBOX_THUMBNAIL_QUEUE_URL") or None,
             large_thumbnail_queue_url=env.get("LIGHTBOX_LARGE_THUMBNAIL_QUEUE_URL") or None,
+            ingest_queue_url=env.get("LIGHTBOX_INGEST_QUEUE_URL") or None,
+            ingest_dead_letter_queue_url=env.get("LIGHTBOX_INGEST_DEAD_LETTER_QUEUE_URL") or None,
+            thumbnail_dead_letter_queue_url=(
+                env.get("LIGHTBOX_THUMBNAIL_DEAD_LETTER_QUEUE_URL") or None),
+            large_thumbnail_dead_letter_queue_url=(
+                env.get("LIGHTBOX_LARGE_THUMBNAIL_DEAD_LETTER_QUEUE_URL") or None),
             webhook_token=env.get("LIGHTBOX_WEBHOOK_TOKEN") or None,
             cors_origin=env.get("LIGHTBOX_CORS_ORIGIN") or "*",
             oidc_issuer=oidc_issuer,
@@ -124,6 +134,9 @@ _ENV_NAMES = {
     "database_url": "DATABASE_URL",
     "bucket": "LIGHTBOX_BUCKET",
     "thumbnail_queue_url": "LIGHTBOX_THUMBNAIL_QUEUE_URL",
+    "ingest_queue_url": "LIGHTBOX_INGEST_QUEUE_URL",
+    "ingest_dead_letter_queue_url": "LIGHTBOX_INGEST_DEAD_LETTER_QUEUE_URL",
+    "thumbnail_dead_letter_queue_url": "LIGHTBOX_THUMBNAIL_DEAD_LETTER_QUEUE_URL",
 }
 
 

@@ -315,3 +315,23 @@ class JobQueue(Protocol):
     def depths(self) -> dict[Lane, QueueDepth]: ...
 
     def ping(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    body: str
+    receipt: str
+
+
+class DeadLetterQueue(Protocol):
+    """The messages a queue gave up on, kept until an operator sends them back."""
+
+    def receive(self, limit: int) -> list[DeadLetter]:
+        """Up to ``limit`` letters, hidden from other readers for a while."""
+        ...
+
+    def send_back(self, letter: DeadLetter) -> None:
+        """Put the message on the queue it came from again, and take it off this one."""
+        ...
+
+    def discard(self, letter: DeadLetter) -> None: ...

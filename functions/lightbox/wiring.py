@@ -20,7 +20,7 @@ from lightbox.adapters.catalog import PostgresCatalog, PostgresProjectRepository
 from lightbox.adapters.postgres import Database, PostgresAssetRepository
 from lightbox.adapters.rds import iam_auth_token
 from lightbox.adapters.s3 import S3ObjectStore, S3UrlSigner
-from lightbox.adapters.sqs import SqsJobQueue, SqsRedelivery
+from lightbox.adapters.sqs import SqsDeadLetterQueue, SqsJobQueue, SqsRedelivery
 from lightbox.batch import Backoff
 from lightbox.config import Config
 from lightbox.domain import Lane, RenderSpec
@@ -28,6 +28,7 @@ from lightbox.ports import (
     ApiKeyRepository,
     AssetRepository,
     Catalog,
+    DeadLetterQueue,
     JobQueue,
     ObjectStore,
     ProjectRepository,
@@ -152,6 +153,20 @@ class Container:
                 queue_urls[Lane.LARGE] = self.config.large_thumbnail_queue_url
             self._jobs = SqsJobQueue(self._sqs_client(), queue_urls)
         return self._jobs
+
+    def dead_letters(self) -> tuple[DeadLetterQueue, list[DeadLetterQueue]]:
+        """The ingest queue's dead letters, and those of each thumbnail lane."""
+        config, client = self.config, self._sqs_client()
+        events = SqsDeadLetterQueue(client, config.require("ingest_dead_letter_queue_url"),
+                                    config.require("ingest_queue_url"))
+        job_letters: list[DeadLetterQueue] = [SqsDeadLetterQueue(
+            client, config.require("thumbnail_dead_letter_queue_url"),
+            config.require("thumbnail_queue_url"))]
+        if config.large_thumbnail_dead_letter_queue_url and config.large_thumbnail_queue_url:
+            job_letters.append(SqsDeadLetterQueue(
+                client, config.large_thumbnail_dead_letter_queue_url,
+                config.large_thumbnail_queue_url))
+        return events, job_letters
 
     @property
     def reaper_policy(self) -> ReaperPolicy:

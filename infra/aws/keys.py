@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
         event["name"] = args.name
     if args.action == "revoke":
         event["key_id"] = args.key_id
-    answer = _invoke(admin_function(f"lightbox-{args.environment}"), event)
+    answer = invoke(admin_function(f"lightbox-{args.environment}"), event)
     secret = answer.pop("secret", None)
     print(json.dumps(answer, indent=2))
     if secret is not None:
@@ -51,7 +51,7 @@ def admin_function(stack: str) -> str:
     return str(next(o["OutputValue"] for o in outputs if o["OutputKey"] == "AdminFunctionName"))
 
 
-def _invoke(function: str, event: dict[str, Any]) -> dict[str, Any]:
+def invoke(function: str, event: dict[str, Any]) -> dict[str, Any]:
     response = boto3.client("lambda").invoke(FunctionName=function,
                                              Payload=json.dumps(event).encode())
     payload = json.loads(response["Payload"].read() or b"null")

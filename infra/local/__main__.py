@@ -1,4 +1,5 @@
-"""``python -m infra.local up|env``: what ``./dev.sh up`` and ``./dev.sh env`` run.
+"""``python -m infra.local up|env|key|redrive``: what ``./dev.sh up``, ``env``, ``key`` and
+``redrive`` run.
 
 Function workers are spawned processes, which import this module again: it imports the
 runtime only inside ``main`` so that they stay lean.
@@ -7,6 +8,7 @@ runtime only inside ``main`` so that they stay lean.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import shlex
@@ -44,6 +46,10 @@ def main(argv: list[str] | None = None) -> int:
     from infra.local import keys
 
     keys.add_arguments(commands.add_parser("key", help="manage API keys of the local stack"))
+    redrive = commands.add_parser(
+        "redrive", help="send back what the running stack's dead-letter queues hold")
+    redrive.add_argument("--s3", default="embedded", metavar="BACKEND")
+    redrive.add_argument("--data", type=Path)
     args = parser.parse_args(argv)
     from infra.local.stack import Options, default_data_dir
 
@@ -52,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
         return _print_env(data_dir)
     if args.command == "key":
         return _run_key_command(args, data_dir)
+    if args.command == "redrive":
+        return _redrive(data_dir)
     database_url = os.environ.get("DATABASE_URL") or None
     if database_url and str(data_dir.resolve() / "postgres") in database_url:
         database_url = None  # a shell's exports from this very stack: not an external database
@@ -107,6 +115,22 @@ def _run_key_command(args: argparse.Namespace, data_dir: Path) -> int:
     except LightboxError as exc:
         print(f"./dev.sh key: {exc.message}", file=sys.stderr)
         return 1
+
+
+def _redrive(data_dir: Path) -> int:
+    """The admin function's redrive, run here with the running stack's settings."""
+    from infra.local.stack import read_exports
+
+    exports = read_exports(data_dir)
+    if exports is None:
+        print(f"no Lightbox stack is running on {data_dir}; start one with ./dev.sh up",
+              file=sys.stderr)
+        return 1
+    os.environ.update(exports)
+    import admin  # functions/admin.py, configured from the environment just set
+
+    print(json.dumps(admin.handler({"command": "redrive"}, None)))
+    return 0
 
 
 def _print_env(data_dir: Path) -> int:

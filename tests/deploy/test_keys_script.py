@@ -20,7 +20,7 @@ def asked(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, Any]]]:
         return {"keys": []}
 
     monkeypatch.setattr(keys, "admin_function", lambda stack: f"{stack}-admin")
-    monkeypatch.setattr(keys, "_invoke", invoke)
+    monkeypatch.setattr(keys, "invoke", invoke)
     return calls
 
 

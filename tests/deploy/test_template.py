@@ -115,8 +115,16 @@ def test_each_function_may_touch_only_its_own_part_of_the_bucket(
     # Listing reads everything it signs URLs for and deletes what a DELETE removes.
     assert allowed["ListingFunction"] == {
         ("s3:GetObject", "*"), ("s3:ListBucket", "*"), ("s3:DeleteObject", "originals/*"),
-        ("s3:DeleteObject", "derivatives/*"), ("s3:AbortMultipartUpload", "originals/*")}
-    assert allowed["AdminFunction"] == allowed["AuthorizerFunction"] == set()
+        ("s3:DeleteObject", "derivatives/*"), ("s3:AbortMultipartUpload", "originals/*"),
+        ("s3:PutObjectTagging", "originals/*")}
+    # A retry re-verifies the original, and may tag it rejected.
+    assert ("s3:PutObjectTagging", "originals/*") in allowed["ListingFunction"]
+    # Redrive retries failed assets: what upload-complete does to an original, no more.
+    assert allowed["AdminFunction"] == {
+        ("s3:GetObject", "originals/*"), ("s3:PutObject", "originals/*"),
+        ("s3:PutObjectTagging", "originals/*"), ("s3:ListMultipartUploadParts", "originals/*"),
+        ("s3:AbortMultipartUpload", "originals/*")}
+    assert allowed["AuthorizerFunction"] == set()
     every_action = {action for grants in allowed.values() for action, _ in grants}
     assert "s3:*" not in every_action and "s3:DeleteBucket" not in every_action
 

@@ -173,3 +173,33 @@ def test_an_unreachable_queue_is_unavailable(monkeypatch: pytest.MonkeyPatch, aw
     jobs = Container(Config.from_env({"LIGHTBOX_THUMBNAIL_QUEUE_URL": queue_url})).jobs
     with pytest.raises(QueueUnavailable):
         jobs.send(ThumbnailJob(uuid.uuid4(), "studio"), Lane.STANDARD)
+
+
+def test_dead_letters_are_received_in_batches_and_sent_back_to_their_queue_once(
+    aws_env: None, sqs_client: Any, queue_url: str, large_queue_url: str
+) -> None:
+    dead_url = large_queue_url  # any queue serves as the dead-letter queue here
+    for n in range(13):
+        sqs_client.send_message(QueueUrl=dead_url, MessageBody=f"event {n}")
+    container = Container(Config.from_env({
+        "LIGHTBOX_THUMBNAIL_QUEUE_URL": queue_url,
+        "LIGHTBOX_INGEST_QUEUE_URL": queue_url,
+        "LIGHTBOX_INGEST_DEAD_LETTER_QUEUE_URL": dead_url,
+        "LIGHTBOX_THUMBNAIL_DEAD_LETTER_QUEUE_URL": dead_url,
+    }))
+    events, job_letters = container.dead_letters()
+    assert len(job_letters) == 1  # no large lane configured
+
+    letters = events.receive(100)
+    assert sorted(letter.body for letter in letters) == sorted(f"event {n}" for n in range(13))
+    for letter in letters:
+        events.send_back(letter)
+
+    assert events.receive(100) == []
+    back = []
+    while batch := sqs_client.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10,
+                                              WaitTimeSeconds=1).get("Messages", []):
+        back += [m["Body"] for m in batch]
+        sqs_client.delete_message_batch(QueueUrl=queue_url, Entries=[
+            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)])
+    assert sorted(back) == sorted(f"event {n}" for n in range(13))

@@ -1,4 +1,5 @@
-"""SQS: the JobQueue port over the thumbnail queues, and redelivery with backoff."""
+"""SQS: the JobQueue port over the thumbnail queues, redelivery with backoff, and the
+dead-letter queues."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import TYPE_CHECKING
 from lightbox.adapters.aws import translated
 from lightbox.domain import Lane, ThumbnailJob
 from lightbox.errors import QueueUnavailable
-from lightbox.ports import QueueDepth
+from lightbox.ports import DeadLetter, QueueDepth
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -68,3 +69,37 @@ class SqsRedelivery:
         with translated("finding a queue", QueueUnavailable):
             return self._client.get_queue_url(QueueName=name,
                                               QueueOwnerAWSAccountId=account)["QueueUrl"]
+
+
+class SqsDeadLetterQueue:
+    """A dead-letter queue and the queue whose messages it receives."""
+
+    # Long enough to handle a batch; a letter the run could not handle is there again after.
+    HIDDEN_SECONDS = 120
+
+    def __init__(self, client: SQSClient, url: str, source_url: str) -> None:
+        self._client = client
+        self._url = url
+        self._source_url = source_url
+
+    def receive(self, limit: int) -> list[DeadLetter]:
+        letters: list[DeadLetter] = []
+        while len(letters) < limit:
+            with translated("reading a dead-letter queue", QueueUnavailable):
+                messages = self._client.receive_message(
+                    QueueUrl=self._url, MaxNumberOfMessages=min(10, limit - len(letters)),
+                    VisibilityTimeout=self.HIDDEN_SECONDS, WaitTimeSeconds=0,
+                ).get("Messages", [])
+            if not messages:
+                break
+            letters += [DeadLetter(m["Body"], m["ReceiptHandle"]) for m in messages]
+        return letters
+
+    def send_back(self, letter: DeadLetter) -> None:
+        with translated("sending a message back to its queue", QueueUnavailable):
+            self._client.send_message(QueueUrl=self._source_url, MessageBody=letter.body)
+        self.discard(letter)
+
+    def discard(self, letter: DeadLetter) -> None:
+        with translated("deleting a dead letter", QueueUnavailable):
+            self._client.delete_message(QueueUrl=self._url, ReceiptHandle=letter.receipt)
