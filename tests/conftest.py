@@ -46,3 +46,8 @@ def database_of_its_own(postgres_url: str) -> Iterator[str]:
     finally:
         with psycopg.connect(postgres_url, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)'.encode())
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--load-assets", type=int, default=300, metavar="N",
+                     help="images the load test uploads on each backend (default 300)")

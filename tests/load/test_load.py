@@ -1,0 +1,101 @@
+"""Load: N images from 8 concurrent clients through the local stack, on each S3 backend, then
+the "nothing lost" audit (tests/audit.py). Throughput and the time from each PUT to ``ready``
+are written to test-artifacts/load/ for docs/BENCHMARKS.md; nothing here asserts a timing.
+
+    ./dev.sh test -m load --load-assets 1000     # alone, larger than CI's 300
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import statistics
+from collections.abc import Iterator
+from datetime import datetime
+
+import numpy as np
+import pytest
+import tifffile
+from PIL import Image
+
+from tests.audit import audit
+from tests.conftest import REPO
+from tests.e2e.conftest import BACKENDS, Stack, start_stack
+from tests.uploader import Receipt, Upload, Uploader, upload_all
+
+pytestmark = pytest.mark.load
+
+CLIENTS = 8
+SETTLE_SECONDS = 900
+RESULTS = REPO / "test-artifacts" / "load"
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+          ) -> Iterator[Stack]:
+    running = start_stack(tmp_path_factory.mktemp(f"load-{request.param}") / "data",
+                          request.param)
+    yield running
+    assert running.stop() == 0, running.log_tail()
+
+
+def photos(count: int) -> list[Upload]:
+    """Distinct images, mostly camera-sized JPEGs, some PNGs and two-page 16-bit TIFFs; and a
+    few files sent twice by different clients, which must end as one asset and a duplicate."""
+    rng = np.random.default_rng(8)
+    items = []
+    for n in range(count - count // 30):
+        pixels = rng.integers(0, 256, (48, 64, 3), dtype=np.uint8)
+        image = Image.fromarray(pixels).resize((1024, 768), Image.Resampling.BICUBIC)
+        buffer = io.BytesIO()
+        if n % 50 == 49:
+            tifffile.imwrite(buffer, np.stack([np.asarray(image, np.uint16) * 257] * 2),
+                             photometric="rgb")
+            items.append(Upload(f"scan-{n}.tif", "image/tiff", buffer.getvalue()))
+        elif n % 15 == 14:
+            image.save(buffer, "PNG")
+            items.append(Upload(f"drawing-{n}.png", "image/png", buffer.getvalue()))
+        else:
+            image.save(buffer, "JPEG", quality=90)
+            items.append(Upload(f"photo-{n}.jpg", "image/jpeg", buffer.getvalue()))
+    # Dealt out round-robin, the copy of item k goes to another client than item k.
+    return items + [Upload(f"copy-of-{item.filename}", item.content_type, item.data)
+                    for item in items[1 : 1 + count // 30]]
+
+
+def test_every_upload_of_concurrent_clients_ends_ready_and_nothing_is_lost(
+    stack: Stack, request: pytest.FixtureRequest
+) -> None:
+    count: int = request.config.getoption("--load-assets")
+    items = photos(count)
+
+    receipts = upload_all(stack.api, stack.api_key, items, CLIENTS)
+    owner = Uploader(stack.api, stack.api_key)
+    counts = owner.wait_until_settled(len(items), SETTLE_SECONDS)
+
+    copies = count // 30
+    assert (counts.get("ready"), counts.get("duplicate")) == (len(items) - copies, copies), counts
+    assert audit(stack.exports, [receipt.sent for receipt in receipts]) == []
+
+    report = _measure(owner, receipts, backend=stack.backend)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{stack.backend}.json").write_text(json.dumps(report, indent=2))
+    print(f"\nload on {stack.backend}: {json.dumps(report)}")
+
+
+def _measure(owner: Uploader, receipts: list[Receipt], *, backend: str) -> dict[str, object]:
+    """Assets per second from the first presign to the last ``ready``, and each asset's time
+    from the end of its PUT to its last change (``updated_at``: the moment it became ready)."""
+    settled = {a["asset_id"]: datetime.fromisoformat(a["updated_at"]).timestamp()
+               for a in owner.assets() if a["status"] == "ready"}
+    latencies = sorted(settled[r.sent.asset_id] - r.put_done for r in receipts
+                       if r.sent.asset_id in settled)
+    elapsed = max(settled.values()) - min(r.started for r in receipts)
+    return {
+        "backend": backend, "clients": CLIENTS, "uploads": len(receipts),
+        "ready": len(settled), "seconds": round(elapsed, 1),
+        "ready_per_second": round(len(settled) / elapsed, 1),
+        "put_to_ready_p50_ms": round(statistics.median(latencies) * 1000),
+        "put_to_ready_p99_ms": round(latencies[int(0.99 * (len(latencies) - 1))] * 1000),
+        "put_to_ready_max_ms": round(latencies[-1] * 1000),
+    }
