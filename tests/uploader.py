@@ -8,6 +8,7 @@ moment each PUT finished.
 from __future__ import annotations
 
 import hashlib
+import io
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -15,7 +16,10 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+import numpy as np
 import requests
+import tifffile
+from PIL import Image
 
 from tests.audit import Sent
 
@@ -112,3 +116,27 @@ def upload_all(api: str, api_key: str, items: Sequence[Upload], clients: int) ->
     with ThreadPoolExecutor(clients) as pool:
         shares = pool.map(send, [items[n::clients] for n in range(clients)])
         return [receipt for share in shares for receipt in share]
+
+
+def photos(count: int, *, copies: int = 0) -> list[Upload]:
+    """``count`` images: distinct ones, mostly camera-sized JPEGs, some PNGs and two-page 16-bit
+    TIFFs; and the last ``copies`` the same bytes as others, which must end as duplicates."""
+    rng = np.random.default_rng(8)
+    items = []
+    for n in range(count - copies):
+        pixels = rng.integers(0, 256, (48, 64, 3), dtype=np.uint8)
+        image = Image.fromarray(pixels).resize((1024, 768), Image.Resampling.BICUBIC)
+        buffer = io.BytesIO()
+        if n % 50 == 49:
+            tifffile.imwrite(buffer, np.stack([np.asarray(image, np.uint16) * 257] * 2),
+                             photometric="rgb")
+            items.append(Upload(f"scan-{n}.tif", "image/tiff", buffer.getvalue()))
+        elif n % 15 == 14:
+            image.save(buffer, "PNG")
+            items.append(Upload(f"drawing-{n}.png", "image/png", buffer.getvalue()))
+        else:
+            image.save(buffer, "JPEG", quality=90)
+            items.append(Upload(f"photo-{n}.jpg", "image/jpeg", buffer.getvalue()))
+    # Dealt out round-robin, the copy of item k goes to another client than item k.
+    return items + [Upload(f"copy-of-{item.filename}", item.content_type, item.data)
+                    for item in items[1 : 1 + copies]]

@@ -7,21 +7,17 @@ are written to test-artifacts/load/ for docs/BENCHMARKS.md; nothing here asserts
 
 from __future__ import annotations
 
-import io
 import json
 import statistics
 from collections.abc import Iterator
 from datetime import datetime
 
-import numpy as np
 import pytest
-import tifffile
-from PIL import Image
 
 from tests.audit import audit
 from tests.conftest import REPO
 from tests.e2e.conftest import BACKENDS, Stack, start_stack
-from tests.uploader import Receipt, Upload, Uploader, upload_all
+from tests.uploader import Receipt, Uploader, photos, upload_all
 
 pytestmark = pytest.mark.load
 
@@ -39,35 +35,11 @@ def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     assert running.stop() == 0, running.log_tail()
 
 
-def photos(count: int) -> list[Upload]:
-    """Distinct images, mostly camera-sized JPEGs, some PNGs and two-page 16-bit TIFFs; and a
-    few files sent twice by different clients, which must end as one asset and a duplicate."""
-    rng = np.random.default_rng(8)
-    items = []
-    for n in range(count - count // 30):
-        pixels = rng.integers(0, 256, (48, 64, 3), dtype=np.uint8)
-        image = Image.fromarray(pixels).resize((1024, 768), Image.Resampling.BICUBIC)
-        buffer = io.BytesIO()
-        if n % 50 == 49:
-            tifffile.imwrite(buffer, np.stack([np.asarray(image, np.uint16) * 257] * 2),
-                             photometric="rgb")
-            items.append(Upload(f"scan-{n}.tif", "image/tiff", buffer.getvalue()))
-        elif n % 15 == 14:
-            image.save(buffer, "PNG")
-            items.append(Upload(f"drawing-{n}.png", "image/png", buffer.getvalue()))
-        else:
-            image.save(buffer, "JPEG", quality=90)
-            items.append(Upload(f"photo-{n}.jpg", "image/jpeg", buffer.getvalue()))
-    # Dealt out round-robin, the copy of item k goes to another client than item k.
-    return items + [Upload(f"copy-of-{item.filename}", item.content_type, item.data)
-                    for item in items[1 : 1 + count // 30]]
-
-
 def test_every_upload_of_concurrent_clients_ends_ready_and_nothing_is_lost(
     stack: Stack, request: pytest.FixtureRequest
 ) -> None:
     count: int = request.config.getoption("--load-assets")
-    items = photos(count)
+    items = photos(count, copies=count // 30)
 
     receipts = upload_all(stack.api, stack.api_key, items, CLIENTS)
     owner = Uploader(stack.api, stack.api_key)
