@@ -11,8 +11,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 
+from lightbox import filetypes
 from lightbox.domain import ImageInfo, RenderSpec
 from lightbox.errors import ImageError
 from lightbox.imaging import metadata
@@ -26,7 +27,12 @@ class PillowSource:
     def __init__(self, path: Path, spec: RenderSpec, head: bytes) -> None:
         self._spec = spec
         with decoding("the file"), _no_pillow_size_check():
-            self._image = Image.open(path)
+            try:
+                self._image = Image.open(path)
+            except UnidentifiedImageError as exc:
+                # Pillow's own message names the file's path on this machine, and no more.
+                kind = (filetypes.sniff(head) or "image").removeprefix("image/").upper()
+                raise ImageError(f"the file is corrupt: its {kind} header cannot be read") from exc
         try:
             with decoding("the file"):
                 exif = _exif(self._image)
@@ -54,6 +60,11 @@ class PillowSource:
         image = self._image
         original = image.size
         box = None
+        if image.info.get("progressive"):
+            # libjpeg holds every DCT coefficient of a progressive JPEG in memory, whatever the
+            # scale it decodes at: its full size counts, or a 65 KB file claiming 30000×30000
+            # pixels takes 2.7 GB.
+            check_pixels(image.size, self._spec.max_pixels, original)
         if image.format == "JPEG":
             # libjpeg scales by 1/2, 1/4 or 1/8 while decoding, as a low-pass filter in the DCT
             # domain: asking for just the target size costs a fraction of the work, at the

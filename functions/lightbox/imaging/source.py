@@ -65,7 +65,7 @@ def decoding(subject: str) -> Iterator[None]:
         raise ImageError(f"{subject} needs more memory than this function has") from exc
     except _DECODE_ERRORS as exc:
         detail = str(exc) or type(exc).__name__
-        state = "truncated" if "truncated" in detail else "corrupt"
+        state = "truncated" if "truncated" in detail.lower() else "corrupt"
         raise ImageError(f"{subject} is {state} ({detail})") from exc
 
 

@@ -20,7 +20,15 @@ import numpy as np
 import tifffile
 from numpy.typing import NDArray
 from PIL import Image
-from tifffile import EXTRASAMPLE, FILETYPE, PHOTOMETRIC, PLANARCONFIG, TiffPage
+from tifffile import (
+    EXTRASAMPLE,
+    FILETYPE,
+    PHOTOMETRIC,
+    PLANARCONFIG,
+    SAMPLEFORMAT,
+    TiffFrame,
+    TiffPage,
+)
 
 from lightbox.domain import ImageInfo, RenderSpec
 from lightbox.errors import ImageError
@@ -90,13 +98,9 @@ class TiffSource:
 
     def _index(self) -> tuple[list[int], dict[int, list[int]]]:
         """The main pages, and the reduced-resolution pages that follow each of them."""
-        pages = self._file.pages
-        pages.cache = False  # a file of thousands of pages must not hold them all
         main: list[int] = []
         reduced: dict[int, list[int]] = {}
-        for position, page in enumerate(pages):
-            if position >= MAX_IFDS:
-                raise ImageError(f"the TIFF holds more than {MAX_IFDS:,} images")
+        for position, page in enumerate(_chain(self._file.pages, "images")):
             kind = int(page.subfiletype) if isinstance(page, TiffPage) else 0
             if kind & FILETYPE.MASK:
                 continue
@@ -118,7 +122,8 @@ class TiffSource:
         """The smallest pyramid level that still has ``target`` pixels on its longest side."""
         levels = [main]
         if main.subifds:
-            levels.extend(p for p in tifffile.TiffPages(main) if isinstance(p, TiffPage))
+            levels.extend(p for p in _chain(tifffile.TiffPages(main), "reduced-resolution levels")
+                          if isinstance(p, TiffPage))
         levels.extend(self._page(position) for position in self._reduced.get(index, ()))
         alike = [p for p in levels if p.photometric == main.photometric
                  and p.samplesperpixel == main.samplesperpixel]
@@ -127,6 +132,8 @@ class TiffSource:
 
     def _reduced_image(self, page: TiffPage, target: int) -> tuple[Image.Image, Box | None]:
         width, height = page.imagewidth, page.imagelength
+        if not width or not height:
+            raise ImageError(f"the TIFF page is {width}×{height} pixels: it has no image")
         if width * height > self._spec.max_streamed_pixels:
             raise ImageError(
                 f"the TIFF page is {width}×{height} = {width * height:,} pixels, over the "
@@ -251,6 +258,31 @@ class _Layout:
         return samples
 
 
+def _chain(pages: tifffile.TiffPages, what: str) -> Iterator[TiffPage | TiffFrame]:
+    """The IFDs of a chain (a file's pages, a page's SubIFDs), read one at a time.
+
+    tifffile looks for a loop only once, at the 100th IFD, and SubIFDs may list one IFD any
+    number of times: without these checks, such a chain is read until memory runs out.
+    """
+    pages.cache = False  # a file of thousands of pages must not hold them all
+    seen: set[int] = set()
+    for position, page in enumerate(pages):
+        if position >= MAX_IFDS:
+            raise ImageError(f"the TIFF holds more than {MAX_IFDS:,} {what}")
+        if page.offset in seen:
+            raise ImageError(f"the TIFF's chain of {what} loops: it comes back to the IFD at "
+                             f"byte {page.offset:,}")
+        seen.add(page.offset)
+        yield page
+
+
+def _sample_format(value: int) -> str:
+    try:
+        return SAMPLEFORMAT(value).name
+    except ValueError:  # a number the TIFF specification does not define
+        return str(value)
+
+
 def _block_factor(longest: int, target: int) -> int:
     """How many pixels square to average into one before the final resampling.
 
@@ -265,9 +297,14 @@ def _block_factor(longest: int, target: int) -> int:
 def _fixed_scale(page: TiffPage, palette: NDArray[np.uint16] | None,
                  inverted: bool) -> tuple[Scale | None, float]:
     """The scale for integer samples of known range; None when the data sets the range."""
+    if page.dtype is None:  # no numpy type holds them: 0 bits, floats of 7 bits, ...
+        raise ImageError(
+            f"TIFF samples of {page.bitspersample} bits in sample format "
+            f"{_sample_format(page.sampleformat)} are not supported"
+        )
     if palette is not None:
         top = 65535.0 if palette.max() > 255 else 255.0  # 8-bit maps exist, against the spec
-    elif page.dtype is not None and page.dtype.kind in "ub" and int(page.bitspersample) <= 16:
+    elif page.dtype.kind in "ub" and int(page.bitspersample) <= 16:
         top = float(2 ** int(page.bitspersample) - 1)
     else:
         return None, float(np.finfo(np.float64).max)
