@@ -120,7 +120,7 @@ def read_json_object(request: Request) -> dict[str, Any]:
     # Chalice has already refused a Content-Type other than application/json (415).
     try:
         body = json.loads(request.raw_body or b"null")
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than json goes
         raise RequestError("the request body is not valid JSON") from None
     if not isinstance(body, dict):
         raise RequestError("the request body must be a JSON object")

@@ -32,7 +32,10 @@ class Backoff:
     max_seconds: int
 
     def delay(self, attempt: int) -> int:
-        return int(min(self.max_seconds, self.base_seconds * 2 ** max(0, attempt - 1)))
+        # Doubling more often than max_seconds has bits only passes the cap (and 2 ** a
+        # receive count in the billions would take minutes to compute).
+        doublings = min(max(0, attempt - 1), self.max_seconds.bit_length())
+        return int(min(self.max_seconds, self.base_seconds * 2**doublings))
 
 
 def process_batch(

@@ -46,16 +46,19 @@ class ObjectEvent:
 class SqsRecord:
     """One message of an SQS-triggered invocation."""
 
-    def __init__(self, data: Mapping[str, Any]) -> None:
-        self._data = data
+    def __init__(self, data: Any) -> None:
+        # Lambda sends objects; anything else reads as a record without fields, so that a
+        # batch still reports it instead of failing whole.
+        self._data: Mapping[str, Any] = data if isinstance(data, Mapping) else {}
 
     @property
     def message_id(self) -> str:
-        return str(self._data["messageId"])
+        """Empty when missing: an empty ``itemIdentifier`` makes Lambda retry the whole batch."""
+        return str(self._data.get("messageId") or "")
 
     @property
     def receipt_handle(self) -> str:
-        return str(self._data["receiptHandle"])
+        return str(self._data.get("receiptHandle") or "")
 
     @property
     def body(self) -> str:
@@ -63,7 +66,10 @@ class SqsRecord:
 
     @property
     def receive_count(self) -> int:
-        return int(self._data.get("attributes", {}).get("ApproximateReceiveCount", 1))
+        try:
+            return max(1, int(self._data["attributes"]["ApproximateReceiveCount"]))
+        except (LookupError, TypeError, ValueError, OverflowError):  # Overflow: JSON's Infinity
+            return 1
 
     @property
     def queue_arn(self) -> str:
@@ -76,7 +82,8 @@ class SqsEvent:
 
     @property
     def records(self) -> Iterator[SqsRecord]:
-        for record in self._data.get("Records") or ():
+        records = self._data.get("Records")
+        for record in records if isinstance(records, list) else ():
             yield SqsRecord(record)
 
 
@@ -95,7 +102,7 @@ def object_events(payload: Any) -> list[ObjectEvent]:
     if isinstance(payload, str | bytes):
         try:
             payload = json.loads(payload)
-        except ValueError:
+        except (ValueError, RecursionError):  # nested deeper than the parser goes
             raise InvalidEvent(f"not JSON: {_excerpt(payload)}") from None
     if not isinstance(payload, dict):
         raise InvalidEvent(f"not a bucket event: {_excerpt(payload)}")
@@ -116,8 +123,8 @@ def _notification_event(record: Any) -> ObjectEvent:
         s3 = record["s3"]
         name = str(record["eventName"]).removeprefix("s3:")  # MinIO prefixes it, AWS not
         return ObjectEvent(
-            bucket=str(s3["bucket"]["name"]),
-            key=unquote_plus(str(s3["object"]["key"])),
+            bucket=_text(s3["bucket"]["name"]),
+            key=unquote_plus(_text(s3["object"]["key"])),
             action=_NOTIFICATION_ACTIONS.get(name.split(":", 1)[0], Action.OTHER),
         )
     except (KeyError, TypeError) as exc:
@@ -128,12 +135,19 @@ def _eventbridge_event(event: Mapping[str, Any]) -> ObjectEvent:
     try:
         detail = event["detail"]
         return ObjectEvent(
-            bucket=str(detail["bucket"]["name"]),
-            key=str(detail["object"]["key"]),
+            bucket=_text(detail["bucket"]["name"]),
+            key=_text(detail["object"]["key"]),
             action=_EVENTBRIDGE_ACTIONS.get(str(event.get("detail-type")), Action.OTHER),
         )
     except (KeyError, TypeError) as exc:
         raise InvalidEvent(f"malformed EventBridge event: {_excerpt(event)}") from exc
+
+
+def _text(value: Any) -> str:
+    # A bucket or key that is not text would name an object that cannot exist ("None").
+    if not isinstance(value, str) or not value:
+        raise TypeError(f"expected non-empty text, got {value!r}")
+    return value
 
 
 def _records_from(event: Mapping[str, Any], source: str) -> bool:

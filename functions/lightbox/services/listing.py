@@ -37,6 +37,7 @@ MAX_PAGE_SIZE = 200
 _HAS_ORIGINAL = frozenset({Status.UPLOADED, Status.PROCESSING, Status.READY, Status.FAILED})
 _FILTERS = {"status", "project_id", "content_type", "taken_from", "taken_until", "sort"}
 _NIL = UUID(int=0)
+_MAX_SEQ = 2**64  # change sequence numbers are Postgres xid8s
 
 
 @dataclass(frozen=True)
@@ -177,10 +178,11 @@ def encode_change_cursor(position: ChangeCursor) -> str:
 def decode_change_cursor(token: str) -> ChangeCursor:
     parts = _decode(token)
     try:
-        if len(parts) != 3 or parts[0] != "c" or not isinstance(parts[1], int) \
-                or parts[1] < 0:
+        seq = parts[1] if len(parts) == 3 and parts[0] == "c" else None
+        # JSON's true is a Python int too; the database would refuse it, or a seq past xid8.
+        if not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq < _MAX_SEQ:
             raise ValueError(token)
-        return ChangeCursor(seq=parts[1], asset_id=UUID(str(parts[2])))
+        return ChangeCursor(seq=seq, asset_id=UUID(str(parts[2])))
     except (ValueError, TypeError) as exc:
         raise InvalidField("changed_since is not a cursor this API returned") from exc
 
@@ -193,7 +195,7 @@ def _encode(parts: list[object]) -> str:
 def _decode(token: str) -> list[object]:
     try:
         parts = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than json goes
         raise InvalidField("cursor is not one this API returned") from None
     if not isinstance(parts, list):
         raise InvalidField("cursor is not one this API returned")
@@ -219,7 +221,9 @@ def view_of(asset: Asset, storage: ObjectStore, url_ttl: int) -> AssetView:
 def _limit(raw: str | None) -> int:
     if raw is None:
         return DEFAULT_PAGE_SIZE
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+    # Bounded before int(), which refuses strings of over 4300 digits with a ValueError.
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= len(str(MAX_PAGE_SIZE))) \
+            or not 1 <= int(raw) <= MAX_PAGE_SIZE:
         raise InvalidField(f"limit must be a whole number from 1 to {MAX_PAGE_SIZE}")
     return int(raw)
 
