@@ -14,8 +14,8 @@ from lightbox.errors import InvalidEvent
 ORIGINALS_PREFIX = "originals/"
 DERIVATIVES_PREFIX = "derivatives/"
 # An owner's id is part of every key of its objects: a short, safe name.
-OWNER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-_ORIGINAL_KEY = re.compile(r"^originals/(?P<owner>[A-Za-z0-9_-]{1,64})/(?P<asset>[0-9a-f-]{36})$")
+OWNER_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # whole strings only: fullmatch
+_ORIGINAL_KEY = re.compile(r"originals/(?P<owner>[A-Za-z0-9_-]{1,64})/(?P<asset>[0-9a-f-]{36})")
 
 
 class Status(StrEnum):
@@ -167,7 +167,7 @@ def original_key(owner_id: str, asset_id: UUID) -> str:
 
 def parse_original_key(key: str) -> tuple[str, UUID] | None:
     """The owner and asset of a key under ``originals/``, or None for any other key."""
-    match = _ORIGINAL_KEY.match(key)
+    match = _ORIGINAL_KEY.fullmatch(key)
     if match is None:
         return None
     try:

@@ -59,7 +59,7 @@ def test_missing_or_wrong_credentials_are_unauthorized(headers: dict[str, str]) 
         auth.authenticate(headers, keys=FakeApiKeyRepository(), tokens=None)
 
 
-@pytest.mark.parametrize("owner", ["", "../etc", "a" * 65, "ünï"])
+@pytest.mark.parametrize("owner", ["", "../etc", "a" * 65, "ünï", "owner\n"])
 def test_a_key_is_only_made_for_a_valid_owner(owner: str) -> None:
     with pytest.raises(InvalidField):
         auth.create_key(owner, "", keys=FakeApiKeyRepository())

@@ -20,6 +20,7 @@ def test_original_keys_round_trip() -> None:
         "originals/../9b2c7a5e-3f4d-4e1a-8c7b-2d1e0f9a8b7c",
         "originals/9b2c7a5e-3f4d-4e1a-8c7b-2d1e0f9a8b7c",
         "originals/local/------------------------------------",
+        "originals/local/9b2c7a5e-3f4d-4e1a-8c7b-2d1e0f9a8b7c\n",
         "",
     ],
 )

@@ -39,7 +39,7 @@ class OidcTokenVerifier:
         if self._audience is not None and not self._meant_for_us(claims):
             raise Unauthorized("the token was issued for another audience")
         owner = claims.get(self._owner_claim)
-        if not isinstance(owner, str) or not OWNER_ID.match(owner):
+        if not isinstance(owner, str) or not OWNER_ID.fullmatch(owner):
             raise Unauthorized(f"the token's {self._owner_claim!r} claim names no valid owner")
         return owner
 

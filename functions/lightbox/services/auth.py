@@ -78,6 +78,6 @@ def revoke_key(owner_id: str, key_id: UUID, *, keys: ApiKeyRepository) -> ApiKey
 
 
 def _check_owner_id(owner_id: str) -> str:
-    if not OWNER_ID.match(owner_id):
+    if not OWNER_ID.fullmatch(owner_id):
         raise InvalidField("an owner is 1-64 letters, digits, '-' or '_'")
     return owner_id
