@@ -156,6 +156,9 @@ class LocalStackServer:
             # The newer engine resolves !GetAtt of resources whose condition is false even in
             # the untaken branch of an !If, and so refuses template.yaml; this one does not.
             "PROVIDER_OVERRIDE_CLOUDFORMATION": "engine-legacy",
+            # Check presigned URLs as S3 does (signature, expiry, signed headers such as
+            # Content-Length): LocalStack accepts any by default.
+            "S3_SKIP_SIGNATURE_VALIDATION": "0",
             "TMPDIR": str(self._data_dir / "tmp"),
             "FILESYSTEM_ROOT": str(self._data_dir / "fs"),
         }

@@ -220,7 +220,9 @@ class DevStack:
                                           data / "logs" / "localstack.log")
             endpoint = localstack.start()
             cleanup.callback(localstack.stop)
-            return AwsBackend(endpoint, endpoint)
+            # LocalStack checks presigned URLs' signatures against its own test credentials,
+            # whatever AWS credentials the shell holds.
+            return AwsBackend(endpoint, endpoint, access_key="test", secret_key="test")
         return AwsBackend(choice, choice)  # the URL of any S3 + SQS endpoint
 
     @staticmethod

@@ -76,6 +76,31 @@ def test_a_put_the_bucket_slows_down_is_sent_again_whole_and_progress_ends_at_it
     assert sum(progress) == 2_000_000 and min(progress) < 0  # failed attempts taken back
 
 
+def test_a_put_whose_lost_answer_is_followed_by_a_412_has_landed(
+        server: tuple[str, Script], tmp_path: Path) -> None:
+    url, script = server
+    precondition_failed = (412, "application/xml",
+                           b"<Error><Code>PreconditionFailed</Code><Message>At least one of the "
+                           b"pre-conditions you specified did not hold</Message></Error>")
+    script.answers = [(500, "application/xml", b"<Error><Code>InternalError</Code></Error>"),
+                      precondition_failed]
+    path = tmp_path / "a.jpg"
+    path.write_bytes(b"x" * 1000)
+    progress: list[int] = []
+
+    with LightboxClient(url, "lbk_secret") as client:
+        client.put_file(url, {"If-None-Match": "*"}, path, offset=0, length=1000,
+                        progress=progress.append)
+    assert len(script.requests) == 2 and sum(progress) == 1000
+
+    script.requests.clear()
+    script.answers = [precondition_failed]  # at the first attempt: the key was already taken
+    with LightboxClient(url, "lbk_secret") as client, pytest.raises(
+            TransferError, match="412 PreconditionFailed"):
+        client.put_file(url, {"If-None-Match": "*"}, path, offset=0, length=1000,
+                        progress=lambda n: None)
+
+
 def test_a_put_the_bucket_refuses_fails_at_once_with_its_reason(server: tuple[str, Script],
                                                                 tmp_path: Path) -> None:
     url, script = server

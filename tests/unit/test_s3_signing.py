@@ -50,11 +50,11 @@ def test_the_urls_equal_the_s3_clients(
     assert signer.sign("GET", KEY, expires_in=3600) == client.generate_presigned_url(
         "get_object", Params={"Bucket": BUCKET, "Key": KEY}, ExpiresIn=3600)
     put = signer.sign("PUT", KEY, expires_in=900, headers={
-        "Content-Type": "image/jpeg", "Content-Length": "1234",
+        "Content-Type": "image/jpeg", "Content-Length": "1234", "If-None-Match": "*",
         "x-amz-checksum-sha256": "ypeBEsobvcr6wjGzmiPcTaeG7/gUfE5yuYB3ha/uSLs="})
     assert put == client.generate_presigned_url("put_object", Params={
         "Bucket": BUCKET, "Key": KEY, "ContentType": "image/jpeg", "ContentLength": 1234,
-        "ChecksumSHA256": "ypeBEsobvcr6wjGzmiPcTaeG7/gUfE5yuYB3ha/uSLs="},
+        "IfNoneMatch": "*", "ChecksumSHA256": "ypeBEsobvcr6wjGzmiPcTaeG7/gUfE5yuYB3ha/uSLs="},
         ExpiresIn=900, HttpMethod="PUT")
     part = signer.sign("PUT", KEY, expires_in=900,
                        query={"partNumber": "7", "uploadId": "a+b/c=="})

@@ -98,7 +98,9 @@ class S3ObjectStore:
     ) -> PresignedUpload:
         # Content-Type and Content-Length are signed: S3 refuses a body of another size. With a
         # declared digest its checksum header is signed too, and S3 refuses other bytes.
-        headers = {"Content-Type": content_type}
+        # If-None-Match makes the write conditional: the URL writes the original once, and a
+        # replay (of the same or other bytes) is refused with 412 instead of replacing it.
+        headers = {"Content-Type": content_type, "If-None-Match": "*"}
         if sha256 is not None:
             headers["x-amz-checksum-sha256"] = base64.b64encode(bytes.fromhex(sha256)).decode()
         url = self._signer.sign("PUT", key, expires_in=expires_in,

@@ -111,7 +111,10 @@ class LightboxClient:
             except httpx.TransportError as exc:
                 failure = f"the upload was interrupted: {exc}"
             else:
-                if response.status_code == 200:
+                # A 412 after a failed attempt: the URL takes one write only (If-None-Match),
+                # so that attempt's bytes did land and only its answer was lost.
+                if response.status_code == 200 or (response.status_code == 412 and attempt):
+                    progress(length - sent)
                     return
                 failure = f"the bucket refused the upload: {_bucket_error(response)}"
                 if response.status_code not in RETRYABLE:
