@@ -174,6 +174,25 @@ def test_a_creation_arriving_after_its_removal_does_not_bring_the_asset_back() -
     assert len(bucket.jobs.sent) == sent
 
 
+def test_bytes_written_again_to_a_removed_original_key_are_removed_too() -> None:
+    bucket = Bucket()
+    deleted, original, copy = bucket.ready(), bucket.ready(), bucket.pending(JPEG)
+    bucket.assets.mark_uploaded(OWNER, copy, "image/jpeg")
+    bucket.assets.claim(OWNER, copy, 60)
+    bucket.assets.mark_duplicate(OWNER, copy, original)
+    bucket.catalog.delete(OWNER, deleted)
+    # Their upload URLs, still valid, write the freed keys once more (If-None-Match allows it).
+    for asset_id in (deleted, copy):
+        bucket.storage.objects[original_key(OWNER, asset_id)] = JPEG
+
+    assert bucket.created(deleted) is Status.DELETED
+    assert bucket.created(copy) is Status.DUPLICATE
+    assert original_key(OWNER, deleted) not in bucket.storage.objects
+    assert original_key(OWNER, copy) not in bucket.storage.objects
+    assert bucket.status(original) is Status.READY
+    assert original_key(OWNER, original) in bucket.storage.objects
+
+
 def test_a_creation_arriving_after_the_thumbnails_changes_nothing() -> None:
     bucket = Bucket()
     asset_id = bucket.ready()

@@ -202,6 +202,11 @@ def complete_upload(
         # the thumbnail function's claim makes extra jobs harmless.
         queue_job(asset, storage=storage, jobs=jobs, lanes=lanes)
         return asset.status
+    if asset.status in (Status.DUPLICATE, Status.DELETED):
+        # Its original was removed, so its upload URL, while still valid, could write the key
+        # once more: remove that copy too, or it would stay in the bucket unreferenced.
+        storage.delete([asset.original_key])
+        return asset.status
     if asset.status is not Status.PENDING:
         return asset.status
 
@@ -312,7 +317,8 @@ def _size(value: Any, max_upload_bytes: int) -> int:
 def _sha256(value: Any) -> str | None:
     if value is None:
         return None
-    if not isinstance(value, str) or not _SHA256.match(value):
+    # fullmatch: with match, "$" also matches before a trailing newline.
+    if not isinstance(value, str) or not _SHA256.fullmatch(value):
         raise InvalidField("sha256 must be 64 hexadecimal characters")
     return value.lower()
 
