@@ -56,16 +56,20 @@ def test_every_upload_of_concurrent_clients_ends_ready_and_nothing_is_lost(
 
 
 def _measure(owner: Uploader, receipts: list[Receipt], *, backend: str) -> dict[str, object]:
-    """Assets per second from the first presign to the last ``ready``, and each asset's time
-    from the end of its PUT to its last change (``updated_at``: the moment it became ready)."""
+    """Uploads per second from the first presign to the last PUT, assets per second from the
+    first presign to the last ``ready``, and each asset's time from the end of its PUT to its
+    last change (``updated_at``: the moment it became ready)."""
     settled = {a["asset_id"]: datetime.fromisoformat(a["updated_at"]).timestamp()
                for a in owner.assets() if a["status"] == "ready"}
     latencies = sorted(settled[r.sent.asset_id] - r.put_done for r in receipts
                        if r.sent.asset_id in settled)
-    elapsed = max(settled.values()) - min(r.started for r in receipts)
+    started = min(r.started for r in receipts)
+    elapsed = max(settled.values()) - started
+    sending = max(r.put_done for r in receipts) - started
     return {
         "backend": backend, "clients": CLIENTS, "uploads": len(receipts),
         "ready": len(settled), "seconds": round(elapsed, 1),
+        "sent_per_second": round(len(receipts) / sending, 1),
         "ready_per_second": round(len(settled) / elapsed, 1),
         "put_to_ready_p50_ms": round(statistics.median(latencies) * 1000),
         "put_to_ready_p99_ms": round(latencies[int(0.99 * (len(latencies) - 1))] * 1000),
