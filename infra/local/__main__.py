@@ -119,12 +119,8 @@ def _run_key_command(args: argparse.Namespace, data_dir: Path) -> int:
 
 def _redrive(data_dir: Path) -> int:
     """The admin function's redrive, run here with the running stack's settings."""
-    from infra.local.stack import read_exports
-
-    exports = read_exports(data_dir)
+    exports = _running_stack(data_dir)
     if exports is None:
-        print(f"no Lightbox stack is running on {data_dir}; start one with ./dev.sh up",
-              file=sys.stderr)
         return 1
     os.environ.update(exports)
     import admin  # functions/admin.py, configured from the environment just set
@@ -134,16 +130,23 @@ def _redrive(data_dir: Path) -> int:
 
 
 def _print_env(data_dir: Path) -> int:
+    exports = _running_stack(data_dir)
+    if exports is None:
+        return 1
+    for name, value in exports.items():
+        print(f"export {name}={shlex.quote(value)}")
+    return 0
+
+
+def _running_stack(data_dir: Path) -> dict[str, str] | None:
+    """The exports of the stack running on ``data_dir``; None, saying so, if none runs."""
     from infra.local.stack import read_exports
 
     exports = read_exports(data_dir)
     if exports is None:
         print(f"no Lightbox stack is running on {data_dir}; start one with ./dev.sh up",
               file=sys.stderr)
-        return 1
-    for name, value in exports.items():
-        print(f"export {name}={shlex.quote(value)}")
-    return 0
+    return exports
 
 
 if __name__ == "__main__":
