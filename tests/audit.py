@@ -41,13 +41,13 @@ def audit(exports: Mapping[str, str], sent: list[Sent]) -> list[str]:
     objects = _objects(exports)
     problems: list[str] = []
 
-    sent_ids = [item.asset_id for item in sent]
-    if len(set(sent_ids)) != len(sent_ids):
+    sent_ids = {item.asset_id for item in sent}
+    if len(sent_ids) != len(sent):
         problems.append("the API handed out the same asset id twice")
     problems += [f"asset {item.asset_id} was sent but has no row" for item in sent
                  if item.asset_id not in rows]
     problems += [f"row {asset_id} ({row['status']}) was never sent" for asset_id, row in
-                 rows.items() if asset_id not in set(sent_ids)]
+                 rows.items() if asset_id not in sent_ids]
 
     expected_objects: dict[str, int] = {}
     for item in sent:

@@ -51,15 +51,23 @@ class Uploader:
 
     def upload(self, item: Upload) -> Receipt:
         started = time.time()
-        ticket = self._retrying(lambda: self.http.post(f"{self.api}/v1/uploads", json={
-            "filename": item.filename, "content_type": item.content_type,
-            "size_bytes": len(item.data)}, timeout=30), expect=201).json()
+        sent = self.put(self.presign(item), item)
+        return Receipt(sent, started, time.time())
+
+    def presign(self, item: Upload) -> dict[str, Any]:
+        ticket: dict[str, Any] = self._retrying(lambda: self.http.post(
+            f"{self.api}/v1/uploads", json={"filename": item.filename,
+                                             "content_type": item.content_type,
+                                             "size_bytes": len(item.data)},
+            timeout=30), expect=201).json()
+        assert "parts" not in ticket["upload"], "the suites send files below multipart size"
+        return ticket
+
+    def put(self, ticket: dict[str, Any], item: Upload) -> Sent:
         upload = ticket["upload"]
-        assert "parts" not in upload, "the suites send files below the multipart threshold"
         self._retrying(lambda: requests.put(upload["url"], data=item.data,
                                             headers=upload["headers"], timeout=60), expect=200)
-        sent = Sent(ticket["asset_id"], hashlib.sha256(item.data).hexdigest())
-        return Receipt(sent, started, time.time())
+        return Sent(ticket["asset_id"], hashlib.sha256(item.data).hexdigest())
 
     def assets(self) -> list[dict[str, Any]]:
         """Every asset of this client's owner, page by page."""

@@ -5,14 +5,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import pytest
 
-from tests.audit import Sent, audit, dead_letters
+from tests.audit import audit, dead_letters
 from tests.faults.conftest import World
 from tests.faults.proxy import Fault, Request
 from tests.uploader import Receipt, photos, upload_all
@@ -112,12 +111,9 @@ def test_a_job_that_always_fails_ends_in_the_dead_letter_queue_and_redrive_recov
     receipts = upload_all(world.stack.api, world.stack.api_key, items[:5], 1)
     settle_and_audit(world, receipts)
     doomed = world.owner
-    ticket = doomed.http.post(f"{world.stack.api}/v1/uploads", json={
-        "filename": items[5].filename, "content_type": items[5].content_type,
-        "size_bytes": len(items[5].data)}, timeout=30).json()
+    ticket = doomed.presign(items[5])
     world.proxy.inject(downloads_of(ticket["asset_id"]))
-    assert doomed.http.put(ticket["upload"]["url"], data=items[5].data,
-                           headers=ticket["upload"]["headers"], timeout=30).status_code == 200
+    sent = doomed.put(ticket, items[5])
 
     asset = world.stack.api_client().wait_until_settled(ticket["asset_id"], timeout=180)
     assert asset["status"] == "failed"
@@ -132,5 +128,4 @@ def test_a_job_that_always_fails_ends_in_the_dead_letter_queue_and_redrive_recov
 
     asset = world.stack.api_client().wait_until_settled(ticket["asset_id"], timeout=60)
     assert asset["status"] == "ready", asset
-    sent = Sent(ticket["asset_id"], hashlib.sha256(items[5].data).hexdigest())
     assert audit(world.stack.exports, [*(r.sent for r in receipts), sent]) == []
