@@ -4,10 +4,14 @@ shipped in the package (deploy.sh) and manage API keys (infra/aws/keys.py).
 The event names a command: ``{"command": "migrate"}``, ``{"command": "create-key", "owner":
 NAME, "name": LABEL}``, ``{"command": "list-keys", "owner": NAME?}``, ``{"command":
 "revoke-key", "owner": NAME, "key_id": UUID}``, ``{"command": "redrive", "limit": N?}`` (send
-back what the dead-letter queues hold, up to N letters of each; 1000 by default).
+back what the dead-letter queues hold, up to N letters of each; 1000 by default),
+``{"command": "recover", "before": ISO-8601 TIME}`` (move on at once every asset left waiting
+since before that time, when no worker ran: the local stack runs it as it starts; on AWS,
+after an incident that lost queued messages, with the time the workers stopped).
 """
 
 from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -15,7 +19,7 @@ from uuid import UUID
 from lightbox.adapters.migrations import apply_migrations
 from lightbox.domain import ApiKey
 from lightbox.errors import InvalidField
-from lightbox.services import auth, redrive
+from lightbox.services import auth, reaper, redrive
 from lightbox.wiring import Container
 
 # deploy.sh copies migrations/ next to the handlers in the Lambda package.
@@ -56,8 +60,14 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             lanes=container.lanes, limit=_limit(event),
         )
         return asdict(redriven)
+    if command == "recover":
+        return asdict(reaper.recover(
+            assets=container.assets, storage=container.storage, jobs=container.jobs,
+            lanes=container.lanes, before=_time(event, "before"),
+            batch=container.reaper_policy.batch,
+        ))
     raise InvalidField(f"unknown command {command!r}: migrate, create-key, list-keys, "
-                       "revoke-key or redrive")
+                       "revoke-key, redrive or recover")
 
 
 def key_json(key: ApiKey) -> dict[str, Any]:
@@ -81,3 +91,13 @@ def _text(event: dict[str, Any], name: str) -> str:
     if not isinstance(value, str) or not value:
         raise InvalidField(f"{name} is required")
     return value
+
+
+def _time(event: dict[str, Any], name: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(_text(event, name))
+    except ValueError:
+        raise InvalidField(f"{name} must be an ISO 8601 time") from None
+    if moment.tzinfo is None:
+        raise InvalidField(f"{name} must name its time zone (for example 2026-01-01T00:00Z)")
+    return moment

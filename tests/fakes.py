@@ -119,6 +119,14 @@ class FakeAssetRepository:
                       key=lambda a: a.updated_at)
         return rows[:limit]
 
+    def stranded(self, status: Status, *, before: datetime,
+                 after: tuple[datetime, UUID] | None, limit: int) -> list[Asset]:
+        rows = sorted((a for a in self.assets.values()
+                       if a.status is status and a.updated_at < before
+                       and (after is None or (a.updated_at, a.id) > after)),
+                      key=lambda a: (a.updated_at, a.id))
+        return rows[:limit]
+
     def renew(self, owner_id: str, asset_id: UUID, status: Status,
               older_than_seconds: int) -> bool:
         asset = self.get(owner_id, asset_id)

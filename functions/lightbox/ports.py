@@ -135,6 +135,12 @@ class AssetRepository(Protocol):
         """Assets of every owner left in ``status`` for longer than the given age, oldest first."""
         ...
 
+    def stranded(self, status: Status, *, before: datetime,
+                 after: tuple[datetime, UUID] | None, limit: int) -> list[Asset]:
+        """Assets of every owner in ``status`` unchanged since before ``before``, in
+        (updated_at, id) order, from just after ``after`` (a page's last pair)."""
+        ...
+
     def renew(self, owner_id: str, asset_id: UUID, status: Status,
               older_than_seconds: int) -> bool:
         """Restart the waiting clock of an asset still waiting as ``waiting`` found it.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import psycopg
 import pytest
@@ -160,6 +160,25 @@ def test_waiting_finds_assets_left_in_a_state_too_long_oldest_first(
     assert waiting(Status.PROCESSING) == [stuck]
     assert waiting(Status.UPLOADED) == []
     assert len(repo.waiting(Status.PENDING, 3600, 1)) == 1
+
+
+def test_stranded_pages_through_everything_unchanged_since_a_moment_once_each(
+    repo: PostgresAssetRepository, owner: str, database_url: str
+) -> None:
+    ids = [repo.add(new_asset(owner)).id for _ in range(5)]
+    for age, asset_id in enumerate(ids):
+        backdate(database_url, asset_id, 10_000 + age)  # the last is the oldest
+    before = repo.get(owner, ids[0]).updated_at + timedelta(microseconds=1)  # type: ignore[union-attr]
+    later = repo.add(new_asset(owner)).id
+
+    seen: list[uuid.UUID] = []
+    after = None
+    while page := repo.stranded(Status.PENDING, before=before, after=after, limit=2):
+        seen += [a.id for a in page]
+        after = (page[-1].updated_at, page[-1].id)
+    mine = [asset_id for asset_id in seen if asset_id in ids or asset_id == later]
+    assert mine == ids[::-1]
+    assert len(seen) == len(set(seen))
 
 
 def test_renewing_a_waiting_asset_restarts_its_clock_for_one_caller_only(

@@ -3,7 +3,8 @@
 import uuid
 
 from lightbox.domain import Lane, Status, ThumbnailJob
-from lightbox.services.reaper import Reaped, ReaperPolicy, reap
+from lightbox.services.reaper import Reaped, ReaperPolicy, Recovered, reap
+from lightbox.services.reaper import recover as reaper_recover
 from lightbox.services.uploads import Lanes
 from tests.fakes import FakeLibrary
 from tests.support import image_bytes
@@ -125,3 +126,66 @@ def test_a_redriven_job_is_sent_again_only_after_another_full_period() -> None:
     library.assets.advance(POLICY.uploaded_seconds + 1)
     assert library.reap() == Reaped(redriven=1)
     assert len(library.jobs.sent) == 2
+
+
+# --- recovery after a restart that lost the queues ----------------------------------------
+
+
+def recover(library: Library, *, batch: int = 50) -> Recovered:
+    return reaper_recover(assets=library.assets, storage=library.storage, jobs=library.jobs,
+                          lanes=LANES, before=library.assets.now, batch=batch)
+
+
+def test_recovery_moves_on_everything_left_waiting_whatever_its_age() -> None:
+    library = Library()
+    arrived = library.pending(JPEG)
+    never_came = library.pending(JPEG, uploaded=False)
+    uploaded, processing = library.uploaded(), library.processing()
+    library.assets.advance(1)  # the restart comes after all of them, however young
+
+    assert recover(library) == Recovered(completed=1, requeued=2)
+    assert library.status(arrived) is Status.UPLOADED
+    assert library.status(never_came) is Status.PENDING  # its URL may still be used
+    assert library.status(processing) is Status.UPLOADED  # its worker died with the stack
+    assert sorted(job.asset_id for job in library.jobs.sent) == sorted(
+        [arrived, uploaded, processing])
+
+
+def test_recovery_leaves_what_changed_after_the_restart() -> None:
+    library = Library()
+    library.uploaded()
+    library.assets.advance(1)
+    before = library.assets.now
+    library.assets.advance(1)
+    library.processing()  # claimed by a worker of the new run
+
+    assert reaper_recover(assets=library.assets, storage=library.storage, jobs=library.jobs,
+                          lanes=LANES, before=before) == Recovered(requeued=1)
+
+
+def test_recovery_pages_through_more_than_a_batch() -> None:
+    library = Library()
+    ids = [library.uploaded() for _ in range(7)]
+    never_came = [library.pending(JPEG, uploaded=False) for _ in range(5)]
+    library.assets.advance(1)
+
+    assert recover(library, batch=2) == Recovered(requeued=7)
+    assert sorted(job.asset_id for job in library.jobs.sent) == sorted(ids)
+    assert {library.status(i) for i in never_came} == {Status.PENDING}
+
+
+def test_one_asset_that_cannot_be_recovered_does_not_stop_the_others() -> None:
+    library = Library()
+    first, second = library.uploaded(), library.uploaded()
+    library.assets.advance(1)
+    send = library.jobs.send
+
+    def send_but_not_first(job: ThumbnailJob, lane: Lane) -> None:
+        if job.asset_id == first:
+            raise ConnectionError("the queue is unreachable")
+        send(job, lane)
+
+    library.jobs.send = send_but_not_first  # type: ignore[method-assign]
+
+    assert recover(library) == Recovered(requeued=1, errors=1)
+    assert [job.asset_id for job in library.jobs.sent] == [second]

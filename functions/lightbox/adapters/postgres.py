@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -96,6 +97,14 @@ _WAITING = f"""
     SELECT {ASSET_COLUMNS} FROM assets
     WHERE status = %(status)s AND updated_at < now() - make_interval(secs => %(age)s)
     ORDER BY updated_at
+    LIMIT %(limit)s
+"""
+
+_STRANDED = f"""
+    SELECT {ASSET_COLUMNS} FROM assets
+    WHERE status = %(status)s AND updated_at < %(before)s
+      AND (updated_at, id) > (%(after_time)s, %(after_id)s)
+    ORDER BY updated_at, id
     LIMIT %(limit)s
 """
 
@@ -247,6 +256,14 @@ class PostgresAssetRepository:
     def waiting(self, status: Status, older_than_seconds: int, limit: int) -> list[Asset]:
         return all_assets(self._db, _WAITING,
                           {"status": status.value, "age": older_than_seconds, "limit": limit})
+
+    def stranded(self, status: Status, *, before: datetime,
+                 after: tuple[datetime, UUID] | None, limit: int) -> list[Asset]:
+        after_time, after_id = after or (datetime.min.replace(tzinfo=UTC), UUID(int=0))
+        return all_assets(self._db, _STRANDED, {
+            "status": status.value, "before": before, "after_time": after_time,
+            "after_id": after_id, "limit": limit,
+        })
 
     def renew(self, owner_id: str, asset_id: UUID, status: Status,
               older_than_seconds: int) -> bool:

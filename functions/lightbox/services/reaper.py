@@ -12,14 +12,19 @@
 
 A re-driven asset's waiting clock restarts, so a job stuck behind a long queue is sent again
 once per period, not on every run, and two overlapping runs never both send it.
+
+``recover`` does the same at once, whatever the age, for a restart that lost what the queues
+held (the local stack keeps its queues in memory) or after an incident on AWS.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
 
-from lightbox.domain import Status
+from lightbox.domain import Asset, Status
 from lightbox.errors import UploadIncomplete, UploadMissing
 from lightbox.ports import AssetRepository, JobQueue, ObjectStore
 from lightbox.services.uploads import Lanes, complete_upload, queue_job
@@ -75,3 +80,60 @@ def reap(
     log.info("reaper: %d completed, %d expired, %d re-driven", reaped.completed,
              reaped.expired, reaped.redriven)
     return reaped
+
+
+@dataclass
+class Recovered:
+    completed: int = 0  # pending uploads whose bytes had arrived
+    requeued: int = 0  # uploaded or interrupted assets whose job was sent again
+    errors: int = 0  # assets that could not be recovered now (the reaper tries again)
+
+
+def recover(
+    *,
+    assets: AssetRepository,
+    storage: ObjectStore,
+    jobs: JobQueue,
+    lanes: Lanes,
+    before: datetime,
+    batch: int = 200,
+) -> Recovered:
+    """Move on every asset left waiting since before ``before``, at once.
+
+    Run when no worker is running since ``before`` (the local stack runs it as it starts):
+    a ``processing`` asset's worker is then known dead. An upload whose bytes have not come
+    stays ``pending``; its URL may still be used, and the reaper expires it otherwise.
+    """
+    recovered = Recovered()
+    for status in (Status.PENDING, Status.UPLOADED, Status.PROCESSING):
+        after: tuple[datetime, UUID] | None = None
+        while page := assets.stranded(status, before=before, after=after, limit=batch):
+            for asset in page:
+                try:
+                    _recover_one(asset, recovered, assets=assets, storage=storage, jobs=jobs,
+                                 lanes=lanes)
+                except Exception:
+                    # One asset's fault must not hold back every other owner's.
+                    log.exception("could not recover asset %s", asset.id)
+                    recovered.errors += 1
+            after = (page[-1].updated_at, page[-1].id)
+    log.info("recovery: %d completed, %d requeued, %d errors", recovered.completed,
+             recovered.requeued, recovered.errors)
+    return recovered
+
+
+def _recover_one(asset: Asset, recovered: Recovered, *, assets: AssetRepository,
+                 storage: ObjectStore, jobs: JobQueue, lanes: Lanes) -> None:
+    if asset.status is Status.PENDING:
+        try:
+            status = complete_upload(asset.owner_id, asset.id, assets=assets, storage=storage,
+                                     jobs=jobs, lanes=lanes)
+        except (UploadMissing, UploadIncomplete):
+            return
+        recovered.completed += status is not Status.PENDING
+        return
+    if asset.status is Status.PROCESSING and not assets.release(
+            asset.owner_id, asset.id, "interrupted: the worker stopped with the stack"):
+        return  # it moved on meanwhile
+    queue_job(asset, storage=storage, jobs=jobs, lanes=lanes)
+    recovered.requeued += 1
