@@ -128,6 +128,15 @@ def test_a_removal_whose_original_is_back_is_stale_and_changes_nothing() -> None
     assert len(bucket.storage.objects) == 3
 
 
+def test_a_forged_removal_of_an_upload_still_on_its_way_changes_nothing() -> None:
+    bucket = Bucket()
+    asset_id = bucket.pending(JPEG, uploaded=False)  # presigned; the bytes have not come yet
+
+    assert bucket.removed(asset_id) is Status.PENDING
+    bucket.storage.objects[original_key(OWNER, asset_id)] = JPEG
+    assert bucket.created(asset_id) is Status.UPLOADED
+
+
 def test_a_duplicate_keeps_its_record_when_its_redundant_copy_is_removed() -> None:
     bucket = Bucket()
     original, copy = bucket.ready(), bucket.pending(JPEG)

@@ -2,8 +2,8 @@
 
 Events arrive at least once, late and out of order; the bucket and the asset's state decide,
 never the event alone. A creation completes the upload (idempotent). A removal deletes the
-asset only if its original is really gone: a late removal of an object uploaded again since
-changes nothing. Anything outside ``originals/`` is acknowledged and ignored.
+asset only if its original is really gone (checked in the bucket) and had arrived: a late
+removal of an object uploaded again since, or of an upload still under way, changes nothing. Anything outside ``originals/`` is acknowledged and ignored.
 """
 
 from __future__ import annotations
@@ -56,6 +56,11 @@ def remove_asset(
         raise AssetNotFound(f"no asset {asset_id}")
     if asset.status is Status.DUPLICATE:
         return asset.status  # its redundant copy was removed on purpose
+    if asset.status is Status.PENDING:
+        # Nothing was stored yet, so nothing can have been removed: a forged or confused
+        # event must not cancel an upload the user is still sending (abort does that).
+        log.warning("asset %s: ignoring the removal of an original not yet uploaded", asset_id)
+        return asset.status
     if storage.head(asset.original_key) is not None:
         log.info("asset %s: its original exists again; the removal is stale", asset_id)
         return asset.status
