@@ -229,7 +229,12 @@ class Uploader:
             return FileResult(file, Outcome.FAILED, asset_id, detail)
         if status == "failed":
             return FileResult(file, Outcome.FAILED, asset_id, self._reason(asset_id), status)
-        return FileResult(file, Outcome.UPLOADED, asset_id, status=status)
+        uploaded = FileResult(file, Outcome.UPLOADED, asset_id, status=status)
+        if status in SETTLED:
+            # A small image can be ready, or found a duplicate, before `complete` answers.
+            with contextlib.suppress(ClientError):
+                return _settled_result(uploaded, self._client.asset(asset_id))
+        return uploaded
 
     def _put(self, file: LocalFile, upload: Json) -> None:
         def progress(count: int) -> None:
