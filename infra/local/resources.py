@@ -48,9 +48,11 @@ def provision(
     s3: S3Client,
     sqs: SQSClient,
     notification_arns: Mapping[str, str] | None = None,
+    notifications: bool = True,
 ) -> tuple[Provisioned, Resolver]:
     """Create what the template declares; ``notification_arns`` sends a queue's bucket
-    notifications elsewhere (MinIO's webhook target instead of an SQS queue)."""
+    notifications elsewhere (MinIO's webhook target instead of an SQS queue), and
+    ``notifications=False`` leaves them to the caller (a store that has none)."""
     pseudo = {
         "AWS::AccountId": LOCAL_ACCOUNT,
         "AWS::Region": region,
@@ -83,18 +85,20 @@ def provision(
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") != "BucketAlreadyOwnedByYou":
             raise
-    targets = {**queue_arns, **(notification_arns or {})}
-    notifications: list[QueueConfigurationTypeDef] = [
-        {
-            "QueueArn": targets[notification.queue],
-            "Events": list(notification.events),  # type: ignore[arg-type]
-            "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": notification.prefix}]}},
-        }
-        for notification in template.bucket.notifications
-    ]
-    s3.put_bucket_notification_configuration(
-        Bucket=bucket, NotificationConfiguration={"QueueConfigurations": notifications}
-    )
+    if notifications:
+        targets = {**queue_arns, **(notification_arns or {})}
+        configurations: list[QueueConfigurationTypeDef] = [
+            {
+                "QueueArn": targets[notification.queue],
+                "Events": list(notification.events),  # type: ignore[arg-type]
+                "Filter": {"Key": {"FilterRules": [
+                    {"Name": "prefix", "Value": notification.prefix}]}},
+            }
+            for notification in template.bucket.notifications
+        ]
+        s3.put_bucket_notification_configuration(
+            Bucket=bucket, NotificationConfiguration={"QueueConfigurations": configurations}
+        )
     _put_cors(s3, bucket, cors_rules(template, bucket_resolver))
     provisioned = Provisioned(bucket=bucket, queue_urls=queue_urls, queue_arns=queue_arns)
     resolver = Resolver(template, parameters=parameters,

@@ -1,7 +1,9 @@
-"""The embedded services: PostgreSQL from the pgserver wheel and S3 + SQS from moto."""
+"""The embedded services (PostgreSQL from the pgserver wheel, SQS from moto, LocalStack),
+and the record of the servers a stack started, kept in its data directory."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
@@ -10,8 +12,11 @@ import subprocess
 import sys
 import time
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
+
+import psutil
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +65,7 @@ class EmbeddedPostgres:
             from pgserver.postgres_server import get_server  # the runtime's, not the functions'
 
         self._data_dir.mkdir(parents=True, exist_ok=True)
+        _clear_stale_postmaster(self._data_dir)
         self._server = get_server(self._data_dir, cleanup_mode="stop")
         url: str = self._server.get_uri()
         log.info("PostgreSQL running in %s", self._data_dir)
@@ -71,8 +77,87 @@ class EmbeddedPostgres:
             self._server = None
 
 
+def _clear_stale_postmaster(pgdata: Path) -> None:
+    """Stop a PostgreSQL a crashed stack left running on ``pgdata``, or forget its pid file.
+
+    pgserver reuses any live process named in ``postmaster.pid``, even one that only got the
+    dead server's pid, and stops a server only when no handle it recorded remains: both go
+    wrong after a crash. The pid is checked against the process's command line (never found
+    by name), the server stopped as ``pg_ctl stop -m fast`` would, and the records cleared.
+    """
+    pid_file = pgdata / "postmaster.pid"
+    try:
+        pid = int(pid_file.read_text().split("\n", 1)[0])
+    except (FileNotFoundError, ValueError):
+        pid = None
+    if pid is not None:
+        process = _process_on(pid, str(pgdata))
+        if process is not None:
+            log.warning("stopping the PostgreSQL (pid %d) an earlier run left on %s", pid, pgdata)
+            _stop_process(process, signal.SIGINT)  # PostgreSQL's fast shutdown
+        else:
+            pid_file.unlink(missing_ok=True)
+    (pgdata / ".handle_pids.json").unlink(missing_ok=True)
+
+
+def _process_on(pid: int, marker: str) -> psutil.Process | None:
+    """The live process ``pid`` if its command line names ``marker``, else None."""
+    try:
+        process = psutil.Process(pid)
+        return process if marker in " ".join(process.cmdline()) else None
+    except (psutil.Error, OSError):
+        return None
+
+
+def _stop_process(process: psutil.Process, signum: int, timeout: float = 30) -> None:
+    try:
+        process.send_signal(signum)
+        process.wait(timeout)
+    except psutil.TimeoutExpired:
+        process.kill()
+        process.wait(timeout)
+    except psutil.NoSuchProcess:
+        pass
+
+
+@dataclass(frozen=True)
+class ServerRecords:
+    """The servers a stack started, one file each under ``directory``: pid and start time.
+
+    A stack killed without a clean stop leaves its servers running; the next start on the
+    same data directory stops exactly those (same pid, same start time: a pid the system
+    reused for something else is left alone), whatever they are named.
+    """
+
+    directory: Path
+
+    def record(self, name: str, pid: int) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        started = psutil.Process(pid).create_time()
+        (self.directory / f"{name}.json").write_text(json.dumps({"pid": pid, "started": started}))
+
+    def forget(self, name: str) -> None:
+        (self.directory / f"{name}.json").unlink(missing_ok=True)
+
+    def stop_leftovers(self) -> list[str]:
+        stopped = []
+        for path in sorted(self.directory.glob("*.json")):
+            try:
+                record = json.loads(path.read_text())
+                process = psutil.Process(int(record["pid"]))
+                if process.create_time() == record["started"]:
+                    log.warning("stopping %s (pid %d), left running by an earlier run",
+                                path.stem, process.pid)
+                    _stop_process(process, signal.SIGTERM)
+                    stopped.append(path.stem)
+            except (ValueError, KeyError, TypeError, psutil.Error):
+                pass  # gone already, or not ours
+            path.unlink(missing_ok=True)
+        return stopped
+
+
 class MotoServer:
-    """S3 and SQS in memory, on 127.0.0.1, in a child process of its own."""
+    """SQS (and S3) in memory, on 127.0.0.1, in a child process of its own."""
 
     def __init__(self, log_path: Path, port: int = 0) -> None:
         self._log_path = log_path
@@ -98,7 +183,7 @@ class MotoServer:
                  "MOTO_DISABLE_GLOBAL_CORS": "1"},
         )
         wait_for_port(self._port, timeout=30)
-        log.info("moto server (S3 + SQS) on %s, pid %d", self.endpoint, self._process.pid)
+        log.info("moto server on %s, pid %d", self.endpoint, self._process.pid)
         return self.endpoint
 
     @property
@@ -107,7 +192,7 @@ class MotoServer:
 
     def stop(self) -> None:
         if self._process is not None:
-            _terminate(self._process)
+            terminate(self._process)
             self._process = None
         if self._log is not None:
             self._log.close()
@@ -178,13 +263,17 @@ class LocalStackServer:
                  self._process.pid)
         return self.endpoint
 
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
+
     def stop(self) -> None:
         if self._process is not None:
-            _terminate(self._process)
+            terminate(self._process)
             self._process = None
 
 
-def _terminate(process: subprocess.Popen[bytes]) -> None:
+def terminate(process: subprocess.Popen[bytes]) -> None:
     process.send_signal(signal.SIGTERM)
     try:
         process.wait(timeout=15)

@@ -7,23 +7,34 @@ import logging
 import os
 import re
 import shutil
+import sysconfig
 from collections.abc import Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import boto3
+import psutil
 
-from infra.local import snapshot
+from infra.local import legacy_snapshot
 from infra.local.bridge import Bridge
-from infra.local.functions import LocalFunction
+from infra.local.credentials import LocalSecrets, local_secrets
+from infra.local.functions import InvocationError, LocalFunction
 from infra.local.gateway import Gateway, cors_headers
 from infra.local.keys import ensure_dev_key
-from infra.local.resources import provision
+from infra.local.resources import Provisioned, provision
 from infra.local.scheduler import Scheduler
-from infra.local.services import EmbeddedPostgres, LocalStackServer, MotoServer, port_is_free
-from infra.template import Template
+from infra.local.seaweedfs import FilerNotifications, SeaweedServer, Target
+from infra.local.services import (
+    EmbeddedPostgres,
+    LocalStackServer,
+    MotoServer,
+    ServerRecords,
+    port_is_free,
+)
+from infra.template import Resolver, Template
 from lightbox.adapters.migrations import apply_migrations
 
 if TYPE_CHECKING:
@@ -36,18 +47,21 @@ REPO = Path(__file__).resolve().parents[2]
 GALLERY = REPO / "web" / "gallery"
 LOCALSTACK_PYTHON = REPO / ".venv-localstack" / "bin" / "python"
 EMBEDDED = "embedded"
-# The webhook target docker-compose.yml configures in MinIO, and the token both sides use.
+# The webhook target docker-compose.yml configures in MinIO.
 MINIO_WEBHOOK_ARN = "arn:minio:sqs::LIGHTBOX:webhook"
-WEBHOOK_TOKEN = os.environ.get("LIGHTBOX_WEBHOOK_TOKEN", "lightbox-local-webhook")
+# SeaweedFS's server, installed with the venv's other tools.
+WEED = Path(sysconfig.get_path("scripts")) / "weed"
 STACK_NAME = "lightbox-local"
 REGION = "us-east-1"
 STACK_FILE = "stack.json"
+# The function that runs operators' commands, the start-up recovery among them.
+RECOVERY_FUNCTION = "AdminFunction"
 BACKEND_FILE = "s3-backend"
 # LocalStack community keeps nothing between runs (persistence is a Pro feature).
 EPHEMERAL_BACKENDS = frozenset({"localstack"})
 # What a function's process inherits from the runtime besides its own variables.
 _INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TZ")
-_RESOURCE_VARIABLE = re.compile(r"^LIGHTBOX_(BUCKET|API_URL|.*_QUEUE_URL)$")
+_RESOURCE_VARIABLE = re.compile(r"^LIGHTBOX_(BUCKET|API_URL|WEBHOOK_TOKEN|.*_QUEUE_URL)$")
 
 
 class StackError(Exception):
@@ -64,6 +78,13 @@ class Options:
     schedule_seconds: int | None = None  # run scheduled functions this often instead
 
 
+class Server(Protocol):
+    @property
+    def pid(self) -> int | None: ...
+
+    def stop(self) -> None: ...
+
+
 @dataclass(frozen=True)
 class AwsBackend:
     s3_endpoint: str
@@ -72,6 +93,10 @@ class AwsBackend:
     secret_key: str = field(
         default_factory=lambda: os.environ.get("AWS_SECRET_ACCESS_KEY", "test"))
     notification_arns: dict[str, str] | None = None
+    # The bearer token the local webhook (/hooks/minio) accepts.
+    webhook_token: str = ""
+    # The embedded object store, which announces objects itself (it has no notifications).
+    seaweed: SeaweedServer | None = None
 
     def environment(self) -> dict[str, str]:
         return {
@@ -119,12 +144,16 @@ class DevStack:
     def _start(self) -> RunningStack:
         options, cleanup = self._options, self._cleanup
         data = options.data_dir.resolve()
+        started_at = datetime.now(UTC)
         if read_exports(data) is not None:
             raise StackError(f"a stack is already running on {data}; stop it or use --data")
         if options.port and not port_is_free(options.port):
             raise StackError(f"port {options.port} is in use; choose another with --port")
         (data / "logs").mkdir(parents=True, exist_ok=True)
         _bind_backend(data, options.s3)
+        servers = ServerRecords(data / "pids")
+        servers.stop_leftovers()
+        secrets = local_secrets(data)
 
         database_url = options.database_url
         if database_url is None:
@@ -139,7 +168,7 @@ class DevStack:
         log.info("database schema up to date (%d migrations applied now)", len(applied))
         api_key, new_key = ensure_dev_key(database_url, data)
 
-        aws = self._aws_backend(data)
+        aws = self._aws_backend(data, servers, secrets)
         s3, sqs = aws.clients()
         template = Template.load(REPO / "template.yaml")
         resources, resolver = provision(
@@ -147,27 +176,20 @@ class DevStack:
             parameters={"CreateDatabase": "false", "ExternalDatabaseUrl": database_url},
             s3=s3, sqs=sqs,
             notification_arns=aws.notification_arns,
+            notifications=aws.seaweed is None,
         )
-        if options.s3 == EMBEDDED:
-            restored = snapshot.restore(s3, resources.bucket, data / "s3")
-            log.info("restored %d objects into the embedded bucket", restored)
-            cleanup.callback(self._save_bucket, s3, resources.bucket, data / "s3")
+        if aws.seaweed is not None:
+            self._announce_objects(aws.seaweed, template, resources, sqs, data)
+            migrated = legacy_snapshot.migrate(s3, resources.bucket, data / "s3")
+            if migrated is not None:
+                log.warning("moved %d objects of the earlier in-memory bucket (%s) into the "
+                            "object store; the old copy is kept in %s.migrated", migrated,
+                            data / "s3", data / "s3")
 
-        local_env = {**aws.environment(), "LIGHTBOX_WEBHOOK_TOKEN": WEBHOOK_TOKEN}
-        functions = {}
-        for name, spec in template.functions.items():
-            environment = {key: resolver.resolve(value) for key, value in spec.environment.items()}
-            function = LocalFunction(
-                name,
-                handler=spec.handler,
-                code_uri=str(spec.code_uri),
-                environment=_function_environment(name, environment, local_env),
-                timeout=spec.timeout,
-                memory=spec.memory,
-                concurrency=options.concurrency,
-            )
-            cleanup.callback(function.close)
-            functions[name] = function
+        local_env = {**aws.environment(), "LIGHTBOX_WEBHOOK_TOKEN": aws.webhook_token}
+        functions = self._functions(template, resolver, local_env)
+        if options.s3 not in EPHEMERAL_BACKENDS:
+            _recover(functions[RECOVERY_FUNCTION], started_at)
 
         bridge = Bridge(list(template.triggers), functions, sqs=sqs,
                         queue_urls=resources.queue_urls, queue_arns=resources.queue_arns,
@@ -194,41 +216,107 @@ class DevStack:
             **{f"LIGHTBOX_{_snake(queue)}_URL": url for queue, url in resources.queue_urls.items()},
         }
         stack_file = data / STACK_FILE
-        stack_file.write_text(json.dumps({"pid": os.getpid(), "exports": exports}, indent=2))
+        stack_file.write_text(json.dumps({"pid": os.getpid(), "started": _start_time(os.getpid()),
+                                          "exports": exports}, indent=2))
         cleanup.callback(stack_file.unlink, missing_ok=True)
         return RunningStack(gateway.url, aws.s3_endpoint, database_url, exports, api_key,
                             new_key)
 
-    def _aws_backend(self, data: Path) -> AwsBackend:
+    def _functions(self, template: Template, resolver: Resolver,
+                   local_env: Mapping[str, str]) -> dict[str, LocalFunction]:
+        functions = {}
+        for name, spec in template.functions.items():
+            environment = {key: resolver.resolve(value) for key, value in spec.environment.items()}
+            function = LocalFunction(
+                name,
+                handler=spec.handler,
+                code_uri=str(spec.code_uri),
+                environment=_function_environment(name, environment, local_env),
+                timeout=spec.timeout,
+                memory=spec.memory,
+                concurrency=self._options.concurrency,
+            )
+            self._cleanup.callback(function.close)
+            functions[name] = function
+        return functions
+
+    def _aws_backend(self, data: Path, servers: ServerRecords,
+                     secrets: LocalSecrets) -> AwsBackend:
         """Start (or find) S3 and SQS as --s3 asks."""
-        choice, cleanup = self._options.s3, self._cleanup
+        choice = self._options.s3
         if choice in (EMBEDDED, "minio"):
+            # Queues in memory: the database knows what was waiting, and the start-up
+            # recovery sends it again.
             moto = MotoServer(data / "logs" / "moto.log")
             sqs_endpoint = moto.start()
-            cleanup.callback(moto.stop)
+            self._keep(servers, "moto", moto)
             if choice == EMBEDDED:
-                return AwsBackend(sqs_endpoint, sqs_endpoint)
-            # MinIO keeps the originals and calls the webhook; the embedded SQS carries jobs.
+                seaweed = SeaweedServer(WEED, data / "seaweedfs", data / "logs" / "seaweedfs.log",
+                                        access_key=secrets.s3_access_key,
+                                        secret_key=secrets.s3_secret_key)
+                s3_endpoint = seaweed.start()
+                self._keep(servers, "seaweedfs", seaweed)
+                return AwsBackend(s3_endpoint, sqs_endpoint, access_key=secrets.s3_access_key,
+                                  secret_key=secrets.s3_secret_key,
+                                  webhook_token=secrets.webhook_token, seaweed=seaweed)
+            # MinIO keeps the originals and calls the webhook with the token it was started
+            # with (docker-compose.yml reads LIGHTBOX_WEBHOOK_TOKEN); the embedded SQS carries
+            # jobs.
+            token = os.environ.get("LIGHTBOX_WEBHOOK_TOKEN")
+            if not token:
+                raise StackError("set LIGHTBOX_WEBHOOK_TOKEN to the secret MinIO was started "
+                                 "with (see docker-compose.yml)")
             return AwsBackend(
                 os.environ.get("LIGHTBOX_MINIO_URL", "http://127.0.0.1:9000"), sqs_endpoint,
                 access_key=os.environ.get("MINIO_ROOT_USER", "minioadmin"),
                 secret_key=os.environ.get("MINIO_ROOT_PASSWORD", "minioadmin"),
                 notification_arns={"IngestQueue": MINIO_WEBHOOK_ARN},
+                webhook_token=token,
             )
         if choice == "localstack":
             localstack = LocalStackServer(LOCALSTACK_PYTHON, data / "localstack",
                                           data / "logs" / "localstack.log")
             endpoint = localstack.start()
-            cleanup.callback(localstack.stop)
+            self._keep(servers, "localstack", localstack)
             # LocalStack checks presigned URLs' signatures against its own test credentials,
             # whatever AWS credentials the shell holds.
-            return AwsBackend(endpoint, endpoint, access_key="test", secret_key="test")
-        return AwsBackend(choice, choice)  # the URL of any S3 + SQS endpoint
+            return AwsBackend(endpoint, endpoint, access_key="test", secret_key="test",
+                              webhook_token=secrets.webhook_token)
+        # The URL of any S3 + SQS endpoint.
+        return AwsBackend(choice, choice, webhook_token=secrets.webhook_token)
 
-    @staticmethod
-    def _save_bucket(s3: S3Client, bucket: str, directory: Path) -> None:
-        saved = snapshot.save(s3, bucket, directory)
-        log.info("saved %d objects of the embedded bucket to %s", saved, directory)
+    def _keep(self, servers: ServerRecords, name: str, server: Server) -> None:
+        """Stop a started server with the stack, and remember it by pid until it is stopped,
+        so that a crash cannot orphan it."""
+        if server.pid is not None:
+            servers.record(name, server.pid)
+            self._cleanup.callback(servers.forget, name)  # callbacks run last first
+        self._cleanup.callback(server.stop)
+
+    def _announce_objects(self, seaweed: SeaweedServer, template: Template,
+                          resources: Provisioned, sqs: SQSClient, data: Path) -> None:
+        """The bucket notifications template.yaml declares, made from the filer's log."""
+        targets = [Target(notification, resources.queue_urls[notification.queue],
+                          resources.queue_arns[notification.queue])
+                   for notification in template.bucket.notifications]
+        notifications = FilerNotifications(
+            WEED, seaweed.filer_address, bucket=resources.bucket, targets=targets, sqs=sqs,
+            cursor_path=data / "seaweedfs-events.cursor",
+            log_path=data / "logs" / "seaweedfs-events.log", region=REGION,
+        )
+        notifications.start()
+        self._cleanup.callback(notifications.close)
+
+
+def _recover(function: LocalFunction, started_at: datetime) -> None:
+    """Put right what a crash left waiting: the embedded queues start empty, and work that
+    was queued, in flight or never sent is known to the database (admin ``recover``)."""
+    try:
+        report = function.invoke({"command": "recover", "before": started_at.isoformat()})
+    except InvocationError as exc:
+        log.error("recovery after the last run failed; the reaper will retry: %s", exc)
+        return
+    log.info("recovered after the last run: %s", report)
 
 
 def default_data_dir(s3: str) -> Path:
@@ -282,10 +370,15 @@ def read_exports(data_dir: Path) -> dict[str, str] | None:
     """The exports of the stack running on ``data_dir``, or None if none runs."""
     try:
         state = json.loads((data_dir / STACK_FILE).read_text())
-        os.kill(int(state["pid"]), 0)
-    except (FileNotFoundError, ProcessLookupError, ValueError, KeyError):
+        # The same pid and start time: a stack that crashed left its file, and the system
+        # may since have given its pid to another process.
+        if _start_time(int(state["pid"])) != state["started"]:
+            return None
+    except (FileNotFoundError, ValueError, KeyError, TypeError, psutil.Error):
         return None
-    except PermissionError:
-        pass  # the process exists, started by another user
     exports: dict[str, str] = state["exports"]
     return exports
+
+
+def _start_time(pid: int) -> float:
+    return psutil.Process(pid).create_time()

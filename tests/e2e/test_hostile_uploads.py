@@ -2,9 +2,9 @@
 presigned URLs used after they expired, a second time, or for another key.
 
 Each ends as a failed asset that says why, or as a 4xx answer that says why: never a 500, a
-hang, or an original lost, replaced or stored twice. Where the bucket is the guard, the
-backends differ: LocalStack checks presigned signatures and expiry as S3 does, and refuses the
-PUT; the embedded moto server checks neither, and there the checks after the upload decide.
+hang, or an original lost, replaced or stored twice. Where the bucket is the guard, both
+backends (the embedded SeaweedFS and LocalStack) check presigned signatures, expiry and the
+signed headers as S3 does, and refuse the PUT.
 """
 
 from __future__ import annotations
@@ -33,10 +33,6 @@ JPEG = image_bytes("JPEG", (32, 32))
 # Every key the service writes (functions/lightbox/domain.py): owner and asset id, never a name.
 KEY_LAYOUT = re.compile(r"originals/[A-Za-z0-9_-]{1,64}/[0-9a-f-]{36}"
                         r"|derivatives/[A-Za-z0-9_-]{1,64}/[0-9a-f-]{36}/\d+-\d+\.(jpg|webp)")
-MOTO_CHECKS_NO_SIGNATURES = (
-    "the embedded moto server checks neither the signature nor the expiry of a presigned URL; "
-    "S3 and LocalStack do"
-)
 
 
 @pytest.fixture(scope="module")
@@ -208,17 +204,10 @@ def test_a_body_of_another_size_than_declared_never_becomes_ready(
 
     response = put(ticket["upload"], body)
 
-    if stack.backend == "localstack":
-        # Content-Length is signed into the URL: the bucket refuses the body, as S3 does.
-        assert response.status_code == 403, response.text
-        assert "SignatureDoesNotMatch" in response.text
-        assert_nothing_arrived(hostile, ticket["asset_id"])
-        return
-    assert response.status_code == 200, response.text
-    asset = hostile.wait_until_settled(ticket["asset_id"])
-    assert asset["status"] == "failed"
-    assert asset["error"] == (
-        f"size mismatch: {len(declared)} bytes were declared, {len(body)} arrived")
+    # Content-Length is signed into the URL: the bucket refuses the body, as S3 does.
+    assert response.status_code == 403, response.text
+    assert "SignatureDoesNotMatch" in response.text
+    assert_nothing_arrived(hostile, ticket["asset_id"])
 
 
 @pytest.mark.parametrize(("size", "status", "code", "message"), [
@@ -251,8 +240,6 @@ def test_a_declared_size_that_is_no_positive_whole_number_within_the_limit_is_re
 def short_lived(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
                 ) -> Iterator[Stack]:
     """A stack whose upload URLs expire after two seconds."""
-    if request.param == "embedded":
-        pytest.skip(MOTO_CHECKS_NO_SIGNATURES)
     running = start_stack(tmp_path_factory.mktemp(f"short-lived-{request.param}") / "data",
                           request.param, LIGHTBOX_UPLOAD_URL_TTL="2")
     yield running
@@ -315,9 +302,6 @@ def test_a_replay_after_the_bytes_were_found_a_duplicate_leaves_no_second_copy(
 def test_a_replay_that_drops_the_signed_condition_is_refused_by_the_bucket(
     stack: Stack, hostile: Client
 ) -> None:
-    if stack.backend == "embedded":
-        pytest.skip(f"{MOTO_CHECKS_NO_SIGNATURES}: without If-None-Match, moto lets a replay "
-                    "replace a ready asset's original")
     data = unique_image("PNG", (72, 54))
     ticket = ticket_for(hostile, "once.png", "image/png", data)
     upload = ticket["upload"]
@@ -335,8 +319,6 @@ def test_a_replay_that_drops_the_signed_condition_is_refused_by_the_bucket(
 def test_a_presigned_url_cannot_write_any_other_key(
     stack: Stack, hostile: Client, owner: str, client: Client
 ) -> None:
-    if stack.backend == "embedded":
-        pytest.skip(MOTO_CHECKS_NO_SIGNATURES)
     data = image_bytes("PNG", (40, 30))
     mine = ticket_for(hostile, "mine.png", "image/png", data)
     theirs = ticket_for(client, "theirs.png", "image/png", data)

@@ -148,6 +148,11 @@ def test_minio_webhooks_reach_upload_complete_with_the_shared_token(
 
     refused = requests.post(hook, json=minio_event(stack, asset_id), timeout=30)
     assert refused.status_code == 401
+    # Each data directory has a random token; the constant earlier versions used is refused.
+    assert stack.exports["LIGHTBOX_WEBHOOK_TOKEN"] != "lightbox-local-webhook"
+    published = {"Authorization": "Bearer lightbox-local-webhook"}
+    assert requests.post(hook, json=minio_event(stack, asset_id), headers=published,
+                         timeout=30).status_code == 401
     early = requests.post(hook, json=minio_event(stack, asset_id), headers=token, timeout=30)
     assert early.status_code == 200
     assert early.json()["events"][0]["status"] == "ignored"  # nothing uploaded yet
