@@ -11,7 +11,7 @@ queues must agree with what the clients sent, whatever happened on the way.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,24 +35,37 @@ class Sent:
     sha256: str
 
 
-def audit(exports: Mapping[str, str], sent: list[Sent]) -> list[str]:
-    """Every disagreement found, as sentences; an empty list means nothing was lost."""
+def audit(exports: Mapping[str, str], sent: list[Sent],
+          unacknowledged: Sequence[Sent] = (), *, crashed: bool = False) -> list[str]:
+    """Every disagreement found, as sentences; an empty list means nothing was lost.
+
+    ``unacknowledged`` uploads were presigned but their PUT got no answer (the stack died
+    under it): each must end as if it arrived whole, or ``failed`` with nothing stored. After
+    a ``crashed`` stack, a row whose presign was never answered may exist, ``failed`` with
+    nothing stored.
+    """
     rows = _rows(exports["DATABASE_URL"])
     objects = _objects(exports)
     problems: list[str] = []
 
-    sent_ids = {item.asset_id for item in sent}
-    if len(sent_ids) != len(sent):
+    sent_ids = {item.asset_id for item in [*sent, *unacknowledged]}
+    if len(sent_ids) != len(sent) + len(unacknowledged):
         problems.append("the API handed out the same asset id twice")
     problems += [f"asset {item.asset_id} was sent but has no row" for item in sent
                  if item.asset_id not in rows]
     problems += [f"row {asset_id} ({row['status']}) was never sent" for asset_id, row in
-                 rows.items() if asset_id not in sent_ids]
+                 rows.items() if asset_id not in sent_ids
+                 and not (crashed and row["status"] == "failed" and not _original_of(row, objects))]
 
     expected_objects: dict[str, int] = {}
     for item in sent:
         row = rows.get(item.asset_id)
         if row is None:
+            continue
+        problems += _check_row(item, row, rows, objects, expected_objects)
+    for item in unacknowledged:
+        row = rows.get(item.asset_id)
+        if row is None or (row["status"] == "failed" and not _original_of(row, objects)):
             continue
         problems += _check_row(item, row, rows, objects, expected_objects)
 
@@ -96,6 +109,10 @@ def _check_duplicate(item: Sent, row: dict[str, Any], rows: Mapping[str, dict[st
     if original_remains:
         problems.append(f"asset {item.asset_id} is a duplicate but its original remains")
     return problems
+
+
+def _original_of(row: Mapping[str, Any], objects: Mapping[str, int]) -> bool:
+    return f"originals/{row['owner_id']}/{row['id']}" in objects
 
 
 def dead_letters(exports: Mapping[str, str]) -> dict[str, int]:

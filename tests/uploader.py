@@ -126,10 +126,11 @@ def upload_all(api: str, api_key: str, items: Sequence[Upload], clients: int) ->
         return [receipt for share in shares for receipt in share]
 
 
-def photos(count: int, *, copies: int = 0) -> list[Upload]:
+def photos(count: int, *, copies: int = 0, seed: int = 8) -> list[Upload]:
     """``count`` images: distinct ones, mostly camera-sized JPEGs, some PNGs and two-page 16-bit
-    TIFFs; and the last ``copies`` the same bytes as others, which must end as duplicates."""
-    rng = np.random.default_rng(8)
+    TIFFs; and the last ``copies`` the same bytes as others, which must end as duplicates.
+    Another ``seed`` makes other images."""
+    rng = np.random.default_rng(seed)
     items = []
     for n in range(count - copies):
         pixels = rng.integers(0, 256, (48, 64, 3), dtype=np.uint8)
