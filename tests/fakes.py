@@ -19,7 +19,7 @@ from lightbox.domain import (
     Status,
     ThumbnailJob,
 )
-from lightbox.errors import ObjectNotFound, ProjectExists, StorageUnavailable
+from lightbox.errors import InvalidParts, ObjectNotFound, ProjectExists, StorageUnavailable
 from lightbox.ports import (
     AssetFilter,
     ChangeCursor,
@@ -35,6 +35,7 @@ from lightbox.ports import (
 from lightbox.services.uploads import UploadPolicy
 
 _LIVE = (Status.PROCESSING, Status.READY)
+MIN_PART_BYTES = 5 * 1024**2  # S3's, for every part of a multipart upload but the last
 
 
 class FakeAssetRepository:
@@ -334,6 +335,7 @@ class FakeObjectStore:
         self.uploads: dict[str, dict[int, bytes]] = {}  # multipart uploads: their parts
         self.aborted: list[str] = []
         self.fail_with: Exception | None = None
+        self.fail_on: set[str] = set()  # keys whose every operation is unavailable
 
     def presign_put(
         self, key: str, *, content_type: str, size_bytes: int, expires_in: int,
@@ -362,7 +364,18 @@ class FakeObjectStore:
                 for n, data in self.uploads[upload_id].items()]
 
     def complete_multipart(self, key: str, upload_id: str, parts: Sequence[UploadedPart]) -> None:
-        received = self.uploads.pop(upload_id)
+        if upload_id not in self.uploads:
+            raise ObjectNotFound(f"no multipart upload {upload_id}")
+        received = self.uploads[upload_id]
+        numbers = [part.number for part in parts]
+        if numbers != sorted(set(numbers)):
+            raise _refused("InvalidPartOrder")
+        if any(part.number not in received or part.etag != f"etag-{part.number}"
+               for part in parts):
+            raise _refused("InvalidPart")
+        if any(len(received[part.number]) < MIN_PART_BYTES for part in parts[:-1]):
+            raise _refused("EntityTooSmall")
+        self.uploads.pop(upload_id)
         self.objects[key] = b"".join(received[part.number] for part in parts)
 
     def abort_multipart(self, key: str, upload_id: str) -> None:
@@ -373,7 +386,7 @@ class FakeObjectStore:
         return f"https://bucket.test/{key}?expires={expires_in}"
 
     def head(self, key: str) -> StoredObject | None:
-        self._maybe_fail()
+        self._maybe_fail(key)
         data = self.objects.get(key)
         return None if data is None else StoredObject(key=key, size=len(data), etag="etag")
 
@@ -407,14 +420,22 @@ class FakeObjectStore:
         self._maybe_fail()
 
     def _get(self, key: str) -> bytes:
-        self._maybe_fail()
+        self._maybe_fail(key)
         if key not in self.objects:
             raise ObjectNotFound(f"no object {key}")
         return self.objects[key]
 
-    def _maybe_fail(self) -> None:
+    def _maybe_fail(self, key: str | None = None) -> None:
         if self.fail_with is not None:
             raise self.fail_with
+        if key in self.fail_on:
+            raise StorageUnavailable(f"SlowDown on {key}")
+
+
+def _refused(code: str) -> InvalidParts:
+    """As the S3 adapter reports a refused completion: the upload stays open."""
+    return InvalidParts(f"the bucket refused the parts ({code}): PUT the parts again, then "
+                        "complete again; or abort the upload")
 
 
 class FakeJobQueue:

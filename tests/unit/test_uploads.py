@@ -9,6 +9,7 @@ from lightbox.domain import ImageInfo, Lane, Status, ThumbnailJob, original_key
 from lightbox.errors import (
     AssetNotFound,
     InvalidField,
+    InvalidParts,
     LimitReached,
     PayloadTooLarge,
     ProjectNotFound,
@@ -359,6 +360,31 @@ def test_complete_assembles_the_parts_once_every_byte_arrived() -> None:
                              jobs=lib.jobs, lanes=LANES)
     assert status is Status.UPLOADED
     assert lib.storage.objects[original_key(OWNER, ticket.asset_id)] == data
+
+
+def test_parts_the_bucket_refuses_leave_the_upload_pending_to_mend_or_abort() -> None:
+    lib = FakeLibrary(OWNER)
+    data = image_bytes("PNG", (64, 64)) + b"\0" * (70 * MIB)
+    ticket = presign_with(lib, UploadRequest("big.png", "image/png", len(data)))
+    assert isinstance(ticket.upload, MultipartUpload)
+    upload_id = lib.asset(ticket.asset_id).multipart_upload_id
+    assert upload_id is not None
+    size = ticket.upload.part_size
+    # Every byte, but the first part too small and the last one carrying the rest.
+    lib.storage.uploads[upload_id][1] = data[:10]
+    lib.storage.uploads[upload_id][5] = data[10:]
+    with pytest.raises(InvalidParts, match=r"EntityTooSmall.*abort"):
+        complete_upload(OWNER, ticket.asset_id, assets=lib.assets, storage=lib.storage,
+                        jobs=lib.jobs, lanes=LANES)
+    assert lib.asset(ticket.asset_id).status is Status.PENDING
+    assert upload_id in lib.storage.uploads
+
+    lib.storage.uploads[upload_id].clear()
+    for part in ticket.upload.parts:
+        lib.storage.uploads[upload_id][part.number] = data[(part.number - 1) * size:][:size]
+    status = complete_upload(OWNER, ticket.asset_id, assets=lib.assets, storage=lib.storage,
+                             jobs=lib.jobs, lanes=LANES)
+    assert status is Status.UPLOADED
 
 
 def test_an_owner_may_have_only_so_many_uploads_waiting_for_their_bytes() -> None:

@@ -4,7 +4,8 @@
 for a large original, starts a multipart upload and signs a PUT per part; ``complete_upload``
 (upload-complete, from a bucket event, the HTTP route or the reaper) assembles the parts if
 there are any, checks what arrived and queues the thumbnail job in its lane. Both are safe
-to repeat.
+to repeat. Parts the bucket refuses to assemble (InvalidParts) leave the asset pending and the
+multipart upload open, so that the client can PUT them again or abort.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from lightbox.ports import (
     PresignedPart,
     PresignedUpload,
     ProjectRepository,
+    StoredObject,
 )
 
 MAX_FILENAME_CHARS = 255
@@ -212,8 +214,7 @@ def complete_upload(
 
     stored = storage.head(asset.original_key)
     if stored is None and asset.multipart_upload_id is not None:
-        _assemble_parts(asset, storage)
-        stored = storage.head(asset.original_key)
+        stored = _assemble_parts(asset, storage)
     if stored is None:
         raise UploadMissing(f"nothing was uploaded for asset {asset_id} yet; PUT the file first")
     if stored.size != asset.size_bytes:
@@ -236,20 +237,25 @@ def complete_upload(
     return Status.UPLOADED
 
 
-def _assemble_parts(asset: Asset, storage: ObjectStore) -> None:
+def _assemble_parts(asset: Asset, storage: ObjectStore) -> StoredObject:
     assert asset.multipart_upload_id is not None
     try:
         parts = storage.uploaded_parts(asset.original_key, asset.multipart_upload_id)
+        received = sum(part.size for part in parts)
+        if received < asset.size_bytes:
+            raise UploadIncomplete(
+                f"{received} of {asset.size_bytes} bytes have arrived in {len(parts)} parts; "
+                "PUT the missing parts, then complete again"
+            )
+        storage.complete_multipart(asset.original_key, asset.multipart_upload_id,
+                                   sorted(parts, key=lambda part: part.number))
     except ObjectNotFound:
-        return  # completed (or aborted) by a concurrent call: the HEAD that follows tells
-    received = sum(part.size for part in parts)
-    if received < asset.size_bytes:
-        raise UploadIncomplete(
-            f"{received} of {asset.size_bytes} bytes have arrived in {len(parts)} parts; "
-            "PUT the missing parts, then complete again"
-        )
-    storage.complete_multipart(asset.original_key, asset.multipart_upload_id,
-                               sorted(parts, key=lambda part: part.number))
+        pass  # completed (or aborted) by a concurrent call: the HEAD that follows tells
+    stored = storage.head(asset.original_key)
+    if stored is None:
+        raise UploadMissing(f"the multipart upload of asset {asset.id} is gone and nothing was "
+                            "assembled: abort the upload and presign again")
+    return stored
 
 
 def queue_job(asset: Asset, *, storage: ObjectStore, jobs: JobQueue, lanes: Lanes) -> Lane:
