@@ -388,7 +388,8 @@ def test_the_reaper_runs_on_its_schedule_and_reports_what_it_did(fakes: Fakes) -
         )
         response = client.lambda_.invoke("reap_waiting_assets", event)
 
-    assert response.payload == {"completed": 1, "expired": 0, "redriven": 0, "purged": 0}
+    assert response.payload == {"completed": 1, "expired": 0, "redriven": 0, "errors": 0,
+                                "purged": 0}
     assert status_of(fakes, stuck) is Status.UPLOADED
     assert fakes.jobs.lanes == [Lane.STANDARD]
 
