@@ -19,7 +19,13 @@ from lightbox.domain import (
     Status,
     ThumbnailJob,
 )
-from lightbox.errors import InvalidParts, ObjectNotFound, ProjectExists, StorageUnavailable
+from lightbox.errors import (
+    InvalidParts,
+    LimitReached,
+    ObjectNotFound,
+    ProjectExists,
+    StorageUnavailable,
+)
 from lightbox.ports import (
     AssetFilter,
     ChangeCursor,
@@ -44,7 +50,11 @@ class FakeAssetRepository:
         self._tick = 0
         self._elapsed = timedelta()
 
-    def add(self, asset: NewAsset) -> Asset:
+    def add(self, asset: NewAsset, *, max_pending: int) -> Asset:
+        pending = sum(a.owner_id == asset.owner_id and a.status is Status.PENDING
+                      for a in self.assets.values())
+        if pending >= max_pending:
+            raise LimitReached(f"{max_pending} uploads are already waiting for their bytes")
         now = self._now()
         stored = Asset(
             id=asset.id, owner_id=asset.owner_id, status=Status.PENDING, filename=asset.filename,
@@ -210,9 +220,6 @@ class FakeCatalog:
             counts[asset.status] += 1
         return counts
 
-    def pending_count(self, owner_id: str) -> int:
-        return self.counts(owner_id)[Status.PENDING]
-
     def update(
         self, owner_id: str, asset_id: UUID, *, filename: str | None, move: bool,
         project_id: UUID | None,
@@ -263,7 +270,9 @@ class FakeProjectRepository:
         self._catalog = catalog
         self.projects: dict[UUID, Project] = {}
 
-    def add(self, owner_id: str, project_id: UUID, name: str) -> Project:
+    def add(self, owner_id: str, project_id: UUID, name: str, *, max_projects: int) -> Project:
+        if len(self.list(owner_id)) >= max_projects:
+            raise LimitReached(f"an owner may have at most {max_projects} projects")
         if any(p.owner_id == owner_id and p.name.lower() == name.lower()
                for p in self.projects.values()):
             raise ProjectExists(f"a project named {name!r} already exists")
@@ -293,9 +302,6 @@ class FakeProjectRepository:
             return False
         del self.projects[project_id]
         return True
-
-    def count(self, owner_id: str) -> int:
-        return len(self.list(owner_id))
 
     def _counted(self, project: Project) -> Project:
         count = len(self._catalog.in_project(project.owner_id, project.id, 1_000_000))
@@ -499,7 +505,7 @@ class FakeLibrary:
         """A presigned asset for ``data``, its original in the bucket unless told otherwise."""
         asset = self.assets.add(NewAsset(id=uuid4(), owner_id=self.owner, filename="a.jpg",
                                          content_type="image/jpeg", size_bytes=len(data),
-                                         declared_sha256=None, project_id=None))
+                                         declared_sha256=None, project_id=None), max_pending=100)
         if uploaded:
             self.storage.objects[asset.original_key] = data
         return asset.id
@@ -518,7 +524,6 @@ def unavailable_storage() -> FakeObjectStore:
 
 def upload_ports(assets: FakeAssetRepository) -> dict[str, Any]:
     """The rest of what create_upload needs, over the same fake assets, with the defaults."""
-    catalog = FakeCatalog(assets)
-    return {"catalog": catalog, "projects": FakeProjectRepository(catalog),
+    return {"projects": FakeProjectRepository(FakeCatalog(assets)),
             "policy": UploadPolicy(url_ttl=900, multipart_threshold=64 * 1024**2,
                                    part_bytes=16 * 1024**2, max_pending=1000)}

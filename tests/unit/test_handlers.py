@@ -70,7 +70,7 @@ def sample_asset(fakes: Fakes, *, uploaded: bytes | None = JPEG) -> uuid.UUID:
     """The pending asset the sample events name, with its original in the bucket."""
     fakes.assets.add(NewAsset(id=SAMPLE_ASSET, owner_id="local", filename="a.jpg",
                               content_type="image/jpeg", size_bytes=len(JPEG),
-                              declared_sha256=None, project_id=None))
+                              declared_sha256=None, project_id=None), max_pending=100)
     if uploaded is not None:
         fakes.storage.objects[original_key("local", SAMPLE_ASSET)] = uploaded
     return SAMPLE_ASSET

@@ -319,7 +319,7 @@ POLICY = UploadPolicy(url_ttl=900, multipart_threshold=64 * MIB, part_bytes=16 *
 
 def presign_with(lib: FakeLibrary, request: UploadRequest,
                  policy: UploadPolicy = POLICY) -> UploadTicket:
-    return create_upload(lib.owner, request, assets=lib.assets, catalog=lib.catalog,
+    return create_upload(lib.owner, request, assets=lib.assets,
                          projects=lib.projects, storage=lib.storage, policy=policy)
 
 
@@ -398,12 +398,21 @@ def test_an_owner_may_have_only_so_many_uploads_waiting_for_their_bytes() -> Non
     presign_with(other, UploadRequest("a.jpg", "image/jpeg", 10))  # another owner's count
 
 
+def test_a_large_upload_refused_by_the_limit_leaves_no_multipart_upload_open() -> None:
+    lib = FakeLibrary(OWNER)
+    for _ in range(3):
+        presign_with(lib, UploadRequest("a.jpg", "image/jpeg", 10))
+    with pytest.raises(LimitReached):
+        presign_with(lib, UploadRequest("scan.tif", "image/tiff", 100 * MIB))
+    assert lib.storage.uploads == {} and len(lib.storage.aborted) == 1
+
+
 def test_an_upload_into_a_project_needs_a_project_of_the_same_owner() -> None:
     lib = FakeLibrary(OWNER)
-    theirs = lib.projects.add("other", uuid.uuid4(), "Theirs")
+    theirs = lib.projects.add("other", uuid.uuid4(), "Theirs", max_projects=100)
     with pytest.raises(ProjectNotFound):
         presign_with(lib, UploadRequest("a.jpg", "image/jpeg", 10, project_id=theirs.id))
-    mine = lib.projects.add(OWNER, uuid.uuid4(), "Mine")
+    mine = lib.projects.add(OWNER, uuid.uuid4(), "Mine", max_projects=100)
     ticket = presign_with(lib, UploadRequest("a.jpg", "image/jpeg", 10, project_id=mine.id))
     assert lib.asset(ticket.asset_id).project_id == mine.id
 

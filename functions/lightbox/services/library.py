@@ -19,7 +19,6 @@ from lightbox.errors import (
     AssetNotFound,
     InvalidField,
     InvalidState,
-    LimitReached,
     ProjectNotEmpty,
     ProjectNotFound,
     RequestError,
@@ -74,9 +73,7 @@ def parse_asset_changes(body: Mapping[str, Any]) -> AssetChanges:
 
 def create_project(owner_id: str, name: str, *, projects: ProjectRepository,
                    max_projects: int) -> Project:
-    if projects.count(owner_id) >= max_projects:
-        raise LimitReached(f"an owner may have at most {max_projects} projects")
-    return projects.add(owner_id, uuid4(), name)
+    return projects.add(owner_id, uuid4(), name, max_projects=max_projects)
 
 
 def get_project(owner_id: str, project_id: UUID, *, projects: ProjectRepository) -> Project:

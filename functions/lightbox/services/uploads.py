@@ -34,7 +34,6 @@ from lightbox.errors import (
 )
 from lightbox.ports import (
     AssetRepository,
-    Catalog,
     JobQueue,
     ObjectStore,
     PresignedPart,
@@ -124,7 +123,6 @@ def create_upload(
     request: UploadRequest,
     *,
     assets: AssetRepository,
-    catalog: Catalog,
     projects: ProjectRepository,
     storage: ObjectStore,
     policy: UploadPolicy,
@@ -135,28 +133,23 @@ def create_upload(
             return UploadTicket(asset_id=existing.id, status=existing.status, upload=None)
     if request.project_id is not None and projects.get(owner_id, request.project_id) is None:
         raise ProjectNotFound(f"no project {request.project_id}")
-    if catalog.pending_count(owner_id) >= policy.max_pending:
-        raise LimitReached(
-            f"{policy.max_pending} uploads are already waiting for their bytes: finish or "
-            "abort some first"
-        )
     asset_id = uuid4()
     key = original_key(owner_id, asset_id)
     multipart_id = None
     if request.size_bytes >= policy.multipart_threshold:
+        # Started before the asset is recorded (with its id), so that the limit is counted and
+        # the row inserted in one step; a refused upload aborts it again.
         multipart_id = storage.start_multipart(key, content_type=request.content_type)
-    asset = assets.add(
-        NewAsset(
-            id=asset_id,
-            owner_id=owner_id,
-            filename=request.filename,
-            content_type=request.content_type,
-            size_bytes=request.size_bytes,
-            declared_sha256=request.sha256,
-            project_id=request.project_id,
-            multipart_upload_id=multipart_id,
-        )
-    )
+    new = NewAsset(id=asset_id, owner_id=owner_id, filename=request.filename,
+                   content_type=request.content_type, size_bytes=request.size_bytes,
+                   declared_sha256=request.sha256, project_id=request.project_id,
+                   multipart_upload_id=multipart_id)
+    try:
+        asset = assets.add(new, max_pending=policy.max_pending)
+    except LimitReached:
+        if multipart_id is not None:
+            storage.abort_multipart(key, multipart_id)
+        raise
     upload: PresignedUpload | MultipartUpload
     if multipart_id is not None:
         upload = _presign_parts(asset, multipart_id, storage=storage, policy=policy)
