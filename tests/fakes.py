@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import unicodedata
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -265,6 +266,12 @@ def _taken_within(asset: Asset, filters: AssetFilter) -> bool:
         and (filters.taken_until is None or taken < filters.taken_until)
 
 
+def project_name_key(name: str) -> str:
+    """The database's project_name_key (migration 0005), for the fakes."""
+    folded = unicodedata.normalize("NFKC", name).lower()
+    return folded.replace("ẞ", "ss").replace("ß", "ss").replace("ς", "σ")
+
+
 class FakeProjectRepository:
     def __init__(self, catalog: FakeCatalog) -> None:
         self._catalog = catalog
@@ -273,8 +280,7 @@ class FakeProjectRepository:
     def add(self, owner_id: str, project_id: UUID, name: str, *, max_projects: int) -> Project:
         if len(self.list(owner_id)) >= max_projects:
             raise LimitReached(f"an owner may have at most {max_projects} projects")
-        if any(p.owner_id == owner_id and p.name.lower() == name.lower()
-               for p in self.projects.values()):
+        if self.find_by_name(owner_id, name) is not None:
             raise ProjectExists(f"a project named {name!r} already exists")
         now = datetime(2026, 1, 1, tzinfo=UTC)
         self.projects[project_id] = Project(id=project_id, owner_id=owner_id, name=name,
@@ -283,7 +289,11 @@ class FakeProjectRepository:
 
     def list(self, owner_id: str) -> list[Project]:
         return sorted((self._counted(p) for p in self.projects.values()
-                       if p.owner_id == owner_id), key=lambda p: (p.name.lower(), p.id))
+                       if p.owner_id == owner_id), key=lambda p: (project_name_key(p.name), p.id))
+
+    def find_by_name(self, owner_id: str, name: str) -> Project | None:
+        return next((p for p in self.list(owner_id)
+                     if project_name_key(p.name) == project_name_key(name)), None)
 
     def get(self, owner_id: str, project_id: UUID) -> Project | None:
         project = self.projects.get(project_id)
@@ -293,6 +303,9 @@ class FakeProjectRepository:
         project = self.get(owner_id, project_id)
         if project is None:
             return None
+        taken = self.find_by_name(owner_id, name)
+        if taken is not None and taken.id != project_id:
+            raise ProjectExists(f"a project named {name!r} already exists")
         self.projects[project_id] = dataclasses.replace(project, name=name)
         return self.get(owner_id, project_id)
 

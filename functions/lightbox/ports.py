@@ -197,11 +197,17 @@ class Catalog(Protocol):
 
 class ProjectRepository(Protocol):
     def add(self, owner_id: str, project_id: UUID, name: str, *, max_projects: int) -> Project:
-        """Raises ProjectExists when the owner has a project of that name, LimitReached when
+        """Raises ProjectExists when the owner has a project of that name (as find_by_name
+        compares names; so does rename), LimitReached when
         they have ``max_projects`` already (however many requests add at once)."""
         ...
 
     def list(self, owner_id: str) -> list[Project]: ...
+
+    def find_by_name(self, owner_id: str, name: str) -> Project | None:
+        """The owner's project whose name is this one under the database's rule (case,
+        compatibility forms, ß/ss, final sigma: ``project_name_key``)."""
+        ...
 
     def get(self, owner_id: str, project_id: UUID) -> Project | None: ...
 

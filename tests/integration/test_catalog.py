@@ -261,6 +261,29 @@ def test_counts_per_status(repo: PostgresAssetRepository, catalog: PostgresCatal
     assert set(counts) == set(Status)
 
 
+@pytest.mark.parametrize(("first", "same"), [
+    ("Straße", "STRASSE"),
+    ("STRAẞE", "strasse"),
+    ("ΟΔΟΣ", "οδος"),
+    ("ＦＩＬＭ", "film"),
+    ("ﬁnal cut", "FINAL CUT"),
+    ("Été", "ÉTÉ"),
+])
+def test_names_that_are_one_name_under_the_rule_collide_and_find_each_other(
+    projects: PostgresProjectRepository, owner: str, first: str, same: str,
+) -> None:
+    album = projects.add(owner, uuid.uuid4(), first, max_projects=100)
+    with pytest.raises(ProjectExists):
+        projects.add(owner, uuid.uuid4(), same, max_projects=100)
+    other = projects.add(owner, uuid.uuid4(), f"{first} 2", max_projects=100)
+    with pytest.raises(ProjectExists):
+        projects.rename(owner, other.id, same)
+    found = projects.find_by_name(owner, same)
+    assert found is not None and found.id == album.id and found.name == first
+    assert projects.find_by_name(owner, f"{same} 3") is None
+    assert projects.find_by_name(unique_owner(), same) is None
+
+
 def test_projects_are_per_owner_with_unique_names_and_delete_only_when_empty(
     repo: PostgresAssetRepository, catalog: PostgresCatalog,
     projects: PostgresProjectRepository, owner: str,

@@ -96,7 +96,13 @@ _ADD_PROJECT = """
 """
 _LIST_PROJECTS = f"""
     SELECT {_PROJECT_COLUMNS} FROM projects p WHERE p.owner_id = %(owner)s
-    ORDER BY lower(p.name), p.id
+    ORDER BY project_name_key(p.name), p.id
+"""
+# project_name_key (migration 0005) is the one rule for "the same name"; its unique index
+# serves this lookup.
+_FIND_PROJECT = f"""
+    SELECT {_PROJECT_COLUMNS} FROM projects p
+    WHERE p.owner_id = %(owner)s AND project_name_key(p.name) = project_name_key(%(name)s)
 """
 _GET_PROJECT = f"""
     SELECT {_PROJECT_COLUMNS} FROM projects p WHERE p.owner_id = %(owner)s AND p.id = %(id)s
@@ -211,6 +217,10 @@ class PostgresProjectRepository:
 
     def list(self, owner_id: str) -> list[Project]:
         return [_project(row) for row in self._db.fetch_all(_LIST_PROJECTS, {"owner": owner_id})]
+
+    def find_by_name(self, owner_id: str, name: str) -> Project | None:
+        row = self._db.fetch_one(_FIND_PROJECT, {"owner": owner_id, "name": name})
+        return _project(row) if row else None
 
     def get(self, owner_id: str, project_id: UUID) -> Project | None:
         row = self._db.fetch_one(_GET_PROJECT, {"owner": owner_id, "id": project_id})
