@@ -181,7 +181,7 @@ class Owners:
         if owner not in self._project_of:
             assert self._projects is not None
             project_id = uuid4()
-            self._projects.add(owner, project_id, "Holidays")
+            self._projects.add(owner, project_id, "Holidays", max_projects=100)
             self._project_of[owner] = project_id
         return self._project_of[owner]
 
@@ -195,7 +195,7 @@ def service_call(a: Adapters, owner: str, request: dict[str, Any],
                  storage: S3ObjectStore | None = None) -> Callable[[], object]:
     def call() -> object:
         upload = parse_upload_request(request, max_upload_bytes=a.config.max_upload_bytes)
-        return create_upload(owner, upload, assets=a.assets, catalog=a.catalog,
+        return create_upload(owner, upload, assets=a.assets,
                              projects=a.projects, storage=storage or a.storage, policy=a.policy)
     return call
 

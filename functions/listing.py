@@ -66,8 +66,14 @@ def delete_asset(asset_id: str) -> Response:
 @app.route("/v1/projects", methods=["GET"])
 @api.json_errors
 def list_projects() -> Response:
-    owner_id = api.owner_of(api.current_request(app))
-    projects = container.projects.list(owner_id)
+    request = api.current_request(app)
+    owner_id = api.owner_of(request)
+    params = api.query_params(request)
+    name = params.pop("name", None)
+    api.refuse_unknown(params)
+    projects = library.list_projects(
+        owner_id, name=library.parse_name(name) if name is not None else None,
+        projects=container.projects)
     return api.json_response({"items": [api.project_json(project) for project in projects]})
 
 

@@ -20,7 +20,7 @@ def create_upload() -> Response:
         api.read_json_object(request), max_upload_bytes=container.config.max_upload_bytes
     )
     ticket = uploads.create_upload(
-        owner_id, upload, assets=container.assets, catalog=container.catalog,
+        owner_id, upload, assets=container.assets,
         projects=container.projects, storage=container.storage, policy=container.upload_policy,
     )
     return api.json_response(api.ticket_json(ticket), 200 if ticket.duplicate else 201)

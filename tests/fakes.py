@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import unicodedata
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,7 +20,13 @@ from lightbox.domain import (
     Status,
     ThumbnailJob,
 )
-from lightbox.errors import ObjectNotFound, ProjectExists, StorageUnavailable
+from lightbox.errors import (
+    InvalidParts,
+    LimitReached,
+    ObjectNotFound,
+    ProjectExists,
+    StorageUnavailable,
+)
 from lightbox.ports import (
     AssetFilter,
     ChangeCursor,
@@ -35,6 +42,7 @@ from lightbox.ports import (
 from lightbox.services.uploads import UploadPolicy
 
 _LIVE = (Status.PROCESSING, Status.READY)
+MIN_PART_BYTES = 5 * 1024**2  # S3's, for every part of a multipart upload but the last
 
 
 class FakeAssetRepository:
@@ -43,7 +51,11 @@ class FakeAssetRepository:
         self._tick = 0
         self._elapsed = timedelta()
 
-    def add(self, asset: NewAsset) -> Asset:
+    def add(self, asset: NewAsset, *, max_pending: int) -> Asset:
+        pending = sum(a.owner_id == asset.owner_id and a.status is Status.PENDING
+                      for a in self.assets.values())
+        if pending >= max_pending:
+            raise LimitReached(f"{max_pending} uploads are already waiting for their bytes")
         now = self._now()
         stored = Asset(
             id=asset.id, owner_id=asset.owner_id, status=Status.PENDING, filename=asset.filename,
@@ -217,9 +229,6 @@ class FakeCatalog:
             counts[asset.status] += 1
         return counts
 
-    def pending_count(self, owner_id: str) -> int:
-        return self.counts(owner_id)[Status.PENDING]
-
     def update(
         self, owner_id: str, asset_id: UUID, *, filename: str | None, move: bool,
         project_id: UUID | None,
@@ -265,14 +274,21 @@ def _taken_within(asset: Asset, filters: AssetFilter) -> bool:
         and (filters.taken_until is None or taken < filters.taken_until)
 
 
+def project_name_key(name: str) -> str:
+    """The database's project_name_key (migration 0005), for the fakes."""
+    folded = unicodedata.normalize("NFKC", name).lower()
+    return folded.replace("ẞ", "ss").replace("ß", "ss").replace("ς", "σ")
+
+
 class FakeProjectRepository:
     def __init__(self, catalog: FakeCatalog) -> None:
         self._catalog = catalog
         self.projects: dict[UUID, Project] = {}
 
-    def add(self, owner_id: str, project_id: UUID, name: str) -> Project:
-        if any(p.owner_id == owner_id and p.name.lower() == name.lower()
-               for p in self.projects.values()):
+    def add(self, owner_id: str, project_id: UUID, name: str, *, max_projects: int) -> Project:
+        if len(self.list(owner_id)) >= max_projects:
+            raise LimitReached(f"an owner may have at most {max_projects} projects")
+        if self.find_by_name(owner_id, name) is not None:
             raise ProjectExists(f"a project named {name!r} already exists")
         now = datetime(2026, 1, 1, tzinfo=UTC)
         self.projects[project_id] = Project(id=project_id, owner_id=owner_id, name=name,
@@ -281,7 +297,11 @@ class FakeProjectRepository:
 
     def list(self, owner_id: str) -> list[Project]:
         return sorted((self._counted(p) for p in self.projects.values()
-                       if p.owner_id == owner_id), key=lambda p: (p.name.lower(), p.id))
+                       if p.owner_id == owner_id), key=lambda p: (project_name_key(p.name), p.id))
+
+    def find_by_name(self, owner_id: str, name: str) -> Project | None:
+        return next((p for p in self.list(owner_id)
+                     if project_name_key(p.name) == project_name_key(name)), None)
 
     def get(self, owner_id: str, project_id: UUID) -> Project | None:
         project = self.projects.get(project_id)
@@ -291,6 +311,9 @@ class FakeProjectRepository:
         project = self.get(owner_id, project_id)
         if project is None:
             return None
+        taken = self.find_by_name(owner_id, name)
+        if taken is not None and taken.id != project_id:
+            raise ProjectExists(f"a project named {name!r} already exists")
         self.projects[project_id] = dataclasses.replace(project, name=name)
         return self.get(owner_id, project_id)
 
@@ -300,9 +323,6 @@ class FakeProjectRepository:
             return False
         del self.projects[project_id]
         return True
-
-    def count(self, owner_id: str) -> int:
-        return len(self.list(owner_id))
 
     def _counted(self, project: Project) -> Project:
         count = len(self._catalog.in_project(project.owner_id, project.id, 1_000_000))
@@ -342,6 +362,7 @@ class FakeObjectStore:
         self.uploads: dict[str, dict[int, bytes]] = {}  # multipart uploads: their parts
         self.aborted: list[str] = []
         self.fail_with: Exception | None = None
+        self.fail_on: set[str] = set()  # keys whose every operation is unavailable
 
     def presign_put(
         self, key: str, *, content_type: str, size_bytes: int, expires_in: int,
@@ -370,7 +391,18 @@ class FakeObjectStore:
                 for n, data in self.uploads[upload_id].items()]
 
     def complete_multipart(self, key: str, upload_id: str, parts: Sequence[UploadedPart]) -> None:
-        received = self.uploads.pop(upload_id)
+        if upload_id not in self.uploads:
+            raise ObjectNotFound(f"no multipart upload {upload_id}")
+        received = self.uploads[upload_id]
+        numbers = [part.number for part in parts]
+        if numbers != sorted(set(numbers)):
+            raise _refused("InvalidPartOrder")
+        if any(part.number not in received or part.etag != f"etag-{part.number}"
+               for part in parts):
+            raise _refused("InvalidPart")
+        if any(len(received[part.number]) < MIN_PART_BYTES for part in parts[:-1]):
+            raise _refused("EntityTooSmall")
+        self.uploads.pop(upload_id)
         self.objects[key] = b"".join(received[part.number] for part in parts)
 
     def abort_multipart(self, key: str, upload_id: str) -> None:
@@ -381,7 +413,7 @@ class FakeObjectStore:
         return f"https://bucket.test/{key}?expires={expires_in}"
 
     def head(self, key: str) -> StoredObject | None:
-        self._maybe_fail()
+        self._maybe_fail(key)
         data = self.objects.get(key)
         return None if data is None else StoredObject(key=key, size=len(data), etag="etag")
 
@@ -415,14 +447,22 @@ class FakeObjectStore:
         self._maybe_fail()
 
     def _get(self, key: str) -> bytes:
-        self._maybe_fail()
+        self._maybe_fail(key)
         if key not in self.objects:
             raise ObjectNotFound(f"no object {key}")
         return self.objects[key]
 
-    def _maybe_fail(self) -> None:
+    def _maybe_fail(self, key: str | None = None) -> None:
         if self.fail_with is not None:
             raise self.fail_with
+        if key in self.fail_on:
+            raise StorageUnavailable(f"SlowDown on {key}")
+
+
+def _refused(code: str) -> InvalidParts:
+    """As the S3 adapter reports a refused completion: the upload stays open."""
+    return InvalidParts(f"the bucket refused the parts ({code}): PUT the parts again, then "
+                        "complete again; or abort the upload")
 
 
 class FakeJobQueue:
@@ -486,7 +526,7 @@ class FakeLibrary:
         """A presigned asset for ``data``, its original in the bucket unless told otherwise."""
         asset = self.assets.add(NewAsset(id=uuid4(), owner_id=self.owner, filename="a.jpg",
                                          content_type="image/jpeg", size_bytes=len(data),
-                                         declared_sha256=None, project_id=None))
+                                         declared_sha256=None, project_id=None), max_pending=100)
         if uploaded:
             self.storage.objects[asset.original_key] = data
         return asset.id
@@ -505,7 +545,6 @@ def unavailable_storage() -> FakeObjectStore:
 
 def upload_ports(assets: FakeAssetRepository) -> dict[str, Any]:
     """The rest of what create_upload needs, over the same fake assets, with the defaults."""
-    catalog = FakeCatalog(assets)
-    return {"catalog": catalog, "projects": FakeProjectRepository(catalog),
+    return {"projects": FakeProjectRepository(FakeCatalog(assets)),
             "policy": UploadPolicy(url_ttl=900, multipart_threshold=64 * 1024**2,
                                    part_bytes=16 * 1024**2, max_pending=1000)}

@@ -19,6 +19,7 @@ catches a library's exception type.
     ├── Conflict                     409 conflict
     │   ├── UploadMissing            409 upload_missing          complete before the PUT
     │   ├── UploadIncomplete         409 upload_incomplete       parts are missing
+    │   ├── InvalidParts             409 invalid_parts           the bucket refused the parts
     │   ├── InvalidState             409 invalid_state           not possible in the asset's state
     │   ├── ProjectExists            409 project_exists          that name is taken
     │   ├── ProjectNotEmpty          409 project_not_empty       delete its assets or cascade
@@ -109,6 +110,13 @@ class UploadMissing(Conflict):
 class UploadIncomplete(Conflict):
     status = 409
     code = "upload_incomplete"
+
+
+class InvalidParts(Conflict):
+    """The bucket refused to assemble the parts; the multipart upload is still there."""
+
+    status = 409
+    code = "invalid_parts"
 
 
 class InvalidState(Conflict):

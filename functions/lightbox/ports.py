@@ -85,7 +85,10 @@ class Changes:
 
 
 class AssetRepository(Protocol):
-    def add(self, asset: NewAsset) -> Asset: ...
+    def add(self, asset: NewAsset, *, max_pending: int) -> Asset:
+        """Record a pending upload; raises LimitReached when the owner already has
+        ``max_pending`` of them, however many requests add at once."""
+        ...
 
     def get(self, owner_id: str, asset_id: UUID) -> Asset | None: ...
 
@@ -170,8 +173,6 @@ class Catalog(Protocol):
 
     def counts(self, owner_id: str) -> dict[Status, int]: ...
 
-    def pending_count(self, owner_id: str) -> int: ...
-
     def update(
         self, owner_id: str, asset_id: UUID, *, filename: str | None, move: bool,
         project_id: UUID | None,
@@ -201,19 +202,24 @@ class Catalog(Protocol):
 
 
 class ProjectRepository(Protocol):
-    def add(self, owner_id: str, project_id: UUID, name: str) -> Project:
-        """Raises ProjectExists when the owner has a project of that name."""
+    def add(self, owner_id: str, project_id: UUID, name: str, *, max_projects: int) -> Project:
+        """Raises ProjectExists when the owner has a project of that name (as find_by_name
+        compares names; so does rename), LimitReached when
+        they have ``max_projects`` already (however many requests add at once)."""
         ...
 
     def list(self, owner_id: str) -> list[Project]: ...
+
+    def find_by_name(self, owner_id: str, name: str) -> Project | None:
+        """The owner's project whose name is this one under the database's rule (case,
+        compatibility forms, ß/ss, final sigma: ``project_name_key``)."""
+        ...
 
     def get(self, owner_id: str, project_id: UUID) -> Project | None: ...
 
     def rename(self, owner_id: str, project_id: UUID, name: str) -> Project | None: ...
 
     def delete_if_empty(self, owner_id: str, project_id: UUID) -> bool: ...
-
-    def count(self, owner_id: str) -> int: ...
 
 
 class ApiKeyRepository(Protocol):

@@ -8,6 +8,7 @@ import hashlib
 import uuid
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 import pytest
@@ -250,6 +251,30 @@ def test_a_200_mb_scan_is_uploaded_in_parts_and_becomes_ready(
     assert asset["size_bytes"] == len(data) and asset["sha256"] == hashlib.sha256(data).hexdigest()
     original = requests.get(asset["original_url"], headers={"Range": "bytes=0-3"}, timeout=30)
     assert original.content == data[:4]
+
+
+def test_parts_the_bucket_refuses_are_a_409_and_leave_the_upload_to_mend_or_abort(
+    stack: Stack, client: Client
+) -> None:
+    data = b"\0" * (70 * MIB)
+    ticket = client.presign("wrong.tif", "image/tiff", data).json()
+    url = ticket["upload"]["parts"][0]["url"]
+    upload_id = parse_qs(urlsplit(url).query)["uploadId"][0]
+    s3, bucket = stack.client("s3"), stack.exports["LIGHTBOX_BUCKET"]
+    key = next(upload["Key"] for upload in s3.list_multipart_uploads(Bucket=bucket)["Uploads"]
+               if upload["UploadId"] == upload_id)
+    # Every byte arrives, but in a first part far under the 5 MiB S3 demands of it.
+    last = ticket["upload"]["parts"][-1]["part_number"]
+    for number, body in ((1, data[:1]), (last, data[1:])):
+        s3.upload_part(Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=body)
+
+    refused = client.complete(ticket["asset_id"])
+    assert refused.status_code == 409, refused.text
+    error = refused.json()["error"]
+    assert error["code"] == "invalid_parts" and "abort" in error["message"]
+    assert client.asset(ticket["asset_id"])["status"] == "pending"
+    aborted = client.http.post(f"{client.api}/v1/uploads/{ticket['asset_id']}/abort", timeout=30)
+    assert aborted.status_code == 204
 
 
 def test_an_aborted_upload_leaves_nothing_behind(stack: Stack, client: Client) -> None:

@@ -341,3 +341,18 @@ def _colour(name: str) -> str | None:
     if len(name) == 6 and all(c in "0123456789abcdefABCDEF" for c in name):
         return f"#{name}"
     return name.replace("bright", "bright_") if name.startswith("bright") else name
+
+
+def test_project_names_are_resolved_by_the_server_as_it_compares_them(cli: Cli) -> None:
+    # Full-width letters are the plain ones for the server (NFKC), not for str.casefold.
+    film = cli.api().http.post(f"{cli.stack.api}/v1/projects", json={"name": "ＦＩＬＭ Straße"},
+                               timeout=30).json()
+    photos = write_images(cli.home / "film", 1)
+    cli.run("upload", str(cli.home / "film"), "--project", "film strasse", "--wait")
+
+    assert [(p["name"], p["asset_count"]) for p in cli.lines("projects", "ls")] == [
+        ("ＦＩＬＭ Straße", 1)]
+    listed = cli.lines("ls", "--project", "FILM STRASSE")
+    assert [(a["filename"], a["project_id"]) for a in listed] == [
+        (photos[0].name, film["project_id"])]
+    assert "no project is called 'Film'" in cli.run("ls", "--project", "Film", check=1).stderr

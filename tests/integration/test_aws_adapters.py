@@ -5,6 +5,7 @@ Uploads and downloads go through presigned URLs with a plain HTTP client, as a b
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -17,6 +18,7 @@ import requests
 from lightbox.config import Config
 from lightbox.domain import Lane, ThumbnailJob
 from lightbox.errors import (
+    InvalidParts,
     LightboxError,
     ObjectNotFound,
     QueueUnavailable,
@@ -94,6 +96,36 @@ def test_an_unreachable_endpoint_is_unavailable(monkeypatch: pytest.MonkeyPatch,
                                        "AWS_ENDPOINT_URL": "http://127.0.0.1:1"})).storage
     with pytest.raises(StorageUnavailable):
         store.head("originals/o/a")
+
+
+MIB = 1024 * 1024
+
+
+def test_parts_the_bucket_refuses_on_complete_are_invalid_parts_and_the_upload_stays(
+    store: ObjectStore, s3_client: Any, bucket: str
+) -> None:
+    key = f"originals/o/{uuid.uuid4()}"
+    upload_id = store.start_multipart(key, content_type="image/tiff")
+
+    def put_part(number: int, data: bytes) -> None:
+        s3_client.upload_part(Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=number,
+                              Body=data)
+
+    put_part(1, b"a" * 10)  # smaller than the 5 MiB every part but the last must have
+    put_part(2, b"b" * 10)
+    parts = store.uploaded_parts(key, upload_id)
+    with pytest.raises(InvalidParts, match="EntityTooSmall") as refused:
+        store.complete_multipart(key, upload_id, parts)
+    assert refused.value.status == 409 and "abort" in refused.value.message
+    wrong_etag = [dataclasses.replace(parts[0], etag='"0123"'), parts[1]]
+    with pytest.raises(InvalidParts, match="InvalidPart"):
+        store.complete_multipart(key, upload_id, wrong_etag)
+
+    # The upload is still there: the part PUT again at its size, complete succeeds.
+    put_part(1, b"a" * 5 * MIB)
+    store.complete_multipart(key, upload_id, store.uploaded_parts(key, upload_id))
+    stored = store.head(key)
+    assert stored is not None and stored.size == 5 * MIB + 10
 
 
 @pytest.fixture

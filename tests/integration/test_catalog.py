@@ -41,7 +41,7 @@ def add(repo: PostgresAssetRepository, owner: str, **changes: object) -> Asset:
         id=uuid.uuid4(), owner_id=owner, filename="a.jpg", content_type="image/jpeg",
         size_bytes=1000, declared_sha256=None, project_id=None)
     fields.update(changes)
-    return repo.add(NewAsset(**fields))  # type: ignore[arg-type]
+    return repo.add(NewAsset(**fields), max_pending=100)  # type: ignore[arg-type]
 
 
 def ready(repo: PostgresAssetRepository, owner: str, taken: datetime | None) -> Asset:
@@ -108,7 +108,7 @@ def test_filters_narrow_the_listing_and_deleted_assets_stay_hidden(
     repo: PostgresAssetRepository, catalog: PostgresCatalog,
     projects: PostgresProjectRepository, owner: str,
 ) -> None:
-    album = projects.add(owner, uuid.uuid4(), "Album")
+    album = projects.add(owner, uuid.uuid4(), "Album", max_projects=100)
     in_album = add(repo, owner, project_id=album.id)
     png = add(repo, owner, content_type="image/png")
     dated = ready(repo, owner, datetime(2020, 3, 1, 10))
@@ -228,7 +228,7 @@ def test_update_renames_and_moves_only_a_live_asset_of_its_owner(
     repo: PostgresAssetRepository, catalog: PostgresCatalog,
     projects: PostgresProjectRepository, owner: str,
 ) -> None:
-    album = projects.add(owner, uuid.uuid4(), "Album")
+    album = projects.add(owner, uuid.uuid4(), "Album", max_projects=100)
     asset = add(repo, owner)
     moved = catalog.update(owner, asset.id, filename=None, move=True, project_id=album.id)
     assert moved is not None and moved.project_id == album.id and moved.filename == "a.jpg"
@@ -259,18 +259,40 @@ def test_counts_per_status(repo: PostgresAssetRepository, catalog: PostgresCatal
     counts = catalog.counts(owner)
     assert counts[Status.PENDING] == 2 and counts[Status.READY] == 1
     assert set(counts) == set(Status)
-    assert catalog.pending_count(owner) == 2
+
+
+@pytest.mark.parametrize(("first", "same"), [
+    ("Straße", "STRASSE"),
+    ("STRAẞE", "strasse"),
+    ("ΟΔΟΣ", "οδος"),
+    ("ＦＩＬＭ", "film"),
+    ("ﬁnal cut", "FINAL CUT"),
+    ("Été", "ÉTÉ"),
+])
+def test_names_that_are_one_name_under_the_rule_collide_and_find_each_other(
+    projects: PostgresProjectRepository, owner: str, first: str, same: str,
+) -> None:
+    album = projects.add(owner, uuid.uuid4(), first, max_projects=100)
+    with pytest.raises(ProjectExists):
+        projects.add(owner, uuid.uuid4(), same, max_projects=100)
+    other = projects.add(owner, uuid.uuid4(), f"{first} 2", max_projects=100)
+    with pytest.raises(ProjectExists):
+        projects.rename(owner, other.id, same)
+    found = projects.find_by_name(owner, same)
+    assert found is not None and found.id == album.id and found.name == first
+    assert projects.find_by_name(owner, f"{same} 3") is None
+    assert projects.find_by_name(unique_owner(), same) is None
 
 
 def test_projects_are_per_owner_with_unique_names_and_delete_only_when_empty(
     repo: PostgresAssetRepository, catalog: PostgresCatalog,
     projects: PostgresProjectRepository, owner: str,
 ) -> None:
-    album = projects.add(owner, uuid.uuid4(), "Holidays")
+    album = projects.add(owner, uuid.uuid4(), "Holidays", max_projects=100)
     with pytest.raises(ProjectExists):
-        projects.add(owner, uuid.uuid4(), "holidays")
+        projects.add(owner, uuid.uuid4(), "holidays", max_projects=100)
     other = unique_owner()
-    projects.add(other, uuid.uuid4(), "Holidays")  # another owner's namespace
+    projects.add(other, uuid.uuid4(), "Holidays", max_projects=100)  # another owner's namespace
     asset = add(repo, owner, project_id=album.id)
     listed = projects.list(owner)
     assert [(p.name, p.asset_count) for p in listed] == [("Holidays", 1)]

@@ -67,7 +67,7 @@ class Library:
         container = self.container()
         ticket = create_upload(
             self.owner, UploadRequest("photo.jpg", "image/jpeg", len(data)),
-            assets=container.assets, catalog=container.catalog, projects=container.projects,
+            assets=container.assets, projects=container.projects,
             storage=container.storage, policy=container.upload_policy,
         )
         assert isinstance(ticket.upload, PresignedUpload)

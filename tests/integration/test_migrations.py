@@ -107,3 +107,35 @@ def test_a_misnamed_file_is_refused(tmp_path: Path) -> None:
 def test_an_unreachable_database_is_unavailable() -> None:
     with pytest.raises(DatabaseUnavailable):
         apply_migrations("postgresql://nobody@127.0.0.1:1/none?connect_timeout=1", MIGRATIONS)
+
+
+def test_project_names_that_become_one_name_are_renamed_apart(
+    fresh_database: str, tmp_path: Path
+) -> None:
+    directory = copy_of_migrations(tmp_path)
+    key_migration = directory / "0005_project_name_key.sql"
+    later = [path for path in directory.glob("*.sql") if path.name >= key_migration.name]
+    sql = {path: path.read_text() for path in later}
+    for path in later:
+        path.unlink()
+    apply_migrations(fresh_database, directory)
+    # Apart under lower(), the old rule; one name each under the new one.
+    legacy = [("a", "Straße"), ("a", "STRASSE"), ("a", "strasse (2)"), ("a", "ß" * 100),
+              ("a", "SS" * 100), ("a", "ＦＩＬＭ"), ("a", "film"), ("b", "STRASSE")]
+    with psycopg.connect(fresh_database) as connection:
+        for minute, (owner, name) in enumerate(legacy):
+            connection.execute(
+                "INSERT INTO projects (id, owner_id, name, created_at) VALUES "
+                "(gen_random_uuid(), %s, %s, now() + make_interval(mins => %s))",
+                (owner, name, minute))
+    for path, text in sql.items():
+        path.write_text(text)
+
+    apply_migrations(fresh_database, directory)
+
+    with psycopg.connect(fresh_database) as connection:
+        names = connection.execute(
+            "SELECT owner_id, name FROM projects ORDER BY created_at").fetchall()
+    assert names == [("a", "Straße"), ("a", "STRASSE (3)"), ("a", "strasse (2)"),
+                     ("a", "ß" * 100), ("a", "S" * 196 + " (2)"), ("a", "ＦＩＬＭ"),
+                     ("a", "film (2)"), ("b", "STRASSE")]

@@ -27,7 +27,7 @@ def new_asset(owner: str, **changes: object) -> NewAsset:
 
 
 def processing(repo: PostgresAssetRepository, owner: str) -> uuid.UUID:
-    asset = repo.add(new_asset(owner))
+    asset = repo.add(new_asset(owner), max_pending=100)
     assert repo.mark_uploaded(owner, asset.id, "image/jpeg")
     assert repo.claim(owner, asset.id, lease_seconds=900) is not None
     return asset.id
@@ -36,9 +36,10 @@ def processing(repo: PostgresAssetRepository, owner: str) -> uuid.UUID:
 def test_an_added_asset_reads_back_pending(
     repo: PostgresAssetRepository, database: Database, owner: str
 ) -> None:
-    project = PostgresProjectRepository(database).add(owner, uuid.uuid4(), "Scans").id
+    project = PostgresProjectRepository(database).add(owner, uuid.uuid4(), "Scans",
+                                                      max_projects=100).id
     added = repo.add(new_asset(owner, filename="été/../x.jpg", declared_sha256="ab" * 32,
-                               project_id=project))
+                               project_id=project), max_pending=100)
     assert added.status is Status.PENDING
     assert repo.get(owner, added.id) == added
     assert added.filename == "été/../x.jpg" and added.project_id == project
@@ -48,7 +49,7 @@ def test_an_added_asset_reads_back_pending(
 def test_assets_are_invisible_to_other_owners(
     repo: PostgresAssetRepository, database: Database, owner: str
 ) -> None:
-    added = repo.add(new_asset(owner))
+    added = repo.add(new_asset(owner), max_pending=100)
     assert repo.get(unique_owner(), added.id) is None
     assert not repo.mark_uploaded(unique_owner(), added.id, "image/jpeg")
     catalog = PostgresCatalog(database)
@@ -59,7 +60,7 @@ def test_assets_are_invisible_to_other_owners(
 def test_each_transition_happens_once_and_only_from_its_state(
     repo: PostgresAssetRepository, owner: str
 ) -> None:
-    asset = repo.add(new_asset(owner))
+    asset = repo.add(new_asset(owner), max_pending=100)
     assert repo.claim(owner, asset.id, 900) is None  # not uploaded yet
     assert repo.mark_uploaded(owner, asset.id, "image/png")
     assert not repo.mark_uploaded(owner, asset.id, "image/png")
@@ -106,7 +107,7 @@ def test_release_returns_the_asset_to_uploaded_with_the_reason(
 def test_a_removed_original_deletes_its_asset_from_any_state_once(
     repo: PostgresAssetRepository, owner: str
 ) -> None:
-    pending = repo.add(new_asset(owner)).id
+    pending = repo.add(new_asset(owner), max_pending=100).id
     working = processing(repo, owner)
     failed = processing(repo, owner)
     assert repo.mark_failed(owner, failed, expected=Status.PROCESSING, reason="corrupt")
@@ -144,9 +145,9 @@ def backdate(database_url: str, asset_id: uuid.UUID, seconds: int) -> None:
 def test_waiting_finds_assets_left_in_a_state_too_long_oldest_first(
     repo: PostgresAssetRepository, owner: str, database_url: str
 ) -> None:
-    fresh = repo.add(new_asset(owner)).id
-    old = repo.add(new_asset(owner)).id
-    older = repo.add(new_asset(owner)).id
+    fresh = repo.add(new_asset(owner), max_pending=100).id
+    old = repo.add(new_asset(owner), max_pending=100).id
+    older = repo.add(new_asset(owner), max_pending=100).id
     stuck = processing(repo, owner)
     backdate(database_url, old, 7200)
     backdate(database_url, older, 9000)
@@ -184,7 +185,7 @@ def test_stranded_pages_through_everything_unchanged_since_a_moment_once_each(
 def test_renewing_a_waiting_asset_restarts_its_clock_for_one_caller_only(
     repo: PostgresAssetRepository, owner: str, database_url: str
 ) -> None:
-    asset = repo.add(new_asset(owner))
+    asset = repo.add(new_asset(owner), max_pending=100)
     backdate(database_url, asset.id, 7200)
 
     assert not repo.renew(owner, asset.id, Status.UPLOADED, 3600)  # not in that state
@@ -257,7 +258,7 @@ def test_an_unreachable_database_is_unavailable_not_a_crash() -> None:
 def test_a_broken_connection_is_replaced_on_the_next_call(
     database: Database, repo: PostgresAssetRepository, database_url: str, owner: str
 ) -> None:
-    added = repo.add(new_asset(owner))
+    added = repo.add(new_asset(owner), max_pending=100)
     with database.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid() AS pid")
         row = cursor.fetchone()

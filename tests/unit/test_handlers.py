@@ -11,6 +11,7 @@ import types
 import uuid
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
 import listing
 import presign
@@ -70,7 +71,7 @@ def sample_asset(fakes: Fakes, *, uploaded: bytes | None = JPEG) -> uuid.UUID:
     """The pending asset the sample events name, with its original in the bucket."""
     fakes.assets.add(NewAsset(id=SAMPLE_ASSET, owner_id="local", filename="a.jpg",
                               content_type="image/jpeg", size_bytes=len(JPEG),
-                              declared_sha256=None, project_id=None))
+                              declared_sha256=None, project_id=None), max_pending=100)
     if uploaded is not None:
         fakes.storage.objects[original_key("local", SAMPLE_ASSET)] = uploaded
     return SAMPLE_ASSET
@@ -388,7 +389,8 @@ def test_the_reaper_runs_on_its_schedule_and_reports_what_it_did(fakes: Fakes) -
         )
         response = client.lambda_.invoke("reap_waiting_assets", event)
 
-    assert response.payload == {"completed": 1, "expired": 0, "redriven": 0, "purged": 0}
+    assert response.payload == {"completed": 1, "expired": 0, "redriven": 0, "errors": 0,
+                                "purged": 0}
     assert status_of(fakes, stuck) is Status.UPLOADED
     assert fakes.jobs.lanes == [Lane.STANDARD]
 
@@ -519,6 +521,21 @@ def test_projects_are_managed_through_the_listing_function(fakes: Fakes) -> None
         assert deleted.status_code == 204 and deleted.body == ""
     assert status_of(fakes, asset_id) is Status.DELETED
     assert fakes.storage.objects == {}
+
+
+def test_a_project_is_found_by_its_name_under_the_servers_rule(fakes: Fakes) -> None:
+    with ApiClient(listing.app) as client:
+        street = client.post("/v1/projects", {"name": "Straße"}).json_body
+        assert client.post("/v1/projects", {"name": "STRASSE"}).status_code == 409
+        client.post("/v1/projects", {"name": "Strasbourg"})
+        for name in ("STRASSE", " straße ", "strasse"):
+            found = client.get(f"/v1/projects?name={quote(name)}").json_body["items"]
+            assert found == [street], name
+        assert client.get("/v1/projects?name=Str").json_body["items"] == []
+        assert client.get("/v1/projects?name=Stra%C3%9Fe", owner="other").json_body == {
+            "items": []}
+        assert client.get("/v1/projects?nom=x").status_code == 400
+        assert client.get("/v1/projects?name=").status_code == 422
 
 
 def test_delete_and_stats_answer_for_the_callers_library_only(fakes: Fakes) -> None:

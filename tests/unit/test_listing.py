@@ -32,7 +32,7 @@ class Library:
 
     def add(self, status: Status = Status.PENDING, owner: str = OWNER, **changes: object) -> Asset:
         asset = self.assets.add(NewAsset(uuid.uuid4(), owner, "photo.jpg", "image/jpeg", 100,
-                                         None, None))
+                                         None, None), max_pending=100)
         return self.assets.change(asset.id, status=status, **changes)
 
     def list(self, query: ListQuery) -> tuple[list[uuid.UUID], str | None, str]:

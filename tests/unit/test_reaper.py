@@ -189,3 +189,36 @@ def test_one_asset_that_cannot_be_recovered_does_not_stop_the_others() -> None:
 
     assert recover(library) == Recovered(requeued=1, errors=1)
     assert [job.asset_id for job in library.jobs.sent] == [second]
+
+def test_one_assets_failure_neither_stops_the_run_nor_the_next_one() -> None:
+    library = Library()
+    missing = library.uploaded()
+    del library.storage.objects[library.asset(missing).original_key]  # its original is gone
+    broken = library.pending(JPEG, uploaded=False)
+    library.storage.objects[library.asset(broken).original_key] = JPEG
+    library.storage.fail_on.add(library.asset(broken).original_key)
+    library.assets.advance(1)
+    fine = library.uploaded()
+    library.assets.advance(POLICY.pending_seconds + 1)
+
+    assert library.reap() == Reaped(redriven=1, errors=2)
+    assert library.jobs.sent == [ThumbnailJob(fine, OWNER)]
+    # A missing original can never be rendered: the asset fails, saying why, and the user
+    # can retry or delete it. The other fault may pass: it is tried again next run.
+    assert library.status(missing) is Status.FAILED
+    assert "original is missing" in (library.error(missing) or "")
+    assert library.status(broken) is Status.PENDING
+
+
+def test_parts_refused_after_their_urls_expired_abort_the_upload_and_fail_the_asset() -> None:
+    library = Library()
+    asset_id = library.pending(JPEG, uploaded=False)
+    upload_id = library.storage.start_multipart("k", content_type="image/jpeg")
+    library.assets.change(asset_id, multipart_upload_id=upload_id)
+    library.storage.uploads[upload_id].update({1: JPEG[:10], 2: JPEG[10:]})
+    library.assets.advance(POLICY.pending_seconds + 1)
+
+    assert library.reap() == Reaped(expired=1)
+    assert library.status(asset_id) is Status.FAILED
+    assert "refused the parts" in (library.error(asset_id) or "")
+    assert upload_id in library.storage.aborted

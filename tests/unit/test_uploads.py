@@ -9,6 +9,7 @@ from lightbox.domain import ImageInfo, Lane, Status, ThumbnailJob, original_key
 from lightbox.errors import (
     AssetNotFound,
     InvalidField,
+    InvalidParts,
     LimitReached,
     PayloadTooLarge,
     ProjectNotFound,
@@ -318,7 +319,7 @@ POLICY = UploadPolicy(url_ttl=900, multipart_threshold=64 * MIB, part_bytes=16 *
 
 def presign_with(lib: FakeLibrary, request: UploadRequest,
                  policy: UploadPolicy = POLICY) -> UploadTicket:
-    return create_upload(lib.owner, request, assets=lib.assets, catalog=lib.catalog,
+    return create_upload(lib.owner, request, assets=lib.assets,
                          projects=lib.projects, storage=lib.storage, policy=policy)
 
 
@@ -361,6 +362,31 @@ def test_complete_assembles_the_parts_once_every_byte_arrived() -> None:
     assert lib.storage.objects[original_key(OWNER, ticket.asset_id)] == data
 
 
+def test_parts_the_bucket_refuses_leave_the_upload_pending_to_mend_or_abort() -> None:
+    lib = FakeLibrary(OWNER)
+    data = image_bytes("PNG", (64, 64)) + b"\0" * (70 * MIB)
+    ticket = presign_with(lib, UploadRequest("big.png", "image/png", len(data)))
+    assert isinstance(ticket.upload, MultipartUpload)
+    upload_id = lib.asset(ticket.asset_id).multipart_upload_id
+    assert upload_id is not None
+    size = ticket.upload.part_size
+    # Every byte, but the first part too small and the last one carrying the rest.
+    lib.storage.uploads[upload_id][1] = data[:10]
+    lib.storage.uploads[upload_id][5] = data[10:]
+    with pytest.raises(InvalidParts, match=r"EntityTooSmall.*abort"):
+        complete_upload(OWNER, ticket.asset_id, assets=lib.assets, storage=lib.storage,
+                        jobs=lib.jobs, lanes=LANES)
+    assert lib.asset(ticket.asset_id).status is Status.PENDING
+    assert upload_id in lib.storage.uploads
+
+    lib.storage.uploads[upload_id].clear()
+    for part in ticket.upload.parts:
+        lib.storage.uploads[upload_id][part.number] = data[(part.number - 1) * size:][:size]
+    status = complete_upload(OWNER, ticket.asset_id, assets=lib.assets, storage=lib.storage,
+                             jobs=lib.jobs, lanes=LANES)
+    assert status is Status.UPLOADED
+
+
 def test_an_owner_may_have_only_so_many_uploads_waiting_for_their_bytes() -> None:
     lib = FakeLibrary(OWNER)
     for _ in range(3):
@@ -372,12 +398,21 @@ def test_an_owner_may_have_only_so_many_uploads_waiting_for_their_bytes() -> Non
     presign_with(other, UploadRequest("a.jpg", "image/jpeg", 10))  # another owner's count
 
 
+def test_a_large_upload_refused_by_the_limit_leaves_no_multipart_upload_open() -> None:
+    lib = FakeLibrary(OWNER)
+    for _ in range(3):
+        presign_with(lib, UploadRequest("a.jpg", "image/jpeg", 10))
+    with pytest.raises(LimitReached):
+        presign_with(lib, UploadRequest("scan.tif", "image/tiff", 100 * MIB))
+    assert lib.storage.uploads == {} and len(lib.storage.aborted) == 1
+
+
 def test_an_upload_into_a_project_needs_a_project_of_the_same_owner() -> None:
     lib = FakeLibrary(OWNER)
-    theirs = lib.projects.add("other", uuid.uuid4(), "Theirs")
+    theirs = lib.projects.add("other", uuid.uuid4(), "Theirs", max_projects=100)
     with pytest.raises(ProjectNotFound):
         presign_with(lib, UploadRequest("a.jpg", "image/jpeg", 10, project_id=theirs.id))
-    mine = lib.projects.add(OWNER, uuid.uuid4(), "Mine")
+    mine = lib.projects.add(OWNER, uuid.uuid4(), "Mine", max_projects=100)
     ticket = presign_with(lib, UploadRequest("a.jpg", "image/jpeg", 10, project_id=mine.id))
     assert lib.asset(ticket.asset_id).project_id == mine.id
 

@@ -31,6 +31,17 @@ def error_code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
 
 
+def http_status(exc: ClientError) -> int:
+    return int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+
+
+def is_request_fault(exc: ClientError) -> bool:
+    """A 4xx about the request itself: neither transient nor a denial of the deployment's."""
+    code = error_code(exc)
+    return (400 <= http_status(exc) < 500 and http_status(exc) != 403
+            and code not in _TRANSIENT_CODES and code not in _DENIED_CODES)
+
+
 @contextmanager
 def translated(action: str, unavailable: type[Unavailable]) -> Iterator[None]:
     """Raise the Lightbox error that matches whatever boto3 raises inside the block."""
@@ -38,7 +49,7 @@ def translated(action: str, unavailable: type[Unavailable]) -> Iterator[None]:
         yield
     except ClientError as exc:
         code = error_code(exc)
-        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+        status = http_status(exc)
         if code in _TRANSIENT_CODES or status >= 500:
             raise unavailable(f"{action} failed, try again: {code or status}") from exc
         if code in _DENIED_CODES or status == 403:

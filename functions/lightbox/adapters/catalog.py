@@ -9,9 +9,17 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from lightbox.adapters.postgres import ASSET_COLUMNS, Database, Row, all_assets, one_asset
+from lightbox.adapters.postgres import (
+    ASSET_COLUMNS,
+    LOCK_OWNER,
+    PROJECTS_LOCK,
+    Database,
+    Row,
+    all_assets,
+    one_asset,
+)
 from lightbox.domain import Asset, Project, Status
-from lightbox.errors import Conflict, ProjectExists
+from lightbox.errors import Conflict, LimitReached, ProjectExists
 from lightbox.ports import AssetFilter, ChangeCursor, Changes, PageCursor, SortOrder
 
 _PAGE = f"SELECT {ASSET_COLUMNS} FROM assets WHERE owner_id = %(owner)s"
@@ -35,9 +43,6 @@ _CHANGES = f"""
 
 _COUNTS = """
     SELECT status, count(*) AS n FROM assets WHERE owner_id = %(owner)s GROUP BY status
-"""
-_PENDING_COUNT = """
-    SELECT count(*) AS n FROM assets WHERE owner_id = %(owner)s AND status = 'pending'
 """
 
 _UPDATE = f"""
@@ -91,7 +96,13 @@ _ADD_PROJECT = """
 """
 _LIST_PROJECTS = f"""
     SELECT {_PROJECT_COLUMNS} FROM projects p WHERE p.owner_id = %(owner)s
-    ORDER BY lower(p.name), p.id
+    ORDER BY project_name_key(p.name), p.id
+"""
+# project_name_key (migration 0005) is the one rule for "the same name"; its unique index
+# serves this lookup.
+_FIND_PROJECT = f"""
+    SELECT {_PROJECT_COLUMNS} FROM projects p
+    WHERE p.owner_id = %(owner)s AND project_name_key(p.name) = project_name_key(%(name)s)
 """
 _GET_PROJECT = f"""
     SELECT {_PROJECT_COLUMNS} FROM projects p WHERE p.owner_id = %(owner)s AND p.id = %(id)s
@@ -158,10 +169,6 @@ class PostgresCatalog:
             counts[Status(row["status"])] = row["n"]
         return counts
 
-    def pending_count(self, owner_id: str) -> int:
-        row = self._db.fetch_one(_PENDING_COUNT, {"owner": owner_id})
-        return int(row["n"]) if row else 0
-
     def update(
         self, owner_id: str, asset_id: UUID, *, filename: str | None, move: bool,
         project_id: UUID | None,
@@ -191,10 +198,18 @@ class PostgresProjectRepository:
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    def add(self, owner_id: str, project_id: UUID, name: str) -> Project:
+    def add(self, owner_id: str, project_id: UUID, name: str, *, max_projects: int) -> Project:
         try:
-            row = self._db.fetch_one(_ADD_PROJECT, {"id": project_id, "owner": owner_id,
-                                                    "name": name})
+            with self._db.cursor(transaction=True) as cur:
+                cur.execute(LOCK_OWNER, {"limit_kind": PROJECTS_LOCK, "owner": owner_id})
+                cur.execute(_COUNT_PROJECTS, {"owner": owner_id})
+                counted = cur.fetchone()
+                if counted is not None and counted["n"] >= max_projects:
+                    raise LimitReached(f"an owner may have at most {max_projects} projects")
+                cur.execute(_ADD_PROJECT, {"id": project_id, "owner": owner_id, "name": name})
+                row = cur.fetchone()
+        except LimitReached:
+            raise  # a Conflict too, but not about the name
         except Conflict:
             raise ProjectExists(f"a project named {name!r} already exists") from None
         assert row is not None
@@ -202,6 +217,10 @@ class PostgresProjectRepository:
 
     def list(self, owner_id: str) -> list[Project]:
         return [_project(row) for row in self._db.fetch_all(_LIST_PROJECTS, {"owner": owner_id})]
+
+    def find_by_name(self, owner_id: str, name: str) -> Project | None:
+        row = self._db.fetch_one(_FIND_PROJECT, {"owner": owner_id, "name": name})
+        return _project(row) if row else None
 
     def get(self, owner_id: str, project_id: UUID) -> Project | None:
         row = self._db.fetch_one(_GET_PROJECT, {"owner": owner_id, "id": project_id})
@@ -218,9 +237,6 @@ class PostgresProjectRepository:
     def delete_if_empty(self, owner_id: str, project_id: UUID) -> bool:
         return self._db.execute(_DELETE_EMPTY_PROJECT, {"owner": owner_id, "id": project_id}) == 1
 
-    def count(self, owner_id: str) -> int:
-        row = self._db.fetch_one(_COUNT_PROJECTS, {"owner": owner_id})
-        return int(row["n"]) if row else 0
 
 
 def _project(row: Row) -> Project:

@@ -8,7 +8,7 @@ Every state change is one conditional UPDATE; none of them reads before it write
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
@@ -20,7 +20,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from lightbox.domain import Asset, Derivative, ImageInfo, NewAsset, Status
-from lightbox.errors import Conflict, DatabaseUnavailable, LightboxError
+from lightbox.errors import Conflict, DatabaseUnavailable, LightboxError, LimitReached
 
 Row = dict[str, Any]
 
@@ -37,6 +37,17 @@ _INSERT = f"""
     VALUES (%(id)s, %(owner_id)s, %(project_id)s, %(filename)s, %(content_type)s,
             %(size_bytes)s, %(declared_sha256)s, %(multipart_upload_id)s)
     RETURNING {ASSET_COLUMNS}
+"""
+
+# Counting and inserting under a lock of the owner's makes a per-owner limit hold against
+# concurrent requests; the lock is the transaction's, released at its end. Its first key names
+# the limit, so that the limits of one owner do not wait for each other.
+LOCK_OWNER = "SELECT pg_advisory_xact_lock(%(limit_kind)s, hashtext(%(owner)s))"
+PENDING_UPLOADS_LOCK = 1
+PROJECTS_LOCK = 2
+
+_PENDING_COUNT = """
+    SELECT count(*) AS n FROM assets WHERE owner_id = %(owner)s AND status = 'pending'
 """
 
 _GET = f"SELECT {ASSET_COLUMNS} FROM assets WHERE owner_id = %(owner)s AND id = %(id)s"
@@ -132,10 +143,12 @@ class Database:
         self._connection: psycopg.Connection[Row] | None = None
 
     @contextmanager
-    def cursor(self) -> Iterator[psycopg.Cursor[Row]]:
+    def cursor(self, *, transaction: bool = False) -> Iterator[psycopg.Cursor[Row]]:
+        """A cursor whose statements commit one by one, or all together with ``transaction``."""
         try:
             connection = self._connect()
-            with connection.cursor() as cursor:
+            with (connection.transaction() if transaction else nullcontext(),
+                  connection.cursor() as cursor):
                 yield cursor
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
             self.close()
@@ -191,10 +204,18 @@ class PostgresAssetRepository:
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    def add(self, asset: NewAsset) -> Asset:
-        added = one_asset(self._db, _INSERT, asdict(asset))
+    def add(self, asset: NewAsset, *, max_pending: int) -> Asset:
+        with self._db.cursor(transaction=True) as cur:
+            cur.execute(LOCK_OWNER, {"limit_kind": PENDING_UPLOADS_LOCK, "owner": asset.owner_id})
+            cur.execute(_PENDING_COUNT, {"owner": asset.owner_id})
+            row = cur.fetchone()
+            if row is not None and row["n"] >= max_pending:
+                raise LimitReached(f"{max_pending} uploads are already waiting for their bytes: "
+                                   "finish or abort some first")
+            cur.execute(_INSERT, asdict(asset))
+            added = cur.fetchone()
         assert added is not None
-        return added
+        return asset_of(added)
 
     def get(self, owner_id: str, asset_id: UUID) -> Asset | None:
         return one_asset(self._db, _GET, {"owner": owner_id, "id": asset_id})

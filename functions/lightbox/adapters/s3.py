@@ -19,8 +19,8 @@ from botocore.auth import S3SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
 from botocore.exceptions import ClientError
 
-from lightbox.adapters.aws import error_code, translated
-from lightbox.errors import ObjectNotFound, StorageUnavailable
+from lightbox.adapters.aws import error_code, is_request_fault, translated
+from lightbox.errors import InvalidParts, ObjectNotFound, StorageUnavailable
 from lightbox.ports import PresignedUpload, StoredObject, UploadedPart
 
 if TYPE_CHECKING:
@@ -34,6 +34,13 @@ DERIVATIVE_CACHE_CONTROL = "private, max-age=31536000, immutable"
 REJECTED_TAG = "lightbox-rejected"
 _MISSING_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
 _NO_UPLOAD_CODES = frozenset({"NoSuchUpload", "404"})
+# Why the bucket refuses to assemble parts, in words a client can act on.
+_REFUSED_PARTS = {
+    "EntityTooSmall": "every part but the last must be at least 5 MiB",
+    "EntityTooLarge": "a part or the whole object is larger than the bucket takes",
+    "InvalidPart": "a part is missing or was replaced while completing",
+    "InvalidPartOrder": "the parts were not listed in ascending order",
+}
 
 
 def _now() -> datetime:
@@ -64,6 +71,24 @@ class S3UrlSigner:
         S3SigV4QueryAuth(credentials.get_frozen_credentials(), "s3", self._region,
                          expires=expires_in).add_auth(request)
         return str(request.prepare().url)
+
+
+def _refused_completion(exc: ClientError, upload_id: str) -> Exception | None:
+    """What a refused CompleteMultipartUpload means for the client; None to translate as usual.
+
+    Any other 4xx (but a denial, which is the deployment's fault) is about the parts sent too:
+    the upload stays open in every case but NoSuchUpload, so the client can mend it or abort.
+    """
+    code = error_code(exc)
+    if code in _NO_UPLOAD_CODES:
+        return ObjectNotFound(f"no multipart upload {upload_id}")
+    if code in _REFUSED_PARTS or is_request_fault(exc):
+        why = _REFUSED_PARTS.get(code, "the parts cannot be assembled")
+        return InvalidParts(
+            f"the bucket refused the parts ({code}: {why}): PUT the parts again "
+            "with the sizes the presign answer gave, then complete again; or abort the upload"
+        )
+    return None
 
 
 def _bucket_url(bucket: str, region: str, endpoint_url: str | None, path_style: bool) -> str:
@@ -146,11 +171,18 @@ class S3ObjectStore:
 
     def complete_multipart(self, key: str, upload_id: str, parts: Sequence[UploadedPart]) -> None:
         with translated(f"completing the multipart upload of {key}", StorageUnavailable):
-            self._client.complete_multipart_upload(
-                Bucket=self._bucket, Key=key, UploadId=upload_id,
-                MultipartUpload={"Parts": [{"PartNumber": part.number, "ETag": part.etag}
-                                           for part in parts]},
-            )
+            try:
+                self._client.complete_multipart_upload(
+                    Bucket=self._bucket, Key=key, UploadId=upload_id,
+                    MultipartUpload={"Parts": [{"PartNumber": part.number, "ETag": part.etag}
+                                               for part in parts]},
+                )
+            except ClientError as exc:
+                refused = _refused_completion(exc, upload_id)
+                if refused is None:
+                    raise
+                raise refused from exc
+
 
     def abort_multipart(self, key: str, upload_id: str) -> None:
         with translated(f"aborting the multipart upload of {key}", StorageUnavailable):

@@ -19,7 +19,6 @@ from lightbox.errors import (
     AssetNotFound,
     InvalidField,
     InvalidState,
-    LimitReached,
     ProjectNotEmpty,
     ProjectNotFound,
     RequestError,
@@ -48,7 +47,13 @@ def parse_project_name(body: Mapping[str, Any]) -> str:
     name = body.get("name")
     if not isinstance(name, str):
         raise InvalidField("name is required and must be a string")
-    name = unicodedata.normalize("NFC", name).strip()
+    return parse_name(name)
+
+
+def parse_name(value: str) -> str:
+    """A project's name as given, tidied and checked; which names are the same name is the
+    database's rule alone (ProjectRepository.find_by_name)."""
+    name = unicodedata.normalize("NFC", value).strip()
     if not 1 <= len(name) <= MAX_PROJECT_NAME_CHARS:
         raise InvalidField(f"name must be 1 to {MAX_PROJECT_NAME_CHARS} characters")
     if any(unicodedata.category(char) in ("Cc", "Cs") for char in name):
@@ -74,9 +79,16 @@ def parse_asset_changes(body: Mapping[str, Any]) -> AssetChanges:
 
 def create_project(owner_id: str, name: str, *, projects: ProjectRepository,
                    max_projects: int) -> Project:
-    if projects.count(owner_id) >= max_projects:
-        raise LimitReached(f"an owner may have at most {max_projects} projects")
-    return projects.add(owner_id, uuid4(), name)
+    return projects.add(owner_id, uuid4(), name, max_projects=max_projects)
+
+
+def list_projects(owner_id: str, *, name: str | None,
+                  projects: ProjectRepository) -> list[Project]:
+    """The owner's projects; with ``name``, the one of that name (if any)."""
+    if name is None:
+        return projects.list(owner_id)
+    found = projects.find_by_name(owner_id, name)
+    return [found] if found is not None else []
 
 
 def get_project(owner_id: str, project_id: UUID, *, projects: ProjectRepository) -> Project:

@@ -20,12 +20,14 @@ held (the local stack keeps its queues in memory) or after an incident on AWS.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
 from lightbox.domain import Asset, Status
-from lightbox.errors import UploadIncomplete, UploadMissing
+from lightbox.errors import InvalidParts, ObjectNotFound, UploadIncomplete, UploadMissing
 from lightbox.ports import AssetRepository, JobQueue, ObjectStore
 from lightbox.services.uploads import Lanes, complete_upload, queue_job
 
@@ -46,6 +48,7 @@ class Reaped:
     completed: int = 0
     expired: int = 0
     redriven: int = 0
+    errors: int = 0  # assets whose handling failed this run (logged, and left for the next)
 
 
 def reap(
@@ -58,27 +61,19 @@ def reap(
 ) -> Reaped:
     reaped = Reaped()
     for asset in assets.waiting(Status.PENDING, policy.pending_seconds, policy.batch):
-        try:
-            status = complete_upload(asset.owner_id, asset.id, assets=assets, storage=storage,
-                                     jobs=jobs, lanes=lanes)
-            reaped.completed += status is not Status.PENDING
-        except (UploadMissing, UploadIncomplete) as exc:
-            if asset.multipart_upload_id is not None:
-                storage.abort_multipart(asset.original_key, asset.multipart_upload_id)
-            reason = ("no upload arrived before the upload URL expired"
-                      if isinstance(exc, UploadMissing)
-                      else f"the upload was not finished before its URLs expired: {exc.message}")
-            if assets.mark_failed(asset.owner_id, asset.id, expected=Status.PENDING,
-                                  reason=reason):
-                reaped.expired += 1
+        with _isolated(asset, reaped):
+            _finish_pending(asset, reaped, assets=assets, storage=storage, jobs=jobs,
+                            lanes=lanes)
     for status, age in ((Status.UPLOADED, policy.uploaded_seconds),
                         (Status.PROCESSING, policy.processing_seconds)):
         for asset in assets.waiting(status, age, policy.batch):
-            if assets.renew(asset.owner_id, asset.id, status, age):
-                queue_job(asset, storage=storage, jobs=jobs, lanes=lanes)
-                reaped.redriven += 1
-    log.info("reaper: %d completed, %d expired, %d re-driven", reaped.completed,
-             reaped.expired, reaped.redriven)
+            with _isolated(asset, reaped):
+                if assets.renew(asset.owner_id, asset.id, status, age):
+                    _redrive(asset, status, assets=assets, storage=storage, jobs=jobs,
+                             lanes=lanes)
+                    reaped.redriven += 1
+    log.info("reaper: %d completed, %d expired, %d re-driven, %d errors", reaped.completed,
+             reaped.expired, reaped.redriven, reaped.errors)
     return reaped
 
 
@@ -109,13 +104,9 @@ def recover(
         after: tuple[datetime, UUID] | None = None
         while page := assets.stranded(status, before=before, after=after, limit=batch):
             for asset in page:
-                try:
+                with _isolated(asset, recovered):
                     _recover_one(asset, recovered, assets=assets, storage=storage, jobs=jobs,
                                  lanes=lanes)
-                except Exception:
-                    # One asset's fault must not hold back every other owner's.
-                    log.exception("could not recover asset %s", asset.id)
-                    recovered.errors += 1
             after = (page[-1].updated_at, page[-1].id)
     log.info("recovery: %d completed, %d requeued, %d errors", recovered.completed,
              recovered.requeued, recovered.errors)
@@ -137,3 +128,49 @@ def _recover_one(asset: Asset, recovered: Recovered, *, assets: AssetRepository,
         return  # it moved on meanwhile
     queue_job(asset, storage=storage, jobs=jobs, lanes=lanes)
     recovered.requeued += 1
+
+@contextmanager
+def _isolated(asset: Asset, report: Reaped | Recovered) -> Iterator[None]:
+    # One asset that cannot be handled (a bug, a missing object, a fault of one key) must not
+    # stop the run, and with it the reaping of every other owner's assets.
+    try:
+        yield
+    except Exception:
+        report.errors += 1
+        log.exception("reaper: asset %s of owner %s (%s) failed", asset.id, asset.owner_id,
+                      asset.status)
+
+
+def _finish_pending(
+    asset: Asset, reaped: Reaped, *, assets: AssetRepository, storage: ObjectStore,
+    jobs: JobQueue, lanes: Lanes,
+) -> None:
+    try:
+        status = complete_upload(asset.owner_id, asset.id, assets=assets, storage=storage,
+                                 jobs=jobs, lanes=lanes)
+        reaped.completed += status is not Status.PENDING
+        return
+    except UploadMissing:
+        reason = "no upload arrived before the upload URL expired"
+    except UploadIncomplete as exc:
+        reason = f"the upload was not finished before its URLs expired: {exc.message}"
+    except InvalidParts:
+        # The client could have sent them again, but their URLs have expired since.
+        reason = "the bucket refused the parts and their URLs have expired: upload the file again"
+    if asset.multipart_upload_id is not None:
+        storage.abort_multipart(asset.original_key, asset.multipart_upload_id)
+    if assets.mark_failed(asset.owner_id, asset.id, expected=Status.PENDING, reason=reason):
+        reaped.expired += 1
+
+
+def _redrive(
+    asset: Asset, status: Status, *, assets: AssetRepository, storage: ObjectStore,
+    jobs: JobQueue, lanes: Lanes,
+) -> None:
+    try:
+        queue_job(asset, storage=storage, jobs=jobs, lanes=lanes)
+    except ObjectNotFound:
+        # Nothing can ever render it: fail it, saying why, so that its owner sees it.
+        assets.mark_failed(asset.owner_id, asset.id, expected=status,
+                           reason="its original is missing from the bucket: upload it again")
+        raise

@@ -4,7 +4,8 @@
 for a large original, starts a multipart upload and signs a PUT per part; ``complete_upload``
 (upload-complete, from a bucket event, the HTTP route or the reaper) assembles the parts if
 there are any, checks what arrived and queues the thumbnail job in its lane. Both are safe
-to repeat.
+to repeat. Parts the bucket refuses to assemble (InvalidParts) leave the asset pending and the
+multipart upload open, so that the client can PUT them again or abort.
 """
 
 from __future__ import annotations
@@ -33,12 +34,12 @@ from lightbox.errors import (
 )
 from lightbox.ports import (
     AssetRepository,
-    Catalog,
     JobQueue,
     ObjectStore,
     PresignedPart,
     PresignedUpload,
     ProjectRepository,
+    StoredObject,
 )
 
 MAX_FILENAME_CHARS = 255
@@ -122,7 +123,6 @@ def create_upload(
     request: UploadRequest,
     *,
     assets: AssetRepository,
-    catalog: Catalog,
     projects: ProjectRepository,
     storage: ObjectStore,
     policy: UploadPolicy,
@@ -133,28 +133,23 @@ def create_upload(
             return UploadTicket(asset_id=existing.id, status=existing.status, upload=None)
     if request.project_id is not None and projects.get(owner_id, request.project_id) is None:
         raise ProjectNotFound(f"no project {request.project_id}")
-    if catalog.pending_count(owner_id) >= policy.max_pending:
-        raise LimitReached(
-            f"{policy.max_pending} uploads are already waiting for their bytes: finish or "
-            "abort some first"
-        )
     asset_id = uuid4()
     key = original_key(owner_id, asset_id)
     multipart_id = None
     if request.size_bytes >= policy.multipart_threshold:
+        # Started before the asset is recorded (with its id), so that the limit is counted and
+        # the row inserted in one step; a refused upload aborts it again.
         multipart_id = storage.start_multipart(key, content_type=request.content_type)
-    asset = assets.add(
-        NewAsset(
-            id=asset_id,
-            owner_id=owner_id,
-            filename=request.filename,
-            content_type=request.content_type,
-            size_bytes=request.size_bytes,
-            declared_sha256=request.sha256,
-            project_id=request.project_id,
-            multipart_upload_id=multipart_id,
-        )
-    )
+    new = NewAsset(id=asset_id, owner_id=owner_id, filename=request.filename,
+                   content_type=request.content_type, size_bytes=request.size_bytes,
+                   declared_sha256=request.sha256, project_id=request.project_id,
+                   multipart_upload_id=multipart_id)
+    try:
+        asset = assets.add(new, max_pending=policy.max_pending)
+    except LimitReached:
+        if multipart_id is not None:
+            storage.abort_multipart(key, multipart_id)
+        raise
     upload: PresignedUpload | MultipartUpload
     if multipart_id is not None:
         upload = _presign_parts(asset, multipart_id, storage=storage, policy=policy)
@@ -212,8 +207,7 @@ def complete_upload(
 
     stored = storage.head(asset.original_key)
     if stored is None and asset.multipart_upload_id is not None:
-        _assemble_parts(asset, storage)
-        stored = storage.head(asset.original_key)
+        stored = _assemble_parts(asset, storage)
     if stored is None:
         raise UploadMissing(f"nothing was uploaded for asset {asset_id} yet; PUT the file first")
     if stored.size != asset.size_bytes:
@@ -236,20 +230,25 @@ def complete_upload(
     return Status.UPLOADED
 
 
-def _assemble_parts(asset: Asset, storage: ObjectStore) -> None:
+def _assemble_parts(asset: Asset, storage: ObjectStore) -> StoredObject:
     assert asset.multipart_upload_id is not None
     try:
         parts = storage.uploaded_parts(asset.original_key, asset.multipart_upload_id)
+        received = sum(part.size for part in parts)
+        if received < asset.size_bytes:
+            raise UploadIncomplete(
+                f"{received} of {asset.size_bytes} bytes have arrived in {len(parts)} parts; "
+                "PUT the missing parts, then complete again"
+            )
+        storage.complete_multipart(asset.original_key, asset.multipart_upload_id,
+                                   sorted(parts, key=lambda part: part.number))
     except ObjectNotFound:
-        return  # completed (or aborted) by a concurrent call: the HEAD that follows tells
-    received = sum(part.size for part in parts)
-    if received < asset.size_bytes:
-        raise UploadIncomplete(
-            f"{received} of {asset.size_bytes} bytes have arrived in {len(parts)} parts; "
-            "PUT the missing parts, then complete again"
-        )
-    storage.complete_multipart(asset.original_key, asset.multipart_upload_id,
-                               sorted(parts, key=lambda part: part.number))
+        pass  # completed (or aborted) by a concurrent call: the HEAD that follows tells
+    stored = storage.head(asset.original_key)
+    if stored is None:
+        raise UploadMissing(f"the multipart upload of asset {asset.id} is gone and nothing was "
+                            "assembled: abort the upload and presign again")
+    return stored
 
 
 def queue_job(asset: Asset, *, storage: ObjectStore, jobs: JobQueue, lanes: Lanes) -> Lane:

@@ -192,6 +192,12 @@ class LightboxClient:
         items: list[Json] = self._json("GET", "/v1/projects")["items"]
         return items
 
+    def project_named(self, name: str) -> Json | None:
+        """The project of this name as the server compares names (case, Unicode forms): the
+        server's rule is the only one, so the CLI never compares names itself."""
+        items: list[Json] = self._json("GET", "/v1/projects", params={"name": name})["items"]
+        return items[0] if items else None
+
     def project(self, project_id: str) -> Json:
         return self._json("GET", f"/v1/projects/{project_id}")
 

@@ -427,14 +427,14 @@ def _content_types(types: str) -> list[str]:
 
 
 def _project_id(client: LightboxClient, project: str, *, create: bool = False) -> str:
-    """The id of a project given by id or by name (case-insensitively, as the API compares)."""
+    """The id of a project given by id or by name (the server decides which name is the same)."""
     try:
         return str(uuid.UUID(project))
     except ValueError:
         pass
-    for item in client.projects():
-        if item["name"].casefold() == project.strip().casefold():
-            return str(item["project_id"])
+    found = client.project_named(project)
+    if found is not None:
+        return str(found["project_id"])
     if not create:
         raise click.ClickException(f"no project is called {project!r}")
     created = client.create_project(project)
