@@ -3,7 +3,8 @@
 Events arrive at least once, late and out of order; the bucket and the asset's state decide,
 never the event alone. A creation completes the upload (idempotent). A removal deletes the
 asset only if its original is really gone (checked in the bucket) and had arrived: a late
-removal of an object uploaded again since, or of an upload still under way, changes nothing. Anything outside ``originals/`` is acknowledged and ignored.
+removal of an object uploaded again since, or of an upload still under way, changes nothing.
+Anything outside ``originals/`` is acknowledged and ignored.
 """
 
 from __future__ import annotations
