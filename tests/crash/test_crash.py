@@ -105,6 +105,7 @@ class Clients:
     items: list[Upload]
     acknowledged: list[Sent] = field(default_factory=list)
     unacknowledged: list[Sent] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # presigns answered with an error
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def run(self) -> list[threading.Thread]:
@@ -124,6 +125,8 @@ class Clients:
             except requests.RequestException:
                 return  # the stack is gone: nothing was handed out
             if response.status_code != 201:
+                with self._lock:
+                    self.refused.append(f"{response.status_code} {response.text[:200]}")
                 return
             ticket = response.json()
             sent = Sent(ticket["asset_id"], hashlib.sha256(item.data).hexdigest())
@@ -159,7 +162,8 @@ def test_random_crashes_during_uploads_lose_nothing(data_dir: Path) -> None:
         unacknowledged += clients.unacknowledged
         rounds.append({"killed_after_seconds": round(after, 2), "processes_killed": killed,
                        "acknowledged": len(clients.acknowledged),
-                       "unacknowledged": len(clients.unacknowledged)})
+                       "unacknowledged": len(clients.unacknowledged),
+                       "refused": clients.refused[:3]})
 
     restarted_at = time.monotonic()
     stack = up(data_dir)
