@@ -17,6 +17,7 @@ from urllib.parse import unquote_plus
 import boto3
 import pytest
 
+from infra.local import legacy_snapshot
 from infra.local.credentials import local_secrets
 from infra.local.seaweedfs import FilerNotifications, SeaweedServer, Target
 from infra.local.services import EmbeddedPostgres, ServerRecords
@@ -197,3 +198,26 @@ def test_a_stack_file_left_by_a_crash_does_not_block_the_next_start(tmp_path: Pa
     (tmp_path / STACK_FILE).write_text(json.dumps(
         {"pid": os.getpid(), "started": 1.0, "exports": {"LIGHTBOX_URL": "x"}}))
     assert read_exports(tmp_path) is None
+
+
+def test_an_earlier_in_memory_buckets_snapshot_moves_into_the_store_once(
+    seaweed: SeaweedServer, tmp_path: Path
+) -> None:
+    snapshot = tmp_path / "s3"
+    snapshot.mkdir()
+    (snapshot / "00000000").write_bytes(b"an original")
+    (snapshot / "00000001").write_bytes(b"a thumbnail")
+    (snapshot / "manifest.json").write_text(json.dumps({
+        "00000000": {"key": "originals/o/a", "content_type": "image/jpeg"},
+        "00000001": {"key": "derivatives/o/a/1-256.jpg", "content_type": None},
+    }))
+    s3 = s3_of(seaweed, tmp_path)
+    s3.create_bucket(Bucket=BUCKET)
+
+    assert legacy_snapshot.migrate(s3, BUCKET, snapshot) == 2
+    original = s3.get_object(Bucket=BUCKET, Key="originals/o/a")
+    assert (original["Body"].read(), original["ContentType"]) == (b"an original", "image/jpeg")
+    assert s3.get_object(Bucket=BUCKET, Key="derivatives/o/a/1-256.jpg")["Body"].read() == (
+        b"a thumbnail")
+    assert not snapshot.exists() and (tmp_path / "s3.migrated" / "manifest.json").exists()
+    assert legacy_snapshot.migrate(s3, BUCKET, snapshot) is None
