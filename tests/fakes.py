@@ -19,7 +19,7 @@ from lightbox.domain import (
     Status,
     ThumbnailJob,
 )
-from lightbox.errors import ObjectNotFound, ProjectExists, StorageUnavailable
+from lightbox.errors import Conflict, ObjectNotFound, ProjectExists, StorageUnavailable
 from lightbox.ports import (
     AssetFilter,
     ChangeCursor,
@@ -76,8 +76,9 @@ class FakeAssetRepository:
         if asset.status is not Status.UPLOADED and not expired:
             return None
         claimed = dataclasses.replace(asset, status=Status.PROCESSING, attempts=asset.attempts + 1,
-                                      claimed_at=self._now(), updated_at=self._now())
-        self.assets[asset_id] = claimed
+                                      sha256=None, claimed_at=self._now(),
+                                      updated_at=self._now())
+        self._store(claimed)
         return claimed
 
     def record_content(self, owner_id: str, asset_id: UUID, sha256: str) -> UUID | None:
@@ -110,7 +111,7 @@ class FakeAssetRepository:
 
     def release(self, owner_id: str, asset_id: UUID, reason: str) -> bool:
         return self._move(owner_id, asset_id, Status.PROCESSING, Status.UPLOADED, error=reason,
-                          claimed_at=None)
+                          sha256=None, claimed_at=None)
 
     def waiting(self, status: Status, older_than_seconds: int, limit: int) -> list[Asset]:
         horizon = self.now - timedelta(seconds=older_than_seconds)
@@ -139,19 +140,29 @@ class FakeAssetRepository:
         asset = self.get(owner_id, asset_id)
         if asset is None or asset.status is not expected:
             return False
-        self.assets[asset_id] = dataclasses.replace(
+        self._store(dataclasses.replace(
             asset, status=to, updated_at=self._now(), change_seq=self._tick,
             **changes,  # type: ignore[arg-type]
-        )
+        ))
         return True
 
     def change(self, asset_id: UUID, **changes: object) -> Asset:
         """Change any fields of an asset as an UPDATE would (stamping its change)."""
-        self.assets[asset_id] = dataclasses.replace(
+        return self._store(dataclasses.replace(
             self.assets[asset_id], updated_at=self._now(), change_seq=self._tick,
             **changes,  # type: ignore[arg-type]
-        )
-        return self.assets[asset_id]
+        ))
+
+    def _store(self, asset: Asset) -> Asset:
+        # The unique index assets_owner_content: one live row per owner and content.
+        if asset.status in _LIVE and asset.sha256 is not None and any(
+            other.id != asset.id and other.owner_id == asset.owner_id
+            and other.sha256 == asset.sha256 and other.status in _LIVE
+            for other in self.assets.values()
+        ):
+            raise Conflict("already exists: assets_owner_content")
+        self.assets[asset.id] = asset
+        return asset
 
     @property
     def now(self) -> datetime:

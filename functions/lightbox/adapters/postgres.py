@@ -53,9 +53,12 @@ _MARK_UPLOADED = """
     WHERE owner_id = %(owner)s AND id = %(id)s AND status = 'pending'
 """
 
+# Every attempt hashes the bytes again: a hash kept from an earlier attempt would make the row
+# collide (assets_owner_content) with a copy of the same bytes that became live meanwhile.
 _CLAIM = f"""
     UPDATE assets
-    SET status = 'processing', attempts = attempts + 1, claimed_at = now(), updated_at = now()
+    SET status = 'processing', attempts = attempts + 1, sha256 = NULL, claimed_at = now(),
+        updated_at = now()
     WHERE owner_id = %(owner)s AND id = %(id)s
       AND (status = 'uploaded'
            OR (status = 'processing' AND claimed_at < now() - make_interval(secs => %(lease)s)))
@@ -106,7 +109,8 @@ _RENEW = """
 """
 
 _RELEASE = """
-    UPDATE assets SET status = 'uploaded', error = %(reason)s, claimed_at = NULL, updated_at = now()
+    UPDATE assets SET status = 'uploaded', error = %(reason)s, sha256 = NULL, claimed_at = NULL,
+                      updated_at = now()
     WHERE owner_id = %(owner)s AND id = %(id)s AND status = 'processing'
 """
 
