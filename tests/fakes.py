@@ -97,6 +97,9 @@ class FakeAssetRepository:
                           derivatives=tuple(derivatives), placeholder=placeholder, error=None)
 
     def mark_duplicate(self, owner_id: str, asset_id: UUID, original_id: UUID) -> bool:
+        holder = self.get(owner_id, original_id)
+        if holder is None or holder.status not in _LIVE:
+            return False
         return self._move(owner_id, asset_id, Status.PROCESSING, Status.DUPLICATE,
                           duplicate_of=original_id)
 
@@ -245,8 +248,16 @@ class FakeCatalog:
 
     def unpurged(self, older_than_seconds: int, limit: int) -> list[Asset]:
         horizon = self._repo.now - timedelta(seconds=older_than_seconds)
-        return [a for a in self._repo.assets.values() if a.status is Status.DELETED
-                and a.id not in self.purged and a.updated_at < horizon][:limit]
+        return [a for a in self._repo.assets.values() if a.updated_at < horizon
+                and self.purgeable(a.owner_id, a.id)][:limit]
+
+    def purgeable(self, owner_id: str, asset_id: UUID) -> Asset | None:
+        asset = self._repo.get(owner_id, asset_id)
+        if asset is None or asset.status is not Status.DELETED or asset_id in self.purged:
+            return None
+        in_use = any(a.duplicate_of == asset_id and a.status is Status.DUPLICATE
+                     for a in self._repo.assets.values())
+        return None if in_use else asset
 
     def reset_failed(self, owner_id: str, asset_id: UUID) -> bool:
         return self._repo._move(owner_id, asset_id, Status.FAILED, Status.PENDING, error=None,

@@ -118,7 +118,10 @@ class AssetRepository(Protocol):
         placeholder: str | None,
     ) -> bool: ...
 
-    def mark_duplicate(self, owner_id: str, asset_id: UUID, original_id: UUID) -> bool: ...
+    def mark_duplicate(self, owner_id: str, asset_id: UUID, original_id: UUID) -> bool:
+        """processing → duplicate of ``original_id``, only while that asset is live
+        (processing or ready)."""
+        ...
 
     def mark_failed(self, owner_id: str, asset_id: UUID, *, expected: Status, reason: str) -> bool:
         ...
@@ -182,7 +185,13 @@ class Catalog(Protocol):
         ...
 
     def unpurged(self, older_than_seconds: int, limit: int) -> list[Asset]:
-        """Deleted assets of every owner whose objects may still be in the bucket."""
+        """Deleted assets of every owner whose objects may still be in the bucket and that
+        no live duplicate uses."""
+        ...
+
+    def purgeable(self, owner_id: str, asset_id: UUID) -> Asset | None:
+        """The asset if it is deleted, its objects may still be in the bucket, and no live
+        duplicate uses them."""
         ...
 
     def reset_failed(self, owner_id: str, asset_id: UUID) -> bool:

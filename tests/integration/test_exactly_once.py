@@ -27,6 +27,7 @@ from lightbox.errors import DatabaseUnavailable
 from lightbox.events import Action, ObjectEvent
 from lightbox.ports import PresignedUpload
 from lightbox.services import ingest, thumbnails
+from lightbox.services import library as library_service
 from lightbox.services.reaper import ReaperPolicy, reap
 from lightbox.services.uploads import UploadRequest, create_upload
 from lightbox.wiring import Container
@@ -288,3 +289,51 @@ def test_the_reaper_settles_an_asset_an_earlier_release_left_holding_a_colliding
     assert library.jobs.sent[-1] == ThumbnailJob(stuck, library.owner)
     assert library.run_job(library.jobs.sent[-1]) is Status.DUPLICATE
     assert library.get(stuck).duplicate_of == held
+
+
+def held_and_duplicate(library: Library) -> tuple[uuid.UUID, uuid.UUID]:
+    """Two uploads of the same bytes: the first holds them, the second is its duplicate."""
+    data = image_bytes("JPEG", (640, 480))
+    holder, copy = library.upload(data), library.upload(data)
+    for asset_id in (holder, copy):
+        library.deliver(library.event(asset_id, Action.CREATED))
+        library.run_job(library.jobs.sent[-1])
+    assert library.get(copy).duplicate_of == holder
+    return holder, copy
+
+
+def test_deleting_an_asset_keeps_the_bytes_a_live_duplicate_uses_until_the_last_one_goes(
+    library: Library, s3_client: Any
+) -> None:
+    holder, copy = held_and_duplicate(library)
+    held = library.get(holder)
+    container = library.container()
+    stored = [held.original_key, *(d.key for d in held.derivatives)]
+
+    library_service.delete_asset(library.owner, holder, catalog=container.catalog,
+                                 storage=container.storage)
+    library_service.purge_deleted(catalog=container.catalog, storage=container.storage,
+                                  older_than_seconds=0, limit=1000)
+    assert all(container.storage.head(key) is not None for key in stored)
+
+    library_service.delete_asset(library.owner, copy, catalog=container.catalog,
+                                 storage=container.storage)
+    assert all(container.storage.head(key) is None for key in stored)
+    assert holder not in {a.id for a in container.catalog.unpurged(0, 1000)}
+
+
+def test_deleting_a_project_with_cascade_keeps_the_bytes_a_duplicate_outside_it_uses(
+    library: Library
+) -> None:
+    holder, copy = held_and_duplicate(library)
+    container = library.container()
+    project = container.projects.add(library.owner, uuid.uuid4(), "Trip")
+    container.catalog.update(library.owner, holder, filename=None, move=True,
+                             project_id=project.id)
+
+    library_service.delete_project(library.owner, project.id, cascade=True,
+                                   projects=container.projects, catalog=container.catalog,
+                                   storage=container.storage)
+    assert library.status(holder) is Status.DELETED
+    assert library.status(copy) is Status.DUPLICATE
+    assert container.storage.head(library.get(holder).original_key) is not None

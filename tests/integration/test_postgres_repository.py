@@ -202,6 +202,29 @@ def test_the_second_asset_with_the_same_bytes_learns_the_first(
     assert repo.find_by_content(unique_owner(), sha) is None
 
 
+def test_an_asset_becomes_a_duplicate_only_of_a_live_holder(
+    repo: PostgresAssetRepository, owner: str, database_url: str
+) -> None:
+    sha = uuid.uuid4().hex * 2
+    holder, copy = processing(repo, owner), processing(repo, owner)
+    repo.record_content(owner, holder, sha)
+    assert repo.record_content(owner, copy, sha) == holder
+    marked: list[bool] = []
+    with psycopg.connect(database_url) as deleting:  # a deletion under way, not yet committed
+        deleting.execute("UPDATE assets SET status = 'deleted' WHERE id = %s", (holder,))
+        marker = threading.Thread(
+            target=lambda: marked.append(repo.mark_duplicate(owner, copy, holder)))
+        marker.start()
+        marker.join(timeout=0.5)
+        assert marker.is_alive()  # waits for the deletion to end
+        deleting.commit()
+    marker.join()
+
+    assert marked == [False]
+    current = repo.get(owner, copy)
+    assert current is not None and current.status is Status.PROCESSING
+
+
 def test_concurrent_workers_with_the_same_bytes_leave_exactly_one_original(
     repo: PostgresAssetRepository, database_url: str, owner: str
 ) -> None:

@@ -80,9 +80,16 @@ _MARK_READY = """
     WHERE owner_id = %(owner)s AND id = %(id)s AND status = 'processing'
 """
 
+# Only of a live holder, locked for the statement: a deletion of the holder either commits
+# first (and the asset stays processing) or waits, and then finds the duplicate when it decides
+# whether the holder's bytes may go.
 _MARK_DUPLICATE = """
     UPDATE assets SET status = 'duplicate', duplicate_of = %(original)s, updated_at = now()
     WHERE owner_id = %(owner)s AND id = %(id)s AND status = 'processing'
+      AND EXISTS (SELECT 1 FROM assets holder
+                  WHERE holder.owner_id = %(owner)s AND holder.id = %(original)s
+                    AND holder.status IN ('processing', 'ready')
+                  FOR SHARE)
 """
 
 _MARK_FAILED = """
