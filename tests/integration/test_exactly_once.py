@@ -20,6 +20,7 @@ import pytest
 import requests
 
 from lightbox.adapters.catalog import PostgresCatalog, PostgresProjectRepository
+from lightbox.adapters.migrations import apply_migrations
 from lightbox.adapters.postgres import Database, PostgresAssetRepository
 from lightbox.config import Config
 from lightbox.domain import Asset, RenderSpec, Rendition, Status, ThumbnailJob, original_key
@@ -31,6 +32,7 @@ from lightbox.services import library as library_service
 from lightbox.services.reaper import ReaperPolicy, reap
 from lightbox.services.uploads import UploadRequest, create_upload
 from lightbox.wiring import Container
+from tests.conftest import REPO
 from tests.fakes import FakeJobQueue
 from tests.support import image_bytes, unique_owner
 
@@ -270,17 +272,32 @@ def test_a_retry_after_a_database_fault_ends_a_duplicate_when_the_bytes_came_aga
     assert library.keys(s3_client) == sorted(d.key for d in library.get(second).derivatives)
 
 
+@pytest.fixture
+def library_alone(aws_env: None, aws_endpoint: str, fresh_database: str,
+                  bucket: str) -> Iterator[Library]:
+    """A library with a database of its own: the reaper looks at every owner's assets."""
+    apply_migrations(fresh_database, REPO / "migrations")
+    library = Library(Config.from_env({
+        "DATABASE_URL": fresh_database, "LIGHTBOX_BUCKET": bucket,
+        "LIGHTBOX_THUMBNAIL_SIZES": "64,256", "AWS_ENDPOINT_URL": aws_endpoint,
+    }))
+    yield library
+    library.close()
+
+
 def test_the_reaper_settles_an_asset_an_earlier_release_left_holding_a_colliding_hash(
-    library: Library, database: Database
+    library_alone: Library,
 ) -> None:
+    library = library_alone
     data = image_bytes("JPEG", (800, 600))
     stuck, held = library.upload(data), library.upload(data)
     for asset_id in (stuck, held):
         library.deliver(library.event(asset_id, Action.CREATED))
     assert library.run_job(library.jobs.sent[-1]) is Status.READY
     # What a release used to leave: back in uploaded, still carrying the hash it computed.
-    database.execute("UPDATE assets SET sha256 = %(sha256)s, attempts = 1 WHERE id = %(id)s",
-                     {"sha256": library.get(held).sha256, "id": stuck})
+    with psycopg.connect(library.config.require("database_url"), autocommit=True) as admin:
+        admin.execute("UPDATE assets SET sha256 = %s, attempts = 1 WHERE id = %s",
+                      (library.get(held).sha256, stuck))
 
     container = library.container()
     reap(assets=container.assets, storage=container.storage, jobs=container.jobs,
