@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
@@ -58,6 +58,19 @@ class FakeAssetRepository:
     def get(self, owner_id: str, asset_id: UUID) -> Asset | None:
         asset = self.assets.get(asset_id)
         return asset if asset is not None and asset.owner_id == owner_id else None
+
+    def add_duplicate(self, asset: NewAsset, holder_id: UUID) -> Asset | None:
+        holder = self.get(asset.owner_id, holder_id)
+        if holder is None or holder.status not in _LIVE:
+            return None
+        existing = next((a for a in self.assets.values() if a.owner_id == asset.owner_id
+                         and a.duplicate_of == holder_id and a.status is Status.DUPLICATE
+                         and a.project_id == asset.project_id), None)
+        if existing is not None:
+            return existing
+        self.add(asset)
+        return self.change(asset.id, status=Status.DUPLICATE, content_type=holder.content_type,
+                           sha256=holder.sha256, duplicate_of=holder_id)
 
     def find_by_content(self, owner_id: str, sha256: str) -> Asset | None:
         return next((a for a in self.assets.values() if a.owner_id == owner_id
@@ -188,6 +201,7 @@ class FakeCatalog:
     def __init__(self, assets: FakeAssetRepository) -> None:
         self._repo = assets
         self.purged: set[UUID] = set()
+        self.get_many_calls = 0
 
     def page(
         self, owner_id: str, *, filters: AssetFilter, sort: SortOrder, limit: int,
@@ -216,6 +230,10 @@ class FakeCatalog:
 
     def horizon(self) -> int:
         return self._repo._tick + 1
+
+    def get_many(self, owner_id: str, asset_ids: Collection[UUID]) -> list[Asset]:
+        self.get_many_calls += 1
+        return [a for a in self._owned(owner_id) if a.id in asset_ids]
 
     def counts(self, owner_id: str) -> dict[Status, int]:
         counts = dict.fromkeys(Status, 0)

@@ -6,7 +6,7 @@ only Lightbox errors (``lightbox.errors``), never its library's.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -89,6 +89,11 @@ class AssetRepository(Protocol):
 
     def get(self, owner_id: str, asset_id: UUID) -> Asset | None: ...
 
+    def add_duplicate(self, asset: NewAsset, holder_id: UUID) -> Asset | None:
+        """A duplicate of ``holder_id`` in ``asset.project_id``: the one already there, else
+        ``asset`` added with status duplicate; None when the holder is no longer live."""
+        ...
+
     def find_by_content(self, owner_id: str, sha256: str) -> Asset | None:
         """A live (processing or ready) asset of this owner with these exact bytes."""
         ...
@@ -163,6 +168,10 @@ class Catalog(Protocol):
 
     def horizon(self) -> int:
         """The sequence number before which every change has committed."""
+        ...
+
+    def get_many(self, owner_id: str, asset_ids: Collection[UUID]) -> list[Asset]:
+        """The owner's assets with these ids, in any state, in no particular order."""
         ...
 
     def counts(self, owner_id: str) -> dict[Status, int]: ...

@@ -225,6 +225,28 @@ def test_an_asset_becomes_a_duplicate_only_of_a_live_holder(
     assert current is not None and current.status is Status.PROCESSING
 
 
+def test_a_duplicate_is_added_once_per_project_and_only_of_a_live_holder(
+    repo: PostgresAssetRepository, database: Database, owner: str
+) -> None:
+    sha = uuid.uuid4().hex * 2
+    holder = processing(repo, owner)
+    repo.record_content(owner, holder, sha)
+    project = PostgresProjectRepository(database).add(owner, uuid.uuid4(), "Trip")
+    copy = repo.add_duplicate(new_asset(owner, project_id=project.id, filename="b.jpg"), holder)
+
+    assert copy is not None
+    assert (copy.status, copy.duplicate_of, copy.project_id, copy.sha256, copy.filename) == (
+        Status.DUPLICATE, holder, project.id, sha, "b.jpg")
+    again = repo.add_duplicate(new_asset(owner, project_id=project.id), holder)
+    assert again is not None and again.id == copy.id
+    assert {a.id for a in PostgresCatalog(database).get_many(owner, [holder, copy.id])} == {
+        holder, copy.id}
+    assert PostgresCatalog(database).get_many(unique_owner(), [holder]) == []
+
+    assert PostgresCatalog(database).delete(owner, holder) is not None
+    assert repo.add_duplicate(new_asset(owner), holder) is None
+
+
 def test_concurrent_workers_with_the_same_bytes_leave_exactly_one_original(
     repo: PostgresAssetRepository, database_url: str, owner: str
 ) -> None:

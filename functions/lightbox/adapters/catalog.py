@@ -6,6 +6,7 @@ of filter gets its own index plan and every value travels as a parameter.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 from uuid import UUID
 
@@ -31,6 +32,10 @@ _CHANGES = f"""
       AND change_xid < %(horizon)s::text::xid8
     ORDER BY change_xid, id
     LIMIT %(limit)s
+"""
+
+_GET_MANY = f"""
+    SELECT {ASSET_COLUMNS} FROM assets WHERE owner_id = %(owner)s AND id = ANY(%(ids)s)
 """
 
 _COUNTS = """
@@ -161,6 +166,9 @@ class PostgresCatalog:
         row = self._db.fetch_one(_HORIZON, {})
         assert row is not None
         return int(row["horizon"])
+
+    def get_many(self, owner_id: str, asset_ids: Collection[UUID]) -> list[Asset]:
+        return all_assets(self._db, _GET_MANY, {"owner": owner_id, "ids": list(asset_ids)})
 
     def counts(self, owner_id: str) -> dict[Status, int]:
         counts = dict.fromkeys(Status, 0)

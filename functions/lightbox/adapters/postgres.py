@@ -40,6 +40,32 @@ _INSERT = f"""
 
 _GET = f"SELECT {ASSET_COLUMNS} FROM assets WHERE owner_id = %(owner)s AND id = %(id)s"
 
+# The holder is locked for the statement, as in _MARK_DUPLICATE: a deletion of it either
+# commits first (and nothing is added) or waits, and then finds the duplicate. A copy already
+# in the project is answered instead of a second one, so that a repeated presign adds nothing.
+_ADD_DUPLICATE = f"""
+    WITH holder AS (
+        SELECT id, content_type, sha256 FROM assets
+        WHERE owner_id = %(owner_id)s AND id = %(holder)s AND status IN ('processing', 'ready')
+        FOR SHARE
+    ), existing AS (
+        SELECT dup.id FROM assets dup JOIN holder ON dup.duplicate_of = holder.id
+        WHERE dup.owner_id = %(owner_id)s AND dup.status = 'duplicate'
+          AND dup.project_id IS NOT DISTINCT FROM %(project_id)s
+        LIMIT 1
+    ), added AS (
+        INSERT INTO assets (id, owner_id, project_id, status, filename, content_type, size_bytes,
+                            declared_sha256, sha256, duplicate_of)
+        SELECT %(id)s, %(owner_id)s, %(project_id)s, 'duplicate', %(filename)s,
+               holder.content_type, %(size_bytes)s, %(declared_sha256)s, holder.sha256, holder.id
+        FROM holder WHERE NOT EXISTS (SELECT 1 FROM existing)
+        RETURNING {ASSET_COLUMNS}
+    )
+    SELECT * FROM added
+    UNION ALL
+    SELECT {ASSET_COLUMNS} FROM assets WHERE id IN (SELECT id FROM existing)
+"""
+
 _FIND_BY_CONTENT = f"""
     SELECT {ASSET_COLUMNS} FROM assets
     WHERE owner_id = %(owner)s AND sha256 = %(sha256)s AND status IN ('processing', 'ready')
@@ -200,6 +226,9 @@ class PostgresAssetRepository:
 
     def get(self, owner_id: str, asset_id: UUID) -> Asset | None:
         return one_asset(self._db, _GET, {"owner": owner_id, "id": asset_id})
+
+    def add_duplicate(self, asset: NewAsset, holder_id: UUID) -> Asset | None:
+        return one_asset(self._db, _ADD_DUPLICATE, {**asdict(asset), "holder": holder_id})
 
     def find_by_content(self, owner_id: str, sha256: str) -> Asset | None:
         return self._find_by_content(owner_id, sha256, exclude=None)
