@@ -50,7 +50,8 @@ def update_asset(asset_id: str) -> Response:
         library.parse_asset_changes(api.read_json_object(request)),
         catalog=container.catalog, projects=container.projects,
     )
-    view = listing.view_of(asset, container.storage, container.config.download_url_ttl)
+    view = listing.view_one(asset, assets=container.assets, storage=container.storage,
+                            url_ttl=container.config.download_url_ttl)
     return api.json_response(api.asset_json(view))
 
 

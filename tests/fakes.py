@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
@@ -21,6 +21,7 @@ from lightbox.domain import (
     ThumbnailJob,
 )
 from lightbox.errors import (
+    Conflict,
     InvalidParts,
     LimitReached,
     ObjectNotFound,
@@ -71,6 +72,19 @@ class FakeAssetRepository:
         asset = self.assets.get(asset_id)
         return asset if asset is not None and asset.owner_id == owner_id else None
 
+    def add_duplicate(self, asset: NewAsset, holder_id: UUID) -> Asset | None:
+        holder = self.get(asset.owner_id, holder_id)
+        if holder is None or holder.status not in _LIVE:
+            return None
+        existing = next((a for a in self.assets.values() if a.owner_id == asset.owner_id
+                         and a.duplicate_of == holder_id and a.status is Status.DUPLICATE
+                         and a.project_id == asset.project_id), None)
+        if existing is not None:
+            return existing
+        self.add(asset, max_pending=1 << 30)  # a duplicate waits for no bytes: no limit
+        return self.change(asset.id, status=Status.DUPLICATE, content_type=holder.content_type,
+                           sha256=holder.sha256, duplicate_of=holder_id)
+
     def find_by_content(self, owner_id: str, sha256: str) -> Asset | None:
         return next((a for a in self.assets.values() if a.owner_id == owner_id
                      and a.sha256 == sha256 and a.status in _LIVE), None)
@@ -88,8 +102,9 @@ class FakeAssetRepository:
         if asset.status is not Status.UPLOADED and not expired:
             return None
         claimed = dataclasses.replace(asset, status=Status.PROCESSING, attempts=asset.attempts + 1,
-                                      claimed_at=self._now(), updated_at=self._now())
-        self.assets[asset_id] = claimed
+                                      sha256=None, claimed_at=self._now(),
+                                      updated_at=self._now())
+        self._store(claimed)
         return claimed
 
     def record_content(self, owner_id: str, asset_id: UUID, sha256: str) -> UUID | None:
@@ -108,6 +123,9 @@ class FakeAssetRepository:
                           derivatives=tuple(derivatives), placeholder=placeholder, error=None)
 
     def mark_duplicate(self, owner_id: str, asset_id: UUID, original_id: UUID) -> bool:
+        holder = self.get(owner_id, original_id)
+        if holder is None or holder.status not in _LIVE:
+            return False
         return self._move(owner_id, asset_id, Status.PROCESSING, Status.DUPLICATE,
                           duplicate_of=original_id)
 
@@ -122,7 +140,7 @@ class FakeAssetRepository:
 
     def release(self, owner_id: str, asset_id: UUID, reason: str) -> bool:
         return self._move(owner_id, asset_id, Status.PROCESSING, Status.UPLOADED, error=reason,
-                          claimed_at=None)
+                          sha256=None, claimed_at=None)
 
     def waiting(self, status: Status, older_than_seconds: int, limit: int) -> list[Asset]:
         horizon = self.now - timedelta(seconds=older_than_seconds)
@@ -159,19 +177,29 @@ class FakeAssetRepository:
         asset = self.get(owner_id, asset_id)
         if asset is None or asset.status is not expected:
             return False
-        self.assets[asset_id] = dataclasses.replace(
+        self._store(dataclasses.replace(
             asset, status=to, updated_at=self._now(), change_seq=self._tick,
             **changes,  # type: ignore[arg-type]
-        )
+        ))
         return True
 
     def change(self, asset_id: UUID, **changes: object) -> Asset:
         """Change any fields of an asset as an UPDATE would (stamping its change)."""
-        self.assets[asset_id] = dataclasses.replace(
+        return self._store(dataclasses.replace(
             self.assets[asset_id], updated_at=self._now(), change_seq=self._tick,
             **changes,  # type: ignore[arg-type]
-        )
-        return self.assets[asset_id]
+        ))
+
+    def _store(self, asset: Asset) -> Asset:
+        # The unique index assets_owner_content: one live row per owner and content.
+        if asset.status in _LIVE and asset.sha256 is not None and any(
+            other.id != asset.id and other.owner_id == asset.owner_id
+            and other.sha256 == asset.sha256 and other.status in _LIVE
+            for other in self.assets.values()
+        ):
+            raise Conflict("already exists: assets_owner_content")
+        self.assets[asset.id] = asset
+        return asset
 
     @property
     def now(self) -> datetime:
@@ -194,6 +222,7 @@ class FakeCatalog:
     def __init__(self, assets: FakeAssetRepository) -> None:
         self._repo = assets
         self.purged: set[UUID] = set()
+        self.get_many_calls = 0
 
     def page(
         self, owner_id: str, *, filters: AssetFilter, sort: SortOrder, limit: int,
@@ -223,6 +252,10 @@ class FakeCatalog:
     def horizon(self) -> int:
         return self._repo._tick + 1
 
+    def get_many(self, owner_id: str, asset_ids: Collection[UUID]) -> list[Asset]:
+        self.get_many_calls += 1
+        return [a for a in self._owned(owner_id) if a.id in asset_ids]
+
     def counts(self, owner_id: str) -> dict[Status, int]:
         counts = dict.fromkeys(Status, 0)
         for asset in self._owned(owner_id):
@@ -251,8 +284,16 @@ class FakeCatalog:
 
     def unpurged(self, older_than_seconds: int, limit: int) -> list[Asset]:
         horizon = self._repo.now - timedelta(seconds=older_than_seconds)
-        return [a for a in self._repo.assets.values() if a.status is Status.DELETED
-                and a.id not in self.purged and a.updated_at < horizon][:limit]
+        return [a for a in self._repo.assets.values() if a.updated_at < horizon
+                and self.purgeable(a.owner_id, a.id)][:limit]
+
+    def purgeable(self, owner_id: str, asset_id: UUID) -> Asset | None:
+        asset = self._repo.get(owner_id, asset_id)
+        if asset is None or asset.status is not Status.DELETED or asset_id in self.purged:
+            return None
+        in_use = any(a.duplicate_of == asset_id and a.status is Status.DUPLICATE
+                     for a in self._repo.assets.values())
+        return None if in_use else asset
 
     def reset_failed(self, owner_id: str, asset_id: UUID) -> bool:
         return self._repo._move(owner_id, asset_id, Status.FAILED, Status.PENDING, error=None,

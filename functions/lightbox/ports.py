@@ -6,7 +6,7 @@ only Lightbox errors (``lightbox.errors``), never its library's.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -92,6 +92,11 @@ class AssetRepository(Protocol):
 
     def get(self, owner_id: str, asset_id: UUID) -> Asset | None: ...
 
+    def add_duplicate(self, asset: NewAsset, holder_id: UUID) -> Asset | None:
+        """A duplicate of ``holder_id`` in ``asset.project_id``: the one already there, else
+        ``asset`` added with status duplicate; None when the holder is no longer live."""
+        ...
+
     def find_by_content(self, owner_id: str, sha256: str) -> Asset | None:
         """A live (processing or ready) asset of this owner with these exact bytes."""
         ...
@@ -121,7 +126,10 @@ class AssetRepository(Protocol):
         placeholder: str | None,
     ) -> bool: ...
 
-    def mark_duplicate(self, owner_id: str, asset_id: UUID, original_id: UUID) -> bool: ...
+    def mark_duplicate(self, owner_id: str, asset_id: UUID, original_id: UUID) -> bool:
+        """processing → duplicate of ``original_id``, only while that asset is live
+        (processing or ready)."""
+        ...
 
     def mark_failed(self, owner_id: str, asset_id: UUID, *, expected: Status, reason: str) -> bool:
         ...
@@ -171,6 +179,10 @@ class Catalog(Protocol):
         """The sequence number before which every change has committed."""
         ...
 
+    def get_many(self, owner_id: str, asset_ids: Collection[UUID]) -> list[Asset]:
+        """The owner's assets with these ids, in any state, in no particular order."""
+        ...
+
     def counts(self, owner_id: str) -> dict[Status, int]: ...
 
     def update(
@@ -189,7 +201,13 @@ class Catalog(Protocol):
         ...
 
     def unpurged(self, older_than_seconds: int, limit: int) -> list[Asset]:
-        """Deleted assets of every owner whose objects may still be in the bucket."""
+        """Deleted assets of every owner whose objects may still be in the bucket and that
+        no live duplicate uses."""
+        ...
+
+    def purgeable(self, owner_id: str, asset_id: UUID) -> Asset | None:
+        """The asset if it is deleted, its objects may still be in the bucket, and no live
+        duplicate uses them."""
         ...
 
     def reset_failed(self, owner_id: str, asset_id: UUID) -> bool:

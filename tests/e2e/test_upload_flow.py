@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import uuid
 
 import pytest
 import requests
@@ -121,6 +122,45 @@ def test_the_same_bytes_twice_are_stored_once(client: Client) -> None:
                               sha256=hashlib.sha256(data).hexdigest())
     assert declared.status_code == 200
     assert declared.json() == {"asset_id": first, "status": "ready", "duplicate": True}
+
+
+def test_known_bytes_sent_to_a_project_are_found_there_showing_the_original(
+    client: Client,
+) -> None:
+    data = image_bytes("PNG", (307, 211))  # bytes no other test uploads
+    first = client.upload("first.png", "image/png", data)
+    held = client.wait_until_settled(first)
+    assert held["status"] == "ready"
+    created = client.http.post(f"{client.api}/v1/projects", timeout=30,
+                               json={"name": f"Trip {uuid.uuid4().hex[:8]}"})
+    assert created.status_code == 201, created.text
+    project = created.json()["project_id"]
+
+    # Declared: presign answers at once with a duplicate in the project.
+    sha256 = hashlib.sha256(data).hexdigest()
+    answer = client.presign("again.png", "image/png", data, sha256=sha256, project_id=project)
+    assert answer.status_code == 200, answer.text
+    ticket = answer.json()
+    assert ticket["duplicate"] is True and ticket["status"] == "duplicate"
+    assert ticket["asset_id"] != first
+    repeated = client.presign("again.png", "image/png", data, sha256=sha256, project_id=project)
+    assert repeated.json()["asset_id"] == ticket["asset_id"]  # one copy per project
+
+    # Not declared: the thumbnail worker finds the same bytes after the upload.
+    later = client.upload("later.png", "image/png", data, project_id=project)
+    assert client.wait_until_settled(later)["status"] == "duplicate"
+
+    listed = client.http.get(f"{client.api}/v1/assets", params={"project_id": project},
+                             timeout=30).json()["items"]
+    assert {item["asset_id"] for item in listed} == {ticket["asset_id"], later}
+    for item in [*listed, client.asset(ticket["asset_id"])]:
+        assert item["duplicate_of"] == first and item["project_id"] == project
+        assert (item["width"], item["height"], item["sha256"]) == (307, 211, held["sha256"])
+        assert sorted(t["size"] for t in item["thumbnails"]) == sorted(
+            t["size"] for t in held["thumbnails"])
+        assert requests.get(item["original_url"], timeout=30).content == data
+        for thumbnail in item["thumbnails"]:
+            assert requests.get(thumbnail["url"], timeout=30).status_code == 200
 
 
 @pytest.mark.parametrize(

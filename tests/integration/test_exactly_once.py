@@ -15,18 +15,24 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+import psycopg
 import pytest
 import requests
 
 from lightbox.adapters.catalog import PostgresCatalog, PostgresProjectRepository
+from lightbox.adapters.migrations import apply_migrations
 from lightbox.adapters.postgres import Database, PostgresAssetRepository
 from lightbox.config import Config
-from lightbox.domain import RenderSpec, Rendition, Status, ThumbnailJob, original_key
+from lightbox.domain import Asset, RenderSpec, Rendition, Status, ThumbnailJob, original_key
+from lightbox.errors import DatabaseUnavailable
 from lightbox.events import Action, ObjectEvent
 from lightbox.ports import PresignedUpload
 from lightbox.services import ingest, thumbnails
+from lightbox.services import library as library_service
+from lightbox.services.reaper import ReaperPolicy, reap
 from lightbox.services.uploads import UploadRequest, create_upload
 from lightbox.wiring import Container
+from tests.conftest import REPO
 from tests.fakes import FakeJobQueue
 from tests.support import image_bytes, unique_owner
 
@@ -50,6 +56,7 @@ class Library:
         if not hasattr(self._local, "container"):
             database = Database(self.config.require("database_url"))
             self._databases.append(database)
+            self._local.database = database
             self._local.container = Container(
                 self.config, assets=PostgresAssetRepository(database),
                 catalog=PostgresCatalog(database), projects=PostgresProjectRepository(database),
@@ -61,9 +68,9 @@ class Library:
         for database in self._databases:
             database.close()
 
-    def upload(self) -> uuid.UUID:
+    def upload(self, data: bytes | None = None) -> uuid.UUID:
         self._uploads += 1  # different bytes each time: the same bytes would be a duplicate
-        data = image_bytes("JPEG", (800, 600), quality=90 - self._uploads)
+        data = data or image_bytes("JPEG", (800, 600), quality=90 - self._uploads)
         container = self.container()
         ticket = create_upload(
             self.owner, UploadRequest("photo.jpg", "image/jpeg", len(data)),
@@ -103,6 +110,22 @@ class Library:
         asset = self.container().assets.get(self.owner, asset_id)
         assert asset is not None
         return asset.status
+
+    def get(self, asset_id: uuid.UUID) -> Asset:
+        asset = self.container().assets.get(self.owner, asset_id)
+        assert asset is not None
+        return asset
+
+    def cut_connection(self) -> None:
+        """End this thread's database session from outside, as a failover or a proxy would."""
+        self.container()
+        database: Database = self._local.database
+        with database.cursor() as cur:
+            cur.execute("SELECT pg_backend_pid() AS pid")
+            row = cur.fetchone()
+        assert row is not None
+        with psycopg.connect(self.config.require("database_url"), autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (row["pid"],))
 
     def keys(self, s3_client: Any) -> list[str]:
         listed = s3_client.list_objects_v2(Bucket=self.config.require("bucket"),
@@ -216,3 +239,118 @@ def test_an_asset_deleted_while_it_renders_leaves_no_derivatives_behind(
     assert library.run_job(library.jobs.sent[0], render_while_the_original_is_deleted) is None
     assert library.status(asset_id) is Status.DELETED
     assert library.keys(s3_client) == []
+
+
+def test_a_retry_after_a_database_fault_ends_a_duplicate_when_the_bytes_came_again_meanwhile(
+    library: Library, s3_client: Any
+) -> None:
+    data = image_bytes("JPEG", (800, 600))
+    first = library.upload(data)
+    library.deliver(library.event(first, Action.CREATED))
+    render = library.container().render
+
+    def render_and_lose_the_database(path: Path, spec: RenderSpec) -> Rendition:
+        # The connection breaks after the hash is recorded, before the asset is marked ready.
+        library.cut_connection()
+        return render(path, spec)
+
+    with pytest.raises(DatabaseUnavailable):
+        library.run_job(library.jobs.sent[0], render_and_lose_the_database)
+    assert library.status(first) is Status.UPLOADED  # handed back for the retry
+    assert library.keys(s3_client) != []  # what the failed attempt wrote
+
+    second = library.upload(data)
+    library.deliver(library.event(second, Action.CREATED))
+    assert library.run_job(library.jobs.sent[-1]) is Status.READY
+
+    # The queue's retry of the first job.
+    assert library.run_job(library.jobs.sent[0]) is Status.DUPLICATE
+    duplicate = library.get(first)
+    assert (duplicate.status, duplicate.duplicate_of, duplicate.attempts) == (
+        Status.DUPLICATE, second, 2)
+    assert all(f"/{first}/" not in key for key in library.keys(s3_client))
+    assert library.keys(s3_client) == sorted(d.key for d in library.get(second).derivatives)
+
+
+@pytest.fixture
+def library_alone(aws_env: None, aws_endpoint: str, fresh_database: str,
+                  bucket: str) -> Iterator[Library]:
+    """A library with a database of its own: the reaper looks at every owner's assets."""
+    apply_migrations(fresh_database, REPO / "migrations")
+    library = Library(Config.from_env({
+        "DATABASE_URL": fresh_database, "LIGHTBOX_BUCKET": bucket,
+        "LIGHTBOX_THUMBNAIL_SIZES": "64,256", "AWS_ENDPOINT_URL": aws_endpoint,
+    }))
+    yield library
+    library.close()
+
+
+def test_the_reaper_settles_an_asset_an_earlier_release_left_holding_a_colliding_hash(
+    library_alone: Library,
+) -> None:
+    library = library_alone
+    data = image_bytes("JPEG", (800, 600))
+    stuck, held = library.upload(data), library.upload(data)
+    for asset_id in (stuck, held):
+        library.deliver(library.event(asset_id, Action.CREATED))
+    assert library.run_job(library.jobs.sent[-1]) is Status.READY
+    # What a release used to leave: back in uploaded, still carrying the hash it computed.
+    with psycopg.connect(library.config.require("database_url"), autocommit=True) as admin:
+        admin.execute("UPDATE assets SET sha256 = %s, attempts = 1 WHERE id = %s",
+                      (library.get(held).sha256, stuck))
+
+    container = library.container()
+    reap(assets=container.assets, storage=container.storage, jobs=container.jobs,
+         lanes=container.lanes,
+         policy=ReaperPolicy(pending_seconds=3600, uploaded_seconds=0, processing_seconds=900))
+    assert library.jobs.sent[-1] == ThumbnailJob(stuck, library.owner)
+    assert library.run_job(library.jobs.sent[-1]) is Status.DUPLICATE
+    assert library.get(stuck).duplicate_of == held
+
+
+def held_and_duplicate(library: Library) -> tuple[uuid.UUID, uuid.UUID]:
+    """Two uploads of the same bytes: the first holds them, the second is its duplicate."""
+    data = image_bytes("JPEG", (640, 480))
+    holder, copy = library.upload(data), library.upload(data)
+    for asset_id in (holder, copy):
+        library.deliver(library.event(asset_id, Action.CREATED))
+        library.run_job(library.jobs.sent[-1])
+    assert library.get(copy).duplicate_of == holder
+    return holder, copy
+
+
+def test_deleting_an_asset_keeps_the_bytes_a_live_duplicate_uses_until_the_last_one_goes(
+    library: Library, s3_client: Any
+) -> None:
+    holder, copy = held_and_duplicate(library)
+    held = library.get(holder)
+    container = library.container()
+    stored = [held.original_key, *(d.key for d in held.derivatives)]
+
+    library_service.delete_asset(library.owner, holder, catalog=container.catalog,
+                                 storage=container.storage)
+    library_service.purge_deleted(catalog=container.catalog, storage=container.storage,
+                                  older_than_seconds=0, limit=1000)
+    assert all(container.storage.head(key) is not None for key in stored)
+
+    library_service.delete_asset(library.owner, copy, catalog=container.catalog,
+                                 storage=container.storage)
+    assert all(container.storage.head(key) is None for key in stored)
+    assert holder not in {a.id for a in container.catalog.unpurged(0, 1000)}
+
+
+def test_deleting_a_project_with_cascade_keeps_the_bytes_a_duplicate_outside_it_uses(
+    library: Library
+) -> None:
+    holder, copy = held_and_duplicate(library)
+    container = library.container()
+    project = container.projects.add(library.owner, uuid.uuid4(), "Trip")
+    container.catalog.update(library.owner, holder, filename=None, move=True,
+                             project_id=project.id)
+
+    library_service.delete_project(library.owner, project.id, cascade=True,
+                                   projects=container.projects, catalog=container.catalog,
+                                   storage=container.storage)
+    assert library.status(holder) is Status.DELETED
+    assert library.status(copy) is Status.DUPLICATE
+    assert container.storage.head(library.get(holder).original_key) is not None

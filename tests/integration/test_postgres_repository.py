@@ -166,11 +166,11 @@ def test_waiting_finds_assets_left_in_a_state_too_long_oldest_first(
 def test_stranded_pages_through_everything_unchanged_since_a_moment_once_each(
     repo: PostgresAssetRepository, owner: str, database_url: str
 ) -> None:
-    ids = [repo.add(new_asset(owner)).id for _ in range(5)]
+    ids = [repo.add(new_asset(owner), max_pending=100).id for _ in range(5)]
     for age, asset_id in enumerate(ids):
         backdate(database_url, asset_id, 10_000 + age)  # the last is the oldest
     before = repo.get(owner, ids[0]).updated_at + timedelta(microseconds=1)  # type: ignore[union-attr]
-    later = repo.add(new_asset(owner)).id
+    later = repo.add(new_asset(owner), max_pending=100).id
 
     seen: list[uuid.UUID] = []
     after = None
@@ -220,6 +220,51 @@ def test_the_second_asset_with_the_same_bytes_learns_the_first(
     found = repo.find_by_content(owner, sha)
     assert found is not None and found.id == first
     assert repo.find_by_content(unique_owner(), sha) is None
+
+
+def test_an_asset_becomes_a_duplicate_only_of_a_live_holder(
+    repo: PostgresAssetRepository, owner: str, database_url: str
+) -> None:
+    sha = uuid.uuid4().hex * 2
+    holder, copy = processing(repo, owner), processing(repo, owner)
+    repo.record_content(owner, holder, sha)
+    assert repo.record_content(owner, copy, sha) == holder
+    marked: list[bool] = []
+    with psycopg.connect(database_url) as deleting:  # a deletion under way, not yet committed
+        deleting.execute("UPDATE assets SET status = 'deleted' WHERE id = %s", (holder,))
+        marker = threading.Thread(
+            target=lambda: marked.append(repo.mark_duplicate(owner, copy, holder)))
+        marker.start()
+        marker.join(timeout=0.5)
+        assert marker.is_alive()  # waits for the deletion to end
+        deleting.commit()
+    marker.join()
+
+    assert marked == [False]
+    current = repo.get(owner, copy)
+    assert current is not None and current.status is Status.PROCESSING
+
+
+def test_a_duplicate_is_added_once_per_project_and_only_of_a_live_holder(
+    repo: PostgresAssetRepository, database: Database, owner: str
+) -> None:
+    sha = uuid.uuid4().hex * 2
+    holder = processing(repo, owner)
+    repo.record_content(owner, holder, sha)
+    project = PostgresProjectRepository(database).add(owner, uuid.uuid4(), "Trip", max_projects=100)
+    copy = repo.add_duplicate(new_asset(owner, project_id=project.id, filename="b.jpg"), holder)
+
+    assert copy is not None
+    assert (copy.status, copy.duplicate_of, copy.project_id, copy.sha256, copy.filename) == (
+        Status.DUPLICATE, holder, project.id, sha, "b.jpg")
+    again = repo.add_duplicate(new_asset(owner, project_id=project.id), holder)
+    assert again is not None and again.id == copy.id
+    assert {a.id for a in PostgresCatalog(database).get_many(owner, [holder, copy.id])} == {
+        holder, copy.id}
+    assert PostgresCatalog(database).get_many(unique_owner(), [holder]) == []
+
+    assert PostgresCatalog(database).delete(owner, holder) is not None
+    assert repo.add_duplicate(new_asset(owner), holder) is None
 
 
 def test_concurrent_workers_with_the_same_bytes_leave_exactly_one_original(

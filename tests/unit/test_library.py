@@ -114,6 +114,38 @@ def test_a_deletion_cut_short_by_the_bucket_is_finished_by_the_purge() -> None:
                                  older_than_seconds=60, limit=10) == 0
 
 
+def duplicate_of(lib: FakeLibrary, holder: uuid.UUID) -> uuid.UUID:
+    copy = lib.pending(JPEG, uploaded=False)
+    lib.assets.change(copy, status=Status.DUPLICATE, duplicate_of=holder)
+    return copy
+
+
+def test_a_holder_keeps_its_bytes_while_a_live_duplicate_shows_them() -> None:
+    lib = FakeLibrary()
+    holder = ready(lib)
+    first, second = duplicate_of(lib, holder), duplicate_of(lib, holder)
+    kept = set(lib.storage.objects)
+
+    library.delete_asset(lib.owner, holder, catalog=lib.catalog, storage=lib.storage)
+    library.delete_asset(lib.owner, first, catalog=lib.catalog, storage=lib.storage)
+    lib.assets.advance(61)
+    library.purge_deleted(catalog=lib.catalog, storage=lib.storage, older_than_seconds=60,
+                          limit=10)
+    assert set(lib.storage.objects) == kept and holder not in lib.catalog.purged
+
+    library.delete_asset(lib.owner, second, catalog=lib.catalog, storage=lib.storage)
+    assert lib.storage.objects == {} and holder in lib.catalog.purged
+
+
+def test_deleting_a_duplicate_leaves_its_live_holder_alone() -> None:
+    lib = FakeLibrary()
+    holder = ready(lib)
+    kept = set(lib.storage.objects)
+    library.delete_asset(lib.owner, duplicate_of(lib, holder), catalog=lib.catalog,
+                         storage=lib.storage)
+    assert set(lib.storage.objects) == kept and lib.asset(holder).status is Status.READY
+
+
 def test_a_project_is_deleted_when_empty_or_with_its_assets_on_cascade() -> None:
     lib = FakeLibrary()
     project = library.create_project(lib.owner, "Trip", projects=lib.projects, max_projects=9)

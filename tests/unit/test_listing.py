@@ -118,6 +118,35 @@ def test_no_original_url_when_there_is_no_original(status: Status) -> None:
     assert view.original_url is None
 
 
+def test_a_duplicate_shows_the_bytes_thumbnails_and_info_of_its_holder() -> None:
+    library = Library()
+    derivative = Derivative(256, 1, "jpeg", 256, 171, "derivatives/studio/h/1-256.jpg", 999)
+    holder = library.add(Status.READY, derivatives=(derivative,), info=taken(3),
+                         sha256="b" * 64, placeholder="thumbhash")
+    copies = [library.add(Status.DUPLICATE, duplicate_of=holder.id) for _ in range(3)]
+    library.catalog.delete(OWNER, holder.id)  # its bytes stay while duplicates refer to it
+
+    page = list_assets(OWNER, ListQuery(), catalog=library.catalog, storage=library.storage,
+                       url_ttl=60)
+    one = get_asset(OWNER, copies[0].id, assets=library.assets, storage=library.storage,
+                    url_ttl=60)
+    assert library.catalog.get_many_calls == 1  # the page's holders, at once
+    for view in [*page.items, one]:
+        assert view.asset.id in {c.id for c in copies}
+        assert view.original_url == f"https://bucket.test/originals/studio/{holder.id}?expires=60"
+        assert [t.url for t in view.thumbnails] == [
+            "https://bucket.test/derivatives/studio/h/1-256.jpg?expires=60"]
+        assert (view.asset.info, view.asset.sha256, view.asset.placeholder) == (
+            taken(3), "b" * 64, "thumbhash")
+
+
+def test_a_page_without_duplicates_looks_up_no_holders() -> None:
+    library = Library()
+    library.add(Status.READY)
+    list_assets(OWNER, ListQuery(), catalog=library.catalog, storage=library.storage, url_ttl=60)
+    assert library.catalog.get_many_calls == 0
+
+
 def test_another_owners_asset_and_a_deleted_one_are_not_found() -> None:
     library = Library()
     theirs = library.add(owner="someone-else")

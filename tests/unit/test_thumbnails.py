@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from lightbox.domain import RenderSpec, Rendition, Status, ThumbnailJob, original_key
-from lightbox.errors import StorageUnavailable
+from lightbox.errors import Conflict, DatabaseUnavailable, StorageUnavailable
 from lightbox.imaging import render
 from lightbox.ports import Renderer
 from lightbox.services.thumbnails import ProcessingPolicy, process_job
@@ -111,6 +111,52 @@ def test_the_second_copy_of_the_same_bytes_becomes_a_duplicate() -> None:
     assert original_key(OWNER, second) not in stack.storage.objects
     assert original_key(OWNER, first) in stack.storage.objects
     assert not any(str(second) in key for key in stack.storage.objects)
+
+
+def test_a_retry_ends_a_duplicate_when_the_same_bytes_became_ready_meanwhile() -> None:
+    stack = Stack()
+    data = image_bytes("PNG")
+    first = stack.uploaded(data)
+    leftover = f"derivatives/{OWNER}/{first}/1-64.jpg"
+
+    def lose_the_database(path: Path, spec: RenderSpec) -> Rendition:
+        stack.storage.objects[leftover] = b"written by the failed attempt"
+        raise DatabaseUnavailable("connection reset")
+
+    with pytest.raises(DatabaseUnavailable):
+        stack.process(first, renderer=lose_the_database)
+    second = stack.uploaded(data)
+    assert stack.process(second) is Status.READY
+
+    assert stack.process(first) is Status.DUPLICATE
+    duplicate = stack.asset(first)
+    assert (duplicate.duplicate_of, duplicate.attempts) == (second, 2)
+    assert not any(str(first) in key for key in stack.storage.objects)
+
+
+def test_a_copy_whose_holder_is_deleted_while_it_hashes_is_retried_and_rendered(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stack = Stack()
+    data = image_bytes("PNG")
+    holder, copy = stack.uploaded(data), stack.uploaded(data)
+    assert stack.process(holder) is Status.READY
+    record_content = stack.assets.record_content
+
+    def record_while_the_holder_is_deleted(owner_id: str, asset_id: uuid.UUID,
+                                           sha256: str) -> uuid.UUID | None:
+        found = record_content(owner_id, asset_id, sha256)
+        stack.catalog.delete(OWNER, holder)
+        return found
+
+    monkeypatch.setattr(stack.assets, "record_content", record_while_the_holder_is_deleted)
+    with pytest.raises(Conflict):
+        stack.process(copy)
+    assert stack.asset(copy).status is Status.UPLOADED
+    assert original_key(OWNER, copy) in stack.storage.objects
+
+    monkeypatch.undo()
+    assert stack.process(copy) is Status.READY
 
 
 def test_a_transient_error_hands_the_asset_back_for_a_retry() -> None:

@@ -134,6 +134,28 @@ def test_presign_answers_duplicate_for_content_the_owner_already_has() -> None:
     assert len(assets.assets) == 1
 
 
+def test_presign_into_another_project_adds_one_duplicate_of_the_holder_there() -> None:
+    assets, storage = FakeAssetRepository(), FakeObjectStore()
+    sha = "a" * 64
+    holder = hashed_asset(assets, storage, OWNER, sha)
+    ports = upload_ports(assets)
+    project = ports["projects"].add(OWNER, uuid.uuid4(), "Trip", max_projects=100)
+    request = UploadRequest("b.jpg", "image/jpeg", 10, sha256=sha, project_id=project.id)
+
+    ticket = create_upload(OWNER, request, assets=assets, storage=storage, **ports)
+    again = create_upload(OWNER, request, assets=assets, storage=storage, **ports)
+
+    assert ticket.duplicate and ticket.status is Status.DUPLICATE
+    assert again.asset_id == ticket.asset_id != holder
+    copy = assets.get(OWNER, ticket.asset_id)
+    assert copy is not None
+    assert (copy.duplicate_of, copy.project_id, copy.filename) == (holder, project.id, "b.jpg")
+    with pytest.raises(ProjectNotFound):
+        create_upload(OWNER, UploadRequest("b.jpg", "image/jpeg", 10, sha256=sha,
+                                           project_id=uuid.uuid4()),
+                      assets=assets, storage=storage, **ports)
+
+
 def test_a_declared_hash_alone_proves_nothing() -> None:
     assets, storage = FakeAssetRepository(), FakeObjectStore()
     request = UploadRequest("a.jpg", "image/jpeg", 10, sha256="a" * 64)

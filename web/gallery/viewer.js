@@ -234,7 +234,9 @@ export class Viewer {
 
 function noPreviewReason(asset) {
   if (asset.status === "failed") return `No preview: ${asset.error ?? "the file could not be read."}`;
-  if (asset.status === "duplicate") return "No preview: the library already had these bytes, so this copy was dropped.";
+  // A duplicate shows the previews of the photo with the same bytes; it has none while that
+  // photo's are being made, or when that photo could not be read.
+  if (asset.status === "duplicate") return "No preview yet: this is the same file as another photo in the library, and its preview is not ready.";
   if (!isSettled(asset)) return `The preview is being made (${statusLabel(asset.status).toLowerCase()})…`;
   return "No preview.";
 }
@@ -253,7 +255,7 @@ function metadataRows(asset) {
     ["Taken", asset.taken_at && formatTakenAt(asset.taken_at)],
     ["Camera", [asset.camera_make, asset.camera_model].filter(Boolean).join(" ")],
     ["Uploaded", asset.created_at && formatTimestamp(asset.created_at)],
-    ["Duplicate of", asset.duplicate_of],
+    ["Same file as", asset.duplicate_of],
     ["SHA-256", asset.sha256],
   ];
   return rows.filter(([, value]) => value !== null && value !== undefined && value !== "")
@@ -262,7 +264,7 @@ function metadataRows(asset) {
       dt.textContent = term;
       const dd = document.createElement("dd");
       dd.textContent = String(value);
-      if (term === "SHA-256" || term === "Duplicate of") dd.className = "mono";
+      if (term === "SHA-256" || term === "Same file as") dd.className = "mono";
       return [dt, dd];
     });
 }

@@ -6,6 +6,7 @@ of filter gets its own index plan and every value travels as a parameter.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 from uuid import UUID
 
@@ -41,6 +42,10 @@ _CHANGES = f"""
     LIMIT %(limit)s
 """
 
+_GET_MANY = f"""
+    SELECT {ASSET_COLUMNS} FROM assets WHERE owner_id = %(owner)s AND id = ANY(%(ids)s)
+"""
+
 _COUNTS = """
     SELECT status, count(*) AS n FROM assets WHERE owner_id = %(owner)s GROUP BY status
 """
@@ -65,12 +70,22 @@ _MARK_PURGED = """
     WHERE owner_id = %(owner)s AND id = %(id)s AND status = 'deleted'
 """
 
+# A deleted asset's bytes stay while a live duplicate shows them.
+_UNUSED = """
+    NOT EXISTS (SELECT 1 FROM assets dup
+                WHERE dup.duplicate_of = held.id AND dup.status = 'duplicate')
+"""
 _UNPURGED = f"""
-    SELECT {ASSET_COLUMNS} FROM assets
+    SELECT {ASSET_COLUMNS} FROM assets held
     WHERE status = 'deleted' AND purged_at IS NULL
-      AND updated_at < now() - make_interval(secs => %(age)s)
+      AND updated_at < now() - make_interval(secs => %(age)s) AND {_UNUSED}
     ORDER BY updated_at
     LIMIT %(limit)s
+"""
+_PURGEABLE = f"""
+    SELECT {ASSET_COLUMNS} FROM assets held
+    WHERE owner_id = %(owner)s AND id = %(id)s AND status = 'deleted' AND purged_at IS NULL
+      AND {_UNUSED}
 """
 
 _RESET_FAILED = """
@@ -163,6 +178,9 @@ class PostgresCatalog:
         assert row is not None
         return int(row["horizon"])
 
+    def get_many(self, owner_id: str, asset_ids: Collection[UUID]) -> list[Asset]:
+        return all_assets(self._db, _GET_MANY, {"owner": owner_id, "ids": list(asset_ids)})
+
     def counts(self, owner_id: str) -> dict[Status, int]:
         counts = dict.fromkeys(Status, 0)
         for row in self._db.fetch_all(_COUNTS, {"owner": owner_id}):
@@ -185,6 +203,9 @@ class PostgresCatalog:
 
     def unpurged(self, older_than_seconds: int, limit: int) -> list[Asset]:
         return all_assets(self._db, _UNPURGED, {"age": older_than_seconds, "limit": limit})
+
+    def purgeable(self, owner_id: str, asset_id: UUID) -> Asset | None:
+        return one_asset(self._db, _PURGEABLE, {"owner": owner_id, "id": asset_id})
 
     def reset_failed(self, owner_id: str, asset_id: UUID) -> bool:
         return self._db.execute(_RESET_FAILED, {"owner": owner_id, "id": asset_id}) == 1

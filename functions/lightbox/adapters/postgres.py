@@ -52,6 +52,32 @@ _PENDING_COUNT = """
 
 _GET = f"SELECT {ASSET_COLUMNS} FROM assets WHERE owner_id = %(owner)s AND id = %(id)s"
 
+# The holder is locked for the statement, as in _MARK_DUPLICATE: a deletion of it either
+# commits first (and nothing is added) or waits, and then finds the duplicate. A copy already
+# in the project is answered instead of a second one, so that a repeated presign adds nothing.
+_ADD_DUPLICATE = f"""
+    WITH holder AS (
+        SELECT id, content_type, sha256 FROM assets
+        WHERE owner_id = %(owner_id)s AND id = %(holder)s AND status IN ('processing', 'ready')
+        FOR SHARE
+    ), existing AS (
+        SELECT dup.id FROM assets dup JOIN holder ON dup.duplicate_of = holder.id
+        WHERE dup.owner_id = %(owner_id)s AND dup.status = 'duplicate'
+          AND dup.project_id IS NOT DISTINCT FROM %(project_id)s
+        LIMIT 1
+    ), added AS (
+        INSERT INTO assets (id, owner_id, project_id, status, filename, content_type, size_bytes,
+                            declared_sha256, sha256, duplicate_of)
+        SELECT %(id)s, %(owner_id)s, %(project_id)s, 'duplicate', %(filename)s,
+               holder.content_type, %(size_bytes)s, %(declared_sha256)s, holder.sha256, holder.id
+        FROM holder WHERE NOT EXISTS (SELECT 1 FROM existing)
+        RETURNING {ASSET_COLUMNS}
+    )
+    SELECT * FROM added
+    UNION ALL
+    SELECT {ASSET_COLUMNS} FROM assets WHERE id IN (SELECT id FROM existing)
+"""
+
 _FIND_BY_CONTENT = f"""
     SELECT {ASSET_COLUMNS} FROM assets
     WHERE owner_id = %(owner)s AND sha256 = %(sha256)s AND status IN ('processing', 'ready')
@@ -65,9 +91,12 @@ _MARK_UPLOADED = """
     WHERE owner_id = %(owner)s AND id = %(id)s AND status = 'pending'
 """
 
+# Every attempt hashes the bytes again: a hash kept from an earlier attempt would make the row
+# collide (assets_owner_content) with a copy of the same bytes that became live meanwhile.
 _CLAIM = f"""
     UPDATE assets
-    SET status = 'processing', attempts = attempts + 1, claimed_at = now(), updated_at = now()
+    SET status = 'processing', attempts = attempts + 1, sha256 = NULL, claimed_at = now(),
+        updated_at = now()
     WHERE owner_id = %(owner)s AND id = %(id)s
       AND (status = 'uploaded'
            OR (status = 'processing' AND claimed_at < now() - make_interval(secs => %(lease)s)))
@@ -89,9 +118,16 @@ _MARK_READY = """
     WHERE owner_id = %(owner)s AND id = %(id)s AND status = 'processing'
 """
 
+# Only of a live holder, locked for the statement: a deletion of the holder either commits
+# first (and the asset stays processing) or waits, and then finds the duplicate when it decides
+# whether the holder's bytes may go.
 _MARK_DUPLICATE = """
     UPDATE assets SET status = 'duplicate', duplicate_of = %(original)s, updated_at = now()
     WHERE owner_id = %(owner)s AND id = %(id)s AND status = 'processing'
+      AND EXISTS (SELECT 1 FROM assets holder
+                  WHERE holder.owner_id = %(owner)s AND holder.id = %(original)s
+                    AND holder.status IN ('processing', 'ready')
+                  FOR SHARE)
 """
 
 _MARK_FAILED = """
@@ -126,7 +162,8 @@ _RENEW = """
 """
 
 _RELEASE = """
-    UPDATE assets SET status = 'uploaded', error = %(reason)s, claimed_at = NULL, updated_at = now()
+    UPDATE assets SET status = 'uploaded', error = %(reason)s, sha256 = NULL, claimed_at = NULL,
+                      updated_at = now()
     WHERE owner_id = %(owner)s AND id = %(id)s AND status = 'processing'
 """
 
@@ -219,6 +256,9 @@ class PostgresAssetRepository:
 
     def get(self, owner_id: str, asset_id: UUID) -> Asset | None:
         return one_asset(self._db, _GET, {"owner": owner_id, "id": asset_id})
+
+    def add_duplicate(self, asset: NewAsset, holder_id: UUID) -> Asset | None:
+        return one_asset(self._db, _ADD_DUPLICATE, {**asdict(asset), "holder": holder_id})
 
     def find_by_content(self, owner_id: str, sha256: str) -> Asset | None:
         return self._find_by_content(owner_id, sha256, exclude=None)

@@ -2,7 +2,8 @@
 
 Deleting an asset keeps its row as a tombstone (status ``deleted``) so that syncing clients
 learn of it; its objects are deleted right away, and the reaper finishes what a failure
-interrupted (``purge_deleted``).
+interrupted (``purge_deleted``). A duplicate has no bytes of its own: it shows those of the
+asset it duplicates, which keeps them, deleted or not, as long as a live duplicate refers to it.
 """
 
 from __future__ import annotations
@@ -184,7 +185,11 @@ def _delete(owner_id: str, asset_id: UUID, *, catalog: Catalog, storage: ObjectS
     deleted = catalog.delete(owner_id, asset_id)
     if deleted is None:
         return False
-    _purge(deleted, catalog=catalog, storage=storage)
+    # A holder's bytes stay while a live duplicate shows them; the last duplicate to go takes
+    # a deleted holder's with it. What a race leaves unpurged, the reaper finishes.
+    for candidate in (deleted.id, deleted.duplicate_of):
+        if candidate is not None and (asset := catalog.purgeable(owner_id, candidate)):
+            _purge(asset, catalog=catalog, storage=storage)
     return True
 
 

@@ -9,6 +9,7 @@ position in the owner's change feed.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -120,7 +121,8 @@ def list_assets(
     if len(rows) > query.limit:
         last = page[-1]
         next_cursor = encode_page_cursor(query.sort, PageCursor(query.sort.key_of(last), last.id))
-    return AssetPage(items=tuple(view_of(asset, storage, url_ttl) for asset in page),
+    return AssetPage(items=_views(owner_id, page, catalog=catalog, storage=storage,
+                                  url_ttl=url_ttl),
                      next_cursor=next_cursor, sync_cursor=sync_cursor)
 
 
@@ -138,7 +140,8 @@ def _changes(owner_id: str, since: ChangeCursor, limit: int, *, catalog: Catalog
             max(since, ChangeCursor(seq=changes.horizon, asset_id=_NIL),
                 key=lambda cursor: (cursor.seq, cursor.asset_id))
         )
-    return AssetPage(items=tuple(view_of(asset, storage, url_ttl) for asset in page),
+    return AssetPage(items=_views(owner_id, page, catalog=catalog, storage=storage,
+                                  url_ttl=url_ttl),
                      next_cursor=next_cursor, sync_cursor=sync_cursor)
 
 
@@ -148,7 +151,28 @@ def get_asset(
     asset = assets.get(owner_id, asset_id)
     if asset is None or asset.status is Status.DELETED:
         raise AssetNotFound(f"no asset {asset_id}")
-    return view_of(asset, storage, url_ttl)
+    return view_one(asset, assets=assets, storage=storage, url_ttl=url_ttl)
+
+
+def view_one(asset: Asset, *, assets: AssetRepository, storage: ObjectStore,
+             url_ttl: int) -> AssetView:
+    holder_id = _holder_of(asset)
+    holder = assets.get(asset.owner_id, holder_id) if holder_id is not None else None
+    return view_of(asset, storage, url_ttl, holder)
+
+
+def _views(owner_id: str, page: list[Asset], *, catalog: Catalog, storage: ObjectStore,
+           url_ttl: int) -> tuple[AssetView, ...]:
+    # The holders of a page's duplicates in one query, not one per row.
+    wanted = {holder_id for asset in page if (holder_id := _holder_of(asset)) is not None}
+    holders = {h.id: h for h in catalog.get_many(owner_id, wanted)} if wanted else {}
+    return tuple(view_of(asset, storage, url_ttl, holders.get(_holder_of(asset) or _NIL))
+                 for asset in page)
+
+
+def _holder_of(asset: Asset) -> UUID | None:
+    """The asset whose bytes a duplicate shows."""
+    return asset.duplicate_of if asset.status is Status.DUPLICATE else None
 
 
 def library_stats(owner_id: str, *, catalog: Catalog, jobs: JobQueue) -> Stats:
@@ -202,12 +226,21 @@ def _decode(token: str) -> list[object]:
     return parts
 
 
-def view_of(asset: Asset, storage: ObjectStore, url_ttl: int) -> AssetView:
+def view_of(asset: Asset, storage: ObjectStore, url_ttl: int,
+            holder: Asset | None = None) -> AssetView:
+    """An asset with signed URLs; a duplicate, given its holder, shows the holder's bytes."""
     original_url = None
     if asset.status in _HAS_ORIGINAL:
         original_url = storage.presign_get(asset.original_key, expires_in=url_ttl)
     # A tombstone tells only that the asset is gone.
     derivatives = asset.derivatives if asset.status is not Status.DELETED else ()
+    if holder is not None and asset.status is Status.DUPLICATE:
+        # A duplicate has no bytes of its own; its holder keeps them while it lives, deleted
+        # or not, so they are there to show.
+        original_url = storage.presign_get(holder.original_key, expires_in=url_ttl)
+        derivatives = holder.derivatives
+        asset = dataclasses.replace(asset, sha256=holder.sha256, info=holder.info,
+                                    placeholder=holder.placeholder)
     thumbnails = tuple(
         Thumbnail(
             size=d.size, page=d.page, format=d.format, width=d.width, height=d.height,

@@ -8,6 +8,11 @@ A file that cannot be rendered fails at once; a transient error hands the asset 
 attempt's error fails the asset with its reason and is still raised, so that the message goes
 on to the dead-letter queue (``maxReceiveCount`` equals ``max_attempts``), from which
 ``redrive`` sends it back once the cause is mended.
+
+Every attempt hashes the bytes afresh (the claim forgets an earlier attempt's hash), so a copy
+of the same bytes that became live in between makes the retry a duplicate instead of a
+collision. An error that even the release cannot record leaves the claim to expire: the
+reaper sends the job again after the lease, and that claim counts one more attempt.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import logging
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from uuid import UUID
 
 from lightbox.domain import (
     Asset,
@@ -26,7 +32,7 @@ from lightbox.domain import (
     ThumbnailJob,
     derivative_key,
 )
-from lightbox.errors import ImageError, ObjectNotFound
+from lightbox.errors import Conflict, ImageError, ObjectNotFound
 from lightbox.ports import AssetRepository, ObjectStore, Renderer
 
 log = logging.getLogger(__name__)
@@ -54,6 +60,7 @@ def process_job(
     asset = assets.claim(job.owner_id, job.asset_id, policy.lease_seconds)
     if asset is None:
         log.info("asset %s is not waiting for thumbnails", job.asset_id)
+        _tidy_duplicate(job, assets=assets, storage=storage)
         return None
     if asset.attempts > policy.max_attempts:
         return _fail(assets, asset, f"gave up after {policy.max_attempts} attempts: {asset.error}")
@@ -89,10 +96,7 @@ def _render_and_store(
             )
         original_id = assets.record_content(asset.owner_id, asset.id, sha256)
         if original_id is not None:
-            assets.mark_duplicate(asset.owner_id, asset.id, original_id)
-            # The same bytes are already stored under the original asset.
-            storage.delete([asset.original_key])
-            return Status.DUPLICATE
+            return _mark_duplicate(asset, original_id, assets=assets, storage=storage)
         rendition = render(original, spec)
 
     derivatives = []
@@ -114,6 +118,35 @@ def _render_and_store(
         return None
     log.info("asset %s ready: %d derivatives", asset.id, len(derivatives))
     return Status.READY
+
+
+def _mark_duplicate(
+    asset: Asset, original_id: UUID, *, assets: AssetRepository, storage: ObjectStore
+) -> Status | None:
+    if not assets.mark_duplicate(asset.owner_id, asset.id, original_id):
+        current = assets.get(asset.owner_id, asset.id)
+        if current is None or current.status is not Status.PROCESSING:
+            log.warning("asset %s changed state while hashing; nothing to do", asset.id)
+            return None
+        # The asset holding these bytes was deleted meanwhile: the retry hashes afresh and
+        # finds this asset the only copy.
+        raise Conflict(f"asset {original_id}, which holds the same bytes, is no longer live")
+    _drop_copies(asset, storage)
+    return Status.DUPLICATE
+
+
+def _tidy_duplicate(job: ThumbnailJob, *, assets: AssetRepository, storage: ObjectStore) -> None:
+    """Finish what an attempt that failed after marking its asset a duplicate left behind."""
+    current = assets.get(job.owner_id, job.asset_id)
+    if current is not None and current.status is Status.DUPLICATE:
+        _drop_copies(current, storage)
+
+
+def _drop_copies(asset: Asset, storage: ObjectStore) -> None:
+    # The same bytes are stored under the asset it duplicates; what an earlier attempt
+    # rendered before it failed belongs to nothing.
+    storage.delete([asset.original_key])
+    storage.delete_prefix(asset.derivatives_prefix)
 
 
 def _download(storage: ObjectStore, key: str, destination: Path) -> str:

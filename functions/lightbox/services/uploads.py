@@ -1,11 +1,13 @@
 """From a client's declaration to a verified original in the bucket.
 
 ``create_upload`` (presign) records the asset as pending and signs a PUT for its key — or,
-for a large original, starts a multipart upload and signs a PUT per part; ``complete_upload``
-(upload-complete, from a bucket event, the HTTP route or the reaper) assembles the parts if
-there are any, checks what arrived and queues the thumbnail job in its lane. Both are safe
-to repeat. Parts the bucket refuses to assemble (InvalidParts) leave the asset pending and the
-multipart upload open, so that the client can PUT them again or abort.
+for a large original, starts a multipart upload and signs a PUT per part; for bytes the owner
+already has (a declared sha256) it answers with the asset holding them, or with a duplicate
+of it in the project the upload names. ``complete_upload`` (upload-complete, from a bucket
+event, the HTTP route or the reaper) assembles the parts if there are any, checks what
+arrived and queues the thumbnail job in its lane. Both are safe to repeat. Parts the bucket
+refuses to assemble (InvalidParts) leave the asset pending and the multipart upload open, so
+that the client can PUT them again or abort.
 """
 
 from __future__ import annotations
@@ -128,11 +130,12 @@ def create_upload(
     policy: UploadPolicy,
 ) -> UploadTicket:
     if request.sha256 is not None:
-        existing = assets.find_by_content(owner_id, request.sha256)
-        if existing is not None:
-            return UploadTicket(asset_id=existing.id, status=existing.status, upload=None)
-    if request.project_id is not None and projects.get(owner_id, request.project_id) is None:
-        raise ProjectNotFound(f"no project {request.project_id}")
+        holder = assets.find_by_content(owner_id, request.sha256)
+        known = None if holder is None else _known_content(
+            owner_id, request, holder, assets=assets, projects=projects)
+        if known is not None:
+            return known
+    _check_project(owner_id, request.project_id, projects)
     asset_id = uuid4()
     key = original_key(owner_id, asset_id)
     multipart_id = None
@@ -159,6 +162,29 @@ def create_upload(
             expires_in=policy.url_ttl, sha256=request.sha256,
         )
     return UploadTicket(asset_id=asset.id, status=asset.status, upload=upload)
+
+
+def _known_content(
+    owner_id: str, request: UploadRequest, holder: Asset, *, assets: AssetRepository,
+    projects: ProjectRepository,
+) -> UploadTicket | None:
+    """No upload for bytes the owner has: the asset holding them, or, for another project,
+    a duplicate of it there (None when the holder stopped being live meanwhile)."""
+    if request.project_id is None or request.project_id == holder.project_id:
+        return UploadTicket(asset_id=holder.id, status=holder.status, upload=None)
+    _check_project(owner_id, request.project_id, projects)
+    copy = assets.add_duplicate(
+        NewAsset(id=uuid4(), owner_id=owner_id, filename=request.filename,
+                 content_type=request.content_type, size_bytes=request.size_bytes,
+                 declared_sha256=request.sha256, project_id=request.project_id),
+        holder.id,
+    )
+    return UploadTicket(asset_id=copy.id, status=copy.status, upload=None) if copy else None
+
+
+def _check_project(owner_id: str, project_id: UUID | None, projects: ProjectRepository) -> None:
+    if project_id is not None and projects.get(owner_id, project_id) is None:
+        raise ProjectNotFound(f"no project {project_id}")
 
 
 def _presign_parts(
