@@ -34,6 +34,7 @@ from lightbox.errors import (
     ProjectNotFound,
     RequestError,
     Unauthorized,
+    unknown_names,
 )
 from lightbox.services.listing import AssetPage, AssetView, Stats
 from lightbox.services.uploads import MultipartUpload, UploadTicket
@@ -41,6 +42,8 @@ from lightbox.services.uploads import MultipartUpload, UploadTicket
 log = logging.getLogger(__name__)
 
 P = ParamSpec("P")
+
+MAX_MESSAGE_CHARS = 300
 
 # Chalice's own error names, in Lightbox's vocabulary.
 _FRAMEWORK_CODES = {
@@ -80,6 +83,9 @@ def json_errors(view: Callable[P, Response]) -> Callable[P, Response]:
 
 
 def error_response(status: int, code: str, message: str) -> Response:
+    # A message may quote the request (a path, a name); the answer stays small all the same.
+    if len(message) > MAX_MESSAGE_CHARS:
+        message = message[:MAX_MESSAGE_CHARS] + "…"
     return json_response({"error": {"code": code, "message": message}}, status)
 
 
@@ -162,7 +168,7 @@ def query_params(request: Request) -> dict[str, str]:
 
 def refuse_unknown(params: dict[str, str]) -> None:
     if params:
-        raise RequestError(f"unknown query parameters: {', '.join(sorted(params))}")
+        raise unknown_names("query parameters", params)
 
 
 def ticket_json(ticket: UploadTicket) -> dict[str, Any]:

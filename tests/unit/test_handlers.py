@@ -542,3 +542,46 @@ def test_abort_and_retry_answer_through_upload_complete(fakes: Fakes) -> None:
         assert client.post(f"/v1/uploads/{asset_id}/abort", owner="other").status_code == 404
         assert client.post(f"/v1/uploads/{asset_id}/abort").status_code == 204
     assert status_of(fakes, asset_id) is Status.DELETED
+
+
+# --- bounded answers -------------------------------------------------------------------------
+
+# 2000 unknown names of 500 characters: a request of 1 MB.
+HOSTILE_NAMES = [f"{n:04d}" + "x" * 496 for n in range(2000)]
+
+
+def assert_bounded_naming(response: ApiResponse, total: int) -> None:
+    """A small error that names a few of the ``total`` unknown names, cut short, and counts the
+    rest."""
+    assert response.status_code == 400 and response.json_body["error"]["code"] == "bad_request"
+    assert len(response.body) < 1000
+    message = response.json_body["error"]["message"]
+    listed = [name for name in HOSTILE_NAMES if name[:8] in message]
+    assert 1 <= len(listed) <= 5 and "x" * 100 not in message
+    assert message.endswith(f"and {total - len(listed)} more")
+
+
+def test_unknown_fields_of_a_huge_body_are_named_a_few_and_counted(fakes: Fakes) -> None:
+    body = {name: 1 for name in HOSTILE_NAMES}
+    with ApiClient(presign.app) as client:
+        assert_bounded_naming(post_json(client, "/v1/uploads", upload_body(**body)), 2000)
+    with ApiClient(listing.app) as client:
+        assert_bounded_naming(post_json(client, "/v1/projects", {"name": "a", **body}), 2000)
+        sample_asset(fakes)
+        response = client.patch(f"/v1/assets/{SAMPLE_ASSET}", raw_body=json.dumps(body).encode(),
+                                headers={"Content-Type": "application/json"})
+        assert_bounded_naming(response, 2000)
+
+
+def test_unknown_query_parameters_are_named_a_few_and_counted(fakes: Fakes) -> None:
+    query = "&".join(f"{name}=1" for name in HOSTILE_NAMES[:300])
+    with ApiClient(listing.app) as client:
+        assert_bounded_naming(client.get(f"/v1/assets?{query}"), 300)
+        assert_bounded_naming(client.delete(f"/v1/projects/{uuid.uuid4()}?{query}"), 300)
+
+
+def test_no_error_message_grows_with_the_request(fakes: Fakes) -> None:
+    with ApiClient(listing.app) as client:
+        response = client.get(f"/v1/assets/{'x' * 50_000}")
+    assert response.status_code == 404
+    assert len(response.body) < 1000

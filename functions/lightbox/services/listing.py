@@ -17,7 +17,7 @@ from uuid import UUID
 
 from lightbox import filetypes
 from lightbox.domain import Asset, Lane, Status
-from lightbox.errors import AssetNotFound, InvalidField, RequestError
+from lightbox.errors import AssetNotFound, InvalidField, unknown_names
 from lightbox.ports import (
     AssetFilter,
     AssetRepository,
@@ -82,7 +82,7 @@ class Stats:
 def parse_list_query(params: Mapping[str, str]) -> ListQuery:
     unknown = set(params) - _FILTERS - {"limit", "cursor", "changed_since"}
     if unknown:
-        raise RequestError(f"unknown query parameters: {', '.join(sorted(unknown))}")
+        raise unknown_names("query parameters", unknown)
     limit = _limit(params.get("limit"))
     if "changed_since" in params:
         if set(params) & (_FILTERS | {"cursor"}):

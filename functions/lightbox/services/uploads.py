@@ -27,9 +27,9 @@ from lightbox.errors import (
     ObjectNotFound,
     PayloadTooLarge,
     ProjectNotFound,
-    RequestError,
     UploadIncomplete,
     UploadMissing,
+    unknown_names,
 )
 from lightbox.ports import (
     AssetRepository,
@@ -107,7 +107,7 @@ class UploadTicket:
 def parse_upload_request(body: Mapping[str, Any], *, max_upload_bytes: int) -> UploadRequest:
     unknown = set(body) - {"filename", "content_type", "size_bytes", "sha256", "project_id"}
     if unknown:
-        raise RequestError(f"unknown fields: {', '.join(sorted(unknown))}")
+        raise unknown_names("fields", unknown)
     return UploadRequest(
         filename=parse_filename(_text(body, "filename")),
         content_type=filetypes.normalise_content_type(_text(body, "content_type")),
