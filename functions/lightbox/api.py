@@ -177,14 +177,7 @@ def ticket_json(ticket: UploadTicket) -> dict[str, Any]:
     if upload is None:
         body["duplicate"] = True
     elif isinstance(upload, MultipartUpload):
-        body["upload"] = {
-            "method": "PUT",
-            "part_size": upload.part_size,
-            "parts": [{"part_number": part.number, "size_bytes": part.size, "url": part.url}
-                      for part in upload.parts],
-            "headers": {},
-            "expires_at": _timestamp(upload.expires_at),
-        }
+        body["upload"] = {"method": "PUT", **_parts_json(upload), "headers": {}}
     else:
         body["upload"] = {
             "method": upload.method,
@@ -195,6 +188,20 @@ def ticket_json(ticket: UploadTicket) -> dict[str, Any]:
         if upload.fields is not None:
             body["upload"]["fields"] = upload.fields
     return body
+
+
+def parts_json(asset_id: UUID, upload: MultipartUpload) -> dict[str, Any]:
+    return {"asset_id": str(asset_id), **_parts_json(upload)}
+
+
+def _parts_json(upload: MultipartUpload) -> dict[str, Any]:
+    return {
+        "part_size": upload.part_size,
+        "part_count": upload.part_count,
+        "parts": [{"part_number": part.number, "size_bytes": part.size, "url": part.url}
+                  for part in upload.parts],
+        "expires_at": _timestamp(upload.expires_at),
+    }
 
 
 def page_json(page: AssetPage) -> dict[str, Any]:

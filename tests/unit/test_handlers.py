@@ -173,6 +173,36 @@ def test_an_unexpected_error_is_a_500_in_the_error_shape(
     }
 
 
+def test_a_5_tib_presign_is_a_small_answer_and_the_other_parts_come_on_request(
+    fakes: Fakes,
+) -> None:
+    with ApiClient(presign.app) as client:
+        response = post_json(client, "/v1/uploads", upload_body(size_bytes=5 * 1024**4))
+        assert response.status_code == 201 and len(response.body) < 100_000
+        upload = response.json_body["upload"]
+        count = upload["part_count"]
+        assert len(upload["parts"]) == 100 and count == -(-5 * 1024**4 // upload["part_size"])
+        asset_id = response.json_body["asset_id"]
+
+        more = client.get(f"/v1/uploads/{asset_id}/parts?first={count - 1}&limit=100")
+        assert more.status_code == 200
+        assert more.json_body["asset_id"] == asset_id
+        assert more.json_body["part_count"] == count
+        assert more.json_body["part_size"] == upload["part_size"]
+        assert [part["part_number"] for part in more.json_body["parts"]] == [count - 1, count]
+        assert more.json_body["expires_at"]
+
+        assert client.get(f"/v1/uploads/{asset_id}/parts?limit=101").status_code == 422
+        assert client.get(f"/v1/uploads/{asset_id}/parts?first={count + 1}").status_code == 422
+        assert client.get(f"/v1/uploads/{asset_id}/parts?page=2").status_code == 400
+        assert client.get(f"/v1/uploads/{asset_id}/parts", owner="other").status_code == 404
+        assert client.get(f"/v1/uploads/{uuid.uuid4()}/parts").status_code == 404
+        assert client.get("/v1/uploads/not-a-uuid/parts").status_code == 404
+        single = post_json(client, "/v1/uploads", upload_body()).json_body["asset_id"]
+        refused = client.get(f"/v1/uploads/{single}/parts")
+        assert refused.status_code == 409 and refused.json_body["error"]["code"] == "invalid_state"
+
+
 # --- upload-complete -------------------------------------------------------------------------
 
 def presigned(client: ApiClient) -> str:
