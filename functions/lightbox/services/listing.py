@@ -16,7 +16,7 @@ from datetime import date, datetime
 from uuid import UUID
 
 from lightbox import filetypes
-from lightbox.domain import Asset, Lane, Status
+from lightbox.domain import Asset, Derivative, Lane, Status
 from lightbox.errors import AssetNotFound, InvalidField, unknown_names
 from lightbox.ports import (
     AssetFilter,
@@ -33,6 +33,10 @@ from lightbox.services.uploads import parse_uuid
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
+# Signed URLs in one page: some 1.5 kB each with a session token, so a page stays near 3 MB,
+# well under Lambda's 6 MB response limit, however many thumbnails its assets have. A page
+# stops before the asset that would pass it; its cursor goes on from there.
+MAX_PAGE_URLS = 2000
 # The original is in the bucket from the moment it was uploaded until it is deleted.
 _HAS_ORIGINAL = frozenset({Status.UPLOADED, Status.PROCESSING, Status.READY, Status.FAILED})
 _FILTERS = {"status", "project_id", "content_type", "taken_from", "taken_until", "sort"}
@@ -115,9 +119,9 @@ def list_assets(
     # One row more than asked tells whether another page follows.
     rows = catalog.page(owner_id, filters=query.filters, sort=query.sort, limit=query.limit + 1,
                         after=query.cursor)
-    page = rows[: query.limit]
+    page = _within_budget(rows[: query.limit])
     next_cursor = None
-    if len(rows) > query.limit:
+    if len(rows) > len(page):
         last = page[-1]
         next_cursor = encode_page_cursor(query.sort, PageCursor(query.sort.key_of(last), last.id))
     return AssetPage(items=tuple(view_of(asset, storage, url_ttl) for asset in page),
@@ -127,9 +131,9 @@ def list_assets(
 def _changes(owner_id: str, since: ChangeCursor, limit: int, *, catalog: Catalog,
              storage: ObjectStore, url_ttl: int) -> AssetPage:
     changes = catalog.changes(owner_id, after=since, limit=limit + 1)
-    page = changes.assets[:limit]
+    page = _within_budget(changes.assets[:limit])
     next_cursor: str | None = None
-    if len(changes.assets) > limit:
+    if len(changes.assets) > len(page):
         position = ChangeCursor(seq=page[-1].change_seq, asset_id=page[-1].id)
         next_cursor = sync_cursor = encode_change_cursor(position)
     else:
@@ -202,12 +206,26 @@ def _decode(token: str) -> list[object]:
     return parts
 
 
+def _within_budget(assets: list[Asset]) -> list[Asset]:
+    """The first assets whose signed URLs fit in a page: at least one, so that paging moves on."""
+    urls = 0
+    for count, asset in enumerate(assets):
+        urls += (asset.status in _HAS_ORIGINAL) + len(_shown_derivatives(asset))
+        if urls > MAX_PAGE_URLS and count:
+            return assets[:count]
+    return assets
+
+
+def _shown_derivatives(asset: Asset) -> tuple[Derivative, ...]:
+    # A tombstone tells only that the asset is gone.
+    return asset.derivatives if asset.status is not Status.DELETED else ()
+
+
 def view_of(asset: Asset, storage: ObjectStore, url_ttl: int) -> AssetView:
     original_url = None
     if asset.status in _HAS_ORIGINAL:
         original_url = storage.presign_get(asset.original_key, expires_in=url_ttl)
-    # A tombstone tells only that the asset is gone.
-    derivatives = asset.derivatives if asset.status is not Status.DELETED else ()
+    derivatives = _shown_derivatives(asset)
     thumbnails = tuple(
         Thumbnail(
             size=d.size, page=d.page, format=d.format, width=d.width, height=d.height,
