@@ -255,7 +255,8 @@ def measure(a: Adapters, budget: Budget) -> list[Row]:
         Row("`POST /v1/uploads`: `presign.app(event, None)`", budget.measure(
             lambda i: http_call(http.app, template, f"http-{i // REQUESTS_PER_OWNER}"))),
         Row(f"1 GiB multipart: signing its {parts} parts alone", budget.measure(
-            lambda i: lambda: [storage.presign_part(key, "bench-upload-id", n, expires_in=900)
+            lambda i: lambda: [storage.presign_part(key, "bench-upload-id", n,
+                                                    size_bytes=part_size, expires_in=900)
                                for n in range(1, parts + 1)]), "uploads"),
         Row(f"1 GiB multipart through `create_upload` ({parts} parts)", budget.measure(
             lambda i: service_call(a, owners(10**6 + i), body(MULTIPART_BYTES),

@@ -1,5 +1,6 @@
 """presign: ``POST /v1/uploads`` records a pending asset and signs the PUT of its original
-(or of each part, for a large one)."""
+(or of its first parts, for a large one); ``GET /v1/uploads/{asset_id}/parts`` signs more
+parts."""
 
 from chalice.app import Response
 
@@ -24,3 +25,16 @@ def create_upload() -> Response:
         projects=container.projects, storage=container.storage, policy=container.upload_policy,
     )
     return api.json_response(api.ticket_json(ticket), 200 if ticket.duplicate else 201)
+
+
+@app.route("/v1/uploads/{asset_id}/parts", methods=["GET"])
+@api.json_errors
+def presign_parts(asset_id: str) -> Response:
+    request = api.current_request(app)
+    owner_id = api.owner_of(request)
+    upload_id = api.asset_id_param(asset_id)
+    upload = uploads.presign_parts(
+        owner_id, upload_id, uploads.parse_parts_query(api.query_params(request)),
+        assets=container.assets, storage=container.storage, policy=container.upload_policy,
+    )
+    return api.json_response(api.parts_json(upload_id, upload))

@@ -422,8 +422,10 @@ class FakeObjectStore:
         self.uploads[upload_id] = {}
         return upload_id
 
-    def presign_part(self, key: str, upload_id: str, number: int, *, expires_in: int) -> str:
-        return f"https://bucket.test/{key}?uploadId={upload_id}&partNumber={number}"
+    def presign_part(self, key: str, upload_id: str, number: int, *, size_bytes: int,
+                     expires_in: int) -> str:
+        return (f"https://bucket.test/{key}?uploadId={upload_id}&partNumber={number}"
+                f"&size={size_bytes}")
 
     def uploaded_parts(self, key: str, upload_id: str) -> list[UploadedPart]:
         if upload_id not in self.uploads:

@@ -34,6 +34,7 @@ from lightbox.errors import (
     ProjectNotFound,
     RequestError,
     Unauthorized,
+    unknown_names,
 )
 from lightbox.services.listing import AssetPage, AssetView, Stats
 from lightbox.services.uploads import MultipartUpload, UploadTicket
@@ -41,6 +42,8 @@ from lightbox.services.uploads import MultipartUpload, UploadTicket
 log = logging.getLogger(__name__)
 
 P = ParamSpec("P")
+
+MAX_MESSAGE_CHARS = 300
 
 # Chalice's own error names, in Lightbox's vocabulary.
 _FRAMEWORK_CODES = {
@@ -80,6 +83,9 @@ def json_errors(view: Callable[P, Response]) -> Callable[P, Response]:
 
 
 def error_response(status: int, code: str, message: str) -> Response:
+    # A message may quote the request (a path, a name); the answer stays small all the same.
+    if len(message) > MAX_MESSAGE_CHARS:
+        message = message[:MAX_MESSAGE_CHARS] + "…"
     return json_response({"error": {"code": code, "message": message}}, status)
 
 
@@ -162,7 +168,7 @@ def query_params(request: Request) -> dict[str, str]:
 
 def refuse_unknown(params: dict[str, str]) -> None:
     if params:
-        raise RequestError(f"unknown query parameters: {', '.join(sorted(params))}")
+        raise unknown_names("query parameters", params)
 
 
 def ticket_json(ticket: UploadTicket) -> dict[str, Any]:
@@ -171,14 +177,7 @@ def ticket_json(ticket: UploadTicket) -> dict[str, Any]:
     if upload is None:
         body["duplicate"] = True
     elif isinstance(upload, MultipartUpload):
-        body["upload"] = {
-            "method": "PUT",
-            "part_size": upload.part_size,
-            "parts": [{"part_number": part.number, "size_bytes": part.size, "url": part.url}
-                      for part in upload.parts],
-            "headers": {},
-            "expires_at": _timestamp(upload.expires_at),
-        }
+        body["upload"] = {"method": "PUT", **_parts_json(upload), "headers": {}}
     else:
         body["upload"] = {
             "method": upload.method,
@@ -189,6 +188,20 @@ def ticket_json(ticket: UploadTicket) -> dict[str, Any]:
         if upload.fields is not None:
             body["upload"]["fields"] = upload.fields
     return body
+
+
+def parts_json(asset_id: UUID, upload: MultipartUpload) -> dict[str, Any]:
+    return {"asset_id": str(asset_id), **_parts_json(upload)}
+
+
+def _parts_json(upload: MultipartUpload) -> dict[str, Any]:
+    return {
+        "part_size": upload.part_size,
+        "part_count": upload.part_count,
+        "parts": [{"part_number": part.number, "size_bytes": part.size, "url": part.url}
+                  for part in upload.parts],
+        "expires_at": _timestamp(upload.expires_at),
+    }
 
 
 def page_json(page: AssetPage) -> dict[str, Any]:

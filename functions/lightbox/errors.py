@@ -37,6 +37,13 @@ catches a library's exception type.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
+# An error about unknown names lists this many of them, each cut to so many characters, and
+# counts the rest: a request of a million names gets an answer of a few lines.
+_NAMES_LISTED = 3
+_NAME_CHARS = 40
+
 
 class LightboxError(Exception):
     status = 500
@@ -188,3 +195,12 @@ class QueueUnavailable(Unavailable):
 class AssetBusy(Unavailable):
     status = 503
     code = "asset_busy"
+
+
+def unknown_names(kind: str, names: Collection[str]) -> RequestError:
+    """``unknown fields: a, b, c and 12 more``, whatever the request sent."""
+    listed = [name if len(name) <= _NAME_CHARS else name[:_NAME_CHARS] + "…"
+              for name in sorted(names)[:_NAMES_LISTED]]
+    rest = len(names) - len(listed)
+    return RequestError(f"unknown {kind}: {', '.join(listed)}"
+                        + (f" and {rest} more" if rest else ""))

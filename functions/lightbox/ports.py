@@ -301,7 +301,10 @@ class ObjectStore(Protocol):
         """Begin a multipart upload; returns its upload id."""
         ...
 
-    def presign_part(self, key: str, upload_id: str, number: int, *, expires_in: int) -> str: ...
+    def presign_part(self, key: str, upload_id: str, number: int, *, size_bytes: int,
+                     expires_in: int) -> str:
+        """A PUT of one part; the bucket refuses a body of another size where it checks."""
+        ...
 
     def uploaded_parts(self, key: str, upload_id: str) -> list[UploadedPart]:
         """The parts received so far; raises ObjectNotFound for an unknown upload."""

@@ -13,11 +13,17 @@ declares it: the gateway answers preflight ``OPTIONS`` itself and puts
 Locally it also serves the web gallery: a GET or HEAD of a path that no route matches is
 answered from the gallery's directory (``/`` is its ``index.html``), so that the page and the
 API share one origin. In AWS the gallery is static files hosted anywhere.
+
+A request's body is read as a real HTTP server reads it (RFC 9112, section 6): a
+``Content-Length`` of digits, or ``Transfer-Encoding: chunked`` decoded, never both; anything
+ambiguous or malformed is a 400 and closes the connection, because where the next request
+starts is then unknown.
 """
 
 from __future__ import annotations
 
 import base64
+import io
 import json
 import logging
 import mimetypes
@@ -27,6 +33,7 @@ import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -39,6 +46,8 @@ log = logging.getLogger(__name__)
 
 # API Gateway refuses request payloads over 10 MB.
 MAX_BODY_BYTES = 10 * 1024 * 1024
+# The longest chunk-size line (size, extensions) or trailer line a chunked body may carry.
+MAX_CHUNK_LINE = 4096
 # Browsers run ES modules only when served with a JavaScript type; the system's MIME table
 # (which mimetypes reads) varies between machines, so the gallery's own types are fixed here.
 STATIC_TYPES = {
@@ -164,6 +173,72 @@ class Refused(Exception):
         self.status, self.code, self.message = status, code, message
 
 
+def read_body(headers: Message, stream: io.BufferedIOBase) -> bytes:
+    """The request's body, framed by its headers; raises Refused (400, 413 or 501)."""
+    lengths = headers.get_all("Content-Length") or []
+    codings = headers.get_all("Transfer-Encoding") or []
+    if lengths and codings:
+        # Which of the two frames the body is where request smuggling begins: refuse both.
+        raise _bad_framing("Content-Length together with Transfer-Encoding")
+    if codings:
+        names = [name.strip().lower() for value in codings for name in value.split(",")]
+        if any(name not in ("", "chunked") for name in names):
+            raise Refused(501, "not_implemented", "only the chunked transfer coding is supported")
+        if names != ["chunked"]:
+            raise _bad_framing("Transfer-Encoding must be chunked, once")
+        return _read_chunked(stream)
+    if not lengths:
+        return b""
+    # Repeats of one value are one length (RFC 9112, 6.3); differing ones frame nothing.
+    values = {value.strip() for header in lengths for value in header.split(",")}
+    if len(values) != 1 or not (value := values.pop()).isascii() or not value.isdigit():
+        raise _bad_framing("Content-Length must be one decimal number")
+    length = int(value)
+    if length > MAX_BODY_BYTES:
+        raise _too_large()
+    body = stream.read(length)
+    if len(body) != length:
+        raise _bad_framing("the body ended before its Content-Length")
+    return body
+
+
+def _read_chunked(stream: io.BufferedIOBase) -> bytes:
+    body = bytearray()
+    while True:
+        size_field = _read_line(stream).partition(b";")[0].strip()
+        # int() would also take a sign, underscores or a 0x prefix: a chunk size is hex digits.
+        if not size_field or size_field.strip(b"0123456789abcdefABCDEF"):
+            raise _bad_framing("a chunk size must be hexadecimal digits")
+        size = int(size_field, 16)
+        if len(body) + size > MAX_BODY_BYTES:
+            raise _too_large()
+        if size == 0:
+            break
+        chunk = stream.read(size)
+        if len(chunk) != size or stream.read(2) != b"\r\n":
+            raise _bad_framing("a chunk does not end where its size says")
+        body += chunk
+    # The trailer section: read to its blank line, its fields dropped as API Gateway drops them.
+    while _read_line(stream):
+        pass
+    return bytes(body)
+
+
+def _read_line(stream: io.BufferedIOBase) -> bytes:
+    line = stream.readline(MAX_CHUNK_LINE + 1)
+    if not line.endswith(b"\n") or len(line) > MAX_CHUNK_LINE:
+        raise _bad_framing("a chunked body's line is cut or too long")
+    return line.rstrip(b"\r\n")
+
+
+def _bad_framing(message: str) -> Refused:
+    return Refused(400, "bad_request", message)
+
+
+def _too_large() -> Refused:
+    return Refused(413, "too_large", "request body over 10 MB")
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
@@ -189,13 +264,14 @@ class _RequestHandler(BaseHTTPRequestHandler):
         started = time.monotonic()
         gateway = self.server.gateway
         url = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY_BYTES:
-            # The body stays unread, so this connection cannot carry another request.
+        try:
+            body = read_body(self.headers, self.rfile)
+        except Refused as refused:
+            # The body is left unread, or unreadable: this connection cannot carry another
+            # request.
             self.close_connection = True
-            self._error(413, "too_large", "request body over 10 MB")
+            self._error(refused.status, refused.code, refused.message)
             return
-        body = self.rfile.read(length) if length else b""
         found = gateway.match(self.command, url.path)
         if isinstance(found, list) and self.command == "OPTIONS" and found and gateway.cors:
             self._send({"statusCode": 200, "headers": gateway.cors, "body": ""})

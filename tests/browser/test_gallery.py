@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 from PIL import Image
-from playwright.sync_api import expect
+from playwright.sync_api import Route, expect
 
 from tests.browser.gallery import SETTLE_MS, Gallery
 from tests.browser.pictures import corrupt_jpeg, landscape, scan
@@ -168,6 +168,29 @@ def test_a_large_file_goes_up_in_parts_with_progress_over_all_of_them(gallery: G
     assert gallery.requests_to("POST", r"/complete$")
     expect(gallery.page.locator("#upload-list progress")).to_have_js_property("value", 1)
     gallery.wait_for_thumbnail("panorama.tif")
+
+
+def test_part_urls_the_ticket_lacks_are_asked_for_as_the_upload_goes(gallery: Gallery) -> None:
+    gallery.sign_in()
+    gallery.signed_in()
+
+    # A ticket as a very large file gets it: the URLs of its first part only, and part_count.
+    def first_part_only(route: Route) -> None:
+        response = route.fetch()
+        ticket = response.json()
+        if "upload" in ticket:
+            ticket["upload"]["parts"] = ticket["upload"]["parts"][:1]
+        route.fulfill(response=response, json=ticket)
+
+    gallery.page.route(re.compile(r"/v1/uploads$"), first_part_only)
+    buffer = io.BytesIO()
+    Image.open(io.BytesIO(landscape(108, (2000, 2000)))).save(buffer, "TIFF")
+    gallery.choose(("long-scan.tif", "image/tiff", buffer.getvalue()))
+    expect(gallery.badge("long-scan.tif")).to_have_text("Ready", timeout=SETTLE_MS)
+    asked = gallery.requests_to("GET", r"/parts$")
+    assert asked and all(parse_qs(urlsplit(r.url).query)["first"][0] in ("2", "3") for r in asked)
+    parts = gallery.requests_to("PUT", "/originals/")
+    assert sorted(parse_qs(urlsplit(part.url).query)["partNumber"][0] for part in parts) == ["1", "2", "3"]
 
 
 # --- looking ----------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import pytest
 
 from lightbox_cli import client as client_module
 from lightbox_cli.client import ApiError, LightboxClient, TransferError
+from lightbox_cli.uploads import FileResult, LocalFile, Outcome, Uploader
 
 SLOW_DOWN = (503, "application/xml",
              b"<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>")
@@ -142,3 +143,76 @@ def test_an_answer_that_is_not_the_apis_says_who_answered_what(server: tuple[str
     with LightboxClient(url, "k") as client, pytest.raises(ApiError, match="unexpected_answer") as error:
         client.asset("0a6f3b1e-0000-4000-8000-000000000000")
     assert "GET " in error.value.message and "Not Found" in error.value.message
+
+
+class Quiet:
+    def started(self, file: LocalFile) -> None:
+        pass
+
+    def sent(self, file: LocalFile, count: int) -> None:
+        pass
+
+    def finished(self, result: FileResult) -> None:
+        pass
+
+
+def test_a_multipart_upload_asks_for_the_part_urls_its_ticket_lacks(
+        server: tuple[str, Script], tmp_path: Path) -> None:
+    url, script = server
+    data = b"0123456789"
+    path = tmp_path / "scan.tif"
+    path.write_bytes(data)
+    expires = "2999-01-01T00:00:00+00:00"
+
+    def part(number: int, size: int) -> dict[str, object]:
+        return {"part_number": number, "size_bytes": size, "url": f"{url}/bucket/part{number}"}
+
+    ticket = {"asset_id": "a1", "status": "pending", "upload": {
+        "method": "PUT", "part_size": 4, "part_count": 3, "parts": [part(1, 4), part(2, 4)],
+        "headers": {}, "expires_at": expires}}
+    more = {"asset_id": "a1", "part_size": 4, "part_count": 3, "parts": [part(3, 2)],
+            "expires_at": expires}
+    ok = (200, "application/xml", b"")
+    script.answers = [(201, "application/json", json.dumps(ticket).encode()), ok, ok,
+                      (200, "application/json", json.dumps(more).encode()), ok,
+                      (202, "application/json", b'{"asset_id": "a1", "status": "uploaded"}')]
+    with LightboxClient(url, "key") as client:
+        (result,) = Uploader(client, Quiet()).upload([LocalFile(path, "image/tiff", len(data))])
+
+    assert result.outcome is Outcome.UPLOADED, result.detail
+    sent = [(method, target, body) for method, target, _, body in script.requests]
+    assert sent == [
+        ("POST", "/v1/uploads", script.requests[0][3]),
+        ("PUT", "/bucket/part1", b"0123"), ("PUT", "/bucket/part2", b"4567"),
+        ("GET", "/v1/uploads/a1/parts?first=3", b""),
+        ("PUT", "/bucket/part3", b"89"),
+        ("POST", "/v1/uploads/a1/complete", b""),
+    ]
+    # Each part goes with exactly the length its URL is signed for.
+    assert [int(headers["Content-Length"]) for method, _, headers, _ in script.requests
+            if method == "PUT"] == [4, 4, 2]
+
+
+def test_part_urls_about_to_expire_are_asked_for_again(
+        server: tuple[str, Script], tmp_path: Path) -> None:
+    url, script = server
+    path = tmp_path / "scan.tif"
+    path.write_bytes(b"01234567")
+    ticket = {"asset_id": "a1", "status": "pending", "upload": {
+        "method": "PUT", "part_size": 4, "part_count": 2, "headers": {},
+        "parts": [{"part_number": n, "size_bytes": 4, "url": f"{url}/bucket/old{n}"} for n in (1, 2)],
+        "expires_at": "2000-01-01T00:00:00+00:00"}}
+    more = {"asset_id": "a1", "part_size": 4, "part_count": 2,
+            "parts": [{"part_number": 2, "size_bytes": 4, "url": f"{url}/bucket/new2"}],
+            "expires_at": "2999-01-01T00:00:00+00:00"}
+    ok = (200, "application/xml", b"")
+    # The first URL is used as it is (a presign's URLs are fresh: only the clocks disagree).
+    script.answers = [(201, "application/json", json.dumps(ticket).encode()), ok,
+                      (200, "application/json", json.dumps(more).encode()), ok,
+                      (202, "application/json", b'{"asset_id": "a1", "status": "uploaded"}')]
+    with LightboxClient(url, "key") as client:
+        (result,) = Uploader(client, Quiet()).upload([LocalFile(path, "image/tiff", 8)])
+    assert result.outcome is Outcome.UPLOADED, result.detail
+    assert [target for _, target, _, _ in script.requests] == [
+        "/v1/uploads", "/bucket/old1", "/v1/uploads/a1/parts?first=2", "/bucket/new2",
+        "/v1/uploads/a1/complete"]

@@ -277,6 +277,32 @@ def test_parts_the_bucket_refuses_are_a_409_and_leave_the_upload_to_mend_or_abor
     assert aborted.status_code == 204
 
 
+def test_a_5_tib_upload_costs_small_answers_its_part_urls_coming_in_pages(client: Client) -> None:
+    size = 5 * 1024**4
+    presigned = client.presign("huge.tif", "image/tiff", b"", size_bytes=size)
+    assert presigned.status_code == 201 and len(presigned.content) < 200_000
+    ticket = presigned.json()
+    upload, asset_id = ticket["upload"], ticket["asset_id"]
+    count = upload["part_count"]
+    assert count == -(-size // upload["part_size"]) and len(upload["parts"]) == 100
+    before = client.asset(asset_id)["updated_at"]
+
+    more = client.http.get(f"{client.api}/v1/uploads/{asset_id}/parts",
+                           params={"first": count - 1}, timeout=30)
+    assert more.status_code == 200 and len(more.content) < 200_000
+    last = more.json()["parts"]
+    assert [part["part_number"] for part in last] == [count - 1, count]
+    assert sum(part["size_bytes"] for part in last) == size - (count - 2) * upload["part_size"]
+    # Asking renewed the pending clock: the reaper counts from now.
+    assert client.asset(asset_id)["updated_at"] > before
+    past = client.http.get(f"{client.api}/v1/uploads/{asset_id}/parts",
+                           params={"first": count + 1}, timeout=30)
+    assert past.status_code == 422
+    assert client.http.post(f"{client.api}/v1/uploads/{asset_id}/abort", timeout=30).status_code == 204
+    gone = client.http.get(f"{client.api}/v1/uploads/{asset_id}/parts", timeout=30)
+    assert gone.status_code == 404
+
+
 def test_an_aborted_upload_leaves_nothing_behind(stack: Stack, client: Client) -> None:
     ticket = client.presign("big.tif", "image/tiff", b"\0" * (70 * MIB)).json()
     part = ticket["upload"]["parts"][0]

@@ -1,10 +1,12 @@
 """What the local gateway gives a browser: the gallery's files beside the API routes, and the
-bucket CORS rules of the template that let the gallery upload straight to the bucket."""
+bucket CORS rules of the template that let the gallery upload straight to the bucket; and how it
+reads a request's body: framed as a real HTTP server demands, or refused."""
 
 from __future__ import annotations
 
 import http.client
 import json
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,7 +29,7 @@ class FakeFunction:
 
     def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
         return {"statusCode": 200, "headers": {"Content-Type": "application/json"},
-                "body": json.dumps({"function": event["resource"]})}
+                "body": json.dumps({"function": event["resource"], "body": event["body"]})}
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +109,7 @@ def test_nothing_outside_the_gallery_or_missing_is_served(gateway: Gateway, path
 
 def test_routes_come_before_files(gateway: Gateway) -> None:
     status, _, body = request(gateway, "GET", "/health")
-    assert status == 200 and json.loads(body) == {"function": "/health"}
+    assert status == 200 and json.loads(body) == {"function": "/health", "body": None}
     # A route's path asked with another method is still the API's 405, never a file.
     assert request(gateway, "GET", "/v1/uploads")[0] == 405
 
@@ -124,6 +126,105 @@ def test_without_a_gallery_the_gateway_serves_no_files() -> None:
         assert request(bare, "GET", "/")[0] == 404
     finally:
         bare.close()
+
+
+# --- request framing ----------------------------------------------------------------------
+
+HEAD = b"POST /v1/uploads HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+
+
+def send_raw(gateway: Gateway, data: bytes, *, then_close: bool = False) -> bytes:
+    """Sends bytes as they are and reads the answer until the gateway closes the connection; a
+    gateway that waits for bytes that never come fails the test in 5 s. ``then_close`` ends the
+    request's side of the connection, as a client that stops half-way does. (Each request ends
+    where the gateway stops reading: bytes left unread when it closes would reset the
+    connection, and the answer could be lost.)"""
+    host, port = urlsplit(gateway.url).netloc.split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as raw:
+        raw.sendall(data)
+        if then_close:
+            raw.shutdown(socket.SHUT_WR)
+        received = b""
+        while chunk := raw.recv(65536):
+            received += chunk
+    return received
+
+
+def exchange(gateway: Gateway, head: str, body: bytes = b"") -> tuple[int, bytes]:
+    """The status and body of the answer to ``POST /v1/uploads`` with these header lines."""
+    received = send_raw(gateway, HEAD + (head + "\r\n").encode("latin-1") + body)
+    status_line, _, rest = received.partition(b"\r\n")
+    return int(status_line.split()[1]), rest.partition(b"\r\n\r\n")[2]
+
+
+def error_code(answer: bytes) -> str:
+    return str(json.loads(answer)["error"]["code"])
+
+
+@pytest.mark.parametrize("head", [
+    "Content-Length: -1\r\n",
+    "Content-Length: abc\r\n",
+    "Content-Length: +3\r\n",
+    "Content-Length: 0x3\r\n",
+    "Content-Length: 1_0\r\n",
+    "Content-Length: \r\n",
+    "Content-Length: 3\r\nContent-Length: 4\r\n",
+    "Content-Length: 3, 4\r\n",
+    "Content-Length: 3\r\nTransfer-Encoding: chunked\r\n",
+    "Transfer-Encoding: chunked\r\nContent-Length: 3\r\n",
+    "Transfer-Encoding: chunked, chunked\r\n",
+    "Transfer-Encoding: \r\n",
+])
+def test_ambiguous_or_malformed_framing_is_a_400(gateway: Gateway, head: str) -> None:
+    status, answer = exchange(gateway, head)
+    assert status == 400 and error_code(answer) == "bad_request"
+
+
+def test_identical_repeated_lengths_are_one_length(gateway: Gateway) -> None:
+    status, answer = exchange(gateway, "Content-Length: 3, 3\r\nConnection: close\r\n", b"abc")
+    assert status == 200 and json.loads(answer)["body"] == "abc"
+
+
+@pytest.mark.parametrize("coding", ["gzip", "gzip, chunked", "identity", "chunked, gzip"])
+def test_a_transfer_coding_other_than_chunked_is_not_implemented(gateway: Gateway, coding: str) -> None:
+    status, answer = exchange(gateway, f"Transfer-Encoding: {coding}\r\n")
+    assert status == 501 and error_code(answer) == "not_implemented"
+
+
+def test_a_chunked_body_reaches_the_function_decoded(gateway: Gateway) -> None:
+    body = b"4;ext=1\r\n{\"a\"\r\nA\r\n: \"0123456\r\n2\r\n\"}\r\n0\r\nX-Trailer: yes\r\n\r\n"
+    status, answer = exchange(gateway, "Transfer-Encoding: Chunked\r\nConnection: close\r\n", body)
+    assert status == 200
+    assert json.loads(answer)["body"] == '{"a": "0123456"}'
+
+
+@pytest.mark.parametrize("body", [
+    b"3\r\nabcde",                      # more bytes than the chunk's size
+    b"z\r\n",                          # not a hexadecimal size
+    b"-3\r\n",
+    b"+3\r\n",
+    b"0x3\r\n",
+    b"\r\n",                           # no size at all
+    b"3\r\nab",                        # the connection ends inside a chunk
+    b"3\r\nabc\r\n",                   # ... or before the last chunk
+])
+def test_a_malformed_chunked_body_is_a_400(gateway: Gateway, body: bytes) -> None:
+    received = send_raw(gateway, HEAD + b"Transfer-Encoding: chunked\r\n\r\n" + body,
+                        then_close=True)
+    assert received.startswith(b"HTTP/1.1 400 ")
+
+
+def test_a_chunked_body_over_10_mb_is_a_413_before_it_is_all_read(gateway: Gateway) -> None:
+    # One chunk that announces more than API Gateway accepts: refused on its size line alone.
+    status, answer = exchange(gateway, "Transfer-Encoding: chunked\r\n", b"A00001\r\n")
+    assert status == 413 and error_code(answer) == "too_large"
+
+
+def test_many_small_chunks_count_towards_the_10_mb_limit(gateway: Gateway) -> None:
+    chunk = b"100000\r\n" + b"x" * 0x100000 + b"\r\n"  # 1 MiB each
+    received = send_raw(gateway, HEAD + b"Transfer-Encoding: chunked\r\n\r\n" + chunk * 10
+                        + b"1\r\n")
+    assert received.startswith(b"HTTP/1.1 413 ")
 
 
 # --- the bucket's CORS rules --------------------------------------------------------------

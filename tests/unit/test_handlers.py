@@ -174,6 +174,36 @@ def test_an_unexpected_error_is_a_500_in_the_error_shape(
     }
 
 
+def test_a_5_tib_presign_is_a_small_answer_and_the_other_parts_come_on_request(
+    fakes: Fakes,
+) -> None:
+    with ApiClient(presign.app) as client:
+        response = post_json(client, "/v1/uploads", upload_body(size_bytes=5 * 1024**4))
+        assert response.status_code == 201 and len(response.body) < 100_000
+        upload = response.json_body["upload"]
+        count = upload["part_count"]
+        assert len(upload["parts"]) == 100 and count == -(-5 * 1024**4 // upload["part_size"])
+        asset_id = response.json_body["asset_id"]
+
+        more = client.get(f"/v1/uploads/{asset_id}/parts?first={count - 1}&limit=100")
+        assert more.status_code == 200
+        assert more.json_body["asset_id"] == asset_id
+        assert more.json_body["part_count"] == count
+        assert more.json_body["part_size"] == upload["part_size"]
+        assert [part["part_number"] for part in more.json_body["parts"]] == [count - 1, count]
+        assert more.json_body["expires_at"]
+
+        assert client.get(f"/v1/uploads/{asset_id}/parts?limit=101").status_code == 422
+        assert client.get(f"/v1/uploads/{asset_id}/parts?first={count + 1}").status_code == 422
+        assert client.get(f"/v1/uploads/{asset_id}/parts?page=2").status_code == 400
+        assert client.get(f"/v1/uploads/{asset_id}/parts", owner="other").status_code == 404
+        assert client.get(f"/v1/uploads/{uuid.uuid4()}/parts").status_code == 404
+        assert client.get("/v1/uploads/not-a-uuid/parts").status_code == 404
+        single = post_json(client, "/v1/uploads", upload_body()).json_body["asset_id"]
+        refused = client.get(f"/v1/uploads/{single}/parts")
+        assert refused.status_code == 409 and refused.json_body["error"]["code"] == "invalid_state"
+
+
 # --- upload-complete -------------------------------------------------------------------------
 
 def presigned(client: ApiClient) -> str:
@@ -560,3 +590,46 @@ def test_abort_and_retry_answer_through_upload_complete(fakes: Fakes) -> None:
         assert client.post(f"/v1/uploads/{asset_id}/abort", owner="other").status_code == 404
         assert client.post(f"/v1/uploads/{asset_id}/abort").status_code == 204
     assert status_of(fakes, asset_id) is Status.DELETED
+
+
+# --- bounded answers -------------------------------------------------------------------------
+
+# 2000 unknown names of 500 characters: a request of 1 MB.
+HOSTILE_NAMES = [f"{n:04d}" + "x" * 496 for n in range(2000)]
+
+
+def assert_bounded_naming(response: ApiResponse, total: int) -> None:
+    """A small error that names a few of the ``total`` unknown names, cut short, and counts the
+    rest."""
+    assert response.status_code == 400 and response.json_body["error"]["code"] == "bad_request"
+    assert len(response.body) < 1000
+    message = response.json_body["error"]["message"]
+    listed = [name for name in HOSTILE_NAMES if name[:8] in message]
+    assert 1 <= len(listed) <= 5 and "x" * 100 not in message
+    assert message.endswith(f"and {total - len(listed)} more")
+
+
+def test_unknown_fields_of_a_huge_body_are_named_a_few_and_counted(fakes: Fakes) -> None:
+    body = {name: 1 for name in HOSTILE_NAMES}
+    with ApiClient(presign.app) as client:
+        assert_bounded_naming(post_json(client, "/v1/uploads", upload_body(**body)), 2000)
+    with ApiClient(listing.app) as client:
+        assert_bounded_naming(post_json(client, "/v1/projects", {"name": "a", **body}), 2000)
+        sample_asset(fakes)
+        response = client.patch(f"/v1/assets/{SAMPLE_ASSET}", raw_body=json.dumps(body).encode(),
+                                headers={"Content-Type": "application/json"})
+        assert_bounded_naming(response, 2000)
+
+
+def test_unknown_query_parameters_are_named_a_few_and_counted(fakes: Fakes) -> None:
+    query = "&".join(f"{name}=1" for name in HOSTILE_NAMES[:300])
+    with ApiClient(listing.app) as client:
+        assert_bounded_naming(client.get(f"/v1/assets?{query}"), 300)
+        assert_bounded_naming(client.delete(f"/v1/projects/{uuid.uuid4()}?{query}"), 300)
+
+
+def test_no_error_message_grows_with_the_request(fakes: Fakes) -> None:
+    with ApiClient(listing.app) as client:
+        response = client.get(f"/v1/assets/{'x' * 50_000}")
+    assert response.status_code == 404
+    assert len(response.body) < 1000

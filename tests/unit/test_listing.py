@@ -10,6 +10,8 @@ from lightbox.errors import AssetNotFound, InvalidField, RequestError
 from lightbox.ports import AssetFilter, ChangeCursor, PageCursor, SortOrder
 from lightbox.services.listing import (
     DEFAULT_PAGE_SIZE,
+    MAX_PAGE_URLS,
+    AssetPage,
     ListQuery,
     decode_change_cursor,
     decode_page_cursor,
@@ -234,3 +236,50 @@ def test_a_tombstone_keeps_its_name() -> None:
     deleted = library.catalog.delete(OWNER, asset.id)
     assert deleted is not None and deleted.status is Status.DELETED
     assert deleted.filename == "photo.jpg" and deleted.derivatives_prefix.endswith(f"{asset.id}/")
+
+
+# --- pages bounded by their signed URLs -----------------------------------------------------
+
+def many_paged_scans(library: Library, count: int) -> list[Asset]:
+    """Ready scans of 5 pages with 2 sizes each: 11 signed URLs an asset."""
+    derivatives = tuple(Derivative(size, page, "jpeg", size, size, f"derivatives/{page}-{size}.jpg", 9)
+                        for page in range(1, 6) for size in (256, 1280))
+    return [library.add(Status.READY, derivatives=derivatives) for _ in range(count)]
+
+
+def urls_of(page: AssetPage) -> int:
+    return sum((view.original_url is not None) + len(view.thumbnails) for view in page.items)
+
+
+def test_a_page_stops_at_its_budget_of_signed_urls_and_the_cursor_goes_on() -> None:
+    library = Library()
+    created = many_paged_scans(library, 250)
+    assert MAX_PAGE_URLS < 200 * 11  # a page of 200 of them is over budget
+    query = ListQuery(limit=200)
+    seen: list[uuid.UUID] = []
+    while True:
+        page = list_assets(OWNER, query, catalog=library.catalog, storage=library.storage,
+                           url_ttl=60)
+        assert urls_of(page) <= MAX_PAGE_URLS
+        seen.extend(view.asset.id for view in page.items)
+        if page.next_cursor is None:
+            break
+        query = ListQuery(limit=200, cursor=decode_page_cursor(page.next_cursor, query.sort))
+    assert seen == [asset.id for asset in reversed(created)]
+
+
+def test_a_changes_page_stops_at_its_budget_of_signed_urls_and_the_cursor_goes_on() -> None:
+    library = Library()
+    created = many_paged_scans(library, 250)
+    assert MAX_PAGE_URLS < 200 * 11  # a page of 200 of them is over budget
+    since = decode_change_cursor(encode_change_cursor(ChangeCursor(0, uuid.UUID(int=0))))
+    seen: list[uuid.UUID] = []
+    while True:
+        page = list_assets(OWNER, ListQuery(limit=200, changed_since=since),
+                           catalog=library.catalog, storage=library.storage, url_ttl=60)
+        assert urls_of(page) <= MAX_PAGE_URLS
+        seen.extend(view.asset.id for view in page.items)
+        if page.next_cursor is None:
+            break
+        since = decode_change_cursor(page.next_cursor)
+    assert seen == [asset.id for asset in created]

@@ -372,6 +372,9 @@ def test_projects_are_on_contract(api: Api) -> None:
     ("listing", "PATCH", f"/v1/assets/{ASSET_ID}", {"name": "x"}, 400),
     ("listing", "PATCH", f"/v1/assets/{ASSET_ID}", {"filename": "x"}, 404),
     ("listing", "POST", "/v1/projects", {"name": ""}, 422),
+    ("presign", "GET", f"/v1/uploads/{ASSET_ID}/parts", None, 404),
+    ("presign", "GET", f"/v1/uploads/{ASSET_ID}/parts?limit=0", None, 422),
+    ("presign", "GET", f"/v1/uploads/{ASSET_ID}/parts?page=2", None, 400),
     ("upload_complete", "POST", f"/v1/uploads/{ASSET_ID}/complete", None, 404),
     ("upload_complete", "POST", f"/v1/assets/{ASSET_ID}/retry", None, 404),
     ("upload_complete", "POST", "/v1/uploads/nope/abort", None, 404),
@@ -387,7 +390,8 @@ def test_without_the_authorizer_every_v1_route_is_a_401_on_contract(api: Api) ->
     for method, path, _ in operations():
         if not path.startswith("/v1/"):
             continue
-        app = {"POST /v1/uploads": presign.app}.get(f"{method} {path}")
+        app = {"POST /v1/uploads": presign.app,
+               "GET /v1/uploads/{asset_id}/parts": presign.app}.get(f"{method} {path}")
         if app is None:
             app = upload_complete.app if path.endswith(("complete", "abort", "retry")) \
                 else listing.app

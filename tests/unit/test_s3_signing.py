@@ -10,7 +10,7 @@ import pytest
 from botocore.config import Config as BotoConfig
 from botocore.session import Session
 
-from lightbox.adapters.s3 import S3UrlSigner
+from lightbox.adapters.s3 import S3ObjectStore, S3UrlSigner
 from lightbox.errors import StorageUnavailable
 
 BUCKET = "lightbox-dev-123456789012-eu-west-1"
@@ -62,6 +62,23 @@ def test_the_urls_equal_the_s3_clients(
         "Bucket": BUCKET, "Key": KEY, "UploadId": "a+b/c==", "PartNumber": 7},
         ExpiresIn=900, HttpMethod="PUT")
     # The same signature over the same canonical request; the query may list in another order.
+    assert sorted(part.split("?")[1].split("&")) == sorted(reference.split("?")[1].split("&"))
+    assert part.split("?")[0] == reference.split("?")[0]
+
+
+def test_a_part_url_signs_the_parts_size(monkeypatch: pytest.MonkeyPatch, frozen_clock: None) -> None:
+    boto = session(monkeypatch, "eu-west-1")
+    client = boto.create_client("s3", config=BotoConfig(
+        signature_version="s3v4", s3={"addressing_style": "virtual"}))
+    signer = S3UrlSigner(boto, BUCKET, endpoint_url=None, path_style=False)
+    storage = S3ObjectStore(lambda: client, BUCKET, signer=signer)
+
+    part = storage.presign_part(KEY, "a+b/c==", 7, size_bytes=5_242_880, expires_in=900)
+    # S3 checks what is signed: a body of another length is refused with 403, not stored.
+    assert "X-Amz-SignedHeaders=content-length%3Bhost" in part
+    reference = client.generate_presigned_url("upload_part", Params={
+        "Bucket": BUCKET, "Key": KEY, "UploadId": "a+b/c==", "PartNumber": 7,
+        "ContentLength": 5_242_880}, ExpiresIn=900, HttpMethod="PUT")
     assert sorted(part.split("?")[1].split("&")) == sorted(reference.split("?")[1].split("&"))
     assert part.split("?")[0] == reference.split("?")[0]
 

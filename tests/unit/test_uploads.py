@@ -1,6 +1,7 @@
 import struct
 import uuid
 import zlib
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ from lightbox.errors import (
     AssetNotFound,
     InvalidField,
     InvalidParts,
+    InvalidState,
     LimitReached,
     PayloadTooLarge,
     ProjectNotFound,
@@ -21,14 +23,18 @@ from lightbox.errors import (
 )
 from lightbox.ports import PresignedUpload
 from lightbox.services.uploads import (
+    MAX_PARTS_PER_ANSWER,
     Lanes,
     MultipartUpload,
+    PartsQuery,
     UploadPolicy,
     UploadRequest,
     UploadTicket,
     complete_upload,
     create_upload,
+    parse_parts_query,
     parse_upload_request,
+    presign_parts,
 )
 from tests.fakes import FakeAssetRepository, FakeLibrary, FakeObjectStore, upload_ports
 from tests.support import image_bytes
@@ -352,7 +358,8 @@ def test_a_large_original_gets_a_presigned_put_per_part() -> None:
     parts = ticket.upload.parts
     assert [part.number for part in parts] == list(range(1, 14))
     assert {part.size for part in parts[:-1]} == {16 * MIB} and parts[-1].size == 8 * MIB + 5
-    assert "partNumber=13" in parts[-1].url
+    assert "partNumber=13" in parts[-1].url and f"size={8 * MIB + 5}" in parts[-1].url
+    assert ticket.upload.part_count == 13
     assert lib.asset(ticket.asset_id).multipart_upload_id in lib.storage.uploads
 
 
@@ -444,3 +451,95 @@ def test_a_declared_sha256_is_signed_into_the_put_for_the_bucket_to_check() -> N
     ticket = presign_with(lib, UploadRequest("a.jpg", "image/jpeg", 10, sha256="ab" * 32))
     assert isinstance(ticket.upload, PresignedUpload)
     assert ticket.upload.headers["x-amz-checksum-sha256"] == "ab" * 32
+
+
+# --- part URLs in pages -----------------------------------------------------------------------
+
+FIVE_TIB = 5 * 1024**4
+
+
+def huge_upload(lib: FakeLibrary) -> tuple[uuid.UUID, MultipartUpload]:
+    ticket = presign_with(lib, UploadRequest("scan.tif", "image/tiff", FIVE_TIB))
+    assert isinstance(ticket.upload, MultipartUpload)
+    return ticket.asset_id, ticket.upload
+
+
+def more_parts(lib: FakeLibrary, asset_id: uuid.UUID, first: int,
+               limit: int = MAX_PARTS_PER_ANSWER) -> MultipartUpload:
+    return presign_parts(lib.owner, asset_id, PartsQuery(first=first, limit=limit),
+                         assets=lib.assets, storage=lib.storage, policy=POLICY)
+
+
+def test_a_huge_upload_answers_the_first_part_urls_and_how_many_parts_there_are() -> None:
+    lib = FakeLibrary(OWNER)
+    _, upload = huge_upload(lib)
+    assert upload.part_count == -(-FIVE_TIB // upload.part_size) > MAX_PARTS_PER_ANSWER
+    assert [part.number for part in upload.parts] == list(range(1, MAX_PARTS_PER_ANSWER + 1))
+
+
+def test_the_other_part_urls_come_on_request_each_signed_for_its_size() -> None:
+    lib = FakeLibrary(OWNER)
+    asset_id, upload = huge_upload(lib)
+    page = more_parts(lib, asset_id, first=upload.part_count - 9, limit=50)
+    assert [part.number for part in page.parts] == list(range(upload.part_count - 9,
+                                                              upload.part_count + 1))
+    assert sum(part.size for part in page.parts[:-1]) == 9 * upload.part_size
+    last = page.parts[-1]
+    assert last.size == FIVE_TIB - (upload.part_count - 1) * upload.part_size
+    assert f"partNumber={last.number}" in last.url and f"size={last.size}" in last.url
+    assert (page.part_size, page.part_count) == (upload.part_size, upload.part_count)
+
+
+def test_asking_for_part_urls_restarts_the_pending_clock_and_their_expiry() -> None:
+    lib = FakeLibrary(OWNER)
+    asset_id, upload = huge_upload(lib)
+    lib.assets.advance(600)  # an upload still being sent, 10 minutes on
+    page = more_parts(lib, asset_id, first=101)
+    renewed = lib.asset(asset_id).updated_at
+    assert renewed >= upload.expires_at - timedelta(seconds=POLICY.url_ttl - 600)
+    assert page.expires_at == renewed + timedelta(seconds=POLICY.url_ttl)
+    # The reaper, whose clock starts at updated_at, leaves it alone for a URL's life again.
+    assert lib.assets.waiting(Status.PENDING, POLICY.url_ttl, 10) == []
+
+
+def test_part_urls_are_only_for_the_owners_pending_multipart_uploads() -> None:
+    lib = FakeLibrary(OWNER)
+    asset_id, _ = huge_upload(lib)
+    stranger = FakeLibrary("someone-else")
+    stranger.assets, stranger.storage = lib.assets, lib.storage
+    with pytest.raises(AssetNotFound):
+        more_parts(stranger, asset_id, first=1)
+    with pytest.raises(AssetNotFound):
+        more_parts(lib, uuid.uuid4(), first=1)
+    single = presign_with(lib, UploadRequest("a.jpg", "image/jpeg", 10)).asset_id
+    with pytest.raises(InvalidState, match="not uploaded in parts"):
+        more_parts(lib, single, first=1)
+    lib.assets.change(asset_id, status=Status.UPLOADED)
+    with pytest.raises(InvalidState, match="uploaded"):
+        more_parts(lib, asset_id, first=1)
+
+
+def test_part_numbers_past_the_last_part_are_refused() -> None:
+    lib = FakeLibrary(OWNER)
+    asset_id, upload = huge_upload(lib)
+    with pytest.raises(InvalidField, match=f"first must be from 1 to {upload.part_count}"):
+        more_parts(lib, asset_id, first=upload.part_count + 1)
+
+
+@pytest.mark.parametrize(("params", "expected"), [
+    ({}, PartsQuery(first=1, limit=MAX_PARTS_PER_ANSWER)),
+    ({"first": "101", "limit": "7"}, PartsQuery(first=101, limit=7)),
+])
+def test_a_parts_query_is_parsed(params: dict[str, str], expected: PartsQuery) -> None:
+    assert parse_parts_query(params) == expected
+
+
+@pytest.mark.parametrize(("params", "error"), [
+    ({"first": "0"}, InvalidField), ({"first": "-1"}, InvalidField), ({"first": "x"}, InvalidField),
+    ({"first": "10001"}, InvalidField), ({"first": "9" * 5000}, InvalidField),
+    ({"limit": "0"}, InvalidField), ({"limit": str(MAX_PARTS_PER_ANSWER + 1)}, InvalidField),
+    ({"page": "2"}, RequestError),
+])
+def test_a_bad_parts_query_is_refused(params: dict[str, str], error: type[Exception]) -> None:
+    with pytest.raises(error):
+        parse_parts_query(params)

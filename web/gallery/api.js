@@ -114,6 +114,13 @@ export class Api {
     return this.request("POST", `/v1/uploads/${encodeURIComponent(assetId)}/abort`);
   }
 
+  /** Signed URLs of a multipart upload's parts from part `first` on: {part_count, parts, expires_at, ...}. */
+  partUrls(assetId, first, signal) {
+    return this.request("GET", `/v1/uploads/${encodeURIComponent(assetId)}/parts`, {
+      query: { first: String(first) }, signal,
+    });
+  }
+
   completeUpload(assetId, signal) {
     return this.request("POST", `/v1/uploads/${encodeURIComponent(assetId)}/complete`, { signal });
   }

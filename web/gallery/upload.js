@@ -7,6 +7,8 @@ import { contentTypeOf } from "./api.js";
 
 const FILES_AT_ONCE = 3;
 const PARTS_AT_ONCE = 3;
+// Part URLs this close to their expiry are signed again before a part is sent with them.
+const URL_MARGIN_MS = 60_000;
 // Hashing reads the whole file into memory first (crypto.subtle has no streaming digest);
 // bigger files go without a hash, and the server still finds duplicates after the upload.
 const HASH_LIMIT_BYTES = 256 * 1024 * 1024;
@@ -104,7 +106,7 @@ export class Uploader {
       }
       this.update(item, { state: "uploading", assetId: answer.asset_id, message: "Uploading" });
       try {
-        await this.transfer(item, answer.upload, signal);
+        await this.transfer(item, answer.asset_id, answer.upload, signal);
       } catch (error) {
         if (!signal.aborted) await this.discard(item);
         throw error;
@@ -126,28 +128,34 @@ export class Uploader {
     return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
   }
 
-  transfer(item, upload, signal) {
+  transfer(item, assetId, upload, signal) {
     if (upload.method !== "PUT") {
       throw new Error(`This gallery cannot upload with ${upload.method}; the API asked for it.`);
     }
     const total = item.file.size;
     const report = (loaded) => this.update(item, { progress: Math.min(loaded / total, 1) });
-    if (upload.parts) return this.transferParts(item.file, upload, report, signal);
+    if (upload.parts) {
+      const signed = new PartUrls(this.api, assetId, upload);
+      return this.transferParts(item.file, upload, signed, report, signal);
+    }
     return put(upload.url, item.file, upload.headers, report, signal);
   }
 
   /** Each part is its slice of the file, a few at a time; progress counts every part's bytes. */
-  async transferParts(file, upload, report, signal) {
+  async transferParts(file, upload, signed, report, signal) {
     const parts = linkedController(signal);
     const sent = new Map();
     const reportAll = () => report([...sent.values()].reduce((sum, bytes) => sum + bytes, 0));
-    const remaining = [...upload.parts];
+    let next = 1;
     const worker = async () => {
-      for (let part = remaining.shift(); part; part = remaining.shift()) {
-        const start = (part.part_number - 1) * upload.part_size;
+      while (next <= upload.part_count) {
+        const number = next++;
+        const part = await signed.part(number, parts.signal);
+        const start = (number - 1) * upload.part_size;
+        // Exactly the part's bytes: its URL is signed for that Content-Length.
         const body = file.slice(start, start + part.size_bytes);
-        await put(part.url, body, upload.headers, (loaded) => {
-          sent.set(part.part_number, loaded);
+        await put(part.url, body, {}, (loaded) => {
+          sent.set(number, loaded);
           reportAll();
         }, parts.signal);
       }
@@ -168,6 +176,37 @@ export class Uploader {
     } catch {
       // Left pending: the server's reaper fails it once its upload URL expires.
     }
+  }
+}
+
+/**
+ * The signed URLs of a multipart upload's parts. A ticket holds the first parts only, and the
+ * URLs of a large file's last parts would expire before their turn, so the others are asked
+ * for when a part has none or its URL is about to expire. URLs just signed for a part are used
+ * as they are, so that a browser whose clock is wrong still gets on.
+ */
+class PartUrls {
+  constructor(api, assetId, ticket) {
+    this.api = api;
+    this.assetId = assetId;
+    this.known = new Map();
+    this.add(ticket, 1);
+  }
+
+  add(page, signedFor) {
+    const expires = Date.parse(page.expires_at);
+    for (const part of page.parts) this.known.set(part.part_number, { part, expires, signedFor });
+  }
+
+  async part(number, signal) {
+    const known = this.known.get(number);
+    if (known && (known.signedFor === number || known.expires - Date.now() > URL_MARGIN_MS)) {
+      return known.part;
+    }
+    this.add(await this.api.partUrls(this.assetId, number, signal), number);
+    const part = this.known.get(number)?.part;
+    if (!part) throw new Error(`The server signed no URL for part ${number}.`);
+    return part;
   }
 }
 

@@ -144,8 +144,12 @@ class S3ObjectStore:
             )
         return response["UploadId"]
 
-    def presign_part(self, key: str, upload_id: str, number: int, *, expires_in: int) -> str:
+    def presign_part(self, key: str, upload_id: str, number: int, *, size_bytes: int,
+                     expires_in: int) -> str:
+        # Content-Length is signed, as for a single PUT: a part of the wrong size is refused
+        # here, instead of being stored and failing the assembly later (EntityTooSmall).
         return self._signer.sign("PUT", key, expires_in=expires_in,
+                                 headers={"Content-Length": str(size_bytes)},
                                  query={"partNumber": str(number), "uploadId": upload_id})
 
     def uploaded_parts(self, key: str, upload_id: str) -> list[UploadedPart]:

@@ -22,7 +22,7 @@ from lightbox.errors import (
     InvalidState,
     ProjectNotEmpty,
     ProjectNotFound,
-    RequestError,
+    unknown_names,
 )
 from lightbox.ports import AssetRepository, Catalog, JobQueue, ObjectStore, ProjectRepository
 from lightbox.services.uploads import Lanes, complete_upload, parse_filename, parse_uuid
@@ -44,7 +44,7 @@ class AssetChanges:
 def parse_project_name(body: Mapping[str, Any]) -> str:
     unknown = set(body) - {"name"}
     if unknown:
-        raise RequestError(f"unknown fields: {', '.join(sorted(unknown))}")
+        raise unknown_names("fields", unknown)
     name = body.get("name")
     if not isinstance(name, str):
         raise InvalidField("name is required and must be a string")
@@ -65,7 +65,7 @@ def parse_name(value: str) -> str:
 def parse_asset_changes(body: Mapping[str, Any]) -> AssetChanges:
     unknown = set(body) - {"filename", "project_id"}
     if unknown:
-        raise RequestError(f"unknown fields: {', '.join(sorted(unknown))}")
+        raise unknown_names("fields", unknown)
     if not body:
         raise InvalidField("send filename and/or project_id")
     filename = body.get("filename")

@@ -18,7 +18,7 @@ from uuid import UUID
 
 from lightbox import filetypes
 from lightbox.domain import Asset, Lane, Status
-from lightbox.errors import AssetNotFound, InvalidField, RequestError
+from lightbox.errors import AssetNotFound, InvalidField, unknown_names
 from lightbox.ports import (
     AssetFilter,
     AssetRepository,
@@ -34,6 +34,10 @@ from lightbox.services.uploads import parse_uuid
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
+# Signed URLs in one page: some 1.5 kB each with a session token, so a page stays near 3 MB,
+# well under Lambda's 6 MB response limit, however many thumbnails its assets have. A page
+# stops before the asset that would pass it; its cursor goes on from there.
+MAX_PAGE_URLS = 2000
 # The original is in the bucket from the moment it was uploaded until it is deleted.
 _HAS_ORIGINAL = frozenset({Status.UPLOADED, Status.PROCESSING, Status.READY, Status.FAILED})
 _FILTERS = {"status", "project_id", "content_type", "taken_from", "taken_until", "sort"}
@@ -83,7 +87,7 @@ class Stats:
 def parse_list_query(params: Mapping[str, str]) -> ListQuery:
     unknown = set(params) - _FILTERS - {"limit", "cursor", "changed_since"}
     if unknown:
-        raise RequestError(f"unknown query parameters: {', '.join(sorted(unknown))}")
+        raise unknown_names("query parameters", unknown)
     limit = _limit(params.get("limit"))
     if "changed_since" in params:
         if set(params) & (_FILTERS | {"cursor"}):
@@ -116,23 +120,24 @@ def list_assets(
     # One row more than asked tells whether another page follows.
     rows = catalog.page(owner_id, filters=query.filters, sort=query.sort, limit=query.limit + 1,
                         after=query.cursor)
-    page = rows[: query.limit]
+    views = _within_budget(_views(owner_id, rows[: query.limit], catalog=catalog,
+                                  storage=storage, url_ttl=url_ttl))
     next_cursor = None
-    if len(rows) > query.limit:
-        last = page[-1]
+    if len(rows) > len(views):
+        last = rows[len(views) - 1]
         next_cursor = encode_page_cursor(query.sort, PageCursor(query.sort.key_of(last), last.id))
-    return AssetPage(items=_views(owner_id, page, catalog=catalog, storage=storage,
-                                  url_ttl=url_ttl),
-                     next_cursor=next_cursor, sync_cursor=sync_cursor)
+    return AssetPage(items=views, next_cursor=next_cursor, sync_cursor=sync_cursor)
 
 
 def _changes(owner_id: str, since: ChangeCursor, limit: int, *, catalog: Catalog,
              storage: ObjectStore, url_ttl: int) -> AssetPage:
     changes = catalog.changes(owner_id, after=since, limit=limit + 1)
-    page = changes.assets[:limit]
+    views = _within_budget(_views(owner_id, changes.assets[:limit], catalog=catalog,
+                                  storage=storage, url_ttl=url_ttl))
     next_cursor: str | None = None
-    if len(changes.assets) > limit:
-        position = ChangeCursor(seq=page[-1].change_seq, asset_id=page[-1].id)
+    if len(changes.assets) > len(views):
+        last = changes.assets[len(views) - 1]
+        position = ChangeCursor(seq=last.change_seq, asset_id=last.id)
         next_cursor = sync_cursor = encode_change_cursor(position)
     else:
         # Everything below the horizon has been returned: the cursor may move up to it.
@@ -140,9 +145,7 @@ def _changes(owner_id: str, since: ChangeCursor, limit: int, *, catalog: Catalog
             max(since, ChangeCursor(seq=changes.horizon, asset_id=_NIL),
                 key=lambda cursor: (cursor.seq, cursor.asset_id))
         )
-    return AssetPage(items=_views(owner_id, page, catalog=catalog, storage=storage,
-                                  url_ttl=url_ttl),
-                     next_cursor=next_cursor, sync_cursor=sync_cursor)
+    return AssetPage(items=views, next_cursor=next_cursor, sync_cursor=sync_cursor)
 
 
 def get_asset(
@@ -224,6 +227,16 @@ def _decode(token: str) -> list[object]:
     if not isinstance(parts, list):
         raise InvalidField("cursor is not one this API returned")
     return parts
+
+
+def _within_budget(views: tuple[AssetView, ...]) -> tuple[AssetView, ...]:
+    """The first views whose signed URLs fit in a page: at least one, so that paging moves on."""
+    urls = 0
+    for count, view in enumerate(views):
+        urls += (view.original_url is not None) + len(view.thumbnails)
+        if urls > MAX_PAGE_URLS and count:
+            return views[:count]
+    return views
 
 
 def view_of(asset: Asset, storage: ObjectStore, url_ttl: int,

@@ -1,13 +1,14 @@
 """From a client's declaration to a verified original in the bucket.
 
 ``create_upload`` (presign) records the asset as pending and signs a PUT for its key — or,
-for a large original, starts a multipart upload and signs a PUT per part; for bytes the owner
-already has (a declared sha256) it answers with the asset holding them, or with a duplicate
-of it in the project the upload names. ``complete_upload`` (upload-complete, from a bucket
-event, the HTTP route or the reaper) assembles the parts if there are any, checks what
-arrived and queues the thumbnail job in its lane. Both are safe to repeat. Parts the bucket
-refuses to assemble (InvalidParts) leave the asset pending and the multipart upload open, so
-that the client can PUT them again or abort.
+for a large original, starts a multipart upload and signs a PUT for each of its first parts
+(``presign_parts`` signs the others on request, so that even 10,000 parts cost small
+answers); for bytes the owner already has (a declared sha256) it answers with the asset
+holding them, or with a duplicate of it in the project the upload names. ``complete_upload``
+(upload-complete, from a bucket event, the HTTP route or the reaper) assembles the parts if
+there are any, checks what arrived and queues the thumbnail job in its lane. Both are safe
+to repeat. Parts the bucket refuses to assemble (InvalidParts) leave the asset pending and
+the multipart upload open, so that the client can PUT them again or abort.
 """
 
 from __future__ import annotations
@@ -26,13 +27,14 @@ from lightbox.domain import Asset, Lane, NewAsset, Status, ThumbnailJob, origina
 from lightbox.errors import (
     AssetNotFound,
     InvalidField,
+    InvalidState,
     LimitReached,
     ObjectNotFound,
     PayloadTooLarge,
     ProjectNotFound,
-    RequestError,
     UploadIncomplete,
     UploadMissing,
+    unknown_names,
 )
 from lightbox.ports import (
     AssetRepository,
@@ -46,6 +48,8 @@ from lightbox.ports import (
 
 MAX_FILENAME_CHARS = 255
 MAX_PARTS = 10_000  # S3's limit
+# Part URLs in one answer: some 50 kB of JSON, where all of 10,000 parts would be 5 MB.
+MAX_PARTS_PER_ANSWER = 100
 _MIB = 1024 * 1024
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 
@@ -65,11 +69,19 @@ class UploadPolicy:
 
 @dataclass(frozen=True)
 class MultipartUpload:
-    """Presigned PUTs of every part; ``complete`` assembles them."""
+    """Presigned PUTs of some of the ``part_count`` parts, in order; ``complete`` assembles
+    them once every part arrived."""
 
     part_size: int
+    part_count: int
     parts: tuple[PresignedPart, ...]
     expires_at: datetime
+
+
+@dataclass(frozen=True)
+class PartsQuery:
+    first: int = 1
+    limit: int = MAX_PARTS_PER_ANSWER
 
 
 @dataclass(frozen=True)
@@ -110,7 +122,7 @@ class UploadTicket:
 def parse_upload_request(body: Mapping[str, Any], *, max_upload_bytes: int) -> UploadRequest:
     unknown = set(body) - {"filename", "content_type", "size_bytes", "sha256", "project_id"}
     if unknown:
-        raise RequestError(f"unknown fields: {', '.join(sorted(unknown))}")
+        raise unknown_names("fields", unknown)
     return UploadRequest(
         filename=parse_filename(_text(body, "filename")),
         content_type=filetypes.normalise_content_type(_text(body, "content_type")),
@@ -155,7 +167,7 @@ def create_upload(
         raise
     upload: PresignedUpload | MultipartUpload
     if multipart_id is not None:
-        upload = _presign_parts(asset, multipart_id, storage=storage, policy=policy)
+        upload = _presign_parts(asset, PartsQuery(), storage=storage, policy=policy)
     else:
         upload = storage.presign_put(
             key, content_type=asset.content_type, size_bytes=asset.size_bytes,
@@ -187,22 +199,63 @@ def _check_project(owner_id: str, project_id: UUID | None, projects: ProjectRepo
         raise ProjectNotFound(f"no project {project_id}")
 
 
-def _presign_parts(
-    asset: Asset, upload_id: str, *, storage: ObjectStore, policy: UploadPolicy
+def parse_parts_query(params: Mapping[str, str]) -> PartsQuery:
+    unknown = set(params) - {"first", "limit"}
+    if unknown:
+        raise unknown_names("query parameters", unknown)
+    return PartsQuery(first=_whole(params.get("first"), "first", 1, MAX_PARTS),
+                      limit=_whole(params.get("limit"), "limit", MAX_PARTS_PER_ANSWER,
+                                   MAX_PARTS_PER_ANSWER))
+
+
+def presign_parts(
+    owner_id: str, asset_id: UUID, query: PartsQuery, *, assets: AssetRepository,
+    storage: ObjectStore, policy: UploadPolicy,
 ) -> MultipartUpload:
+    """URLs for more parts of a pending multipart upload.
+
+    Whoever asks is still uploading: the pending clock restarts, so that the reaper leaves the
+    upload alone for these URLs' life.
+    """
+    asset = _pending_multipart(assets, owner_id, asset_id)
+    count = math.ceil(asset.size_bytes / policy.part_size(asset.size_bytes))
+    if query.first > count:
+        raise InvalidField(f"first must be from 1 to {count}, the upload's last part")
+    assets.renew(owner_id, asset_id, Status.PENDING, 0)
+    # Read again for the renewed clock; and a complete or abort meanwhile ends the upload.
+    return _presign_parts(_pending_multipart(assets, owner_id, asset_id), query,
+                          storage=storage, policy=policy)
+
+
+def _pending_multipart(assets: AssetRepository, owner_id: str, asset_id: UUID) -> Asset:
+    asset = assets.get(owner_id, asset_id)
+    if asset is None or asset.status is Status.DELETED:
+        raise AssetNotFound(f"no asset {asset_id}")
+    if asset.status is not Status.PENDING:
+        raise InvalidState(f"asset {asset_id} is {asset.status.value}: its upload is over")
+    if asset.multipart_upload_id is None:
+        raise InvalidState(f"asset {asset_id} is not uploaded in parts: PUT it to its URL")
+    return asset
+
+
+def _presign_parts(
+    asset: Asset, query: PartsQuery, *, storage: ObjectStore, policy: UploadPolicy
+) -> MultipartUpload:
+    assert asset.multipart_upload_id is not None
     part_size = policy.part_size(asset.size_bytes)
     count = math.ceil(asset.size_bytes / part_size)
-    parts = tuple(
-        PresignedPart(
-            number=number,
-            size=min(part_size, asset.size_bytes - (number - 1) * part_size),
-            url=storage.presign_part(asset.original_key, upload_id, number,
-                                     expires_in=policy.url_ttl),
-        )
-        for number in range(1, count + 1)
-    )
-    expires_at = asset.created_at + timedelta(seconds=policy.url_ttl)
-    return MultipartUpload(part_size=part_size, parts=parts, expires_at=expires_at)
+    parts = []
+    for number in range(query.first, min(count, query.first + query.limit - 1) + 1):
+        size = min(part_size, asset.size_bytes - (number - 1) * part_size)
+        # Each URL is signed for its part's size: a part of another size never reaches the
+        # bucket, where it would only make the assembly fail.
+        url = storage.presign_part(asset.original_key, asset.multipart_upload_id, number,
+                                   size_bytes=size, expires_in=policy.url_ttl)
+        parts.append(PresignedPart(number=number, size=size, url=url))
+    # The URLs live from the pending clock's last start: the presign, or the last renewal.
+    expires_at = asset.updated_at + timedelta(seconds=policy.url_ttl)
+    return MultipartUpload(part_size=part_size, part_count=count, parts=tuple(parts),
+                           expires_at=expires_at)
 
 
 def complete_upload(
@@ -337,6 +390,16 @@ def _size(value: Any, max_upload_bytes: int) -> int:
     if value > max_upload_bytes:
         raise PayloadTooLarge(f"size_bytes {value} is over the limit of {max_upload_bytes} bytes")
     return value
+
+
+def _whole(raw: str | None, name: str, default: int, maximum: int) -> int:
+    if raw is None:
+        return default
+    # Bounded before int(), which refuses strings of over 4300 digits with a ValueError.
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= len(str(maximum))) \
+            or not 1 <= int(raw) <= maximum:
+        raise InvalidField(f"{name} must be a whole number from 1 to {maximum}")
+    return int(raw)
 
 
 def _sha256(value: Any) -> str | None:

@@ -77,6 +77,10 @@ class LightboxClient:
     def complete(self, asset_id: str) -> Json:
         return self._json("POST", f"/v1/uploads/{asset_id}/complete")
 
+    def parts(self, asset_id: str, *, first: int) -> Json:
+        """Part URLs of a multipart upload from part ``first`` on (as many as the API gives)."""
+        return self._json("GET", f"/v1/uploads/{asset_id}/parts", params={"first": first})
+
     def abort(self, asset_id: str) -> None:
         self._json("POST", f"/v1/uploads/{asset_id}/abort")
 

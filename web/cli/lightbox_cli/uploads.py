@@ -15,11 +15,12 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
-from lightbox_cli.client import SETTLED, ClientError, Json, LightboxClient
+from lightbox_cli.client import SETTLED, ClientError, Json, LightboxClient, TransferError
 
 CONTENT_TYPES = {
     ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".jpe": "image/jpeg",
@@ -32,6 +33,8 @@ CONTENT_TYPES = {
 TYPE_NAMES = {"jpeg": "image/jpeg", "png": "image/png", "tiff": "image/tiff",
               "webp": "image/webp", "gif": "image/gif"}
 POLL_SECONDS = 1.0
+# Part URLs this close to their expiry are signed again before a part is sent with them.
+URL_MARGIN = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -221,7 +224,7 @@ class Uploader:
                               "already in the library", ticket["status"])
         asset_id: str = ticket["asset_id"]
         try:
-            self._put(file, ticket["upload"])
+            self._put(file, asset_id, ticket["upload"])
             status = self._client.complete(asset_id)["status"]
         except (ClientError, Interrupted) as exc:
             detail = exc.message if isinstance(exc, ClientError) else "interrupted"
@@ -236,7 +239,7 @@ class Uploader:
                 return _settled_result(uploaded, self._client.asset(asset_id))
         return uploaded
 
-    def _put(self, file: LocalFile, upload: Json) -> None:
+    def _put(self, file: LocalFile, asset_id: str, upload: Json) -> None:
         def progress(count: int) -> None:
             if self._interrupted.is_set():
                 raise Interrupted
@@ -246,9 +249,19 @@ class Uploader:
             self._client.put_file(upload["url"], upload["headers"], file.path, offset=0,
                                   length=file.size, progress=progress)
             return
-        for part in upload["parts"]:
-            offset = (part["part_number"] - 1) * upload["part_size"]
-            self._client.put_file(part["url"], upload["headers"], file.path, offset=offset,
+        signed, signed_for = upload, 1
+        for number in range(1, upload["part_count"] + 1):
+            part = _signed_part(signed, number, check_expiry=number != signed_for)
+            if part is None:
+                # The ticket holds the first parts only, and the URLs of a large file's last
+                # parts would expire before their turn: the others are signed when needed.
+                signed, signed_for = self._client.parts(asset_id, first=number), number
+                part = _signed_part(signed, number, check_expiry=False)
+                if part is None:
+                    raise TransferError(f"the server signed no URL for part {number}")
+            # Exactly the part's size: its URL is signed for that Content-Length.
+            self._client.put_file(part["url"], {}, file.path,
+                                  offset=(number - 1) * upload["part_size"],
                                   length=part["size_bytes"], progress=progress)
 
     def _abandon(self, asset_id: str) -> None:
@@ -262,6 +275,17 @@ class Uploader:
             return str(self._client.asset(asset_id).get("error") or "failed")
         except ClientError as exc:
             return f"failed ({exc.message})"
+
+
+def _signed_part(signed: Json, number: int, *, check_expiry: bool) -> Json | None:
+    """Part ``number`` of these signed URLs, unless it is missing or, when checked, about to
+    expire: a PUT must start before its URL expires. URLs just signed for this very part are
+    used as they are, so that a client whose clock is wrong still gets on."""
+    if check_expiry and (datetime.fromisoformat(signed["expires_at"]) - datetime.now(UTC)
+                         < URL_MARGIN):
+        return None
+    part: Json | None = next((p for p in signed["parts"] if p["part_number"] == number), None)
+    return part
 
 
 def wait_until_settled(client: LightboxClient, results: Sequence[FileResult], since: str,
