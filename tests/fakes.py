@@ -16,6 +16,7 @@ from lightbox.domain import (
     ImageInfo,
     Lane,
     NewAsset,
+    Principal,
     Project,
     Status,
     ThumbnailJob,
@@ -338,9 +339,15 @@ class FakeApiKeyRepository:
     def add(self, key: ApiKey, secret_hash: bytes) -> None:
         self.keys[secret_hash] = key
 
-    def owner_of(self, secret_hash: bytes) -> str | None:
+    def principal_of(self, secret_hash: bytes) -> Principal | None:
         key = self.keys.get(secret_hash)
-        return key.owner_id if key is not None and key.revoked_at is None else None
+        if key is None or key.revoked_at is not None:
+            return None
+        return Principal(key.owner_id, admin=key.admin)
+
+    def make_admin(self, secret_hash: bytes) -> None:
+        if secret_hash in self.keys:
+            self.keys[secret_hash] = dataclasses.replace(self.keys[secret_hash], admin=True)
 
     def list(self, owner_id: str | None) -> list[ApiKey]:
         return [k for k in self.keys.values() if owner_id in (None, k.owner_id)]

@@ -21,6 +21,7 @@ from lightbox.domain import (
     ImageInfo,
     Lane,
     NewAsset,
+    Principal,
     Project,
     RenderSpec,
     Rendition,
@@ -225,11 +226,15 @@ class ProjectRepository(Protocol):
 class ApiKeyRepository(Protocol):
     def add(self, key: ApiKey, secret_hash: bytes) -> None: ...
 
-    def owner_of(self, secret_hash: bytes) -> str | None:
-        """The owner of the unrevoked key with this hash."""
+    def principal_of(self, secret_hash: bytes) -> Principal | None:
+        """The owner of the unrevoked key with this hash, an admin if the key is one."""
         ...
 
     def list(self, owner_id: str | None) -> list[ApiKey]: ...
+
+    def make_admin(self, secret_hash: bytes) -> None:
+        """Make the key with this hash an admin's."""
+        ...
 
     def revoke(self, owner_id: str, key_id: UUID) -> ApiKey | None: ...
 

@@ -16,7 +16,7 @@ from lightbox.adapters.api_keys import PostgresApiKeyRepository
 from lightbox.adapters.catalog import PostgresCatalog, PostgresProjectRepository
 from lightbox.adapters.migrations import apply_migrations
 from lightbox.adapters.postgres import Database, PostgresAssetRepository
-from lightbox.domain import Asset, ImageInfo, NewAsset, Status
+from lightbox.domain import Asset, ImageInfo, NewAsset, Principal, Status
 from lightbox.errors import ProjectExists
 from lightbox.ports import AssetFilter, ChangeCursor, PageCursor, SortOrder
 from lightbox.services import auth
@@ -309,17 +309,26 @@ def test_api_keys_are_found_by_hash_until_revoked(database: Database) -> None:
     owner = unique_owner()
     new = auth.create_key(owner, "laptop", keys=keys)
     assert new.secret.startswith("lbk_") and len(new.secret) > 40
-    assert keys.owner_of(auth.hash_key(new.secret)) == owner
-    assert keys.owner_of(auth.hash_key(new.secret + "x")) is None
+    assert keys.principal_of(auth.hash_key(new.secret)) == Principal(owner, admin=False)
+    assert keys.principal_of(auth.hash_key(new.secret + "x")) is None
     (listed,) = keys.list(owner)
     assert listed.prefix == new.secret[:10] and listed.last_used_at is not None
+    assert not listed.admin
     with psycopg.connect(database._url) as connection:
         stored = connection.execute("SELECT secret_hash FROM api_keys WHERE id = %s",
                                     (new.key.id,)).fetchone()
     assert stored is not None and new.secret.encode() not in bytes(stored[0])
     assert keys.revoke(unique_owner(), new.key.id) is None  # not another owner's to revoke
     assert keys.revoke(owner, new.key.id) is not None
-    assert keys.owner_of(auth.hash_key(new.secret)) is None
+    assert keys.principal_of(auth.hash_key(new.secret)) is None
+
+
+def test_an_admin_key_is_stored_as_one_and_names_an_admin(database: Database) -> None:
+    keys = PostgresApiKeyRepository(database)
+    owner = unique_owner()
+    new = auth.create_key(owner, "console", admin=True, keys=keys)
+    assert keys.principal_of(auth.hash_key(new.secret)) == Principal(owner, admin=True)
+    assert [key.admin for key in keys.list(owner)] == [True]
 
 
 @pytest.fixture(scope="module")
