@@ -37,6 +37,7 @@ from lightbox.ports import (
     PresignedUpload,
     QueueDepth,
     SortOrder,
+    StatusTotal,
     StoredObject,
     UploadedPart,
 )
@@ -224,11 +225,15 @@ class FakeCatalog:
     def horizon(self) -> int:
         return self._repo._tick + 1
 
-    def counts(self, owner_id: str) -> dict[Status, int]:
-        counts = dict.fromkeys(Status, 0)
+    def totals(self, owner_id: str) -> dict[Status, StatusTotal]:
+        totals = dict.fromkeys(Status, StatusTotal(count=0, size_bytes=0, oldest_update=None))
         for asset in self._owned(owner_id):
-            counts[asset.status] += 1
-        return counts
+            total = totals[asset.status]
+            oldest = min(filter(None, (total.oldest_update, asset.updated_at)))
+            totals[asset.status] = StatusTotal(count=total.count + 1,
+                                               size_bytes=total.size_bytes + asset.size_bytes,
+                                               oldest_update=oldest)
+        return totals
 
     def update(
         self, owner_id: str, asset_id: UUID, *, filename: str | None, move: bool,

@@ -79,6 +79,16 @@ class ChangeCursor:
 
 
 @dataclass(frozen=True)
+class StatusTotal:
+    """An owner's assets in one status: how many, their declared bytes, and the earliest
+    time one of them last changed (None when there are none)."""
+
+    count: int
+    size_bytes: int
+    oldest_update: datetime | None
+
+
+@dataclass(frozen=True)
 class Changes:
     assets: list[Asset]
     # Every change before this sequence number has committed: a cursor may move up to it.
@@ -172,7 +182,9 @@ class Catalog(Protocol):
         """The sequence number before which every change has committed."""
         ...
 
-    def counts(self, owner_id: str) -> dict[Status, int]: ...
+    def totals(self, owner_id: str) -> dict[Status, StatusTotal]:
+        """The owner's totals for every status (zero for a status without assets)."""
+        ...
 
     def update(
         self, owner_id: str, asset_id: UUID, *, filename: str | None, move: bool,

@@ -18,7 +18,7 @@ from lightbox.adapters.migrations import apply_migrations
 from lightbox.adapters.postgres import Database, PostgresAssetRepository
 from lightbox.domain import Asset, ImageInfo, NewAsset, Principal, Status
 from lightbox.errors import ProjectExists
-from lightbox.ports import AssetFilter, ChangeCursor, PageCursor, SortOrder
+from lightbox.ports import AssetFilter, ChangeCursor, PageCursor, SortOrder, StatusTotal
 from lightbox.services import auth
 from tests.conftest import REPO, database_of_its_own
 from tests.support import unique_owner
@@ -251,14 +251,20 @@ def test_retry_resets_only_a_failed_asset(
     assert again is not None and again.status is Status.PENDING and again.error is None
 
 
-def test_counts_per_status(repo: PostgresAssetRepository, catalog: PostgresCatalog,
-                           owner: str) -> None:
-    add(repo, owner)
-    add(repo, owner)
-    ready(repo, owner, None)
-    counts = catalog.counts(owner)
-    assert counts[Status.PENDING] == 2 and counts[Status.READY] == 1
-    assert set(counts) == set(Status)
+def test_totals_per_status_count_size_and_age_of_the_owners_assets_only(
+    repo: PostgresAssetRepository, catalog: PostgresCatalog, owner: str
+) -> None:
+    add(repo, owner, size_bytes=100)
+    add(repo, owner, size_bytes=20)
+    first = ready(repo, owner, None)
+    later = ready(repo, owner, None)
+    add(repo, unique_owner(), size_bytes=5000)  # another owner's: not counted
+    totals = catalog.totals(owner)
+    assert set(totals) == set(Status)
+    assert (totals[Status.PENDING].count, totals[Status.PENDING].size_bytes) == (2, 120)
+    assert (totals[Status.READY].count, totals[Status.READY].size_bytes) == (2, 2000)
+    assert totals[Status.READY].oldest_update == min(first.updated_at, later.updated_at)
+    assert totals[Status.FAILED] == StatusTotal(count=0, size_bytes=0, oldest_update=None)
 
 
 @pytest.mark.parametrize(("first", "same"), [

@@ -5,7 +5,7 @@ from datetime import datetime
 
 import pytest
 
-from lightbox.domain import Asset, Derivative, ImageInfo, NewAsset, Status
+from lightbox.domain import Asset, Derivative, ImageInfo, Lane, NewAsset, Principal, Status
 from lightbox.errors import AssetNotFound, InvalidField, RequestError
 from lightbox.ports import AssetFilter, ChangeCursor, PageCursor, SortOrder
 from lightbox.services.listing import (
@@ -16,10 +16,11 @@ from lightbox.services.listing import (
     encode_change_cursor,
     encode_page_cursor,
     get_asset,
+    library_stats,
     list_assets,
     parse_list_query,
 )
-from tests.fakes import FakeAssetRepository, FakeCatalog, FakeObjectStore
+from tests.fakes import FakeAssetRepository, FakeCatalog, FakeJobQueue, FakeObjectStore
 
 OWNER = "studio"
 
@@ -205,3 +206,24 @@ def test_a_tombstone_keeps_its_name() -> None:
     deleted = library.catalog.delete(OWNER, asset.id)
     assert deleted is not None and deleted.status is Status.DELETED
     assert deleted.filename == "photo.jpg" and deleted.derivatives_prefix.endswith(f"{asset.id}/")
+
+
+def test_an_owners_stats_tell_only_of_their_own_bytes_and_waiting_work() -> None:
+    library = Library()
+    for status in (Status.PENDING, Status.UPLOADED, Status.PROCESSING, Status.READY,
+                   Status.DELETED):
+        library.add(status)
+    library.add(Status.UPLOADED, owner="someone-else")
+    jobs = FakeJobQueue()
+    jobs.lanes.append(Lane.STANDARD)  # the service's queue, which every owner shares
+    stats = library_stats(Principal(OWNER), catalog=library.catalog, jobs=jobs)
+    assert stats.counts[Status.UPLOADED] == 1 and stats.counts[Status.DELETED] == 1
+    # Originals held in the bucket: uploaded, processing and ready (not pending, not deleted).
+    assert stats.stored_bytes == 300
+    assert stats.waiting == 2  # uploaded and processing: work still to do for this owner
+    assert stats.oldest_waiting is not None
+    assert stats.queues is None
+
+    admin = library_stats(Principal(OWNER, admin=True), catalog=library.catalog, jobs=jobs)
+    assert admin.queues is not None and admin.queues[Lane.STANDARD].waiting == 1
+    assert admin.stored_bytes == 300  # an admin's own library is still only theirs

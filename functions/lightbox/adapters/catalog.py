@@ -20,7 +20,14 @@ from lightbox.adapters.postgres import (
 )
 from lightbox.domain import Asset, Project, Status
 from lightbox.errors import Conflict, LimitReached, ProjectExists
-from lightbox.ports import AssetFilter, ChangeCursor, Changes, PageCursor, SortOrder
+from lightbox.ports import (
+    AssetFilter,
+    ChangeCursor,
+    Changes,
+    PageCursor,
+    SortOrder,
+    StatusTotal,
+)
 
 _PAGE = f"SELECT {ASSET_COLUMNS} FROM assets WHERE owner_id = %(owner)s"
 _ANY_LIVE_STATUS = " AND status <> 'deleted'"
@@ -30,6 +37,7 @@ _CONTENT_TYPE = " AND content_type = %(content_type)s"
 _TAKEN_FROM = " AND taken_at >= %(taken_from)s"
 _TAKEN_UNTIL = " AND taken_at < %(taken_until)s"
 _SORT_COLUMN = {False: "created_at", True: "taken_sort"}
+_NONE = StatusTotal(count=0, size_bytes=0, oldest_update=None)
 
 _HORIZON = "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS horizon"
 _CHANGES = f"""
@@ -41,8 +49,10 @@ _CHANGES = f"""
     LIMIT %(limit)s
 """
 
-_COUNTS = """
-    SELECT status, count(*) AS n FROM assets WHERE owner_id = %(owner)s GROUP BY status
+_TOTALS = """
+    SELECT status, count(*) AS n, COALESCE(sum(size_bytes), 0) AS size_bytes,
+           min(updated_at) AS oldest_update
+    FROM assets WHERE owner_id = %(owner)s GROUP BY status
 """
 
 _UPDATE = f"""
@@ -163,11 +173,13 @@ class PostgresCatalog:
         assert row is not None
         return int(row["horizon"])
 
-    def counts(self, owner_id: str) -> dict[Status, int]:
-        counts = dict.fromkeys(Status, 0)
-        for row in self._db.fetch_all(_COUNTS, {"owner": owner_id}):
-            counts[Status(row["status"])] = row["n"]
-        return counts
+    def totals(self, owner_id: str) -> dict[Status, StatusTotal]:
+        totals = dict.fromkeys(Status, _NONE)
+        for row in self._db.fetch_all(_TOTALS, {"owner": owner_id}):
+            totals[Status(row["status"])] = StatusTotal(
+                count=row["n"], size_bytes=int(row["size_bytes"]),
+                oldest_update=row["oldest_update"])
+        return totals
 
     def update(
         self, owner_id: str, asset_id: UUID, *, filename: str | None, move: bool,

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from uuid import UUID
 
 from lightbox import filetypes
-from lightbox.domain import Asset, Lane, Status
+from lightbox.domain import Asset, Lane, Principal, Status
 from lightbox.errors import AssetNotFound, InvalidField, RequestError
 from lightbox.ports import (
     AssetFilter,
@@ -35,6 +35,7 @@ DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 # The original is in the bucket from the moment it was uploaded until it is deleted.
 _HAS_ORIGINAL = frozenset({Status.UPLOADED, Status.PROCESSING, Status.READY, Status.FAILED})
+_WAITING = (Status.UPLOADED, Status.PROCESSING)
 _FILTERS = {"status", "project_id", "content_type", "taken_from", "taken_until", "sort"}
 _NIL = UUID(int=0)
 _MAX_SEQ = 2**64  # change sequence numbers are Postgres xid8s
@@ -75,8 +76,14 @@ class AssetPage:
 
 @dataclass(frozen=True)
 class Stats:
+    """What a caller may know: figures of their own library, and for an admin the depths of
+    the thumbnail queues, which every owner shares (so they tell of other owners' work)."""
+
     counts: dict[Status, int]
-    queues: dict[Lane, QueueDepth]
+    stored_bytes: int  # the owner's originals in the bucket
+    waiting: int  # the owner's assets still to render (uploaded or processing)
+    oldest_waiting: datetime | None  # since when the longest-waiting of them has waited
+    queues: dict[Lane, QueueDepth] | None  # for an admin only
 
 
 def parse_list_query(params: Mapping[str, str]) -> ListQuery:
@@ -151,8 +158,16 @@ def get_asset(
     return view_of(asset, storage, url_ttl)
 
 
-def library_stats(owner_id: str, *, catalog: Catalog, jobs: JobQueue) -> Stats:
-    return Stats(counts=catalog.counts(owner_id), queues=jobs.depths())
+def library_stats(principal: Principal, *, catalog: Catalog, jobs: JobQueue) -> Stats:
+    totals = catalog.totals(principal.owner_id)
+    waiting = [totals[status] for status in _WAITING]
+    return Stats(
+        counts={status: total.count for status, total in totals.items()},
+        stored_bytes=sum(totals[status].size_bytes for status in _HAS_ORIGINAL),
+        waiting=sum(total.count for total in waiting),
+        oldest_waiting=min((t.oldest_update for t in waiting if t.oldest_update), default=None),
+        queues=jobs.depths() if principal.admin else None,
+    )
 
 
 def encode_page_cursor(sort: SortOrder, position: PageCursor) -> str:
