@@ -30,9 +30,8 @@ from lightbox.errors import (
 )
 from lightbox.ports import (
     AssetFilter,
-    ChangeCursor,
-    Changes,
     DeadLetter,
+    LegacyChangeCursor,
     PageCursor,
     PresignedUpload,
     QueueDepth,
@@ -52,6 +51,7 @@ class FakeAssetRepository:
         self.assets: dict[UUID, Asset] = {}
         self._tick = 0
         self._elapsed = timedelta()
+        self.sequences: dict[str, int] = {}  # each owner's last change number (owner_sequences)
 
     def add(self, asset: NewAsset, *, max_pending: int) -> Asset:
         pending = sum(a.owner_id == asset.owner_id and a.status is Status.PENDING
@@ -64,7 +64,7 @@ class FakeAssetRepository:
             content_type=asset.content_type, size_bytes=asset.size_bytes,
             declared_sha256=asset.declared_sha256, project_id=asset.project_id,
             multipart_upload_id=asset.multipart_upload_id, created_at=now, updated_at=now,
-            change_seq=self._tick,
+            change_seq=self._next_change(asset.owner_id),
         )
         self.assets[asset.id] = stored
         return stored
@@ -162,18 +162,23 @@ class FakeAssetRepository:
         if asset is None or asset.status is not expected:
             return False
         self.assets[asset_id] = dataclasses.replace(
-            asset, status=to, updated_at=self._now(), change_seq=self._tick,
+            asset, status=to, updated_at=self._now(), change_seq=self._next_change(owner_id),
             **changes,  # type: ignore[arg-type]
         )
         return True
 
     def change(self, asset_id: UUID, **changes: object) -> Asset:
         """Change any fields of an asset as an UPDATE would (stamping its change)."""
+        asset = self.assets[asset_id]
         self.assets[asset_id] = dataclasses.replace(
-            self.assets[asset_id], updated_at=self._now(), change_seq=self._tick,
+            asset, updated_at=self._now(), change_seq=self._next_change(asset.owner_id),
             **changes,  # type: ignore[arg-type]
         )
         return self.assets[asset_id]
+
+    def _next_change(self, owner_id: str) -> int:
+        self.sequences[owner_id] = self.sequences.get(owner_id, 0) + 1
+        return self.sequences[owner_id]
 
     @property
     def now(self) -> datetime:
@@ -216,14 +221,17 @@ class FakeCatalog:
         rows.sort(key=position, reverse=sort.descending)
         return rows[:limit]
 
-    def changes(self, owner_id: str, *, after: ChangeCursor, limit: int) -> Changes:
-        rows = sorted((a for a in self._owned(owner_id)
-                       if (a.change_seq, a.id) > (after.seq, after.asset_id)),
-                      key=lambda a: (a.change_seq, a.id))
-        return Changes(assets=rows[:limit], horizon=self.horizon())
+    def changes(self, owner_id: str, *, after: int, limit: int) -> list[Asset]:
+        rows = sorted((a for a in self._owned(owner_id) if a.change_seq > after),
+                      key=lambda a: a.change_seq)
+        return rows[:limit]
 
-    def horizon(self) -> int:
-        return self._repo._tick + 1
+    def sequence(self, owner_id: str) -> int:
+        return self._repo.sequences.get(owner_id, 0)
+
+    def sequence_at(self, owner_id: str, legacy: LegacyChangeCursor) -> int:
+        # Nothing here was written before owner sequences: every change is after the cursor.
+        return 0
 
     def totals(self, owner_id: str) -> dict[Status, StatusTotal]:
         totals = dict.fromkeys(Status, StatusTotal(count=0, size_bytes=0, oldest_update=None))

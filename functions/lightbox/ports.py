@@ -72,9 +72,18 @@ class PageCursor:
 
 @dataclass(frozen=True)
 class ChangeCursor:
-    """A position in an owner's change feed: every change up to it has been seen."""
+    """A position in an owner's change feed: every change numbered up to it has been seen.
+    The numbers are the owner's own (migration 0006), counting no one else's changes."""
 
     seq: int
+
+
+@dataclass(frozen=True)
+class LegacyChangeCursor:
+    """A position in the feed before migration 0006, ordered by transaction id, which
+    clients may still hold: every change up to (xid, asset id) had been seen."""
+
+    xid: int
     asset_id: UUID
 
 
@@ -86,13 +95,6 @@ class StatusTotal:
     count: int
     size_bytes: int
     oldest_update: datetime | None
-
-
-@dataclass(frozen=True)
-class Changes:
-    assets: list[Asset]
-    # Every change before this sequence number has committed: a cursor may move up to it.
-    horizon: int
 
 
 class AssetRepository(Protocol):
@@ -174,12 +176,20 @@ class Catalog(Protocol):
         after: PageCursor | None,
     ) -> list[Asset]: ...
 
-    def changes(self, owner_id: str, *, after: ChangeCursor, limit: int) -> Changes:
-        """Assets changed after the cursor (tombstones included), in change order."""
+    def changes(self, owner_id: str, *, after: int, limit: int) -> list[Asset]:
+        """The owner's assets changed after that number of their sequence (tombstones
+        included), in change order. Every change numbered below the last one returned has
+        committed and is returned, or was changed again later."""
         ...
 
-    def horizon(self) -> int:
-        """The sequence number before which every change has committed."""
+    def sequence(self, owner_id: str) -> int:
+        """The number of the owner's last committed change (0 before any): every change up
+        to it is visible to a later read."""
+        ...
+
+    def sequence_at(self, owner_id: str, legacy: LegacyChangeCursor) -> int:
+        """A number of the owner's sequence at or below every change the legacy cursor had
+        not seen: following the feed from it re-reads rather than misses."""
         ...
 
     def totals(self, owner_id: str) -> dict[Status, StatusTotal]:

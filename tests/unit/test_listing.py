@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import base64
+import json
 import uuid
 from datetime import datetime
 
@@ -7,7 +9,7 @@ import pytest
 
 from lightbox.domain import Asset, Derivative, ImageInfo, Lane, NewAsset, Principal, Status
 from lightbox.errors import AssetNotFound, InvalidField, RequestError
-from lightbox.ports import AssetFilter, ChangeCursor, PageCursor, SortOrder
+from lightbox.ports import AssetFilter, ChangeCursor, LegacyChangeCursor, PageCursor, SortOrder
 from lightbox.services.listing import (
     DEFAULT_PAGE_SIZE,
     ListQuery,
@@ -153,6 +155,29 @@ def test_the_change_feed_returns_changes_after_the_sync_cursor_with_tombstones()
     assert ids == [] and next_cursor is None and kept.id not in ids
 
 
+def test_an_owners_cursors_never_move_with_another_owners_changes() -> None:
+    library = Library()
+    library.add()
+    _, _, mine = library.list(ListQuery())
+    for _ in range(5):
+        library.add(owner="someone-else")
+    _, _, still = library.list(ListQuery())
+    assert still == mine
+    ids, _, after = library.list(ListQuery(changed_since=decode_change_cursor(mine)))
+    assert ids == [] and after == mine
+    # The number counts the owner's own changes (an insert, then its status), no one else's.
+    assert decode_change_cursor(mine) == ChangeCursor(2)
+
+
+def test_a_cursor_of_the_earlier_feed_re_reads_what_it_may_not_have_seen() -> None:
+    library = Library()
+    first, second = library.add(), library.add()
+    legacy = LegacyChangeCursor(xid=123_456, asset_id=uuid.uuid4())
+    ids, next_cursor, then = library.list(ListQuery(changed_since=legacy))
+    assert ids == [first.id, second.id] and next_cursor is None
+    assert decode_change_cursor(then) == ChangeCursor(4)  # on the owner's sequence from now
+
+
 def test_query_parameters_are_parsed() -> None:
     asset_id = uuid.uuid4()
     cursor = encode_page_cursor(SortOrder.TAKEN_OLDEST, PageCursor(datetime(2020, 1, 1), asset_id))
@@ -166,8 +191,12 @@ def test_query_parameters_are_parsed() -> None:
         taken_from=datetime(2020, 1, 1), taken_until=datetime(2020, 2, 1, 12))
     assert query.cursor == PageCursor(datetime(2020, 1, 1), asset_id)
     assert parse_list_query({}).limit == DEFAULT_PAGE_SIZE
-    since = encode_change_cursor(ChangeCursor(41, asset_id))
-    assert parse_list_query({"changed_since": since}).changed_since == ChangeCursor(41, asset_id)
+    since = encode_change_cursor(ChangeCursor(41))
+    assert parse_list_query({"changed_since": since}).changed_since == ChangeCursor(41)
+    # A cursor of the feed before owner sequences is still read, to be mapped.
+    legacy = base64.urlsafe_b64encode(json.dumps(["c", 7000, str(asset_id)]).encode()).decode()
+    assert parse_list_query({"changed_since": legacy}).changed_since == LegacyChangeCursor(
+        7000, asset_id)
 
 
 @pytest.mark.parametrize(
@@ -188,7 +217,9 @@ def test_query_parameters_are_parsed() -> None:
         ({"content_type": "text/html"}, InvalidField, "content_type must be one of"),
         ({"taken_from": "yesterday"}, InvalidField, "taken_from must be a date"),
         ({"changed_since": "W10"}, InvalidField, "changed_since is not a cursor"),
-        ({"changed_since": encode_change_cursor(ChangeCursor(1, uuid.uuid4())),
+        ({"changed_since": encode_change_cursor(ChangeCursor(2**63)),
+          }, InvalidField, "changed_since is not a cursor"),
+        ({"changed_since": encode_change_cursor(ChangeCursor(1)),
           "status": "ready"}, InvalidField, "changed_since takes no filters"),
         ({"order": "name"}, RequestError, "unknown query parameters: order"),
     ],

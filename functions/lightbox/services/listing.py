@@ -3,7 +3,9 @@
 Cursors are opaque to clients: URL-safe base64 of a small JSON array. A page cursor holds the
 sort order and the last row's sort key and id (keyset pagination: a deep page costs what the
 first one does, and rows inserted meanwhile never shift a page). A change cursor holds a
-position in the owner's change feed.
+number of the owner's own change sequence, so it tells nothing of other owners; a change
+cursor of the earlier feed (transaction ids) is still read, and mapped so that nothing it had
+not seen is missed.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from lightbox.ports import (
     Catalog,
     ChangeCursor,
     JobQueue,
+    LegacyChangeCursor,
     ObjectStore,
     PageCursor,
     QueueDepth,
@@ -37,8 +40,8 @@ MAX_PAGE_SIZE = 200
 _HAS_ORIGINAL = frozenset({Status.UPLOADED, Status.PROCESSING, Status.READY, Status.FAILED})
 _WAITING = (Status.UPLOADED, Status.PROCESSING)
 _FILTERS = {"status", "project_id", "content_type", "taken_from", "taken_until", "sort"}
-_NIL = UUID(int=0)
-_MAX_SEQ = 2**64  # change sequence numbers are Postgres xid8s
+_MAX_SEQ = 2**63  # an owner's change numbers are Postgres bigints
+_MAX_XID = 2**64  # the earlier feed's were xid8s
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,7 @@ class ListQuery:
     cursor: PageCursor | None = None
     filters: AssetFilter = field(default_factory=AssetFilter)
     sort: SortOrder = SortOrder.NEWEST
-    changed_since: ChangeCursor | None = None
+    changed_since: ChangeCursor | LegacyChangeCursor | None = None
 
 
 @dataclass(frozen=True)
@@ -118,7 +121,7 @@ def list_assets(
         return _changes(owner_id, query.changed_since, query.limit, catalog=catalog,
                         storage=storage, url_ttl=url_ttl)
     # Read before the page: whatever changes while the client pages on comes after it.
-    sync_cursor = encode_change_cursor(ChangeCursor(seq=catalog.horizon(), asset_id=_NIL))
+    sync_cursor = encode_change_cursor(ChangeCursor(seq=catalog.sequence(owner_id)))
     # One row more than asked tells whether another page follows.
     rows = catalog.page(owner_id, filters=query.filters, sort=query.sort, limit=query.limit + 1,
                         after=query.cursor)
@@ -131,20 +134,15 @@ def list_assets(
                      next_cursor=next_cursor, sync_cursor=sync_cursor)
 
 
-def _changes(owner_id: str, since: ChangeCursor, limit: int, *, catalog: Catalog,
-             storage: ObjectStore, url_ttl: int) -> AssetPage:
-    changes = catalog.changes(owner_id, after=since, limit=limit + 1)
-    page = changes.assets[:limit]
-    next_cursor: str | None = None
-    if len(changes.assets) > limit:
-        position = ChangeCursor(seq=page[-1].change_seq, asset_id=page[-1].id)
-        next_cursor = sync_cursor = encode_change_cursor(position)
-    else:
-        # Everything below the horizon has been returned: the cursor may move up to it.
-        sync_cursor = encode_change_cursor(
-            max(since, ChangeCursor(seq=changes.horizon, asset_id=_NIL),
-                key=lambda cursor: (cursor.seq, cursor.asset_id))
-        )
+def _changes(owner_id: str, since: ChangeCursor | LegacyChangeCursor, limit: int, *,
+             catalog: Catalog, storage: ObjectStore, url_ttl: int) -> AssetPage:
+    after = (since.seq if isinstance(since, ChangeCursor)
+             else catalog.sequence_at(owner_id, since))
+    changes = catalog.changes(owner_id, after=after, limit=limit + 1)
+    page = changes[:limit]
+    # Every change numbered below the last one read has been read (or changed again since).
+    sync_cursor = encode_change_cursor(ChangeCursor(seq=page[-1].change_seq if page else after))
+    next_cursor = sync_cursor if len(changes) > limit else None
     return AssetPage(items=tuple(view_of(asset, storage, url_ttl) for asset in page),
                      next_cursor=next_cursor, sync_cursor=sync_cursor)
 
@@ -187,19 +185,26 @@ def decode_page_cursor(token: str, sort: SortOrder) -> PageCursor:
 
 
 def encode_change_cursor(position: ChangeCursor) -> str:
-    return _encode(["c", position.seq, str(position.asset_id)])
+    return _encode(["s", position.seq])
 
 
-def decode_change_cursor(token: str) -> ChangeCursor:
+def decode_change_cursor(token: str) -> ChangeCursor | LegacyChangeCursor:
     parts = _decode(token)
     try:
-        seq = parts[1] if len(parts) == 3 and parts[0] == "c" else None
-        # JSON's true is a Python int too; the database would refuse it, or a seq past xid8.
-        if not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq < _MAX_SEQ:
-            raise ValueError(token)
-        return ChangeCursor(seq=seq, asset_id=UUID(str(parts[2])))
+        if len(parts) == 2 and parts[0] == "s":
+            return ChangeCursor(seq=_number(parts[1], _MAX_SEQ))
+        if len(parts) == 3 and parts[0] == "c":  # issued before migration 0006
+            return LegacyChangeCursor(xid=_number(parts[1], _MAX_XID), asset_id=UUID(str(parts[2])))
+        raise ValueError(token)
     except (ValueError, TypeError) as exc:
         raise InvalidField("changed_since is not a cursor this API returned") from exc
+
+
+def _number(value: object, bound: int) -> int:
+    # JSON's true is a Python int too; the database would refuse it, or a number past its type.
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < bound:
+        raise ValueError(value)
+    return value
 
 
 def _encode(parts: list[object]) -> str:
