@@ -43,7 +43,7 @@ from lightbox.adapters.migrations import apply_migrations  # noqa: E402
 from lightbox.adapters.postgres import ASSET_COLUMNS, Database, Row, asset_of  # noqa: E402
 from lightbox.config import Config  # noqa: E402
 from lightbox.domain import Status  # noqa: E402
-from lightbox.ports import AssetFilter, ChangeCursor, ObjectStore, PageCursor, SortOrder  # noqa: E402
+from lightbox.ports import AssetFilter, ObjectStore, PageCursor, SortOrder  # noqa: E402
 from lightbox.services.listing import ListQuery, list_assets  # noqa: E402
 from lightbox.wiring import Container  # noqa: E402
 
@@ -310,7 +310,7 @@ class Positions:
     offset: int
     newest: PageCursor
     taken: PageCursor
-    change: ChangeCursor
+    change: int  # a number of the owner's change sequence
     project: UUID
 
 
@@ -324,8 +324,8 @@ def positions(db: Database) -> Positions:
                   + " ORDER BY created_at DESC, id DESC OFFSET %(at)s LIMIT 1", before)
     taken = _one(db, "SELECT taken_sort AS key, id" + _LIVE
                  + " ORDER BY taken_sort DESC, id DESC OFFSET %(at)s LIMIT 1", before)
-    change = _one(db, "SELECT change_xid::text::bigint AS seq, id FROM assets "
-                  "WHERE owner_id = %(owner)s ORDER BY change_xid, id OFFSET %(at)s LIMIT 1",
+    change = _one(db, "SELECT change_seq AS seq FROM assets "
+                  "WHERE owner_id = %(owner)s ORDER BY change_seq OFFSET %(at)s LIMIT 1",
                   {**owner, "at": max(0, int(total * DEPTH) - 1)})
     project = _one(db, "SELECT project_id FROM assets WHERE owner_id = %(owner)s "
                    "AND project_id IS NOT NULL GROUP BY project_id ORDER BY count(*) DESC "
@@ -333,7 +333,7 @@ def positions(db: Database) -> Positions:
     return Positions(live=live, total=total, offset=offset,
                      newest=PageCursor(newest["key"], newest["id"]),
                      taken=PageCursor(taken["key"], taken["id"]),
-                     change=ChangeCursor(change["seq"], change["id"]), project=project)
+                     change=change["seq"], project=project)
 
 
 def _one(db: Database, query: str, params: Mapping[str, Any]) -> Row:
@@ -410,7 +410,7 @@ def measure_all(db: RecordingDatabase, at: Positions, repeats: int,
     for case in cases(db, at):
         offset = "OFFSET" in case.name
         timing = timed(case.call, offset_repeats if offset else repeats)
-        # The case's last query: for changes(), its page (the horizon is read before it).
+        # The case's last query.
         query, params = db.last
         measured.append(Measured(case.name, timing, db.explain(query, params), query,
                                  db.explain_generic(query, params)))
@@ -421,7 +421,8 @@ def measure_all(db: RecordingDatabase, at: Positions, repeats: int,
 
 
 def measure_service(db: RecordingDatabase, repeats: int) -> Timing:
-    """The first page through list_assets: the page, the horizon, and every URL signed."""
+    """The first page through list_assets: the page, the owner's sequence, and every URL
+    signed."""
     storage = signing_storage("bench")
     catalog = PostgresCatalog(db)
     return timed(lambda: list_assets(BIG_OWNER, ListQuery(limit=PAGE), catalog=catalog,

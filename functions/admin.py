@@ -2,12 +2,13 @@
 shipped in the package (deploy.sh) and manage API keys (infra/aws/keys.py).
 
 The event names a command: ``{"command": "migrate"}``, ``{"command": "create-key", "owner":
-NAME, "name": LABEL}``, ``{"command": "list-keys", "owner": NAME?}``, ``{"command":
-"revoke-key", "owner": NAME, "key_id": UUID}``, ``{"command": "redrive", "limit": N?}`` (send
-back what the dead-letter queues hold, up to N letters of each; 1000 by default),
-``{"command": "recover", "before": ISO-8601 TIME}`` (move on at once every asset left waiting
-since before that time, when no worker ran: the local stack runs it as it starts; on AWS,
-after an incident that lost queued messages, with the time the workers stopped).
+NAME, "name": LABEL, "admin": BOOL?}`` (an admin's key also sees the service's figures),
+``{"command": "list-keys", "owner": NAME?}``, ``{"command": "revoke-key", "owner": NAME,
+"key_id": UUID}``, ``{"command": "redrive", "limit": N?}`` (send back what the dead-letter
+queues hold, up to N letters of each; 1000 by default), ``{"command": "recover", "before":
+ISO-8601 TIME}`` (move on at once every asset left waiting since before that time, when no
+worker ran: the local stack runs it as it starts; on AWS, after an incident that lost queued
+messages, with the time the workers stopped).
 """
 
 from dataclasses import asdict
@@ -39,7 +40,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
                                             password=container.database_password)}
     if command == "create-key":
         new = auth.create_key(_text(event, "owner"), str(event.get("name") or ""),
-                              keys=container.api_keys)
+                              admin=_flag(event, "admin"), keys=container.api_keys)
         return {"key": key_json(new.key), "secret": new.secret}
     if command == "list-keys":
         owner = event.get("owner")
@@ -76,6 +77,7 @@ def key_json(key: ApiKey) -> dict[str, Any]:
         "created_at": key.created_at.isoformat(),
         "last_used_at": key.last_used_at.isoformat() if key.last_used_at else None,
         "revoked_at": key.revoked_at.isoformat() if key.revoked_at else None,
+        "admin": key.admin,
     }
 
 
@@ -84,6 +86,13 @@ def _limit(event: dict[str, Any]) -> int:
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
         raise InvalidField("limit must be a positive whole number")
     return limit
+
+
+def _flag(event: dict[str, Any], name: str) -> bool:
+    value = event.get(name, False)
+    if not isinstance(value, bool):
+        raise InvalidField(f"{name} must be true or false")
+    return value
 
 
 def _text(event: dict[str, Any], name: str) -> str:

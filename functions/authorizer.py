@@ -1,7 +1,8 @@
 """authorizer: API Gateway's Lambda authorizer (REQUEST type) for every ``/v1`` route.
 
 It turns ``Authorization: Bearer`` credentials — an API key, or a JWT of the configured OIDC
-issuer — into the owner the functions act for, passed to them in the request context.
+issuer — into the owner the functions act for, and whether the key is an admin's, passed to
+them in the request context.
 """
 
 from typing import Any
@@ -15,19 +16,19 @@ container = Container()
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
-        owner_id = auth.authenticate(event.get("headers") or {}, keys=container.api_keys,
-                                     tokens=container.token_verifier)
+        principal = auth.authenticate(event.get("headers") or {}, keys=container.api_keys,
+                                      tokens=container.token_verifier)
     except Unauthorized:
         # API Gateway answers 401 to exactly this error message, and nothing else.
         raise Exception("Unauthorized") from None
     return {
-        "principalId": owner_id,
+        "principalId": principal.owner_id,
         "policyDocument": {
             "Version": "2012-10-17",
             "Statement": [{"Action": "execute-api:Invoke", "Effect": "Allow",
                            "Resource": _whole_api(event["methodArn"])}],
         },
-        "context": {"owner_id": owner_id},
+        "context": {"owner_id": principal.owner_id, "admin": principal.admin},
     }
 
 

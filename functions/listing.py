@@ -129,8 +129,8 @@ def delete_project(project_id: str) -> Response:
 @app.route("/v1/stats", methods=["GET"])
 @api.json_errors
 def stats() -> Response:
-    owner_id = api.owner_of(api.current_request(app))
-    report = listing.library_stats(owner_id, catalog=container.catalog, jobs=container.jobs)
+    principal = api.principal_of(api.current_request(app))
+    report = listing.library_stats(principal, catalog=container.catalog, jobs=container.jobs)
     return api.json_response(api.stats_json(report))
 
 

@@ -16,6 +16,7 @@ from lightbox.domain import (
     ImageInfo,
     Lane,
     NewAsset,
+    Principal,
     Project,
     Status,
     ThumbnailJob,
@@ -30,13 +31,13 @@ from lightbox.errors import (
 )
 from lightbox.ports import (
     AssetFilter,
-    ChangeCursor,
-    Changes,
     DeadLetter,
+    LegacyChangeCursor,
     PageCursor,
     PresignedUpload,
     QueueDepth,
     SortOrder,
+    StatusTotal,
     StoredObject,
     UploadedPart,
 )
@@ -51,6 +52,7 @@ class FakeAssetRepository:
         self.assets: dict[UUID, Asset] = {}
         self._tick = 0
         self._elapsed = timedelta()
+        self.sequences: dict[str, int] = {}  # each owner's last change number (owner_sequences)
 
     def add(self, asset: NewAsset, *, max_pending: int) -> Asset:
         pending = sum(a.owner_id == asset.owner_id and a.status is Status.PENDING
@@ -63,7 +65,7 @@ class FakeAssetRepository:
             content_type=asset.content_type, size_bytes=asset.size_bytes,
             declared_sha256=asset.declared_sha256, project_id=asset.project_id,
             multipart_upload_id=asset.multipart_upload_id, created_at=now, updated_at=now,
-            change_seq=self._tick,
+            change_seq=self._next_change(asset.owner_id),
         )
         self.assets[asset.id] = stored
         return stored
@@ -178,15 +180,16 @@ class FakeAssetRepository:
         if asset is None or asset.status is not expected:
             return False
         self._store(dataclasses.replace(
-            asset, status=to, updated_at=self._now(), change_seq=self._tick,
+            asset, status=to, updated_at=self._now(), change_seq=self._next_change(owner_id),
             **changes,  # type: ignore[arg-type]
         ))
         return True
 
     def change(self, asset_id: UUID, **changes: object) -> Asset:
         """Change any fields of an asset as an UPDATE would (stamping its change)."""
+        asset = self.assets[asset_id]
         return self._store(dataclasses.replace(
-            self.assets[asset_id], updated_at=self._now(), change_seq=self._tick,
+            asset, updated_at=self._now(), change_seq=self._next_change(asset.owner_id),
             **changes,  # type: ignore[arg-type]
         ))
 
@@ -200,6 +203,10 @@ class FakeAssetRepository:
             raise Conflict("already exists: assets_owner_content")
         self.assets[asset.id] = asset
         return asset
+
+    def _next_change(self, owner_id: str) -> int:
+        self.sequences[owner_id] = self.sequences.get(owner_id, 0) + 1
+        return self.sequences[owner_id]
 
     @property
     def now(self) -> datetime:
@@ -243,24 +250,31 @@ class FakeCatalog:
         rows.sort(key=position, reverse=sort.descending)
         return rows[:limit]
 
-    def changes(self, owner_id: str, *, after: ChangeCursor, limit: int) -> Changes:
-        rows = sorted((a for a in self._owned(owner_id)
-                       if (a.change_seq, a.id) > (after.seq, after.asset_id)),
-                      key=lambda a: (a.change_seq, a.id))
-        return Changes(assets=rows[:limit], horizon=self.horizon())
+    def changes(self, owner_id: str, *, after: int, limit: int) -> list[Asset]:
+        rows = sorted((a for a in self._owned(owner_id) if a.change_seq > after),
+                      key=lambda a: a.change_seq)
+        return rows[:limit]
 
-    def horizon(self) -> int:
-        return self._repo._tick + 1
+    def sequence(self, owner_id: str) -> int:
+        return self._repo.sequences.get(owner_id, 0)
 
     def get_many(self, owner_id: str, asset_ids: Collection[UUID]) -> list[Asset]:
         self.get_many_calls += 1
         return [a for a in self._owned(owner_id) if a.id in asset_ids]
 
-    def counts(self, owner_id: str) -> dict[Status, int]:
-        counts = dict.fromkeys(Status, 0)
+    def sequence_at(self, owner_id: str, legacy: LegacyChangeCursor) -> int:
+        # Nothing here was written before owner sequences: every change is after the cursor.
+        return 0
+
+    def totals(self, owner_id: str) -> dict[Status, StatusTotal]:
+        totals = dict.fromkeys(Status, StatusTotal(count=0, size_bytes=0, oldest_update=None))
         for asset in self._owned(owner_id):
-            counts[asset.status] += 1
-        return counts
+            total = totals[asset.status]
+            oldest = min(filter(None, (total.oldest_update, asset.updated_at)))
+            totals[asset.status] = StatusTotal(count=total.count + 1,
+                                               size_bytes=total.size_bytes + asset.size_bytes,
+                                               oldest_update=oldest)
+        return totals
 
     def update(
         self, owner_id: str, asset_id: UUID, *, filename: str | None, move: bool,
@@ -379,9 +393,15 @@ class FakeApiKeyRepository:
     def add(self, key: ApiKey, secret_hash: bytes) -> None:
         self.keys[secret_hash] = key
 
-    def owner_of(self, secret_hash: bytes) -> str | None:
+    def principal_of(self, secret_hash: bytes) -> Principal | None:
         key = self.keys.get(secret_hash)
-        return key.owner_id if key is not None and key.revoked_at is None else None
+        if key is None or key.revoked_at is not None:
+            return None
+        return Principal(key.owner_id, admin=key.admin)
+
+    def make_admin(self, secret_hash: bytes) -> None:
+        if secret_hash in self.keys:
+            self.keys[secret_hash] = dataclasses.replace(self.keys[secret_hash], admin=True)
 
     def list(self, owner_id: str | None) -> list[ApiKey]:
         return [k for k in self.keys.values() if owner_id in (None, k.owner_id)]

@@ -134,11 +134,13 @@ class ApiResponse:
 
 class ApiClient:
     """Calls a Chalice app as API Gateway does behind the Lambda authorizer: a REST proxy
-    event whose request context names the owner (``owner=None``: as if no authorizer ran)."""
+    event whose request context names the owner (``owner=None``: as if no authorizer ran) and
+    whether the key is an admin's (a string there, as API Gateway passes context values)."""
 
-    def __init__(self, app: Any, owner: str | None = "local") -> None:
+    def __init__(self, app: Any, owner: str | None = "local", *, admin: bool = False) -> None:
         self._app = app
         self._owner = owner
+        self._admin = admin
 
     def __enter__(self) -> ApiClient:
         return self
@@ -181,7 +183,8 @@ class ApiClient:
         if owner is None:
             event["requestContext"].pop("authorizer", None)
         else:
-            event["requestContext"]["authorizer"] = {"principalId": owner, "owner_id": owner}
+            event["requestContext"]["authorizer"] = {
+                "principalId": owner, "owner_id": owner, "admin": str(self._admin).lower()}
         response = self._app(event, None)
         return ApiResponse(status_code=response["statusCode"],
                            headers=response.get("headers") or {}, body=response.get("body") or "")

@@ -25,7 +25,7 @@ from uuid import UUID
 from chalice.app import Chalice, Request, Response
 
 from lightbox.config import Config
-from lightbox.domain import Project
+from lightbox.domain import Principal, Project
 from lightbox.errors import (
     AssetNotFound,
     InvalidField,
@@ -96,11 +96,18 @@ def json_response(body: dict[str, Any], status: int = 200) -> Response:
 
 def owner_of(request: Request) -> str:
     """The owner on whose behalf a request acts, as the authorizer established it."""
+    return principal_of(request).owner_id
+
+
+def principal_of(request: Request) -> Principal:
+    """The owner, and whether the key is an admin's, as the authorizer established them."""
     authorizer = (request.context or {}).get("authorizer") or {}
     owner = authorizer.get("owner_id")
     if not isinstance(owner, str) or not owner:
         raise Unauthorized("send 'Authorization: Bearer <API key or token>'")
-    return owner
+    # API Gateway hands the authorizer's context values on as strings ("true"); the local
+    # gateway as they were returned. Anything else is no admin.
+    return Principal(owner, admin=authorizer.get("admin") in (True, "true"))
 
 
 def no_content() -> Response:
@@ -220,14 +227,18 @@ def project_json(project: Project) -> dict[str, Any]:
 
 
 def stats_json(stats: Stats) -> dict[str, Any]:
-    return {
+    body: dict[str, Any] = {
         "assets": {status.value: count for status, count in stats.counts.items()},
-        "queues": {
+        "stored_bytes": stats.stored_bytes,
+        "waiting": {"assets": stats.waiting, "oldest_since": _timestamp(stats.oldest_waiting)},
+    }
+    if stats.queues is not None:
+        body["queues"] = {
             f"thumbnails_{lane.value}": {"waiting": depth.waiting, "in_flight": depth.in_flight,
                                          "delayed": depth.delayed}
             for lane, depth in stats.queues.items()
-        },
-    }
+        }
+    return body
 
 
 def asset_json(view: AssetView) -> dict[str, Any]:

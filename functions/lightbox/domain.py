@@ -140,6 +140,16 @@ class ApiKey:
     created_at: datetime
     last_used_at: datetime | None = None
     revoked_at: datetime | None = None
+    # An admin key also sees figures about the whole service, not only its owner's library.
+    admin: bool = False
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who a request acts for: an owner, and whether the credentials are an admin's."""
+
+    owner_id: str
+    admin: bool = False
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from lightbox.domain import (
     ImageInfo,
     Lane,
     NewAsset,
+    Principal,
     Project,
     RenderSpec,
     Rendition,
@@ -71,17 +72,29 @@ class PageCursor:
 
 @dataclass(frozen=True)
 class ChangeCursor:
-    """A position in an owner's change feed: every change up to it has been seen."""
+    """A position in an owner's change feed: every change numbered up to it has been seen.
+    The numbers are the owner's own (migration 0006), counting no one else's changes."""
 
     seq: int
+
+
+@dataclass(frozen=True)
+class LegacyChangeCursor:
+    """A position in the feed before migration 0006, ordered by transaction id, which
+    clients may still hold: every change up to (xid, asset id) had been seen."""
+
+    xid: int
     asset_id: UUID
 
 
 @dataclass(frozen=True)
-class Changes:
-    assets: list[Asset]
-    # Every change before this sequence number has committed: a cursor may move up to it.
-    horizon: int
+class StatusTotal:
+    """An owner's assets in one status: how many, their declared bytes, and the earliest
+    time one of them last changed (None when there are none)."""
+
+    count: int
+    size_bytes: int
+    oldest_update: datetime | None
 
 
 class AssetRepository(Protocol):
@@ -171,19 +184,29 @@ class Catalog(Protocol):
         after: PageCursor | None,
     ) -> list[Asset]: ...
 
-    def changes(self, owner_id: str, *, after: ChangeCursor, limit: int) -> Changes:
-        """Assets changed after the cursor (tombstones included), in change order."""
+    def changes(self, owner_id: str, *, after: int, limit: int) -> list[Asset]:
+        """The owner's assets changed after that number of their sequence (tombstones
+        included), in change order. Every change numbered below the last one returned has
+        committed and is returned, or was changed again later."""
         ...
 
-    def horizon(self) -> int:
-        """The sequence number before which every change has committed."""
+    def sequence(self, owner_id: str) -> int:
+        """The number of the owner's last committed change (0 before any): every change up
+        to it is visible to a later read."""
         ...
 
     def get_many(self, owner_id: str, asset_ids: Collection[UUID]) -> list[Asset]:
         """The owner's assets with these ids, in any state, in no particular order."""
         ...
 
-    def counts(self, owner_id: str) -> dict[Status, int]: ...
+    def sequence_at(self, owner_id: str, legacy: LegacyChangeCursor) -> int:
+        """A number of the owner's sequence at or below every change the legacy cursor had
+        not seen: following the feed from it re-reads rather than misses."""
+        ...
+
+    def totals(self, owner_id: str) -> dict[Status, StatusTotal]:
+        """The owner's totals for every status (zero for a status without assets)."""
+        ...
 
     def update(
         self, owner_id: str, asset_id: UUID, *, filename: str | None, move: bool,
@@ -243,11 +266,15 @@ class ProjectRepository(Protocol):
 class ApiKeyRepository(Protocol):
     def add(self, key: ApiKey, secret_hash: bytes) -> None: ...
 
-    def owner_of(self, secret_hash: bytes) -> str | None:
-        """The owner of the unrevoked key with this hash."""
+    def principal_of(self, secret_hash: bytes) -> Principal | None:
+        """The owner of the unrevoked key with this hash, an admin if the key is one."""
         ...
 
     def list(self, owner_id: str | None) -> list[ApiKey]: ...
+
+    def make_admin(self, secret_hash: bytes) -> None:
+        """Make the key with this hash an admin's."""
+        ...
 
     def revoke(self, owner_id: str, key_id: UUID) -> ApiKey | None: ...
 

@@ -23,6 +23,8 @@ def main(argv: list[str] | None = None) -> int:
     create = actions.add_parser("create", help="create a key; prints it on the last line")
     create.add_argument("--owner", required=True)
     create.add_argument("--name", default="")
+    create.add_argument("--admin", action="store_true",
+                        help="an admin's key: also sees the service's figures (queue depths)")
     listing = actions.add_parser("list", help="list keys (never the keys themselves)")
     listing.add_argument("--owner")
     revoke = actions.add_parser("revoke", help="revoke a key")
@@ -34,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
                              else "list-keys", "owner": args.owner}
     if args.action == "create":
         event["name"] = args.name
+        if args.admin:
+            event["admin"] = True
     if args.action == "revoke":
         event["key_id"] = args.key_id
     answer = invoke(admin_function(f"lightbox-{args.environment}"), event)

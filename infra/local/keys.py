@@ -1,5 +1,6 @@
-"""API keys of a local stack: the key ``./dev.sh up`` creates for the owner ``local``, and
-``./dev.sh key create|list|revoke`` (the admin function does the same in AWS)."""
+"""API keys of a local stack: the key ``./dev.sh up`` creates for the owner ``local`` (an
+admin's: the developer runs the whole stack), and ``./dev.sh key create|list|revoke`` (the
+admin function does the same in AWS)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from uuid import UUID
 from lightbox.adapters.api_keys import PostgresApiKeyRepository
 from lightbox.adapters.migrations import apply_migrations
 from lightbox.adapters.postgres import Database
-from lightbox.domain import ApiKey
+from lightbox.domain import ApiKey, Principal
 from lightbox.errors import LightboxError
 from lightbox.services import auth
 
@@ -23,17 +24,21 @@ DEV_OWNER = "local"
 
 
 def ensure_dev_key(database_url: str, data_dir: Path) -> tuple[str, bool]:
-    """The owner ``local``'s key saved in the data directory, created when missing or no
-    longer valid (a fresh database); returns it and whether it is new."""
+    """The owner ``local``'s admin key saved in the data directory, created when missing or
+    no longer valid (a fresh database); returns it and whether it is new. A key saved before
+    keys could be admins' is made one."""
     path = data_dir / DEV_KEY_FILE
     database = Database(database_url)
     try:
         keys = PostgresApiKeyRepository(database)
         if path.exists():
             saved = path.read_text().strip()
-            if keys.owner_of(auth.hash_key(saved)) == DEV_OWNER:
+            principal = keys.principal_of(auth.hash_key(saved))
+            if principal is not None and principal.owner_id == DEV_OWNER:
+                if principal != Principal(DEV_OWNER, admin=True):
+                    keys.make_admin(auth.hash_key(saved))
                 return saved, False
-        new = auth.create_key(DEV_OWNER, "./dev.sh up", keys=keys)
+        new = auth.create_key(DEV_OWNER, "./dev.sh up", admin=True, keys=keys)
     finally:
         database.close()
     path.touch(mode=0o600)
@@ -45,13 +50,14 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
     with _database(data_dir) as database:
         keys = PostgresApiKeyRepository(database)
         if args.action == "create":
-            new = auth.create_key(args.owner, args.name, keys=keys)
-            print(f"created key {new.key.id} ({new.key.prefix}…) for owner {new.key.owner_id}; "
-                  "it is shown only now:")
+            new = auth.create_key(args.owner, args.name, admin=args.admin, keys=keys)
+            role = "an admin key" if new.key.admin else "key"
+            print(f"created {role} {new.key.id} ({new.key.prefix}…) for owner "
+                  f"{new.key.owner_id}; it is shown only now:")
             print(new.secret)
         elif args.action == "list":
             print(f"{'KEY ID':36}  {'OWNER':16} {'PREFIX':11} {'CREATED':20} {'LAST USED':20} "
-                  "STATE   NAME")
+                  "STATE   ROLE  NAME")
             for key in keys.list(args.owner):
                 print(_row(key))
         else:
@@ -65,6 +71,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     create = actions.add_parser("create", help="create a key; prints it on the last line")
     create.add_argument("--owner", required=True)
     create.add_argument("--name", default="", help="a label to tell keys apart")
+    create.add_argument("--admin", action="store_true",
+                        help="an admin's key: also sees the service's figures (queue depths)")
     listing = actions.add_parser("list", help="list keys (never the keys themselves)")
     listing.add_argument("--owner", help="only this owner's keys")
     revoke = actions.add_parser("revoke", help="revoke a key at once")
@@ -101,6 +109,8 @@ def _database(data_dir: Path) -> Iterator[Database]:
 
 def _row(key: ApiKey) -> str:
     state = "revoked" if key.revoked_at else "active"
+    role = "admin" if key.admin else "owner"
     last_used = key.last_used_at.strftime("%Y-%m-%d %H:%M") if key.last_used_at else "never"
     return (f"{key.id}  {key.owner_id:16} {key.prefix:11} "
-            f"{key.created_at.strftime('%Y-%m-%d %H:%M'):20} {last_used:20} {state:7} {key.name}")
+            f"{key.created_at.strftime('%Y-%m-%d %H:%M'):20} {last_used:20} {state:7} {role:5} "
+            f"{key.name}")

@@ -33,6 +33,14 @@ def test_create_asks_the_admin_function_and_prints_the_key_last(
     assert capsys.readouterr().out.strip().splitlines()[-1] == "lbk_secret"
 
 
+def test_create_admin_asks_for_an_admin_key(
+    asked: list[tuple[str, dict[str, Any]]]
+) -> None:
+    keys.main(["-e", "dev", "create", "--owner", "ops", "--admin"])
+    assert asked == [("lightbox-dev-admin",
+                      {"command": "create-key", "owner": "ops", "name": "", "admin": True})]
+
+
 def test_list_and_revoke_name_their_commands(
     asked: list[tuple[str, dict[str, Any]]]
 ) -> None:

@@ -143,7 +143,8 @@ def test_one_owner_can_never_see_or_touch_anothers_assets_or_projects(
     theirs, _ = changes(stranger, sync_cursor)
     assert {item["asset_id"] for item in theirs} <= {declared.json()["asset_id"]}
     stats = stranger.http.get(f"{api}/v1/stats", timeout=30).json()
-    assert stats["assets"]["ready"] == 0
+    assert stats["assets"]["ready"] == 0 and stats["stored_bytes"] == 0
+    assert "queues" not in stats  # the shared queues tell of other owners' work
 
     # And the owner still has everything, untouched.
     mine = client.asset(asset_id)
@@ -369,13 +370,21 @@ def test_retry_runs_a_failed_asset_again(stack: Stack, client: Client) -> None:
     assert not_failed.json()["error"]["code"] == "invalid_state"
 
 
-def test_stats_count_assets_per_status_and_report_queue_depths(client: Client) -> None:
+def test_stats_count_assets_per_status_and_report_queue_depths_to_the_admin(
+    client: Client, stranger: Client
+) -> None:
     before = client.http.get(f"{client.api}/v1/stats", timeout=30).json()
     client.presign("counted.jpg", "image/jpeg", b"x" * 10)
     after = client.http.get(f"{client.api}/v1/stats", timeout=30).json()
     assert after["assets"]["pending"] == before["assets"]["pending"] + 1
+    # The key ./dev.sh up made is an admin's: it sees the queues every owner shares.
     assert set(after["queues"]) == {"thumbnails_standard", "thumbnails_large"}
     assert all(depth["waiting"] >= 0 for depth in after["queues"].values())
+    data = unique_image("JPEG", (64, 48))
+    assert stranger.wait_until_settled(stranger.upload("own.jpg", "image/jpeg", data))
+    theirs = stranger.http.get(f"{stranger.api}/v1/stats", timeout=30).json()
+    assert "queues" not in theirs
+    assert theirs["stored_bytes"] == len(data) and theirs["waiting"]["assets"] == 0
 
 
 def test_the_openapi_document_is_served_without_credentials(client: Client) -> None:

@@ -11,6 +11,7 @@ import copy
 import json
 import string
 import unicodedata
+import uuid
 from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any, cast
@@ -25,7 +26,7 @@ from lightbox import api, filetypes
 from lightbox.batch import Backoff, process_batch
 from lightbox.errors import InvalidEvent, LightboxError, RequestError, StorageUnavailable
 from lightbox.events import Action, ObjectEvent, SqsRecord, object_events
-from lightbox.ports import ChangeCursor, PageCursor, SortOrder
+from lightbox.ports import ChangeCursor, LegacyChangeCursor, PageCursor, SortOrder
 from lightbox.services import library, listing, uploads
 from tests.fakes import FakeRedelivery
 from tests.support import load_event, sqs_event
@@ -372,9 +373,10 @@ page_cursors = st.builds(
     st.sampled_from(SortOrder), st.one_of(aware_datetimes, st.datetimes()), st.uuids(),
 )
 change_cursors = st.builds(
-    lambda seq, asset_id: listing.encode_change_cursor(ChangeCursor(seq, asset_id)),
-    st.integers(0, 2**63 - 1), st.uuids(),
-)
+    lambda seq: listing.encode_change_cursor(ChangeCursor(seq)), st.integers(0, 2**63 - 1))
+legacy_change_cursors = st.builds(
+    lambda xid, asset_id: b64(json.dumps(["c", xid, str(asset_id)]).encode()),
+    st.integers(0, 2**64 - 1), st.uuids())
 
 
 def b64(raw: bytes) -> str:
@@ -390,6 +392,8 @@ forged_cursors = st.one_of(
     st.just(b64(b"[" * 5000)),
     st.just(b64(b'["c",true,"00000000-0000-0000-0000-000000000000"]')),
     st.just(b64(b'["c",18446744073709551616,"00000000-0000-0000-0000-000000000000"]')),
+    st.just(b64(b'["s",true]')), st.just(b64(b'["s",9223372036854775808]')),
+    st.just(b64(b'["s",-1]')),
 )
 QUERY_NAMES = ["limit", "cursor", "status", "project_id", "content_type", "taken_from",
                "taken_until", "sort", "changed_since"]
@@ -413,9 +417,12 @@ def test_any_query_is_a_valid_listing_query_or_a_client_error(params: dict[str, 
     if not isinstance(query, listing.ListQuery):
         return
     assert 1 <= query.limit <= listing.MAX_PAGE_SIZE
-    if query.changed_since is not None:
+    if isinstance(query.changed_since, ChangeCursor):
         assert type(query.changed_since.seq) is int
-        assert 0 <= query.changed_since.seq < 2**64  # Postgres' xid8
+        assert 0 <= query.changed_since.seq < 2**63  # Postgres' bigint
+    if isinstance(query.changed_since, LegacyChangeCursor):
+        assert type(query.changed_since.xid) is int
+        assert 0 <= query.changed_since.xid < 2**64  # Postgres' xid8
     if query.filters.content_type is not None:
         assert query.filters.content_type in filetypes.SUPPORTED
 
@@ -433,8 +440,8 @@ def test_a_cursor_the_service_produced_round_trips(page: tuple[SortOrder, str],
 
 
 @QUICK
-@given(forged_cursors | page_cursors.map(lambda pair: pair[1]) | change_cursors,
-       st.sampled_from(SortOrder), st.data())
+@given(forged_cursors | page_cursors.map(lambda pair: pair[1]) | change_cursors
+       | legacy_change_cursors, st.sampled_from(SortOrder), st.data())
 def test_a_tampered_or_random_cursor_is_a_client_error(token: str, sort: SortOrder,
                                                        data: st.DataObject) -> None:
     if token and data.draw(st.booleans()):
@@ -446,7 +453,10 @@ def test_a_tampered_or_random_cursor_is_a_client_error(token: str, sort: SortOrd
     change = assert_client_error(lambda: listing.decode_change_cursor(token))
     if isinstance(change, ChangeCursor):
         assert type(change.seq) is int
-        assert 0 <= change.seq < 2**64
+        assert 0 <= change.seq < 2**63
+    if isinstance(change, LegacyChangeCursor):
+        assert type(change.xid) is int and isinstance(change.asset_id, uuid.UUID)
+        assert 0 <= change.xid < 2**64
 
 
 @pytest.mark.parametrize("body", ["[" * 100_000, '{"a": ' * 100_000])

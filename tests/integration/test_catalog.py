@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -16,9 +18,9 @@ from lightbox.adapters.api_keys import PostgresApiKeyRepository
 from lightbox.adapters.catalog import PostgresCatalog, PostgresProjectRepository
 from lightbox.adapters.migrations import apply_migrations
 from lightbox.adapters.postgres import Database, PostgresAssetRepository
-from lightbox.domain import Asset, ImageInfo, NewAsset, Status
+from lightbox.domain import Asset, ImageInfo, NewAsset, Principal, Status
 from lightbox.errors import ProjectExists
-from lightbox.ports import AssetFilter, ChangeCursor, PageCursor, SortOrder
+from lightbox.ports import AssetFilter, LegacyChangeCursor, PageCursor, SortOrder, StatusTotal
 from lightbox.services import auth
 from tests.conftest import REPO, database_of_its_own
 from tests.support import unique_owner
@@ -153,18 +155,18 @@ def write_randomly(database_url: str, owner: str, seed: int, stop: threading.Eve
         errors.append(exc)
 
 
-def follow(catalog: PostgresCatalog, owner: str, cursor: ChangeCursor,
-           seen: dict[uuid.UUID, Status]) -> ChangeCursor:
+def follow(catalog: PostgresCatalog, owner: str, cursor: int,
+           seen: dict[uuid.UUID, Status]) -> int:
     """Read the feed in small pages until caught up, as a client does; the next cursor."""
     while True:
         changes = catalog.changes(owner, after=cursor, limit=7)
-        for asset in changes.assets:
+        for asset in changes:
             seen[asset.id] = asset.status
-        if len(changes.assets) < 7:
-            # Caught up: move to the horizon, as the listing service does.
-            return max(cursor, ChangeCursor(changes.horizon, NIL),
-                       key=lambda c: (c.seq, c.asset_id))
-        cursor = ChangeCursor(changes.assets[-1].change_seq, changes.assets[-1].id)
+        if changes:
+            # As the listing service does: on to the last change read, even from a short page.
+            cursor = changes[-1].change_seq
+        if len(changes) < 7:
+            return cursor
 
 
 def test_the_change_feed_never_misses_a_change_under_concurrent_writers(
@@ -180,9 +182,11 @@ def test_the_change_feed_never_misses_a_change_under_concurrent_writers(
     for thread in writers:
         thread.start()
     seen: dict[uuid.UUID, Status] = {}
-    cursor = ChangeCursor(seq=0, asset_id=NIL)
+    cursor = 0
     try:
-        for _ in range(60):
+        # An owner's writers wait for each other's open transactions: run until they made 60.
+        deadline = time.monotonic() + 60
+        while len(seen) < 60 and time.monotonic() < deadline:
             cursor = follow(catalog, owner, cursor, seen)
             stop.wait(0.01)
     finally:
@@ -202,12 +206,111 @@ def test_a_listing_sync_cursor_catches_what_changes_after_the_listing(
     repo: PostgresAssetRepository, catalog: PostgresCatalog, owner: str
 ) -> None:
     before = add(repo, owner)
-    horizon = catalog.horizon()
+    sequence = catalog.sequence(owner)
     after = add(repo, owner)
     assert catalog.delete(owner, before.id) is not None
-    changes = catalog.changes(owner, after=ChangeCursor(horizon, NIL), limit=10)
-    assert {a.id: a.status for a in changes.assets} == {after.id: Status.PENDING,
-                                                         before.id: Status.DELETED}
+    changes = catalog.changes(owner, after=sequence, limit=10)
+    assert {a.id: a.status for a in changes} == {after.id: Status.PENDING,
+                                                 before.id: Status.DELETED}
+
+
+def test_each_owner_has_a_sequence_of_their_own_that_others_never_move(
+    repo: PostgresAssetRepository, catalog: PostgresCatalog, owner: str
+) -> None:
+    other = unique_owner()
+    assert catalog.sequence(owner) == 0
+    mine = [add(repo, owner) for _ in range(3)]
+    assert [asset.change_seq for asset in mine] == [1, 2, 3]  # nothing of anyone else's
+    for _ in range(5):
+        add(repo, other)
+    assert catalog.sequence(owner) == 3 and catalog.sequence(other) == 5
+    assert catalog.changes(owner, after=3, limit=10) == []
+    assert catalog.delete(owner, mine[0].id) is not None
+    assert [(a.id, a.change_seq) for a in catalog.changes(owner, after=3, limit=10)] == [
+        (mine[0].id, 4)]
+    assert catalog.sequence(other) == 5
+
+
+def test_a_writer_waits_for_the_owners_earlier_writer_and_never_for_another_owners(
+    database_url: str, catalog: PostgresCatalog, owner: str
+) -> None:
+    """An owner's changes commit in sequence order: a later number is taken only once the
+    transaction holding the earlier one has ended, so a reader that saw it cannot skip it."""
+    other = unique_owner()
+    insert = INSERT
+    first, second, theirs = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    committed = threading.Event()
+    with psycopg.connect(database_url) as slow:
+        slow.execute(insert, (first, owner))  # its transaction stays open
+        with psycopg.connect(database_url, autocommit=True) as stranger:
+            stranger.execute(insert, (theirs, other))  # not held up by the open transaction
+
+        def later_writer() -> None:
+            with psycopg.connect(database_url, autocommit=True) as connection:
+                connection.execute(insert, (second, owner))
+            committed.set()
+
+        writer = threading.Thread(target=later_writer)
+        writer.start()
+        assert not committed.wait(0.5)  # waits for the owner's open transaction
+        assert catalog.changes(owner, after=0, limit=10) == []
+        slow.commit()
+    writer.join(timeout=10)
+    assert committed.is_set()
+    assert [(a.id, a.change_seq) for a in catalog.changes(owner, after=0, limit=10)] == [
+        (first, 1), (second, 2)]
+    assert [a.id for a in catalog.changes(other, after=0, limit=10)] == [theirs]
+
+
+INSERT = ("INSERT INTO assets (id, owner_id, filename, content_type, size_bytes) "
+          "VALUES (%s, %s, 'a.jpg', 'image/jpeg', 1)")
+
+
+def test_a_cursor_issued_before_the_owner_sequences_re_reads_rather_than_misses(
+    postgres_url: str, fresh_database: str, tmp_path: Path
+) -> None:
+    """A client keeps a cursor of the transaction-id feed across the upgrade (migration 0006):
+    it is mapped into its owner's sequence so that everything it had not seen comes again."""
+    earlier = tmp_path / "migrations"
+    earlier.mkdir()
+    for path in sorted((REPO / "migrations").glob("*.sql")):
+        if path.name < "0006":
+            (earlier / path.name).write_text(path.read_text())
+    apply_migrations(fresh_database, earlier)
+    owner = unique_owner()
+    with psycopg.connect(fresh_database, autocommit=True) as connection:
+        for _ in range(6):
+            connection.execute(INSERT, (uuid.uuid4(), owner))  # a transaction each
+        connection.execute(INSERT, (uuid.uuid4(), unique_owner()))
+        order = connection.execute(
+            "SELECT change_xid::text::bigint, id FROM assets WHERE owner_id = %s "
+            "ORDER BY change_xid, id", (owner,)).fetchall()
+        row = connection.execute(
+            "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint").fetchone()
+        assert row is not None
+        horizon = row[0]  # a caught-up client's cursor, as the old listing gave it
+        read_up_to = LegacyChangeCursor(xid=order[2][0], asset_id=order[2][1])
+        connection.execute("UPDATE assets SET filename = 'b.jpg' WHERE id = %s", (order[1][1],))
+    apply_migrations(fresh_database, REPO / "migrations")
+    new = uuid.uuid4()
+    with psycopg.connect(fresh_database, autocommit=True) as connection:
+        connection.execute("UPDATE assets SET filename = 'c.jpg' WHERE id = %s", (order[0][1],))
+        connection.execute(INSERT, (new, owner))
+    database = Database(fresh_database)
+    try:
+        catalog = PostgresCatalog(database)
+
+        def changed_after(legacy: LegacyChangeCursor) -> set[uuid.UUID]:
+            since = catalog.sequence_at(owner, legacy)
+            return {asset.id for asset in catalog.changes(owner, after=since, limit=100)}
+
+        unseen = {order[1][1], order[3][1], order[4][1], order[5][1], order[0][1], new}
+        assert changed_after(read_up_to) == unseen  # and not what it had read, unchanged
+        assert changed_after(LegacyChangeCursor(xid=horizon, asset_id=NIL)) >= {
+            order[1][1], order[0][1], new}
+        assert catalog.sequence(owner) == 8  # the owner's 6 changes, 2 more: no one else's
+    finally:
+        database.close()
 
 
 def test_delete_leaves_a_tombstone_until_purged_and_says_what_to_remove(
@@ -251,14 +354,20 @@ def test_retry_resets_only_a_failed_asset(
     assert again is not None and again.status is Status.PENDING and again.error is None
 
 
-def test_counts_per_status(repo: PostgresAssetRepository, catalog: PostgresCatalog,
-                           owner: str) -> None:
-    add(repo, owner)
-    add(repo, owner)
-    ready(repo, owner, None)
-    counts = catalog.counts(owner)
-    assert counts[Status.PENDING] == 2 and counts[Status.READY] == 1
-    assert set(counts) == set(Status)
+def test_totals_per_status_count_size_and_age_of_the_owners_assets_only(
+    repo: PostgresAssetRepository, catalog: PostgresCatalog, owner: str
+) -> None:
+    add(repo, owner, size_bytes=100)
+    add(repo, owner, size_bytes=20)
+    first = ready(repo, owner, None)
+    later = ready(repo, owner, None)
+    add(repo, unique_owner(), size_bytes=5000)  # another owner's: not counted
+    totals = catalog.totals(owner)
+    assert set(totals) == set(Status)
+    assert (totals[Status.PENDING].count, totals[Status.PENDING].size_bytes) == (2, 120)
+    assert (totals[Status.READY].count, totals[Status.READY].size_bytes) == (2, 2000)
+    assert totals[Status.READY].oldest_update == min(first.updated_at, later.updated_at)
+    assert totals[Status.FAILED] == StatusTotal(count=0, size_bytes=0, oldest_update=None)
 
 
 @pytest.mark.parametrize(("first", "same"), [
@@ -309,17 +418,26 @@ def test_api_keys_are_found_by_hash_until_revoked(database: Database) -> None:
     owner = unique_owner()
     new = auth.create_key(owner, "laptop", keys=keys)
     assert new.secret.startswith("lbk_") and len(new.secret) > 40
-    assert keys.owner_of(auth.hash_key(new.secret)) == owner
-    assert keys.owner_of(auth.hash_key(new.secret + "x")) is None
+    assert keys.principal_of(auth.hash_key(new.secret)) == Principal(owner, admin=False)
+    assert keys.principal_of(auth.hash_key(new.secret + "x")) is None
     (listed,) = keys.list(owner)
     assert listed.prefix == new.secret[:10] and listed.last_used_at is not None
+    assert not listed.admin
     with psycopg.connect(database._url) as connection:
         stored = connection.execute("SELECT secret_hash FROM api_keys WHERE id = %s",
                                     (new.key.id,)).fetchone()
     assert stored is not None and new.secret.encode() not in bytes(stored[0])
     assert keys.revoke(unique_owner(), new.key.id) is None  # not another owner's to revoke
     assert keys.revoke(owner, new.key.id) is not None
-    assert keys.owner_of(auth.hash_key(new.secret)) is None
+    assert keys.principal_of(auth.hash_key(new.secret)) is None
+
+
+def test_an_admin_key_is_stored_as_one_and_names_an_admin(database: Database) -> None:
+    keys = PostgresApiKeyRepository(database)
+    owner = unique_owner()
+    new = auth.create_key(owner, "console", admin=True, keys=keys)
+    assert keys.principal_of(auth.hash_key(new.secret)) == Principal(owner, admin=True)
+    assert [key.admin for key in keys.list(owner)] == [True]
 
 
 @pytest.fixture(scope="module")
@@ -353,9 +471,8 @@ def plan_of(database_url: str, query: str) -> str:
     ("SELECT id FROM assets WHERE owner_id = 'owner-1' AND status <> 'deleted' "
      "AND (taken_sort, id) > ('2020-01-01', gen_random_uuid()) ORDER BY taken_sort, id "
      "LIMIT 51", "assets_owner_taken"),
-    ("SELECT id FROM assets WHERE owner_id = 'owner-1' AND (change_xid, id) > ('5'::xid8, "
-     "gen_random_uuid()) AND change_xid < '999999'::xid8 ORDER BY change_xid, id LIMIT 51",
-     "assets_owner_changes"),
+    ("SELECT id FROM assets WHERE owner_id = 'owner-1' AND change_seq > 5 ORDER BY change_seq "
+     "LIMIT 51", "assets_owner_change_seq"),
 ])
 def test_listing_queries_use_their_index(filled_database: str, query: str, index: str) -> None:
     plan = plan_of(filled_database, query)

@@ -71,7 +71,7 @@ def test_concurrent_presigns_never_pass_the_pending_limit_nor_leave_uploads_open
     assert len(created) == LIMIT
     container = Container(config)
     try:
-        assert container.catalog.counts(owner)[Status.PENDING] == LIMIT
+        assert container.catalog.totals(owner)[Status.PENDING].count == LIMIT
     finally:
         container.database.close()
     # The refused callers aborted the multipart uploads they had started.

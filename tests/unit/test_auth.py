@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from jwt.algorithms import RSAAlgorithm
 
 from lightbox.adapters.oidc import OidcTokenVerifier
+from lightbox.domain import Principal
 from lightbox.errors import InvalidField, NotFound, Unauthorized
 from lightbox.services import auth
 from lightbox.wiring import Container
@@ -40,14 +41,25 @@ def test_a_created_key_names_its_owner_until_revoked_and_only_its_hash_is_kept()
     new = auth.create_key("studio", "laptop", keys=keys)
     assert new.secret.startswith("lbk_") and new.key.prefix == new.secret[:10]
     assert all(new.secret.encode() not in stored for stored in keys.keys)
-    assert auth.authenticate(bearer(new.secret), keys=keys, tokens=None) == "studio"
+    assert auth.authenticate(bearer(new.secret), keys=keys, tokens=None) == Principal("studio")
     assert auth.authenticate({"authorization": f"bearer  {new.secret} "}, keys=keys,
-                             tokens=None) == "studio"
+                             tokens=None) == Principal("studio")
     with pytest.raises(NotFound):
         auth.revoke_key("someone-else", new.key.id, keys=keys)
     auth.revoke_key("studio", new.key.id, keys=keys)
     with pytest.raises(Unauthorized, match="unknown or revoked"):
         auth.authenticate(bearer(new.secret), keys=keys, tokens=None)
+
+
+def test_only_a_key_made_admin_names_an_admin() -> None:
+    keys = FakeApiKeyRepository()
+    operator = auth.create_key("ops", "console", admin=True, keys=keys)
+    plain = auth.create_key("ops", "laptop", keys=keys)
+    assert operator.key.admin and not plain.key.admin
+    assert auth.authenticate(bearer(operator.secret), keys=keys, tokens=None) == Principal(
+        "ops", admin=True)
+    assert auth.authenticate(bearer(plain.secret), keys=keys, tokens=None) == Principal(
+        "ops", admin=False)
 
 
 @pytest.mark.parametrize("headers", [
@@ -115,8 +127,9 @@ def test_a_token_of_the_issuer_names_its_subject_as_owner(
     # Cognito access tokens carry the client in client_id instead of aud.
     access = token(signing_key, aud=None, client_id=AUDIENCE, token_use="access")
     assert verifier.owner_of(access) == "user-42"
+    # A token names an owner, never an admin: admins are made with API keys only.
     assert auth.authenticate(bearer(token(signing_key)), keys=FakeApiKeyRepository(),
-                             tokens=verifier) == "user-42"
+                             tokens=verifier) == Principal("user-42", admin=False)
 
 
 @pytest.mark.parametrize(("claims", "message"), [
@@ -173,11 +186,22 @@ def test_the_authorizer_allows_the_whole_api_for_the_keys_owner(
     new = auth.create_key("studio", "", keys=keys)
     monkeypatch.setattr(authorizer, "container", Container(api_keys=keys))
     answer = authorizer.handler(authorizer_event(bearer(new.secret)), None)
-    assert answer["principalId"] == "studio" and answer["context"] == {"owner_id": "studio"}
+    assert answer["principalId"] == "studio"
+    assert answer["context"] == {"owner_id": "studio", "admin": False}
     (statement,) = answer["policyDocument"]["Statement"]
     # Cached per key by API Gateway: the answer must hold for every route.
     assert statement == {"Action": "execute-api:Invoke", "Effect": "Allow",
                          "Resource": "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/dev/*"}
+
+
+def test_the_authorizer_tells_the_functions_when_the_key_is_an_admins(
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keys = FakeApiKeyRepository()
+    new = auth.create_key("ops", "", admin=True, keys=keys)
+    monkeypatch.setattr(authorizer, "container", Container(api_keys=keys))
+    answer = authorizer.handler(authorizer_event(bearer(new.secret)), None)
+    assert answer["context"] == {"owner_id": "ops", "admin": True}
 
 
 def test_the_authorizer_refuses_with_the_message_api_gateway_turns_into_401(
@@ -198,7 +222,9 @@ def test_the_admin_function_creates_lists_and_revokes_keys(
     monkeypatch.setattr(admin, "container", Container(api_keys=keys))
     created = admin.handler({"command": "create-key", "owner": "alice", "name": "laptop"}, None)
     assert created["secret"].startswith("lbk_") and created["key"]["owner"] == "alice"
-    assert auth.authenticate(bearer(created["secret"]), keys=keys, tokens=None) == "alice"
+    assert created["key"]["admin"] is False
+    assert auth.authenticate(bearer(created["secret"]), keys=keys, tokens=None) == Principal(
+        "alice")
     listed = admin.handler({"command": "list-keys"}, None)["keys"]
     assert [key["name"] for key in listed] == ["laptop"] and "secret" not in listed[0]
     revoked = admin.handler({"command": "revoke-key", "owner": "alice",
@@ -208,8 +234,21 @@ def test_the_admin_function_creates_lists_and_revokes_keys(
         auth.authenticate(bearer(created["secret"]), keys=keys, tokens=None)
 
 
+def test_the_admin_function_creates_an_admin_key_when_asked(
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keys = FakeApiKeyRepository()
+    monkeypatch.setattr(admin, "container", Container(api_keys=keys))
+    created = admin.handler({"command": "create-key", "owner": "ops", "admin": True}, None)
+    assert created["key"]["admin"] is True
+    assert auth.authenticate(bearer(created["secret"]), keys=keys, tokens=None).admin
+    assert [key["admin"] for key in admin.handler({"command": "list-keys"}, None)["keys"]] == [
+        True]
+
+
 @pytest.mark.parametrize("event", [
     {}, {"command": "drop-database"}, {"command": "create-key"},
+    {"command": "create-key", "owner": "ops", "admin": "yes"},
     {"command": "revoke-key", "owner": "alice", "key_id": "nope"},
 ])
 def test_the_admin_function_refuses_what_it_does_not_know(

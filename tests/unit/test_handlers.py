@@ -569,14 +569,23 @@ def test_a_project_is_found_by_its_name_under_the_servers_rule(fakes: Fakes) -> 
         assert client.get("/v1/projects?name=").status_code == 422
 
 
+def test_stats_show_the_service_queues_to_an_admin_only(fakes: Fakes) -> None:
+    sample_asset(fakes)
+    with ApiClient(listing.app) as client:
+        mine = client.get("/v1/stats").json_body
+        assert mine["assets"]["pending"] == 1 and "queues" not in mine
+    with ApiClient(listing.app, admin=True) as operator:
+        stats = operator.get("/v1/stats").json_body
+        assert stats["assets"]["pending"] == 1  # still the caller's own library
+        assert stats["queues"]["thumbnails_standard"] == {"waiting": 0, "in_flight": 0,
+                                                          "delayed": 0}
+
+
 def test_delete_and_stats_answer_for_the_callers_library_only(fakes: Fakes) -> None:
     asset_id = sample_asset(fakes)
     with ApiClient(listing.app) as client:
         assert client.get("/v1/stats", owner="other").json_body["assets"]["pending"] == 0
-        stats = client.get("/v1/stats").json_body
-        assert stats["assets"]["pending"] == 1
-        assert stats["queues"]["thumbnails_standard"] == {"waiting": 0, "in_flight": 0,
-                                                          "delayed": 0}
+        assert client.get("/v1/stats").json_body["assets"]["pending"] == 1
         assert client.delete(f"/v1/assets/{asset_id}", owner="other").status_code == 404
         assert client.delete(f"/v1/assets/{asset_id}").status_code == 204
         assert client.get(f"/v1/assets/{asset_id}").status_code == 404

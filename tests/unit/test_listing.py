@@ -1,13 +1,15 @@
 from __future__ import annotations
 
+import base64
+import json
 import uuid
 from datetime import datetime
 
 import pytest
 
-from lightbox.domain import Asset, Derivative, ImageInfo, NewAsset, Status
+from lightbox.domain import Asset, Derivative, ImageInfo, Lane, NewAsset, Principal, Status
 from lightbox.errors import AssetNotFound, InvalidField, RequestError
-from lightbox.ports import AssetFilter, ChangeCursor, PageCursor, SortOrder
+from lightbox.ports import AssetFilter, ChangeCursor, LegacyChangeCursor, PageCursor, SortOrder
 from lightbox.services.listing import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_URLS,
@@ -18,10 +20,11 @@ from lightbox.services.listing import (
     encode_change_cursor,
     encode_page_cursor,
     get_asset,
+    library_stats,
     list_assets,
     parse_list_query,
 )
-from tests.fakes import FakeAssetRepository, FakeCatalog, FakeObjectStore
+from tests.fakes import FakeAssetRepository, FakeCatalog, FakeJobQueue, FakeObjectStore
 
 OWNER = "studio"
 
@@ -183,6 +186,29 @@ def test_the_change_feed_returns_changes_after_the_sync_cursor_with_tombstones()
     assert ids == [] and next_cursor is None and kept.id not in ids
 
 
+def test_an_owners_cursors_never_move_with_another_owners_changes() -> None:
+    library = Library()
+    library.add()
+    _, _, mine = library.list(ListQuery())
+    for _ in range(5):
+        library.add(owner="someone-else")
+    _, _, still = library.list(ListQuery())
+    assert still == mine
+    ids, _, after = library.list(ListQuery(changed_since=decode_change_cursor(mine)))
+    assert ids == [] and after == mine
+    # The number counts the owner's own changes (an insert, then its status), no one else's.
+    assert decode_change_cursor(mine) == ChangeCursor(2)
+
+
+def test_a_cursor_of_the_earlier_feed_re_reads_what_it_may_not_have_seen() -> None:
+    library = Library()
+    first, second = library.add(), library.add()
+    legacy = LegacyChangeCursor(xid=123_456, asset_id=uuid.uuid4())
+    ids, next_cursor, then = library.list(ListQuery(changed_since=legacy))
+    assert ids == [first.id, second.id] and next_cursor is None
+    assert decode_change_cursor(then) == ChangeCursor(4)  # on the owner's sequence from now
+
+
 def test_query_parameters_are_parsed() -> None:
     asset_id = uuid.uuid4()
     cursor = encode_page_cursor(SortOrder.TAKEN_OLDEST, PageCursor(datetime(2020, 1, 1), asset_id))
@@ -196,8 +222,12 @@ def test_query_parameters_are_parsed() -> None:
         taken_from=datetime(2020, 1, 1), taken_until=datetime(2020, 2, 1, 12))
     assert query.cursor == PageCursor(datetime(2020, 1, 1), asset_id)
     assert parse_list_query({}).limit == DEFAULT_PAGE_SIZE
-    since = encode_change_cursor(ChangeCursor(41, asset_id))
-    assert parse_list_query({"changed_since": since}).changed_since == ChangeCursor(41, asset_id)
+    since = encode_change_cursor(ChangeCursor(41))
+    assert parse_list_query({"changed_since": since}).changed_since == ChangeCursor(41)
+    # A cursor of the feed before owner sequences is still read, to be mapped.
+    legacy = base64.urlsafe_b64encode(json.dumps(["c", 7000, str(asset_id)]).encode()).decode()
+    assert parse_list_query({"changed_since": legacy}).changed_since == LegacyChangeCursor(
+        7000, asset_id)
 
 
 @pytest.mark.parametrize(
@@ -218,7 +248,9 @@ def test_query_parameters_are_parsed() -> None:
         ({"content_type": "text/html"}, InvalidField, "content_type must be one of"),
         ({"taken_from": "yesterday"}, InvalidField, "taken_from must be a date"),
         ({"changed_since": "W10"}, InvalidField, "changed_since is not a cursor"),
-        ({"changed_since": encode_change_cursor(ChangeCursor(1, uuid.uuid4())),
+        ({"changed_since": encode_change_cursor(ChangeCursor(2**63)),
+          }, InvalidField, "changed_since is not a cursor"),
+        ({"changed_since": encode_change_cursor(ChangeCursor(1)),
           "status": "ready"}, InvalidField, "changed_since takes no filters"),
         ({"order": "name"}, RequestError, "unknown query parameters: order"),
     ],
@@ -272,7 +304,7 @@ def test_a_changes_page_stops_at_its_budget_of_signed_urls_and_the_cursor_goes_o
     library = Library()
     created = many_paged_scans(library, 250)
     assert MAX_PAGE_URLS < 200 * 11  # a page of 200 of them is over budget
-    since = decode_change_cursor(encode_change_cursor(ChangeCursor(0, uuid.UUID(int=0))))
+    since = decode_change_cursor(encode_change_cursor(ChangeCursor(0)))
     seen: list[uuid.UUID] = []
     while True:
         page = list_assets(OWNER, ListQuery(limit=200, changed_since=since),
@@ -283,3 +315,24 @@ def test_a_changes_page_stops_at_its_budget_of_signed_urls_and_the_cursor_goes_o
             break
         since = decode_change_cursor(page.next_cursor)
     assert seen == [asset.id for asset in created]
+
+
+def test_an_owners_stats_tell_only_of_their_own_bytes_and_waiting_work() -> None:
+    library = Library()
+    for status in (Status.PENDING, Status.UPLOADED, Status.PROCESSING, Status.READY,
+                   Status.DELETED):
+        library.add(status)
+    library.add(Status.UPLOADED, owner="someone-else")
+    jobs = FakeJobQueue()
+    jobs.lanes.append(Lane.STANDARD)  # the service's queue, which every owner shares
+    stats = library_stats(Principal(OWNER), catalog=library.catalog, jobs=jobs)
+    assert stats.counts[Status.UPLOADED] == 1 and stats.counts[Status.DELETED] == 1
+    # Originals held in the bucket: uploaded, processing and ready (not pending, not deleted).
+    assert stats.stored_bytes == 300
+    assert stats.waiting == 2  # uploaded and processing: work still to do for this owner
+    assert stats.oldest_waiting is not None
+    assert stats.queues is None
+
+    admin = library_stats(Principal(OWNER, admin=True), catalog=library.catalog, jobs=jobs)
+    assert admin.queues is not None and admin.queues[Lane.STANDARD].waiting == 1
+    assert admin.stored_bytes == 300  # an admin's own library is still only theirs

@@ -6,26 +6,28 @@ from dataclasses import asdict
 from uuid import UUID
 
 from lightbox.adapters.postgres import Database, Row
-from lightbox.domain import ApiKey
+from lightbox.domain import ApiKey, Principal
 
-_COLUMNS = "id, owner_id, name, prefix, created_at, last_used_at, revoked_at"
+_COLUMNS = "id, owner_id, name, prefix, created_at, last_used_at, revoked_at, admin"
 
 _ADD = """
-    INSERT INTO api_keys (id, owner_id, name, prefix, secret_hash, created_at)
-    VALUES (%(id)s, %(owner_id)s, %(name)s, %(prefix)s, %(secret_hash)s, %(created_at)s)
+    INSERT INTO api_keys (id, owner_id, name, prefix, secret_hash, created_at, admin)
+    VALUES (%(id)s, %(owner_id)s, %(name)s, %(prefix)s, %(secret_hash)s, %(created_at)s,
+            %(admin)s)
 """
 # Last use is written at most hourly: a write on every request would cost more than it tells.
-_OWNER_OF = """
+_PRINCIPAL_OF = """
     WITH found AS (
-        SELECT id, owner_id, last_used_at FROM api_keys
+        SELECT id, owner_id, admin, last_used_at FROM api_keys
         WHERE secret_hash = %(hash)s AND revoked_at IS NULL
     ), touched AS (
         UPDATE api_keys SET last_used_at = now()
         WHERE id = (SELECT id FROM found)
           AND (last_used_at IS NULL OR last_used_at < now() - interval '1 hour')
     )
-    SELECT owner_id FROM found
+    SELECT owner_id, admin FROM found
 """
+_MAKE_ADMIN = "UPDATE api_keys SET admin = true WHERE secret_hash = %(hash)s"
 _LIST_ALL = f"SELECT {_COLUMNS} FROM api_keys ORDER BY owner_id, created_at"
 _LIST_OWNER = f"SELECT {_COLUMNS} FROM api_keys WHERE owner_id = %(owner)s ORDER BY created_at"
 _REVOKE = f"""
@@ -43,9 +45,9 @@ class PostgresApiKeyRepository:
         fields = asdict(key)
         self._db.execute(_ADD, {**fields, "secret_hash": secret_hash})
 
-    def owner_of(self, secret_hash: bytes) -> str | None:
-        row = self._db.fetch_one(_OWNER_OF, {"hash": secret_hash})
-        return str(row["owner_id"]) if row else None
+    def principal_of(self, secret_hash: bytes) -> Principal | None:
+        row = self._db.fetch_one(_PRINCIPAL_OF, {"hash": secret_hash})
+        return Principal(owner_id=row["owner_id"], admin=row["admin"]) if row else None
 
     def list(self, owner_id: str | None) -> list[ApiKey]:
         rows = (self._db.fetch_all(_LIST_ALL, {}) if owner_id is None
@@ -56,8 +58,11 @@ class PostgresApiKeyRepository:
         row = self._db.fetch_one(_REVOKE, {"owner": owner_id, "id": key_id})
         return _key(row) if row else None
 
+    def make_admin(self, secret_hash: bytes) -> None:
+        self._db.execute(_MAKE_ADMIN, {"hash": secret_hash})
+
 
 def _key(row: Row) -> ApiKey:
     return ApiKey(id=row["id"], owner_id=row["owner_id"], name=row["name"], prefix=row["prefix"],
                   created_at=row["created_at"], last_used_at=row["last_used_at"],
-                  revoked_at=row["revoked_at"])
+                  revoked_at=row["revoked_at"], admin=row["admin"])

@@ -21,7 +21,13 @@ from lightbox.adapters.postgres import (
 )
 from lightbox.domain import Asset, Project, Status
 from lightbox.errors import Conflict, LimitReached, ProjectExists
-from lightbox.ports import AssetFilter, ChangeCursor, Changes, PageCursor, SortOrder
+from lightbox.ports import (
+    AssetFilter,
+    LegacyChangeCursor,
+    PageCursor,
+    SortOrder,
+    StatusTotal,
+)
 
 _PAGE = f"SELECT {ASSET_COLUMNS} FROM assets WHERE owner_id = %(owner)s"
 _ANY_LIVE_STATUS = " AND status <> 'deleted'"
@@ -31,23 +37,39 @@ _CONTENT_TYPE = " AND content_type = %(content_type)s"
 _TAKEN_FROM = " AND taken_at >= %(taken_from)s"
 _TAKEN_UNTIL = " AND taken_at < %(taken_until)s"
 _SORT_COLUMN = {False: "created_at", True: "taken_sort"}
+_NONE = StatusTotal(count=0, size_bytes=0, oldest_update=None)
 
-_HORIZON = "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS horizon"
+# Changes need no horizon: the owner's numbers are taken in commit order (migration 0006), so
+# a snapshot that holds a number holds every committed one below it.
 _CHANGES = f"""
     SELECT {ASSET_COLUMNS} FROM assets
-    WHERE owner_id = %(owner)s
-      AND (change_xid, id) > (%(seq)s::text::xid8, %(id)s)
-      AND change_xid < %(horizon)s::text::xid8
-    ORDER BY change_xid, id
+    WHERE owner_id = %(owner)s AND change_seq > %(seq)s
+    ORDER BY change_seq
     LIMIT %(limit)s
+"""
+_SEQUENCE = """
+    SELECT COALESCE((SELECT last_seq FROM owner_sequences WHERE owner_id = %(owner)s), 0) AS seq
+"""
+# Rows still carrying change_xid are unchanged since migration 0006 numbered them in the old
+# feed's order: the last of them at or before the old position has the highest such number,
+# and every change the old cursor had not seen is after it in that order or changed since.
+_LEGACY_SEQUENCE = """
+    SELECT COALESCE((
+        SELECT change_seq FROM assets
+        WHERE owner_id = %(owner)s AND change_xid IS NOT NULL
+          AND (change_xid, id) <= (%(xid)s::text::xid8, %(id)s)
+        ORDER BY change_xid DESC, id DESC
+        LIMIT 1), 0) AS seq
 """
 
 _GET_MANY = f"""
     SELECT {ASSET_COLUMNS} FROM assets WHERE owner_id = %(owner)s AND id = ANY(%(ids)s)
 """
 
-_COUNTS = """
-    SELECT status, count(*) AS n FROM assets WHERE owner_id = %(owner)s GROUP BY status
+_TOTALS = """
+    SELECT status, count(*) AS n, COALESCE(sum(size_bytes), 0) AS size_bytes,
+           min(updated_at) AS oldest_update
+    FROM assets WHERE owner_id = %(owner)s GROUP BY status
 """
 
 _UPDATE = f"""
@@ -164,28 +186,31 @@ class PostgresCatalog:
         query += f" ORDER BY {column} {direction}, id {direction} LIMIT %(limit)s"
         return all_assets(self._db, query, params)
 
-    def changes(self, owner_id: str, *, after: ChangeCursor, limit: int) -> Changes:
-        # The horizon is read first: every change below it had committed then, so the later
-        # snapshot of the query sees them all.
-        horizon = self.horizon()
-        assets = all_assets(self._db, _CHANGES, {
-            "owner": owner_id, "seq": str(after.seq), "id": after.asset_id,
-            "horizon": str(horizon), "limit": limit})
-        return Changes(assets=assets, horizon=horizon)
+    def changes(self, owner_id: str, *, after: int, limit: int) -> list[Asset]:
+        return all_assets(self._db, _CHANGES, {"owner": owner_id, "seq": after, "limit": limit})
 
-    def horizon(self) -> int:
-        row = self._db.fetch_one(_HORIZON, {})
-        assert row is not None
-        return int(row["horizon"])
+    def sequence(self, owner_id: str) -> int:
+        return self._number(_SEQUENCE, {"owner": owner_id})
 
     def get_many(self, owner_id: str, asset_ids: Collection[UUID]) -> list[Asset]:
         return all_assets(self._db, _GET_MANY, {"owner": owner_id, "ids": list(asset_ids)})
 
-    def counts(self, owner_id: str) -> dict[Status, int]:
-        counts = dict.fromkeys(Status, 0)
-        for row in self._db.fetch_all(_COUNTS, {"owner": owner_id}):
-            counts[Status(row["status"])] = row["n"]
-        return counts
+    def sequence_at(self, owner_id: str, legacy: LegacyChangeCursor) -> int:
+        return self._number(_LEGACY_SEQUENCE, {"owner": owner_id, "xid": str(legacy.xid),
+                                               "id": legacy.asset_id})
+
+    def _number(self, query: str, params: dict[str, Any]) -> int:
+        row = self._db.fetch_one(query, params)
+        assert row is not None  # a SELECT without FROM answers one row
+        return int(row["seq"])
+
+    def totals(self, owner_id: str) -> dict[Status, StatusTotal]:
+        totals = dict.fromkeys(Status, _NONE)
+        for row in self._db.fetch_all(_TOTALS, {"owner": owner_id}):
+            totals[Status(row["status"])] = StatusTotal(
+                count=row["n"], size_bytes=int(row["size_bytes"]),
+                oldest_update=row["oldest_update"])
+        return totals
 
     def update(
         self, owner_id: str, asset_id: UUID, *, filename: str | None, move: bool,

@@ -28,7 +28,7 @@ ASSET_COLUMNS = """
     id, owner_id, project_id, status, filename, content_type, size_bytes, declared_sha256,
     sha256, duplicate_of, width, height, pages, bit_depth, color_mode, taken_at, camera_make,
     camera_model, orientation, derivatives, placeholder, error, attempts, claimed_at,
-    created_at, updated_at, multipart_upload_id, change_xid::text::bigint AS change_seq
+    created_at, updated_at, multipart_upload_id, change_seq
 """
 
 _INSERT = f"""

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 from uuid import UUID, uuid4
 
-from lightbox.domain import OWNER_ID, ApiKey
+from lightbox.domain import OWNER_ID, ApiKey, Principal
 from lightbox.errors import InvalidField, NotFound, Unauthorized
 from lightbox.ports import ApiKeyRepository
 
@@ -37,8 +37,11 @@ class NewKey:
 
 def authenticate(
     headers: Mapping[str, str], *, keys: ApiKeyRepository, tokens: TokenVerifier | None
-) -> str:
-    """The owner named by a request's ``Authorization: Bearer`` credentials."""
+) -> Principal:
+    """The owner named by a request's ``Authorization: Bearer`` credentials.
+
+    Only an API key made as an admin's names an admin; a token never does.
+    """
     authorization = next((value for name, value in headers.items()
                           if name.lower() == "authorization"), "")
     scheme, _, credentials = authorization.strip().partition(" ")
@@ -46,12 +49,12 @@ def authenticate(
     if scheme.lower() != "bearer" or not credentials:
         raise Unauthorized("send 'Authorization: Bearer <API key or token>'")
     if credentials.startswith(KEY_PREFIX):
-        owner = keys.owner_of(hash_key(credentials))
-        if owner is None:
+        principal = keys.principal_of(hash_key(credentials))
+        if principal is None:
             raise Unauthorized("this API key is not valid (unknown or revoked)")
-        return owner
+        return principal
     if tokens is not None and credentials.count(".") == 2:
-        return tokens.owner_of(credentials)
+        return Principal(tokens.owner_of(credentials), admin=False)
     raise Unauthorized("the credentials are neither an API key nor a token this API accepts")
 
 
@@ -59,13 +62,14 @@ def hash_key(secret: str) -> bytes:
     return hashlib.sha256(secret.encode()).digest()
 
 
-def create_key(owner_id: str, name: str, *, keys: ApiKeyRepository) -> NewKey:
+def create_key(owner_id: str, name: str, *, admin: bool = False,
+               keys: ApiKeyRepository) -> NewKey:
     _check_owner_id(owner_id)
     if len(name) > MAX_KEY_NAME_CHARS:
         raise InvalidField(f"a key's name must be at most {MAX_KEY_NAME_CHARS} characters")
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
     key = ApiKey(id=uuid4(), owner_id=owner_id, name=name, prefix=secret[:_SHOWN_CHARS],
-                 created_at=datetime.now(UTC))
+                 created_at=datetime.now(UTC), admin=admin)
     keys.add(key, hash_key(secret))
     return NewKey(key=key, secret=secret)
 

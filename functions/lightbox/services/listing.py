@@ -3,7 +3,9 @@
 Cursors are opaque to clients: URL-safe base64 of a small JSON array. A page cursor holds the
 sort order and the last row's sort key and id (keyset pagination: a deep page costs what the
 first one does, and rows inserted meanwhile never shift a page). A change cursor holds a
-position in the owner's change feed.
+number of the owner's own change sequence, so it tells nothing of other owners; a change
+cursor of the earlier feed (transaction ids) is still read, and mapped so that nothing it had
+not seen is missed.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from datetime import date, datetime
 from uuid import UUID
 
 from lightbox import filetypes
-from lightbox.domain import Asset, Lane, Status
+from lightbox.domain import Asset, Lane, Principal, Status
 from lightbox.errors import AssetNotFound, InvalidField, unknown_names
 from lightbox.ports import (
     AssetFilter,
@@ -25,6 +27,7 @@ from lightbox.ports import (
     Catalog,
     ChangeCursor,
     JobQueue,
+    LegacyChangeCursor,
     ObjectStore,
     PageCursor,
     QueueDepth,
@@ -40,9 +43,10 @@ MAX_PAGE_SIZE = 200
 MAX_PAGE_URLS = 2000
 # The original is in the bucket from the moment it was uploaded until it is deleted.
 _HAS_ORIGINAL = frozenset({Status.UPLOADED, Status.PROCESSING, Status.READY, Status.FAILED})
+_WAITING = (Status.UPLOADED, Status.PROCESSING)
 _FILTERS = {"status", "project_id", "content_type", "taken_from", "taken_until", "sort"}
-_NIL = UUID(int=0)
-_MAX_SEQ = 2**64  # change sequence numbers are Postgres xid8s
+_MAX_SEQ = 2**63  # an owner's change numbers are Postgres bigints
+_MAX_XID = 2**64  # the earlier feed's were xid8s
 
 
 @dataclass(frozen=True)
@@ -51,7 +55,7 @@ class ListQuery:
     cursor: PageCursor | None = None
     filters: AssetFilter = field(default_factory=AssetFilter)
     sort: SortOrder = SortOrder.NEWEST
-    changed_since: ChangeCursor | None = None
+    changed_since: ChangeCursor | LegacyChangeCursor | None = None
 
 
 @dataclass(frozen=True)
@@ -80,8 +84,14 @@ class AssetPage:
 
 @dataclass(frozen=True)
 class Stats:
+    """What a caller may know: figures of their own library, and for an admin the depths of
+    the thumbnail queues, which every owner shares (so they tell of other owners' work)."""
+
     counts: dict[Status, int]
-    queues: dict[Lane, QueueDepth]
+    stored_bytes: int  # the owner's originals in the bucket
+    waiting: int  # the owner's assets still to render (uploaded or processing)
+    oldest_waiting: datetime | None  # since when the longest-waiting of them has waited
+    queues: dict[Lane, QueueDepth] | None  # for an admin only
 
 
 def parse_list_query(params: Mapping[str, str]) -> ListQuery:
@@ -116,7 +126,7 @@ def list_assets(
         return _changes(owner_id, query.changed_since, query.limit, catalog=catalog,
                         storage=storage, url_ttl=url_ttl)
     # Read before the page: whatever changes while the client pages on comes after it.
-    sync_cursor = encode_change_cursor(ChangeCursor(seq=catalog.horizon(), asset_id=_NIL))
+    sync_cursor = encode_change_cursor(ChangeCursor(seq=catalog.sequence(owner_id)))
     # One row more than asked tells whether another page follows.
     rows = catalog.page(owner_id, filters=query.filters, sort=query.sort, limit=query.limit + 1,
                         after=query.cursor)
@@ -129,22 +139,17 @@ def list_assets(
     return AssetPage(items=views, next_cursor=next_cursor, sync_cursor=sync_cursor)
 
 
-def _changes(owner_id: str, since: ChangeCursor, limit: int, *, catalog: Catalog,
-             storage: ObjectStore, url_ttl: int) -> AssetPage:
-    changes = catalog.changes(owner_id, after=since, limit=limit + 1)
-    views = _within_budget(_views(owner_id, changes.assets[:limit], catalog=catalog,
-                                  storage=storage, url_ttl=url_ttl))
-    next_cursor: str | None = None
-    if len(changes.assets) > len(views):
-        last = changes.assets[len(views) - 1]
-        position = ChangeCursor(seq=last.change_seq, asset_id=last.id)
-        next_cursor = sync_cursor = encode_change_cursor(position)
-    else:
-        # Everything below the horizon has been returned: the cursor may move up to it.
-        sync_cursor = encode_change_cursor(
-            max(since, ChangeCursor(seq=changes.horizon, asset_id=_NIL),
-                key=lambda cursor: (cursor.seq, cursor.asset_id))
-        )
+def _changes(owner_id: str, since: ChangeCursor | LegacyChangeCursor, limit: int, *,
+             catalog: Catalog, storage: ObjectStore, url_ttl: int) -> AssetPage:
+    after = (since.seq if isinstance(since, ChangeCursor)
+             else catalog.sequence_at(owner_id, since))
+    changes = catalog.changes(owner_id, after=after, limit=limit + 1)
+    views = _within_budget(_views(owner_id, changes[:limit], catalog=catalog, storage=storage,
+                                  url_ttl=url_ttl))
+    page = changes[: len(views)]
+    # Every change numbered below the last one read has been read (or changed again since).
+    sync_cursor = encode_change_cursor(ChangeCursor(seq=page[-1].change_seq if page else after))
+    next_cursor = sync_cursor if len(changes) > len(views) else None
     return AssetPage(items=views, next_cursor=next_cursor, sync_cursor=sync_cursor)
 
 
@@ -169,7 +174,8 @@ def _views(owner_id: str, page: list[Asset], *, catalog: Catalog, storage: Objec
     # The holders of a page's duplicates in one query, not one per row.
     wanted = {holder_id for asset in page if (holder_id := _holder_of(asset)) is not None}
     holders = {h.id: h for h in catalog.get_many(owner_id, wanted)} if wanted else {}
-    return tuple(view_of(asset, storage, url_ttl, holders.get(_holder_of(asset) or _NIL))
+    return tuple(view_of(asset, storage, url_ttl,
+                         holders.get(holder_id) if (holder_id := _holder_of(asset)) else None)
                  for asset in page)
 
 
@@ -178,8 +184,16 @@ def _holder_of(asset: Asset) -> UUID | None:
     return asset.duplicate_of if asset.status is Status.DUPLICATE else None
 
 
-def library_stats(owner_id: str, *, catalog: Catalog, jobs: JobQueue) -> Stats:
-    return Stats(counts=catalog.counts(owner_id), queues=jobs.depths())
+def library_stats(principal: Principal, *, catalog: Catalog, jobs: JobQueue) -> Stats:
+    totals = catalog.totals(principal.owner_id)
+    waiting = [totals[status] for status in _WAITING]
+    return Stats(
+        counts={status: total.count for status, total in totals.items()},
+        stored_bytes=sum(totals[status].size_bytes for status in _HAS_ORIGINAL),
+        waiting=sum(total.count for total in waiting),
+        oldest_waiting=min((t.oldest_update for t in waiting if t.oldest_update), default=None),
+        queues=jobs.depths() if principal.admin else None,
+    )
 
 
 def encode_page_cursor(sort: SortOrder, position: PageCursor) -> str:
@@ -199,19 +213,26 @@ def decode_page_cursor(token: str, sort: SortOrder) -> PageCursor:
 
 
 def encode_change_cursor(position: ChangeCursor) -> str:
-    return _encode(["c", position.seq, str(position.asset_id)])
+    return _encode(["s", position.seq])
 
 
-def decode_change_cursor(token: str) -> ChangeCursor:
+def decode_change_cursor(token: str) -> ChangeCursor | LegacyChangeCursor:
     parts = _decode(token)
     try:
-        seq = parts[1] if len(parts) == 3 and parts[0] == "c" else None
-        # JSON's true is a Python int too; the database would refuse it, or a seq past xid8.
-        if not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq < _MAX_SEQ:
-            raise ValueError(token)
-        return ChangeCursor(seq=seq, asset_id=UUID(str(parts[2])))
+        if len(parts) == 2 and parts[0] == "s":
+            return ChangeCursor(seq=_number(parts[1], _MAX_SEQ))
+        if len(parts) == 3 and parts[0] == "c":  # issued before migration 0006
+            return LegacyChangeCursor(xid=_number(parts[1], _MAX_XID), asset_id=UUID(str(parts[2])))
+        raise ValueError(token)
     except (ValueError, TypeError) as exc:
         raise InvalidField("changed_since is not a cursor this API returned") from exc
+
+
+def _number(value: object, bound: int) -> int:
+    # JSON's true is a Python int too; the database would refuse it, or a number past its type.
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < bound:
+        raise ValueError(value)
+    return value
 
 
 def _encode(parts: list[object]) -> str:
