@@ -210,6 +210,23 @@ def test_a_body_of_another_size_than_declared_never_becomes_ready(
     assert_nothing_arrived(hostile, ticket["asset_id"])
 
 
+@pytest.mark.parametrize("arrived", [-1, +1], ids=["one-short", "one-more"])
+def test_a_part_of_another_size_than_its_url_says_is_refused_by_the_bucket(
+    hostile: Client, arrived: int
+) -> None:
+    declared = 70 * 1024**2  # over the multipart threshold
+    ticket = hostile.presign("parts.tif", "image/tiff", b"\0" * declared).json()
+    part = ticket["upload"]["parts"][0]
+    body = b"\0" * (part["size_bytes"] + arrived)
+    try:
+        response = requests.put(part["url"], data=body, timeout=120)
+        # Each part URL is signed for its part's size, as a single PUT's URL is.
+        assert response.status_code == 403, response.text
+        assert "SignatureDoesNotMatch" in response.text
+    finally:
+        hostile.http.post(f"{hostile.api}/v1/uploads/{ticket['asset_id']}/abort", timeout=30)
+
+
 @pytest.mark.parametrize(("size", "status", "code", "message"), [
     ("0", 422, "invalid_field", "size_bytes must be at least 1"),
     ("-1", 422, "invalid_field", "size_bytes must be at least 1"),
