@@ -141,12 +141,16 @@ def concurrently(calls: Iterable[Callable[[], T]]) -> list[T]:
 @pytest.fixture
 def library(aws_env: None, aws_endpoint: str, database_url: str,
             bucket: str) -> Iterator[Library]:
-    library = Library(Config.from_env({
+    library = library_on(database_url, bucket, aws_endpoint)
+    yield library
+    library.close()
+
+
+def library_on(database_url: str, bucket: str, aws_endpoint: str) -> Library:
+    return Library(Config.from_env({
         "DATABASE_URL": database_url, "LIGHTBOX_BUCKET": bucket,
         "LIGHTBOX_THUMBNAIL_SIZES": "64,256", "AWS_ENDPOINT_URL": aws_endpoint,
     }))
-    yield library
-    library.close()
 
 
 def test_one_creation_delivered_many_times_at_once_makes_one_asset_and_one_set(
@@ -280,10 +284,7 @@ def library_alone(aws_env: None, aws_endpoint: str, fresh_database: str,
                   bucket: str) -> Iterator[Library]:
     """A library with a database of its own: the reaper looks at every owner's assets."""
     apply_migrations(fresh_database, REPO / "migrations")
-    library = Library(Config.from_env({
-        "DATABASE_URL": fresh_database, "LIGHTBOX_BUCKET": bucket,
-        "LIGHTBOX_THUMBNAIL_SIZES": "64,256", "AWS_ENDPOINT_URL": aws_endpoint,
-    }))
+    library = library_on(fresh_database, bucket, aws_endpoint)
     yield library
     library.close()
 

@@ -370,13 +370,19 @@ def test_the_part_size_grows_so_that_no_upload_needs_over_10000_parts() -> None:
     assert POLICY.part_size(five_tib) % MIB == 0
 
 
-def test_complete_assembles_the_parts_once_every_byte_arrived() -> None:
+def multipart_upload() -> tuple[FakeLibrary, bytes, UploadTicket, str]:
+    """A library with a presigned 70 MiB PNG in parts: it, the bytes, the ticket, the upload."""
     lib = FakeLibrary(OWNER)
     data = image_bytes("PNG", (64, 64)) + b"\0" * (70 * MIB)
     ticket = presign_with(lib, UploadRequest("big.png", "image/png", len(data)))
-    assert isinstance(ticket.upload, MultipartUpload)
     upload_id = lib.asset(ticket.asset_id).multipart_upload_id
     assert upload_id is not None
+    return lib, data, ticket, upload_id
+
+
+def test_complete_assembles_the_parts_once_every_byte_arrived() -> None:
+    lib, data, ticket, upload_id = multipart_upload()
+    assert isinstance(ticket.upload, MultipartUpload)
     size = ticket.upload.part_size
     for part in ticket.upload.parts[:-1]:
         lib.storage.uploads[upload_id][part.number] = data[(part.number - 1) * size:][:size]
@@ -392,12 +398,8 @@ def test_complete_assembles_the_parts_once_every_byte_arrived() -> None:
 
 
 def test_parts_the_bucket_refuses_leave_the_upload_pending_to_mend_or_abort() -> None:
-    lib = FakeLibrary(OWNER)
-    data = image_bytes("PNG", (64, 64)) + b"\0" * (70 * MIB)
-    ticket = presign_with(lib, UploadRequest("big.png", "image/png", len(data)))
+    lib, data, ticket, upload_id = multipart_upload()
     assert isinstance(ticket.upload, MultipartUpload)
-    upload_id = lib.asset(ticket.asset_id).multipart_upload_id
-    assert upload_id is not None
     size = ticket.upload.part_size
     # Every byte, but the first part too small and the last one carrying the rest.
     lib.storage.uploads[upload_id][1] = data[:10]

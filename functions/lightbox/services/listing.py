@@ -33,7 +33,7 @@ from lightbox.ports import (
     QueueDepth,
     SortOrder,
 )
-from lightbox.services.uploads import parse_uuid
+from lightbox.services.uploads import parse_uuid, parse_whole
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -98,7 +98,7 @@ def parse_list_query(params: Mapping[str, str]) -> ListQuery:
     unknown = set(params) - _FILTERS - {"limit", "cursor", "changed_since"}
     if unknown:
         raise unknown_names("query parameters", unknown)
-    limit = _limit(params.get("limit"))
+    limit = parse_whole(params.get("limit"), "limit", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
     if "changed_since" in params:
         if set(params) & (_FILTERS | {"cursor"}):
             raise InvalidField("changed_since takes no filters, sort or cursor: it returns "
@@ -283,16 +283,6 @@ def view_of(asset: Asset, storage: ObjectStore, url_ttl: int,
         for d in derivatives
     )
     return AssetView(asset=asset, original_url=original_url, thumbnails=thumbnails)
-
-
-def _limit(raw: str | None) -> int:
-    if raw is None:
-        return DEFAULT_PAGE_SIZE
-    # Bounded before int(), which refuses strings of over 4300 digits with a ValueError.
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= len(str(MAX_PAGE_SIZE))) \
-            or not 1 <= int(raw) <= MAX_PAGE_SIZE:
-        raise InvalidField(f"limit must be a whole number from 1 to {MAX_PAGE_SIZE}")
-    return int(raw)
 
 
 def _status(raw: str | None) -> Status | None:

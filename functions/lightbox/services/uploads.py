@@ -203,8 +203,8 @@ def parse_parts_query(params: Mapping[str, str]) -> PartsQuery:
     unknown = set(params) - {"first", "limit"}
     if unknown:
         raise unknown_names("query parameters", unknown)
-    return PartsQuery(first=_whole(params.get("first"), "first", 1, MAX_PARTS),
-                      limit=_whole(params.get("limit"), "limit", MAX_PARTS_PER_ANSWER,
+    return PartsQuery(first=parse_whole(params.get("first"), "first", 1, MAX_PARTS),
+                      limit=parse_whole(params.get("limit"), "limit", MAX_PARTS_PER_ANSWER,
                                    MAX_PARTS_PER_ANSWER))
 
 
@@ -392,7 +392,8 @@ def _size(value: Any, max_upload_bytes: int) -> int:
     return value
 
 
-def _whole(raw: str | None, name: str, default: int, maximum: int) -> int:
+def parse_whole(raw: str | None, name: str, default: int, maximum: int) -> int:
+    """A whole number from 1 to ``maximum`` in a query parameter; ``default`` when absent."""
     if raw is None:
         return default
     # Bounded before int(), which refuses strings of over 4300 digits with a ValueError.
