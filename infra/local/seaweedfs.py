@@ -21,7 +21,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote_plus
@@ -61,16 +61,24 @@ class SeaweedServer:
         self._access_key = access_key
         self._secret_key = secret_key
         self._process: subprocess.Popen[bytes] | None = None
-        self._ports = _Ports()
+        self._ports_path = data_dir.with_name(data_dir.name + "-ports.json")
+        self._ports: _Ports | None = None
 
     @property
     def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self._ports.s3}"
+        return f"http://127.0.0.1:{self._running_ports.s3}"
 
     @property
     def filer_address(self) -> str:
         """How ``weed`` commands name the filer: host:httpPort.grpcPort."""
-        return f"127.0.0.1:{self._ports.filer}.{self._ports.filer_grpc}"
+        ports = self._running_ports
+        return f"127.0.0.1:{ports.filer}.{ports.filer_grpc}"
+
+    @property
+    def _running_ports(self) -> _Ports:
+        if self._ports is None:
+            raise RuntimeError("SeaweedFS has not been started")
+        return self._ports
 
     @property
     def pid(self) -> int | None:
@@ -87,7 +95,7 @@ class SeaweedServer:
             "credentials": [{"accessKey": self._access_key, "secretKey": self._secret_key}],
             "actions": ["Admin", "Read", "Write", "List", "Tagging"],
         }]}))
-        ports = self._ports
+        self._ports = ports = _Ports.of(self._ports_path)
         command = [
             str(self._weed), "mini", f"-dir={self._data_dir}",
             "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-s3.config={config}",
@@ -95,7 +103,6 @@ class SeaweedServer:
             f"-filer.port={ports.filer}", f"-filer.port.grpc={ports.filer_grpc}",
             f"-master.port={ports.master}", f"-master.port.grpc={ports.master_grpc}",
             f"-volume.port={ports.volume}", f"-volume.port.grpc={ports.volume_grpc}",
-            # The admin server's worker dials its gRPC port at http port + 10000.
             f"-admin.port={ports.admin}", "-admin.ui=false",
             "-webdav=false", "-s3.port.iceberg=0", "-s3.port.lance=0",
             "-master.telemetry=false",
@@ -121,14 +128,43 @@ class SeaweedServer:
             self._process = None
 
 
+@dataclass(frozen=True)
 class _Ports:
-    """Free ports for every server ``weed mini`` runs (it would take fixed defaults)."""
+    """The ports of every server ``weed mini`` runs (it would take fixed defaults).
 
-    def __init__(self) -> None:
-        self.admin = _port_with_grpc_twin()
-        taken = {self.admin, self.admin + 10000}
-        (self.s3, self.s3_grpc, self.filer, self.filer_grpc, self.master, self.master_grpc,
-         self.volume, self.volume_grpc) = _distinct_free_ports(8, taken)
+    Kept in the data directory and taken again at the next start when they are free, so that
+    URLs signed before a restart (an upload under way, a page of thumbnails) still reach it.
+    """
+
+    admin: int
+    s3: int
+    s3_grpc: int
+    filer: int
+    filer_grpc: int
+    master: int
+    master_grpc: int
+    volume: int
+    volume_grpc: int
+
+    @classmethod
+    def of(cls, path: Path) -> _Ports:
+        try:
+            kept = cls(**json.loads(path.read_text()))
+        except (FileNotFoundError, TypeError, ValueError):
+            kept = None
+        if kept is not None and all(port_is_free(port) for port in kept.all()):
+            return kept
+        if kept is not None:
+            log.warning("SeaweedFS's ports of the last run are taken: URLs signed before "
+                        "this start no longer reach it")
+        admin = _port_with_grpc_twin()
+        chosen = cls(admin, *_distinct_free_ports(8, {admin, admin + 10000}))
+        path.write_text(json.dumps(asdict(chosen)))
+        return chosen
+
+    def all(self) -> list[int]:
+        # The admin server's worker dials its gRPC port at http port + 10000.
+        return [*asdict(self).values(), self.admin + 10000]
 
 
 def _port_with_grpc_twin() -> int:

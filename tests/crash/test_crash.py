@@ -74,17 +74,24 @@ def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
 
 
-def test_twelve_ready_photos_survive_a_crash(data_dir: Path) -> None:
+def test_twelve_ready_photos_and_an_upload_url_survive_a_crash(data_dir: Path) -> None:
     stack = up(data_dir)
     client = stack.api_client()
-    items = photos(12, seed=12)
+    items = photos(13, seed=12)
+    later = items.pop()
     ids = [client.upload(item.filename, item.content_type, item.data) for item in items]
     assert [client.wait_until_settled(i)["status"] for i in ids] == ["ready"] * 12
+    ticket = client.presign(later.filename, later.content_type, later.data).json()
 
     crash(stack)
     restarted = up(data_dir)
     try:
         client = restarted.api_client()
+        # An upload URL handed out before the crash still works after it.
+        upload = ticket["upload"]
+        assert requests.put(upload["url"], data=later.data, headers=upload["headers"],
+                            timeout=30).status_code == 200
+        assert client.wait_until_settled(ticket["asset_id"])["status"] == "ready"
         for asset_id, item in zip(ids, items, strict=True):
             asset = client.asset(asset_id)
             assert asset["status"] == "ready"

@@ -62,6 +62,8 @@ def test_an_acknowledged_object_survives_a_sigkill_of_the_store(tmp_path: Path) 
     restarted = store(tmp_path)
     restarted.start()
     try:
+        # The same ports: URLs signed before the crash still reach the store.
+        assert restarted.endpoint == server.endpoint
         body = s3_of(restarted, tmp_path).get_object(Bucket=BUCKET, Key="originals/o/a")["Body"]
         assert body.read() == b"only copy"
     finally:
