@@ -212,8 +212,12 @@ def test_a_body_of_another_size_than_declared_never_becomes_ready(
 
 @pytest.mark.parametrize("arrived", [-1, +1], ids=["one-short", "one-more"])
 def test_a_part_of_another_size_than_its_url_says_is_refused_by_the_bucket(
-    hostile: Client, arrived: int
+    stack: Stack, hostile: Client, arrived: int
 ) -> None:
+    if stack.backend == "localstack":
+        # Seen here: LocalStack gave no answer to such a part within two minutes.
+        pytest.skip("LocalStack does not answer a part whose length differs from its signed "
+                    "one; S3 and the embedded SeaweedFS refuse it")
     declared = 70 * 1024**2  # over the multipart threshold
     ticket = hostile.presign("parts.tif", "image/tiff", b"\0" * declared).json()
     part = ticket["upload"]["parts"][0]

@@ -97,6 +97,12 @@ def test_a_bad_request_says_what_is_wrong(
         parse_upload_request(body, max_upload_bytes=10_000)
 
 
+def test_a_size_of_hundreds_of_digits_is_refused_without_echoing_it() -> None:
+    with pytest.raises(PayloadTooLarge) as refused:
+        parse_upload_request(valid_body(size_bytes=int("9" * 400)), max_upload_bytes=10_000)
+    assert refused.value.message == "size_bytes is over the limit of 10000 bytes"
+
+
 def test_a_filename_with_path_parts_is_kept_as_data() -> None:
     request = parse_upload_request(valid_body(filename="../../etc/passwd"), max_upload_bytes=10_000)
     assert request.filename == "../../etc/passwd"

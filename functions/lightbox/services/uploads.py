@@ -388,7 +388,8 @@ def _size(value: Any, max_upload_bytes: int) -> int:
     if value < 1:
         raise InvalidField("size_bytes must be at least 1")
     if value > max_upload_bytes:
-        raise PayloadTooLarge(f"size_bytes {value} is over the limit of {max_upload_bytes} bytes")
+        # Not echoed: it may be hundreds of digits long, and answers stay small.
+        raise PayloadTooLarge(f"size_bytes is over the limit of {max_upload_bytes} bytes")
     return value
 
 
