@@ -193,7 +193,6 @@ class Target:
 
     notification: Notification
     queue_url: str
-    queue_arn: str
 
     def wants(self, key: str, event_name: str) -> bool:
         if not key.startswith(self.notification.prefix):

@@ -296,8 +296,7 @@ class DevStack:
     def _announce_objects(self, seaweed: SeaweedServer, template: Template,
                           resources: Provisioned, sqs: SQSClient, data: Path) -> None:
         """The bucket notifications template.yaml declares, made from the filer's log."""
-        targets = [Target(notification, resources.queue_urls[notification.queue],
-                          resources.queue_arns[notification.queue])
+        targets = [Target(notification, resources.queue_urls[notification.queue])
                    for notification in template.bucket.notifications]
         notifications = FilerNotifications(
             WEED, seaweed.filer_address, bucket=resources.bucket, targets=targets, sqs=sqs,

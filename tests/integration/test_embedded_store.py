@@ -85,7 +85,7 @@ def test_objects_written_while_the_notifications_were_down_are_announced_after(
     s3.create_bucket(Bucket=BUCKET)
     queue = sqs_client.create_queue(QueueName=f"ingest-{time.time_ns()}")["QueueUrl"]
     target = Target(Notification("IngestQueue", ("s3:ObjectCreated:*", "s3:ObjectRemoved:*"),
-                                 "originals/"), queue, "arn")
+                                 "originals/"), queue)
 
     def notifications() -> FilerNotifications:
         return FilerNotifications(WEED, seaweed.filer_address, bucket=BUCKET, targets=[target],

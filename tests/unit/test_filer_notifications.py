@@ -77,7 +77,7 @@ def test_directories_parts_and_other_buckets_are_no_event() -> None:
 
 def test_a_target_takes_the_events_and_prefix_its_notification_names() -> None:
     target = Target(Notification(queue="IngestQueue", events=("s3:ObjectCreated:*",),
-                                 prefix="originals/"), "url", "arn")
+                                 prefix="originals/"), "url")
     assert target.wants("originals/local/x", "ObjectCreated:Put")
     assert not target.wants("originals/local/x", "ObjectRemoved:Delete")
     assert not target.wants("derivatives/local/x", "ObjectCreated:Put")
