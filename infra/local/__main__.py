@@ -140,7 +140,7 @@ def _print_env(data_dir: Path) -> int:
 
 def _running_stack(data_dir: Path) -> dict[str, str] | None:
     """The exports of the stack running on ``data_dir``; None, saying so, if none runs."""
-    from infra.local.stack import read_exports
+    from infra.local.running import read_exports
 
     exports = read_exports(data_dir)
     if exports is None:

@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from uuid import UUID
 
+from infra.local.running import read_exports
+from infra.local.services import EmbeddedPostgres
 from lightbox.adapters.api_keys import PostgresApiKeyRepository
 from lightbox.adapters.migrations import apply_migrations
 from lightbox.adapters.postgres import Database
@@ -86,9 +88,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _database(data_dir: Path) -> Iterator[Database]:
     """The running stack's database, an external DATABASE_URL, or the data directory's own
     PostgreSQL started for this command."""
-    from infra.local.services import EmbeddedPostgres
-    from infra.local.stack import read_exports
-
     exports = read_exports(data_dir.resolve())
     url = (exports or {}).get("DATABASE_URL") or os.environ.get("DATABASE_URL")
     postgres = None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
@@ -16,7 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import boto3
-import psutil
 
 from infra.local import legacy_snapshot
 from infra.local.bridge import Bridge
@@ -25,6 +23,7 @@ from infra.local.functions import InvocationError, LocalFunction
 from infra.local.gateway import Gateway, cors_headers
 from infra.local.keys import ensure_dev_key
 from infra.local.resources import Provisioned, provision
+from infra.local.running import read_exports, write_record
 from infra.local.scheduler import Scheduler
 from infra.local.seaweedfs import FilerNotifications, SeaweedServer, Target
 from infra.local.services import (
@@ -53,7 +52,6 @@ MINIO_WEBHOOK_ARN = "arn:minio:sqs::LIGHTBOX:webhook"
 WEED = Path(sysconfig.get_path("scripts")) / "weed"
 STACK_NAME = "lightbox-local"
 REGION = "us-east-1"
-STACK_FILE = "stack.json"
 # The function that runs operators' commands, the start-up recovery among them.
 RECOVERY_FUNCTION = "AdminFunction"
 BACKEND_FILE = "s3-backend"
@@ -215,10 +213,7 @@ class DevStack:
             "LIGHTBOX_BUCKET": resources.bucket,
             **{f"LIGHTBOX_{_snake(queue)}_URL": url for queue, url in resources.queue_urls.items()},
         }
-        stack_file = data / STACK_FILE
-        stack_file.write_text(json.dumps({"pid": os.getpid(), "started": _start_time(os.getpid()),
-                                          "exports": exports}, indent=2))
-        cleanup.callback(stack_file.unlink, missing_ok=True)
+        cleanup.callback(write_record(data, exports).unlink, missing_ok=True)
         return RunningStack(gateway.url, aws.s3_endpoint, database_url, exports, api_key,
                             new_key)
 
@@ -363,21 +358,3 @@ def client_of(exports: Mapping[str, str], service: str) -> Any:
         aws_secret_access_key=exports["AWS_SECRET_ACCESS_KEY"],
         region_name=exports["AWS_REGION"],
     ).client(service, endpoint_url=exports[f"AWS_ENDPOINT_URL_{service.upper()}"])  # type: ignore[call-overload]
-
-
-def read_exports(data_dir: Path) -> dict[str, str] | None:
-    """The exports of the stack running on ``data_dir``, or None if none runs."""
-    try:
-        state = json.loads((data_dir / STACK_FILE).read_text())
-        # The same pid and start time: a stack that crashed left its file, and the system
-        # may since have given its pid to another process.
-        if _start_time(int(state["pid"])) != state["started"]:
-            return None
-    except (FileNotFoundError, ValueError, KeyError, TypeError, psutil.Error):
-        return None
-    exports: dict[str, str] = state["exports"]
-    return exports
-
-
-def _start_time(pid: int) -> float:
-    return psutil.Process(pid).create_time()

@@ -19,9 +19,11 @@ import pytest
 
 from infra.local import legacy_snapshot
 from infra.local.credentials import local_secrets
+from infra.local.running import FILE as STACK_FILE
+from infra.local.running import read_exports
 from infra.local.seaweedfs import FilerNotifications, SeaweedServer, Target
 from infra.local.services import EmbeddedPostgres, ServerRecords
-from infra.local.stack import STACK_FILE, WEED, read_exports
+from infra.local.stack import WEED
 from infra.template import Notification
 from tests.conftest import REPO
 
