@@ -11,6 +11,7 @@ worker ran: the local stack runs it as it starts; on AWS, after an incident that
 messages, with the time the workers stopped).
 """
 
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
@@ -32,43 +33,65 @@ container = Container()
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    command = event.get("command")
-    if command == "migrate":
-        config = container.config
-        directory = Path(config.migrations_dir) if config.migrations_dir else PACKAGED_MIGRATIONS
-        return {"applied": apply_migrations(config.require("database_url"), directory,
-                                            password=container.database_password)}
-    if command == "create-key":
-        new = auth.create_key(_text(event, "owner"), str(event.get("name") or ""),
-                              admin=_flag(event, "admin"), keys=container.api_keys)
-        return {"key": key_json(new.key), "secret": new.secret}
-    if command == "list-keys":
-        owner = event.get("owner")
-        return {"keys": [key_json(key) for key in
-                         container.api_keys.list(str(owner) if owner else None)]}
-    if command == "revoke-key":
-        try:
-            key_id = UUID(_text(event, "key_id"))
-        except ValueError:
-            raise InvalidField("key_id must be a UUID") from None
-        return {"key": key_json(auth.revoke_key(_text(event, "owner"), key_id,
-                                                keys=container.api_keys))}
-    if command == "redrive":
-        events, job_letters = container.dead_letters()
-        redriven = redrive.redrive(
-            events=events, job_letters=job_letters, assets=container.assets,
-            catalog=container.catalog, storage=container.storage, jobs=container.jobs,
-            lanes=container.lanes, limit=_limit(event),
-        )
-        return asdict(redriven)
-    if command == "recover":
-        return asdict(reaper.recover(
-            assets=container.assets, storage=container.storage, jobs=container.jobs,
-            lanes=container.lanes, before=_time(event, "before"),
-            batch=container.reaper_policy.batch,
-        ))
-    raise InvalidField(f"unknown command {command!r}: migrate, create-key, list-keys, "
-                       "revoke-key, redrive or recover")
+    command = COMMANDS.get(str(event.get("command")))
+    if command is None:
+        raise InvalidField(f"unknown command {event.get('command')!r}: {', '.join(COMMANDS)}")
+    return command(event)
+
+
+def migrate(event: dict[str, Any]) -> dict[str, Any]:
+    config = container.config
+    directory = Path(config.migrations_dir) if config.migrations_dir else PACKAGED_MIGRATIONS
+    return {"applied": apply_migrations(config.require("database_url"), directory,
+                                        password=container.database_password)}
+
+
+def create_key(event: dict[str, Any]) -> dict[str, Any]:
+    new = auth.create_key(_text(event, "owner"), str(event.get("name") or ""),
+                          admin=_flag(event, "admin"), keys=container.api_keys)
+    return {"key": key_json(new.key), "secret": new.secret}
+
+
+def list_keys(event: dict[str, Any]) -> dict[str, Any]:
+    owner = event.get("owner")
+    return {"keys": [key_json(key) for key in
+                     container.api_keys.list(str(owner) if owner else None)]}
+
+
+def revoke_key(event: dict[str, Any]) -> dict[str, Any]:
+    try:
+        key_id = UUID(_text(event, "key_id"))
+    except ValueError:
+        raise InvalidField("key_id must be a UUID") from None
+    return {"key": key_json(auth.revoke_key(_text(event, "owner"), key_id,
+                                            keys=container.api_keys))}
+
+
+def redrive_dead_letters(event: dict[str, Any]) -> dict[str, Any]:
+    events, job_letters = container.dead_letters()
+    return asdict(redrive.redrive(
+        events=events, job_letters=job_letters, assets=container.assets,
+        catalog=container.catalog, storage=container.storage, jobs=container.jobs,
+        lanes=container.lanes, limit=_limit(event),
+    ))
+
+
+def recover(event: dict[str, Any]) -> dict[str, Any]:
+    return asdict(reaper.recover(
+        assets=container.assets, storage=container.storage, jobs=container.jobs,
+        lanes=container.lanes, before=_time(event, "before"),
+        batch=container.reaper_policy.batch,
+    ))
+
+
+COMMANDS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "migrate": migrate,
+    "create-key": create_key,
+    "list-keys": list_keys,
+    "revoke-key": revoke_key,
+    "redrive": redrive_dead_letters,
+    "recover": recover,
+}
 
 
 def key_json(key: ApiKey) -> dict[str, Any]:

@@ -250,6 +250,8 @@ def test_the_admin_function_creates_an_admin_key_when_asked(
     {}, {"command": "drop-database"}, {"command": "create-key"},
     {"command": "create-key", "owner": "ops", "admin": "yes"},
     {"command": "revoke-key", "owner": "alice", "key_id": "nope"},
+    {"command": "recover"}, {"command": "recover", "before": "yesterday"},
+    {"command": "recover", "before": "2026-12-04T10:00:00"},  # no time zone
 ])
 def test_the_admin_function_refuses_what_it_does_not_know(
     monkeypatch: pytest.MonkeyPatch, event: dict[str, Any]
