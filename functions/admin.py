@@ -77,10 +77,10 @@ def redrive_dead_letters(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def recover(event: dict[str, Any]) -> dict[str, Any]:
+    before = _time(event, "before")  # refused before anything is connected
     return asdict(reaper.recover(
         assets=container.assets, storage=container.storage, jobs=container.jobs,
-        lanes=container.lanes, before=_time(event, "before"),
-        batch=container.reaper_policy.batch,
+        lanes=container.lanes, before=before, batch=container.reaper_policy.batch,
     ))
 
 
