@@ -47,9 +47,12 @@ class Cli:
         return shell_env(self.home, LIGHTBOX_URL=self.stack.api, LIGHTBOX_API_KEY=self.api_key)
 
     def run(self, *args: str, cwd: Path | None = None, check: int | None = 0,
-            timeout: float = 180, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+            timeout: float = 180, env: dict[str, str] | None = None,
+            answer: str = "") -> subprocess.CompletedProcess[str]:
+        """The command, with ``answer`` typed at its prompts (none: standard input is empty)."""
         done = subprocess.run([str(LIGHTBOX), *args], cwd=cwd or self.home, env=env or self.env(),
-                              capture_output=True, text=True, timeout=timeout, check=False)
+                              input=answer, capture_output=True, text=True, timeout=timeout,
+                              check=False)
         if check is not None:
             assert done.returncode == check, f"exit {done.returncode}\n{done.stdout}\n{done.stderr}"
         return done
@@ -202,7 +205,10 @@ def test_browse_download_and_manage_the_library(cli: Cli) -> None:
         assert thumb.format == "JPEG" and thumb.size == (64, 48)  # never upscaled
     assert "no 999 px thumbnail" in cli.run("get", first["asset_id"], "--thumb", "999", check=1).stderr
 
-    cli.run("rm", first["asset_id"])
+    asked = cli.run("rm", first["asset_id"], answer="n\n", check=1)
+    assert "Delete 1 asset(s) for good" in asked.stderr and "Aborted" in asked.stderr
+    cli.run("show", first["asset_id"])  # still there
+    cli.run("rm", first["asset_id"], answer="y\n")
     assert "(404 asset_not_found)" in cli.run("show", first["asset_id"], check=1).stderr
     ready = next(a for a in listed if a is not first)
     assert "invalid_state" in cli.run("retry", ready["asset_id"], check=1).stderr

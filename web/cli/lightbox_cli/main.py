@@ -314,9 +314,14 @@ def get(session: Session, asset_id: str, size: int | None, page: int, output: Pa
 
 @cli.command()
 @click.argument("asset_ids", nargs=-1, required=True)
+@click.option("--yes", is_flag=True, help="Do not ask before deleting.")
 @pass_session
-def rm(session: Session, asset_ids: tuple[str, ...]) -> None:
-    """Delete assets: their originals and derivatives go too."""
+def rm(session: Session, asset_ids: tuple[str, ...], yes: bool) -> None:
+    """Delete assets: their originals and derivatives go too, for good."""
+    if not yes:
+        # There is no trash to take them back from.
+        click.confirm(f"Delete {len(asset_ids)} asset(s) for good, with their originals and "
+                      "thumbnails?", abort=True, err=True)
     _for_each(asset_ids, session.client().delete, "Deleted")
 
 
