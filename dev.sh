@@ -2,7 +2,7 @@
 # Lightbox for developers: one entry point that installs what it needs, then runs.
 #
 #   ./dev.sh up [--port 8000] [--data DIR] [--s3 embedded|localstack|minio|URL]
-#                                            run the whole stack (embedded Postgres + S3/SQS by default)
+#                                            run the whole stack (embedded PostgreSQL, S3 and queues by default)
 #   ./dev.sh env [--s3 BACKEND] [--data DIR] print the export lines for the running stack
 #   ./dev.sh key create|list|revoke --owner NAME [--admin] [--data DIR]
 #                                            manage the local stack's API keys (create prints the key last)
@@ -12,6 +12,7 @@
 #   ./dev.sh test [PYTEST ARGS...]           lint, type-check and run every test
 #   ./dev.sh bench NAME [ARGS...]            run bench/NAME.py (results go to docs/BENCHMARKS.md)
 #   ./dev.sh setup                           only create or update the venv (deploy.sh uses it)
+#   ./dev.sh help                            this help
 set -euo pipefail
 # `./dev.sh cli upload photos/` means photos/ where the command was typed.
 CALLER_DIR=$PWD
@@ -87,9 +88,10 @@ ensure_chromium() {
     || { $sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q chromium >/dev/null; }
 }
 
+# The help is the comment at the top of this file, read up to its first line of code.
 usage() {
-  sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
-  exit 2
+  awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
+  exit "${1:-2}"
 }
 
 command=${1:-}
@@ -133,6 +135,9 @@ case "$command" in
       ensure_localstack_venv  # it measures the stack on LocalStack too
     fi
     exec "$VENV/bin/python" "bench/$name.py" "$@"
+    ;;
+  help | -h | --help)
+    usage 0
     ;;
   *)
     usage
