@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from uuid import UUID
 
+from infra.local.credentials import write_private
 from infra.local.running import read_exports
 from infra.local.services import EmbeddedPostgres
 from lightbox.adapters.api_keys import PostgresApiKeyRepository
@@ -43,8 +44,7 @@ def ensure_dev_key(database_url: str, data_dir: Path) -> tuple[str, bool]:
         new = auth.create_key(DEV_OWNER, "./dev.sh up", admin=True, keys=keys)
     finally:
         database.close()
-    path.touch(mode=0o600)
-    path.write_text(new.secret + "\n")
+    write_private(path, new.secret + "\n")
     return new.secret, True
 
 
