@@ -31,8 +31,7 @@ catches a library's exception type.
     └── Unavailable                  503 unavailable             transient: retrying may succeed
         ├── DatabaseUnavailable      503 database_unavailable
         ├── StorageUnavailable       503 storage_unavailable
-        ├── QueueUnavailable         503 queue_unavailable
-        └── AssetBusy                503 asset_busy              another worker holds the asset
+        └── QueueUnavailable         503 queue_unavailable
 """
 
 from __future__ import annotations
@@ -190,11 +189,6 @@ class StorageUnavailable(Unavailable):
 class QueueUnavailable(Unavailable):
     status = 503
     code = "queue_unavailable"
-
-
-class AssetBusy(Unavailable):
-    status = 503
-    code = "asset_busy"
 
 
 def unknown_names(kind: str, names: Collection[str]) -> RequestError:
