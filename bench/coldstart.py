@@ -33,7 +33,7 @@ FIRST_REQUEST = {
     "presign": "container.assets; container.storage.presign_put("
                "'k', content_type='image/jpeg', size_bytes=1, expires_in=60)",
     "upload_complete": "container.assets; container.jobs; container.storage._client",
-    "listing": "container.assets; container.storage.presign_get('k', expires_in=60)",
+    "library": "container.assets; container.storage.presign_get('k', expires_in=60)",
     "thumbnail": "container.assets; container.storage._client; container.render",
 }
 
@@ -65,7 +65,7 @@ ENVIRONMENT = {
 
 
 # The package deploy.sh builds for each function (template.yaml's Metadata.Package).
-PACKAGES = {"presign": "api", "upload_complete": "api", "listing": "api", "thumbnail": "imaging"}
+PACKAGES = {"presign": "api", "upload_complete": "api", "library": "api", "thumbnail": "imaging"}
 
 
 def sample(function: str, python: str, code: Path, isolated: bool) -> dict[str, object]:

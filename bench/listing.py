@@ -6,7 +6,7 @@ Starts its own PostgreSQL (pgserver) in a temporary directory, applies the migra
 fills ``assets`` server-side (``INSERT … SELECT … FROM generate_series``, in batches) with
 rows of 100 owners, the largest holding about 30 % of them: mostly ``ready`` with two
 derivatives, some failed, pending, deleted; a fifth in projects; created over five years,
-in time order as uploads arrive. Every query then runs through ``PostgresCatalog`` over one
+in time order as uploads arrive. Every query then runs through ``PostgresAssetRepository`` over one
 psycopg connection, as the listing function runs it: 51 rows asked (a page of 50 and one to
 tell whether another follows), decoded into ``Asset``s. The deep keyset page and its OFFSET
 equivalent are also measured at 10 % and 30 % of the rows while filling, to show which one
@@ -38,13 +38,14 @@ sys.path[:0] = [str(REPO / "functions")]
 
 from report import machine, temporary_postgres, write_section  # noqa: E402 - bench/report.py
 
-from lightbox.adapters.catalog import PostgresCatalog  # noqa: E402 - after the path is set
+from lightbox.adapters.assets import ASSET_COLUMNS, PostgresAssetRepository, asset_of  # noqa: E402
 from lightbox.adapters.migrations import apply_migrations  # noqa: E402
-from lightbox.adapters.postgres import ASSET_COLUMNS, Database, Row, asset_of  # noqa: E402
+from lightbox.adapters.postgres import Database, Row  # noqa: E402
 from lightbox.config import Config  # noqa: E402
 from lightbox.domain import Status  # noqa: E402
-from lightbox.ports import AssetFilter, ObjectStore, PageCursor, SortOrder  # noqa: E402
+from lightbox.ports import AssetRepository, Pipeline  # noqa: E402
 from lightbox.services.listing import ListQuery, list_assets  # noqa: E402
+from lightbox.values import AssetFilter, PageCursor, SortOrder  # noqa: E402
 from lightbox.wiring import Container  # noqa: E402
 
 START, END = "<!-- listing:start -->", "<!-- listing:end -->"
@@ -349,7 +350,7 @@ class Case:
 
 
 def cases(db: RecordingDatabase, at: Positions) -> list[Case]:
-    catalog = PostgresCatalog(db)
+    catalog = PostgresAssetRepository(db)
     newest, taken = SortOrder.NEWEST, SortOrder.TAKEN_NEWEST
     everything = AssetFilter()
     in_project = AssetFilter(status=Status.READY, project_id=at.project)
@@ -379,8 +380,8 @@ def offset_page(db: Database, offset: int) -> list[Any]:
 
 def check_same_rows(db: RecordingDatabase, at: Positions) -> None:
     """The keyset page after the cursor is the OFFSET page: the same rows, in order."""
-    keyset = PostgresCatalog(db).page(BIG_OWNER, filters=AssetFilter(), sort=SortOrder.NEWEST,
-                                      limit=ASKED, after=at.newest)
+    keyset = PostgresAssetRepository(db).page(BIG_OWNER, filters=AssetFilter(),
+                                              sort=SortOrder.NEWEST, limit=ASKED, after=at.newest)
     offset = offset_page(db, at.offset)
     assert [a.id for a in keyset] == [a.id for a in offset], "keyset and OFFSET pages differ"
 
@@ -423,20 +424,20 @@ def measure_all(db: RecordingDatabase, at: Positions, repeats: int,
 def measure_service(db: RecordingDatabase, repeats: int) -> Timing:
     """The first page through list_assets: the page, the owner's sequence, and every URL
     signed."""
-    storage = signing_storage("bench")
-    catalog = PostgresCatalog(db)
-    return timed(lambda: list_assets(BIG_OWNER, ListQuery(limit=PAGE), catalog=catalog,
-                                     storage=storage, url_ttl=3600), repeats)
+    pipeline = signing_pipeline("bench", PostgresAssetRepository(db))
+    return timed(lambda: list_assets(BIG_OWNER, ListQuery(limit=PAGE), pipeline, url_ttl=3600),
+                 repeats)
 
 
-def signing_storage(bucket: str) -> ObjectStore:
-    """The functions' own ObjectStore, with dummy credentials and endpoint: it only signs here
-    (nothing listens at the endpoint, and nothing asks it)."""
+def signing_pipeline(bucket: str, assets: AssetRepository) -> Pipeline:
+    """The functions' own pipeline over these assets, with dummy credentials and endpoints:
+    its store only signs here, and nothing is queued (nothing listens at the endpoints)."""
     for name, value in {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
                         "AWS_DEFAULT_REGION": "us-east-1"}.items():
         os.environ[name] = value
-    config = Config.from_env({"LIGHTBOX_BUCKET": bucket, "AWS_ENDPOINT_URL": "http://127.0.0.1:9"})
-    return Container(config).storage
+    config = Config.from_env({"LIGHTBOX_BUCKET": bucket, "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+                              "LIGHTBOX_THUMBNAIL_QUEUE_URL": "http://127.0.0.1:9/queue"})
+    return Container(config, assets=assets).pipeline
 
 
 @dataclass
@@ -450,7 +451,7 @@ class Growth:
 
 def measure_growth(db: RecordingDatabase, rows: int, at: Positions, repeats: int,
                    offset_repeats: int) -> Growth:
-    catalog = PostgresCatalog(db)
+    catalog = PostgresAssetRepository(db)
 
     def page(after: PageCursor | None) -> Callable[[], object]:
         return lambda: catalog.page(BIG_OWNER, filters=AssetFilter(), sort=SortOrder.NEWEST,
@@ -544,9 +545,9 @@ def report(result: Run) -> str:
         f"server-side in {result.fill_seconds:.0f} s (`INSERT … SELECT … generate_series`, "
         f"batches of {BATCH:,}), then VACUUM ANALYZE ({result.settle_seconds:.0f} s in all); "
         f"the whole run took {result.seconds / 60:.1f} min.",
-        "Each query runs through `PostgresCatalog` over one psycopg connection (Unix socket), "
-        f"as the listing function runs it: {ASKED} rows asked (a page of {PAGE} and one to tell "
-        "whether another follows), decoded into `Asset`s. Milliseconds on the client; the "
+        "Each query runs through `PostgresAssetRepository` over one psycopg connection (Unix "
+        f"socket), as the library function runs it: {ASKED} rows asked (a page of {PAGE} and one "
+        "to tell whether another follows), decoded into `Asset`s. Milliseconds on the client; the "
         "plans are EXPLAIN (ANALYZE, BUFFERS) of the same SQL with the same values (buffers "
         "touched, time in the server): as planned for these values, and, where the server "
         "switched the prepared statement to a generic plan (psycopg prepares at the 5th "

@@ -51,16 +51,14 @@ sys.path[:0] = [str(FUNCTIONS)]  # ahead of bench/, which has a presign.py of it
 
 from report import machine, temporary_postgres, write_section  # noqa: E402 - bench/report.py
 
-from lightbox.adapters.catalog import PostgresCatalog, PostgresProjectRepository  # noqa: E402
+from lightbox.adapters.assets import PostgresAssetRepository  # noqa: E402
 from lightbox.adapters.migrations import apply_migrations  # noqa: E402
-from lightbox.adapters.postgres import Database, PostgresAssetRepository  # noqa: E402
+from lightbox.adapters.postgres import Database  # noqa: E402
+from lightbox.adapters.projects import PostgresProjectRepository  # noqa: E402
 from lightbox.adapters.s3 import S3ObjectStore, S3UrlSigner  # noqa: E402
 from lightbox.config import GIB, Config  # noqa: E402
-from lightbox.services.uploads import (  # noqa: E402
-    UploadPolicy,
-    create_upload,
-    parse_upload_request,
-)
+from lightbox.http.inputs import parse_upload_request  # noqa: E402
+from lightbox.services.uploads import UploadPolicy, create_upload  # noqa: E402
 from lightbox.wiring import Container  # noqa: E402
 
 START, END = "<!-- presign:start -->", "<!-- presign:end -->"
@@ -89,7 +87,6 @@ class Adapters:
     config: Config
     database: Database
     assets: PostgresAssetRepository
-    catalog: PostgresCatalog
     projects: PostgresProjectRepository
     storage: S3ObjectStore
     multipart_storage: LocalMultipartStore
@@ -103,15 +100,16 @@ def adapters(url: str) -> Adapters:
                         "AWS_SECRET_ACCESS_KEY": "bench" * 8,
                         "AWS_DEFAULT_REGION": "us-east-1"}.items():
         os.environ[name] = value
+    # Presign queues nothing: the queue's URL is there only as the functions' environment has it.
     config = Config.from_env({"DATABASE_URL": url, "LIGHTBOX_BUCKET": BUCKET,
-                              "AWS_ENDPOINT_URL": "http://127.0.0.1:9"})
+                              "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+                              "LIGHTBOX_THUMBNAIL_QUEUE_URL": "http://127.0.0.1:9/queue"})
     database, container = Database(url), Container(config)
     storage = container.storage
     assert isinstance(storage, S3ObjectStore)
     signer = S3UrlSigner(BotoSession(), BUCKET, endpoint_url=config.s3_endpoint_url,
                          path_style=True)
     return Adapters(config=config, database=database, assets=PostgresAssetRepository(database),
-                    catalog=PostgresCatalog(database),
                     projects=PostgresProjectRepository(database),
                     storage=storage,
                     multipart_storage=LocalMultipartStore(_no_client, BUCKET, signer=signer),
@@ -193,10 +191,12 @@ def body(size_bytes: int = PHOTO_BYTES, **extra: Any) -> dict[str, Any]:
 
 def service_call(a: Adapters, owner: str, request: dict[str, Any],
                  storage: S3ObjectStore | None = None) -> Callable[[], object]:
+    pipeline = Container(a.config, assets=a.assets, storage=storage or a.storage).pipeline
+
     def call() -> object:
         upload = parse_upload_request(request, max_upload_bytes=a.config.max_upload_bytes)
-        return create_upload(owner, upload, assets=a.assets,
-                             projects=a.projects, storage=storage or a.storage, policy=a.policy)
+        return create_upload(owner, upload, pipeline=pipeline, projects=a.projects,
+                             policy=a.policy)
     return call
 
 
@@ -204,8 +204,8 @@ def handler(a: Adapters) -> ModuleType:
     """The presign function's module, its container holding the benchmark's adapters."""
     module = importlib.import_module("presign")
     assert Path(str(module.__file__)).parent == FUNCTIONS, module.__file__
-    module.container = Container(a.config, assets=a.assets, catalog=a.catalog,
-                                 projects=a.projects, storage=a.storage)
+    module.container = Container(a.config, assets=a.assets, projects=a.projects,
+                                 storage=a.storage)
     return module
 
 

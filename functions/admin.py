@@ -68,20 +68,16 @@ def revoke_key(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def redrive_dead_letters(event: dict[str, Any]) -> dict[str, Any]:
-    events, job_letters = container.dead_letters()
     return asdict(redrive.redrive(
-        events=events, job_letters=job_letters, assets=container.assets,
-        catalog=container.catalog, storage=container.storage, jobs=container.jobs,
-        lanes=container.lanes, limit=_limit(event),
+        events=container.ingest_dead_letters, job_letters=container.job_dead_letters,
+        pipeline=container.pipeline, limit=_limit(event),
     ))
 
 
 def recover(event: dict[str, Any]) -> dict[str, Any]:
     before = _time(event, "before")  # refused before anything is connected
-    return asdict(reaper.recover(
-        assets=container.assets, storage=container.storage, jobs=container.jobs,
-        lanes=container.lanes, before=before, batch=container.reaper_policy.batch,
-    ))
+    return asdict(reaper.recover(container.pipeline, before=before,
+                                 batch=container.reaper_policy.batch))
 
 
 COMMANDS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {

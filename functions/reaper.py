@@ -15,14 +15,10 @@ container = Container()
 
 @app.schedule("rate(5 minutes)")
 def reap_waiting_assets(event: CloudWatchEvent) -> dict[str, Any]:
-    report = reaper.reap(
-        assets=container.assets, storage=container.storage, jobs=container.jobs,
-        lanes=container.lanes, policy=container.reaper_policy,
-    )
+    policy = container.reaper_policy
+    report = reaper.reap(container.pipeline, policy)
     # Deletions that failed half-way: their tombstones are written, some objects remain.
-    purged = library.purge_deleted(
-        catalog=container.catalog, storage=container.storage,
-        older_than_seconds=container.reaper_policy.purge_after_seconds,
-        limit=container.reaper_policy.batch,
-    )
+    purged = library.purge_deleted(container.pipeline,
+                                   older_than_seconds=policy.purge_after_seconds,
+                                   limit=policy.batch)
     return {**asdict(report), "purged": purged}

@@ -19,7 +19,6 @@ def handle_jobs(event: SQSEvent) -> BatchResponse:
 
 def _render(record: SqsRecord) -> None:
     thumbnails.process_job(
-        ThumbnailJob.from_json(record.body),
-        assets=container.assets, storage=container.storage, render=container.render,
-        spec=container.render_spec, policy=container.processing_policy,
+        ThumbnailJob.from_json(record.body), container.pipeline,
+        render=container.render, spec=container.render_spec, policy=container.processing_policy,
     )

@@ -8,66 +8,54 @@ from typing import Any
 
 from chalice.app import Response, SQSEvent
 
-from lightbox import api
 from lightbox.batch import BatchResponse, process_batch
 from lightbox.domain import Status
 from lightbox.errors import Forbidden
 from lightbox.events import ObjectEvent, SqsRecord, is_bucket_event, is_sqs_event, object_events
+from lightbox.http import inputs, outputs
+from lightbox.http.app import Api
 from lightbox.services import ingest, library, uploads
 from lightbox.wiring import Container
 
 container = Container()
-app = api.create_app("lightbox-upload-complete", lambda: container.config)
+app = Api("lightbox-upload-complete", lambda: container.config)
 
 
 @app.route("/v1/uploads/{asset_id}/complete", methods=["POST"])
-@api.json_errors
 def complete_upload(asset_id: str) -> Response:
-    owner_id = api.owner_of(api.current_request(app))
-    asset = api.asset_id_param(asset_id)
-    status = uploads.complete_upload(
-        owner_id, asset, assets=container.assets,
-        storage=container.storage, jobs=container.jobs, lanes=container.lanes,
-    )
-    return api.json_response({"asset_id": str(asset), "status": status.value}, 202)
+    asset = inputs.asset_id_param(asset_id)
+    status = uploads.complete_upload(inputs.owner_of(app.request), asset, container.pipeline)
+    return outputs.json_response({"asset_id": str(asset), "status": status.value}, 202)
 
 
 @app.route("/v1/uploads/{asset_id}/abort", methods=["POST"])
-@api.json_errors
 def abort_upload(asset_id: str) -> Response:
-    owner_id = api.owner_of(api.current_request(app))
-    library.abort_upload(owner_id, api.asset_id_param(asset_id), catalog=container.catalog,
-                         assets=container.assets, storage=container.storage)
-    return api.no_content()
+    library.abort_upload(inputs.owner_of(app.request), inputs.asset_id_param(asset_id),
+                         container.pipeline)
+    return outputs.no_content()
 
 
 @app.route("/v1/assets/{asset_id}/retry", methods=["POST"])
-@api.json_errors
 def retry_asset(asset_id: str) -> Response:
-    owner_id = api.owner_of(api.current_request(app))
-    asset = api.asset_id_param(asset_id)
-    status = library.retry_asset(
-        owner_id, asset, assets=container.assets, catalog=container.catalog,
-        storage=container.storage, jobs=container.jobs, lanes=container.lanes,
-    )
-    return api.json_response({"asset_id": str(asset), "status": status.value}, 202)
+    asset = inputs.asset_id_param(asset_id)
+    status = library.retry_asset(inputs.owner_of(app.request), asset, container.pipeline)
+    return outputs.json_response({"asset_id": str(asset), "status": status.value}, 202)
 
 
 @app.route("/hooks/minio", methods=["POST"])
-@api.json_errors
 def minio_webhook() -> Response:
-    request = api.current_request(app)
+    request = app.request
     token = container.config.webhook_token
     if token is None:
         raise Forbidden("MinIO webhooks are off here: set LIGHTBOX_WEBHOOK_TOKEN to take them")
-    api.require_bearer(request, token)
+    inputs.require_bearer(request, token)
     # MinIO only reads the status code (2xx: delivered); the body helps whoever debugs.
     applied = []
-    for event in object_events(api.read_json_object(request)):
+    for event in object_events(inputs.read_json_object(request)):
         status = _apply(event)
         applied.append({"key": event.key, "action": event.action.value,
                         "status": status.value if status is not None else "ignored"})
-    return api.json_response({"events": applied})
+    return outputs.json_response({"events": applied})
 
 
 @app.on_sqs_message(queue="lightbox-ingest", batch_size=10)
@@ -81,10 +69,8 @@ def _apply_message(record: SqsRecord) -> None:
 
 
 def _apply(event: ObjectEvent) -> Status | None:
-    return ingest.handle_object_event(
-        event, expected_bucket=container.config.require("bucket"), assets=container.assets,
-        storage=container.storage, jobs=container.jobs, lanes=container.lanes,
-    )
+    return ingest.handle_object_event(event, container.pipeline,
+                                      expected_bucket=container.config.require("bucket"))
 
 
 def handler(event: dict[str, Any], context: Any) -> Any:

@@ -15,6 +15,7 @@ from lightbox.domain import (
     Derivative,
     ImageInfo,
     Lane,
+    Lanes,
     NewAsset,
     Principal,
     Project,
@@ -29,7 +30,9 @@ from lightbox.errors import (
     ProjectExists,
     StorageUnavailable,
 )
-from lightbox.ports import (
+from lightbox.ports import Pipeline
+from lightbox.services.uploads import UploadPolicy
+from lightbox.values import (
     AssetFilter,
     DeadLetter,
     LegacyChangeCursor,
@@ -41,15 +44,18 @@ from lightbox.ports import (
     StoredObject,
     UploadedPart,
 )
-from lightbox.services.uploads import UploadPolicy
 
 _LIVE = (Status.PROCESSING, Status.READY)
+# The lanes as configured by default: 50 MiB or 100 megapixels go to the large lane.
+LANES = Lanes(large_bytes=50 * 1024**2, large_pixels=100_000_000)
 MIN_PART_BYTES = 5 * 1024**2  # S3's, for every part of a multipart upload but the last
 
 
 class FakeAssetRepository:
     def __init__(self) -> None:
         self.assets: dict[UUID, Asset] = {}
+        self.purged: set[UUID] = set()
+        self.get_many_calls = 0
         self._tick = 0
         self._elapsed = timedelta()
         self.sequences: dict[str, int] = {}  # each owner's last change number (owner_sequences)
@@ -134,7 +140,7 @@ class FakeAssetRepository:
     def mark_failed(self, owner_id: str, asset_id: UUID, *, expected: Status, reason: str) -> bool:
         return self._move(owner_id, asset_id, expected, Status.FAILED, error=reason)
 
-    def mark_deleted(self, owner_id: str, asset_id: UUID) -> bool:
+    def mark_removed(self, owner_id: str, asset_id: UUID) -> bool:
         asset = self.get(owner_id, asset_id)
         if asset is None or asset.status in (Status.DELETED, Status.DUPLICATE):
             return False
@@ -166,6 +172,95 @@ class FakeAssetRepository:
         if asset is None or asset.status is not status or asset.updated_at >= horizon:
             return False
         return self._move(owner_id, asset_id, status, status)
+
+    def page(
+        self, owner_id: str, *, filters: AssetFilter, sort: SortOrder, limit: int,
+        after: PageCursor | None,
+    ) -> list[Asset]:
+        def position(asset: Asset) -> tuple[datetime, UUID]:
+            return sort.key_of(asset), asset.id
+
+        rows = [
+            a for a in self._owned(owner_id)
+            if (a.status == filters.status if filters.status else a.status is not Status.DELETED)
+            and (filters.project_id is None or a.project_id == filters.project_id)
+            and (filters.content_type is None or a.content_type == filters.content_type)
+            and _taken_within(a, filters)
+            and (after is None or (position(a) < (after.key, after.asset_id) if sort.descending
+                                   else position(a) > (after.key, after.asset_id)))
+        ]
+        rows.sort(key=position, reverse=sort.descending)
+        return rows[:limit]
+
+    def changes(self, owner_id: str, *, after: int, limit: int) -> list[Asset]:
+        rows = sorted((a for a in self._owned(owner_id) if a.change_seq > after),
+                      key=lambda a: a.change_seq)
+        return rows[:limit]
+
+    def sequence(self, owner_id: str) -> int:
+        return self.sequences.get(owner_id, 0)
+
+    def get_many(self, owner_id: str, asset_ids: Collection[UUID]) -> list[Asset]:
+        self.get_many_calls += 1
+        return [a for a in self._owned(owner_id) if a.id in asset_ids]
+
+    def sequence_at(self, owner_id: str, legacy: LegacyChangeCursor) -> int:
+        # Nothing here was written before owner sequences: every change is after the cursor.
+        return 0
+
+    def totals(self, owner_id: str) -> dict[Status, StatusTotal]:
+        totals = dict.fromkeys(Status, StatusTotal(count=0, size_bytes=0, oldest_update=None))
+        for asset in self._owned(owner_id):
+            total = totals[asset.status]
+            oldest = min(filter(None, (total.oldest_update, asset.updated_at)))
+            totals[asset.status] = StatusTotal(count=total.count + 1,
+                                               size_bytes=total.size_bytes + asset.size_bytes,
+                                               oldest_update=oldest)
+        return totals
+
+    def update(
+        self, owner_id: str, asset_id: UUID, *, filename: str | None, move: bool,
+        project_id: UUID | None,
+    ) -> Asset | None:
+        asset = self.get(owner_id, asset_id)
+        if asset is None or asset.status is Status.DELETED:
+            return None
+        return self.change(asset_id, filename=filename or asset.filename,
+                                 project_id=project_id if move else asset.project_id)
+
+    def delete(self, owner_id: str, asset_id: UUID) -> Asset | None:
+        asset = self.get(owner_id, asset_id)
+        if asset is None or asset.status is Status.DELETED:
+            return None
+        self.purged.discard(asset_id)
+        return self.change(asset_id, status=Status.DELETED)
+
+    def mark_purged(self, owner_id: str, asset_id: UUID) -> None:
+        self.purged.add(asset_id)
+
+    def unpurged(self, older_than_seconds: int, limit: int) -> list[Asset]:
+        horizon = self.now - timedelta(seconds=older_than_seconds)
+        return [a for a in self.assets.values() if a.updated_at < horizon
+                and self.purgeable(a.owner_id, a.id)][:limit]
+
+    def purgeable(self, owner_id: str, asset_id: UUID) -> Asset | None:
+        asset = self.get(owner_id, asset_id)
+        if asset is None or asset.status is not Status.DELETED or asset_id in self.purged:
+            return None
+        in_use = any(a.duplicate_of == asset_id and a.status is Status.DUPLICATE
+                     for a in self.assets.values())
+        return None if in_use else asset
+
+    def reset_failed(self, owner_id: str, asset_id: UUID) -> bool:
+        return self._move(owner_id, asset_id, Status.FAILED, Status.PENDING, error=None,
+                                attempts=0, claimed_at=None)
+
+    def in_project(self, owner_id: str, project_id: UUID, limit: int) -> list[Asset]:
+        return [a for a in self._owned(owner_id)
+                if a.project_id == project_id and a.status is not Status.DELETED][:limit]
+
+    def _owned(self, owner_id: str) -> list[Asset]:
+        return [a for a in self.assets.values() if a.owner_id == owner_id]
 
     def ping(self) -> None:
         pass
@@ -223,103 +318,6 @@ class FakeAssetRepository:
         return self.now
 
 
-class FakeCatalog:
-    """The Catalog port over a FakeAssetRepository's assets."""
-
-    def __init__(self, assets: FakeAssetRepository) -> None:
-        self._repo = assets
-        self.purged: set[UUID] = set()
-        self.get_many_calls = 0
-
-    def page(
-        self, owner_id: str, *, filters: AssetFilter, sort: SortOrder, limit: int,
-        after: PageCursor | None,
-    ) -> list[Asset]:
-        def position(asset: Asset) -> tuple[datetime, UUID]:
-            return sort.key_of(asset), asset.id
-
-        rows = [
-            a for a in self._owned(owner_id)
-            if (a.status == filters.status if filters.status else a.status is not Status.DELETED)
-            and (filters.project_id is None or a.project_id == filters.project_id)
-            and (filters.content_type is None or a.content_type == filters.content_type)
-            and _taken_within(a, filters)
-            and (after is None or (position(a) < (after.key, after.asset_id) if sort.descending
-                                   else position(a) > (after.key, after.asset_id)))
-        ]
-        rows.sort(key=position, reverse=sort.descending)
-        return rows[:limit]
-
-    def changes(self, owner_id: str, *, after: int, limit: int) -> list[Asset]:
-        rows = sorted((a for a in self._owned(owner_id) if a.change_seq > after),
-                      key=lambda a: a.change_seq)
-        return rows[:limit]
-
-    def sequence(self, owner_id: str) -> int:
-        return self._repo.sequences.get(owner_id, 0)
-
-    def get_many(self, owner_id: str, asset_ids: Collection[UUID]) -> list[Asset]:
-        self.get_many_calls += 1
-        return [a for a in self._owned(owner_id) if a.id in asset_ids]
-
-    def sequence_at(self, owner_id: str, legacy: LegacyChangeCursor) -> int:
-        # Nothing here was written before owner sequences: every change is after the cursor.
-        return 0
-
-    def totals(self, owner_id: str) -> dict[Status, StatusTotal]:
-        totals = dict.fromkeys(Status, StatusTotal(count=0, size_bytes=0, oldest_update=None))
-        for asset in self._owned(owner_id):
-            total = totals[asset.status]
-            oldest = min(filter(None, (total.oldest_update, asset.updated_at)))
-            totals[asset.status] = StatusTotal(count=total.count + 1,
-                                               size_bytes=total.size_bytes + asset.size_bytes,
-                                               oldest_update=oldest)
-        return totals
-
-    def update(
-        self, owner_id: str, asset_id: UUID, *, filename: str | None, move: bool,
-        project_id: UUID | None,
-    ) -> Asset | None:
-        asset = self._repo.get(owner_id, asset_id)
-        if asset is None or asset.status is Status.DELETED:
-            return None
-        return self._repo.change(asset_id, filename=filename or asset.filename,
-                                 project_id=project_id if move else asset.project_id)
-
-    def delete(self, owner_id: str, asset_id: UUID) -> Asset | None:
-        asset = self._repo.get(owner_id, asset_id)
-        if asset is None or asset.status is Status.DELETED:
-            return None
-        self.purged.discard(asset_id)
-        return self._repo.change(asset_id, status=Status.DELETED)
-
-    def mark_purged(self, owner_id: str, asset_id: UUID) -> None:
-        self.purged.add(asset_id)
-
-    def unpurged(self, older_than_seconds: int, limit: int) -> list[Asset]:
-        horizon = self._repo.now - timedelta(seconds=older_than_seconds)
-        return [a for a in self._repo.assets.values() if a.updated_at < horizon
-                and self.purgeable(a.owner_id, a.id)][:limit]
-
-    def purgeable(self, owner_id: str, asset_id: UUID) -> Asset | None:
-        asset = self._repo.get(owner_id, asset_id)
-        if asset is None or asset.status is not Status.DELETED or asset_id in self.purged:
-            return None
-        in_use = any(a.duplicate_of == asset_id and a.status is Status.DUPLICATE
-                     for a in self._repo.assets.values())
-        return None if in_use else asset
-
-    def reset_failed(self, owner_id: str, asset_id: UUID) -> bool:
-        return self._repo._move(owner_id, asset_id, Status.FAILED, Status.PENDING, error=None,
-                                attempts=0, claimed_at=None)
-
-    def in_project(self, owner_id: str, project_id: UUID, limit: int) -> list[Asset]:
-        return [a for a in self._owned(owner_id)
-                if a.project_id == project_id and a.status is not Status.DELETED][:limit]
-
-    def _owned(self, owner_id: str) -> list[Asset]:
-        return [a for a in self._repo.assets.values() if a.owner_id == owner_id]
-
 
 def _taken_within(asset: Asset, filters: AssetFilter) -> bool:
     if filters.taken_from is None and filters.taken_until is None:
@@ -336,8 +334,8 @@ def project_name_key(name: str) -> str:
 
 
 class FakeProjectRepository:
-    def __init__(self, catalog: FakeCatalog) -> None:
-        self._catalog = catalog
+    def __init__(self, assets: FakeAssetRepository) -> None:
+        self._assets = assets
         self.projects: dict[UUID, Project] = {}
 
     def add(self, owner_id: str, project_id: UUID, name: str, *, max_projects: int) -> Project:
@@ -380,7 +378,7 @@ class FakeProjectRepository:
         return True
 
     def _counted(self, project: Project) -> Project:
-        count = len(self._catalog.in_project(project.owner_id, project.id, 1_000_000))
+        count = len(self._assets.in_project(project.owner_id, project.id, 1_000_000))
         return dataclasses.replace(project, asset_count=count)
 
 
@@ -580,10 +578,16 @@ class FakeLibrary:
     def __init__(self, owner: str = "studio") -> None:
         self.owner = owner
         self.assets = FakeAssetRepository()
-        self.catalog = FakeCatalog(self.assets)
-        self.projects = FakeProjectRepository(self.catalog)
+        self.projects = FakeProjectRepository(self.assets)
         self.storage = FakeObjectStore()
         self.jobs = FakeJobQueue()
+        self.lanes = LANES
+
+    @property
+    def pipeline(self) -> Pipeline:
+        """The fakes as services take them; a test replaces one by assigning it first."""
+        return Pipeline(assets=self.assets, storage=self.storage, jobs=self.jobs,
+                        lanes=self.lanes)
 
     def pending(self, data: bytes, *, uploaded: bool = True) -> UUID:
         """A presigned asset for ``data``, its original in the bucket unless told otherwise."""
@@ -600,6 +604,12 @@ class FakeLibrary:
         return asset
 
 
+def pipeline_of(assets: FakeAssetRepository, storage: FakeObjectStore,
+                jobs: FakeJobQueue | None = None, lanes: Lanes = LANES) -> Pipeline:
+    """A pipeline over these fakes (a new job queue unless one is given)."""
+    return Pipeline(assets=assets, storage=storage, jobs=jobs or FakeJobQueue(), lanes=lanes)
+
+
 def unavailable_storage() -> FakeObjectStore:
     store = FakeObjectStore()
     store.fail_with = StorageUnavailable("SlowDown")
@@ -608,6 +618,6 @@ def unavailable_storage() -> FakeObjectStore:
 
 def upload_ports(assets: FakeAssetRepository) -> dict[str, Any]:
     """The rest of what create_upload needs, over the same fake assets, with the defaults."""
-    return {"projects": FakeProjectRepository(FakeCatalog(assets)),
+    return {"projects": FakeProjectRepository(assets),
             "policy": UploadPolicy(url_ttl=900, multipart_threshold=64 * 1024**2,
                                    part_bytes=16 * 1024**2, max_pending=1000)}

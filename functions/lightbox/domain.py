@@ -36,6 +36,19 @@ class Lane(StrEnum):
 
 
 @dataclass(frozen=True)
+class Lanes:
+    """Originals this large, in bytes or pixels, go to the large lane."""
+
+    large_bytes: int
+    large_pixels: int
+
+    def of(self, size_bytes: int, dimensions: tuple[int, int] | None) -> Lane:
+        pixels = dimensions[0] * dimensions[1] if dimensions else 0
+        large = size_bytes >= self.large_bytes or pixels >= self.large_pixels
+        return Lane.LARGE if large else Lane.STANDARD
+
+
+@dataclass(frozen=True)
 class ImageInfo:
     """What the imaging core learned about an original."""
 

@@ -7,9 +7,8 @@ only Lightbox errors (``lightbox.errors``), never its library's.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 from uuid import UUID
@@ -20,6 +19,7 @@ from lightbox.domain import (
     Derivative,
     ImageInfo,
     Lane,
+    Lanes,
     NewAsset,
     Principal,
     Project,
@@ -28,76 +28,28 @@ from lightbox.domain import (
     Status,
     ThumbnailJob,
 )
+from lightbox.values import (
+    AssetFilter,
+    DeadLetter,
+    LegacyChangeCursor,
+    PageCursor,
+    PresignedUpload,
+    QueueDepth,
+    SortOrder,
+    StatusTotal,
+    StoredObject,
+    UploadedPart,
+)
 
 # Decode a file and return its derivatives; raises ImageError for what cannot be rendered.
 Renderer = Callable[[Path, RenderSpec], Rendition]
 
 
-class SortOrder(StrEnum):
-    """How a listing is ordered: by upload or taken time, newest (``-``) or oldest first."""
-
-    NEWEST = "-created"
-    OLDEST = "created"
-    TAKEN_NEWEST = "-taken"
-    TAKEN_OLDEST = "taken"
-
-    @property
-    def by_taken(self) -> bool:
-        return self.value.endswith("taken")
-
-    @property
-    def descending(self) -> bool:
-        return self.value.startswith("-")
-
-    def key_of(self, asset: Asset) -> datetime:
-        return asset.taken_sort if self.by_taken else asset.created_at
-
-
-@dataclass(frozen=True)
-class AssetFilter:
-    status: Status | None = None
-    project_id: UUID | None = None
-    content_type: str | None = None
-    taken_from: datetime | None = None  # inclusive, camera wall-clock time
-    taken_until: datetime | None = None  # exclusive
-
-
-@dataclass(frozen=True)
-class PageCursor:
-    """The position after the last asset of a page: its sort key and id (keyset pagination)."""
-
-    key: datetime
-    asset_id: UUID
-
-
-@dataclass(frozen=True)
-class ChangeCursor:
-    """A position in an owner's change feed: every change numbered up to it has been seen.
-    The numbers are the owner's own (migration 0006), counting no one else's changes."""
-
-    seq: int
-
-
-@dataclass(frozen=True)
-class LegacyChangeCursor:
-    """A position in the feed before migration 0006, ordered by transaction id, which
-    clients may still hold: every change up to (xid, asset id) had been seen."""
-
-    xid: int
-    asset_id: UUID
-
-
-@dataclass(frozen=True)
-class StatusTotal:
-    """An owner's assets in one status: how many, their declared bytes, and the earliest
-    time one of them last changed (None when there are none)."""
-
-    count: int
-    size_bytes: int
-    oldest_update: datetime | None
-
-
 class AssetRepository(Protocol):
+    """Every owner's assets: the pipeline moves them through their states (each move is
+    conditional on the state it expects, so a repeated or late message changes nothing);
+    clients browse, sync, organise, delete and retry them."""
+
     def add(self, asset: NewAsset, *, max_pending: int) -> Asset:
         """Record a pending upload; raises LimitReached when the owner already has
         ``max_pending`` of them, however many requests add at once."""
@@ -147,8 +99,9 @@ class AssetRepository(Protocol):
     def mark_failed(self, owner_id: str, asset_id: UUID, *, expected: Status, reason: str) -> bool:
         ...
 
-    def mark_deleted(self, owner_id: str, asset_id: UUID) -> bool:
-        """Any state but deleted and duplicate → deleted; the row stays as a tombstone."""
+    def mark_removed(self, owner_id: str, asset_id: UUID) -> bool:
+        """The original is gone from the bucket: any state but deleted and duplicate (whose
+        redundant copy is removed on purpose) → deleted; the row stays as a tombstone."""
         ...
 
     def release(self, owner_id: str, asset_id: UUID, reason: str) -> bool:
@@ -172,12 +125,6 @@ class AssetRepository(Protocol):
         False when it has moved on or another reaper run renewed it first.
         """
         ...
-
-    def ping(self) -> None: ...
-
-
-class Catalog(Protocol):
-    """What clients do with their library: browse, sync, organise, delete, retry."""
 
     def page(
         self, owner_id: str, *, filters: AssetFilter, sort: SortOrder, limit: int,
@@ -216,7 +163,8 @@ class Catalog(Protocol):
         ...
 
     def delete(self, owner_id: str, asset_id: UUID) -> Asset | None:
-        """Any state but deleted → deleted, keeping the row as a tombstone; the asset as it was."""
+        """The owner deletes it: any state but deleted → deleted, keeping the row as a
+        tombstone; the asset as it was."""
         ...
 
     def mark_purged(self, owner_id: str, asset_id: UUID) -> None:
@@ -240,6 +188,8 @@ class Catalog(Protocol):
     def in_project(self, owner_id: str, project_id: UUID, limit: int) -> list[Asset]:
         """Live assets of a project."""
         ...
+
+    def ping(self) -> None: ...
 
 
 class ProjectRepository(Protocol):
@@ -277,43 +227,6 @@ class ApiKeyRepository(Protocol):
         ...
 
     def revoke(self, owner_id: str, key_id: UUID) -> ApiKey | None: ...
-
-
-@dataclass(frozen=True)
-class PresignedUpload:
-    method: str
-    url: str
-    headers: dict[str, str]
-    expires_at: datetime
-    fields: dict[str, str] | None = field(default=None)
-
-
-@dataclass(frozen=True)
-class PresignedPart:
-    number: int
-    size: int
-    url: str
-
-
-@dataclass(frozen=True)
-class UploadedPart:
-    number: int
-    size: int
-    etag: str
-
-
-@dataclass(frozen=True)
-class QueueDepth:
-    waiting: int
-    in_flight: int
-    delayed: int
-
-
-@dataclass(frozen=True)
-class StoredObject:
-    key: str
-    size: int
-    etag: str
 
 
 class ObjectStore(Protocol):
@@ -377,12 +290,6 @@ class JobQueue(Protocol):
     def ping(self) -> None: ...
 
 
-@dataclass(frozen=True)
-class DeadLetter:
-    body: str
-    receipt: str
-
-
 class DeadLetterQueue(Protocol):
     """The messages a queue gave up on, kept until an operator sends them back."""
 
@@ -395,3 +302,16 @@ class DeadLetterQueue(Protocol):
         ...
 
     def discard(self, letter: DeadLetter) -> None: ...
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """What carries an asset from its upload to ready, and what most services use together:
+    the records, the bucket, the thumbnail queues and the rule that picks a queue's lane.
+
+    A test replaces one of them with ``dataclasses.replace``."""
+
+    assets: AssetRepository
+    storage: ObjectStore
+    jobs: JobQueue
+    lanes: Lanes

@@ -1,8 +1,9 @@
-"""The composition root: each function's adapters, built from config on first use.
+"""The composition root: each function's dependencies, built from config on first use.
 
 A handler module creates one ``Container`` at import, which connects to nothing; each
-adapter is built the first time an invocation needs it and then lives as long as the
-execution environment. Tests pass fakes (or a prepared ``Config``) to the constructor.
+dependency is a cached property, built the first time an invocation needs it and then kept as
+long as the execution environment. A test replaces any of them by name:
+``Container(config, pipeline=fake_pipeline)``.
 """
 
 from __future__ import annotations
@@ -10,34 +11,36 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
+from functools import cached_property
 from typing import TYPE_CHECKING, cast
 
 from botocore.config import Config as BotoConfig
 from botocore.session import Session as BotoSession
 
 from lightbox.adapters.api_keys import PostgresApiKeyRepository
-from lightbox.adapters.catalog import PostgresCatalog, PostgresProjectRepository
-from lightbox.adapters.postgres import Database, PostgresAssetRepository
+from lightbox.adapters.assets import PostgresAssetRepository
+from lightbox.adapters.postgres import Database
+from lightbox.adapters.projects import PostgresProjectRepository
 from lightbox.adapters.rds import iam_auth_token
 from lightbox.adapters.s3 import S3ObjectStore, S3UrlSigner
 from lightbox.adapters.sqs import SqsDeadLetterQueue, SqsJobQueue, SqsRedelivery
 from lightbox.batch import Backoff
 from lightbox.config import Config
-from lightbox.domain import Lane, RenderSpec
+from lightbox.domain import Lane, Lanes, RenderSpec
 from lightbox.ports import (
     ApiKeyRepository,
     AssetRepository,
-    Catalog,
     DeadLetterQueue,
     JobQueue,
     ObjectStore,
+    Pipeline,
     ProjectRepository,
     Renderer,
 )
 from lightbox.services.auth import TokenVerifier
 from lightbox.services.reaper import ReaperPolicy
 from lightbox.services.thumbnails import ProcessingPolicy
-from lightbox.services.uploads import Lanes, UploadPolicy
+from lightbox.services.uploads import UploadPolicy
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -45,171 +48,121 @@ if TYPE_CHECKING:
 
 
 class Container:
-    def __init__(
-        self,
-        config: Config | None = None,
-        *,
-        assets: AssetRepository | None = None,
-        storage: ObjectStore | None = None,
-        jobs: JobQueue | None = None,
-        render: Renderer | None = None,
-        backoff: Backoff | None = None,
-        catalog: Catalog | None = None,
-        projects: ProjectRepository | None = None,
-        api_keys: ApiKeyRepository | None = None,
-    ) -> None:
-        self._config = config
-        self._database: Database | None = None
-        self._assets = assets
-        self._catalog = catalog
-        self._projects = projects
-        self._api_keys = api_keys
-        self._token_verifier: TokenVerifier | None = None
-        self._storage = storage
-        self._jobs = jobs
-        self._render = render
-        self._backoff = backoff
-        self._session: BotoSession | None = None
-        self._sqs: SQSClient | None = None
+    def __init__(self, config: Config | None = None, **replacements: object) -> None:
+        if config is not None:
+            replacements["config"] = config
+        for name, value in replacements.items():
+            if not isinstance(getattr(type(self), name, None), cached_property):
+                raise TypeError(f"the container has no dependency {name!r}")
+            self.__dict__[name] = value  # what a cached property would have cached
 
-    @property
+    @cached_property
     def config(self) -> Config:
-        if self._config is None:
-            self._config = Config.from_env()
-            logging.getLogger("lightbox").setLevel(self._config.log_level)
-        return self._config
+        config = Config.from_env()
+        logging.getLogger("lightbox").setLevel(config.log_level)
+        return config
 
-    @property
-    def assets(self) -> AssetRepository:
-        if self._assets is None:
-            self._assets = PostgresAssetRepository(self.database)
-        return self._assets
+    # The records: one connection per execution environment, shared by every repository.
 
-    @property
-    def catalog(self) -> Catalog:
-        if self._catalog is None:
-            self._catalog = PostgresCatalog(self.database)
-        return self._catalog
-
-    @property
-    def projects(self) -> ProjectRepository:
-        if self._projects is None:
-            self._projects = PostgresProjectRepository(self.database)
-        return self._projects
-
-    @property
-    def api_keys(self) -> ApiKeyRepository:
-        if self._api_keys is None:
-            self._api_keys = PostgresApiKeyRepository(self.database)
-        return self._api_keys
-
-    @property
-    def token_verifier(self) -> TokenVerifier | None:
-        """JWTs of the configured OIDC issuer, or None: API keys only."""
-        config = self.config
-        if self._token_verifier is None and config.oidc_issuer and config.oidc_jwks_url:
-            # Imported here: PyJWT and cryptography load only where tokens are checked.
-            from lightbox.adapters.oidc import OidcTokenVerifier
-
-            self._token_verifier = OidcTokenVerifier(
-                issuer=config.oidc_issuer, jwks_url=config.oidc_jwks_url,
-                audience=config.oidc_audience, owner_claim=config.oidc_owner_claim,
-            )
-        return self._token_verifier
-
-    @property
+    @cached_property
     def database(self) -> Database:
-        """One connection per execution environment, shared by every repository."""
-        if self._database is None:
-            self._database = Database(self.config.require("database_url"),
-                                      password=self.database_password)
-        return self._database
+        return Database(self.config.require("database_url"), password=self.database_password)
 
-    @property
+    @cached_property
     def database_password(self) -> Callable[[], str] | None:
         """Where the database password comes from: the URL itself, or an IAM token."""
         if not self.config.database_iam_auth:
             return None
         return functools.partial(
-            iam_auth_token, self._boto_session(), self.config.require("database_url")
+            iam_auth_token, self.boto_session, self.config.require("database_url")
         )
 
-    @property
+    @cached_property
+    def assets(self) -> AssetRepository:
+        return PostgresAssetRepository(self.database)
+
+    @cached_property
+    def projects(self) -> ProjectRepository:
+        return PostgresProjectRepository(self.database)
+
+    @cached_property
+    def api_keys(self) -> ApiKeyRepository:
+        return PostgresApiKeyRepository(self.database)
+
+    @cached_property
+    def token_verifier(self) -> TokenVerifier | None:
+        """JWTs of the configured OIDC issuer, or None: API keys only."""
+        config = self.config
+        if not (config.oidc_issuer and config.oidc_jwks_url):
+            return None
+        # Imported here: PyJWT and cryptography load only where tokens are checked.
+        from lightbox.adapters.oidc import OidcTokenVerifier
+
+        return OidcTokenVerifier(
+            issuer=config.oidc_issuer, jwks_url=config.oidc_jwks_url,
+            audience=config.oidc_audience, owner_claim=config.oidc_owner_claim,
+        )
+
+    # The bucket and the queues. Their clients are made when a call first needs them, not to
+    # sign a URL: a presign answers without ever creating one.
+
+    @cached_property
     def storage(self) -> ObjectStore:
-        if self._storage is None:
-            bucket = self.config.require("bucket")
-            signer = S3UrlSigner(self._boto_session(), bucket,
-                                 endpoint_url=self.config.s3_endpoint_url,
-                                 path_style=self.config.s3_path_style)
-            # The client itself is made when a call first needs S3, not to sign a URL.
-            self._storage = S3ObjectStore(self._s3_client, bucket, signer=signer)
-        return self._storage
+        bucket = self.config.require("bucket")
+        signer = S3UrlSigner(self.boto_session, bucket,
+                             endpoint_url=self.config.s3_endpoint_url,
+                             path_style=self.config.s3_path_style)
+        return S3ObjectStore(self._s3_client, bucket, signer=signer)
 
-    @property
+    @cached_property
     def jobs(self) -> JobQueue:
-        if self._jobs is None:
-            queue_urls = {Lane.STANDARD: self.config.require("thumbnail_queue_url")}
-            if self.config.large_thumbnail_queue_url:
-                queue_urls[Lane.LARGE] = self.config.large_thumbnail_queue_url
-            self._jobs = SqsJobQueue(self._sqs_client(), queue_urls)
-        return self._jobs
+        queue_urls = {Lane.STANDARD: self.config.require("thumbnail_queue_url")}
+        if self.config.large_thumbnail_queue_url:
+            queue_urls[Lane.LARGE] = self.config.large_thumbnail_queue_url
+        return SqsJobQueue(lambda: self.sqs_client, queue_urls)
 
-    def dead_letters(self) -> tuple[DeadLetterQueue, list[DeadLetterQueue]]:
-        """The ingest queue's dead letters, and those of each thumbnail lane."""
-        config, client = self.config, self._sqs_client()
-        events = SqsDeadLetterQueue(client, config.require("ingest_dead_letter_queue_url"),
-                                    config.require("ingest_queue_url"))
-        job_letters: list[DeadLetterQueue] = [SqsDeadLetterQueue(
-            client, config.require("thumbnail_dead_letter_queue_url"),
+    @cached_property
+    def pipeline(self) -> Pipeline:
+        return Pipeline(assets=self.assets, storage=self.storage, jobs=self.jobs,
+                        lanes=self.lanes)
+
+    @cached_property
+    def ingest_dead_letters(self) -> DeadLetterQueue:
+        return SqsDeadLetterQueue(self.sqs_client,
+                                  self.config.require("ingest_dead_letter_queue_url"),
+                                  self.config.require("ingest_queue_url"))
+
+    @cached_property
+    def job_dead_letters(self) -> list[DeadLetterQueue]:
+        """Those of each thumbnail lane."""
+        config = self.config
+        letters: list[DeadLetterQueue] = [SqsDeadLetterQueue(
+            self.sqs_client, config.require("thumbnail_dead_letter_queue_url"),
             config.require("thumbnail_queue_url"))]
         if config.large_thumbnail_dead_letter_queue_url and config.large_thumbnail_queue_url:
-            job_letters.append(SqsDeadLetterQueue(
-                client, config.large_thumbnail_dead_letter_queue_url,
+            letters.append(SqsDeadLetterQueue(
+                self.sqs_client, config.large_thumbnail_dead_letter_queue_url,
                 config.large_thumbnail_queue_url))
-        return events, job_letters
+        return letters
 
-    @property
-    def reaper_policy(self) -> ReaperPolicy:
-        config = self.config
-        return ReaperPolicy(
-            pending_seconds=config.upload_url_ttl + config.pending_grace_seconds,
-            uploaded_seconds=config.redrive_after_seconds,
-            processing_seconds=config.processing_lease_seconds,
-        )
-
-    @property
-    def upload_policy(self) -> UploadPolicy:
-        config = self.config
-        return UploadPolicy(
-            url_ttl=config.upload_url_ttl, multipart_threshold=config.multipart_threshold_bytes,
-            part_bytes=config.multipart_part_bytes, max_pending=config.max_pending_uploads,
-        )
-
-    @property
-    def lanes(self) -> Lanes:
-        return Lanes(large_bytes=self.config.large_upload_bytes,
-                     large_pixels=self.config.large_image_pixels)
-
-    @property
+    @cached_property
     def backoff(self) -> Backoff:
-        if self._backoff is None:
-            self._backoff = Backoff(
-                postpone=SqsRedelivery(self._sqs_client()).postpone,
-                base_seconds=self.config.retry_base_seconds,
-                max_seconds=self.config.retry_max_seconds,
-            )
-        return self._backoff
+        return Backoff(
+            postpone=SqsRedelivery(self.sqs_client).postpone,
+            base_seconds=self.config.retry_base_seconds,
+            max_seconds=self.config.retry_max_seconds,
+        )
 
-    @property
+    # Rendering.
+
+    @cached_property
     def render(self) -> Renderer:
-        if self._render is None:
-            # Imported here: Pillow, numpy and tifffile load only in the thumbnail function.
-            from lightbox.imaging import render
+        # Imported here: Pillow, numpy and tifffile load only in the thumbnail function.
+        from lightbox.imaging import render
 
-            self._render = render
-        return self._render
+        return render
 
-    @property
+    @cached_property
     def render_spec(self) -> RenderSpec:
         config = self.config
         return RenderSpec(
@@ -222,21 +175,57 @@ class Container:
             max_pages=config.max_pages,
         )
 
-    @property
+    # The policies the services follow, from config.
+
+    @cached_property
+    def lanes(self) -> Lanes:
+        return Lanes(large_bytes=self.config.large_upload_bytes,
+                     large_pixels=self.config.large_image_pixels)
+
+    @cached_property
+    def upload_policy(self) -> UploadPolicy:
+        config = self.config
+        return UploadPolicy(
+            url_ttl=config.upload_url_ttl, multipart_threshold=config.multipart_threshold_bytes,
+            part_bytes=config.multipart_part_bytes, max_pending=config.max_pending_uploads,
+        )
+
+    @cached_property
     def processing_policy(self) -> ProcessingPolicy:
         config = self.config
         return ProcessingPolicy(
             lease_seconds=config.processing_lease_seconds, max_attempts=config.max_attempts
         )
 
-    def _boto_session(self) -> BotoSession:
-        # botocore without boto3: boto3 would also import s3transfer, a tenth of a cold start.
-        if self._session is None:
-            self._session = BotoSession()
-        return self._session
+    @cached_property
+    def reaper_policy(self) -> ReaperPolicy:
+        config = self.config
+        return ReaperPolicy(
+            pending_seconds=config.upload_url_ttl + config.pending_grace_seconds,
+            uploaded_seconds=config.redrive_after_seconds,
+            processing_seconds=config.processing_lease_seconds,
+        )
+
+    # AWS clients, through botocore without boto3: boto3 would also import s3transfer, a
+    # tenth of a cold start.
+
+    @cached_property
+    def boto_session(self) -> BotoSession:
+        return BotoSession()
+
+    @cached_property
+    def sqs_client(self) -> SQSClient:
+        return cast("SQSClient", self.boto_session.create_client(
+            "sqs",
+            config=BotoConfig(
+                connect_timeout=5,
+                read_timeout=30,
+                retries={"mode": "standard", "max_attempts": 3},
+            ),
+        ))
 
     def _s3_client(self) -> S3Client:
-        return cast("S3Client", self._boto_session().create_client(
+        return cast("S3Client", self.boto_session.create_client(
             "s3",
             config=BotoConfig(
                 signature_version="s3v4",
@@ -246,15 +235,3 @@ class Container:
                 retries={"mode": "standard", "max_attempts": 3},
             ),
         ))
-
-    def _sqs_client(self) -> SQSClient:
-        if self._sqs is None:
-            self._sqs = cast("SQSClient", self._boto_session().create_client(
-                "sqs",
-                config=BotoConfig(
-                    connect_timeout=5,
-                    read_timeout=30,
-                    retries={"mode": "standard", "max_attempts": 3},
-                ),
-            ))
-        return self._sqs

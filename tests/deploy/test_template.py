@@ -113,12 +113,12 @@ def test_each_function_may_touch_only_its_own_part_of_the_bucket(
     assert ("s3:PutObject", "originals/*") not in allowed["ThumbnailFunction"]
     assert ("s3:PutObject", "derivatives/*") in allowed["ThumbnailFunction"]
     # Listing reads everything it signs URLs for and deletes what a DELETE removes.
-    assert allowed["ListingFunction"] == {
+    assert allowed["LibraryFunction"] == {
         ("s3:GetObject", "*"), ("s3:ListBucket", "*"), ("s3:DeleteObject", "originals/*"),
         ("s3:DeleteObject", "derivatives/*"), ("s3:AbortMultipartUpload", "originals/*"),
         ("s3:PutObjectTagging", "originals/*")}
     # A retry re-verifies the original, and may tag it rejected.
-    assert ("s3:PutObjectTagging", "originals/*") in allowed["ListingFunction"]
+    assert ("s3:PutObjectTagging", "originals/*") in allowed["LibraryFunction"]
     # Redrive retries failed assets: what upload-complete does to an original, no more.
     assert allowed["AdminFunction"] == {
         ("s3:GetObject", "originals/*"), ("s3:PutObject", "originals/*"),

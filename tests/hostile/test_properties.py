@@ -22,12 +22,13 @@ from chalice.app import Request
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from lightbox import api, filetypes
+from lightbox import filetypes
 from lightbox.batch import Backoff, process_batch
 from lightbox.errors import InvalidEvent, LightboxError, RequestError, StorageUnavailable
 from lightbox.events import Action, ObjectEvent, SqsRecord, object_events
-from lightbox.ports import ChangeCursor, LegacyChangeCursor, PageCursor, SortOrder
+from lightbox.http import inputs
 from lightbox.services import library, listing, uploads
+from lightbox.values import ChangeCursor, LegacyChangeCursor, PageCursor, SortOrder
 from tests.fakes import FakeRedelivery
 from tests.support import load_event, sqs_event
 
@@ -265,7 +266,7 @@ def assert_client_error(call: Callable[[], object]) -> object | None:
 
 def assert_acceptable_filename(name: str) -> None:
     assert name
-    assert len(name) <= uploads.MAX_FILENAME_CHARS
+    assert len(name) <= inputs.MAX_FILENAME_CHARS
     assert unicodedata.is_normalized("NFC", name)
     assert name == name.strip()
     assert not any(unicodedata.category(char) in ("Cc", "Cs") for char in name)
@@ -300,7 +301,7 @@ def upload_bodies(draw: st.DrawFn) -> dict[str, Any]:
           "sha256": "a" * 64 + "\n"})
 def test_a_presign_body_is_a_valid_request_or_a_client_error(body: dict[str, Any]) -> None:
     request = assert_client_error(
-        lambda: uploads.parse_upload_request(body, max_upload_bytes=MAX_UPLOAD_BYTES))
+        lambda: inputs.parse_upload_request(body, max_upload_bytes=MAX_UPLOAD_BYTES))
     if request is None:
         return
     assert isinstance(request, uploads.UploadRequest)
@@ -318,7 +319,7 @@ def test_a_presign_body_is_a_valid_request_or_a_client_error(body: dict[str, Any
 @example("a" * 256)
 def test_an_accepted_filename_is_nfc_non_empty_bounded_and_free_of_control_characters(
         raw: str) -> None:
-    name = assert_client_error(lambda: uploads.parse_filename(raw))
+    name = assert_client_error(lambda: inputs.parse_filename(raw))
     if name is not None:
         assert isinstance(name, str)
         assert_acceptable_filename(name)
@@ -327,7 +328,7 @@ def test_an_accepted_filename_is_nfc_non_empty_bounded_and_free_of_control_chara
 @QUICK
 @given(json_values, st.integers(1, 2**63))
 def test_an_accepted_size_is_a_whole_number_within_the_limit(raw: Any, limit: int) -> None:
-    size = assert_client_error(lambda: uploads._size(raw, limit))
+    size = assert_client_error(lambda: inputs._size(raw, limit))
     if size is not None:
         assert type(size) is int
         assert 1 <= size <= limit
@@ -337,9 +338,9 @@ def test_an_accepted_size_is_a_whole_number_within_the_limit(raw: Any, limit: in
 @given(st.one_of(json_values, st.uuids().map(str), st.uuids().map(lambda u: u.hex)))
 @example("a" * 64 + "\n")
 def test_an_accepted_uuid_or_sha256_is_one(raw: Any) -> None:
-    parsed = assert_client_error(lambda: uploads.parse_uuid(raw, "project_id"))
+    parsed = assert_client_error(lambda: inputs.parse_uuid(raw, "project_id"))
     assert parsed is None or raw is not None
-    digest = assert_client_error(lambda: uploads._sha256(raw))
+    digest = assert_client_error(lambda: inputs._sha256(raw))
     if digest is not None:
         assert isinstance(digest, str)
         assert len(digest) == 64
@@ -353,13 +354,13 @@ def test_an_accepted_uuid_or_sha256_is_one(raw: Any) -> None:
 def test_a_patch_body_is_a_change_or_a_client_error(body: Any) -> None:
     if not isinstance(body, dict):
         return  # the API refuses anything but an object before a parser sees it
-    changes = assert_client_error(lambda: library.parse_asset_changes(body))
+    changes = assert_client_error(lambda: inputs.parse_asset_changes(body))
     if isinstance(changes, library.AssetChanges):
         assert changes.filename is None or assert_acceptable_filename(changes.filename) is None
         assert changes.move == ("project_id" in body)
-    name = assert_client_error(lambda: library.parse_project_name(body))
+    name = assert_client_error(lambda: inputs.parse_project_name(body))
     if isinstance(name, str):
-        assert 1 <= len(name) <= library.MAX_PROJECT_NAME_CHARS
+        assert 1 <= len(name) <= inputs.MAX_PROJECT_NAME_CHARS
         assert unicodedata.is_normalized("NFC", name)
         assert not any(unicodedata.category(char) in ("Cc", "Cs") for char in name)
 
@@ -413,7 +414,7 @@ query_values = st.one_of(
 @example({"changed_since": b64(b'["c",true,"00000000-0000-0000-0000-000000000000"]')})
 @example({"cursor": b64(b"[" * 5000)})
 def test_any_query_is_a_valid_listing_query_or_a_client_error(params: dict[str, str]) -> None:
-    query = assert_client_error(lambda: listing.parse_list_query(params))
+    query = assert_client_error(lambda: inputs.parse_list_query(params))
     if not isinstance(query, listing.ListQuery):
         return
     assert 1 <= query.limit <= listing.MAX_PAGE_SIZE
@@ -435,7 +436,7 @@ def test_a_cursor_the_service_produced_round_trips(page: tuple[SortOrder, str],
     cursor = listing.decode_page_cursor(token, sort)
     assert listing.encode_page_cursor(sort, cursor) == token
     assert listing.encode_change_cursor(listing.decode_change_cursor(changes)) == changes
-    query = listing.parse_list_query({"cursor": token, "sort": sort.value})
+    query = inputs.parse_list_query({"cursor": token, "sort": sort.value})
     assert query.cursor == cursor
 
 
@@ -464,4 +465,4 @@ def test_json_nested_deeper_than_the_parser_goes_is_refused_not_a_crash(body: st
     with pytest.raises(InvalidEvent):
         object_events(body)
     with pytest.raises(RequestError):
-        api.read_json_object(cast(Request, SimpleNamespace(raw_body=body.encode())))
+        inputs.read_json_object(cast(Request, SimpleNamespace(raw_body=body.encode())))

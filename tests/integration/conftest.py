@@ -8,8 +8,9 @@ from typing import Any
 import boto3
 import pytest
 
+from lightbox.adapters.assets import PostgresAssetRepository
 from lightbox.adapters.migrations import apply_migrations
-from lightbox.adapters.postgres import Database, PostgresAssetRepository
+from lightbox.adapters.postgres import Database
 from tests.conftest import REPO
 from tests.support import unique_owner
 

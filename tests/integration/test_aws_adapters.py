@@ -219,7 +219,7 @@ def test_dead_letters_are_received_in_batches_and_sent_back_to_their_queue_once(
         "LIGHTBOX_INGEST_DEAD_LETTER_QUEUE_URL": dead_url,
         "LIGHTBOX_THUMBNAIL_DEAD_LETTER_QUEUE_URL": dead_url,
     }))
-    events, job_letters = container.dead_letters()
+    events, job_letters = container.ingest_dead_letters, container.job_dead_letters
     assert len(job_letters) == 1  # no large lane configured
 
     letters = events.receive(100)

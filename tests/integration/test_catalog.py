@@ -1,4 +1,4 @@
-"""PostgresCatalog, PostgresProjectRepository and PostgresApiKeyRepository against a real
+"""PostgresAssetRepository, PostgresProjectRepository and PostgresApiKeyRepository against a real
 PostgreSQL: listing, the change feed under concurrent writers, deletion, projects, keys."""
 
 from __future__ import annotations
@@ -15,13 +15,14 @@ import psycopg
 import pytest
 
 from lightbox.adapters.api_keys import PostgresApiKeyRepository
-from lightbox.adapters.catalog import PostgresCatalog, PostgresProjectRepository
+from lightbox.adapters.assets import PostgresAssetRepository
 from lightbox.adapters.migrations import apply_migrations
-from lightbox.adapters.postgres import Database, PostgresAssetRepository
+from lightbox.adapters.postgres import Database
+from lightbox.adapters.projects import PostgresProjectRepository
 from lightbox.domain import Asset, ImageInfo, NewAsset, Principal, Status
 from lightbox.errors import ProjectExists
-from lightbox.ports import AssetFilter, LegacyChangeCursor, PageCursor, SortOrder, StatusTotal
 from lightbox.services import auth
+from lightbox.values import AssetFilter, LegacyChangeCursor, PageCursor, SortOrder, StatusTotal
 from tests.conftest import REPO, database_of_its_own
 from tests.support import unique_owner
 
@@ -29,8 +30,8 @@ NIL = uuid.UUID(int=0)
 
 
 @pytest.fixture
-def catalog(database: Database) -> PostgresCatalog:
-    return PostgresCatalog(database)
+def catalog(database: Database) -> PostgresAssetRepository:
+    return PostgresAssetRepository(database)
 
 
 @pytest.fixture
@@ -57,7 +58,7 @@ def ready(repo: PostgresAssetRepository, owner: str, taken: datetime | None) -> 
     return found
 
 
-def every_page(catalog: PostgresCatalog, owner: str, sort: SortOrder,
+def every_page(catalog: PostgresAssetRepository, owner: str, sort: SortOrder,
                filters: AssetFilter | None = None, limit: int = 2) -> list[uuid.UUID]:
     seen: list[uuid.UUID] = []
     after = None
@@ -71,7 +72,7 @@ def every_page(catalog: PostgresCatalog, owner: str, sort: SortOrder,
 
 
 def test_keyset_pages_in_each_order_skip_nothing_and_repeat_nothing(
-    repo: PostgresAssetRepository, catalog: PostgresCatalog, owner: str
+    repo: PostgresAssetRepository, catalog: PostgresAssetRepository, owner: str
 ) -> None:
     added = [add(repo, owner) for _ in range(5)]
     late = ready(repo, owner, datetime(2021, 6, 1))
@@ -86,7 +87,7 @@ def test_keyset_pages_in_each_order_skip_nothing_and_repeat_nothing(
 
 @pytest.mark.parametrize("sort", [SortOrder.NEWEST, SortOrder.OLDEST])
 def test_keyset_pages_stay_stable_while_assets_are_added(
-    repo: PostgresAssetRepository, catalog: PostgresCatalog, owner: str, sort: SortOrder
+    repo: PostgresAssetRepository, catalog: PostgresAssetRepository, owner: str, sort: SortOrder
 ) -> None:
     """Every asset there before the first page is listed exactly once, however many arrive
     between pages (at the top for newest first, at the bottom for oldest first)."""
@@ -107,7 +108,7 @@ def test_keyset_pages_stay_stable_while_assets_are_added(
 
 
 def test_filters_narrow_the_listing_and_deleted_assets_stay_hidden(
-    repo: PostgresAssetRepository, catalog: PostgresCatalog,
+    repo: PostgresAssetRepository, catalog: PostgresAssetRepository,
     projects: PostgresProjectRepository, owner: str,
 ) -> None:
     album = projects.add(owner, uuid.uuid4(), "Album", max_projects=100)
@@ -155,7 +156,7 @@ def write_randomly(database_url: str, owner: str, seed: int, stop: threading.Eve
         errors.append(exc)
 
 
-def follow(catalog: PostgresCatalog, owner: str, cursor: int,
+def follow(catalog: PostgresAssetRepository, owner: str, cursor: int,
            seen: dict[uuid.UUID, Status]) -> int:
     """Read the feed in small pages until caught up, as a client does; the next cursor."""
     while True:
@@ -170,7 +171,7 @@ def follow(catalog: PostgresCatalog, owner: str, cursor: int,
 
 
 def test_the_change_feed_never_misses_a_change_under_concurrent_writers(
-    database_url: str, catalog: PostgresCatalog, owner: str
+    database_url: str, catalog: PostgresAssetRepository, owner: str
 ) -> None:
     """Four writers commit in any order while a reader follows the feed. When the writers
     stop, the reader's view equals the table: every asset, in its last state."""
@@ -203,7 +204,7 @@ def test_the_change_feed_never_misses_a_change_under_concurrent_writers(
 
 
 def test_a_listing_sync_cursor_catches_what_changes_after_the_listing(
-    repo: PostgresAssetRepository, catalog: PostgresCatalog, owner: str
+    repo: PostgresAssetRepository, catalog: PostgresAssetRepository, owner: str
 ) -> None:
     before = add(repo, owner)
     sequence = catalog.sequence(owner)
@@ -215,7 +216,7 @@ def test_a_listing_sync_cursor_catches_what_changes_after_the_listing(
 
 
 def test_each_owner_has_a_sequence_of_their_own_that_others_never_move(
-    repo: PostgresAssetRepository, catalog: PostgresCatalog, owner: str
+    repo: PostgresAssetRepository, catalog: PostgresAssetRepository, owner: str
 ) -> None:
     other = unique_owner()
     assert catalog.sequence(owner) == 0
@@ -232,7 +233,7 @@ def test_each_owner_has_a_sequence_of_their_own_that_others_never_move(
 
 
 def test_a_writer_waits_for_the_owners_earlier_writer_and_never_for_another_owners(
-    database_url: str, catalog: PostgresCatalog, owner: str
+    database_url: str, catalog: PostgresAssetRepository, owner: str
 ) -> None:
     """An owner's changes commit in sequence order: a later number is taken only once the
     transaction holding the earlier one has ended, so a reader that saw it cannot skip it."""
@@ -298,7 +299,7 @@ def test_a_cursor_issued_before_the_owner_sequences_re_reads_rather_than_misses(
         connection.execute(INSERT, (new, owner))
     database = Database(fresh_database)
     try:
-        catalog = PostgresCatalog(database)
+        catalog = PostgresAssetRepository(database)
 
         def changed_after(legacy: LegacyChangeCursor) -> set[uuid.UUID]:
             since = catalog.sequence_at(owner, legacy)
@@ -314,7 +315,7 @@ def test_a_cursor_issued_before_the_owner_sequences_re_reads_rather_than_misses(
 
 
 def test_delete_leaves_a_tombstone_until_purged_and_says_what_to_remove(
-    repo: PostgresAssetRepository, catalog: PostgresCatalog, owner: str
+    repo: PostgresAssetRepository, catalog: PostgresAssetRepository, owner: str
 ) -> None:
     asset = add(repo, owner, multipart_upload_id="upload-1")
     deleted = catalog.delete(owner, asset.id)
@@ -328,7 +329,7 @@ def test_delete_leaves_a_tombstone_until_purged_and_says_what_to_remove(
 
 
 def test_update_renames_and_moves_only_a_live_asset_of_its_owner(
-    repo: PostgresAssetRepository, catalog: PostgresCatalog,
+    repo: PostgresAssetRepository, catalog: PostgresAssetRepository,
     projects: PostgresProjectRepository, owner: str,
 ) -> None:
     album = projects.add(owner, uuid.uuid4(), "Album", max_projects=100)
@@ -344,7 +345,7 @@ def test_update_renames_and_moves_only_a_live_asset_of_its_owner(
 
 
 def test_retry_resets_only_a_failed_asset(
-    repo: PostgresAssetRepository, catalog: PostgresCatalog, owner: str
+    repo: PostgresAssetRepository, catalog: PostgresAssetRepository, owner: str
 ) -> None:
     asset = add(repo, owner)
     assert not catalog.reset_failed(owner, asset.id)
@@ -355,7 +356,7 @@ def test_retry_resets_only_a_failed_asset(
 
 
 def test_totals_per_status_count_size_and_age_of_the_owners_assets_only(
-    repo: PostgresAssetRepository, catalog: PostgresCatalog, owner: str
+    repo: PostgresAssetRepository, catalog: PostgresAssetRepository, owner: str
 ) -> None:
     add(repo, owner, size_bytes=100)
     add(repo, owner, size_bytes=20)
@@ -394,7 +395,7 @@ def test_names_that_are_one_name_under_the_rule_collide_and_find_each_other(
 
 
 def test_projects_are_per_owner_with_unique_names_and_delete_only_when_empty(
-    repo: PostgresAssetRepository, catalog: PostgresCatalog,
+    repo: PostgresAssetRepository, catalog: PostgresAssetRepository,
     projects: PostgresProjectRepository, owner: str,
 ) -> None:
     album = projects.add(owner, uuid.uuid4(), "Holidays", max_projects=100)

@@ -19,18 +19,19 @@ import psycopg
 import pytest
 import requests
 
-from lightbox.adapters.catalog import PostgresCatalog, PostgresProjectRepository
+from lightbox.adapters.assets import PostgresAssetRepository
 from lightbox.adapters.migrations import apply_migrations
-from lightbox.adapters.postgres import Database, PostgresAssetRepository
+from lightbox.adapters.postgres import Database
+from lightbox.adapters.projects import PostgresProjectRepository
 from lightbox.config import Config
 from lightbox.domain import Asset, RenderSpec, Rendition, Status, ThumbnailJob, original_key
 from lightbox.errors import DatabaseUnavailable
 from lightbox.events import Action, ObjectEvent
-from lightbox.ports import PresignedUpload
 from lightbox.services import ingest, thumbnails
 from lightbox.services import library as library_service
 from lightbox.services.reaper import ReaperPolicy, reap
 from lightbox.services.uploads import UploadRequest, create_upload
+from lightbox.values import PresignedUpload
 from lightbox.wiring import Container
 from tests.conftest import REPO
 from tests.fakes import FakeJobQueue
@@ -59,8 +60,7 @@ class Library:
             self._local.database = database
             self._local.container = Container(
                 self.config, assets=PostgresAssetRepository(database),
-                catalog=PostgresCatalog(database), projects=PostgresProjectRepository(database),
-                jobs=self.jobs)
+                projects=PostgresProjectRepository(database), jobs=self.jobs)
         container: Container = self._local.container
         return container
 
@@ -74,8 +74,8 @@ class Library:
         container = self.container()
         ticket = create_upload(
             self.owner, UploadRequest("photo.jpg", "image/jpeg", len(data)),
-            assets=container.assets, projects=container.projects,
-            storage=container.storage, policy=container.upload_policy,
+            pipeline=container.pipeline, projects=container.projects,
+            policy=container.upload_policy,
         )
         assert isinstance(ticket.upload, PresignedUpload)
         response = requests.put(ticket.upload.url, data=data, headers=ticket.upload.headers,
@@ -90,15 +90,14 @@ class Library:
     def deliver(self, event: ObjectEvent) -> Status | None:
         container = self.container()
         return ingest.handle_object_event(
-            event, expected_bucket=self.config.require("bucket"), assets=container.assets,
-            storage=container.storage, jobs=container.jobs, lanes=container.lanes,
+            event, expected_bucket=self.config.require("bucket"), pipeline=container.pipeline,
         )
 
     def run_job(self, job: ThumbnailJob, render: Callable[[Path, RenderSpec], Rendition] | None = None
                 ) -> Status | None:
         container = self.container()
         return thumbnails.process_job(
-            job, assets=container.assets, storage=container.storage,
+            job, pipeline=container.pipeline,
             render=render or container.render, spec=container.render_spec,
             policy=container.processing_policy,
         )
@@ -304,8 +303,7 @@ def test_the_reaper_settles_an_asset_an_earlier_release_left_holding_a_colliding
                       (library.get(held).sha256, stuck))
 
     container = library.container()
-    reap(assets=container.assets, storage=container.storage, jobs=container.jobs,
-         lanes=container.lanes,
+    reap(pipeline=container.pipeline,
          policy=ReaperPolicy(pending_seconds=3600, uploaded_seconds=0, processing_seconds=900))
     assert library.jobs.sent[-1] == ThumbnailJob(stuck, library.owner)
     assert library.run_job(library.jobs.sent[-1]) is Status.DUPLICATE
@@ -331,16 +329,14 @@ def test_deleting_an_asset_keeps_the_bytes_a_live_duplicate_uses_until_the_last_
     container = library.container()
     stored = [held.original_key, *(d.key for d in held.derivatives)]
 
-    library_service.delete_asset(library.owner, holder, catalog=container.catalog,
-                                 storage=container.storage)
-    library_service.purge_deleted(catalog=container.catalog, storage=container.storage,
+    library_service.delete_asset(library.owner, holder, pipeline=container.pipeline)
+    library_service.purge_deleted(pipeline=container.pipeline,
                                   older_than_seconds=0, limit=1000)
     assert all(container.storage.head(key) is not None for key in stored)
 
-    library_service.delete_asset(library.owner, copy, catalog=container.catalog,
-                                 storage=container.storage)
+    library_service.delete_asset(library.owner, copy, pipeline=container.pipeline)
     assert all(container.storage.head(key) is None for key in stored)
-    assert holder not in {a.id for a in container.catalog.unpurged(0, 1000)}
+    assert holder not in {a.id for a in container.assets.unpurged(0, 1000)}
 
 
 def test_deleting_a_project_with_cascade_keeps_the_bytes_a_duplicate_outside_it_uses(
@@ -349,12 +345,11 @@ def test_deleting_a_project_with_cascade_keeps_the_bytes_a_duplicate_outside_it_
     holder, copy = held_and_duplicate(library)
     container = library.container()
     project = container.projects.add(library.owner, uuid.uuid4(), "Trip", max_projects=100)
-    container.catalog.update(library.owner, holder, filename=None, move=True,
+    container.assets.update(library.owner, holder, filename=None, move=True,
                              project_id=project.id)
 
     library_service.delete_project(library.owner, project.id, cascade=True,
-                                   projects=container.projects, catalog=container.catalog,
-                                   storage=container.storage)
+                                   projects=container.projects, pipeline=container.pipeline)
     assert library.status(holder) is Status.DELETED
     assert library.status(copy) is Status.DUPLICATE
     assert container.storage.head(library.get(holder).original_key) is not None

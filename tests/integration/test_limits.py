@@ -31,6 +31,8 @@ def config(aws_env: None, aws_endpoint: str, bucket: str, database_url: str) -> 
     return Config.from_env({
         "LIGHTBOX_BUCKET": bucket, "AWS_ENDPOINT_URL": aws_endpoint,
         "DATABASE_URL": database_url,
+        # Every function's environment names the queue (template.yaml's Globals); nothing is sent.
+        "LIGHTBOX_THUMBNAIL_QUEUE_URL": f"{aws_endpoint}/000000000000/unused",
         "LIGHTBOX_MAX_PENDING_UPLOADS": str(LIMIT), "LIGHTBOX_MAX_PROJECTS": str(LIMIT),
     })
 
@@ -60,9 +62,8 @@ def test_concurrent_presigns_never_pass_the_pending_limit_nor_leave_uploads_open
     def presign(container: Container, n: int) -> UUID:
         # Large enough to go in parts: the multipart upload starts before the limit is checked.
         request = UploadRequest(f"{n}.tif", "image/tiff", config.multipart_threshold_bytes)
-        ticket = create_upload(owner, request, assets=container.assets,
-                               projects=container.projects, storage=container.storage,
-                               policy=container.upload_policy)
+        ticket = create_upload(owner, request, pipeline=container.pipeline,
+                               projects=container.projects, policy=container.upload_policy)
         assert isinstance(ticket.upload, MultipartUpload)
         return ticket.asset_id
 
@@ -71,7 +72,7 @@ def test_concurrent_presigns_never_pass_the_pending_limit_nor_leave_uploads_open
     assert len(created) == LIMIT
     container = Container(config)
     try:
-        assert container.catalog.totals(owner)[Status.PENDING].count == LIMIT
+        assert container.assets.totals(owner)[Status.PENDING].count == LIMIT
     finally:
         container.database.close()
     # The refused callers aborted the multipart uploads they had started.

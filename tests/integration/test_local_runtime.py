@@ -28,7 +28,7 @@ def handler_of(function_name: str) -> Any:
 def test_each_handler_in_the_template_is_a_callable_of_its_module() -> None:
     assert set(TEMPLATE.functions) == {
         "PresignFunction", "UploadCompleteFunction", "ThumbnailFunction",
-        "LargeThumbnailFunction", "ListingFunction", "AdminFunction", "ReaperFunction",
+        "LargeThumbnailFunction", "LibraryFunction", "AdminFunction", "ReaperFunction",
         "AuthorizerFunction",
     }
     for name, function in TEMPLATE.functions.items():

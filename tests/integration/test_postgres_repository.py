@@ -9,11 +9,12 @@ from datetime import datetime, timedelta
 import psycopg
 import pytest
 
-from lightbox.adapters.catalog import PostgresCatalog, PostgresProjectRepository
-from lightbox.adapters.postgres import Database, PostgresAssetRepository
+from lightbox.adapters.assets import PostgresAssetRepository
+from lightbox.adapters.postgres import Database
+from lightbox.adapters.projects import PostgresProjectRepository
 from lightbox.domain import Derivative, ImageInfo, NewAsset, Status
 from lightbox.errors import DatabaseUnavailable
-from lightbox.ports import AssetFilter, SortOrder
+from lightbox.values import AssetFilter, SortOrder
 from tests.support import unique_owner
 
 
@@ -52,7 +53,7 @@ def test_assets_are_invisible_to_other_owners(
     added = repo.add(new_asset(owner), max_pending=100)
     assert repo.get(unique_owner(), added.id) is None
     assert not repo.mark_uploaded(unique_owner(), added.id, "image/jpeg")
-    catalog = PostgresCatalog(database)
+    catalog = PostgresAssetRepository(database)
     assert catalog.page(unique_owner(), filters=AssetFilter(), sort=SortOrder.NEWEST, limit=10,
                         after=None) == []
 
@@ -113,8 +114,8 @@ def test_a_removed_original_deletes_its_asset_from_any_state_once(
     assert repo.mark_failed(owner, failed, expected=Status.PROCESSING, reason="corrupt")
 
     for asset_id in (pending, working, failed):
-        assert repo.mark_deleted(owner, asset_id)
-        assert not repo.mark_deleted(owner, asset_id)
+        assert repo.mark_removed(owner, asset_id)
+        assert not repo.mark_removed(owner, asset_id)
         deleted = repo.get(owner, asset_id)
         assert deleted is not None and deleted.status is Status.DELETED  # kept as a tombstone
     # Nothing leaves deleted: a late event cannot bring the asset back.
@@ -131,7 +132,7 @@ def test_a_duplicate_is_not_deleted_by_the_removal_of_its_redundant_copy(
     repo.record_content(owner, first, sha)
     assert repo.record_content(owner, second, sha) == first
     assert repo.mark_duplicate(owner, second, first)
-    assert not repo.mark_deleted(owner, second)
+    assert not repo.mark_removed(owner, second)
 
 
 def backdate(database_url: str, asset_id: uuid.UUID, seconds: int) -> None:
@@ -259,11 +260,11 @@ def test_a_duplicate_is_added_once_per_project_and_only_of_a_live_holder(
         Status.DUPLICATE, holder, project.id, sha, "b.jpg")
     again = repo.add_duplicate(new_asset(owner, project_id=project.id), holder)
     assert again is not None and again.id == copy.id
-    assert {a.id for a in PostgresCatalog(database).get_many(owner, [holder, copy.id])} == {
+    assert {a.id for a in PostgresAssetRepository(database).get_many(owner, [holder, copy.id])} == {
         holder, copy.id}
-    assert PostgresCatalog(database).get_many(unique_owner(), [holder]) == []
+    assert PostgresAssetRepository(database).get_many(unique_owner(), [holder]) == []
 
-    assert PostgresCatalog(database).delete(owner, holder) is not None
+    assert PostgresAssetRepository(database).delete(owner, holder) is not None
     assert repo.add_duplicate(new_asset(owner), holder) is None
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
-import listing
+import library
 import presign
 import pytest
 import reaper
@@ -28,7 +28,6 @@ from lightbox.errors import DatabaseUnavailable, StorageUnavailable
 from lightbox.wiring import Container
 from tests.fakes import (
     FakeAssetRepository,
-    FakeCatalog,
     FakeJobQueue,
     FakeObjectStore,
     FakeProjectRepository,
@@ -57,12 +56,10 @@ def fakes(monkeypatch: pytest.MonkeyPatch) -> Iterator[Fakes]:
     shared = Fakes(assets=FakeAssetRepository(), storage=FakeObjectStore(), jobs=FakeJobQueue(),
                    redelivery=FakeRedelivery())
     backoff = Backoff(postpone=shared.redelivery.postpone, base_seconds=30, max_seconds=900)
-    catalog = FakeCatalog(shared.assets)
-    projects = FakeProjectRepository(catalog)
-    for module in (presign, upload_complete, thumbnail, listing, reaper):
+    projects = FakeProjectRepository(shared.assets)
+    for module in (presign, upload_complete, thumbnail, library, reaper):
         container = Container(CONFIG, assets=shared.assets, storage=shared.storage,
-                              jobs=shared.jobs, backoff=backoff, catalog=catalog,
-                              projects=projects)
+                              jobs=shared.jobs, backoff=backoff, projects=projects)
         monkeypatch.setattr(module, "container", container)
     yield shared
 
@@ -431,7 +428,7 @@ def test_the_reaper_runs_on_its_schedule_and_reports_what_it_did(fakes: Fakes) -
 def test_listing_pages_through_assets_in_the_contract_shape(fakes: Fakes) -> None:
     with ApiClient(presign.app) as client:
         ids = [presigned(client) for _ in range(3)]
-    with ApiClient(listing.app) as client:
+    with ApiClient(library.app) as client:
         first = client.get("/v1/assets?limit=2")
         cursor = first.json_body["next_cursor"]
         second = client.get(f"/v1/assets?limit=2&cursor={cursor}")
@@ -452,7 +449,7 @@ def test_listing_pages_through_assets_in_the_contract_shape(fakes: Fakes) -> Non
     [("limit=0", 422), ("status=nope", 422), ("cursor=%%%", 422), ("limit=1&limit=2", 400)],
 )
 def test_listing_refuses_bad_queries(fakes: Fakes, query: str, status: int) -> None:
-    with ApiClient(listing.app) as client:
+    with ApiClient(library.app) as client:
         response = client.get(f"/v1/assets?{query}")
     assert response.status_code == status
     assert "error" in response.json_body
@@ -461,7 +458,7 @@ def test_listing_refuses_bad_queries(fakes: Fakes, query: str, status: int) -> N
 def test_one_asset_and_a_missing_one(fakes: Fakes) -> None:
     with ApiClient(presign.app) as client:
         asset_id = presigned(client)
-    with ApiClient(listing.app) as client:
+    with ApiClient(library.app) as client:
         found = client.get(f"/v1/assets/{asset_id}")
         missing = client.get(f"/v1/assets/{uuid.uuid4()}")
     assert found.status_code == 200 and found.json_body["asset_id"] == asset_id
@@ -469,7 +466,7 @@ def test_one_asset_and_a_missing_one(fakes: Fakes) -> None:
 
 
 def test_health_is_200_when_every_dependency_answers(fakes: Fakes) -> None:
-    with ApiClient(listing.app) as client:
+    with ApiClient(library.app) as client:
         response = client.get("/health")
     assert response.status_code == 200
     assert response.json_body == {
@@ -484,7 +481,7 @@ def test_health_is_503_naming_the_dependency_that_is_down(
         raise DatabaseUnavailable("database unavailable: connection refused")
 
     monkeypatch.setattr(fakes.assets, "ping", down)
-    with ApiClient(listing.app) as client:
+    with ApiClient(library.app) as client:
         response = client.get("/health")
     assert response.status_code == 503
     assert response.json_body["checks"] == {
@@ -493,8 +490,8 @@ def test_health_is_503_naming_the_dependency_that_is_down(
 
 
 def test_health_reports_missing_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(listing, "container", Container(Config.from_env({})))
-    with ApiClient(listing.app) as client:
+    monkeypatch.setattr(library, "container", Container(Config.from_env({})))
+    with ApiClient(library.app) as client:
         response = client.get("/health")
     assert response.status_code == 503
     assert response.json_body["checks"]["database"] == "DATABASE_URL is not set"
@@ -507,16 +504,16 @@ def test_health_reports_missing_configuration(monkeypatch: pytest.MonkeyPatch) -
     (upload_complete, "POST", f"/v1/uploads/{SAMPLE_ASSET}/complete"),
     (upload_complete, "POST", f"/v1/uploads/{SAMPLE_ASSET}/abort"),
     (upload_complete, "POST", f"/v1/assets/{SAMPLE_ASSET}/retry"),
-    (listing, "GET", "/v1/assets"),
-    (listing, "GET", f"/v1/assets/{SAMPLE_ASSET}"),
-    (listing, "PATCH", f"/v1/assets/{SAMPLE_ASSET}"),
-    (listing, "DELETE", f"/v1/assets/{SAMPLE_ASSET}"),
-    (listing, "GET", "/v1/projects"),
-    (listing, "POST", "/v1/projects"),
-    (listing, "GET", f"/v1/projects/{SAMPLE_ASSET}"),
-    (listing, "PATCH", f"/v1/projects/{SAMPLE_ASSET}"),
-    (listing, "DELETE", f"/v1/projects/{SAMPLE_ASSET}"),
-    (listing, "GET", "/v1/stats"),
+    (library, "GET", "/v1/assets"),
+    (library, "GET", f"/v1/assets/{SAMPLE_ASSET}"),
+    (library, "PATCH", f"/v1/assets/{SAMPLE_ASSET}"),
+    (library, "DELETE", f"/v1/assets/{SAMPLE_ASSET}"),
+    (library, "GET", "/v1/projects"),
+    (library, "POST", "/v1/projects"),
+    (library, "GET", f"/v1/projects/{SAMPLE_ASSET}"),
+    (library, "PATCH", f"/v1/projects/{SAMPLE_ASSET}"),
+    (library, "DELETE", f"/v1/projects/{SAMPLE_ASSET}"),
+    (library, "GET", "/v1/stats"),
 ])
 def test_a_request_that_reaches_a_view_without_an_owner_is_refused(
     fakes: Fakes, module: types.ModuleType, method: str, path: str
@@ -529,7 +526,7 @@ def test_a_request_that_reaches_a_view_without_an_owner_is_refused(
 
 
 def test_projects_are_managed_through_the_listing_function(fakes: Fakes) -> None:
-    with ApiClient(listing.app) as client:
+    with ApiClient(library.app) as client:
         created = client.post("/v1/projects", {"name": "Scans"})
         assert created.status_code == 201
         project_id = created.json_body["project_id"]
@@ -555,7 +552,7 @@ def test_projects_are_managed_through_the_listing_function(fakes: Fakes) -> None
 
 
 def test_a_project_is_found_by_its_name_under_the_servers_rule(fakes: Fakes) -> None:
-    with ApiClient(listing.app) as client:
+    with ApiClient(library.app) as client:
         street = client.post("/v1/projects", {"name": "Straße"}).json_body
         assert client.post("/v1/projects", {"name": "STRASSE"}).status_code == 409
         client.post("/v1/projects", {"name": "Strasbourg"})
@@ -571,10 +568,10 @@ def test_a_project_is_found_by_its_name_under_the_servers_rule(fakes: Fakes) -> 
 
 def test_stats_show_the_service_queues_to_an_admin_only(fakes: Fakes) -> None:
     sample_asset(fakes)
-    with ApiClient(listing.app) as client:
+    with ApiClient(library.app) as client:
         mine = client.get("/v1/stats").json_body
         assert mine["assets"]["pending"] == 1 and "queues" not in mine
-    with ApiClient(listing.app, admin=True) as operator:
+    with ApiClient(library.app, admin=True) as operator:
         stats = operator.get("/v1/stats").json_body
         assert stats["assets"]["pending"] == 1  # still the caller's own library
         assert stats["queues"]["thumbnails_standard"] == {"waiting": 0, "in_flight": 0,
@@ -583,7 +580,7 @@ def test_stats_show_the_service_queues_to_an_admin_only(fakes: Fakes) -> None:
 
 def test_delete_and_stats_answer_for_the_callers_library_only(fakes: Fakes) -> None:
     asset_id = sample_asset(fakes)
-    with ApiClient(listing.app) as client:
+    with ApiClient(library.app) as client:
         assert client.get("/v1/stats", owner="other").json_body["assets"]["pending"] == 0
         assert client.get("/v1/stats").json_body["assets"]["pending"] == 1
         assert client.delete(f"/v1/assets/{asset_id}", owner="other").status_code == 404
@@ -622,7 +619,7 @@ def test_unknown_fields_of_a_huge_body_are_named_a_few_and_counted(fakes: Fakes)
     body = {name: 1 for name in HOSTILE_NAMES}
     with ApiClient(presign.app) as client:
         assert_bounded_naming(post_json(client, "/v1/uploads", upload_body(**body)), 2000)
-    with ApiClient(listing.app) as client:
+    with ApiClient(library.app) as client:
         assert_bounded_naming(post_json(client, "/v1/projects", {"name": "a", **body}), 2000)
         sample_asset(fakes)
         response = client.patch(f"/v1/assets/{SAMPLE_ASSET}", raw_body=json.dumps(body).encode(),
@@ -632,13 +629,13 @@ def test_unknown_fields_of_a_huge_body_are_named_a_few_and_counted(fakes: Fakes)
 
 def test_unknown_query_parameters_are_named_a_few_and_counted(fakes: Fakes) -> None:
     query = "&".join(f"{name}=1" for name in HOSTILE_NAMES[:300])
-    with ApiClient(listing.app) as client:
+    with ApiClient(library.app) as client:
         assert_bounded_naming(client.get(f"/v1/assets?{query}"), 300)
         assert_bounded_naming(client.delete(f"/v1/projects/{uuid.uuid4()}?{query}"), 300)
 
 
 def test_no_error_message_grows_with_the_request(fakes: Fakes) -> None:
-    with ApiClient(listing.app) as client:
+    with ApiClient(library.app) as client:
         response = client.get(f"/v1/assets/{'x' * 50_000}")
     assert response.status_code == 404
     assert len(response.body) < 1000

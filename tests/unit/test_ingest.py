@@ -9,14 +9,12 @@ from lightbox.domain import Derivative, ImageInfo, Status, original_key
 from lightbox.errors import StorageUnavailable
 from lightbox.events import Action, ObjectEvent
 from lightbox.services.ingest import handle_object_event
-from lightbox.services.uploads import Lanes
 from tests.fakes import FakeLibrary
 from tests.support import image_bytes
 
 BUCKET = "media"
 OWNER = "studio"
 JPEG = image_bytes("JPEG")
-LANES = Lanes(large_bytes=50 * 1024**2, large_pixels=100_000_000)
 
 
 class Bucket(FakeLibrary):
@@ -40,8 +38,7 @@ class Bucket(FakeLibrary):
 
     def event(self, action: Action, key: str, bucket: str = BUCKET) -> Status | None:
         return handle_object_event(
-            ObjectEvent(bucket, key, action), expected_bucket=BUCKET, assets=self.assets,
-            storage=self.storage, jobs=self.jobs, lanes=LANES,
+            ObjectEvent(bucket, key, action), expected_bucket=BUCKET, pipeline=self.pipeline,
         )
 
     def created(self, asset_id: uuid.UUID) -> Status | None:
@@ -115,7 +112,7 @@ def test_a_repeated_removal_finishes_what_a_failed_one_began() -> None:
     bucket = Bucket()
     asset_id = bucket.ready()
     del bucket.storage.objects[original_key(OWNER, asset_id)]
-    bucket.assets.mark_deleted(OWNER, asset_id)  # the first attempt died before the cleanup
+    bucket.assets.mark_removed(OWNER, asset_id)  # the first attempt died before the cleanup
 
     assert bucket.removed(asset_id) is Status.DELETED
     assert bucket.storage.objects == {}
@@ -189,7 +186,7 @@ def test_bytes_written_again_to_a_removed_original_key_are_removed_too() -> None
     bucket.assets.mark_uploaded(OWNER, copy, "image/jpeg")
     bucket.assets.claim(OWNER, copy, 60)
     bucket.assets.mark_duplicate(OWNER, copy, original)
-    bucket.catalog.delete(OWNER, deleted)
+    bucket.assets.delete(OWNER, deleted)
     # Their upload URLs, still valid, write the freed keys once more (If-None-Match allows it).
     for asset_id in (deleted, copy):
         bucket.storage.objects[original_key(OWNER, asset_id)] = JPEG

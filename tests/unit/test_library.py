@@ -18,13 +18,12 @@ from lightbox.errors import (
     RequestError,
     StorageUnavailable,
 )
+from lightbox.http import inputs
 from lightbox.services import library
-from lightbox.services.uploads import Lanes
 from tests.fakes import FakeLibrary
 from tests.support import image_bytes
 
 JPEG = image_bytes("JPEG", (320, 240))
-LANES = Lanes(large_bytes=50 * 1024**2, large_pixels=100_000_000)
 
 
 def ready(lib: FakeLibrary) -> uuid.UUID:
@@ -38,23 +37,23 @@ def ready(lib: FakeLibrary) -> uuid.UUID:
 
 
 def test_names_are_checked_and_normalised() -> None:
-    assert library.parse_project_name({"name": "  Été  "}) == "Été"
+    assert inputs.parse_project_name({"name": "  Été  "}) == "Été"
     for body, error in [({}, InvalidField), ({"name": ""}, InvalidField),
                         ({"name": "x" * 201}, InvalidField), ({"name": "a\nb"}, InvalidField),
                         ({"name": 7}, InvalidField), ({"name": "a", "x": 1}, RequestError)]:
         with pytest.raises(error):
-            library.parse_project_name(body)
+            inputs.parse_project_name(body)
 
 
 def test_asset_changes_tell_a_move_to_no_project_from_no_move() -> None:
     project = uuid.uuid4()
-    assert library.parse_asset_changes({"project_id": None}) == library.AssetChanges(move=True)
-    assert library.parse_asset_changes({"filename": " b.jpg "}) == library.AssetChanges(
+    assert inputs.parse_asset_changes({"project_id": None}) == library.AssetChanges(move=True)
+    assert inputs.parse_asset_changes({"filename": " b.jpg "}) == library.AssetChanges(
         filename="b.jpg")
-    assert library.parse_asset_changes({"project_id": str(project)}).project_id == project
+    assert inputs.parse_asset_changes({"project_id": str(project)}).project_id == project
     for body in ({}, {"filename": 3}, {"project_id": "nope"}, {"owner_id": "x"}):
         with pytest.raises((InvalidField, RequestError)):
-            library.parse_asset_changes(body)
+            inputs.parse_asset_changes(body)
 
 
 def test_projects_are_limited_per_owner_and_unique_by_name() -> None:
@@ -74,26 +73,26 @@ def test_moving_into_a_project_needs_a_project_of_the_same_owner() -> None:
     theirs = library.create_project("other", "Theirs", projects=lib.projects, max_projects=9)
     with pytest.raises(ProjectNotFound):
         library.update_asset(lib.owner, asset_id, library.AssetChanges(
-            move=True, project_id=theirs.id), catalog=lib.catalog, projects=lib.projects)
+            move=True, project_id=theirs.id), assets=lib.assets, projects=lib.projects)
     mine = library.create_project(lib.owner, "Mine", projects=lib.projects, max_projects=9)
     moved = library.update_asset(lib.owner, asset_id, library.AssetChanges(
-        move=True, project_id=mine.id), catalog=lib.catalog, projects=lib.projects)
+        move=True, project_id=mine.id), assets=lib.assets, projects=lib.projects)
     assert moved.project_id == mine.id
     with pytest.raises(AssetNotFound):
         library.update_asset("other", asset_id, library.AssetChanges(filename="x.jpg"),
-                             catalog=lib.catalog, projects=lib.projects)
+                             assets=lib.assets, projects=lib.projects)
 
 
 def test_deleting_an_asset_removes_its_objects_and_keeps_a_tombstone() -> None:
     lib = FakeLibrary()
     asset_id = ready(lib)
     with pytest.raises(AssetNotFound):
-        library.delete_asset("other", asset_id, catalog=lib.catalog, storage=lib.storage)
-    library.delete_asset(lib.owner, asset_id, catalog=lib.catalog, storage=lib.storage)
+        library.delete_asset("other", asset_id, pipeline=lib.pipeline)
+    library.delete_asset(lib.owner, asset_id, pipeline=lib.pipeline)
     assert lib.storage.objects == {}
-    assert lib.asset(asset_id).status is Status.DELETED and asset_id in lib.catalog.purged
+    assert lib.asset(asset_id).status is Status.DELETED and asset_id in lib.assets.purged
     with pytest.raises(AssetNotFound):
-        library.delete_asset(lib.owner, asset_id, catalog=lib.catalog, storage=lib.storage)
+        library.delete_asset(lib.owner, asset_id, pipeline=lib.pipeline)
 
 
 def test_a_deletion_cut_short_by_the_bucket_is_finished_by_the_purge() -> None:
@@ -101,16 +100,16 @@ def test_a_deletion_cut_short_by_the_bucket_is_finished_by_the_purge() -> None:
     asset_id = ready(lib)
     lib.storage.fail_with = StorageUnavailable("SlowDown")
     with pytest.raises(StorageUnavailable):
-        library.delete_asset(lib.owner, asset_id, catalog=lib.catalog, storage=lib.storage)
+        library.delete_asset(lib.owner, asset_id, pipeline=lib.pipeline)
     assert lib.asset(asset_id).status is Status.DELETED  # gone for the client already
     lib.storage.fail_with = None
-    assert library.purge_deleted(catalog=lib.catalog, storage=lib.storage,
+    assert library.purge_deleted(pipeline=lib.pipeline,
                                  older_than_seconds=60, limit=10) == 0  # too recent
     lib.assets.advance(61)
-    assert library.purge_deleted(catalog=lib.catalog, storage=lib.storage,
+    assert library.purge_deleted(pipeline=lib.pipeline,
                                  older_than_seconds=60, limit=10) == 1
     assert lib.storage.objects == {}
-    assert library.purge_deleted(catalog=lib.catalog, storage=lib.storage,
+    assert library.purge_deleted(pipeline=lib.pipeline,
                                  older_than_seconds=60, limit=10) == 0
 
 
@@ -126,23 +125,22 @@ def test_a_holder_keeps_its_bytes_while_a_live_duplicate_shows_them() -> None:
     first, second = duplicate_of(lib, holder), duplicate_of(lib, holder)
     kept = set(lib.storage.objects)
 
-    library.delete_asset(lib.owner, holder, catalog=lib.catalog, storage=lib.storage)
-    library.delete_asset(lib.owner, first, catalog=lib.catalog, storage=lib.storage)
+    library.delete_asset(lib.owner, holder, pipeline=lib.pipeline)
+    library.delete_asset(lib.owner, first, pipeline=lib.pipeline)
     lib.assets.advance(61)
-    library.purge_deleted(catalog=lib.catalog, storage=lib.storage, older_than_seconds=60,
+    library.purge_deleted(pipeline=lib.pipeline, older_than_seconds=60,
                           limit=10)
-    assert set(lib.storage.objects) == kept and holder not in lib.catalog.purged
+    assert set(lib.storage.objects) == kept and holder not in lib.assets.purged
 
-    library.delete_asset(lib.owner, second, catalog=lib.catalog, storage=lib.storage)
-    assert lib.storage.objects == {} and holder in lib.catalog.purged
+    library.delete_asset(lib.owner, second, pipeline=lib.pipeline)
+    assert lib.storage.objects == {} and holder in lib.assets.purged
 
 
 def test_deleting_a_duplicate_leaves_its_live_holder_alone() -> None:
     lib = FakeLibrary()
     holder = ready(lib)
     kept = set(lib.storage.objects)
-    library.delete_asset(lib.owner, duplicate_of(lib, holder), catalog=lib.catalog,
-                         storage=lib.storage)
+    library.delete_asset(lib.owner, duplicate_of(lib, holder), pipeline=lib.pipeline)
     assert set(lib.storage.objects) == kept and lib.asset(holder).status is Status.READY
 
 
@@ -155,12 +153,12 @@ def test_a_project_is_deleted_when_empty_or_with_its_assets_on_cascade() -> None
     outside = ready(lib)
     with pytest.raises(ProjectNotEmpty):
         library.delete_project(lib.owner, project.id, cascade=False, projects=lib.projects,
-                               catalog=lib.catalog, storage=lib.storage)
+                               pipeline=lib.pipeline)
     with pytest.raises(ProjectNotFound):
         library.delete_project("other", project.id, cascade=True, projects=lib.projects,
-                               catalog=lib.catalog, storage=lib.storage)
+                               pipeline=lib.pipeline)
     library.delete_project(lib.owner, project.id, cascade=True, projects=lib.projects,
-                           catalog=lib.catalog, storage=lib.storage)
+                           pipeline=lib.pipeline)
     assert lib.projects.get(lib.owner, project.id) is None
     assert all(lib.asset(a).status is Status.DELETED for a in assets)
     assert lib.asset(outside).status is Status.READY
@@ -173,28 +171,22 @@ def test_abort_drops_the_parts_of_a_pending_upload_only() -> None:
     upload_id = lib.storage.start_multipart("k", content_type="image/tiff")
     asset_id = lib.pending(JPEG, uploaded=False)
     lib.assets.change(asset_id, multipart_upload_id=upload_id)
-    library.abort_upload(lib.owner, asset_id, catalog=lib.catalog, assets=lib.assets,
-                         storage=lib.storage)
+    library.abort_upload(lib.owner, asset_id, pipeline=lib.pipeline)
     assert lib.storage.aborted == [upload_id] and lib.asset(asset_id).status is Status.DELETED
     with pytest.raises(AssetNotFound):
-        library.abort_upload(lib.owner, asset_id, catalog=lib.catalog, assets=lib.assets,
-                             storage=lib.storage)
+        library.abort_upload(lib.owner, asset_id, pipeline=lib.pipeline)
     with pytest.raises(InvalidState):
-        library.abort_upload(lib.owner, ready(lib), catalog=lib.catalog, assets=lib.assets,
-                             storage=lib.storage)
+        library.abort_upload(lib.owner, ready(lib), pipeline=lib.pipeline)
 
 
 def test_retry_verifies_a_failed_asset_again_and_refuses_any_other() -> None:
     lib = FakeLibrary()
     asset_id = lib.pending(JPEG)
     lib.assets.change(asset_id, status=Status.FAILED, error="thumbnail gave up", attempts=5)
-    status = library.retry_asset(lib.owner, asset_id, assets=lib.assets, catalog=lib.catalog,
-                                 storage=lib.storage, jobs=lib.jobs, lanes=LANES)
+    status = library.retry_asset(lib.owner, asset_id, pipeline=lib.pipeline)
     assert status is Status.UPLOADED and len(lib.jobs.sent) == 1
     assert lib.asset(asset_id).attempts == 0 and lib.asset(asset_id).error is None
     with pytest.raises(InvalidState, match="only a failed asset"):
-        library.retry_asset(lib.owner, asset_id, assets=lib.assets, catalog=lib.catalog,
-                            storage=lib.storage, jobs=lib.jobs, lanes=LANES)
+        library.retry_asset(lib.owner, asset_id, pipeline=lib.pipeline)
     with pytest.raises(AssetNotFound):
-        library.retry_asset("other", asset_id, assets=lib.assets, catalog=lib.catalog,
-                            storage=lib.storage, jobs=lib.jobs, lanes=LANES)
+        library.retry_asset("other", asset_id, pipeline=lib.pipeline)

@@ -9,7 +9,8 @@ import pytest
 
 from lightbox.domain import Asset, Derivative, ImageInfo, Lane, NewAsset, Principal, Status
 from lightbox.errors import AssetNotFound, InvalidField, RequestError
-from lightbox.ports import AssetFilter, ChangeCursor, LegacyChangeCursor, PageCursor, SortOrder
+from lightbox.http.inputs import parse_list_query
+from lightbox.ports import Pipeline
 from lightbox.services.listing import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_URLS,
@@ -22,9 +23,9 @@ from lightbox.services.listing import (
     get_asset,
     library_stats,
     list_assets,
-    parse_list_query,
 )
-from tests.fakes import FakeAssetRepository, FakeCatalog, FakeJobQueue, FakeObjectStore
+from lightbox.values import AssetFilter, ChangeCursor, LegacyChangeCursor, PageCursor, SortOrder
+from tests.fakes import FakeAssetRepository, FakeJobQueue, FakeObjectStore, pipeline_of
 
 OWNER = "studio"
 
@@ -32,8 +33,12 @@ OWNER = "studio"
 class Library:
     def __init__(self) -> None:
         self.assets = FakeAssetRepository()
-        self.catalog = FakeCatalog(self.assets)
         self.storage = FakeObjectStore()
+        self.jobs = FakeJobQueue()
+
+    @property
+    def pipeline(self) -> Pipeline:
+        return pipeline_of(self.assets, self.storage, self.jobs)
 
     def add(self, status: Status = Status.PENDING, owner: str = OWNER, **changes: object) -> Asset:
         asset = self.assets.add(NewAsset(uuid.uuid4(), owner, "photo.jpg", "image/jpeg", 100,
@@ -41,7 +46,7 @@ class Library:
         return self.assets.change(asset.id, status=status, **changes)
 
     def list(self, query: ListQuery) -> tuple[list[uuid.UUID], str | None, str]:
-        page = list_assets(OWNER, query, catalog=self.catalog, storage=self.storage, url_ttl=60)
+        page = list_assets(OWNER, query, pipeline=self.pipeline, url_ttl=60)
         return [view.asset.id for view in page.items], page.next_cursor, page.sync_cursor
 
     def all_pages(self, sort: SortOrder, limit: int = 3) -> list[uuid.UUID]:
@@ -108,7 +113,7 @@ def test_urls_are_signed_for_the_original_and_each_derivative() -> None:
     derivative = Derivative(256, 1, "jpeg", 256, 171, "derivatives/studio/x/1-256.jpg", 999)
     ready = library.add(Status.READY, derivatives=(derivative,))
 
-    view = get_asset(OWNER, ready.id, assets=library.assets, storage=library.storage, url_ttl=60)
+    view = get_asset(OWNER, ready.id, pipeline=pipeline_of(library.assets, library.storage), url_ttl=60)
     assert view.original_url == f"https://bucket.test/originals/studio/{ready.id}?expires=60"
     assert [(t.size, t.url) for t in view.thumbnails] == [
         (256, "https://bucket.test/derivatives/studio/x/1-256.jpg?expires=60")
@@ -119,7 +124,7 @@ def test_urls_are_signed_for_the_original_and_each_derivative() -> None:
 def test_no_original_url_when_there_is_no_original(status: Status) -> None:
     library = Library()
     asset = library.add(status)
-    view = get_asset(OWNER, asset.id, assets=library.assets, storage=library.storage, url_ttl=60)
+    view = get_asset(OWNER, asset.id, pipeline=pipeline_of(library.assets, library.storage), url_ttl=60)
     assert view.original_url is None
 
 
@@ -129,13 +134,13 @@ def test_a_duplicate_shows_the_bytes_thumbnails_and_info_of_its_holder() -> None
     holder = library.add(Status.READY, derivatives=(derivative,), info=taken(3),
                          sha256="b" * 64, placeholder="thumbhash")
     copies = [library.add(Status.DUPLICATE, duplicate_of=holder.id) for _ in range(3)]
-    library.catalog.delete(OWNER, holder.id)  # its bytes stay while duplicates refer to it
+    library.assets.delete(OWNER, holder.id)  # its bytes stay while duplicates refer to it
 
-    page = list_assets(OWNER, ListQuery(), catalog=library.catalog, storage=library.storage,
+    page = list_assets(OWNER, ListQuery(), pipeline=library.pipeline,
                        url_ttl=60)
-    one = get_asset(OWNER, copies[0].id, assets=library.assets, storage=library.storage,
+    one = get_asset(OWNER, copies[0].id, pipeline=pipeline_of(library.assets, library.storage),
                     url_ttl=60)
-    assert library.catalog.get_many_calls == 1  # the page's holders, at once
+    assert library.assets.get_many_calls == 1  # the page's holders, at once
     for view in [*page.items, one]:
         assert view.asset.id in {c.id for c in copies}
         assert view.original_url == f"https://bucket.test/originals/studio/{holder.id}?expires=60"
@@ -148,8 +153,8 @@ def test_a_duplicate_shows_the_bytes_thumbnails_and_info_of_its_holder() -> None
 def test_a_page_without_duplicates_looks_up_no_holders() -> None:
     library = Library()
     library.add(Status.READY)
-    list_assets(OWNER, ListQuery(), catalog=library.catalog, storage=library.storage, url_ttl=60)
-    assert library.catalog.get_many_calls == 0
+    list_assets(OWNER, ListQuery(), pipeline=library.pipeline, url_ttl=60)
+    assert library.assets.get_many_calls == 0
 
 
 def test_another_owners_asset_and_a_deleted_one_are_not_found() -> None:
@@ -158,7 +163,7 @@ def test_another_owners_asset_and_a_deleted_one_are_not_found() -> None:
     deleted = library.add(Status.DELETED)
     for asset_id in (theirs.id, deleted.id, uuid.uuid4()):
         with pytest.raises(AssetNotFound):
-            get_asset(OWNER, asset_id, assets=library.assets, storage=library.storage,
+            get_asset(OWNER, asset_id, pipeline=pipeline_of(library.assets, library.storage),
                       url_ttl=60)
 
 
@@ -178,7 +183,7 @@ def test_the_change_feed_returns_changes_after_the_sync_cursor_with_tombstones()
     assert ids == [removed.id] and next_cursor is None
     assert library.assets.assets[removed.id].status is Status.DELETED
     page = list_assets(OWNER, ListQuery(changed_since=decode_change_cursor(sync_cursor)),
-                       catalog=library.catalog, storage=library.storage, url_ttl=60)
+                       pipeline=library.pipeline, url_ttl=60)
     tombstone = next(view for view in page.items if view.asset.id == removed.id)
     assert tombstone.original_url is None and tombstone.thumbnails == ()
     # Nothing new: the same cursor comes back (or one further), and nothing is listed.
@@ -265,7 +270,7 @@ def test_bad_query_parameters_say_what_is_wrong(
 def test_a_tombstone_keeps_its_name() -> None:
     library = Library()
     asset = library.add(Status.READY)
-    deleted = library.catalog.delete(OWNER, asset.id)
+    deleted = library.assets.delete(OWNER, asset.id)
     assert deleted is not None and deleted.status is Status.DELETED
     assert deleted.filename == "photo.jpg" and deleted.derivatives_prefix.endswith(f"{asset.id}/")
 
@@ -290,7 +295,7 @@ def test_a_page_stops_at_its_budget_of_signed_urls_and_the_cursor_goes_on() -> N
     query = ListQuery(limit=200)
     seen: list[uuid.UUID] = []
     while True:
-        page = list_assets(OWNER, query, catalog=library.catalog, storage=library.storage,
+        page = list_assets(OWNER, query, pipeline=library.pipeline,
                            url_ttl=60)
         assert urls_of(page) <= MAX_PAGE_URLS
         seen.extend(view.asset.id for view in page.items)
@@ -308,7 +313,7 @@ def test_a_changes_page_stops_at_its_budget_of_signed_urls_and_the_cursor_goes_o
     seen: list[uuid.UUID] = []
     while True:
         page = list_assets(OWNER, ListQuery(limit=200, changed_since=since),
-                           catalog=library.catalog, storage=library.storage, url_ttl=60)
+                           pipeline=library.pipeline, url_ttl=60)
         assert urls_of(page) <= MAX_PAGE_URLS
         seen.extend(view.asset.id for view in page.items)
         if page.next_cursor is None:
@@ -325,7 +330,7 @@ def test_an_owners_stats_tell_only_of_their_own_bytes_and_waiting_work() -> None
     library.add(Status.UPLOADED, owner="someone-else")
     jobs = FakeJobQueue()
     jobs.lanes.append(Lane.STANDARD)  # the service's queue, which every owner shares
-    stats = library_stats(Principal(OWNER), catalog=library.catalog, jobs=jobs)
+    stats = library_stats(Principal(OWNER), pipeline_of(library.assets, library.storage, jobs))
     assert stats.counts[Status.UPLOADED] == 1 and stats.counts[Status.DELETED] == 1
     # Originals held in the bucket: uploaded, processing and ready (not pending, not deleted).
     assert stats.stored_bytes == 300
@@ -333,6 +338,7 @@ def test_an_owners_stats_tell_only_of_their_own_bytes_and_waiting_work() -> None
     assert stats.oldest_waiting is not None
     assert stats.queues is None
 
-    admin = library_stats(Principal(OWNER, admin=True), catalog=library.catalog, jobs=jobs)
+    admin = library_stats(Principal(OWNER, admin=True),
+                          pipeline_of(library.assets, library.storage, jobs))
     assert admin.queues is not None and admin.queues[Lane.STANDARD].waiting == 1
     assert admin.stored_bytes == 300  # an admin's own library is still only theirs

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import listing
+import library
 import presign
 import pytest
 import upload_complete
@@ -30,7 +30,6 @@ from tests.conftest import REPO
 from tests.contract import CONTRACT, DOCUMENT
 from tests.fakes import (
     FakeAssetRepository,
-    FakeCatalog,
     FakeJobQueue,
     FakeObjectStore,
     FakeProjectRepository,
@@ -87,8 +86,8 @@ def test_exactly_the_routes_without_the_authorizer_need_no_credentials() -> None
                for _, _, operation in operations())
 
 
-def test_the_listing_function_serves_the_document() -> None:
-    response = ApiClient(listing.app, owner=None).get("/openapi.json")
+def test_the_library_function_serves_the_document() -> None:
+    response = ApiClient(library.app, owner=None).get("/openapi.json")
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "application/json"
     assert response.json_body == OPENAPI
@@ -263,14 +262,12 @@ class Api:
 @pytest.fixture
 def api(monkeypatch: pytest.MonkeyPatch) -> Api:
     assets, storage, jobs = FakeAssetRepository(), FakeObjectStore(), FakeJobQueue()
-    catalog = FakeCatalog(assets)
-    projects = FakeProjectRepository(catalog)
-    for module in (presign, upload_complete, listing):
+    projects = FakeProjectRepository(assets)
+    for module in (presign, upload_complete, library):
         monkeypatch.setattr(module, "container", Container(
-            CONFIG, assets=assets, storage=storage, jobs=jobs, catalog=catalog,
-            projects=projects))
+            CONFIG, assets=assets, storage=storage, jobs=jobs, projects=projects))
     return Api(assets, storage, Checked(presign.app), Checked(upload_complete.app),
-               Checked(listing.app))
+               Checked(library.app))
 
 
 def upload(api: Api, data: bytes = JPEG, **extra: Any) -> str:
@@ -363,15 +360,15 @@ def test_projects_are_on_contract(api: Api) -> None:
     ("presign", "POST", "/v1/uploads", {"filename": "a.jpg", "content_type": "image/jpeg",
                                         "size_bytes": 1, "project_id": str(ASSET_ID)}, 404),
     ("presign", "POST", "/v1/uploads", [1], 400),
-    ("listing", "GET", "/v1/assets?limit=0", None, 422),
-    ("listing", "GET", "/v1/assets?sort=size", None, 422),
-    ("listing", "GET", "/v1/assets?cursor=nonsense", None, 422),
-    ("listing", "GET", "/v1/assets?changed_since=x&status=ready", None, 422),
-    ("listing", "GET", "/v1/assets?colour=red", None, 400),
-    ("listing", "PATCH", f"/v1/assets/{ASSET_ID}", {}, 422),
-    ("listing", "PATCH", f"/v1/assets/{ASSET_ID}", {"name": "x"}, 400),
-    ("listing", "PATCH", f"/v1/assets/{ASSET_ID}", {"filename": "x"}, 404),
-    ("listing", "POST", "/v1/projects", {"name": ""}, 422),
+    ("library", "GET", "/v1/assets?limit=0", None, 422),
+    ("library", "GET", "/v1/assets?sort=size", None, 422),
+    ("library", "GET", "/v1/assets?cursor=nonsense", None, 422),
+    ("library", "GET", "/v1/assets?changed_since=x&status=ready", None, 422),
+    ("library", "GET", "/v1/assets?colour=red", None, 400),
+    ("library", "PATCH", f"/v1/assets/{ASSET_ID}", {}, 422),
+    ("library", "PATCH", f"/v1/assets/{ASSET_ID}", {"name": "x"}, 400),
+    ("library", "PATCH", f"/v1/assets/{ASSET_ID}", {"filename": "x"}, 404),
+    ("library", "POST", "/v1/projects", {"name": ""}, 422),
     ("presign", "GET", f"/v1/uploads/{ASSET_ID}/parts", None, 404),
     ("presign", "GET", f"/v1/uploads/{ASSET_ID}/parts?limit=0", None, 422),
     ("presign", "GET", f"/v1/uploads/{ASSET_ID}/parts?page=2", None, 400),
@@ -382,7 +379,7 @@ def test_projects_are_on_contract(api: Api) -> None:
 def test_refusals_are_on_contract(api: Api, function: str, method: str, path: str, body: Any,
                                   status: int) -> None:
     checked = {"presign": api.uploads, "upload_complete": api.completes,
-               "listing": api.library}[function]
+               "library": api.library}[function]
     assert checked(method, path, body).status_code == status
 
 
@@ -394,7 +391,7 @@ def test_without_the_authorizer_every_v1_route_is_a_401_on_contract(api: Api) ->
                "GET /v1/uploads/{asset_id}/parts": presign.app}.get(f"{method} {path}")
         if app is None:
             app = upload_complete.app if path.endswith(("complete", "abort", "retry")) \
-                else listing.app
+                else library.app
         concrete = path.format(asset_id=ASSET_ID, project_id=ASSET_ID)
         response = Checked(app, owner=None)(method, concrete)
         assert response.status_code == 401, (method, path)

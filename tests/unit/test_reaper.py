@@ -5,14 +5,12 @@ import uuid
 from lightbox.domain import Lane, Status, ThumbnailJob
 from lightbox.services.reaper import Reaped, ReaperPolicy, Recovered, reap
 from lightbox.services.reaper import recover as reaper_recover
-from lightbox.services.uploads import Lanes
 from tests.fakes import FakeLibrary
 from tests.support import image_bytes
 
 OWNER = "studio"
 JPEG = image_bytes("JPEG")
 POLICY = ReaperPolicy(pending_seconds=4500, uploaded_seconds=600, processing_seconds=900, batch=50)
-LANES = Lanes(large_bytes=50 * 1024**2, large_pixels=100_000_000)
 
 
 class Library(FakeLibrary):
@@ -30,7 +28,7 @@ class Library(FakeLibrary):
         return asset_id
 
     def reap(self) -> Reaped:
-        return reap(assets=self.assets, storage=self.storage, jobs=self.jobs, lanes=LANES,
+        return reap(pipeline=self.pipeline,
                     policy=POLICY)
 
     def status(self, asset_id: uuid.UUID) -> Status:
@@ -97,7 +95,7 @@ def test_settled_assets_are_never_touched() -> None:
     failed = library.processing()
     library.assets.mark_failed(OWNER, failed, expected=Status.PROCESSING, reason="corrupt")
     deleted = library.uploaded()
-    library.assets.mark_deleted(OWNER, deleted)
+    library.assets.mark_removed(OWNER, deleted)
     library.assets.advance(10 * POLICY.pending_seconds)
 
     assert library.reap() == Reaped()
@@ -132,8 +130,7 @@ def test_a_redriven_job_is_sent_again_only_after_another_full_period() -> None:
 
 
 def recover(library: Library, *, batch: int = 50) -> Recovered:
-    return reaper_recover(assets=library.assets, storage=library.storage, jobs=library.jobs,
-                          lanes=LANES, before=library.assets.now, batch=batch)
+    return reaper_recover(pipeline=library.pipeline, before=library.assets.now, batch=batch)
 
 
 def test_recovery_moves_on_everything_left_waiting_whatever_its_age() -> None:
@@ -159,8 +156,7 @@ def test_recovery_leaves_what_changed_after_the_restart() -> None:
     library.assets.advance(1)
     library.processing()  # claimed by a worker of the new run
 
-    assert reaper_recover(assets=library.assets, storage=library.storage, jobs=library.jobs,
-                          lanes=LANES, before=before) == Recovered(requeued=1)
+    assert reaper_recover(pipeline=library.pipeline, before=before) == Recovered(requeued=1)
 
 
 def test_recovery_pages_through_more_than_a_batch() -> None:

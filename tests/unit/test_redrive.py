@@ -4,13 +4,11 @@ import uuid
 
 from lightbox.domain import Status, ThumbnailJob
 from lightbox.services.redrive import Redriven, redrive
-from lightbox.services.uploads import Lanes
 from tests.fakes import FakeDeadLetterQueue, FakeLibrary
 from tests.support import image_bytes
 
 OWNER = "studio"
 JPEG = image_bytes("JPEG")
-LANES = Lanes(large_bytes=50 * 1024**2, large_pixels=100_000_000)
 BUCKET_EVENT = '{"Records": [{"eventName": "ObjectCreated:Put"}]}'
 
 
@@ -29,8 +27,7 @@ class Library(FakeLibrary):
 
     def redrive(self, events: FakeDeadLetterQueue, *job_letters: FakeDeadLetterQueue,
                 limit: int = 100) -> Redriven:
-        return redrive(events=events, job_letters=job_letters, assets=self.assets,
-                       catalog=self.catalog, storage=self.storage, jobs=self.jobs, lanes=LANES,
+        return redrive(events=events, job_letters=job_letters, pipeline=self.pipeline,
                        limit=limit)
 
 
@@ -72,7 +69,7 @@ def test_a_job_whose_asset_still_waits_is_sent_again() -> None:
 def test_letters_for_assets_that_moved_on_or_never_were_are_dropped() -> None:
     library = Library()
     deleted = library.given_up()
-    library.catalog.delete(OWNER, deleted)
+    library.assets.delete(OWNER, deleted)
     letters = FakeDeadLetterQueue(job(deleted), job(uuid.uuid4()), "not a job")
 
     assert library.redrive(FakeDeadLetterQueue(), letters) == Redriven(dropped=3)

@@ -16,7 +16,7 @@ from lightbox.errors import (
     ObjectNotFound,
     StorageUnavailable,
 )
-from lightbox.ports import UploadedPart
+from lightbox.values import UploadedPart
 
 BUCKET = "lightbox-test"
 KEY = "originals/studio/9b2c7a5e-3f4d-4e1a-8c7b-2d1e0f9a8b7c"

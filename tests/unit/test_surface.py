@@ -21,7 +21,7 @@ def modules_loaded_by(handler_module: str) -> set[str]:
     return {name.split(".")[0] for name in json.loads(output)}
 
 
-@pytest.mark.parametrize("handler_module", ["presign", "listing", "upload_complete", "thumbnail"])
+@pytest.mark.parametrize("handler_module", ["presign", "library", "upload_complete", "thumbnail"])
 def test_no_function_loads_the_imaging_stack_at_import(handler_module: str) -> None:
     loaded = modules_loaded_by(handler_module)
     assert not loaded & set(HEAVY)

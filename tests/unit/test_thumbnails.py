@@ -9,14 +9,13 @@ from lightbox.errors import Conflict, DatabaseUnavailable, StorageUnavailable
 from lightbox.imaging import render
 from lightbox.ports import Renderer
 from lightbox.services.thumbnails import ProcessingPolicy, process_job
-from lightbox.services.uploads import Lanes, UploadRequest, complete_upload, create_upload
-from tests.fakes import FakeLibrary, upload_ports
+from lightbox.services.uploads import UploadRequest, complete_upload, create_upload
+from tests.fakes import FakeLibrary, pipeline_of, upload_ports
 from tests.support import decode, image_bytes
 
 OWNER = "studio"
 SPEC = RenderSpec(sizes=(64, 256), jpeg_quality=85, max_pixels=50_000_000)
 POLICY = ProcessingPolicy(lease_seconds=900, max_attempts=3)
-LANES = Lanes(large_bytes=50 * 1024**2, large_pixels=100_000_000)
 
 
 class Stack(FakeLibrary):
@@ -25,15 +24,14 @@ class Stack(FakeLibrary):
 
     def uploaded(self, data: bytes, *, sha256: str | None = None) -> uuid.UUID:
         ticket = create_upload(OWNER, UploadRequest("photo.jpg", "image/jpeg", len(data), sha256),
-                               assets=self.assets, storage=self.storage,
+                               pipeline=pipeline_of(self.assets, self.storage),
                                **upload_ports(self.assets))
         self.storage.objects[original_key(OWNER, ticket.asset_id)] = data
-        complete_upload(OWNER, ticket.asset_id, assets=self.assets, storage=self.storage,
-                        jobs=self.jobs, lanes=LANES)
+        complete_upload(OWNER, ticket.asset_id, pipeline=self.pipeline)
         return ticket.asset_id
 
     def process(self, asset_id: uuid.UUID, *, renderer: Renderer = render) -> Status | None:
-        return process_job(ThumbnailJob(asset_id, OWNER), assets=self.assets, storage=self.storage,
+        return process_job(ThumbnailJob(asset_id, OWNER), pipeline=pipeline_of(self.assets, self.storage),
                            render=renderer, spec=SPEC, policy=POLICY)
 
 
@@ -146,7 +144,7 @@ def test_a_copy_whose_holder_is_deleted_while_it_hashes_is_retried_and_rendered(
     def record_while_the_holder_is_deleted(owner_id: str, asset_id: uuid.UUID,
                                            sha256: str) -> uuid.UUID | None:
         found = record_content(owner_id, asset_id, sha256)
-        stack.catalog.delete(OWNER, holder)
+        stack.assets.delete(OWNER, holder)
         return found
 
     monkeypatch.setattr(stack.assets, "record_content", record_while_the_holder_is_deleted)
@@ -219,8 +217,7 @@ def test_webp_derivatives_are_stored_beside_the_jpeg_ones() -> None:
     asset_id = stack.uploaded(image_bytes("PNG", (900, 600), "RGBA"))
     webp_spec = RenderSpec(sizes=(64, 256), jpeg_quality=85, max_pixels=50_000_000,
                            formats=("jpeg", "webp"))
-    status = process_job(ThumbnailJob(asset_id, OWNER), assets=stack.assets,
-                         storage=stack.storage, render=render, spec=webp_spec, policy=POLICY)
+    status = process_job(ThumbnailJob(asset_id, OWNER), pipeline=pipeline_of(stack.assets, stack.storage), render=render, spec=webp_spec, policy=POLICY)
 
     assert status is Status.READY
     asset = stack.asset(asset_id)

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from lightbox.domain import ImageInfo, Lane, Status, ThumbnailJob, original_key
+from lightbox.domain import ImageInfo, Lane, Lanes, Status, ThumbnailJob, original_key
 from lightbox.errors import (
     AssetNotFound,
     InvalidField,
@@ -21,10 +21,9 @@ from lightbox.errors import (
     UploadIncomplete,
     UploadMissing,
 )
-from lightbox.ports import PresignedUpload
+from lightbox.http.inputs import parse_parts_query, parse_upload_request
 from lightbox.services.uploads import (
     MAX_PARTS_PER_ANSWER,
-    Lanes,
     MultipartUpload,
     PartsQuery,
     UploadPolicy,
@@ -32,11 +31,10 @@ from lightbox.services.uploads import (
     UploadTicket,
     complete_upload,
     create_upload,
-    parse_parts_query,
-    parse_upload_request,
     presign_parts,
 )
-from tests.fakes import FakeAssetRepository, FakeLibrary, FakeObjectStore, upload_ports
+from lightbox.values import PresignedUpload
+from tests.fakes import FakeAssetRepository, FakeLibrary, FakeObjectStore, pipeline_of, upload_ports
 from tests.support import image_bytes
 
 OWNER = "studio"
@@ -114,7 +112,7 @@ def test_presign_records_a_pending_asset_and_signs_its_original_key() -> None:
     assets, storage = FakeAssetRepository(), FakeObjectStore()
     request = UploadRequest(filename="../x.jpg", content_type="image/jpeg", size_bytes=1234)
 
-    ticket = create_upload(OWNER, request, assets=assets, storage=storage, **upload_ports(assets))
+    ticket = create_upload(OWNER, request, pipeline=pipeline_of(assets, storage), **upload_ports(assets))
 
     assert ticket.status is Status.PENDING and not ticket.duplicate
     stored = assets.get(OWNER, ticket.asset_id)
@@ -126,8 +124,7 @@ def test_presign_records_a_pending_asset_and_signs_its_original_key() -> None:
 
 def hashed_asset(assets: FakeAssetRepository, storage: FakeObjectStore, owner: str, sha: str) -> uuid.UUID:
     """An asset whose bytes the thumbnail function has hashed."""
-    ticket = create_upload(owner, UploadRequest("a.jpg", "image/jpeg", 10), assets=assets,
-                           storage=storage, **upload_ports(assets))
+    ticket = create_upload(owner, UploadRequest("a.jpg", "image/jpeg", 10), pipeline=pipeline_of(assets, storage), **upload_ports(assets))
     assets.mark_uploaded(owner, ticket.asset_id, "image/jpeg")
     assets.claim(owner, ticket.asset_id, 60)
     assert assets.record_content(owner, ticket.asset_id, sha) is None
@@ -140,7 +137,7 @@ def test_presign_answers_duplicate_for_content_the_owner_already_has() -> None:
     original = hashed_asset(assets, storage, OWNER, sha)
 
     ticket = create_upload(OWNER, UploadRequest("b.jpg", "image/jpeg", 10, sha256=sha),
-                           assets=assets, storage=storage, **upload_ports(assets))
+                           pipeline=pipeline_of(assets, storage), **upload_ports(assets))
     assert ticket.duplicate
     assert ticket.asset_id == original and ticket.status is Status.PROCESSING
     assert len(assets.assets) == 1
@@ -154,8 +151,8 @@ def test_presign_into_another_project_adds_one_duplicate_of_the_holder_there() -
     project = ports["projects"].add(OWNER, uuid.uuid4(), "Trip", max_projects=100)
     request = UploadRequest("b.jpg", "image/jpeg", 10, sha256=sha, project_id=project.id)
 
-    ticket = create_upload(OWNER, request, assets=assets, storage=storage, **ports)
-    again = create_upload(OWNER, request, assets=assets, storage=storage, **ports)
+    ticket = create_upload(OWNER, request, pipeline=pipeline_of(assets, storage), **ports)
+    again = create_upload(OWNER, request, pipeline=pipeline_of(assets, storage), **ports)
 
     assert ticket.duplicate and ticket.status is Status.DUPLICATE
     assert again.asset_id == ticket.asset_id != holder
@@ -165,14 +162,14 @@ def test_presign_into_another_project_adds_one_duplicate_of_the_holder_there() -
     with pytest.raises(ProjectNotFound):
         create_upload(OWNER, UploadRequest("b.jpg", "image/jpeg", 10, sha256=sha,
                                            project_id=uuid.uuid4()),
-                      assets=assets, storage=storage, **ports)
+                      pipeline=pipeline_of(assets, storage), **ports)
 
 
 def test_a_declared_hash_alone_proves_nothing() -> None:
     assets, storage = FakeAssetRepository(), FakeObjectStore()
     request = UploadRequest("a.jpg", "image/jpeg", 10, sha256="a" * 64)
-    first = create_upload(OWNER, request, assets=assets, storage=storage, **upload_ports(assets))
-    second = create_upload(OWNER, request, assets=assets, storage=storage, **upload_ports(assets))
+    first = create_upload(OWNER, request, pipeline=pipeline_of(assets, storage), **upload_ports(assets))
+    second = create_upload(OWNER, request, pipeline=pipeline_of(assets, storage), **upload_ports(assets))
     assert not first.duplicate and not second.duplicate
     assert first.asset_id != second.asset_id
 
@@ -182,7 +179,7 @@ def test_another_owners_content_is_not_a_duplicate() -> None:
     hashed_asset(assets, storage, "someone-else", "a" * 64)
 
     mine = create_upload(OWNER, UploadRequest("a.jpg", "image/jpeg", 10, sha256="a" * 64),
-                         assets=assets, storage=storage, **upload_ports(assets))
+                         pipeline=pipeline_of(assets, storage), **upload_ports(assets))
     assert not mine.duplicate
 
 
@@ -191,10 +188,11 @@ def test_another_owners_content_is_not_a_duplicate() -> None:
 class Stack(FakeLibrary):
     def __init__(self) -> None:
         super().__init__(OWNER)
+        self.lanes = LANES
 
     def presign(self, data: bytes, content_type: str = "image/jpeg", size: int | None = None) -> uuid.UUID:
         request = UploadRequest("photo", content_type, len(data) if size is None else size)
-        ticket = create_upload(OWNER, request, assets=self.assets, storage=self.storage,
+        ticket = create_upload(OWNER, request, pipeline=self.pipeline,
                                **upload_ports(self.assets))
         return ticket.asset_id
 
@@ -202,8 +200,7 @@ class Stack(FakeLibrary):
         self.storage.objects[original_key(OWNER, asset_id)] = data
 
     def complete(self, asset_id: uuid.UUID) -> Status:
-        return complete_upload(OWNER, asset_id, assets=self.assets, storage=self.storage,
-                               jobs=self.jobs, lanes=LANES)
+        return complete_upload(OWNER, asset_id, pipeline=self.pipeline)
 
     def error(self, asset_id: uuid.UUID) -> str | None:
         return self.asset(asset_id).error
@@ -353,8 +350,8 @@ POLICY = UploadPolicy(url_ttl=900, multipart_threshold=64 * MIB, part_bytes=16 *
 
 def presign_with(lib: FakeLibrary, request: UploadRequest,
                  policy: UploadPolicy = POLICY) -> UploadTicket:
-    return create_upload(lib.owner, request, assets=lib.assets,
-                         projects=lib.projects, storage=lib.storage, policy=policy)
+    return create_upload(lib.owner, request, pipeline=lib.pipeline, projects=lib.projects,
+                         policy=policy)
 
 
 def test_a_large_original_gets_a_presigned_put_per_part() -> None:
@@ -393,12 +390,10 @@ def test_complete_assembles_the_parts_once_every_byte_arrived() -> None:
     for part in ticket.upload.parts[:-1]:
         lib.storage.uploads[upload_id][part.number] = data[(part.number - 1) * size:][:size]
     with pytest.raises(UploadIncomplete, match="in 4 parts"):
-        complete_upload(OWNER, ticket.asset_id, assets=lib.assets, storage=lib.storage,
-                        jobs=lib.jobs, lanes=LANES)
+        complete_upload(OWNER, ticket.asset_id, pipeline=lib.pipeline)
     last = ticket.upload.parts[-1]
     lib.storage.uploads[upload_id][last.number] = data[(last.number - 1) * size:]
-    status = complete_upload(OWNER, ticket.asset_id, assets=lib.assets, storage=lib.storage,
-                             jobs=lib.jobs, lanes=LANES)
+    status = complete_upload(OWNER, ticket.asset_id, pipeline=lib.pipeline)
     assert status is Status.UPLOADED
     assert lib.storage.objects[original_key(OWNER, ticket.asset_id)] == data
 
@@ -411,16 +406,14 @@ def test_parts_the_bucket_refuses_leave_the_upload_pending_to_mend_or_abort() ->
     lib.storage.uploads[upload_id][1] = data[:10]
     lib.storage.uploads[upload_id][5] = data[10:]
     with pytest.raises(InvalidParts, match=r"EntityTooSmall.*abort"):
-        complete_upload(OWNER, ticket.asset_id, assets=lib.assets, storage=lib.storage,
-                        jobs=lib.jobs, lanes=LANES)
+        complete_upload(OWNER, ticket.asset_id, pipeline=lib.pipeline)
     assert lib.asset(ticket.asset_id).status is Status.PENDING
     assert upload_id in lib.storage.uploads
 
     lib.storage.uploads[upload_id].clear()
     for part in ticket.upload.parts:
         lib.storage.uploads[upload_id][part.number] = data[(part.number - 1) * size:][:size]
-    status = complete_upload(OWNER, ticket.asset_id, assets=lib.assets, storage=lib.storage,
-                             jobs=lib.jobs, lanes=LANES)
+    status = complete_upload(OWNER, ticket.asset_id, pipeline=lib.pipeline)
     assert status is Status.UPLOADED
 
 
@@ -475,7 +468,7 @@ def huge_upload(lib: FakeLibrary) -> tuple[uuid.UUID, MultipartUpload]:
 def more_parts(lib: FakeLibrary, asset_id: uuid.UUID, first: int,
                limit: int = MAX_PARTS_PER_ANSWER) -> MultipartUpload:
     return presign_parts(lib.owner, asset_id, PartsQuery(first=first, limit=limit),
-                         assets=lib.assets, storage=lib.storage, policy=POLICY)
+                         pipeline=lib.pipeline, policy=POLICY)
 
 
 def test_a_huge_upload_answers_the_first_part_urls_and_how_many_parts_there_are() -> None:

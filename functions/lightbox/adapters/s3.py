@@ -21,7 +21,7 @@ from botocore.exceptions import ClientError
 
 from lightbox.adapters.aws import error_code, is_request_fault, translated
 from lightbox.errors import InvalidParts, ObjectNotFound, StorageUnavailable
-from lightbox.ports import PresignedUpload, StoredObject, UploadedPart
+from lightbox.values import PresignedUpload, StoredObject, UploadedPart
 
 if TYPE_CHECKING:
     from botocore.session import Session

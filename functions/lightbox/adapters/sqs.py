@@ -3,23 +3,28 @@ dead-letter queues."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from functools import cache
+from collections.abc import Callable, Mapping
+from functools import cache, cached_property
 from typing import TYPE_CHECKING
 
 from lightbox.adapters.aws import translated
 from lightbox.domain import Lane, ThumbnailJob
 from lightbox.errors import QueueUnavailable
-from lightbox.ports import DeadLetter, QueueDepth
+from lightbox.values import DeadLetter, QueueDepth
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
 
 class SqsJobQueue:
-    def __init__(self, client: SQSClient, queue_urls: Mapping[Lane, str]) -> None:
-        self._client = client
+    def __init__(self, client: Callable[[], SQSClient], queue_urls: Mapping[Lane, str]) -> None:
+        # The client is made at the first send: a function that only may send pays for it then.
+        self._make_client = client
         self._queue_urls = dict(queue_urls)
+
+    @cached_property
+    def _client(self) -> SQSClient:
+        return self._make_client()
 
     def send(self, job: ThumbnailJob, lane: Lane) -> None:
         # Without a large lane, every job takes the standard one.

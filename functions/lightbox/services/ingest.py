@@ -15,20 +15,17 @@ from uuid import UUID
 from lightbox.domain import Status, parse_original_key
 from lightbox.errors import AssetNotFound, UploadMissing
 from lightbox.events import Action, ObjectEvent
-from lightbox.ports import AssetRepository, JobQueue, ObjectStore
-from lightbox.services.uploads import Lanes, complete_upload
+from lightbox.ports import Pipeline
+from lightbox.services.uploads import complete_upload
 
 log = logging.getLogger(__name__)
 
 
 def handle_object_event(
     event: ObjectEvent,
+    pipeline: Pipeline,
     *,
     expected_bucket: str,
-    assets: AssetRepository,
-    storage: ObjectStore,
-    jobs: JobQueue,
-    lanes: Lanes,
 ) -> Status | None:
     """Apply one bucket event; returns the asset's status, or None when it names no asset."""
     target = parse_original_key(event.key) if event.bucket == expected_bucket else None
@@ -38,9 +35,8 @@ def handle_object_event(
     owner_id, asset_id = target
     try:
         if event.action is Action.CREATED:
-            return complete_upload(owner_id, asset_id, assets=assets, storage=storage,
-                                   jobs=jobs, lanes=lanes)
-        return remove_asset(owner_id, asset_id, assets=assets, storage=storage)
+            return complete_upload(owner_id, asset_id, pipeline)
+        return remove_asset(owner_id, asset_id, pipeline)
     except (AssetNotFound, UploadMissing) as exc:
         # Deleted since, or never presigned: nothing to do, and nothing to retry.
         log.warning("ignoring %s of s3://%s/%s: %s", event.action.value, event.bucket,
@@ -48,10 +44,9 @@ def handle_object_event(
         return None
 
 
-def remove_asset(
-    owner_id: str, asset_id: UUID, *, assets: AssetRepository, storage: ObjectStore
-) -> Status:
+def remove_asset(owner_id: str, asset_id: UUID, pipeline: Pipeline) -> Status:
     """The original is gone: delete the asset and its derivatives, keeping a tombstone."""
+    assets, storage = pipeline.assets, pipeline.storage
     asset = assets.get(owner_id, asset_id)
     if asset is None:
         raise AssetNotFound(f"no asset {asset_id}")
@@ -65,7 +60,7 @@ def remove_asset(
     if storage.head(asset.original_key) is not None:
         log.info("asset %s: its original exists again; the removal is stale", asset_id)
         return asset.status
-    assets.mark_deleted(owner_id, asset_id)
+    assets.mark_removed(owner_id, asset_id)
     # Read again: a render may have finished since the first read, and nothing can add
     # derivatives to a deleted asset. Also on a repeat, in case the first one stopped here.
     deleted = assets.get(owner_id, asset_id)

@@ -9,27 +9,21 @@ asset it duplicates, which keeps them, deleted or not, as long as a live duplica
 from __future__ import annotations
 
 import logging
-import unicodedata
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 from uuid import UUID, uuid4
 
 from lightbox.domain import Asset, Project, Status
 from lightbox.errors import (
     AssetNotFound,
-    InvalidField,
     InvalidState,
     ProjectNotEmpty,
     ProjectNotFound,
-    unknown_names,
 )
-from lightbox.ports import AssetRepository, Catalog, JobQueue, ObjectStore, ProjectRepository
-from lightbox.services.uploads import Lanes, complete_upload, parse_filename, parse_uuid
+from lightbox.ports import AssetRepository, Pipeline, ProjectRepository
+from lightbox.services.uploads import complete_upload
 
 log = logging.getLogger(__name__)
 
-MAX_PROJECT_NAME_CHARS = 200
 # Assets deleted per round of a cascading project deletion.
 _CASCADE_BATCH = 200
 
@@ -39,43 +33,6 @@ class AssetChanges:
     filename: str | None = None
     move: bool = False
     project_id: UUID | None = None
-
-
-def parse_project_name(body: Mapping[str, Any]) -> str:
-    unknown = set(body) - {"name"}
-    if unknown:
-        raise unknown_names("fields", unknown)
-    name = body.get("name")
-    if not isinstance(name, str):
-        raise InvalidField("name is required and must be a string")
-    return parse_name(name)
-
-
-def parse_name(value: str) -> str:
-    """A project's name as given, tidied and checked; which names are the same name is the
-    database's rule alone (ProjectRepository.find_by_name)."""
-    name = unicodedata.normalize("NFC", value).strip()
-    if not 1 <= len(name) <= MAX_PROJECT_NAME_CHARS:
-        raise InvalidField(f"name must be 1 to {MAX_PROJECT_NAME_CHARS} characters")
-    if any(unicodedata.category(char) in ("Cc", "Cs") for char in name):
-        raise InvalidField("name must not contain control characters")
-    return name
-
-
-def parse_asset_changes(body: Mapping[str, Any]) -> AssetChanges:
-    unknown = set(body) - {"filename", "project_id"}
-    if unknown:
-        raise unknown_names("fields", unknown)
-    if not body:
-        raise InvalidField("send filename and/or project_id")
-    filename = body.get("filename")
-    if "filename" in body and not isinstance(filename, str):
-        raise InvalidField("filename must be a string")
-    return AssetChanges(
-        filename=parse_filename(filename) if isinstance(filename, str) else None,
-        move="project_id" in body,
-        project_id=parse_uuid(body.get("project_id"), "project_id"),
-    )
 
 
 def create_project(owner_id: str, name: str, *, projects: ProjectRepository,
@@ -109,13 +66,13 @@ def rename_project(owner_id: str, project_id: UUID, name: str, *,
 
 def delete_project(
     owner_id: str, project_id: UUID, *, cascade: bool, projects: ProjectRepository,
-    catalog: Catalog, storage: ObjectStore,
+    pipeline: Pipeline,
 ) -> None:
     get_project(owner_id, project_id, projects=projects)
     if cascade:
-        while batch := catalog.in_project(owner_id, project_id, _CASCADE_BATCH):
+        while batch := pipeline.assets.in_project(owner_id, project_id, _CASCADE_BATCH):
             for asset in batch:
-                _delete(owner_id, asset.id, catalog=catalog, storage=storage)
+                _delete(owner_id, asset.id, pipeline)
     if projects.delete_if_empty(owner_id, project_id):
         return
     if projects.get(owner_id, project_id) is None:  # deleted by a concurrent request
@@ -126,76 +83,70 @@ def delete_project(
 
 
 def update_asset(
-    owner_id: str, asset_id: UUID, changes: AssetChanges, *, catalog: Catalog,
+    owner_id: str, asset_id: UUID, changes: AssetChanges, *, assets: AssetRepository,
     projects: ProjectRepository,
 ) -> Asset:
     if changes.project_id is not None:
         get_project(owner_id, changes.project_id, projects=projects)
-    updated = catalog.update(owner_id, asset_id, filename=changes.filename, move=changes.move,
-                             project_id=changes.project_id)
+    updated = assets.update(owner_id, asset_id, filename=changes.filename, move=changes.move,
+                            project_id=changes.project_id)
     if updated is None:
         raise AssetNotFound(f"no asset {asset_id}")
     return updated
 
 
-def delete_asset(owner_id: str, asset_id: UUID, *, catalog: Catalog,
-                 storage: ObjectStore) -> None:
-    if not _delete(owner_id, asset_id, catalog=catalog, storage=storage):
+def delete_asset(owner_id: str, asset_id: UUID, pipeline: Pipeline) -> None:
+    if not _delete(owner_id, asset_id, pipeline):
         raise AssetNotFound(f"no asset {asset_id}")
 
 
-def abort_upload(owner_id: str, asset_id: UUID, *, catalog: Catalog, assets: AssetRepository,
-                 storage: ObjectStore) -> None:
+def abort_upload(owner_id: str, asset_id: UUID, pipeline: Pipeline) -> None:
     """Give up an upload that has not completed: its parts are dropped, its row tombstoned."""
-    asset = assets.get(owner_id, asset_id)
+    asset = pipeline.assets.get(owner_id, asset_id)
     if asset is None or asset.status is Status.DELETED:
         raise AssetNotFound(f"no asset {asset_id}")
     if asset.status is not Status.PENDING:
         raise InvalidState(f"only a pending upload can be aborted; this one is {asset.status}")
-    _delete(owner_id, asset_id, catalog=catalog, storage=storage)
+    _delete(owner_id, asset_id, pipeline)
 
 
-def retry_asset(
-    owner_id: str, asset_id: UUID, *, assets: AssetRepository, catalog: Catalog,
-    storage: ObjectStore, jobs: JobQueue, lanes: Lanes,
-) -> Status:
+def retry_asset(owner_id: str, asset_id: UUID, pipeline: Pipeline) -> Status:
     """Run a failed asset through verification and rendering again."""
-    asset = assets.get(owner_id, asset_id)
+    asset = pipeline.assets.get(owner_id, asset_id)
     if asset is None or asset.status is Status.DELETED:
         raise AssetNotFound(f"no asset {asset_id}")
-    if not catalog.reset_failed(owner_id, asset_id):
+    if not pipeline.assets.reset_failed(owner_id, asset_id):
         raise InvalidState(f"only a failed asset can be retried; this one is {asset.status}")
-    return complete_upload(owner_id, asset_id, assets=assets, storage=storage, jobs=jobs,
-                           lanes=lanes)
+    return complete_upload(owner_id, asset_id, pipeline)
 
 
-def purge_deleted(*, catalog: Catalog, storage: ObjectStore, older_than_seconds: int,
-                  limit: int) -> int:
+def purge_deleted(pipeline: Pipeline, *, older_than_seconds: int, limit: int) -> int:
     """Delete the objects of deleted assets whose deletion was interrupted; returns how many."""
     purged = 0
-    for asset in catalog.unpurged(older_than_seconds, limit):
-        _purge(asset, catalog=catalog, storage=storage)
+    for asset in pipeline.assets.unpurged(older_than_seconds, limit):
+        _purge(asset, pipeline)
         purged += 1
     return purged
 
 
-def _delete(owner_id: str, asset_id: UUID, *, catalog: Catalog, storage: ObjectStore) -> bool:
+def _delete(owner_id: str, asset_id: UUID, pipeline: Pipeline) -> bool:
     # The tombstone first: a thumbnail worker that finishes afterwards cannot mark it ready
     # and removes what it wrote; a failure below leaves the purge to the reaper.
-    deleted = catalog.delete(owner_id, asset_id)
+    deleted = pipeline.assets.delete(owner_id, asset_id)
     if deleted is None:
         return False
     # A holder's bytes stay while a live duplicate shows them; the last duplicate to go takes
     # a deleted holder's with it. What a race leaves unpurged, the reaper finishes.
     for candidate in (deleted.id, deleted.duplicate_of):
-        if candidate is not None and (asset := catalog.purgeable(owner_id, candidate)):
-            _purge(asset, catalog=catalog, storage=storage)
+        if candidate is not None and (asset := pipeline.assets.purgeable(owner_id, candidate)):
+            _purge(asset, pipeline)
     return True
 
 
-def _purge(asset: Asset, *, catalog: Catalog, storage: ObjectStore) -> None:
+def _purge(asset: Asset, pipeline: Pipeline) -> None:
+    storage = pipeline.storage
     if asset.multipart_upload_id is not None:
         storage.abort_multipart(asset.original_key, asset.multipart_upload_id)
     storage.delete([asset.original_key])
     storage.delete_prefix(asset.derivatives_prefix)
-    catalog.mark_purged(asset.owner_id, asset.id)
+    pipeline.assets.mark_purged(asset.owner_id, asset.id)

@@ -13,27 +13,21 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from uuid import UUID
 
-from lightbox import filetypes
 from lightbox.domain import Asset, Lane, Principal, Status
-from lightbox.errors import AssetNotFound, InvalidField, unknown_names
-from lightbox.ports import (
+from lightbox.errors import AssetNotFound, InvalidField
+from lightbox.ports import AssetRepository, ObjectStore, Pipeline
+from lightbox.values import (
     AssetFilter,
-    AssetRepository,
-    Catalog,
     ChangeCursor,
-    JobQueue,
     LegacyChangeCursor,
-    ObjectStore,
     PageCursor,
     QueueDepth,
     SortOrder,
 )
-from lightbox.services.uploads import parse_uuid, parse_whole
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -44,7 +38,6 @@ MAX_PAGE_URLS = 2000
 # The original is in the bucket from the moment it was uploaded until it is deleted.
 _HAS_ORIGINAL = frozenset({Status.UPLOADED, Status.PROCESSING, Status.READY, Status.FAILED})
 _WAITING = (Status.UPLOADED, Status.PROCESSING)
-_FILTERS = {"status", "project_id", "content_type", "taken_from", "taken_until", "sort"}
 _MAX_SEQ = 2**63  # an owner's change numbers are Postgres bigints
 _MAX_XID = 2**64  # the earlier feed's were xid8s
 
@@ -94,43 +87,19 @@ class Stats:
     queues: dict[Lane, QueueDepth] | None  # for an admin only
 
 
-def parse_list_query(params: Mapping[str, str]) -> ListQuery:
-    unknown = set(params) - _FILTERS - {"limit", "cursor", "changed_since"}
-    if unknown:
-        raise unknown_names("query parameters", unknown)
-    limit = parse_whole(params.get("limit"), "limit", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
-    if "changed_since" in params:
-        if set(params) & (_FILTERS | {"cursor"}):
-            raise InvalidField("changed_since takes no filters, sort or cursor: it returns "
-                               "every change of the library")
-        return ListQuery(limit=limit, changed_since=decode_change_cursor(params["changed_since"]))
-    sort = _sort(params.get("sort"))
-    return ListQuery(
-        limit=limit,
-        cursor=decode_page_cursor(params["cursor"], sort) if "cursor" in params else None,
-        sort=sort,
-        filters=AssetFilter(
-            status=_status(params.get("status")),
-            project_id=parse_uuid(params.get("project_id"), "project_id"),
-            content_type=_content_type(params.get("content_type")),
-            taken_from=_time(params.get("taken_from"), "taken_from"),
-            taken_until=_time(params.get("taken_until"), "taken_until"),
-        ),
-    )
-
-
 def list_assets(
-    owner_id: str, query: ListQuery, *, catalog: Catalog, storage: ObjectStore, url_ttl: int
+    owner_id: str, query: ListQuery, pipeline: Pipeline, *, url_ttl: int
 ) -> AssetPage:
+    assets, storage = pipeline.assets, pipeline.storage
     if query.changed_since is not None:
-        return _changes(owner_id, query.changed_since, query.limit, catalog=catalog,
+        return _changes(owner_id, query.changed_since, query.limit, assets=assets,
                         storage=storage, url_ttl=url_ttl)
     # Read before the page: whatever changes while the client pages on comes after it.
-    sync_cursor = encode_change_cursor(ChangeCursor(seq=catalog.sequence(owner_id)))
+    sync_cursor = encode_change_cursor(ChangeCursor(seq=assets.sequence(owner_id)))
     # One row more than asked tells whether another page follows.
-    rows = catalog.page(owner_id, filters=query.filters, sort=query.sort, limit=query.limit + 1,
-                        after=query.cursor)
-    views = _within_budget(_views(owner_id, rows[: query.limit], catalog=catalog,
+    rows = assets.page(owner_id, filters=query.filters, sort=query.sort, limit=query.limit + 1,
+                       after=query.cursor)
+    views = _within_budget(_views(owner_id, rows[: query.limit], assets=assets,
                                   storage=storage, url_ttl=url_ttl))
     next_cursor = None
     if len(rows) > len(views):
@@ -140,11 +109,11 @@ def list_assets(
 
 
 def _changes(owner_id: str, since: ChangeCursor | LegacyChangeCursor, limit: int, *,
-             catalog: Catalog, storage: ObjectStore, url_ttl: int) -> AssetPage:
+             assets: AssetRepository, storage: ObjectStore, url_ttl: int) -> AssetPage:
     after = (since.seq if isinstance(since, ChangeCursor)
-             else catalog.sequence_at(owner_id, since))
-    changes = catalog.changes(owner_id, after=after, limit=limit + 1)
-    views = _within_budget(_views(owner_id, changes[:limit], catalog=catalog, storage=storage,
+             else assets.sequence_at(owner_id, since))
+    changes = assets.changes(owner_id, after=after, limit=limit + 1)
+    views = _within_budget(_views(owner_id, changes[:limit], assets=assets, storage=storage,
                                   url_ttl=url_ttl))
     page = changes[: len(views)]
     # Every change numbered below the last one read has been read (or changed again since).
@@ -153,27 +122,24 @@ def _changes(owner_id: str, since: ChangeCursor | LegacyChangeCursor, limit: int
     return AssetPage(items=views, next_cursor=next_cursor, sync_cursor=sync_cursor)
 
 
-def get_asset(
-    owner_id: str, asset_id: UUID, *, assets: AssetRepository, storage: ObjectStore, url_ttl: int
-) -> AssetView:
-    asset = assets.get(owner_id, asset_id)
+def get_asset(owner_id: str, asset_id: UUID, pipeline: Pipeline, *, url_ttl: int) -> AssetView:
+    asset = pipeline.assets.get(owner_id, asset_id)
     if asset is None or asset.status is Status.DELETED:
         raise AssetNotFound(f"no asset {asset_id}")
-    return view_one(asset, assets=assets, storage=storage, url_ttl=url_ttl)
+    return view_one(asset, pipeline, url_ttl=url_ttl)
 
 
-def view_one(asset: Asset, *, assets: AssetRepository, storage: ObjectStore,
-             url_ttl: int) -> AssetView:
+def view_one(asset: Asset, pipeline: Pipeline, *, url_ttl: int) -> AssetView:
     holder_id = _holder_of(asset)
-    holder = assets.get(asset.owner_id, holder_id) if holder_id is not None else None
-    return view_of(asset, storage, url_ttl, holder)
+    holder = pipeline.assets.get(asset.owner_id, holder_id) if holder_id is not None else None
+    return view_of(asset, pipeline.storage, url_ttl, holder)
 
 
-def _views(owner_id: str, page: list[Asset], *, catalog: Catalog, storage: ObjectStore,
+def _views(owner_id: str, page: list[Asset], *, assets: AssetRepository, storage: ObjectStore,
            url_ttl: int) -> tuple[AssetView, ...]:
     # The holders of a page's duplicates in one query, not one per row.
     wanted = {holder_id for asset in page if (holder_id := _holder_of(asset)) is not None}
-    holders = {h.id: h for h in catalog.get_many(owner_id, wanted)} if wanted else {}
+    holders = {h.id: h for h in assets.get_many(owner_id, wanted)} if wanted else {}
     return tuple(view_of(asset, storage, url_ttl,
                          holders.get(holder_id) if (holder_id := _holder_of(asset)) else None)
                  for asset in page)
@@ -184,15 +150,15 @@ def _holder_of(asset: Asset) -> UUID | None:
     return asset.duplicate_of if asset.status is Status.DUPLICATE else None
 
 
-def library_stats(principal: Principal, *, catalog: Catalog, jobs: JobQueue) -> Stats:
-    totals = catalog.totals(principal.owner_id)
+def library_stats(principal: Principal, pipeline: Pipeline) -> Stats:
+    totals = pipeline.assets.totals(principal.owner_id)
     waiting = [totals[status] for status in _WAITING]
     return Stats(
         counts={status: total.count for status, total in totals.items()},
         stored_bytes=sum(totals[status].size_bytes for status in _HAS_ORIGINAL),
         waiting=sum(total.count for total in waiting),
         oldest_waiting=min((t.oldest_update for t in waiting if t.oldest_update), default=None),
-        queues=jobs.depths() if principal.admin else None,
+        queues=pipeline.jobs.depths() if principal.admin else None,
     )
 
 
@@ -285,44 +251,3 @@ def view_of(asset: Asset, storage: ObjectStore, url_ttl: int,
     return AssetView(asset=asset, original_url=original_url, thumbnails=thumbnails)
 
 
-def _status(raw: str | None) -> Status | None:
-    if raw is None:
-        return None
-    try:
-        return Status(raw)
-    except ValueError:
-        raise InvalidField(
-            f"status must be one of {', '.join(s.value for s in Status)}"
-        ) from None
-
-
-def _sort(raw: str | None) -> SortOrder:
-    if raw is None:
-        return SortOrder.NEWEST
-    try:
-        return SortOrder(raw)
-    except ValueError:
-        raise InvalidField(
-            f"sort must be one of {', '.join(s.value for s in SortOrder)}"
-        ) from None
-
-
-def _content_type(raw: str | None) -> str | None:
-    if raw is None:
-        return None
-    if raw not in filetypes.SUPPORTED:
-        raise InvalidField(f"content_type must be one of {', '.join(filetypes.SUPPORTED)}")
-    return raw
-
-
-def _time(raw: str | None, name: str) -> datetime | None:
-    """A date or a date and time, in the camera's wall-clock time (EXIF has no zone)."""
-    if raw is None:
-        return None
-    try:
-        if len(raw) == 10:
-            return datetime.combine(date.fromisoformat(raw), datetime.min.time())
-        value = datetime.fromisoformat(raw)
-    except ValueError:
-        raise InvalidField(f"{name} must be a date (2024-05-31) or a date and time") from None
-    return value.replace(tzinfo=None)

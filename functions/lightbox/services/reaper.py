@@ -28,8 +28,8 @@ from uuid import UUID
 
 from lightbox.domain import Asset, Status
 from lightbox.errors import InvalidParts, ObjectNotFound, UploadIncomplete, UploadMissing
-from lightbox.ports import AssetRepository, JobQueue, ObjectStore
-from lightbox.services.uploads import Lanes, complete_upload, queue_job
+from lightbox.ports import Pipeline
+from lightbox.services.uploads import complete_upload, queue_job
 
 log = logging.getLogger(__name__)
 
@@ -51,26 +51,18 @@ class Reaped:
     errors: int = 0  # assets whose handling failed this run (logged, and left for the next)
 
 
-def reap(
-    *,
-    assets: AssetRepository,
-    storage: ObjectStore,
-    jobs: JobQueue,
-    lanes: Lanes,
-    policy: ReaperPolicy,
-) -> Reaped:
+def reap(pipeline: Pipeline, policy: ReaperPolicy) -> Reaped:
+    assets = pipeline.assets
     reaped = Reaped()
     for asset in assets.waiting(Status.PENDING, policy.pending_seconds, policy.batch):
         with _isolated(asset, reaped):
-            _finish_pending(asset, reaped, assets=assets, storage=storage, jobs=jobs,
-                            lanes=lanes)
+            _finish_pending(asset, reaped, pipeline)
     for status, age in ((Status.UPLOADED, policy.uploaded_seconds),
                         (Status.PROCESSING, policy.processing_seconds)):
         for asset in assets.waiting(status, age, policy.batch):
             with _isolated(asset, reaped):
                 if assets.renew(asset.owner_id, asset.id, status, age):
-                    _redrive(asset, status, assets=assets, storage=storage, jobs=jobs,
-                             lanes=lanes)
+                    _redrive(asset, status, pipeline)
                     reaped.redriven += 1
     log.info("reaper: %d completed, %d expired, %d re-driven, %d errors", reaped.completed,
              reaped.expired, reaped.redriven, reaped.errors)
@@ -84,15 +76,7 @@ class Recovered:
     errors: int = 0  # assets that could not be recovered now (the reaper tries again)
 
 
-def recover(
-    *,
-    assets: AssetRepository,
-    storage: ObjectStore,
-    jobs: JobQueue,
-    lanes: Lanes,
-    before: datetime,
-    batch: int = 200,
-) -> Recovered:
+def recover(pipeline: Pipeline, *, before: datetime, batch: int = 200) -> Recovered:
     """Move on every asset left waiting since before ``before``, at once.
 
     Run when no worker is running since ``before`` (the local stack runs it as it starts):
@@ -102,31 +86,28 @@ def recover(
     recovered = Recovered()
     for status in (Status.PENDING, Status.UPLOADED, Status.PROCESSING):
         after: tuple[datetime, UUID] | None = None
-        while page := assets.stranded(status, before=before, after=after, limit=batch):
+        while page := pipeline.assets.stranded(status, before=before, after=after, limit=batch):
             for asset in page:
                 with _isolated(asset, recovered):
-                    _recover_one(asset, recovered, assets=assets, storage=storage, jobs=jobs,
-                                 lanes=lanes)
+                    _recover_one(asset, recovered, pipeline)
             after = (page[-1].updated_at, page[-1].id)
     log.info("recovery: %d completed, %d requeued, %d errors", recovered.completed,
              recovered.requeued, recovered.errors)
     return recovered
 
 
-def _recover_one(asset: Asset, recovered: Recovered, *, assets: AssetRepository,
-                 storage: ObjectStore, jobs: JobQueue, lanes: Lanes) -> None:
+def _recover_one(asset: Asset, recovered: Recovered, pipeline: Pipeline) -> None:
     if asset.status is Status.PENDING:
         try:
-            status = complete_upload(asset.owner_id, asset.id, assets=assets, storage=storage,
-                                     jobs=jobs, lanes=lanes)
+            status = complete_upload(asset.owner_id, asset.id, pipeline)
         except (UploadMissing, UploadIncomplete):
             return
         recovered.completed += status is not Status.PENDING
         return
-    if asset.status is Status.PROCESSING and not assets.release(
+    if asset.status is Status.PROCESSING and not pipeline.assets.release(
             asset.owner_id, asset.id, "interrupted: the worker stopped with the stack"):
         return  # it moved on meanwhile
-    queue_job(asset, storage=storage, jobs=jobs, lanes=lanes)
+    queue_job(asset, pipeline)
     recovered.requeued += 1
 
 @contextmanager
@@ -141,13 +122,9 @@ def _isolated(asset: Asset, report: Reaped | Recovered) -> Iterator[None]:
                       asset.status)
 
 
-def _finish_pending(
-    asset: Asset, reaped: Reaped, *, assets: AssetRepository, storage: ObjectStore,
-    jobs: JobQueue, lanes: Lanes,
-) -> None:
+def _finish_pending(asset: Asset, reaped: Reaped, pipeline: Pipeline) -> None:
     try:
-        status = complete_upload(asset.owner_id, asset.id, assets=assets, storage=storage,
-                                 jobs=jobs, lanes=lanes)
+        status = complete_upload(asset.owner_id, asset.id, pipeline)
         reaped.completed += status is not Status.PENDING
         return
     except UploadMissing:
@@ -158,19 +135,17 @@ def _finish_pending(
         # The client could have sent them again, but their URLs have expired since.
         reason = "the bucket refused the parts and their URLs have expired: upload the file again"
     if asset.multipart_upload_id is not None:
-        storage.abort_multipart(asset.original_key, asset.multipart_upload_id)
-    if assets.mark_failed(asset.owner_id, asset.id, expected=Status.PENDING, reason=reason):
+        pipeline.storage.abort_multipart(asset.original_key, asset.multipart_upload_id)
+    if pipeline.assets.mark_failed(asset.owner_id, asset.id, expected=Status.PENDING,
+                                   reason=reason):
         reaped.expired += 1
 
 
-def _redrive(
-    asset: Asset, status: Status, *, assets: AssetRepository, storage: ObjectStore,
-    jobs: JobQueue, lanes: Lanes,
-) -> None:
+def _redrive(asset: Asset, status: Status, pipeline: Pipeline) -> None:
     try:
-        queue_job(asset, storage=storage, jobs=jobs, lanes=lanes)
+        queue_job(asset, pipeline)
     except ObjectNotFound:
         # Nothing can ever render it: fail it, saying why, so that its owner sees it.
-        assets.mark_failed(asset.owner_id, asset.id, expected=status,
-                           reason="its original is missing from the bucket: upload it again")
+        reason = "its original is missing from the bucket: upload it again"
+        pipeline.assets.mark_failed(asset.owner_id, asset.id, expected=status, reason=reason)
         raise

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 from lightbox.domain import Status, ThumbnailJob
 from lightbox.errors import AssetNotFound, InvalidEvent, InvalidState
-from lightbox.ports import AssetRepository, Catalog, DeadLetterQueue, JobQueue, ObjectStore
+from lightbox.ports import DeadLetterQueue, Pipeline
 from lightbox.services.library import retry_asset
-from lightbox.services.uploads import Lanes, queue_job
+from lightbox.services.uploads import queue_job
 
 log = logging.getLogger(__name__)
 
@@ -32,11 +32,7 @@ def redrive(
     *,
     events: DeadLetterQueue,
     job_letters: Sequence[DeadLetterQueue],
-    assets: AssetRepository,
-    catalog: Catalog,
-    storage: ObjectStore,
-    jobs: JobQueue,
-    lanes: Lanes,
+    pipeline: Pipeline,
     limit: int,
 ) -> Redriven:
     """Up to ``limit`` letters of each dead-letter queue; returns what became of them."""
@@ -52,8 +48,7 @@ def redrive(
                 log.warning("dropping a dead letter: %s", exc)
                 resumed = False
             else:
-                resumed = _resume(job, assets=assets, catalog=catalog, storage=storage,
-                                  jobs=jobs, lanes=lanes)
+                resumed = _resume(job, pipeline)
             queue.discard(letter)
             if resumed:
                 redriven.jobs += 1
@@ -64,19 +59,17 @@ def redrive(
     return redriven
 
 
-def _resume(job: ThumbnailJob, *, assets: AssetRepository, catalog: Catalog,
-            storage: ObjectStore, jobs: JobQueue, lanes: Lanes) -> bool:
-    asset = assets.get(job.owner_id, job.asset_id)
+def _resume(job: ThumbnailJob, pipeline: Pipeline) -> bool:
+    asset = pipeline.assets.get(job.owner_id, job.asset_id)
     if asset is None:
         return False
     if asset.status in (Status.UPLOADED, Status.PROCESSING):
-        queue_job(asset, storage=storage, jobs=jobs, lanes=lanes)
+        queue_job(asset, pipeline)
         return True
     if asset.status is not Status.FAILED:
         return False
     try:
-        retry_asset(job.owner_id, job.asset_id, assets=assets, catalog=catalog,
-                    storage=storage, jobs=jobs, lanes=lanes)
+        retry_asset(job.owner_id, job.asset_id, pipeline)
     except (AssetNotFound, InvalidState):
         return False  # deleted or retried by someone else meanwhile
     return True

@@ -33,7 +33,7 @@ from lightbox.domain import (
     derivative_key,
 )
 from lightbox.errors import Conflict, ImageError, ObjectNotFound
-from lightbox.ports import AssetRepository, ObjectStore, Renderer
+from lightbox.ports import AssetRepository, ObjectStore, Pipeline, Renderer
 
 log = logging.getLogger(__name__)
 
@@ -49,14 +49,14 @@ class ProcessingPolicy:
 
 def process_job(
     job: ThumbnailJob,
+    pipeline: Pipeline,
     *,
-    assets: AssetRepository,
-    storage: ObjectStore,
     render: Renderer,
     spec: RenderSpec,
     policy: ProcessingPolicy,
 ) -> Status | None:
     """Render one asset; returns its new status, or None when there was nothing to do."""
+    assets, storage = pipeline.assets, pipeline.storage
     asset = assets.claim(job.owner_id, job.asset_id, policy.lease_seconds)
     if asset is None:
         log.info("asset %s is not waiting for thumbnails", job.asset_id)

@@ -14,12 +14,8 @@ the multipart upload open, so that the client can PUT them again or abort.
 from __future__ import annotations
 
 import math
-import re
-import unicodedata
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 from uuid import UUID, uuid4
 
 from lightbox import filetypes
@@ -30,28 +26,17 @@ from lightbox.errors import (
     InvalidState,
     LimitReached,
     ObjectNotFound,
-    PayloadTooLarge,
     ProjectNotFound,
     UploadIncomplete,
     UploadMissing,
-    unknown_names,
 )
-from lightbox.ports import (
-    AssetRepository,
-    JobQueue,
-    ObjectStore,
-    PresignedPart,
-    PresignedUpload,
-    ProjectRepository,
-    StoredObject,
-)
+from lightbox.ports import AssetRepository, ObjectStore, Pipeline, ProjectRepository
+from lightbox.values import PresignedPart, PresignedUpload, StoredObject
 
-MAX_FILENAME_CHARS = 255
 MAX_PARTS = 10_000  # S3's limit
 # Part URLs in one answer: some 50 kB of JSON, where all of 10,000 parts would be 5 MB.
 MAX_PARTS_PER_ANSWER = 100
 _MIB = 1024 * 1024
-_SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 
 
 @dataclass(frozen=True)
@@ -94,19 +79,6 @@ class UploadRequest:
 
 
 @dataclass(frozen=True)
-class Lanes:
-    """Originals this large, in bytes or pixels, go to the large lane."""
-
-    large_bytes: int
-    large_pixels: int
-
-    def of(self, size_bytes: int, dimensions: tuple[int, int] | None) -> Lane:
-        pixels = dimensions[0] * dimensions[1] if dimensions else 0
-        large = size_bytes >= self.large_bytes or pixels >= self.large_pixels
-        return Lane.LARGE if large else Lane.STANDARD
-
-
-@dataclass(frozen=True)
 class UploadTicket:
     """The answer to a presign request: where to PUT, or the asset that has these bytes."""
 
@@ -119,28 +91,15 @@ class UploadTicket:
         return self.upload is None
 
 
-def parse_upload_request(body: Mapping[str, Any], *, max_upload_bytes: int) -> UploadRequest:
-    unknown = set(body) - {"filename", "content_type", "size_bytes", "sha256", "project_id"}
-    if unknown:
-        raise unknown_names("fields", unknown)
-    return UploadRequest(
-        filename=parse_filename(_text(body, "filename")),
-        content_type=filetypes.normalise_content_type(_text(body, "content_type")),
-        size_bytes=_size(body.get("size_bytes"), max_upload_bytes),
-        sha256=_sha256(body.get("sha256")),
-        project_id=parse_uuid(body.get("project_id"), "project_id"),
-    )
-
-
 def create_upload(
     owner_id: str,
     request: UploadRequest,
     *,
-    assets: AssetRepository,
+    pipeline: Pipeline,
     projects: ProjectRepository,
-    storage: ObjectStore,
     policy: UploadPolicy,
 ) -> UploadTicket:
+    assets, storage = pipeline.assets, pipeline.storage
     if request.sha256 is not None:
         holder = assets.find_by_content(owner_id, request.sha256)
         known = None if holder is None else _known_content(
@@ -199,24 +158,16 @@ def _check_project(owner_id: str, project_id: UUID | None, projects: ProjectRepo
         raise ProjectNotFound(f"no project {project_id}")
 
 
-def parse_parts_query(params: Mapping[str, str]) -> PartsQuery:
-    unknown = set(params) - {"first", "limit"}
-    if unknown:
-        raise unknown_names("query parameters", unknown)
-    return PartsQuery(first=parse_whole(params.get("first"), "first", 1, MAX_PARTS),
-                      limit=parse_whole(params.get("limit"), "limit", MAX_PARTS_PER_ANSWER,
-                                   MAX_PARTS_PER_ANSWER))
-
-
 def presign_parts(
-    owner_id: str, asset_id: UUID, query: PartsQuery, *, assets: AssetRepository,
-    storage: ObjectStore, policy: UploadPolicy,
+    owner_id: str, asset_id: UUID, query: PartsQuery, *, pipeline: Pipeline,
+    policy: UploadPolicy,
 ) -> MultipartUpload:
     """URLs for more parts of a pending multipart upload.
 
     Whoever asks is still uploading: the pending clock restarts, so that the reaper leaves the
     upload alone for these URLs' life.
     """
+    assets = pipeline.assets
     asset = _pending_multipart(assets, owner_id, asset_id)
     count = math.ceil(asset.size_bytes / policy.part_size(asset.size_bytes))
     if query.first > count:
@@ -224,7 +175,7 @@ def presign_parts(
     assets.renew(owner_id, asset_id, Status.PENDING, 0)
     # Read again for the renewed clock; and a complete or abort meanwhile ends the upload.
     return _presign_parts(_pending_multipart(assets, owner_id, asset_id), query,
-                          storage=storage, policy=policy)
+                          storage=pipeline.storage, policy=policy)
 
 
 def _pending_multipart(assets: AssetRepository, owner_id: str, asset_id: UUID) -> Asset:
@@ -258,23 +209,16 @@ def _presign_parts(
                            expires_at=expires_at)
 
 
-def complete_upload(
-    owner_id: str,
-    asset_id: UUID,
-    *,
-    assets: AssetRepository,
-    storage: ObjectStore,
-    jobs: JobQueue,
-    lanes: Lanes,
-) -> Status:
+def complete_upload(owner_id: str, asset_id: UUID, pipeline: Pipeline) -> Status:
     """Verify the uploaded original and queue its thumbnails; returns the asset's status."""
+    assets, storage = pipeline.assets, pipeline.storage
     asset = assets.get(owner_id, asset_id)
     if asset is None:
         raise AssetNotFound(f"no asset {asset_id}")
     if asset.status is Status.UPLOADED:
         # A repeat may follow a send that failed after the state changed: send again,
         # the thumbnail function's claim makes extra jobs harmless.
-        queue_job(asset, storage=storage, jobs=jobs, lanes=lanes)
+        queue_job(asset, pipeline)
         return asset.status
     if asset.status in (Status.DUPLICATE, Status.DELETED):
         # Its original was removed, so its upload URL, while still valid, could write the key
@@ -305,7 +249,7 @@ def complete_upload(
         )
     if not assets.mark_uploaded(owner_id, asset_id, detected):
         return _current_status(assets, owner_id, asset_id)
-    _send_job(asset, head, jobs=jobs, lanes=lanes)
+    _send_job(asset, head, pipeline)
     return Status.UPLOADED
 
 
@@ -330,15 +274,15 @@ def _assemble_parts(asset: Asset, storage: ObjectStore) -> StoredObject:
     return stored
 
 
-def queue_job(asset: Asset, *, storage: ObjectStore, jobs: JobQueue, lanes: Lanes) -> Lane:
+def queue_job(asset: Asset, pipeline: Pipeline) -> Lane:
     """Send an uploaded asset's thumbnail job (again), to the lane its original belongs in."""
-    head = storage.read_range(asset.original_key, filetypes.HEADER_BYTES)
-    return _send_job(asset, head, jobs=jobs, lanes=lanes)
+    head = pipeline.storage.read_range(asset.original_key, filetypes.HEADER_BYTES)
+    return _send_job(asset, head, pipeline)
 
 
-def _send_job(asset: Asset, head: bytes, *, jobs: JobQueue, lanes: Lanes) -> Lane:
-    lane = lanes.of(asset.size_bytes, filetypes.dimensions(head))
-    jobs.send(ThumbnailJob(asset.id, asset.owner_id), lane)
+def _send_job(asset: Asset, head: bytes, pipeline: Pipeline) -> Lane:
+    lane = pipeline.lanes.of(asset.size_bytes, filetypes.dimensions(head))
+    pipeline.jobs.send(ThumbnailJob(asset.id, asset.owner_id), lane)
     return lane
 
 
@@ -359,66 +303,3 @@ def _current_status(assets: AssetRepository, owner_id: str, asset_id: UUID) -> S
     return asset.status
 
 
-def _text(body: Mapping[str, Any], name: str) -> str:
-    value = body.get(name)
-    if value is None:
-        raise InvalidField(f"{name} is required")
-    if not isinstance(value, str):
-        raise InvalidField(f"{name} must be a string")
-    return value
-
-
-def parse_filename(value: str) -> str:
-    # Stored as data and never part of a key; still, no control characters in a name.
-    name = unicodedata.normalize("NFC", value).strip()
-    if not name:
-        raise InvalidField("filename must not be empty")
-    if len(name) > MAX_FILENAME_CHARS:
-        raise InvalidField(f"filename must be at most {MAX_FILENAME_CHARS} characters")
-    if any(unicodedata.category(char) in ("Cc", "Cs") for char in name):
-        raise InvalidField("filename must not contain control characters")
-    return name
-
-
-def _size(value: Any, max_upload_bytes: int) -> int:
-    if value is None:
-        raise InvalidField("size_bytes is required")
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidField("size_bytes must be a whole number of bytes")
-    if value < 1:
-        raise InvalidField("size_bytes must be at least 1")
-    if value > max_upload_bytes:
-        # Not echoed: it may be hundreds of digits long, and answers stay small.
-        raise PayloadTooLarge(f"size_bytes is over the limit of {max_upload_bytes} bytes")
-    return value
-
-
-def parse_whole(raw: str | None, name: str, default: int, maximum: int) -> int:
-    """A whole number from 1 to ``maximum`` in a query parameter; ``default`` when absent."""
-    if raw is None:
-        return default
-    # Bounded before int(), which refuses strings of over 4300 digits with a ValueError.
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= len(str(maximum))) \
-            or not 1 <= int(raw) <= maximum:
-        raise InvalidField(f"{name} must be a whole number from 1 to {maximum}")
-    return int(raw)
-
-
-def _sha256(value: Any) -> str | None:
-    if value is None:
-        return None
-    # fullmatch: with match, "$" also matches before a trailing newline.
-    if not isinstance(value, str) or not _SHA256.fullmatch(value):
-        raise InvalidField("sha256 must be 64 hexadecimal characters")
-    return value.lower()
-
-
-def parse_uuid(value: Any, name: str) -> UUID | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        try:
-            return UUID(value)
-        except ValueError:
-            pass
-    raise InvalidField(f"{name} must be a UUID")

@@ -1,0 +1,481 @@
+"""The AssetRepository port over PostgreSQL.
+
+Every state change is one conditional UPDATE; none of them reads before it writes. Listing
+queries are assembled from fixed fragments, never from user text, so that each shape of filter
+gets its own index plan and every value travels as a parameter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from psycopg.types.json import Jsonb
+
+from lightbox.adapters.postgres import LOCK_OWNER, PENDING_UPLOADS_LOCK, Database, Row
+from lightbox.domain import Asset, Derivative, ImageInfo, NewAsset, Status
+from lightbox.errors import Conflict, LimitReached
+from lightbox.values import AssetFilter, LegacyChangeCursor, PageCursor, SortOrder, StatusTotal
+
+ASSET_COLUMNS = """
+    id, owner_id, project_id, status, filename, content_type, size_bytes, declared_sha256,
+    sha256, duplicate_of, width, height, pages, bit_depth, color_mode, taken_at, camera_make,
+    camera_model, orientation, derivatives, placeholder, error, attempts, claimed_at,
+    created_at, updated_at, multipart_upload_id, change_seq
+"""
+
+_INSERT = f"""
+    INSERT INTO assets (id, owner_id, project_id, filename, content_type, size_bytes,
+                        declared_sha256, multipart_upload_id)
+    VALUES (%(id)s, %(owner_id)s, %(project_id)s, %(filename)s, %(content_type)s,
+            %(size_bytes)s, %(declared_sha256)s, %(multipart_upload_id)s)
+    RETURNING {ASSET_COLUMNS}
+"""
+
+_PENDING_COUNT = """
+    SELECT count(*) AS n FROM assets WHERE owner_id = %(owner)s AND status = 'pending'
+"""
+
+_GET = f"SELECT {ASSET_COLUMNS} FROM assets WHERE owner_id = %(owner)s AND id = %(id)s"
+
+# The holder is locked for the statement, as in _MARK_DUPLICATE: a deletion of it either
+# commits first (and nothing is added) or waits, and then finds the duplicate. A copy already
+# in the project is answered instead of a second one, so that a repeated presign adds nothing.
+_ADD_DUPLICATE = f"""
+    WITH holder AS (
+        SELECT id, content_type, sha256 FROM assets
+        WHERE owner_id = %(owner_id)s AND id = %(holder)s AND status IN ('processing', 'ready')
+        FOR SHARE
+    ), existing AS (
+        SELECT dup.id FROM assets dup JOIN holder ON dup.duplicate_of = holder.id
+        WHERE dup.owner_id = %(owner_id)s AND dup.status = 'duplicate'
+          AND dup.project_id IS NOT DISTINCT FROM %(project_id)s
+        LIMIT 1
+    ), added AS (
+        INSERT INTO assets (id, owner_id, project_id, status, filename, content_type, size_bytes,
+                            declared_sha256, sha256, duplicate_of)
+        SELECT %(id)s, %(owner_id)s, %(project_id)s, 'duplicate', %(filename)s,
+               holder.content_type, %(size_bytes)s, %(declared_sha256)s, holder.sha256, holder.id
+        FROM holder WHERE NOT EXISTS (SELECT 1 FROM existing)
+        RETURNING {ASSET_COLUMNS}
+    )
+    SELECT * FROM added
+    UNION ALL
+    SELECT {ASSET_COLUMNS} FROM assets WHERE id IN (SELECT id FROM existing)
+"""
+
+_FIND_BY_CONTENT = f"""
+    SELECT {ASSET_COLUMNS} FROM assets
+    WHERE owner_id = %(owner)s AND sha256 = %(sha256)s AND status IN ('processing', 'ready')
+      AND id IS DISTINCT FROM %(exclude)s
+    LIMIT 1
+"""
+
+_MARK_UPLOADED = """
+    UPDATE assets SET status = 'uploaded', content_type = %(content_type)s,
+                      multipart_upload_id = NULL, updated_at = now()
+    WHERE owner_id = %(owner)s AND id = %(id)s AND status = 'pending'
+"""
+
+# Every attempt hashes the bytes again: a hash kept from an earlier attempt would make the row
+# collide (assets_owner_content) with a copy of the same bytes that became live meanwhile.
+_CLAIM = f"""
+    UPDATE assets
+    SET status = 'processing', attempts = attempts + 1, sha256 = NULL, claimed_at = now(),
+        updated_at = now()
+    WHERE owner_id = %(owner)s AND id = %(id)s
+      AND (status = 'uploaded'
+           OR (status = 'processing' AND claimed_at < now() - make_interval(secs => %(lease)s)))
+    RETURNING {ASSET_COLUMNS}
+"""
+
+_RECORD_CONTENT = """
+    UPDATE assets SET sha256 = %(sha256)s, updated_at = now()
+    WHERE owner_id = %(owner)s AND id = %(id)s AND status = 'processing'
+"""
+
+_MARK_READY = """
+    UPDATE assets
+    SET status = 'ready', width = %(width)s, height = %(height)s, pages = %(pages)s,
+        bit_depth = %(bit_depth)s, color_mode = %(color_mode)s, taken_at = %(taken_at)s,
+        camera_make = %(camera_make)s, camera_model = %(camera_model)s,
+        orientation = %(orientation)s, derivatives = %(derivatives)s,
+        placeholder = %(placeholder)s, error = NULL, updated_at = now()
+    WHERE owner_id = %(owner)s AND id = %(id)s AND status = 'processing'
+"""
+
+# Only of a live holder, locked for the statement: a deletion of the holder either commits
+# first (and the asset stays processing) or waits, and then finds the duplicate when it decides
+# whether the holder's bytes may go.
+_MARK_DUPLICATE = """
+    UPDATE assets SET status = 'duplicate', duplicate_of = %(original)s, updated_at = now()
+    WHERE owner_id = %(owner)s AND id = %(id)s AND status = 'processing'
+      AND EXISTS (SELECT 1 FROM assets holder
+                  WHERE holder.owner_id = %(owner)s AND holder.id = %(original)s
+                    AND holder.status IN ('processing', 'ready')
+                  FOR SHARE)
+"""
+
+_MARK_FAILED = """
+    UPDATE assets SET status = 'failed', error = %(reason)s, updated_at = now()
+    WHERE owner_id = %(owner)s AND id = %(id)s AND status = %(expected)s
+"""
+
+_MARK_REMOVED = """
+    UPDATE assets SET status = 'deleted', updated_at = now()
+    WHERE owner_id = %(owner)s AND id = %(id)s AND status NOT IN ('deleted', 'duplicate')
+"""
+
+_WAITING = f"""
+    SELECT {ASSET_COLUMNS} FROM assets
+    WHERE status = %(status)s AND updated_at < now() - make_interval(secs => %(age)s)
+    ORDER BY updated_at
+    LIMIT %(limit)s
+"""
+
+_STRANDED = f"""
+    SELECT {ASSET_COLUMNS} FROM assets
+    WHERE status = %(status)s AND updated_at < %(before)s
+      AND (updated_at, id) > (%(after_time)s, %(after_id)s)
+    ORDER BY updated_at, id
+    LIMIT %(limit)s
+"""
+
+_RENEW = """
+    UPDATE assets SET updated_at = now()
+    WHERE owner_id = %(owner)s AND id = %(id)s AND status = %(status)s
+      AND updated_at < now() - make_interval(secs => %(age)s)
+"""
+
+_RELEASE = """
+    UPDATE assets SET status = 'uploaded', error = %(reason)s, sha256 = NULL, claimed_at = NULL,
+                      updated_at = now()
+    WHERE owner_id = %(owner)s AND id = %(id)s AND status = 'processing'
+"""
+
+
+_PAGE = f"SELECT {ASSET_COLUMNS} FROM assets WHERE owner_id = %(owner)s"
+_ANY_LIVE_STATUS = " AND status <> 'deleted'"
+_STATUS = " AND status = %(status)s"
+_PROJECT = " AND project_id = %(project)s"
+_CONTENT_TYPE = " AND content_type = %(content_type)s"
+_TAKEN_FROM = " AND taken_at >= %(taken_from)s"
+_TAKEN_UNTIL = " AND taken_at < %(taken_until)s"
+_SORT_COLUMN = {False: "created_at", True: "taken_sort"}
+_NONE = StatusTotal(count=0, size_bytes=0, oldest_update=None)
+
+# Changes need no horizon: the owner's numbers are taken in commit order (migration 0006), so
+# a snapshot that holds a number holds every committed one below it.
+_CHANGES = f"""
+    SELECT {ASSET_COLUMNS} FROM assets
+    WHERE owner_id = %(owner)s AND change_seq > %(seq)s
+    ORDER BY change_seq
+    LIMIT %(limit)s
+"""
+_SEQUENCE = """
+    SELECT COALESCE((SELECT last_seq FROM owner_sequences WHERE owner_id = %(owner)s), 0) AS seq
+"""
+# Rows still carrying change_xid are unchanged since migration 0006 numbered them in the old
+# feed's order: the last of them at or before the old position has the highest such number,
+# and every change the old cursor had not seen is after it in that order or changed since.
+_LEGACY_SEQUENCE = """
+    SELECT COALESCE((
+        SELECT change_seq FROM assets
+        WHERE owner_id = %(owner)s AND change_xid IS NOT NULL
+          AND (change_xid, id) <= (%(xid)s::text::xid8, %(id)s)
+        ORDER BY change_xid DESC, id DESC
+        LIMIT 1), 0) AS seq
+"""
+
+_GET_MANY = f"""
+    SELECT {ASSET_COLUMNS} FROM assets WHERE owner_id = %(owner)s AND id = ANY(%(ids)s)
+"""
+
+_TOTALS = """
+    SELECT status, count(*) AS n, COALESCE(sum(size_bytes), 0) AS size_bytes,
+           min(updated_at) AS oldest_update
+    FROM assets WHERE owner_id = %(owner)s GROUP BY status
+"""
+
+_UPDATE = f"""
+    UPDATE assets
+    SET filename = COALESCE(%(filename)s, filename),
+        project_id = CASE WHEN %(move)s THEN %(project)s ELSE project_id END,
+        updated_at = now()
+    WHERE owner_id = %(owner)s AND id = %(id)s AND status <> 'deleted'
+    RETURNING {ASSET_COLUMNS}
+"""
+
+_DELETE = f"""
+    UPDATE assets SET status = 'deleted', purged_at = NULL, updated_at = now()
+    WHERE owner_id = %(owner)s AND id = %(id)s AND status <> 'deleted'
+    RETURNING {ASSET_COLUMNS}
+"""
+
+_MARK_PURGED = """
+    UPDATE assets SET purged_at = now()
+    WHERE owner_id = %(owner)s AND id = %(id)s AND status = 'deleted'
+"""
+
+# A deleted asset's bytes stay while a live duplicate shows them.
+_UNUSED = """
+    NOT EXISTS (SELECT 1 FROM assets dup
+                WHERE dup.duplicate_of = held.id AND dup.status = 'duplicate')
+"""
+_UNPURGED = f"""
+    SELECT {ASSET_COLUMNS} FROM assets held
+    WHERE status = 'deleted' AND purged_at IS NULL
+      AND updated_at < now() - make_interval(secs => %(age)s) AND {_UNUSED}
+    ORDER BY updated_at
+    LIMIT %(limit)s
+"""
+_PURGEABLE = f"""
+    SELECT {ASSET_COLUMNS} FROM assets held
+    WHERE owner_id = %(owner)s AND id = %(id)s AND status = 'deleted' AND purged_at IS NULL
+      AND {_UNUSED}
+"""
+
+_RESET_FAILED = """
+    UPDATE assets SET status = 'pending', error = NULL, attempts = 0, claimed_at = NULL,
+                      updated_at = now()
+    WHERE owner_id = %(owner)s AND id = %(id)s AND status = 'failed'
+"""
+
+_IN_PROJECT = f"""
+    SELECT {ASSET_COLUMNS} FROM assets
+    WHERE owner_id = %(owner)s AND project_id = %(project)s AND status <> 'deleted'
+    LIMIT %(limit)s
+"""
+
+
+class PostgresAssetRepository:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    def add(self, asset: NewAsset, *, max_pending: int) -> Asset:
+        with self._db.cursor(transaction=True) as cur:
+            cur.execute(LOCK_OWNER, {"limit_kind": PENDING_UPLOADS_LOCK, "owner": asset.owner_id})
+            cur.execute(_PENDING_COUNT, {"owner": asset.owner_id})
+            row = cur.fetchone()
+            if row is not None and row["n"] >= max_pending:
+                raise LimitReached(f"{max_pending} uploads are already waiting for their bytes: "
+                                   "finish or abort some first")
+            cur.execute(_INSERT, asdict(asset))
+            added = cur.fetchone()
+        assert added is not None
+        return asset_of(added)
+
+    def get(self, owner_id: str, asset_id: UUID) -> Asset | None:
+        return one_asset(self._db, _GET, {"owner": owner_id, "id": asset_id})
+
+    def add_duplicate(self, asset: NewAsset, holder_id: UUID) -> Asset | None:
+        return one_asset(self._db, _ADD_DUPLICATE, {**asdict(asset), "holder": holder_id})
+
+    def find_by_content(self, owner_id: str, sha256: str) -> Asset | None:
+        return self._find_by_content(owner_id, sha256, exclude=None)
+
+    def mark_uploaded(self, owner_id: str, asset_id: UUID, content_type: str) -> bool:
+        return self._update(_MARK_UPLOADED, owner_id, asset_id, content_type=content_type)
+
+    def claim(self, owner_id: str, asset_id: UUID, lease_seconds: int) -> Asset | None:
+        return one_asset(self._db, _CLAIM,
+                         {"owner": owner_id, "id": asset_id, "lease": lease_seconds})
+
+    def record_content(self, owner_id: str, asset_id: UUID, sha256: str) -> UUID | None:
+        # The partial unique index on (owner_id, sha256) decides races between two workers.
+        for _ in range(2):
+            try:
+                self._update(_RECORD_CONTENT, owner_id, asset_id, sha256=sha256)
+                return None
+            except Conflict:
+                pass
+            existing = self._find_by_content(owner_id, sha256, exclude=asset_id)
+            if existing is not None:
+                return existing.id
+        return None
+
+    def mark_ready(
+        self,
+        owner_id: str,
+        asset_id: UUID,
+        info: ImageInfo,
+        derivatives: Sequence[Derivative],
+        placeholder: str | None,
+    ) -> bool:
+        return self._update(
+            _MARK_READY,
+            owner_id,
+            asset_id,
+            **asdict(info),
+            derivatives=Jsonb([asdict(d) for d in derivatives]),
+            placeholder=placeholder,
+        )
+
+    def mark_duplicate(self, owner_id: str, asset_id: UUID, original_id: UUID) -> bool:
+        return self._update(_MARK_DUPLICATE, owner_id, asset_id, original=original_id)
+
+    def mark_failed(self, owner_id: str, asset_id: UUID, *, expected: Status, reason: str) -> bool:
+        return self._update(
+            _MARK_FAILED, owner_id, asset_id, expected=expected.value, reason=reason
+        )
+
+    def mark_removed(self, owner_id: str, asset_id: UUID) -> bool:
+        return self._update(_MARK_REMOVED, owner_id, asset_id)
+
+    def release(self, owner_id: str, asset_id: UUID, reason: str) -> bool:
+        return self._update(_RELEASE, owner_id, asset_id, reason=reason)
+
+    def waiting(self, status: Status, older_than_seconds: int, limit: int) -> list[Asset]:
+        return all_assets(self._db, _WAITING,
+                          {"status": status.value, "age": older_than_seconds, "limit": limit})
+
+    def stranded(self, status: Status, *, before: datetime,
+                 after: tuple[datetime, UUID] | None, limit: int) -> list[Asset]:
+        after_time, after_id = after or (datetime.min.replace(tzinfo=UTC), UUID(int=0))
+        return all_assets(self._db, _STRANDED, {
+            "status": status.value, "before": before, "after_time": after_time,
+            "after_id": after_id, "limit": limit,
+        })
+
+    def renew(self, owner_id: str, asset_id: UUID, status: Status,
+              older_than_seconds: int) -> bool:
+        return self._update(_RENEW, owner_id, asset_id, status=status.value,
+                            age=older_than_seconds)
+
+    def page(
+        self, owner_id: str, *, filters: AssetFilter, sort: SortOrder, limit: int,
+        after: PageCursor | None,
+    ) -> list[Asset]:
+        query = _PAGE + (_STATUS if filters.status else _ANY_LIVE_STATUS)
+        params: dict[str, Any] = {"owner": owner_id, "limit": limit}
+        if filters.status:
+            params["status"] = filters.status.value
+        for fragment, name, value in (
+            (_PROJECT, "project", filters.project_id),
+            (_CONTENT_TYPE, "content_type", filters.content_type),
+            (_TAKEN_FROM, "taken_from", filters.taken_from),
+            (_TAKEN_UNTIL, "taken_until", filters.taken_until),
+        ):
+            if value is not None:
+                query += fragment
+                params[name] = value
+        column = _SORT_COLUMN[sort.by_taken]
+        direction, before = ("DESC", "<") if sort.descending else ("ASC", ">")
+        if after is not None:
+            query += f" AND ({column}, id) {before} (%(after_key)s, %(after_id)s)"
+            params.update(after_key=after.key, after_id=after.asset_id)
+        query += f" ORDER BY {column} {direction}, id {direction} LIMIT %(limit)s"
+        return all_assets(self._db, query, params)
+
+    def changes(self, owner_id: str, *, after: int, limit: int) -> list[Asset]:
+        return all_assets(self._db, _CHANGES, {"owner": owner_id, "seq": after, "limit": limit})
+
+    def sequence(self, owner_id: str) -> int:
+        return self._number(_SEQUENCE, {"owner": owner_id})
+
+    def get_many(self, owner_id: str, asset_ids: Collection[UUID]) -> list[Asset]:
+        return all_assets(self._db, _GET_MANY, {"owner": owner_id, "ids": list(asset_ids)})
+
+    def sequence_at(self, owner_id: str, legacy: LegacyChangeCursor) -> int:
+        return self._number(_LEGACY_SEQUENCE, {"owner": owner_id, "xid": str(legacy.xid),
+                                               "id": legacy.asset_id})
+
+    def _number(self, query: str, params: dict[str, Any]) -> int:
+        row = self._db.fetch_one(query, params)
+        assert row is not None  # a SELECT without FROM answers one row
+        return int(row["seq"])
+
+    def totals(self, owner_id: str) -> dict[Status, StatusTotal]:
+        totals = dict.fromkeys(Status, _NONE)
+        for row in self._db.fetch_all(_TOTALS, {"owner": owner_id}):
+            totals[Status(row["status"])] = StatusTotal(
+                count=row["n"], size_bytes=int(row["size_bytes"]),
+                oldest_update=row["oldest_update"])
+        return totals
+
+    def update(
+        self, owner_id: str, asset_id: UUID, *, filename: str | None, move: bool,
+        project_id: UUID | None,
+    ) -> Asset | None:
+        return one_asset(self._db, _UPDATE, {"owner": owner_id, "id": asset_id,
+                                             "filename": filename, "move": move,
+                                             "project": project_id})
+
+    def delete(self, owner_id: str, asset_id: UUID) -> Asset | None:
+        return one_asset(self._db, _DELETE, {"owner": owner_id, "id": asset_id})
+
+    def mark_purged(self, owner_id: str, asset_id: UUID) -> None:
+        self._db.execute(_MARK_PURGED, {"owner": owner_id, "id": asset_id})
+
+    def unpurged(self, older_than_seconds: int, limit: int) -> list[Asset]:
+        return all_assets(self._db, _UNPURGED, {"age": older_than_seconds, "limit": limit})
+
+    def purgeable(self, owner_id: str, asset_id: UUID) -> Asset | None:
+        return one_asset(self._db, _PURGEABLE, {"owner": owner_id, "id": asset_id})
+
+    def reset_failed(self, owner_id: str, asset_id: UUID) -> bool:
+        return self._db.execute(_RESET_FAILED, {"owner": owner_id, "id": asset_id}) == 1
+
+    def in_project(self, owner_id: str, project_id: UUID, limit: int) -> list[Asset]:
+        return all_assets(self._db, _IN_PROJECT,
+                          {"owner": owner_id, "project": project_id, "limit": limit})
+
+    def ping(self) -> None:
+        self._db.execute("SELECT 1", {})
+
+    def _find_by_content(self, owner_id: str, sha256: str, *, exclude: UUID | None) -> Asset | None:
+        return one_asset(self._db, _FIND_BY_CONTENT,
+                         {"owner": owner_id, "sha256": sha256, "exclude": exclude})
+
+    def _update(self, query: str, owner_id: str, asset_id: UUID, **params: Any) -> bool:
+        return self._db.execute(query, {"owner": owner_id, "id": asset_id, **params}) == 1
+
+
+def one_asset(db: Database, query: str, params: Mapping[str, Any]) -> Asset | None:
+    row = db.fetch_one(query, params)
+    return asset_of(row) if row else None
+
+
+def all_assets(db: Database, query: str, params: Mapping[str, Any]) -> list[Asset]:
+    return [asset_of(row) for row in db.fetch_all(query, params)]
+
+
+def asset_of(row: Row) -> Asset:
+    info = None
+    if row["width"] is not None:
+        info = ImageInfo(
+            width=row["width"],
+            height=row["height"],
+            pages=row["pages"],
+            bit_depth=row["bit_depth"],
+            color_mode=row["color_mode"],
+            taken_at=row["taken_at"],
+            camera_make=row["camera_make"],
+            camera_model=row["camera_model"],
+            orientation=row["orientation"],
+        )
+    return Asset(
+        id=row["id"],
+        owner_id=row["owner_id"],
+        project_id=row["project_id"],
+        status=Status(row["status"]),
+        filename=row["filename"],
+        content_type=row["content_type"],
+        size_bytes=row["size_bytes"],
+        declared_sha256=row["declared_sha256"],
+        sha256=row["sha256"],
+        duplicate_of=row["duplicate_of"],
+        info=info,
+        derivatives=tuple(Derivative(**item) for item in row["derivatives"]),
+        placeholder=row["placeholder"],
+        error=row["error"],
+        attempts=row["attempts"],
+        claimed_at=row["claimed_at"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        multipart_upload_id=row["multipart_upload_id"],
+        change_seq=row["change_seq"],
+    )

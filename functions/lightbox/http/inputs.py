@@ -1,0 +1,313 @@
+"""What a request says, read into the values the services take.
+
+Everything a client sends is checked here, once, before a service runs: the body's JSON and
+its fields (an unknown field is refused by name, not ignored), query parameters, path ids, and
+who is calling. Services receive typed values and never see JSON.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import re
+import unicodedata
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from chalice.app import Request
+
+from lightbox import filetypes
+from lightbox.domain import Principal, Status
+from lightbox.errors import (
+    AssetNotFound,
+    InvalidField,
+    NotFound,
+    PayloadTooLarge,
+    ProjectNotFound,
+    RequestError,
+    Unauthorized,
+    unknown_names,
+)
+from lightbox.services.library import AssetChanges
+from lightbox.services.listing import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    ListQuery,
+    decode_change_cursor,
+    decode_page_cursor,
+)
+from lightbox.services.uploads import MAX_PARTS, MAX_PARTS_PER_ANSWER, PartsQuery, UploadRequest
+from lightbox.values import AssetFilter, SortOrder
+
+MAX_FILENAME_CHARS = 255
+MAX_PROJECT_NAME_CHARS = 200
+_SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
+_FILTERS = {"status", "project_id", "content_type", "taken_from", "taken_until", "sort"}
+
+
+def owner_of(request: Request) -> str:
+    """The owner on whose behalf a request acts, as the authorizer established it."""
+    return principal_of(request).owner_id
+
+
+def principal_of(request: Request) -> Principal:
+    """The owner, and whether the key is an admin's, as the authorizer established them."""
+    authorizer = (request.context or {}).get("authorizer") or {}
+    owner = authorizer.get("owner_id")
+    if not isinstance(owner, str) or not owner:
+        raise Unauthorized("send 'Authorization: Bearer <API key or token>'")
+    # API Gateway hands the authorizer's context values on as strings ("true"); the local
+    # gateway as they were returned. Anything else is no admin.
+    return Principal(owner, admin=authorizer.get("admin") in (True, "true"))
+
+
+def require_bearer(request: Request, token: str) -> None:
+    """Refuse a request without ``Authorization: Bearer <token>``."""
+    presented = request.headers.get("authorization", "")
+    scheme, _, credentials = presented.partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(credentials.strip().encode(),
+                                                             token.encode()):
+        raise Unauthorized("a valid 'Authorization: Bearer' token is required")
+
+
+def read_json_object(request: Request) -> dict[str, Any]:
+    # Chalice has already refused a Content-Type other than application/json (415).
+    try:
+        body = json.loads(request.raw_body or b"null")
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than json goes
+        raise RequestError("the request body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise RequestError("the request body must be a JSON object")
+    return body
+
+
+def query_params(request: Request) -> dict[str, str]:
+    params: dict[str, str] = {}
+    for name in request.query_params or {}:
+        values = request.query_params.getlist(name) if request.query_params else []
+        if len(values) != 1:
+            raise RequestError(f"query parameter {name!r} was given more than once")
+        params[name] = values[0]
+    return params
+
+
+def refuse_unknown(params: dict[str, str]) -> None:
+    if params:
+        raise unknown_names("query parameters", params)
+
+
+def flag_param(params: dict[str, str], name: str) -> bool:
+    raw = params.pop(name, "false").lower()
+    if raw not in ("true", "false"):
+        raise InvalidField(f"{name} must be true or false")
+    return raw == "true"
+
+
+def asset_id_param(raw: str) -> UUID:
+    """A path's asset id; anything that is not a UUID names no asset."""
+    return _id_param(raw, AssetNotFound, "asset")
+
+
+def project_id_param(raw: str) -> UUID:
+    return _id_param(raw, ProjectNotFound, "project")
+
+
+def _id_param(raw: str, error: type[NotFound], kind: str) -> UUID:
+    try:
+        return UUID(raw)
+    except ValueError:
+        raise error(f"no {kind} {raw}") from None
+
+
+def parse_upload_request(body: Mapping[str, Any], *, max_upload_bytes: int) -> UploadRequest:
+    unknown = set(body) - {"filename", "content_type", "size_bytes", "sha256", "project_id"}
+    if unknown:
+        raise unknown_names("fields", unknown)
+    return UploadRequest(
+        filename=parse_filename(_text(body, "filename")),
+        content_type=filetypes.normalise_content_type(_text(body, "content_type")),
+        size_bytes=_size(body.get("size_bytes"), max_upload_bytes),
+        sha256=_sha256(body.get("sha256")),
+        project_id=parse_uuid(body.get("project_id"), "project_id"),
+    )
+
+
+def parse_parts_query(params: Mapping[str, str]) -> PartsQuery:
+    unknown = set(params) - {"first", "limit"}
+    if unknown:
+        raise unknown_names("query parameters", unknown)
+    return PartsQuery(first=parse_whole(params.get("first"), "first", 1, MAX_PARTS),
+                      limit=parse_whole(params.get("limit"), "limit", MAX_PARTS_PER_ANSWER,
+                                   MAX_PARTS_PER_ANSWER))
+
+
+def _text(body: Mapping[str, Any], name: str) -> str:
+    value = body.get(name)
+    if value is None:
+        raise InvalidField(f"{name} is required")
+    if not isinstance(value, str):
+        raise InvalidField(f"{name} must be a string")
+    return value
+
+
+def parse_filename(value: str) -> str:
+    # Stored as data and never part of a key; still, no control characters in a name.
+    name = unicodedata.normalize("NFC", value).strip()
+    if not name:
+        raise InvalidField("filename must not be empty")
+    if len(name) > MAX_FILENAME_CHARS:
+        raise InvalidField(f"filename must be at most {MAX_FILENAME_CHARS} characters")
+    if any(unicodedata.category(char) in ("Cc", "Cs") for char in name):
+        raise InvalidField("filename must not contain control characters")
+    return name
+
+
+def _size(value: Any, max_upload_bytes: int) -> int:
+    if value is None:
+        raise InvalidField("size_bytes is required")
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidField("size_bytes must be a whole number of bytes")
+    if value < 1:
+        raise InvalidField("size_bytes must be at least 1")
+    if value > max_upload_bytes:
+        # Not echoed: it may be hundreds of digits long, and answers stay small.
+        raise PayloadTooLarge(f"size_bytes is over the limit of {max_upload_bytes} bytes")
+    return value
+
+
+def parse_whole(raw: str | None, name: str, default: int, maximum: int) -> int:
+    """A whole number from 1 to ``maximum`` in a query parameter; ``default`` when absent."""
+    if raw is None:
+        return default
+    # Bounded before int(), which refuses strings of over 4300 digits with a ValueError.
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= len(str(maximum))) \
+            or not 1 <= int(raw) <= maximum:
+        raise InvalidField(f"{name} must be a whole number from 1 to {maximum}")
+    return int(raw)
+
+
+def _sha256(value: Any) -> str | None:
+    if value is None:
+        return None
+    # fullmatch: with match, "$" also matches before a trailing newline.
+    if not isinstance(value, str) or not _SHA256.fullmatch(value):
+        raise InvalidField("sha256 must be 64 hexadecimal characters")
+    return value.lower()
+
+
+def parse_uuid(value: Any, name: str) -> UUID | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            return UUID(value)
+        except ValueError:
+            pass
+    raise InvalidField(f"{name} must be a UUID")
+
+
+def parse_project_name(body: Mapping[str, Any]) -> str:
+    unknown = set(body) - {"name"}
+    if unknown:
+        raise unknown_names("fields", unknown)
+    name = body.get("name")
+    if not isinstance(name, str):
+        raise InvalidField("name is required and must be a string")
+    return parse_name(name)
+
+
+def parse_name(value: str) -> str:
+    """A project's name as given, tidied and checked; which names are the same name is the
+    database's rule alone (ProjectRepository.find_by_name)."""
+    name = unicodedata.normalize("NFC", value).strip()
+    if not 1 <= len(name) <= MAX_PROJECT_NAME_CHARS:
+        raise InvalidField(f"name must be 1 to {MAX_PROJECT_NAME_CHARS} characters")
+    if any(unicodedata.category(char) in ("Cc", "Cs") for char in name):
+        raise InvalidField("name must not contain control characters")
+    return name
+
+
+def parse_asset_changes(body: Mapping[str, Any]) -> AssetChanges:
+    unknown = set(body) - {"filename", "project_id"}
+    if unknown:
+        raise unknown_names("fields", unknown)
+    if not body:
+        raise InvalidField("send filename and/or project_id")
+    filename = body.get("filename")
+    if "filename" in body and not isinstance(filename, str):
+        raise InvalidField("filename must be a string")
+    return AssetChanges(
+        filename=parse_filename(filename) if isinstance(filename, str) else None,
+        move="project_id" in body,
+        project_id=parse_uuid(body.get("project_id"), "project_id"),
+    )
+
+
+def parse_list_query(params: Mapping[str, str]) -> ListQuery:
+    unknown = set(params) - _FILTERS - {"limit", "cursor", "changed_since"}
+    if unknown:
+        raise unknown_names("query parameters", unknown)
+    limit = parse_whole(params.get("limit"), "limit", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+    if "changed_since" in params:
+        if set(params) & (_FILTERS | {"cursor"}):
+            raise InvalidField("changed_since takes no filters, sort or cursor: it returns "
+                               "every change of the library")
+        return ListQuery(limit=limit, changed_since=decode_change_cursor(params["changed_since"]))
+    sort = _sort(params.get("sort"))
+    return ListQuery(
+        limit=limit,
+        cursor=decode_page_cursor(params["cursor"], sort) if "cursor" in params else None,
+        sort=sort,
+        filters=AssetFilter(
+            status=_status(params.get("status")),
+            project_id=parse_uuid(params.get("project_id"), "project_id"),
+            content_type=_content_type(params.get("content_type")),
+            taken_from=_time(params.get("taken_from"), "taken_from"),
+            taken_until=_time(params.get("taken_until"), "taken_until"),
+        ),
+    )
+
+
+def _status(raw: str | None) -> Status | None:
+    if raw is None:
+        return None
+    try:
+        return Status(raw)
+    except ValueError:
+        raise InvalidField(
+            f"status must be one of {', '.join(s.value for s in Status)}"
+        ) from None
+
+
+def _sort(raw: str | None) -> SortOrder:
+    if raw is None:
+        return SortOrder.NEWEST
+    try:
+        return SortOrder(raw)
+    except ValueError:
+        raise InvalidField(
+            f"sort must be one of {', '.join(s.value for s in SortOrder)}"
+        ) from None
+
+
+def _content_type(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    if raw not in filetypes.SUPPORTED:
+        raise InvalidField(f"content_type must be one of {', '.join(filetypes.SUPPORTED)}")
+    return raw
+
+
+def _time(raw: str | None, name: str) -> datetime | None:
+    """A date or a date and time, in the camera's wall-clock time (EXIF has no zone)."""
+    if raw is None:
+        return None
+    try:
+        if len(raw) == 10:
+            return datetime.combine(date.fromisoformat(raw), datetime.min.time())
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise InvalidField(f"{name} must be a date (2024-05-31) or a date and time") from None
+    return value.replace(tzinfo=None)

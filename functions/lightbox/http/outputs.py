@@ -1,0 +1,140 @@
+"""What the API answers: its JSON representations of the services' results, and errors.
+
+Every body is JSON (``{"error": {"code", "message"}}`` for an error), and a representation
+is written here only, so that a field is named one way across routes and the OpenAPI document.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from chalice.app import Response
+
+from lightbox.domain import Project
+from lightbox.services.listing import AssetPage, AssetView, Stats
+from lightbox.services.uploads import MultipartUpload, UploadTicket
+
+# A message may quote the request (a path, a name); the answer stays small all the same.
+MAX_MESSAGE_CHARS = 300
+
+
+def json_response(body: dict[str, Any], status: int = 200) -> Response:
+    return Response(body=json.dumps(body), status_code=status,
+                    headers={"Content-Type": "application/json"})
+
+
+def no_content() -> Response:
+    return Response(body="", status_code=204)
+
+
+def error_response(status: int, code: str, message: str) -> Response:
+    if len(message) > MAX_MESSAGE_CHARS:
+        message = message[:MAX_MESSAGE_CHARS] + "…"
+    return json_response({"error": {"code": code, "message": message}}, status)
+
+
+def ticket_json(ticket: UploadTicket) -> dict[str, Any]:
+    body: dict[str, Any] = {"asset_id": str(ticket.asset_id), "status": ticket.status.value}
+    upload = ticket.upload
+    if upload is None:
+        body["duplicate"] = True
+    elif isinstance(upload, MultipartUpload):
+        body["upload"] = {"method": "PUT", **_parts_json(upload), "headers": {}}
+    else:
+        body["upload"] = {
+            "method": upload.method,
+            "url": upload.url,
+            "headers": upload.headers,
+            "expires_at": _timestamp(upload.expires_at),
+        }
+        if upload.fields is not None:
+            body["upload"]["fields"] = upload.fields
+    return body
+
+
+def parts_json(asset_id: UUID, upload: MultipartUpload) -> dict[str, Any]:
+    return {"asset_id": str(asset_id), **_parts_json(upload)}
+
+
+def _parts_json(upload: MultipartUpload) -> dict[str, Any]:
+    return {
+        "part_size": upload.part_size,
+        "part_count": upload.part_count,
+        "parts": [{"part_number": part.number, "size_bytes": part.size, "url": part.url}
+                  for part in upload.parts],
+        "expires_at": _timestamp(upload.expires_at),
+    }
+
+
+def page_json(page: AssetPage) -> dict[str, Any]:
+    return {"items": [asset_json(view) for view in page.items], "next_cursor": page.next_cursor,
+            "sync_cursor": page.sync_cursor}
+
+
+def project_json(project: Project) -> dict[str, Any]:
+    return {
+        "project_id": str(project.id),
+        "name": project.name,
+        "asset_count": project.asset_count,
+        "created_at": _timestamp(project.created_at),
+        "updated_at": _timestamp(project.updated_at),
+    }
+
+
+def stats_json(stats: Stats) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "assets": {status.value: count for status, count in stats.counts.items()},
+        "stored_bytes": stats.stored_bytes,
+        "waiting": {"assets": stats.waiting, "oldest_since": _timestamp(stats.oldest_waiting)},
+    }
+    if stats.queues is not None:
+        body["queues"] = {
+            f"thumbnails_{lane.value}": {"waiting": depth.waiting, "in_flight": depth.in_flight,
+                                         "delayed": depth.delayed}
+            for lane, depth in stats.queues.items()
+        }
+    return body
+
+
+def asset_json(view: AssetView) -> dict[str, Any]:
+    asset, info = view.asset, view.asset.info
+    return {
+        "asset_id": str(asset.id),
+        "status": asset.status.value,
+        "filename": asset.filename,
+        "content_type": asset.content_type,
+        "size_bytes": asset.size_bytes,
+        "sha256": asset.sha256,
+        "project_id": _optional_str(asset.project_id),
+        "duplicate_of": _optional_str(asset.duplicate_of),
+        "width": info.width if info else None,
+        "height": info.height if info else None,
+        "pages": info.pages if info else None,
+        "bit_depth": info.bit_depth if info else None,
+        "color_mode": info.color_mode if info else None,
+        "taken_at": _timestamp(info.taken_at) if info else None,
+        "camera_make": info.camera_make if info else None,
+        "camera_model": info.camera_model if info else None,
+        "orientation": info.orientation if info else None,
+        "placeholder": asset.placeholder,
+        "created_at": _timestamp(asset.created_at),
+        "updated_at": _timestamp(asset.updated_at),
+        "error": asset.error,
+        "original_url": view.original_url,
+        "thumbnails": [
+            {"size": t.size, "page": t.page, "format": t.format, "width": t.width,
+             "height": t.height, "url": t.url}
+            for t in view.thumbnails
+        ],
+    }
+
+
+def _timestamp(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _optional_str(value: object | None) -> str | None:
+    return str(value) if value is not None else None

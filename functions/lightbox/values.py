@@ -1,0 +1,120 @@
+"""The values that cross the ports: what a query asks for and what an adapter answers.
+
+Plain frozen data, with no behaviour beyond reading itself; the ports are in ``lightbox.ports``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from uuid import UUID
+
+from lightbox.domain import Asset, Status
+
+
+class SortOrder(StrEnum):
+    """How a listing is ordered: by upload or taken time, newest (``-``) or oldest first."""
+
+    NEWEST = "-created"
+    OLDEST = "created"
+    TAKEN_NEWEST = "-taken"
+    TAKEN_OLDEST = "taken"
+
+    @property
+    def by_taken(self) -> bool:
+        return self.value.endswith("taken")
+
+    @property
+    def descending(self) -> bool:
+        return self.value.startswith("-")
+
+    def key_of(self, asset: Asset) -> datetime:
+        return asset.taken_sort if self.by_taken else asset.created_at
+
+
+@dataclass(frozen=True)
+class AssetFilter:
+    status: Status | None = None
+    project_id: UUID | None = None
+    content_type: str | None = None
+    taken_from: datetime | None = None  # inclusive, camera wall-clock time
+    taken_until: datetime | None = None  # exclusive
+
+
+@dataclass(frozen=True)
+class PageCursor:
+    """The position after the last asset of a page: its sort key and id (keyset pagination)."""
+
+    key: datetime
+    asset_id: UUID
+
+
+@dataclass(frozen=True)
+class ChangeCursor:
+    """A position in an owner's change feed: every change numbered up to it has been seen.
+    The numbers are the owner's own (migration 0006), counting no one else's changes."""
+
+    seq: int
+
+
+@dataclass(frozen=True)
+class LegacyChangeCursor:
+    """A position in the feed before migration 0006, ordered by transaction id, which
+    clients may still hold: every change up to (xid, asset id) had been seen."""
+
+    xid: int
+    asset_id: UUID
+
+
+@dataclass(frozen=True)
+class StatusTotal:
+    """An owner's assets in one status: how many, their declared bytes, and the earliest
+    time one of them last changed (None when there are none)."""
+
+    count: int
+    size_bytes: int
+    oldest_update: datetime | None
+
+
+@dataclass(frozen=True)
+class PresignedUpload:
+    method: str
+    url: str
+    headers: dict[str, str]
+    expires_at: datetime
+    fields: dict[str, str] | None = field(default=None)
+
+
+@dataclass(frozen=True)
+class PresignedPart:
+    number: int
+    size: int
+    url: str
+
+
+@dataclass(frozen=True)
+class UploadedPart:
+    number: int
+    size: int
+    etag: str
+
+
+@dataclass(frozen=True)
+class QueueDepth:
+    waiting: int
+    in_flight: int
+    delayed: int
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    key: str
+    size: int
+    etag: str
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    body: str
+    receipt: str
