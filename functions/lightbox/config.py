@@ -209,7 +209,7 @@ SETTINGS = (
     Setting("LIGHTBOX_MAX_STREAMED_PIXELS", "max_streamed_pixels", Whole(4_000_000_000),
             "most pixels of a TIFF page read strip by strip", "thumbnail"),
     Setting("LIGHTBOX_MAX_PAGES", "max_pages", Whole(100, maximum=10_000),
-            "pages that get thumbnails (all are counted)", "thumbnail"),
+            "pages that get thumbnails; all are counted", "thumbnail"),
     Setting("LIGHTBOX_PROCESSING_LEASE_SECONDS", "processing_lease_seconds", Whole(900),
             "after this a claim may be taken over; longer than the function's timeout, at most "
             "the queue's visibility timeout", "thumbnail, reaper", template=True,
