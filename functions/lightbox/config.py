@@ -1,16 +1,21 @@
-"""All of Lightbox's settings, read from the environment in this one place.
+"""All of Lightbox's settings: each declared once, in ``SETTINGS``, and read from there.
 
 The names are the same on a laptop and in Lambda: the local runtime sets them from what
 ``template.yaml`` declares. boto3 reads its own variables (``AWS_REGION``,
 ``AWS_ENDPOINT_URL``, credentials), which is how one code base talks to AWS, LocalStack,
 MinIO or the embedded moto server.
+
+The declaration is also what ``docs/CONFIGURATION.md``'s table is written from
+(``python -m infra.configuration``) and what tests hold ``template.yaml`` and every other
+mention of a ``LIGHTBOX_*`` variable to.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from lightbox.errors import ConfigError
 
@@ -20,10 +25,226 @@ GIB = 1024**3
 S3_OBJECT_LIMIT = 5 * 1024 * GIB
 S3_MIN_PART_BYTES = 5 * MIB
 THUMBNAIL_FORMATS = ("jpeg", "webp")
+THUMBNAIL_SIZE_RANGE = (16, 8192)
+# Presigned URLs live at most a week (SigV4).
+URL_TTL_LIMIT = 7 * 24 * 3600
+# SQS postpones a message by at most 12 hours.
+VISIBILITY_LIMIT = 43200
+
+
+@dataclass(frozen=True)
+class Text:
+    """Any text; an empty variable counts as unset, as CloudFormation passes an empty
+    parameter."""
+
+    default: str | None = None
+
+    def read(self, name: str, raw: str | None) -> str | None:
+        return raw or self.default
+
+
+@dataclass(frozen=True)
+class Whole:
+    """A whole number from ``minimum`` to ``maximum``; empty counts as unset."""
+
+    default: int
+    minimum: int = 1
+    maximum: int | None = None
+
+    def read(self, name: str, raw: str | None) -> int:
+        if raw is None or raw == "":
+            return self.default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+        if value < self.minimum or (self.maximum is not None and value > self.maximum):
+            bound = f" and at most {self.maximum}" if self.maximum is not None else ""
+            raise ConfigError(f"{name} must be at least {self.minimum}{bound}, not {value}")
+        return value
+
+
+@dataclass(frozen=True)
+class Flag:
+    """true, yes or 1; false, no or 0; empty counts as unset."""
+
+    # None: another value decides (Config.from_env says how).
+    default: bool | None
+
+    def read(self, name: str, raw: str | None) -> bool | None:
+        text = (raw or "").strip().lower()
+        if text == "":
+            return self.default
+        if text in ("1", "true", "yes"):
+            return True
+        if text in ("0", "false", "no"):
+            return False
+        raise ConfigError(f"{name} must be true or false, not {text!r}")
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """Text in a form of its own, which ``parse`` turns into the value (or refuses with the
+    variable's name). Only an unset variable takes the default; an empty one is parsed too."""
+
+    default: str
+    parse: Callable[[str, str], Any]
+
+    def read(self, name: str, raw: str | None) -> Any:
+        return self.parse(name, self.default if raw is None else raw)
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str  # the environment variable
+    field: str  # the Config attribute it fills
+    kind: Text | Whole | Flag | Parsed  # how it is read, and its default
+    doc: str  # one line: what it means
+    used_by: str  # the functions that read it
+    # template.yaml sets it; tests check that it does, and that it sets nothing undeclared.
+    template: bool = False
+    # What the default alone does not say: what an unset value means, or where it differs.
+    default_note: str = ""
+
+
+def _sizes(name: str, raw: str) -> tuple[int, ...]:
+    smallest, largest = THUMBNAIL_SIZE_RANGE
+    try:
+        sizes = sorted({int(part) for part in raw.split(",") if part.strip()})
+    except ValueError:
+        raise ConfigError(f"{name} must be pixel sizes like 256,1280, not {raw!r}") from None
+    if not sizes or sizes[0] < smallest or sizes[-1] > largest:
+        raise ConfigError(f"{name} must list sizes between {smallest} and {largest} pixels")
+    return tuple(sizes)
+
+
+def _formats(name: str, raw: str) -> tuple[str, ...]:
+    formats = tuple(dict.fromkeys(part.strip().lower() for part in raw.split(",") if part.strip()))
+    if not formats or not set(formats) <= set(THUMBNAIL_FORMATS):
+        choices = " and/or ".join(THUMBNAIL_FORMATS)
+        raise ConfigError(f"{name} must list {choices}, not {raw!r}")
+    return formats
+
+
+def _issuer(name: str, raw: str) -> str | None:
+    """Compared without its trailing slash, which issuers write either way."""
+    return raw.rstrip("/") or None
+
+
+def _level(name: str, raw: str) -> str:
+    return raw.upper()
+
+
+SETTINGS = (
+    Setting("DATABASE_URL", "database_url", Text(), "PostgreSQL URL", "all",
+            template=True, default_note="required"),
+    Setting("LIGHTBOX_DATABASE_IAM_AUTH", "database_iam_auth", Flag(False),
+            "sign in with a fresh IAM token per connection instead of the URL's password (RDS "
+            "Proxy; the template sets it when it creates the database)", "all", template=True),
+    Setting("LIGHTBOX_BUCKET", "bucket", Text(), "the media bucket", "all",
+            template=True, default_note="required"),
+    Setting("LIGHTBOX_THUMBNAIL_QUEUE_URL", "thumbnail_queue_url", Text(),
+            "where thumbnail jobs of the standard lane go",
+            "upload-complete, reaper, listing (`/health`), admin (redrive)", template=True),
+    Setting("LIGHTBOX_LARGE_THUMBNAIL_QUEUE_URL", "large_thumbnail_queue_url", Text(),
+            "where jobs of the large lane go", "upload-complete, reaper, admin (redrive)",
+            template=True, default_note="the standard queue"),
+    Setting("LIGHTBOX_INGEST_QUEUE_URL", "ingest_queue_url", Text(),
+            "the bucket events' queue, where redrive sends their dead letters back",
+            "admin (redrive)", template=True),
+    Setting("LIGHTBOX_INGEST_DEAD_LETTER_QUEUE_URL", "ingest_dead_letter_queue_url", Text(),
+            "the bucket events' dead-letter queue", "admin (redrive)", template=True),
+    Setting("LIGHTBOX_THUMBNAIL_DEAD_LETTER_QUEUE_URL", "thumbnail_dead_letter_queue_url",
+            Text(), "the standard lane's dead-letter queue", "admin (redrive)", template=True),
+    Setting("LIGHTBOX_LARGE_THUMBNAIL_DEAD_LETTER_QUEUE_URL",
+            "large_thumbnail_dead_letter_queue_url", Text(),
+            "the large lane's dead-letter queue", "admin (redrive)", template=True,
+            default_note="the large lane's letters are not redriven"),
+    Setting("LIGHTBOX_WEBHOOK_TOKEN", "webhook_token", Text(),
+            "the bearer token MinIO sends to `/hooks/minio`", "upload-complete",
+            default_note="webhooks refused with 403"),
+    Setting("LIGHTBOX_CORS_ORIGIN", "cors_origin", Text("*"),
+            "`Access-Control-Allow-Origin` on every answer, errors included",
+            "presign, upload-complete, listing", template=True),
+    Setting("LIGHTBOX_OIDC_ISSUER", "oidc_issuer", Parsed("", _issuer),
+            "also accept JWTs of this issuer", "authorizer", template=True,
+            default_note="API keys only"),
+    Setting("LIGHTBOX_OIDC_AUDIENCE", "oidc_audience", Text(),
+            "the client id tokens must carry (`aud`, or Cognito's `client_id`)", "authorizer",
+            template=True, default_note="any"),
+    Setting("LIGHTBOX_OIDC_JWKS_URL", "oidc_jwks_url", Text(), "where the issuer's keys are",
+            "authorizer", template=True, default_note="`ISSUER/.well-known/jwks.json`"),
+    Setting("LIGHTBOX_OIDC_OWNER_CLAIM", "oidc_owner_claim", Text("sub"),
+            "the claim that names the owner", "authorizer"),
+    Setting("LIGHTBOX_MAX_UPLOAD_BYTES", "max_upload_bytes",
+            Whole(S3_OBJECT_LIMIT, maximum=S3_OBJECT_LIMIT), "largest original accepted",
+            "presign", template=True, default_note="S3's limit"),
+    Setting("LIGHTBOX_MULTIPART_THRESHOLD_BYTES", "multipart_threshold_bytes",
+            Whole(64 * MIB, maximum=5 * GIB), "originals this large are uploaded in parts",
+            "presign"),
+    Setting("LIGHTBOX_MULTIPART_PART_BYTES", "multipart_part_bytes",
+            Whole(16 * MIB, minimum=S3_MIN_PART_BYTES, maximum=5 * GIB),
+            "part size; grows so that no upload needs more than 10 000 parts", "presign"),
+    Setting("LIGHTBOX_MAX_PENDING_UPLOADS", "max_pending_uploads", Whole(1000),
+            "uploads an owner may have begun and not finished", "presign"),
+    Setting("LIGHTBOX_MAX_PROJECTS", "max_projects", Whole(1000), "projects per owner",
+            "listing"),
+    Setting("LIGHTBOX_THUMBNAIL_SIZES", "thumbnail_sizes", Parsed("256,1280", _sizes),
+            "longest side of each derivative, px, comma-separated "
+            f"({THUMBNAIL_SIZE_RANGE[0]}–{THUMBNAIL_SIZE_RANGE[1]})", "thumbnail", template=True),
+    Setting("LIGHTBOX_THUMBNAIL_FORMATS", "thumbnail_formats", Parsed("jpeg", _formats),
+            " and/or ".join(f"`{name}`" for name in THUMBNAIL_FORMATS) + ", comma-separated",
+            "thumbnail"),
+    Setting("LIGHTBOX_JPEG_QUALITY", "jpeg_quality", Whole(85, maximum=95),
+            "JPEG quality of derivatives", "thumbnail"),
+    Setting("LIGHTBOX_WEBP_QUALITY", "webp_quality", Whole(80, maximum=100),
+            "WebP quality of derivatives", "thumbnail"),
+    Setting("LIGHTBOX_UPLOAD_URL_TTL", "upload_url_ttl", Whole(900, maximum=URL_TTL_LIMIT),
+            "seconds an upload URL stays valid", "presign"),
+    Setting("LIGHTBOX_DOWNLOAD_URL_TTL", "download_url_ttl", Whole(3600, maximum=URL_TTL_LIMIT),
+            "seconds a download URL stays valid", "listing"),
+    Setting("LIGHTBOX_MAX_IMAGE_PIXELS", "max_image_pixels", Whole(250_000_000),
+            "most pixels decoded at once (JPEG at its reduced scale); larger images fail",
+            "thumbnail"),
+    Setting("LIGHTBOX_MAX_STREAMED_PIXELS", "max_streamed_pixels", Whole(4_000_000_000),
+            "most pixels of a TIFF page read strip by strip", "thumbnail"),
+    Setting("LIGHTBOX_MAX_PAGES", "max_pages", Whole(100, maximum=10_000),
+            "pages that get thumbnails; all are counted", "thumbnail"),
+    Setting("LIGHTBOX_PROCESSING_LEASE_SECONDS", "processing_lease_seconds", Whole(900),
+            "after this a claim may be taken over; longer than the function's timeout, at most "
+            "the queue's visibility timeout", "thumbnail, reaper", template=True,
+            default_note="the template sets `1800` for the large lane and the reaper"),
+    Setting("LIGHTBOX_MAX_ATTEMPTS", "max_attempts", Whole(5),
+            "claims before an asset is given up as `failed`", "thumbnail"),
+    Setting("LIGHTBOX_LARGE_UPLOAD_BYTES", "large_upload_bytes", Whole(50 * MIB),
+            "originals this large take the large lane", "upload-complete, reaper"),
+    Setting("LIGHTBOX_LARGE_IMAGE_PIXELS", "large_image_pixels", Whole(100_000_000),
+            "so do images with this many pixels", "upload-complete, reaper"),
+    Setting("LIGHTBOX_RETRY_BASE_SECONDS", "retry_base_seconds",
+            Whole(30, maximum=VISIBILITY_LIMIT),
+            "first backoff of a failed message, doubled per receive",
+            "upload-complete, thumbnail"),
+    Setting("LIGHTBOX_RETRY_MAX_SECONDS", "retry_max_seconds",
+            Whole(900, maximum=VISIBILITY_LIMIT), "longest backoff", "upload-complete, thumbnail"),
+    Setting("LIGHTBOX_REDRIVE_AFTER_SECONDS", "redrive_after_seconds", Whole(600),
+            "an `uploaded` asset this old has lost its job", "reaper"),
+    Setting("LIGHTBOX_PENDING_GRACE_SECONDS", "pending_grace_seconds", Whole(3600),
+            "after the upload URL expires, how long a `pending` asset may still wait", "reaper"),
+    Setting("LIGHTBOX_S3_PATH_STYLE", "s3_path_style", Flag(None),
+            "path-style S3 URLs (LocalStack, MinIO, moto)", "all",
+            default_note="`true` when `AWS_ENDPOINT_URL_S3` or `AWS_ENDPOINT_URL` is set"),
+    Setting("LIGHTBOX_LOG_LEVEL", "log_level", Parsed("INFO", _level),
+            "log level of `lightbox.*`", "all"),
+    Setting("LIGHTBOX_MIGRATIONS_DIR", "migrations_dir", Text(), "where the SQL files are",
+            "admin", default_note="`migrations/` in the package"),
+)
 
 
 @dataclass(frozen=True)
 class Config:
+    """The settings' values, typed: an attribute per ``SETTINGS`` entry, and the S3 endpoint
+    that boto3 reads from its own variables."""
+
     database_url: str | None
     database_iam_auth: bool
     bucket: str | None
@@ -69,118 +290,27 @@ class Config:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
         env = os.environ if environ is None else environ
+        values: dict[str, Any] = {
+            setting.field: setting.kind.read(setting.name, env.get(setting.name))
+            for setting in SETTINGS
+        }
+        # The defaults that follow other values. Cognito publishes its keys here; other
+        # issuers may say where theirs are. A custom endpoint (LocalStack, MinIO, moto) wants
+        # path-style URLs unless told otherwise.
         endpoint = env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL")
-        oidc_issuer = (env.get("LIGHTBOX_OIDC_ISSUER") or "").rstrip("/") or None
-        return cls(
-            database_url=env.get("DATABASE_URL") or None,
-            database_iam_auth=_bool(env, "LIGHTBOX_DATABASE_IAM_AUTH", default=False),
-            bucket=env.get("LIGHTBOX_BUCKET") or None,
-            thumbnail_queue_url=env.get("LIGHTBOX_THUMBNAIL_QUEUE_URL") or None,
-            large_thumbnail_queue_url=env.get("LIGHTBOX_LARGE_THUMBNAIL_QUEUE_URL") or None,
-            ingest_queue_url=env.get("LIGHTBOX_INGEST_QUEUE_URL") or None,
-            ingest_dead_letter_queue_url=env.get("LIGHTBOX_INGEST_DEAD_LETTER_QUEUE_URL") or None,
-            thumbnail_dead_letter_queue_url=(
-                env.get("LIGHTBOX_THUMBNAIL_DEAD_LETTER_QUEUE_URL") or None),
-            large_thumbnail_dead_letter_queue_url=(
-                env.get("LIGHTBOX_LARGE_THUMBNAIL_DEAD_LETTER_QUEUE_URL") or None),
-            webhook_token=env.get("LIGHTBOX_WEBHOOK_TOKEN") or None,
-            cors_origin=env.get("LIGHTBOX_CORS_ORIGIN") or "*",
-            oidc_issuer=oidc_issuer,
-            oidc_audience=env.get("LIGHTBOX_OIDC_AUDIENCE") or None,
-            # Cognito publishes its keys here; other issuers may say where theirs are.
-            oidc_jwks_url=env.get("LIGHTBOX_OIDC_JWKS_URL")
-            or (f"{oidc_issuer}/.well-known/jwks.json" if oidc_issuer else None),
-            oidc_owner_claim=env.get("LIGHTBOX_OIDC_OWNER_CLAIM") or "sub",
-            max_upload_bytes=_int(env, "LIGHTBOX_MAX_UPLOAD_BYTES", S3_OBJECT_LIMIT,
-                                  maximum=S3_OBJECT_LIMIT),
-            multipart_threshold_bytes=_int(env, "LIGHTBOX_MULTIPART_THRESHOLD_BYTES", 64 * MIB,
-                                           maximum=5 * GIB),
-            multipart_part_bytes=_int(env, "LIGHTBOX_MULTIPART_PART_BYTES", 16 * MIB,
-                                      minimum=S3_MIN_PART_BYTES, maximum=5 * GIB),
-            max_pending_uploads=_int(env, "LIGHTBOX_MAX_PENDING_UPLOADS", 1000),
-            max_projects=_int(env, "LIGHTBOX_MAX_PROJECTS", 1000),
-            thumbnail_sizes=_sizes(env.get("LIGHTBOX_THUMBNAIL_SIZES", "256,1280")),
-            thumbnail_formats=_formats(env.get("LIGHTBOX_THUMBNAIL_FORMATS", "jpeg")),
-            jpeg_quality=_int(env, "LIGHTBOX_JPEG_QUALITY", 85, maximum=95),
-            webp_quality=_int(env, "LIGHTBOX_WEBP_QUALITY", 80, maximum=100),
-            upload_url_ttl=_int(env, "LIGHTBOX_UPLOAD_URL_TTL", 900, maximum=7 * 24 * 3600),
-            download_url_ttl=_int(env, "LIGHTBOX_DOWNLOAD_URL_TTL", 3600, maximum=7 * 24 * 3600),
-            max_image_pixels=_int(env, "LIGHTBOX_MAX_IMAGE_PIXELS", 250_000_000),
-            max_streamed_pixels=_int(env, "LIGHTBOX_MAX_STREAMED_PIXELS", 4_000_000_000),
-            max_pages=_int(env, "LIGHTBOX_MAX_PAGES", 100, maximum=10_000),
-            processing_lease_seconds=_int(env, "LIGHTBOX_PROCESSING_LEASE_SECONDS", 900),
-            max_attempts=_int(env, "LIGHTBOX_MAX_ATTEMPTS", 5),
-            large_upload_bytes=_int(env, "LIGHTBOX_LARGE_UPLOAD_BYTES", 50 * 1024**2),
-            large_image_pixels=_int(env, "LIGHTBOX_LARGE_IMAGE_PIXELS", 100_000_000),
-            retry_base_seconds=_int(env, "LIGHTBOX_RETRY_BASE_SECONDS", 30, maximum=43200),
-            retry_max_seconds=_int(env, "LIGHTBOX_RETRY_MAX_SECONDS", 900, maximum=43200),
-            redrive_after_seconds=_int(env, "LIGHTBOX_REDRIVE_AFTER_SECONDS", 600),
-            pending_grace_seconds=_int(env, "LIGHTBOX_PENDING_GRACE_SECONDS", 3600),
-            s3_endpoint_url=endpoint,
-            s3_path_style=_bool(env, "LIGHTBOX_S3_PATH_STYLE", default=endpoint is not None),
-            log_level=env.get("LIGHTBOX_LOG_LEVEL", "INFO").upper(),
-            migrations_dir=env.get("LIGHTBOX_MIGRATIONS_DIR") or None,
-        )
+        issuer = values["oidc_issuer"]
+        if values["oidc_jwks_url"] is None and issuer:
+            values["oidc_jwks_url"] = f"{issuer}/.well-known/jwks.json"
+        if values["s3_path_style"] is None:
+            values["s3_path_style"] = endpoint is not None
+        return cls(s3_endpoint_url=endpoint, **values)
 
     def require(self, name: str) -> str:
         """The value of an optional setting that this function cannot do without."""
         value = getattr(self, name)
         if not value:
-            raise ConfigError(f"{_ENV_NAMES[name]} is not set")
+            raise ConfigError(f"{_NAMES[name]} is not set")
         return str(value)
 
 
-_ENV_NAMES = {
-    "database_url": "DATABASE_URL",
-    "bucket": "LIGHTBOX_BUCKET",
-    "thumbnail_queue_url": "LIGHTBOX_THUMBNAIL_QUEUE_URL",
-    "ingest_queue_url": "LIGHTBOX_INGEST_QUEUE_URL",
-    "ingest_dead_letter_queue_url": "LIGHTBOX_INGEST_DEAD_LETTER_QUEUE_URL",
-    "thumbnail_dead_letter_queue_url": "LIGHTBOX_THUMBNAIL_DEAD_LETTER_QUEUE_URL",
-}
-
-
-def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 1,
-         maximum: int | None = None) -> int:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
-    if value < minimum or (maximum is not None and value > maximum):
-        bound = f" and at most {maximum}" if maximum is not None else ""
-        raise ConfigError(f"{name} must be at least {minimum}{bound}, not {value}")
-    return value
-
-
-def _bool(env: Mapping[str, str], name: str, *, default: bool) -> bool:
-    raw = env.get(name, "").strip().lower()
-    if raw == "":
-        return default
-    if raw in ("1", "true", "yes"):
-        return True
-    if raw in ("0", "false", "no"):
-        return False
-    raise ConfigError(f"{name} must be true or false, not {raw!r}")
-
-
-def _formats(raw: str) -> tuple[str, ...]:
-    formats = tuple(dict.fromkeys(part.strip().lower() for part in raw.split(",") if part.strip()))
-    if not formats or not set(formats) <= set(THUMBNAIL_FORMATS):
-        choices = " and/or ".join(THUMBNAIL_FORMATS)
-        raise ConfigError(f"LIGHTBOX_THUMBNAIL_FORMATS must list {choices}, not {raw!r}")
-    return formats
-
-
-def _sizes(raw: str) -> tuple[int, ...]:
-    try:
-        sizes = sorted({int(part) for part in raw.split(",") if part.strip()})
-    except ValueError:
-        raise ConfigError(
-            f"LIGHTBOX_THUMBNAIL_SIZES must be pixel sizes like 256,1280, not {raw!r}"
-        ) from None
-    if not sizes or sizes[0] < 16 or sizes[-1] > 8192:
-        raise ConfigError("LIGHTBOX_THUMBNAIL_SIZES must list sizes between 16 and 8192 pixels")
-    return tuple(sizes)
+_NAMES = {setting.field: setting.name for setting in SETTINGS}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -12,7 +12,6 @@ import pytest
 from infra.aws.checks import CheckError, lint, translate
 from infra.template import Resolver, Template, load_document
 from lightbox.adapters.s3 import REJECTED_TAG
-from lightbox.config import Config
 from tests.conftest import REPO
 
 TEMPLATE = Template.load(REPO / "template.yaml")
@@ -178,31 +177,11 @@ def test_the_database_settings_follow_create_database(
     assert resolver.resolve(variables["LIGHTBOX_DATABASE_IAM_AUTH"]) == iam
 
 
-def test_every_variable_the_template_sets_is_one_the_code_reads() -> None:
-    read = _names_read_by_config()
-    for function in TEMPLATE.functions.values():
-        assert set(function.environment) <= read, function.name
-
-
 def test_deploy_parameter_files_name_only_template_parameters() -> None:
     for environment in ("dev", "prod"):
         lines = (REPO / "infra" / "aws" / f"{environment}.env").read_text().splitlines()
         names = {line.split("=", 1)[0] for line in lines if line and not line.startswith("#")}
         assert names <= set(TEMPLATE.parameters), environment
-
-
-def _names_read_by_config() -> set[str]:
-    class Recording(dict[str, str]):
-        def get(self, key: str, default: Any = None) -> Any:
-            seen.add(key)
-            return super().get(key, default)
-
-        def __iter__(self) -> Iterator[str]:
-            raise AssertionError("Config reads variables by name")
-
-    seen: set[str] = set()
-    Config.from_env(Recording())
-    return seen
 
 
 def _of_type(document: Mapping[str, Any], kind: str) -> dict[str, Any]:
