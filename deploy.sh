@@ -140,7 +140,7 @@ aws_cli() {
 }
 
 # --- build and check: packages for Lambda's runtime, never this machine's ----------------------
-./dev.sh setup
+./dev.sh setup deploy
 echo "==> building the Lambda packages in $build"
 .venv/bin/python -m infra.aws.build --out "$build" --python "$python"
 
