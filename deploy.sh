@@ -9,7 +9,8 @@
 #   -p, --parameter     one more template parameter, NAME=VALUE (repeatable)
 #   --yes               deploy prod without asking
 #   --dry-run           build and check everything offline and print each AWS command; with
-#                       credentials (or an endpoint) also create the change set, unexecuted
+#                       credentials (or an endpoint) also create the change set, unexecuted;
+#                       the packages' sizes are written into docs/DEPLOY.md
 #   --endpoint-url URL  send every AWS call to URL (LocalStack); AWS_ENDPOINT_URL works too
 #   --no-migrate        do not invoke the admin function's migrations (where Lambda cannot run code)
 #
@@ -20,7 +21,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 usage() {
-  sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
+  # The comment at the top of this file, up to its first line of code.
+  awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
   exit 2
 }
 
@@ -140,9 +142,13 @@ aws_cli() {
 }
 
 # --- build and check: packages for Lambda's runtime, never this machine's ----------------------
-./dev.sh setup
+./dev.sh setup deploy
 echo "==> building the Lambda packages in $build"
 .venv/bin/python -m infra.aws.build --out "$build" --python "$python"
+if [ "$dry_run" = 1 ]; then
+  # The deploy guide quotes the packages' sizes as this build measured them, never by hand.
+  .venv/bin/python -m infra.aws.sizes "$build/packages.json" docs/DEPLOY.md
+fi
 
 if [ "$environment" = prod ] && [ "$yes" = 0 ] && [ "$dry_run" = 0 ]; then
   read -r -p "Deploy to PRODUCTION ($stack)? Type 'prod' to continue: " answer

@@ -11,8 +11,16 @@
 #                                            against the local stack unless told otherwise
 #   ./dev.sh test [PYTEST ARGS...]           lint, type-check and run every test
 #   ./dev.sh bench NAME [ARGS...]            run bench/NAME.py (results go to docs/BENCHMARKS.md)
-#   ./dev.sh setup                           only create or update the venv (deploy.sh uses it)
+#   ./dev.sh setup [run|deploy|test|bench]   only create or update the venv with one set
+#                                            (default run; deploy.sh asks for deploy)
 #   ./dev.sh help                            this help
+#
+# Each command installs only its set into .venv, and only when the set's files changed:
+#   run     requirements-local.txt  (up, env, key, redrive, cli: the functions, the embedded
+#                                    servers, the lightbox command)
+#   deploy  requirements-deploy.txt (deploy.sh's build and template checks)
+#   test    requirements-test.txt   (run + deploy + pytest, browser, lint and type-check tools)
+#   bench   bench/requirements.txt  (test + pyvips)
 set -euo pipefail
 # `./dev.sh cli upload photos/` means photos/ where the command was typed.
 CALLER_DIR=$PWD
@@ -45,15 +53,36 @@ find_python() {
   exit 1
 }
 
-# (Re)install only when the requirement files changed since the last install.
+# A requirement file, then every file it includes (-r) and every local project it installs (-e).
+requirement_files() {
+  local file=$1 line
+  echo "$file"
+  while IFS= read -r line || [ -n "$line" ]; do
+    case "$line" in
+      "-r "* | "--requirement "*) requirement_files "$(dirname "$file")/${line#* }" ;;
+      "-e ./"*) echo "${line#-e ./}/pyproject.toml" ;;
+    esac
+  done <"$file"
+}
+
+# Install one set (run, deploy, test, bench) into the venv, only when its files changed since
+# it was last installed: one stamp per set, so switching commands costs nothing.
 ensure_venv() {
-  local stamp="$VENV/.requirements.sha256" wanted
+  local set=$1 file stamp wanted
+  case "$set" in
+    run) file=requirements-local.txt ;;
+    deploy) file=requirements-deploy.txt ;;
+    test) file=requirements-test.txt ;;
+    bench) file=bench/requirements.txt ;;
+    *) echo "dev.sh: no requirement set '$set' (run, deploy, test, bench)" >&2; exit 2 ;;
+  esac
   if [ ! -x "$VENV/bin/python" ]; then
     "$(find_python)" -m venv "$VENV"
   fi
-  wanted=$(cat requirements.txt requirements-dev.txt web/cli/pyproject.toml | sha256sum | cut -d' ' -f1)
+  stamp="$VENV/.requirements-$set.sha256"
+  wanted=$(requirement_files "$file" | xargs cat | sha256sum | cut -d' ' -f1)
   if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
-    "$VENV/bin/python" -m pip install --quiet -r requirements-dev.txt
+    "$VENV/bin/python" -m pip install --quiet -r "$file"
     echo "$wanted" >"$stamp"
   fi
 }
@@ -100,14 +129,14 @@ shift
 
 case "$command" in
   up | env | key | redrive)
-    ensure_venv
+    ensure_venv run
     if [ "$command" = up ] && [[ " $* " == *" --s3 localstack "* || " $* " == *" --s3=localstack "* ]]; then
       ensure_localstack_venv
     fi
     exec "$VENV/bin/python" -m infra.local "$command" "$@"
     ;;
   test)
-    ensure_venv
+    ensure_venv test
     # The end-to-end suite runs a second time against LocalStack.
     ensure_localstack_venv
     ensure_chromium
@@ -116,19 +145,18 @@ case "$command" in
     exec "$VENV/bin/python" -m pytest "$@"
     ;;
   cli)
-    ensure_venv
+    ensure_venv run
     repo=$PWD
     export LIGHTBOX_LOCAL_STACK=${LIGHTBOX_LOCAL_STACK:-$repo/.data}
     cd "$CALLER_DIR"
     exec "$repo/$VENV/bin/lightbox" "$@"
     ;;
   setup)
-    ensure_venv
+    ensure_venv "${1:-run}"
     ;;
   bench)
     [ -n "${1:-}" ] && [ -f "bench/$1.py" ] || usage
-    ensure_venv
-    "$VENV/bin/python" -m pip install --quiet -r bench/requirements.txt
+    ensure_venv bench
     name=$1
     shift
     if [ "$name" = triggers ]; then

@@ -7,6 +7,7 @@ Each function's ``Metadata.Package`` in template.yaml names its dependency set i
 architecture (never this machine's), next to a copy of ``functions/`` and ``migrations/``.
 Nothing leaves here unless every handler imports from its own package under Python 3.12,
 every package is under Lambda's size limit, and the template translates and lints cleanly.
+Each package's measured size is left in ``packages.json`` (see ``infra.aws.sizes``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from infra.aws import sizes as size_table
 from infra.aws.checks import (
     UNZIPPED_LIMIT_BYTES,
     CheckError,
@@ -89,6 +91,10 @@ def build(out: Path, python: str) -> dict[str, int]:
     if findings:
         raise CheckError("cfn-lint found problems:\n  " + "\n  ".join(findings))
     (out / "template.json").write_text(json.dumps(document, indent=1))
+    # What was measured, for the deploy guide's table (python -m infra.aws.sizes).
+    functions = {name: function.package for name, function in template.functions.items()}
+    (out / size_table.MANIFEST).write_text(json.dumps(
+        size_table.manifest(sizes, functions, UNZIPPED_LIMIT_BYTES), indent=1) + "\n")
     return sizes
 
 

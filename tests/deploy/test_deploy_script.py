@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from infra.aws import sizes
 from tests.conftest import REPO
+
+GUIDE = REPO / "docs" / "DEPLOY.md"
 
 # No credentials anywhere: a dry run must not need them.
 OFFLINE = {
@@ -44,6 +48,7 @@ def test_what_deploy_refuses_before_building_anything(
 
 
 def test_a_dry_run_builds_checks_and_prints_every_aws_command_offline(tmp_path: Path) -> None:
+    quoted = sizes.quoted(GUIDE.read_text())
     result = deploy("-e", "dev", "--dry-run", "-p", "ApiRateLimit=20")
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     out = result.stdout
@@ -57,3 +62,9 @@ def test_a_dry_run_builds_checks_and_prints_every_aws_command_offline(tmp_path: 
     assert "Environment=dev CreateDatabase=false" in deploy_command
     assert deploy_command.index("ApiRateLimit=50") < deploy_command.index("ApiRateLimit=20")
     assert "ExternalDatabaseUrl" not in deploy_command  # no URL was given, none is invented
+
+    # The guide quotes the sizes this build measured: the dry run rewrote them if they differed.
+    measured = sizes.table(json.loads((REPO / ".build/dev/packages.json").read_text()))
+    assert sizes.quoted(GUIDE.read_text()) == measured
+    assert quoted == measured, ("docs/DEPLOY.md quoted other package sizes than the build "
+                                "measured; the dry run has rewritten its table: commit it")

@@ -1,7 +1,7 @@
 """The local stack, started as a developer starts it, and driven over HTTP like a client.
 
-Every end-to-end test runs once per S3 + SQS backend: the embedded moto server and a real
-LocalStack (``LIGHTBOX_E2E_BACKENDS=embedded`` runs the first alone).
+Every end-to-end test runs once per S3 + SQS backend: the embedded one (SeaweedFS and moto's
+SQS) and a real LocalStack (``LIGHTBOX_E2E_BACKENDS=embedded`` runs the first alone).
 """
 
 from __future__ import annotations

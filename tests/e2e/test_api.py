@@ -18,6 +18,8 @@ import tifffile
 from tests.e2e.conftest import Client, Stack
 from tests.support import image_bytes
 
+pytestmark = pytest.mark.e2e
+
 MIB = 1024 * 1024
 
 

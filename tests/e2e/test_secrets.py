@@ -9,10 +9,13 @@ import re
 import uuid
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 import requests
 
 from tests.e2e.conftest import Stack
 from tests.support import image_bytes
+
+pytestmark = pytest.mark.e2e
 
 
 def signatures(url: str) -> list[str]:

@@ -1,0 +1,86 @@
+"""The package sizes docs/DEPLOY.md quotes: a table the dry run writes from the build's
+manifest (infra/aws/sizes.py), never typed by hand.
+
+The sizes themselves are checked against a real build by the dry-run test in
+test_deploy_script.py; these check the table's making and its rows without building.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from infra.aws import sizes
+from infra.aws.checks import UNZIPPED_LIMIT_BYTES
+from infra.template import Template
+from tests.conftest import REPO
+
+GUIDE = REPO / "docs" / "DEPLOY.md"
+MIB = 2**20
+BUILT = sizes.manifest({"api": 40 * MIB + 1000, "imaging": 213 * MIB},
+                       {"PresignFunction": "api", "AdminFunction": "api",
+                        "ThumbnailFunction": "imaging"}, UNZIPPED_LIMIT_BYTES)
+
+
+def test_the_manifest_names_each_packages_size_and_functions() -> None:
+    assert BUILT == {
+        "limit_bytes": 250 * MIB,
+        "packages": {
+            "api": {"bytes": 40 * MIB + 1000, "functions": ["AdminFunction", "PresignFunction"]},
+            "imaging": {"bytes": 213 * MIB, "functions": ["ThumbnailFunction"]},
+        },
+    }
+
+
+def test_the_table_has_a_row_per_package_between_its_markers() -> None:
+    assert sizes.table(BUILT).splitlines() == [
+        sizes.START,
+        "| package | functions | unzipped | of the 250 MiB limit |",
+        "|---|---|---|---|",
+        "| `api` | AdminFunction, PresignFunction | 40 MiB | 16% |",
+        "| `imaging` | ThumbnailFunction | 213 MiB | 85% |",
+        sizes.END,
+    ]
+
+
+def test_only_the_quoted_table_is_replaced() -> None:
+    document = f"# Guide\n\nbefore\n\n{sizes.START}\n| old |\n{sizes.END}\n\nafter\n"
+    updated = sizes.with_table(document, BUILT)
+    assert updated == f"# Guide\n\nbefore\n\n{sizes.table(BUILT)}\n\nafter\n"
+    assert sizes.with_table(updated, BUILT) == updated
+
+
+@pytest.mark.parametrize("document", [
+    "no markers", f"{sizes.START}\nonly the start", f"{sizes.START}{sizes.END}{sizes.START}{sizes.END}",
+])
+def test_a_document_without_one_pair_of_markers_is_refused(document: str) -> None:
+    with pytest.raises(ValueError, match="one pair of package-size markers"):
+        sizes.quoted(document)
+
+
+def test_the_command_rewrites_the_document_only_when_the_sizes_changed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    manifest, document = tmp_path / "packages.json", tmp_path / "DEPLOY.md"
+    manifest.write_text(json.dumps(BUILT))
+    document.write_text(f"intro\n{sizes.START}\n{sizes.END}\n")
+    assert sizes.main([str(manifest), str(document)]) == 0
+    assert "updated" in capsys.readouterr().out
+    assert sizes.quoted(document.read_text()) == sizes.table(BUILT)
+    assert sizes.main([str(manifest), str(document)]) == 0
+    assert "are the build's" in capsys.readouterr().out
+    document.write_text("no markers")
+    assert sizes.main([str(manifest), str(document)]) == 1
+
+
+def test_the_guide_quotes_every_package_of_the_template_with_its_functions() -> None:
+    rows = re.findall(r"^\| `(\w+)` \| ([\w, ]+) \| (\d+) MiB \| \d+% \|$",
+                      sizes.quoted(GUIDE.read_text()), flags=re.M)
+    template = Template.load(REPO / "template.yaml")
+    expected = {package: sorted(f.name for f in template.functions.values() if f.package == package)
+                for package in {f.package for f in template.functions.values()}}
+    assert {package: functions.split(", ") for package, functions, _ in rows} == expected
+    assert all(0 < int(size) <= UNZIPPED_LIMIT_BYTES / MIB for _, _, size in rows)
