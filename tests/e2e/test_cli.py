@@ -189,7 +189,8 @@ def test_browse_download_and_manage_the_library(cli: Cli) -> None:
     projects = cli.lines("projects", "ls")
     assert [(p["name"], p["asset_count"]) for p in projects] == [("Trip to Porto", 3)]
     table = cli.run("ls").stdout
-    assert all(a["asset_id"] in table for a in listed) and "photo-001.jpg" in table
+    assert all(f"\n{a['asset_id'][:8]}  " in table for a in listed) and "photo-001.jpg" in table
+    assert max(map(len, table.splitlines())) <= 80
 
     first = next(a for a in listed if a["filename"] == "photo-000.jpg")
     shown = cli.run("show", first["asset_id"]).stdout

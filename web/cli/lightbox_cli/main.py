@@ -34,7 +34,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from lightbox_cli import __version__
+from lightbox_cli import __version__, ids
 from lightbox_cli.client import ApiError, ClientError, Json, LightboxClient
 from lightbox_cli.settings import (
     Settings,
@@ -43,6 +43,7 @@ from lightbox_cli.settings import (
     resolve,
     write_config,
 )
+from lightbox_cli.tables import fit
 from lightbox_cli.uploads import (
     TYPE_NAMES,
     FileResult,
@@ -58,6 +59,11 @@ STATUSES = ("pending", "uploaded", "processing", "ready", "failed", "duplicate",
 SORTS = ("-created", "created", "-taken", "taken")
 # Up to this many files the summary lists every one; beyond it only those that need a look.
 FULL_SUMMARY_FILES = 50
+# Piped, ls lays its table out for the usual terminal (--json has every field whole).
+LS_PIPED_WIDTH = 80
+# The file name column of ls keeps this much room (or its longest name's) before a column
+# of less need is let in.
+LS_NAME_ROOM = 24
 
 # File names and messages come from users and servers: never read as markup. Piped into a
 # file or another program, tables keep their lines whole.
@@ -219,7 +225,12 @@ def list_assets(session: Session, status: str | None, project: str | None,
                 content_type: str | None, sort: str, taken_from: str | None,
                 taken_until: str | None, limit: int, everything: bool, page_size: int,
                 as_json: bool) -> None:
-    """List assets, newest first; pages are followed for you."""
+    """List assets, newest first; pages are followed for you.
+
+    The table fits the terminal (80 columns when piped): ids are short, as git shows them,
+    a long file name is cut in the middle, and the columns of less need (Type, Pixels, the
+    date the list is not sorted by) are left out when there is no room.
+    """
     client = session.client()
     assets = client.assets(
         limit=None if everything else limit, page_size=page_size, status=status,
@@ -234,22 +245,33 @@ def list_assets(session: Session, status: str | None, project: str | None,
     if not rows:
         err.print("No assets.")
         return
-    table = Table(box=None, header_style="bold")
-    table.add_column("ID", no_wrap=True, min_width=36)
-    table.add_column("Status")
-    table.add_column("File", overflow="fold")
-    for heading in ("Type", "Size", "Pixels"):
+    _print_table(_asset_table(rows, out.width if out.is_terminal else LS_PIPED_WIDTH, sort))
+
+
+def _asset_table(assets: Sequence[Json], width: int, sort: str) -> Table:
+    short = ids.short_ids(asset["asset_id"] for asset in assets)
+    columns = {
+        "ID": [short[asset["asset_id"]] for asset in assets],
+        "Status": [asset["status"] for asset in assets],
+        "File": [asset["filename"] for asset in assets],
+        "Type": [asset["content_type"].removeprefix("image/") for asset in assets],
+        "Size": [decimal(asset["size_bytes"]) for asset in assets],
+        "Pixels": [_pixels(asset) for asset in assets],
+        "Taken": [_minutes(asset["taken_at"]) for asset in assets],
+        "Uploaded": [_minutes(asset["created_at"]) for asset in assets],
+    }
+    if not any(columns["Taken"]):
+        del columns["Taken"]
+    # The date the list is sorted by is the one to keep.
+    dates = ["Taken", "Uploaded"] if sort.endswith("taken") else ["Uploaded", "Taken"]
+    shown = fit(columns, width, flexible="File", needed=["ID", "Status"],
+                wanted=["Size", *dates, "Pixels", "Type"], flexible_room=LS_NAME_ROOM)
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for heading in shown:
         table.add_column(heading, no_wrap=True)
-    taken = any(asset["taken_at"] for asset in rows)
-    if taken:
-        table.add_column("Taken", no_wrap=True)
-    table.add_column("Uploaded", no_wrap=True)
-    for asset in rows:
-        table.add_row(asset["asset_id"], asset["status"], asset["filename"],
-                      asset["content_type"].removeprefix("image/"), decimal(asset["size_bytes"]),
-                      _pixels(asset), *([_minutes(asset["taken_at"])] if taken else []),
-                      _minutes(asset["created_at"]))
-    out.print(table)
+    for row in zip(*shown.values(), strict=True):
+        table.add_row(*row)
+    return table
 
 
 @cli.command()
@@ -268,13 +290,13 @@ def show(session: Session, asset_id: str, as_json: bool) -> None:
     for label, value in _details(asset):
         if value not in (None, ""):
             details.add_row(label, str(value))
-    out.print(details)
+    _print_table(details)
     if asset["thumbnails"]:
         thumbnails = Table("Size", "Page", "Format", "Pixels", box=None, header_style="bold")
         for thumb in asset["thumbnails"]:
             thumbnails.add_row(f"{thumb['size']} px", str(thumb["page"]), thumb["format"],
                                f"{thumb['width']}×{thumb['height']}")
-        out.print(thumbnails)
+        _print_table(thumbnails)
 
 
 @cli.command()
@@ -354,14 +376,15 @@ def list_projects(session: Session, as_json: bool = False) -> None:
     if not items:
         err.print("No projects.")
         return
-    table = Table(box=None, header_style="bold")
-    table.add_column("ID", no_wrap=True, min_width=36)
+    short = ids.short_ids(project["project_id"] for project in items)
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    table.add_column("ID", no_wrap=True)
     for heading in ("Name", "Assets", "Created"):
         table.add_column(heading)
     for project in items:
-        table.add_row(project["project_id"], project["name"], str(project["asset_count"]),
-                      _minutes(project["created_at"]))
-    out.print(table)
+        table.add_row(short[project["project_id"]], project["name"],
+                      str(project["asset_count"]), _minutes(project["created_at"]))
+    _print_table(table)
 
 
 @projects.command("create")
@@ -414,12 +437,12 @@ def stats(session: Session, as_json: bool) -> None:
     table = Table("Status", "Assets", box=None, header_style="bold")
     for status in STATUSES:
         table.add_row(status, str(answer["assets"].get(status, 0)))
-    out.print(table)
+    _print_table(table)
     queues = Table("Queue", "Waiting", "In flight", "Delayed", box=None, header_style="bold")
     for name, depth in answer["queues"].items():
         queues.add_row(name, str(depth["waiting"]), str(depth["in_flight"]),
                        str(depth["delayed"]))
-    out.print(queues)
+    _print_table(queues)
 
 
 def _content_types(types: str) -> list[str]:
@@ -487,6 +510,16 @@ def _for_each(asset_ids: Sequence[str], action: Callable[[str], object], verb: s
         sys.exit(1)
 
 
+def _print_table(table: Table) -> None:
+    """A table; piped, without the spaces rich pads its lines' ends with."""
+    if out.is_terminal:
+        out.print(table)
+        return
+    with out.capture() as captured:
+        out.print(table)
+    click.echo("\n".join(line.rstrip() for line in captured.get().splitlines()))
+
+
 def _print_json(value: Json, indent: int | None = None) -> None:
     """Exactly the JSON, on one line unless indented: for programs, not for rich."""
     click.echo(json.dumps(value, ensure_ascii=False, indent=indent))
@@ -544,7 +577,7 @@ def _print_summary(results: Sequence[FileResult], seconds: float) -> None:
             outcome = Text(result.outcome, style="" if result.ok else "red")
             table.add_row(_shown_path(result.file.path), outcome, result.asset_id or "",
                           result.detail)
-        out.print(table)
+        _print_table(table)
     sent = sum(r.file.size for r in results if r.outcome in (Outcome.UPLOADED, Outcome.READY))
     summary = ", ".join(f"{count} {outcome}" for outcome, count in sorted(counts.items()))
     out.print(f"{summary}; {decimal(sent)} sent in {seconds:.1f} s.")

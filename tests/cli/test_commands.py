@@ -1,0 +1,213 @@
+"""The ``lightbox`` commands as a user runs them, against a library kept in memory."""
+
+from __future__ import annotations
+
+import re
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from lightbox_cli import main
+from lightbox_cli.client import ApiError
+
+Json = dict[str, Any]
+
+
+def an_asset(asset_id: str, filename: str, **fields: Any) -> Json:
+    return {"asset_id": asset_id, "status": "ready", "filename": filename,
+            "content_type": "image/jpeg", "size_bytes": 123_456, "sha256": None,
+            "project_id": None, "duplicate_of": None, "width": 4000, "height": 3000, "pages": 1,
+            "bit_depth": 8, "color_mode": "RGB", "taken_at": "2024-05-31T14:00:12Z",
+            "camera_make": "Fujifilm", "camera_model": "X-T5", "orientation": 1,
+            "created_at": "2024-06-01T09:30:00Z", "updated_at": "2024-06-01T09:30:02Z",
+            "error": None, "original_url": f"http://bucket.invalid/{asset_id}",
+            "thumbnails": [{"size": 256, "page": 1, "format": "jpeg", "width": 256,
+                            "height": 192, "url": "http://bucket.invalid/t"}], **fields}
+
+
+class Library:
+    """What the client would reach, in memory; each call is noted in ``calls``."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, Json] = {}
+        self.project_items: dict[str, Json] = {}
+        self.calls: list[tuple[str, ...]] = []
+        # What `complete` finds an uploaded file to be, by file name (else "uploaded").
+        self.rendered: dict[str, Json] = {}
+        self._lock = threading.Lock()
+
+    def add(self, *assets: Json) -> None:
+        self.items.update((a["asset_id"], a) for a in assets)
+
+    def add_projects(self, *projects: Json) -> None:
+        self.project_items.update((p["project_id"], p) for p in projects)
+
+    def _note(self, *call: str) -> None:
+        with self._lock:
+            self.calls.append(call)
+
+    def called(self, name: str) -> list[tuple[str, ...]]:
+        return [call for call in self.calls if call[0] == name]
+
+    def close(self) -> None:
+        pass
+
+    # --- assets
+
+    def assets(self, *, limit: int | None = None, page_size: int = 100,
+               **filters: str | None) -> Iterator[Json]:
+        self._note("assets", *(f"{k}={v}" for k, v in filters.items() if v is not None))
+        found = [a for a in self.items.values() if a["status"] != "deleted"
+                 and all(a.get(k) == v for k, v in filters.items() if v is not None and k != "sort")]
+        yield from found[:limit]
+
+    def asset(self, asset_id: str) -> Json:
+        self._note("asset", asset_id)
+        if asset_id not in self.items:
+            raise ApiError(404, "asset_not_found", f"no asset {asset_id}")
+        return self.items[asset_id]
+
+    def delete(self, asset_id: str) -> None:
+        self._note("delete", asset_id)
+        self.asset(asset_id)["status"] = "deleted"
+
+    def retry(self, asset_id: str) -> Json:
+        self._note("retry", asset_id)
+        return {"asset_id": asset_id, "status": "processing"}
+
+    def stats(self) -> Json:
+        return {"assets": {"ready": len(self.items)},
+                "queues": {"thumbnails_standard": {"waiting": 0, "in_flight": 0, "delayed": 0}}}
+
+    # --- projects
+
+    def projects(self) -> list[Json]:
+        self._note("projects")
+        return list(self.project_items.values())
+
+    def project_named(self, name: str) -> Json | None:
+        self._note("project_named", name)
+        return next((p for p in self.project_items.values() if p["name"].lower() == name.lower()), None)
+
+    def project(self, project_id: str) -> Json:
+        return self.project_items[project_id]
+
+    def create_project(self, name: str) -> Json:
+        self._note("create_project", name)
+        project = {"project_id": str(uuid.uuid4()), "name": name, "asset_count": 0,
+                   "created_at": "2024-06-01T09:30:00Z"}
+        self.project_items[project["project_id"]] = project
+        return project
+
+    def rename_project(self, project_id: str, name: str) -> Json:
+        self._note("rename_project", project_id, name)
+        self.project_items[project_id]["name"] = name
+        return self.project_items[project_id]
+
+    def delete_project(self, project_id: str, *, cascade: bool = False) -> None:
+        self._note("delete_project", project_id)
+        del self.project_items[project_id]
+
+    # --- uploads
+
+    def presign(self, filename: str, content_type: str, size_bytes: int, sha256: str,
+                project_id: str | None = None) -> Json:
+        self._note("presign", filename)
+        with self._lock:
+            held = next((a for a in self.items.values() if a["sha256"] == sha256), None)
+            if held is not None:
+                return {"asset_id": held["asset_id"], "status": held["status"], "duplicate": True}
+            asset_id = str(uuid.uuid4())
+            self.items[asset_id] = an_asset(asset_id, filename, status="pending", sha256=sha256,
+                                            size_bytes=size_bytes, project_id=project_id)
+        return {"asset_id": asset_id, "status": "pending",
+                "upload": {"method": "PUT", "url": f"http://bucket.invalid/{asset_id}",
+                           "headers": {}}}
+
+    def put_file(self, url: str, headers: dict[str, str], path: Path, *, offset: int,
+                 length: int, progress: Callable[[int], None]) -> None:
+        self._note("put_file", path.name)
+        # A first attempt the bucket slowed down, taken back, then the one that lands.
+        progress(length)
+        progress(-length)
+        progress(length)
+
+    def complete(self, asset_id: str) -> Json:
+        asset = self.items[asset_id]
+        asset.update(self.rendered.get(asset["filename"], {"status": "uploaded"}))
+        return {"asset_id": asset_id, "status": asset["status"]}
+
+    def abort(self, asset_id: str) -> None:
+        self._note("abort", asset_id)
+
+
+@pytest.fixture
+def library(monkeypatch: pytest.MonkeyPatch) -> Library:
+    held = Library()
+    monkeypatch.setattr(main.Session, "client", lambda session: held)
+    return held
+
+
+def run(*args: str, answer: str = "", code: int = 0) -> Result:
+    result = CliRunner().invoke(main.cli, list(args), input=answer)
+    assert result.exit_code == code, f"exit {result.exit_code}\n{result.stdout}\n{result.stderr}"
+    return result
+
+
+def uuid_starting(start: str) -> str:
+    return start + str(uuid.uuid4())[len(start):]
+
+
+# --- tables ---------------------------------------------------------------------------------------
+
+def test_ls_fits_80_columns_with_short_ids_and_long_names_cut_in_the_middle(library: Library) -> None:
+    long_name = "PXL_20240531_140012345_a_very_long_description_of_the_evening_at_the_lake.jpg"
+    library.add(
+        an_asset(uuid_starting("0a6f3b1e"), long_name, status="processing"),
+        an_asset(uuid_starting("9c2d0000"), "IMG_0001.JPG"))
+
+    lines = run("ls").stdout.splitlines()
+
+    assert max(map(len, lines)) <= 80, lines
+    assert lines[0].split() == ["ID", "Status", "File", "Type", "Size", "Uploaded"]
+    long_row = next(line for line in lines if line.startswith("0a6f3b1e "))
+    assert re.search(r" PXL_20240531…\S*_lake\.jpg ", long_row), long_row
+    assert any(line.startswith("9c2d0000  ready ") and "IMG_0001.JPG" in line for line in lines)
+
+
+def test_a_wider_table_takes_every_column(library: Library, monkeypatch: pytest.MonkeyPatch) -> None:
+    library.add(an_asset(uuid_starting("0a6f3b1e"), "IMG_0001.JPG"))
+    monkeypatch.setattr(main, "LS_PIPED_WIDTH", 120)
+
+    lines = run("ls").stdout.splitlines()
+
+    assert lines[0].split() == ["ID", "Status", "File", "Type", "Size", "Pixels", "Taken", "Uploaded"]
+    assert lines[1].split() == ["0a6f3b1e", "ready", "IMG_0001.JPG", "jpeg", "123.5", "kB",
+                                "4000×3000", "2024-05-31", "14:00", "2024-06-01", "09:30"]
+
+
+def test_short_ids_are_longer_when_those_shown_share_their_first_8_digits(library: Library) -> None:
+    one, other = "0a6f3b1e-5000-4000-8000-000000000000", "0a6f3b1e-5100-4000-8000-000000000000"
+    library.add(an_asset(one, "one.jpg"), an_asset(other, "other.jpg"))
+
+    ids = [line.split()[0] for line in run("ls").stdout.splitlines()[1:]]
+
+    assert sorted(ids) == ["0a6f3b1e-50", "0a6f3b1e-51"]
+
+
+def test_no_table_ends_its_lines_with_spaces(library: Library, tmp_path: Path) -> None:
+    asset_id = uuid_starting("0a6f3b1e")
+    library.add(an_asset(asset_id, "a-rather-long-name-for-a-photo.jpg"))
+    library.add_projects({"project_id": uuid_starting("5e1f0000"), "name": "Trip",
+                          "asset_count": 1, "created_at": "2024-06-01T09:30:00Z"})
+    (tmp_path / "photo.jpg").write_bytes(b"\xff\xd8 a photo")
+
+    for command in (["ls"], ["show", asset_id], ["projects", "ls"], ["stats"],
+                    ["upload", str(tmp_path / "photo.jpg")]):
+        output = run(*command).stdout
+        assert output and all(line == line.rstrip() for line in output.splitlines()), (command, output)
