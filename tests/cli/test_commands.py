@@ -211,3 +211,83 @@ def test_no_table_ends_its_lines_with_spaces(library: Library, tmp_path: Path) -
                     ["upload", str(tmp_path / "photo.jpg")]):
         output = run(*command).stdout
         assert output and all(line == line.rstrip() for line in output.splitlines()), (command, output)
+
+
+# --- ids: whole, or their first characters ---------------------------------------------------------
+
+def test_commands_take_the_first_characters_of_an_asset_id(library: Library, tmp_path: Path) -> None:
+    photo, scan = uuid_starting("0a6f3b1e"), uuid_starting("9c2d4e5f")
+    library.add(an_asset(photo, "photo.jpg"), an_asset(scan, "scan.tif"))
+
+    assert "photo.jpg" in run("show", "0a6f").stdout
+    assert "photo.jpg" in run("show", "0A6F-3B1E").stdout  # as the UUID is written, any case
+    assert library.called("asset")[-1] == ("asset", photo)
+    run("retry", "0a6f3b", "9c2d")
+    assert library.called("retry") == [("retry", photo), ("retry", scan)]
+    run("rm", "--yes", "9c2d4e")
+    assert library.called("delete") == [("delete", scan)]
+
+
+def test_get_takes_the_first_characters_of_an_asset_id(library: Library, monkeypatch: pytest.MonkeyPatch,
+                                                      tmp_path: Path) -> None:
+    photo = uuid_starting("0a6f3b1e")
+    library.add(an_asset(photo, "photo.jpg"))
+    downloaded: list[str] = []
+    monkeypatch.setattr(Library, "download", lambda self, url, file, progress: downloaded.append(url),
+                        raising=False)
+
+    run("get", "0a6f3b", "-o", str(tmp_path / "copy.jpg"))
+
+    assert downloaded == [f"http://bucket.invalid/{photo}"]
+
+
+def test_a_whole_id_is_not_looked_up(library: Library) -> None:
+    photo = uuid_starting("0a6f3b1e")
+    library.add(an_asset(photo, "photo.jpg"))
+
+    run("show", photo.upper())
+
+    assert library.called("assets") == [] and library.called("asset") == [("asset", photo)]
+
+
+def test_first_characters_that_start_no_id_or_several_say_so(library: Library) -> None:
+    one, other = uuid_starting("a1b2c3d4"), uuid_starting("a1b2c3ff")
+    library.add(an_asset(one, "x.jpg"), an_asset(other, "y.jpg"))
+
+    assert "no asset starts with 0a6f" in run("show", "0a6f", code=1).stderr
+    ambiguous = run("show", "a1b2", code=1).stderr
+    assert "a1b2 is ambiguous: a1b2c3d4 x.jpg, a1b2c3ff y.jpg" in ambiguous
+    assert "'IMG_1.jpg' is not an asset id" in run("show", "IMG_1.jpg", code=1).stderr
+    assert "'a1b' is not an asset id" in run("show", "a1b", code=1).stderr
+    # One listing for all the ids of a command, and nothing deleted when one of them is wrong.
+    library.calls.clear()
+    assert "no asset starts with 0a6f" in run("rm", "--yes", "a1b2c3d4", "0a6f", code=1).stderr
+    assert library.called("assets") == [("assets",)] and library.called("delete") == []
+
+
+def test_projects_are_taken_by_name_or_by_the_first_characters_of_their_id(library: Library) -> None:
+    trip = {"project_id": uuid_starting("5e1f2a3b"), "name": "Trip", "asset_count": 0,
+            "created_at": "2024-06-01T09:30:00Z"}
+    cafe = {"project_id": uuid_starting("0a6f3b1e"), "name": "cafe", "asset_count": 0,
+            "created_at": "2024-06-01T09:30:00Z"}
+    library.add_projects(trip, cafe)
+
+    run("projects", "rename", "5e1f", "Porto")
+    assert library.called("rename_project") == [("rename_project", trip["project_id"], "Porto")]
+    assert "Porto" in run("projects", "ls").stdout.splitlines()[1]
+    # A name wins over the start of another project's id.
+    run("projects", "rm", "cafe")
+    assert library.called("delete_project") == [("delete_project", cafe["project_id"])]
+    assert "no project is called 'beef' and no project id starts with it" in run(
+        "projects", "rm", "beef", code=1).stderr
+
+
+def test_upload_into_a_project_named_like_an_id_creates_it(library: Library, tmp_path: Path) -> None:
+    trip = {"project_id": uuid_starting("20240000"), "name": "Trip", "asset_count": 0,
+            "created_at": "2024-06-01T09:30:00Z"}
+    library.add_projects(trip)
+    (tmp_path / "photo.jpg").write_bytes(b"\xff\xd8 a photo")
+
+    run("upload", str(tmp_path / "photo.jpg"), "--project", "2024")
+
+    assert library.called("create_project") == [("create_project", "2024")]

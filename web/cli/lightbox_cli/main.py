@@ -11,7 +11,6 @@ import json
 import os
 import sys
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -105,7 +104,7 @@ class LightboxGroup(click.Group):
                     "the API refused the key (401): check --api-key, LIGHTBOX_API_KEY or the "
                     "config file") from None
             raise click.ClickException(exc.message) from None
-        except ClientError as exc:
+        except (ClientError, ids.IdError) as exc:
             raise click.ClickException(exc.message) from None
 
 
@@ -122,7 +121,11 @@ pass_session = click.make_pass_decorator(Session)
 @click.version_option(__version__, prog_name="lightbox")
 @click.pass_context
 def cli(ctx: click.Context, url: str | None, api_key: str | None, config: Path | None) -> None:
-    """Upload to, browse and manage a Lightbox photo and scan library."""
+    """Upload to, browse and manage a Lightbox photo and scan library.
+
+    Commands take an asset or project id whole or by its first characters (at least 4, as
+    many as it takes to be the only one), as git takes commit hashes.
+    """
     session = Session(url, api_key, config)
     ctx.obj = session
     ctx.call_on_close(session.close)
@@ -145,7 +148,7 @@ def login(session: Session, login_url: str, login_key: str) -> None:
 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--project", help="A project's name or id; a new name creates it.")
+@click.option("--project", help="A project's name or whole id; a new name creates it.")
 @click.option("--type", "types", default=",".join(TYPE_NAMES), show_default=True,
               help="Which image types to upload, comma-separated.")
 @click.option("-j", "--jobs", default=4, show_default=True, type=click.IntRange(1, 32),
@@ -209,7 +212,7 @@ def _wait(client: LightboxClient, results: list[FileResult], since: str, timeout
 
 @cli.command("ls")
 @click.option("--status", type=click.Choice(STATUSES))
-@click.option("--project", help="A project's name or id.")
+@click.option("--project", help="A project's name or id (or its first characters).")
 @click.option("--type", "content_type", type=click.Choice(sorted(TYPE_NAMES)))
 @click.option("--sort", type=click.Choice(SORTS), default="-created", show_default=True)
 @click.option("--taken-from", help="Taken at or after (2024-05-31 or 2024-05-31T14:00).")
@@ -280,7 +283,8 @@ def _asset_table(assets: Sequence[Json], width: int, sort: str) -> Table:
 @pass_session
 def show(session: Session, asset_id: str, as_json: bool) -> None:
     """Show one asset: its metadata and derivatives."""
-    asset = session.client().asset(asset_id)
+    client = session.client()
+    asset = client.asset(_asset_id(client, asset_id))
     if as_json:
         _print_json(asset, indent=2)
         return
@@ -313,7 +317,7 @@ def get(session: Session, asset_id: str, size: int | None, page: int, output: Pa
         force: bool) -> None:
     """Download an asset's original, or one of its thumbnails."""
     client = session.client()
-    asset = client.asset(asset_id)
+    asset = client.asset(_asset_id(client, asset_id))
     url, name = _download_source(asset, size, page)
     target = output / name if output and output.is_dir() else output or Path(name)
     if target.exists() and not force:
@@ -340,11 +344,14 @@ def get(session: Session, asset_id: str, size: int | None, page: int, output: Pa
 @pass_session
 def rm(session: Session, asset_ids: tuple[str, ...], yes: bool) -> None:
     """Delete assets: their originals and derivatives go too, for good."""
+    client = session.client()
+    # Every id is resolved before anything is deleted: a wrong one stops them all.
+    resolved = _asset_ids(client, asset_ids)
     if not yes:
         # There is no trash to take them back from.
         click.confirm(f"Delete {len(asset_ids)} asset(s) for good, with their originals and "
                       "thumbnails?", abort=True, err=True)
-    _for_each(asset_ids, session.client().delete, "Deleted")
+    _for_each(resolved, client.delete, "Deleted")
 
 
 @cli.command()
@@ -352,7 +359,8 @@ def rm(session: Session, asset_ids: tuple[str, ...], yes: bool) -> None:
 @pass_session
 def retry(session: Session, asset_ids: tuple[str, ...]) -> None:
     """Check and render failed assets again."""
-    _for_each(asset_ids, session.client().retry, "Retrying")
+    client = session.client()
+    _for_each(_asset_ids(client, asset_ids), client.retry, "Retrying")
 
 
 @cli.group(invoke_without_command=True)
@@ -455,19 +463,60 @@ def _content_types(types: str) -> list[str]:
 
 
 def _project_id(client: LightboxClient, project: str, *, create: bool = False) -> str:
-    """The id of a project given by id or by name (the server decides which name is the same)."""
-    try:
-        return str(uuid.UUID(project))
-    except ValueError:
-        pass
+    """The id of a project given by id, by name (the server decides which name is the same)
+    or, unless a new name creates a project, by the first characters of its id."""
+    whole = ids.whole(project)
+    if whole is not None:
+        return whole
     found = client.project_named(project)
     if found is not None:
         return str(found["project_id"])
+    # With create, a name like "2024" makes that project rather than find one by its id.
+    if not create and ids.is_prefix(project):
+        return _resolve(ids.prefix(project, "a project"),
+                        [(p["project_id"], p["name"]) for p in client.projects()], project,
+                        f"no project is called {project!r} and no project id starts with it")
     if not create:
         raise click.ClickException(f"no project is called {project!r}")
     created = client.create_project(project)
     err.print(f"Created project {created['name']!r}.")
     return str(created["project_id"])
+
+
+def _asset_id(client: LightboxClient, asset_id: str) -> str:
+    return _asset_ids(client, [asset_id])[0]
+
+
+def _asset_ids(client: LightboxClient, typed: Sequence[str]) -> list[str]:
+    """Whole asset ids for ids typed whole or by their first characters.
+
+    The API takes whole ids only, so first characters are matched against a listing of the
+    library (one for all of them, in pages of the most the API gives); whole ids need none.
+    """
+    wholes = {text: ids.whole(text) for text in typed}
+    prefixes = {text: ids.prefix(text, "an asset") for text in typed if wholes[text] is None}
+    listed = ([(a["asset_id"], a["filename"]) for a in client.assets(limit=None, page_size=200)]
+              if prefixes else [])
+    found, problems = {}, []
+    for text, digits in prefixes.items():
+        try:
+            found[text] = _resolve(digits, listed, text, f"no asset starts with {text}")
+        except ids.IdError as exc:
+            problems.append(exc.message)
+    if problems:
+        raise ids.IdError("\n".join(problems))
+    return [wholes[text] or found[text] for text in typed]
+
+
+def _resolve(digits: str, candidates: Sequence[tuple[str, str]], text: str, none: str) -> str:
+    """The one id of ``candidates`` (id, label) that starts with ``digits``; else IdError,
+    saying ``none`` or naming the candidates."""
+    matches = ids.matching(digits, candidates)
+    if not matches:
+        raise ids.IdError(none)
+    if len(matches) > 1:
+        raise ids.IdError(ids.ambiguous(text, matches))
+    return matches[0][0]
 
 
 def _download_source(asset: Json, size: int | None, page: int) -> tuple[str, str]:
