@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 import uuid
@@ -291,3 +292,34 @@ def test_upload_into_a_project_named_like_an_id_creates_it(library: Library, tmp
     run("upload", str(tmp_path / "photo.jpg"), "--project", "2024")
 
     assert library.called("create_project") == [("create_project", "2024")]
+
+
+# --- upload ---------------------------------------------------------------------------------------
+
+def write(path: Path, data: bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def test_upload_names_each_file_it_leaves_out_and_why(library: Library, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "Pictures" / "a.jpg", b"\xff\xd8 a")
+    write(tmp_path / "Pictures" / "notes.txt", b"notes")
+    write(tmp_path / "Pictures" / "a.xmp", b"<x:xmpmeta/>")
+    write(tmp_path / "Pictures" / ".cache" / "b.jpg", b"\xff\xd8 b")
+
+    done = run("upload", "Pictures")
+
+    assert "Leaving out 2 files and 1 folder:" in done.stderr
+    said = [line.strip() for line in done.stderr.splitlines()]
+    assert said[said.index("a hidden folder, not looked in") + 1] == "Pictures/.cache"
+    assert said[said.index("a sidecar (notes on a photo, not an image)") + 1] == "Pictures/a.xmp"
+    assert said[said.index("not an image of the types to upload (.gif, .jpe, .jpeg, .jpg, .png, "
+                           ".tif, .tiff, .webp)") + 1] == "Pictures/notes.txt"
+    assert library.called("presign") == [("presign", "a.jpg")]

@@ -102,7 +102,12 @@ def test_a_folder_uploads_and_becomes_ready_and_a_second_run_sends_nothing(cli: 
 
     first = cli.run("upload", str(photos), "--wait")
 
-    assert "3 ready" in first.stdout and "Leaving out 1 file" in first.stderr
+    assert "3 ready" in first.stdout and "Leaving out 1 file and 1 folder:" in first.stderr
+    said = [line.strip() for line in first.stderr.splitlines()]
+    # Each named as the command was given it, relative to the folder it ran in.
+    assert said[said.index("a hidden folder, not looked in") + 1] == "Pictures/.cache"
+    assert said[said.index("not an image of the types to upload (.gif, .jpe, .jpeg, .jpg, .png, "
+                           ".tif, .tiff, .webp)") + 1] == "Pictures/scans/notes.txt"
     assets = cli.lines("ls", "--all")
     assert sorted(a["filename"] for a in assets) == ["letter.tif", "photo-000.jpg", "photo-001.jpg"]
     assert {a["status"] for a in assets} == {"ready"}

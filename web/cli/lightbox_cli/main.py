@@ -160,13 +160,15 @@ def login(session: Session, login_url: str, login_key: str) -> None:
 @pass_session
 def upload(session: Session, paths: tuple[Path, ...], project: str | None, types: str,
            jobs: int, wait: bool, timeout: float, as_json: bool) -> None:
-    """Upload files and folders (recursively); files the library has are skipped."""
+    """Upload files and folders (recursively); files the library has are skipped.
+
+    What a folder holds that is not uploaded (other types, sidecars, hidden files, empty
+    files, links to folders ...) is named with why.
+    """
     collection = collect(paths, _content_types(types))
     refused = [FileResult(LocalFile(path, "", 0), Outcome.FAILED, detail=why)
                for path, why in collection.refused]
-    if collection.ignored:
-        err.print(f"Leaving out {collection.ignored} file(s) that are not "
-                  f"{'/'.join(types.split(','))} images.")
+    _print_left_out(collection.left_out)
     if not collection.files and not refused:
         raise click.ClickException("nothing to upload")
     client = session.client()
@@ -610,6 +612,24 @@ def _details(asset: Json) -> Iterable[tuple[str, object]]:
 def _result_json(result: FileResult) -> Json:
     return {"path": str(result.file.path), "outcome": str(result.outcome),
             "asset_id": result.asset_id, "status": result.status, "detail": result.detail or None}
+
+
+def _print_left_out(left_out: Sequence[tuple[Path, str]]) -> None:
+    """Each path left out, under its reason."""
+    if not left_out:
+        return
+    folders = sum(path.is_dir() for path, _ in left_out)
+    counted = [f"{count} {noun}{'s' if count > 1 else ''}" for count, noun in
+               ((len(left_out) - folders, "file"), (folders, "folder")) if count]
+    err.print(f"Leaving out {' and '.join(counted)}:")
+    by_reason: dict[str, list[Path]] = {}
+    for path, why in left_out:
+        by_reason.setdefault(why, []).append(path)
+    # Whole lines, so that a path piped elsewhere stays one.
+    for why, left in by_reason.items():
+        err.print(f"  {why}", soft_wrap=True)
+        for path in left:
+            err.print(f"    {_shown_path(path)}", soft_wrap=True)
 
 
 def _print_summary(results: Sequence[FileResult], seconds: float) -> None:
