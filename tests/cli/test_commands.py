@@ -323,3 +323,35 @@ def test_upload_names_each_file_it_leaves_out_and_why(library: Library, tmp_path
     assert said[said.index("not an image of the types to upload (.gif, .jpe, .jpeg, .jpg, .png, "
                            ".tif, .tiff, .webp)") + 1] == "Pictures/notes.txt"
     assert library.called("presign") == [("presign", "a.jpg")]
+
+
+def test_a_second_run_after_a_failure_says_what_failed_before_and_exits_0(
+        library: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "Pictures" / "good.jpg", b"\xff\xd8 good")
+    write(tmp_path / "Pictures" / "broken.jpg", b"\xff\xd8 broken")
+    library.rendered["broken.jpg"] = {"status": "failed", "error": "not a JPEG: truncated"}
+
+    first = run("upload", "Pictures", code=1)
+    assert re.search(r"broken\.jpg +failed .*not a JPEG: truncated", first.stdout), first.stdout
+
+    again = run("upload", "Pictures")
+
+    row = next(line for line in again.stdout.splitlines() if "broken.jpg" in line)
+    assert "failed before" in row and "not a JPEG: truncated" in row and "lightbox retry" in row
+    assert "1 failed before, 1 skipped" in again.stdout
+    # Asked for once: the second run knew its bytes had failed.
+    assert sorted(library.called("presign")) == [
+        ("presign", "broken.jpg"), ("presign", "good.jpg"), ("presign", "good.jpg")]
+
+
+def test_a_file_that_fails_in_this_run_still_fails_it(library: Library, tmp_path: Path) -> None:
+    write(tmp_path / "broken.jpg", b"\xff\xd8 broken")
+    library.rendered["broken.jpg"] = {"status": "failed", "error": "not a JPEG: truncated"}
+    failed = an_asset(str(uuid.uuid4()), "old.jpg", status="failed", error="unreadable",
+                      sha256=sha256(write(tmp_path / "old.jpg", b"\xff\xd8 old").read_bytes()))
+    library.add(failed)
+
+    results = run("upload", str(tmp_path), "--json", code=1).stdout
+
+    assert '"outcome": "failed before"' in results and '"outcome": "failed"' in results

@@ -163,7 +163,8 @@ def upload(session: Session, paths: tuple[Path, ...], project: str | None, types
     """Upload files and folders (recursively); files the library has are skipped.
 
     What a folder holds that is not uploaded (other types, sidecars, hidden files, empty
-    files, links to folders ...) is named with why.
+    files, links to folders ...) is named with why. Files whose bytes failed in the library
+    before are not sent again and are said again, without failing this run.
     """
     collection = collect(paths, _content_types(types))
     refused = [FileResult(LocalFile(path, "", 0), Outcome.FAILED, detail=why)
@@ -635,7 +636,7 @@ def _print_left_out(left_out: Sequence[tuple[Path, str]]) -> None:
 def _print_summary(results: Sequence[FileResult], seconds: float) -> None:
     counts = Counter(result.outcome for result in results)
     shown = [r for r in results
-             if len(results) <= FULL_SUMMARY_FILES or not r.ok]
+             if len(results) <= FULL_SUMMARY_FILES or r.noteworthy]
     if shown:
         table = Table(box=None, header_style="bold")
         table.add_column("File", overflow="fold")
@@ -643,7 +644,8 @@ def _print_summary(results: Sequence[FileResult], seconds: float) -> None:
         table.add_column("Asset", no_wrap=True, min_width=36)
         table.add_column("Detail", overflow="fold")
         for result in shown:
-            outcome = Text(result.outcome, style="" if result.ok else "red")
+            outcome = Text(result.outcome, style="red" if not result.ok
+                           else "yellow" if result.noteworthy else "")
             table.add_row(_shown_path(result.file.path), outcome, result.asset_id or "",
                           result.detail)
         _print_table(table)

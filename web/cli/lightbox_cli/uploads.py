@@ -63,6 +63,7 @@ class Outcome(StrEnum):
     SKIPPED = "skipped"  # the library already had these bytes
     DUPLICATE = "duplicate"  # the same bytes as another file of this upload
     FAILED = "failed"
+    FAILED_BEFORE = "failed before"  # these bytes failed in the library before: not sent again
     WAITING = "waiting"  # still processing when the wait ran out
 
 
@@ -77,7 +78,14 @@ class FileResult:
 
     @property
     def ok(self) -> bool:
+        """Nothing failed in this run: what failed before is said again, not failed again, so
+        that running an upload once more exits 0 when nothing new went wrong."""
         return self.outcome not in (Outcome.FAILED, Outcome.WAITING)
+
+    @property
+    def noteworthy(self) -> bool:
+        """Worth a line of a long summary: what failed, now or before, or is still waiting."""
+        return not self.ok or self.outcome is Outcome.FAILED_BEFORE
 
 
 class Observer(Protocol):
@@ -234,9 +242,7 @@ class Uploader:
         failed = self._known_failures.get(sha256)
         if failed is not None:
             self._observer.sent(file, file.size)
-            return FileResult(file, Outcome.FAILED, failed["asset_id"],
-                              f"failed before: {failed['error'] or 'no reason given'} "
-                              "(lightbox retry tries again)", "failed")
+            return _failed_before(file, failed["asset_id"], failed["error"])
         try:
             ticket = self._client.presign(file.path.name, file.content_type, file.size, sha256,
                                           self._project_id)
@@ -244,6 +250,8 @@ class Uploader:
             return FileResult(file, Outcome.FAILED, detail=exc.message)
         if ticket.get("duplicate"):
             self._observer.sent(file, file.size)
+            if ticket["status"] == "failed":  # it failed after the list of failures was read
+                return _failed_before(file, ticket["asset_id"], self._reason(ticket["asset_id"]))
             return FileResult(file, Outcome.SKIPPED, ticket["asset_id"],
                               "already in the library", ticket["status"])
         asset_id: str = ticket["asset_id"]
@@ -299,6 +307,11 @@ class Uploader:
             return str(self._client.asset(asset_id).get("error") or "failed")
         except ClientError as exc:
             return f"failed ({exc.message})"
+
+
+def _failed_before(file: LocalFile, asset_id: str, error: str | None) -> FileResult:
+    return FileResult(file, Outcome.FAILED_BEFORE, asset_id,
+                      f"{error or 'no reason given'} (lightbox retry tries again)", "failed")
 
 
 def _signed_part(signed: Json, number: int, *, check_expiry: bool) -> Json | None:
