@@ -355,3 +355,19 @@ def test_a_file_that_fails_in_this_run_still_fails_it(library: Library, tmp_path
     results = run("upload", str(tmp_path), "--json", code=1).stdout
 
     assert '"outcome": "failed before"' in results and '"outcome": "failed"' in results
+
+
+def test_bytes_sent_are_those_the_bucket_took_once_each(library: Library, tmp_path: Path) -> None:
+    # 100 bytes that become an image, 200 found broken, 400 found to be a duplicate once they
+    # are there, and 800 the library had already: 700 bytes sent, each once.
+    for name, size in (("new.jpg", 100), ("broken.jpg", 200), ("twin.jpg", 400), ("held.jpg", 800)):
+        write(tmp_path / name, name.encode() + b"-" * (size - len(name)))
+    library.rendered["new.jpg"] = {"status": "ready"}
+    library.rendered["broken.jpg"] = {"status": "failed", "error": "truncated"}
+    library.rendered["twin.jpg"] = {"status": "duplicate", "duplicate_of": "0a6f3b1e"}
+    library.add(an_asset(str(uuid.uuid4()), "held.jpg",
+                         sha256=sha256((tmp_path / "held.jpg").read_bytes())))
+
+    summary = run("upload", str(tmp_path), code=1).stdout.splitlines()[-1]
+
+    assert summary.startswith("1 failed, 1 ready, 2 skipped; 700 bytes sent in "), summary

@@ -194,7 +194,7 @@ def upload(session: Session, paths: tuple[Path, ...], project: str | None, types
         for result in results:
             _print_json(_result_json(result))
     else:
-        _print_summary(results, time.monotonic() - started)
+        _print_summary(results, uploader.sent_bytes, time.monotonic() - started)
     if interrupted:
         err.print("Interrupted: the same command again uploads what is left.")
         sys.exit(130)
@@ -633,7 +633,7 @@ def _print_left_out(left_out: Sequence[tuple[Path, str]]) -> None:
             err.print(f"    {_shown_path(path)}", soft_wrap=True)
 
 
-def _print_summary(results: Sequence[FileResult], seconds: float) -> None:
+def _print_summary(results: Sequence[FileResult], sent: int, seconds: float) -> None:
     counts = Counter(result.outcome for result in results)
     shown = [r for r in results
              if len(results) <= FULL_SUMMARY_FILES or r.noteworthy]
@@ -649,7 +649,6 @@ def _print_summary(results: Sequence[FileResult], seconds: float) -> None:
             table.add_row(_shown_path(result.file.path), outcome, result.asset_id or "",
                           result.detail)
         _print_table(table)
-    sent = sum(r.file.size for r in results if r.outcome in (Outcome.UPLOADED, Outcome.READY))
     summary = ", ".join(f"{count} {outcome}" for outcome, count in sorted(counts.items()))
     out.print(f"{summary}; {decimal(sent)} sent in {seconds:.1f} s.")
 

@@ -194,10 +194,17 @@ class Uploader:
         self._interrupted = threading.Event()
         self._lock = threading.Lock()
         self._claimed: dict[str, LocalFile] = {}
+        self._sent_bytes = 0
 
     @property
     def interrupted(self) -> bool:
         return self._interrupted.is_set()
+
+    @property
+    def sent_bytes(self) -> int:
+        """The bytes the bucket took, each once: whatever became of their files (ready,
+        failed, found a duplicate), and neither attempts taken back nor files not sent."""
+        return self._sent_bytes
 
     def upload(self, files: Sequence[LocalFile]) -> list[FileResult]:
         """Each file's result, in the order given.
@@ -280,6 +287,7 @@ class Uploader:
         if "parts" not in upload:
             self._client.put_file(upload["url"], upload["headers"], file.path, offset=0,
                                   length=file.size, progress=progress)
+            self._count_sent(file.size)
             return
         signed, signed_for = upload, 1
         for number in range(1, upload["part_count"] + 1):
@@ -295,6 +303,13 @@ class Uploader:
             self._client.put_file(part["url"], {}, file.path,
                                   offset=(number - 1) * upload["part_size"],
                                   length=part["size_bytes"], progress=progress)
+            self._count_sent(part["size_bytes"])
+
+    def _count_sent(self, count: int) -> None:
+        # Counted once a PUT has landed: the progress the observer is told also takes in
+        # attempts later taken back and files the library had, so it cannot say this.
+        with self._lock:
+            self._sent_bytes += count
 
     def _abandon(self, asset_id: str) -> None:
         """Abort an upload that will not finish, so it leaves no pending asset behind."""
