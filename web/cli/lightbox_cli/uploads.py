@@ -33,8 +33,8 @@ CONTENT_TYPES = {
 # The names --type takes.
 TYPE_NAMES = {"jpeg": "image/jpeg", "png": "image/png", "tiff": "image/tiff",
               "webp": "image/webp", "gif": "image/gif"}
-# Files that travel beside photos (editors' and cameras' notes on them): named for what they
-# are when left out, since a photographer expects them and wonders about nothing else.
+# Files that travel beside photos (editors' and cameras' notes on them): left out as what they
+# are, which tells more than "not an image".
 SIDECARS = frozenset({".xmp", ".aae", ".thm"})
 POLL_SECONDS = 1.0
 # Part URLs this close to their expiry are signed again before a part is sent with them.
