@@ -7,14 +7,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from playwright.sync_api import ConsoleMessage, Locator, Page, Request, expect
+from playwright.sync_api import ConsoleMessage, Locator, Page, Request, Response, expect
 
 from tests.e2e.conftest import Client, Stack
 
 # A thumbnail is made within a second or two; a slow machine gets ten times that.
 SETTLE_MS = 30_000
-# config.json is optional (the API then is the page's own origin); the browser logs its 404.
-OPTIONAL_CONFIG_MISSING = re.compile(r"status of 404 .*/config\.json\)$")
 
 
 class Gallery:
@@ -27,10 +25,15 @@ class Gallery:
         self.artifacts = artifacts
         self.api: Client = stack.api_client(api_key)
         self.requests: list[Request] = []
+        # Requests answered with an error status, or never answered, as "METHOD URL: why".
+        self.failed: list[str] = []
         self.console_errors: list[str] = []
-        self.expected_errors: list[re.Pattern[str]] = [OPTIONAL_CONFIG_MISSING]
+        self.expected_errors: list[re.Pattern[str]] = []
         self._shots = 0
         page.on("request", lambda request: self.requests.append(request))
+        page.on("response", self._response)
+        page.on("requestfailed", lambda request: self.failed.append(
+            f"{request.method} {request.url}: {request.failure}"))
         page.on("console", self._console)
         page.on("pageerror", lambda error: self.console_errors.append(f"uncaught: {error}"))
 
@@ -128,6 +131,10 @@ class Gallery:
     def unexpected_errors(self) -> list[str]:
         return [error for error in self.console_errors
                 if not any(pattern.search(error) for pattern in self.expected_errors)]
+
+    def _response(self, response: Response) -> None:
+        if response.status >= 400:
+            self.failed.append(f"{response.request.method} {response.url}: {response.status}")
 
     def _console(self, message: ConsoleMessage) -> None:
         if message.type == "error":

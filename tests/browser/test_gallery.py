@@ -21,7 +21,23 @@ from tests.e2e.conftest import Stack
 pytestmark = pytest.mark.e2e
 
 
-# --- signing in ----------------------------------------------------------------------------------
+# --- loading and signing in ----------------------------------------------------------------------
+
+def test_the_page_loads_without_a_failed_request_or_a_console_error(gallery: Gallery) -> None:
+    gallery.open()
+    expect(gallery.page.get_by_label("API URL")).to_have_value(gallery.stack.api)
+    gallery.page.wait_for_load_state("networkidle")
+    assert gallery.failed == [] and gallery.console_errors == []
+    # config.json is there to be read, as on a host where it names the API.
+    assert [r.url for r in gallery.requests_to("GET", r"^/config\.json$")] == [f"{gallery.stack.api}/config.json"]
+
+
+def test_a_hosted_gallery_takes_the_api_url_from_its_config_json(gallery: Gallery) -> None:
+    hosted_api = "https://abc123.execute-api.eu-west-1.amazonaws.com/dev"
+    gallery.page.route("**/config.json", lambda route: route.fulfill(json={"apiUrl": hosted_api}))
+    gallery.open()
+    expect(gallery.page.get_by_label("API URL")).to_have_value(hosted_api)
+
 
 def test_a_wrong_key_is_refused_on_the_sign_in_form(gallery: Gallery) -> None:
     gallery.expect_console_error(r"status of 401")

@@ -178,9 +178,11 @@ def test_a_multipart_upload_asks_for_the_part_urls_its_ticket_lacks(
                       (200, "application/json", json.dumps(more).encode()), ok,
                       (202, "application/json", b'{"asset_id": "a1", "status": "uploaded"}')]
     with LightboxClient(url, "key") as client:
-        (result,) = Uploader(client, Quiet()).upload([LocalFile(path, "image/tiff", len(data))])
+        uploader = Uploader(client, Quiet())
+        (result,) = uploader.upload([LocalFile(path, "image/tiff", len(data))])
 
     assert result.outcome is Outcome.UPLOADED, result.detail
+    assert uploader.sent_bytes == len(data)
     sent = [(method, target, body) for method, target, _, body in script.requests]
     assert sent == [
         ("POST", "/v1/uploads", script.requests[0][3]),

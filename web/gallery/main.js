@@ -42,7 +42,11 @@ async function main() {
   else showSignIn("");
 }
 
-/** config.json next to index.html may name the API; without one the page's own origin is it. */
+/**
+ * config.json beside index.html names the API: its apiUrl, where the gallery is hosted apart
+ * from the API; null (as shipped, for the local stack, which serves page and API from one
+ * origin) means the page's own origin. A host that leaves the file out gets the same.
+ */
 async function loadConfig() {
   try {
     const response = await fetch("config.json", { cache: "no-store" });

@@ -11,7 +11,6 @@ import json
 import os
 import sys
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -34,7 +33,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from lightbox_cli import __version__
+from lightbox_cli import __version__, ids
 from lightbox_cli.client import ApiError, ClientError, Json, LightboxClient
 from lightbox_cli.settings import (
     Settings,
@@ -43,6 +42,7 @@ from lightbox_cli.settings import (
     resolve,
     write_config,
 )
+from lightbox_cli.tables import fit
 from lightbox_cli.uploads import (
     TYPE_NAMES,
     FileResult,
@@ -58,6 +58,11 @@ STATUSES = ("pending", "uploaded", "processing", "ready", "failed", "duplicate",
 SORTS = ("-created", "created", "-taken", "taken")
 # Up to this many files the summary lists every one; beyond it only those that need a look.
 FULL_SUMMARY_FILES = 50
+# Piped, ls lays its table out for the usual terminal (--json has every field whole).
+LS_PIPED_WIDTH = 80
+# The file name column of ls keeps this much room (or its longest name's) before a column
+# of less need is let in.
+LS_NAME_ROOM = 24
 
 # File names and messages come from users and servers: never read as markup. Piped into a
 # file or another program, tables keep their lines whole.
@@ -99,7 +104,7 @@ class LightboxGroup(click.Group):
                     "the API refused the key (401): check --api-key, LIGHTBOX_API_KEY or the "
                     "config file") from None
             raise click.ClickException(exc.message) from None
-        except ClientError as exc:
+        except (ClientError, ids.IdError) as exc:
             raise click.ClickException(exc.message) from None
 
 
@@ -116,7 +121,11 @@ pass_session = click.make_pass_decorator(Session)
 @click.version_option(__version__, prog_name="lightbox")
 @click.pass_context
 def cli(ctx: click.Context, url: str | None, api_key: str | None, config: Path | None) -> None:
-    """Upload to, browse and manage a Lightbox photo and scan library."""
+    """Upload to, browse and manage a Lightbox photo and scan library.
+
+    Commands take an asset or project id whole or by its first characters (at least 4, as
+    many as it takes to be the only one), as git takes commit hashes.
+    """
     session = Session(url, api_key, config)
     ctx.obj = session
     ctx.call_on_close(session.close)
@@ -139,7 +148,7 @@ def login(session: Session, login_url: str, login_key: str) -> None:
 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--project", help="A project's name or id; a new name creates it.")
+@click.option("--project", help="A project's name or whole id; a new name creates it.")
 @click.option("--type", "types", default=",".join(TYPE_NAMES), show_default=True,
               help="Which image types to upload, comma-separated.")
 @click.option("-j", "--jobs", default=4, show_default=True, type=click.IntRange(1, 32),
@@ -151,13 +160,16 @@ def login(session: Session, login_url: str, login_key: str) -> None:
 @pass_session
 def upload(session: Session, paths: tuple[Path, ...], project: str | None, types: str,
            jobs: int, wait: bool, timeout: float, as_json: bool) -> None:
-    """Upload files and folders (recursively); files the library has are skipped."""
+    """Upload files and folders (recursively); files the library has are skipped.
+
+    What a folder holds that is not uploaded (other types, sidecars, hidden files, empty
+    files, links to folders ...) is named with why. Files whose bytes failed in the library
+    before are not sent again and are said again, without failing this run.
+    """
     collection = collect(paths, _content_types(types))
     refused = [FileResult(LocalFile(path, "", 0), Outcome.FAILED, detail=why)
                for path, why in collection.refused]
-    if collection.ignored:
-        err.print(f"Leaving out {collection.ignored} file(s) that are not "
-                  f"{'/'.join(types.split(','))} images.")
+    _print_left_out(collection.left_out)
     if not collection.files and not refused:
         raise click.ClickException("nothing to upload")
     client = session.client()
@@ -182,7 +194,7 @@ def upload(session: Session, paths: tuple[Path, ...], project: str | None, types
         for result in results:
             _print_json(_result_json(result))
     else:
-        _print_summary(results, time.monotonic() - started)
+        _print_summary(results, uploader.sent_bytes, time.monotonic() - started)
     if interrupted:
         err.print("Interrupted: the same command again uploads what is left.")
         sys.exit(130)
@@ -203,7 +215,7 @@ def _wait(client: LightboxClient, results: list[FileResult], since: str, timeout
 
 @cli.command("ls")
 @click.option("--status", type=click.Choice(STATUSES))
-@click.option("--project", help="A project's name or id.")
+@click.option("--project", help="A project's name or id (or its first characters).")
 @click.option("--type", "content_type", type=click.Choice(sorted(TYPE_NAMES)))
 @click.option("--sort", type=click.Choice(SORTS), default="-created", show_default=True)
 @click.option("--taken-from", help="Taken at or after (2024-05-31 or 2024-05-31T14:00).")
@@ -219,7 +231,12 @@ def list_assets(session: Session, status: str | None, project: str | None,
                 content_type: str | None, sort: str, taken_from: str | None,
                 taken_until: str | None, limit: int, everything: bool, page_size: int,
                 as_json: bool) -> None:
-    """List assets, newest first; pages are followed for you."""
+    """List assets, newest first; pages are followed for you.
+
+    The table fits the terminal (80 columns when piped): ids are short, as git shows them,
+    a long file name is cut in the middle, and the columns of less need (Type, Pixels, the
+    date the list is not sorted by) are left out when there is no room.
+    """
     client = session.client()
     assets = client.assets(
         limit=None if everything else limit, page_size=page_size, status=status,
@@ -234,22 +251,33 @@ def list_assets(session: Session, status: str | None, project: str | None,
     if not rows:
         err.print("No assets.")
         return
-    table = Table(box=None, header_style="bold")
-    table.add_column("ID", no_wrap=True, min_width=36)
-    table.add_column("Status")
-    table.add_column("File", overflow="fold")
-    for heading in ("Type", "Size", "Pixels"):
+    _print_table(_asset_table(rows, out.width if out.is_terminal else LS_PIPED_WIDTH, sort))
+
+
+def _asset_table(assets: Sequence[Json], width: int, sort: str) -> Table:
+    short = ids.short_ids(asset["asset_id"] for asset in assets)
+    columns = {
+        "ID": [short[asset["asset_id"]] for asset in assets],
+        "Status": [asset["status"] for asset in assets],
+        "File": [asset["filename"] for asset in assets],
+        "Type": [asset["content_type"].removeprefix("image/") for asset in assets],
+        "Size": [decimal(asset["size_bytes"]) for asset in assets],
+        "Pixels": [_pixels(asset) for asset in assets],
+        "Taken": [_minutes(asset["taken_at"]) for asset in assets],
+        "Uploaded": [_minutes(asset["created_at"]) for asset in assets],
+    }
+    if not any(columns["Taken"]):
+        del columns["Taken"]
+    # The date the list is sorted by is the one to keep.
+    dates = ["Taken", "Uploaded"] if sort.endswith("taken") else ["Uploaded", "Taken"]
+    shown = fit(columns, width, flexible="File", needed=["ID", "Status"],
+                wanted=["Size", *dates, "Pixels", "Type"], flexible_room=LS_NAME_ROOM)
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for heading in shown:
         table.add_column(heading, no_wrap=True)
-    taken = any(asset["taken_at"] for asset in rows)
-    if taken:
-        table.add_column("Taken", no_wrap=True)
-    table.add_column("Uploaded", no_wrap=True)
-    for asset in rows:
-        table.add_row(asset["asset_id"], asset["status"], asset["filename"],
-                      asset["content_type"].removeprefix("image/"), decimal(asset["size_bytes"]),
-                      _pixels(asset), *([_minutes(asset["taken_at"])] if taken else []),
-                      _minutes(asset["created_at"]))
-    out.print(table)
+    for row in zip(*shown.values(), strict=True):
+        table.add_row(*row)
+    return table
 
 
 @cli.command()
@@ -258,7 +286,8 @@ def list_assets(session: Session, status: str | None, project: str | None,
 @pass_session
 def show(session: Session, asset_id: str, as_json: bool) -> None:
     """Show one asset: its metadata and derivatives."""
-    asset = session.client().asset(asset_id)
+    client = session.client()
+    asset = client.asset(_asset_id(client, asset_id))
     if as_json:
         _print_json(asset, indent=2)
         return
@@ -268,13 +297,13 @@ def show(session: Session, asset_id: str, as_json: bool) -> None:
     for label, value in _details(asset):
         if value not in (None, ""):
             details.add_row(label, str(value))
-    out.print(details)
+    _print_table(details)
     if asset["thumbnails"]:
         thumbnails = Table("Size", "Page", "Format", "Pixels", box=None, header_style="bold")
         for thumb in asset["thumbnails"]:
             thumbnails.add_row(f"{thumb['size']} px", str(thumb["page"]), thumb["format"],
                                f"{thumb['width']}×{thumb['height']}")
-        out.print(thumbnails)
+        _print_table(thumbnails)
 
 
 @cli.command()
@@ -291,7 +320,7 @@ def get(session: Session, asset_id: str, size: int | None, page: int, output: Pa
         force: bool) -> None:
     """Download an asset's original, or one of its thumbnails."""
     client = session.client()
-    asset = client.asset(asset_id)
+    asset = client.asset(_asset_id(client, asset_id))
     url, name = _download_source(asset, size, page)
     target = output / name if output and output.is_dir() else output or Path(name)
     if target.exists() and not force:
@@ -318,11 +347,14 @@ def get(session: Session, asset_id: str, size: int | None, page: int, output: Pa
 @pass_session
 def rm(session: Session, asset_ids: tuple[str, ...], yes: bool) -> None:
     """Delete assets: their originals and derivatives go too, for good."""
+    client = session.client()
+    # Every id is resolved before anything is deleted: a wrong one stops them all.
+    resolved = _asset_ids(client, asset_ids)
     if not yes:
         # There is no trash to take them back from.
         click.confirm(f"Delete {len(asset_ids)} asset(s) for good, with their originals and "
                       "thumbnails?", abort=True, err=True)
-    _for_each(asset_ids, session.client().delete, "Deleted")
+    _for_each(resolved, client.delete, "Deleted")
 
 
 @cli.command()
@@ -330,7 +362,8 @@ def rm(session: Session, asset_ids: tuple[str, ...], yes: bool) -> None:
 @pass_session
 def retry(session: Session, asset_ids: tuple[str, ...]) -> None:
     """Check and render failed assets again."""
-    _for_each(asset_ids, session.client().retry, "Retrying")
+    client = session.client()
+    _for_each(_asset_ids(client, asset_ids), client.retry, "Retrying")
 
 
 @cli.group(invoke_without_command=True)
@@ -354,14 +387,15 @@ def list_projects(session: Session, as_json: bool = False) -> None:
     if not items:
         err.print("No projects.")
         return
-    table = Table(box=None, header_style="bold")
-    table.add_column("ID", no_wrap=True, min_width=36)
+    short = ids.short_ids(project["project_id"] for project in items)
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    table.add_column("ID", no_wrap=True)
     for heading in ("Name", "Assets", "Created"):
         table.add_column(heading)
     for project in items:
-        table.add_row(project["project_id"], project["name"], str(project["asset_count"]),
-                      _minutes(project["created_at"]))
-    out.print(table)
+        table.add_row(short[project["project_id"]], project["name"],
+                      str(project["asset_count"]), _minutes(project["created_at"]))
+    _print_table(table)
 
 
 @projects.command("create")
@@ -414,12 +448,12 @@ def stats(session: Session, as_json: bool) -> None:
     table = Table("Status", "Assets", box=None, header_style="bold")
     for status in STATUSES:
         table.add_row(status, str(answer["assets"].get(status, 0)))
-    out.print(table)
+    _print_table(table)
     queues = Table("Queue", "Waiting", "In flight", "Delayed", box=None, header_style="bold")
     for name, depth in answer["queues"].items():
         queues.add_row(name, str(depth["waiting"]), str(depth["in_flight"]),
                        str(depth["delayed"]))
-    out.print(queues)
+    _print_table(queues)
 
 
 def _content_types(types: str) -> list[str]:
@@ -432,19 +466,60 @@ def _content_types(types: str) -> list[str]:
 
 
 def _project_id(client: LightboxClient, project: str, *, create: bool = False) -> str:
-    """The id of a project given by id or by name (the server decides which name is the same)."""
-    try:
-        return str(uuid.UUID(project))
-    except ValueError:
-        pass
+    """The id of a project given by id, by name (the server decides which name is the same)
+    or, unless a new name creates a project, by the first characters of its id."""
+    whole = ids.whole(project)
+    if whole is not None:
+        return whole
     found = client.project_named(project)
     if found is not None:
         return str(found["project_id"])
+    # With create, a name like "2024" makes that project rather than find one by its id.
+    if not create and ids.is_prefix(project):
+        return _resolve(ids.prefix(project, "a project"),
+                        [(p["project_id"], p["name"]) for p in client.projects()], project,
+                        f"no project is called {project!r} and no project id starts with it")
     if not create:
         raise click.ClickException(f"no project is called {project!r}")
     created = client.create_project(project)
     err.print(f"Created project {created['name']!r}.")
     return str(created["project_id"])
+
+
+def _asset_id(client: LightboxClient, asset_id: str) -> str:
+    return _asset_ids(client, [asset_id])[0]
+
+
+def _asset_ids(client: LightboxClient, typed: Sequence[str]) -> list[str]:
+    """Whole asset ids for ids typed whole or by their first characters.
+
+    The API takes whole ids only, so first characters are matched against a listing of the
+    library (one for all of them, in pages of the most the API gives); whole ids need none.
+    """
+    wholes = {text: ids.whole(text) for text in typed}
+    prefixes = {text: ids.prefix(text, "an asset") for text in typed if wholes[text] is None}
+    listed = ([(a["asset_id"], a["filename"]) for a in client.assets(limit=None, page_size=200)]
+              if prefixes else [])
+    found, problems = {}, []
+    for text, digits in prefixes.items():
+        try:
+            found[text] = _resolve(digits, listed, text, f"no asset starts with {text}")
+        except ids.IdError as exc:
+            problems.append(exc.message)
+    if problems:
+        raise ids.IdError("\n".join(problems))
+    return [wholes[text] or found[text] for text in typed]
+
+
+def _resolve(digits: str, candidates: Sequence[tuple[str, str]], text: str, none: str) -> str:
+    """The one id of ``candidates`` (id, label) that starts with ``digits``; else IdError,
+    saying ``none`` or naming the candidates."""
+    matches = ids.matching(digits, candidates)
+    if not matches:
+        raise ids.IdError(none)
+    if len(matches) > 1:
+        raise ids.IdError(ids.ambiguous(text, matches))
+    return matches[0][0]
 
 
 def _download_source(asset: Json, size: int | None, page: int) -> tuple[str, str]:
@@ -485,6 +560,16 @@ def _for_each(asset_ids: Sequence[str], action: Callable[[str], object], verb: s
             err.print(f"{verb} {asset_id}.")
     if failed:
         sys.exit(1)
+
+
+def _print_table(table: Table) -> None:
+    """A table; piped, without the spaces rich pads its lines' ends with."""
+    if out.is_terminal:
+        out.print(table)
+        return
+    with out.capture() as captured:
+        out.print(table)
+    click.echo("\n".join(line.rstrip() for line in captured.get().splitlines()))
 
 
 def _print_json(value: Json, indent: int | None = None) -> None:
@@ -530,10 +615,28 @@ def _result_json(result: FileResult) -> Json:
             "asset_id": result.asset_id, "status": result.status, "detail": result.detail or None}
 
 
-def _print_summary(results: Sequence[FileResult], seconds: float) -> None:
+def _print_left_out(left_out: Sequence[tuple[Path, str]]) -> None:
+    """Each path left out, under its reason."""
+    if not left_out:
+        return
+    folders = sum(path.is_dir() for path, _ in left_out)
+    counted = [f"{count} {noun}{'s' if count > 1 else ''}" for count, noun in
+               ((len(left_out) - folders, "file"), (folders, "folder")) if count]
+    err.print(f"Leaving out {' and '.join(counted)}:")
+    by_reason: dict[str, list[Path]] = {}
+    for path, why in left_out:
+        by_reason.setdefault(why, []).append(path)
+    # Whole lines, so that a path piped elsewhere stays one.
+    for why, left in by_reason.items():
+        err.print(f"  {why}", soft_wrap=True)
+        for path in left:
+            err.print(f"    {_shown_path(path)}", soft_wrap=True)
+
+
+def _print_summary(results: Sequence[FileResult], sent: int, seconds: float) -> None:
     counts = Counter(result.outcome for result in results)
     shown = [r for r in results
-             if len(results) <= FULL_SUMMARY_FILES or not r.ok]
+             if len(results) <= FULL_SUMMARY_FILES or r.noteworthy]
     if shown:
         table = Table(box=None, header_style="bold")
         table.add_column("File", overflow="fold")
@@ -541,11 +644,11 @@ def _print_summary(results: Sequence[FileResult], seconds: float) -> None:
         table.add_column("Asset", no_wrap=True, min_width=36)
         table.add_column("Detail", overflow="fold")
         for result in shown:
-            outcome = Text(result.outcome, style="" if result.ok else "red")
+            outcome = Text(result.outcome, style="red" if not result.ok
+                           else "yellow" if result.noteworthy else "")
             table.add_row(_shown_path(result.file.path), outcome, result.asset_id or "",
                           result.detail)
-        out.print(table)
-    sent = sum(r.file.size for r in results if r.outcome in (Outcome.UPLOADED, Outcome.READY))
+        _print_table(table)
     summary = ", ".join(f"{count} {outcome}" for outcome, count in sorted(counts.items()))
     out.print(f"{summary}; {decimal(sent)} sent in {seconds:.1f} s.")
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import stat
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -32,6 +33,9 @@ CONTENT_TYPES = {
 # The names --type takes.
 TYPE_NAMES = {"jpeg": "image/jpeg", "png": "image/png", "tiff": "image/tiff",
               "webp": "image/webp", "gif": "image/gif"}
+# Files that travel beside photos (editors' and cameras' notes on them): left out as what they
+# are, which tells more than "not an image".
+SIDECARS = frozenset({".xmp", ".aae", ".thm"})
 POLL_SECONDS = 1.0
 # Part URLs this close to their expiry are signed again before a part is sent with them.
 URL_MARGIN = timedelta(minutes=1)
@@ -47,8 +51,8 @@ class LocalFile:
 @dataclass(frozen=True)
 class Collection:
     files: list[LocalFile]
-    # Files inside the folders that are not images of the wanted types.
-    ignored: int
+    # What the folders hold that is not uploaded (files, and folders not looked in), with why.
+    left_out: list[tuple[Path, str]]
     # Paths named on the command line that cannot be uploaded, with why.
     refused: list[tuple[Path, str]]
 
@@ -59,6 +63,7 @@ class Outcome(StrEnum):
     SKIPPED = "skipped"  # the library already had these bytes
     DUPLICATE = "duplicate"  # the same bytes as another file of this upload
     FAILED = "failed"
+    FAILED_BEFORE = "failed before"  # these bytes failed in the library before: not sent again
     WAITING = "waiting"  # still processing when the wait ran out
 
 
@@ -73,7 +78,14 @@ class FileResult:
 
     @property
     def ok(self) -> bool:
+        """Nothing failed in this run: what failed before is said again, not failed again, so
+        that running an upload once more exits 0 when nothing new went wrong."""
         return self.outcome not in (Outcome.FAILED, Outcome.WAITING)
+
+    @property
+    def noteworthy(self) -> bool:
+        """Worth a line of a long summary: what failed, now or before, or is still waiting."""
+        return not self.ok or self.outcome is Outcome.FAILED_BEFORE
 
 
 class Observer(Protocol):
@@ -90,51 +102,71 @@ class Interrupted(Exception):
 
 
 def collect(paths: Iterable[Path], types: Iterable[str] = TYPE_NAMES.values()) -> Collection:
-    """Files named, and the images inside folders named (recursively, hidden ones left out)."""
+    """Files named, and the images inside folders named (recursively, hidden ones left out);
+    everything else is named with why, none of it silently dropped."""
     wanted = set(types)
     files: dict[Path, LocalFile] = {}
-    ignored = 0
+    left_out: list[tuple[Path, str]] = []
     refused: list[tuple[Path, str]] = []
     for path in paths:
         if path.is_dir():
-            for found in _walk(path):
+            for found in _walk(path, left_out):
                 local = _local_file(found, wanted)
-                if local is None or not local.size:
-                    ignored += 1
+                if isinstance(local, str):
+                    left_out.append((found, local))
                 else:
                     files.setdefault(local.path, local)
-        elif path.is_file():
+        elif path.exists() or path.is_symlink():
             local = _local_file(path, wanted)
-            if local is None:
-                refused.append((path, "not an image of the types to upload "
-                                      f"({', '.join(sorted(_extensions(wanted)))})"))
-            elif not local.size:
-                refused.append((path, "empty file"))
+            if isinstance(local, str):
+                refused.append((path, local))
             else:
                 files.setdefault(local.path, local)
         else:
             refused.append((path, "no such file or folder"))
-    return Collection(sorted(files.values(), key=lambda f: f.path), ignored, refused)
+    return Collection(sorted(files.values(), key=lambda f: f.path),
+                      sorted(left_out, key=lambda item: item[0]), refused)
 
 
-def _walk(folder: Path) -> Iterable[Path]:
-    # Symbolic links to folders are not followed: they may loop.
-    for root, directories, names in os.walk(folder):
-        directories[:] = sorted(d for d in directories if not d.startswith("."))
-        for name in sorted(names):
-            if not name.startswith("."):
-                yield Path(root) / name
-
-
-def _local_file(path: Path, wanted: set[str]) -> LocalFile | None:
-    content_type = CONTENT_TYPES.get(path.suffix.lower())
-    if content_type not in wanted:
-        return None
+def _walk(folder: Path, left_out: list[tuple[Path, str]]) -> Iterator[Path]:
+    """The files under ``folder`` that are not hidden; the folders not looked in go to
+    ``left_out`` with why."""
     try:
-        size = path.stat().st_size
-    except OSError:
-        return None  # gone, or a broken link
-    return LocalFile(path.resolve(), content_type, size)
+        entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+    except OSError as exc:
+        left_out.append((folder, f"cannot read this folder: {exc.strerror}"))
+        return
+    for entry in entries:
+        path = Path(entry.path)
+        if entry.name.startswith("."):
+            left_out.append((path, "a hidden folder, not looked in" if entry.is_dir()
+                             else "hidden"))
+        elif entry.is_dir(follow_symlinks=False):
+            yield from _walk(path, left_out)
+        elif entry.is_dir():
+            left_out.append((path, "a link to a folder, not followed (it could loop)"))
+        else:
+            yield path
+
+
+def _local_file(path: Path, wanted: set[str]) -> LocalFile | str:
+    """The file to upload, or why it is not one."""
+    suffix = path.suffix.lower()
+    content_type = CONTENT_TYPES.get(suffix)
+    if content_type is None and suffix in SIDECARS:
+        return "a sidecar (notes on a photo, not an image)"
+    if content_type not in wanted:
+        return ("not an image of the types to upload "
+                f"({', '.join(sorted(_extensions(wanted)))})")
+    try:
+        info = path.stat()
+    except OSError as exc:
+        return "a link to nothing" if path.is_symlink() else f"cannot read it: {exc.strerror}"
+    if not stat.S_ISREG(info.st_mode):
+        return "not a regular file"
+    if not info.st_size:
+        return "empty file"
+    return LocalFile(path.resolve(), content_type, info.st_size)
 
 
 def _extensions(content_types: set[str]) -> set[str]:
@@ -162,10 +194,17 @@ class Uploader:
         self._interrupted = threading.Event()
         self._lock = threading.Lock()
         self._claimed: dict[str, LocalFile] = {}
+        self._sent_bytes = 0
 
     @property
     def interrupted(self) -> bool:
         return self._interrupted.is_set()
+
+    @property
+    def sent_bytes(self) -> int:
+        """The bytes the bucket took, each once: whatever became of their files (ready,
+        failed, found a duplicate), and neither attempts taken back nor files not sent."""
+        return self._sent_bytes
 
     def upload(self, files: Sequence[LocalFile]) -> list[FileResult]:
         """Each file's result, in the order given.
@@ -210,9 +249,7 @@ class Uploader:
         failed = self._known_failures.get(sha256)
         if failed is not None:
             self._observer.sent(file, file.size)
-            return FileResult(file, Outcome.FAILED, failed["asset_id"],
-                              f"failed before: {failed['error'] or 'no reason given'} "
-                              "(lightbox retry tries again)", "failed")
+            return _failed_before(file, failed["asset_id"], failed["error"])
         try:
             ticket = self._client.presign(file.path.name, file.content_type, file.size, sha256,
                                           self._project_id)
@@ -220,6 +257,8 @@ class Uploader:
             return FileResult(file, Outcome.FAILED, detail=exc.message)
         if ticket.get("duplicate"):
             self._observer.sent(file, file.size)
+            if ticket["status"] == "failed":  # it failed after the list of failures was read
+                return _failed_before(file, ticket["asset_id"], self._reason(ticket["asset_id"]))
             return FileResult(file, Outcome.SKIPPED, ticket["asset_id"],
                               "already in the library", ticket["status"])
         asset_id: str = ticket["asset_id"]
@@ -248,6 +287,7 @@ class Uploader:
         if "parts" not in upload:
             self._client.put_file(upload["url"], upload["headers"], file.path, offset=0,
                                   length=file.size, progress=progress)
+            self._count_sent(file.size)
             return
         signed, signed_for = upload, 1
         for number in range(1, upload["part_count"] + 1):
@@ -263,6 +303,13 @@ class Uploader:
             self._client.put_file(part["url"], {}, file.path,
                                   offset=(number - 1) * upload["part_size"],
                                   length=part["size_bytes"], progress=progress)
+            self._count_sent(part["size_bytes"])
+
+    def _count_sent(self, count: int) -> None:
+        # Counted once a PUT has landed: the progress the observer is told also takes in
+        # attempts later taken back and files the library had, so it cannot say this.
+        with self._lock:
+            self._sent_bytes += count
 
     def _abandon(self, asset_id: str) -> None:
         """Abort an upload that will not finish, so it leaves no pending asset behind."""
@@ -275,6 +322,11 @@ class Uploader:
             return str(self._client.asset(asset_id).get("error") or "failed")
         except ClientError as exc:
             return f"failed ({exc.message})"
+
+
+def _failed_before(file: LocalFile, asset_id: str, error: str | None) -> FileResult:
+    return FileResult(file, Outcome.FAILED_BEFORE, asset_id,
+                      f"{error or 'no reason given'} (lightbox retry tries again)", "failed")
 
 
 def _signed_part(signed: Json, number: int, *, check_expiry: bool) -> Json | None:

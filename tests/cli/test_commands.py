@@ -1,0 +1,373 @@
+"""The ``lightbox`` commands as a user runs them, against a library kept in memory."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from lightbox_cli import main
+from lightbox_cli.client import ApiError
+
+Json = dict[str, Any]
+
+
+def an_asset(asset_id: str, filename: str, **fields: Any) -> Json:
+    return {"asset_id": asset_id, "status": "ready", "filename": filename,
+            "content_type": "image/jpeg", "size_bytes": 123_456, "sha256": None,
+            "project_id": None, "duplicate_of": None, "width": 4000, "height": 3000, "pages": 1,
+            "bit_depth": 8, "color_mode": "RGB", "taken_at": "2024-05-31T14:00:12Z",
+            "camera_make": "Fujifilm", "camera_model": "X-T5", "orientation": 1,
+            "created_at": "2024-06-01T09:30:00Z", "updated_at": "2024-06-01T09:30:02Z",
+            "error": None, "original_url": f"http://bucket.invalid/{asset_id}",
+            "thumbnails": [{"size": 256, "page": 1, "format": "jpeg", "width": 256,
+                            "height": 192, "url": "http://bucket.invalid/t"}], **fields}
+
+
+class Library:
+    """What the client would reach, in memory; each call is noted in ``calls``."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, Json] = {}
+        self.project_items: dict[str, Json] = {}
+        self.calls: list[tuple[str, ...]] = []
+        # What `complete` finds an uploaded file to be, by file name (else "uploaded").
+        self.rendered: dict[str, Json] = {}
+        self._lock = threading.Lock()
+
+    def add(self, *assets: Json) -> None:
+        self.items.update((a["asset_id"], a) for a in assets)
+
+    def add_projects(self, *projects: Json) -> None:
+        self.project_items.update((p["project_id"], p) for p in projects)
+
+    def _note(self, *call: str) -> None:
+        with self._lock:
+            self.calls.append(call)
+
+    def called(self, name: str) -> list[tuple[str, ...]]:
+        return [call for call in self.calls if call[0] == name]
+
+    def close(self) -> None:
+        pass
+
+    # --- assets
+
+    def assets(self, *, limit: int | None = None, page_size: int = 100,
+               **filters: str | None) -> Iterator[Json]:
+        self._note("assets", *(f"{k}={v}" for k, v in filters.items() if v is not None))
+        found = [a for a in self.items.values() if a["status"] != "deleted"
+                 and all(a.get(k) == v for k, v in filters.items() if v is not None and k != "sort")]
+        yield from found[:limit]
+
+    def asset(self, asset_id: str) -> Json:
+        self._note("asset", asset_id)
+        if asset_id not in self.items:
+            raise ApiError(404, "asset_not_found", f"no asset {asset_id}")
+        return self.items[asset_id]
+
+    def delete(self, asset_id: str) -> None:
+        self._note("delete", asset_id)
+        self.asset(asset_id)["status"] = "deleted"
+
+    def retry(self, asset_id: str) -> Json:
+        self._note("retry", asset_id)
+        return {"asset_id": asset_id, "status": "processing"}
+
+    def stats(self) -> Json:
+        return {"assets": {"ready": len(self.items)},
+                "queues": {"thumbnails_standard": {"waiting": 0, "in_flight": 0, "delayed": 0}}}
+
+    # --- projects
+
+    def projects(self) -> list[Json]:
+        self._note("projects")
+        return list(self.project_items.values())
+
+    def project_named(self, name: str) -> Json | None:
+        self._note("project_named", name)
+        return next((p for p in self.project_items.values() if p["name"].lower() == name.lower()), None)
+
+    def project(self, project_id: str) -> Json:
+        return self.project_items[project_id]
+
+    def create_project(self, name: str) -> Json:
+        self._note("create_project", name)
+        project = {"project_id": str(uuid.uuid4()), "name": name, "asset_count": 0,
+                   "created_at": "2024-06-01T09:30:00Z"}
+        self.project_items[project["project_id"]] = project
+        return project
+
+    def rename_project(self, project_id: str, name: str) -> Json:
+        self._note("rename_project", project_id, name)
+        self.project_items[project_id]["name"] = name
+        return self.project_items[project_id]
+
+    def delete_project(self, project_id: str, *, cascade: bool = False) -> None:
+        self._note("delete_project", project_id)
+        del self.project_items[project_id]
+
+    # --- uploads
+
+    def presign(self, filename: str, content_type: str, size_bytes: int, sha256: str,
+                project_id: str | None = None) -> Json:
+        self._note("presign", filename)
+        with self._lock:
+            held = next((a for a in self.items.values() if a["sha256"] == sha256), None)
+            if held is not None:
+                return {"asset_id": held["asset_id"], "status": held["status"], "duplicate": True}
+            asset_id = str(uuid.uuid4())
+            self.items[asset_id] = an_asset(asset_id, filename, status="pending", sha256=sha256,
+                                            size_bytes=size_bytes, project_id=project_id)
+        return {"asset_id": asset_id, "status": "pending",
+                "upload": {"method": "PUT", "url": f"http://bucket.invalid/{asset_id}",
+                           "headers": {}}}
+
+    def put_file(self, url: str, headers: dict[str, str], path: Path, *, offset: int,
+                 length: int, progress: Callable[[int], None]) -> None:
+        self._note("put_file", path.name)
+        # A first attempt the bucket slowed down, taken back, then the one that lands.
+        progress(length)
+        progress(-length)
+        progress(length)
+
+    def complete(self, asset_id: str) -> Json:
+        asset = self.items[asset_id]
+        asset.update(self.rendered.get(asset["filename"], {"status": "uploaded"}))
+        return {"asset_id": asset_id, "status": asset["status"]}
+
+    def abort(self, asset_id: str) -> None:
+        self._note("abort", asset_id)
+
+
+@pytest.fixture
+def library(monkeypatch: pytest.MonkeyPatch) -> Library:
+    held = Library()
+    monkeypatch.setattr(main.Session, "client", lambda session: held)
+    return held
+
+
+def run(*args: str, answer: str = "", code: int = 0) -> Result:
+    result = CliRunner().invoke(main.cli, list(args), input=answer)
+    assert result.exit_code == code, f"exit {result.exit_code}\n{result.stdout}\n{result.stderr}"
+    return result
+
+
+def uuid_starting(start: str) -> str:
+    return start + str(uuid.uuid4())[len(start):]
+
+
+# --- tables ---------------------------------------------------------------------------------------
+
+def test_ls_fits_80_columns_with_short_ids_and_long_names_cut_in_the_middle(library: Library) -> None:
+    long_name = "PXL_20240531_140012345_a_very_long_description_of_the_evening_at_the_lake.jpg"
+    library.add(
+        an_asset(uuid_starting("0a6f3b1e"), long_name, status="processing"),
+        an_asset(uuid_starting("9c2d0000"), "IMG_0001.JPG"))
+
+    lines = run("ls").stdout.splitlines()
+
+    assert max(map(len, lines)) <= 80, lines
+    assert lines[0].split() == ["ID", "Status", "File", "Type", "Size", "Uploaded"]
+    long_row = next(line for line in lines if line.startswith("0a6f3b1e "))
+    assert re.search(r" PXL_20240531…\S*_lake\.jpg ", long_row), long_row
+    assert any(line.startswith("9c2d0000  ready ") and "IMG_0001.JPG" in line for line in lines)
+
+
+def test_a_wider_table_takes_every_column(library: Library, monkeypatch: pytest.MonkeyPatch) -> None:
+    library.add(an_asset(uuid_starting("0a6f3b1e"), "IMG_0001.JPG"))
+    monkeypatch.setattr(main, "LS_PIPED_WIDTH", 120)
+
+    lines = run("ls").stdout.splitlines()
+
+    assert lines[0].split() == ["ID", "Status", "File", "Type", "Size", "Pixels", "Taken", "Uploaded"]
+    assert lines[1].split() == ["0a6f3b1e", "ready", "IMG_0001.JPG", "jpeg", "123.5", "kB",
+                                "4000×3000", "2024-05-31", "14:00", "2024-06-01", "09:30"]
+
+
+def test_short_ids_are_longer_when_those_shown_share_their_first_8_digits(library: Library) -> None:
+    one, other = "0a6f3b1e-5000-4000-8000-000000000000", "0a6f3b1e-5100-4000-8000-000000000000"
+    library.add(an_asset(one, "one.jpg"), an_asset(other, "other.jpg"))
+
+    ids = [line.split()[0] for line in run("ls").stdout.splitlines()[1:]]
+
+    assert sorted(ids) == ["0a6f3b1e-50", "0a6f3b1e-51"]
+
+
+def test_no_table_ends_its_lines_with_spaces(library: Library, tmp_path: Path) -> None:
+    asset_id = uuid_starting("0a6f3b1e")
+    library.add(an_asset(asset_id, "a-rather-long-name-for-a-photo.jpg"))
+    library.add_projects({"project_id": uuid_starting("5e1f0000"), "name": "Trip",
+                          "asset_count": 1, "created_at": "2024-06-01T09:30:00Z"})
+    (tmp_path / "photo.jpg").write_bytes(b"\xff\xd8 a photo")
+
+    for command in (["ls"], ["show", asset_id], ["projects", "ls"], ["stats"],
+                    ["upload", str(tmp_path / "photo.jpg")]):
+        output = run(*command).stdout
+        assert output and all(line == line.rstrip() for line in output.splitlines()), (command, output)
+
+
+# --- ids: whole, or their first characters ---------------------------------------------------------
+
+def test_commands_take_the_first_characters_of_an_asset_id(library: Library, tmp_path: Path) -> None:
+    photo, scan = uuid_starting("0a6f3b1e"), uuid_starting("9c2d4e5f")
+    library.add(an_asset(photo, "photo.jpg"), an_asset(scan, "scan.tif"))
+
+    assert "photo.jpg" in run("show", "0a6f").stdout
+    assert "photo.jpg" in run("show", "0A6F-3B1E").stdout  # as the UUID is written, any case
+    assert library.called("asset")[-1] == ("asset", photo)
+    run("retry", "0a6f3b", "9c2d")
+    assert library.called("retry") == [("retry", photo), ("retry", scan)]
+    run("rm", "--yes", "9c2d4e")
+    assert library.called("delete") == [("delete", scan)]
+
+
+def test_get_takes_the_first_characters_of_an_asset_id(library: Library, monkeypatch: pytest.MonkeyPatch,
+                                                      tmp_path: Path) -> None:
+    photo = uuid_starting("0a6f3b1e")
+    library.add(an_asset(photo, "photo.jpg"))
+    downloaded: list[str] = []
+    monkeypatch.setattr(Library, "download", lambda self, url, file, progress: downloaded.append(url),
+                        raising=False)
+
+    run("get", "0a6f3b", "-o", str(tmp_path / "copy.jpg"))
+
+    assert downloaded == [f"http://bucket.invalid/{photo}"]
+
+
+def test_a_whole_id_is_not_looked_up(library: Library) -> None:
+    photo = uuid_starting("0a6f3b1e")
+    library.add(an_asset(photo, "photo.jpg"))
+
+    run("show", photo.upper())
+
+    assert library.called("assets") == [] and library.called("asset") == [("asset", photo)]
+
+
+def test_first_characters_that_start_no_id_or_several_say_so(library: Library) -> None:
+    one, other = uuid_starting("a1b2c3d4"), uuid_starting("a1b2c3ff")
+    library.add(an_asset(one, "x.jpg"), an_asset(other, "y.jpg"))
+
+    assert "no asset starts with 0a6f" in run("show", "0a6f", code=1).stderr
+    ambiguous = run("show", "a1b2", code=1).stderr
+    assert "a1b2 is ambiguous: a1b2c3d4 x.jpg, a1b2c3ff y.jpg" in ambiguous
+    assert "'IMG_1.jpg' is not an asset id" in run("show", "IMG_1.jpg", code=1).stderr
+    assert "'a1b' is not an asset id" in run("show", "a1b", code=1).stderr
+    # One listing for all the ids of a command, and nothing deleted when one of them is wrong.
+    library.calls.clear()
+    assert "no asset starts with 0a6f" in run("rm", "--yes", "a1b2c3d4", "0a6f", code=1).stderr
+    assert library.called("assets") == [("assets",)] and library.called("delete") == []
+
+
+def test_projects_are_taken_by_name_or_by_the_first_characters_of_their_id(library: Library) -> None:
+    trip = {"project_id": uuid_starting("5e1f2a3b"), "name": "Trip", "asset_count": 0,
+            "created_at": "2024-06-01T09:30:00Z"}
+    cafe = {"project_id": uuid_starting("0a6f3b1e"), "name": "cafe", "asset_count": 0,
+            "created_at": "2024-06-01T09:30:00Z"}
+    library.add_projects(trip, cafe)
+
+    run("projects", "rename", "5e1f", "Porto")
+    assert library.called("rename_project") == [("rename_project", trip["project_id"], "Porto")]
+    assert "Porto" in run("projects", "ls").stdout.splitlines()[1]
+    # A name wins over the start of another project's id.
+    run("projects", "rm", "cafe")
+    assert library.called("delete_project") == [("delete_project", cafe["project_id"])]
+    assert "no project is called 'beef' and no project id starts with it" in run(
+        "projects", "rm", "beef", code=1).stderr
+
+
+def test_upload_into_a_project_named_like_an_id_creates_it(library: Library, tmp_path: Path) -> None:
+    trip = {"project_id": uuid_starting("20240000"), "name": "Trip", "asset_count": 0,
+            "created_at": "2024-06-01T09:30:00Z"}
+    library.add_projects(trip)
+    (tmp_path / "photo.jpg").write_bytes(b"\xff\xd8 a photo")
+
+    run("upload", str(tmp_path / "photo.jpg"), "--project", "2024")
+
+    assert library.called("create_project") == [("create_project", "2024")]
+
+
+# --- upload ---------------------------------------------------------------------------------------
+
+def write(path: Path, data: bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def test_upload_names_each_file_it_leaves_out_and_why(library: Library, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "Pictures" / "a.jpg", b"\xff\xd8 a")
+    write(tmp_path / "Pictures" / "notes.txt", b"notes")
+    write(tmp_path / "Pictures" / "a.xmp", b"<x:xmpmeta/>")
+    write(tmp_path / "Pictures" / ".cache" / "b.jpg", b"\xff\xd8 b")
+
+    done = run("upload", "Pictures")
+
+    assert "Leaving out 2 files and 1 folder:" in done.stderr
+    said = [line.strip() for line in done.stderr.splitlines()]
+    assert said[said.index("a hidden folder, not looked in") + 1] == "Pictures/.cache"
+    assert said[said.index("a sidecar (notes on a photo, not an image)") + 1] == "Pictures/a.xmp"
+    assert said[said.index("not an image of the types to upload (.gif, .jpe, .jpeg, .jpg, .png, "
+                           ".tif, .tiff, .webp)") + 1] == "Pictures/notes.txt"
+    assert library.called("presign") == [("presign", "a.jpg")]
+
+
+def test_a_second_run_after_a_failure_says_what_failed_before_and_exits_0(
+        library: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "Pictures" / "good.jpg", b"\xff\xd8 good")
+    write(tmp_path / "Pictures" / "broken.jpg", b"\xff\xd8 broken")
+    library.rendered["broken.jpg"] = {"status": "failed", "error": "not a JPEG: truncated"}
+
+    first = run("upload", "Pictures", code=1)
+    assert re.search(r"broken\.jpg +failed .*not a JPEG: truncated", first.stdout), first.stdout
+
+    again = run("upload", "Pictures")
+
+    row = next(line for line in again.stdout.splitlines() if "broken.jpg" in line)
+    assert "failed before" in row and "not a JPEG: truncated" in row and "lightbox retry" in row
+    assert "1 failed before, 1 skipped" in again.stdout
+    # Asked for once: the second run knew its bytes had failed.
+    assert sorted(library.called("presign")) == [
+        ("presign", "broken.jpg"), ("presign", "good.jpg"), ("presign", "good.jpg")]
+
+
+def test_a_file_that_fails_in_this_run_still_fails_it(library: Library, tmp_path: Path) -> None:
+    write(tmp_path / "broken.jpg", b"\xff\xd8 broken")
+    library.rendered["broken.jpg"] = {"status": "failed", "error": "not a JPEG: truncated"}
+    failed = an_asset(str(uuid.uuid4()), "old.jpg", status="failed", error="unreadable",
+                      sha256=sha256(write(tmp_path / "old.jpg", b"\xff\xd8 old").read_bytes()))
+    library.add(failed)
+
+    results = run("upload", str(tmp_path), "--json", code=1).stdout
+
+    assert '"outcome": "failed before"' in results and '"outcome": "failed"' in results
+
+
+def test_bytes_sent_are_those_the_bucket_took_once_each(library: Library, tmp_path: Path) -> None:
+    # 100 bytes that become an image, 200 found broken, 400 found to be a duplicate once they
+    # are there, and 800 the library had already: 700 bytes sent, each once.
+    for name, size in (("new.jpg", 100), ("broken.jpg", 200), ("twin.jpg", 400), ("held.jpg", 800)):
+        write(tmp_path / name, name.encode() + b"-" * (size - len(name)))
+    library.rendered["new.jpg"] = {"status": "ready"}
+    library.rendered["broken.jpg"] = {"status": "failed", "error": "truncated"}
+    library.rendered["twin.jpg"] = {"status": "duplicate", "duplicate_of": "0a6f3b1e"}
+    library.add(an_asset(str(uuid.uuid4()), "held.jpg",
+                         sha256=sha256((tmp_path / "held.jpg").read_bytes())))
+
+    summary = run("upload", str(tmp_path), code=1).stdout.splitlines()[-1]
+
+    assert summary.startswith("1 failed, 1 ready, 2 skipped; 700 bytes sent in "), summary
