@@ -229,8 +229,9 @@ def test_commands_take_the_first_characters_of_an_asset_id(library: Library, tmp
     assert library.called("delete") == [("delete", scan)]
 
 
-def test_get_takes_the_first_characters_of_an_asset_id(library: Library, monkeypatch: pytest.MonkeyPatch,
-                                                      tmp_path: Path) -> None:
+def test_get_takes_the_first_characters_of_an_asset_id(
+    library: Library, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+) -> None:
     photo = uuid_starting("0a6f3b1e")
     library.add(an_asset(photo, "photo.jpg"))
     downloaded: list[str] = []
@@ -264,6 +265,28 @@ def test_first_characters_that_start_no_id_or_several_say_so(library: Library) -
     library.calls.clear()
     assert "no asset starts with 0a6f" in run("rm", "--yes", "a1b2c3d4", "0a6f", code=1).stderr
     assert library.called("assets") == [("assets",)] and library.called("delete") == []
+
+
+def test_rm_shows_what_the_ids_turned_out_to_be_before_it_asks(library: Library) -> None:
+    photo, scan = uuid_starting("0a6f3b1e"), uuid_starting("9c2d4e5f")
+    library.add(an_asset(photo, "photo.jpg"), an_asset(scan, "scan.tif", status="failed"))
+
+    asked = run("rm", "9c2d", photo, answer="n\n", code=1).stderr
+
+    assert "9c2d4e5f  scan.tif (failed)" in asked and "0a6f3b1e  photo.jpg (ready)" in asked
+    assert "Delete 2 asset(s) for good" in asked and library.called("delete") == []
+
+
+def test_projects_rm_names_the_project_it_found_before_it_asks(library: Library) -> None:
+    trip = {"project_id": uuid_starting("5e1f2a3b"), "name": "Trip to Porto", "asset_count": 3,
+            "created_at": "2024-06-01T09:30:00Z"}
+    library.add_projects(trip)
+
+    asked = run("projects", "rm", "5e1f", "--cascade", answer="n\n", code=1).stderr
+    assert "Delete project 'Trip to Porto' (5e1f2a3b) and its 3 asset(s)?" in asked
+    assert library.called("delete_project") == []
+    assert "Deleted project 'Trip to Porto'." in run("projects", "rm", "5e1f", "--cascade",
+                                                     "--yes").stderr
 
 
 def test_projects_are_taken_by_name_or_by_the_first_characters_of_their_id(library: Library) -> None:
@@ -306,8 +329,9 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def test_upload_names_each_file_it_leaves_out_and_why(library: Library, tmp_path: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_upload_names_each_file_it_leaves_out_and_why(
+    library: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.chdir(tmp_path)
     write(tmp_path / "Pictures" / "a.jpg", b"\xff\xd8 a")
     write(tmp_path / "Pictures" / "notes.txt", b"notes")

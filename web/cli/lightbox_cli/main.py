@@ -351,10 +351,23 @@ def rm(session: Session, asset_ids: tuple[str, ...], yes: bool) -> None:
     # Every id is resolved before anything is deleted: a wrong one stops them all.
     resolved = _asset_ids(client, asset_ids)
     if not yes:
-        # There is no trash to take them back from.
-        click.confirm(f"Delete {len(asset_ids)} asset(s) for good, with their originals and "
+        # There is no trash to take them back from: say what the ids turned out to be.
+        short = ids.short_ids(resolved)
+        for asset_id in resolved:
+            err.print(f"  {short[asset_id]}  {_described(client, asset_id)}", markup=False)
+        click.confirm(f"Delete {len(resolved)} asset(s) for good, with their originals and "
                       "thumbnails?", abort=True, err=True)
     _for_each(resolved, client.delete, "Deleted")
+
+
+def _described(client: LightboxClient, asset_id: str) -> str:
+    try:
+        asset = client.asset(asset_id)
+    except ApiError as exc:
+        if exc.status == 404:
+            return "(no such asset)"
+        raise
+    return f"{asset['filename']} ({asset['status']})"
 
 
 @cli.command()
@@ -427,13 +440,13 @@ def rename_project(session: Session, project: str, name: str) -> None:
 def delete_project(session: Session, project: str, cascade: bool, yes: bool) -> None:
     """Delete a project (given by name or id)."""
     client = session.client()
-    project_id = _project_id(client, project)
+    found = client.project(_project_id(client, project))  # what the name or id turned out to be
     if cascade and not yes:
-        count = client.project(project_id)["asset_count"]
-        click.confirm(f"Delete project {project!r} and its {count} asset(s)?", abort=True,
-                      err=True)
-    client.delete_project(project_id, cascade=cascade)
-    err.print(f"Deleted project {project!r}.")
+        short = ids.short_ids([found["project_id"]])[found["project_id"]]
+        click.confirm(f"Delete project {found['name']!r} ({short}) and its "
+                      f"{found['asset_count']} asset(s)?", abort=True, err=True)
+    client.delete_project(found["project_id"], cascade=cascade)
+    err.print(f"Deleted project {found['name']!r}.")
 
 
 @cli.command()
