@@ -23,22 +23,24 @@ app = Api("lightbox-upload-complete", lambda: container.config)
 
 @app.route("/v1/uploads/{asset_id}/complete", methods=["POST"])
 def complete_upload(asset_id: str) -> Response:
+    owner_id = inputs.owner_of(app.request)  # first: nothing of a stranger's request is read
     asset = inputs.asset_id_param(asset_id)
-    status = uploads.complete_upload(inputs.owner_of(app.request), asset, container.pipeline)
+    status = uploads.complete_upload(owner_id, asset, container.pipeline)
     return outputs.json_response({"asset_id": str(asset), "status": status.value}, 202)
 
 
 @app.route("/v1/uploads/{asset_id}/abort", methods=["POST"])
 def abort_upload(asset_id: str) -> Response:
-    library.abort_upload(inputs.owner_of(app.request), inputs.asset_id_param(asset_id),
-                         container.pipeline)
+    owner_id = inputs.owner_of(app.request)
+    library.abort_upload(owner_id, inputs.asset_id_param(asset_id), container.pipeline)
     return outputs.no_content()
 
 
 @app.route("/v1/assets/{asset_id}/retry", methods=["POST"])
 def retry_asset(asset_id: str) -> Response:
+    owner_id = inputs.owner_of(app.request)
     asset = inputs.asset_id_param(asset_id)
-    status = library.retry_asset(inputs.owner_of(app.request), asset, container.pipeline)
+    status = library.retry_asset(owner_id, asset, container.pipeline)
     return outputs.json_response({"asset_id": str(asset), "status": status.value}, 202)
 
 

@@ -7,6 +7,7 @@ shape Lambda passes to a function.
 from __future__ import annotations
 
 import json
+import re
 import types
 import uuid
 from collections.abc import Iterator
@@ -499,22 +500,15 @@ def test_health_reports_missing_configuration(monkeypatch: pytest.MonkeyPatch) -
 
 # --- auth, and the library routes ------------------------------------------------------------
 
-@pytest.mark.parametrize(("module", "method", "path"), [
-    (presign, "POST", "/v1/uploads"),
-    (upload_complete, "POST", f"/v1/uploads/{SAMPLE_ASSET}/complete"),
-    (upload_complete, "POST", f"/v1/uploads/{SAMPLE_ASSET}/abort"),
-    (upload_complete, "POST", f"/v1/assets/{SAMPLE_ASSET}/retry"),
-    (library, "GET", "/v1/assets"),
-    (library, "GET", f"/v1/assets/{SAMPLE_ASSET}"),
-    (library, "PATCH", f"/v1/assets/{SAMPLE_ASSET}"),
-    (library, "DELETE", f"/v1/assets/{SAMPLE_ASSET}"),
-    (library, "GET", "/v1/projects"),
-    (library, "POST", "/v1/projects"),
-    (library, "GET", f"/v1/projects/{SAMPLE_ASSET}"),
-    (library, "PATCH", f"/v1/projects/{SAMPLE_ASSET}"),
-    (library, "DELETE", f"/v1/projects/{SAMPLE_ASSET}"),
-    (library, "GET", "/v1/stats"),
-])
+def every_v1_route(*, path_id: str) -> list[tuple[types.ModuleType, str, str]]:
+    """Each /v1 route of the HTTP functions, its path ids filled with ``path_id``."""
+    return [(module, method, re.sub(r"\{\w+\}", path_id, path))
+            for module in (presign, upload_complete, library)
+            for path, methods in module.app.routes.items() if path.startswith("/v1/")
+            for method in methods]
+
+
+@pytest.mark.parametrize(("module", "method", "path"), every_v1_route(path_id=str(SAMPLE_ASSET)))
 def test_a_request_that_reaches_a_view_without_an_owner_is_refused(
     fakes: Fakes, module: types.ModuleType, method: str, path: str
 ) -> None:
@@ -523,6 +517,18 @@ def test_a_request_that_reaches_a_view_without_an_owner_is_refused(
     assert response.status_code == 401
     assert response.json_body["error"]["code"] == "unauthorized"
     assert status_of(fakes, SAMPLE_ASSET) is Status.PENDING
+
+
+@pytest.mark.parametrize(("module", "method", "path"), every_v1_route(path_id="not-an-id"))
+def test_without_an_owner_nothing_of_the_request_is_read_first(
+    fakes: Fakes, module: types.ModuleType, method: str, path: str
+) -> None:
+    # A malformed id, an unknown parameter and a body of unknown fields: each would be its own
+    # 4xx, telling a stranger how the request is read. The caller is asked for first.
+    response = ApiClient(module.app, owner=None).request(
+        method, f"{path}?bogus=1", body={"name": "x", "bogus": 1})
+    assert response.status_code == 401, response.body
+    assert response.json_body["error"]["code"] == "unauthorized"
 
 
 def test_projects_are_managed_through_the_listing_function(fakes: Fakes) -> None:
