@@ -250,7 +250,7 @@ class Plan:
 
 
 class RecordingDatabase(Database):
-    """The catalog's connection, keeping its last query so that EXPLAIN can show its plan."""
+    """The repository's connection, keeping its last query so that EXPLAIN can show its plan."""
 
     last: tuple[str, Mapping[str, Any]] = ("", {})
 
@@ -350,15 +350,15 @@ class Case:
 
 
 def cases(db: RecordingDatabase, at: Positions) -> list[Case]:
-    catalog = PostgresAssetRepository(db)
+    assets = PostgresAssetRepository(db)
     newest, taken = SortOrder.NEWEST, SortOrder.TAKEN_NEWEST
     everything = AssetFilter()
     in_project = AssetFilter(status=Status.READY, project_id=at.project)
 
     def page(filters: AssetFilter, sort: SortOrder,
              after: PageCursor | None) -> Callable[[], object]:
-        return lambda: catalog.page(BIG_OWNER, filters=filters, sort=sort, limit=ASKED,
-                                    after=after)
+        return lambda: assets.page(BIG_OWNER, filters=filters, sort=sort, limit=ASKED,
+                                   after=after)
 
     return [
         Case("first page, newest first", page(everything, newest, None)),
@@ -368,8 +368,8 @@ def cases(db: RecordingDatabase, at: Positions) -> list[Case]:
         Case("90 % deep, `sort=-taken`, keyset", page(everything, taken, at.taken)),
         Case("`status=ready` + `project_id`", page(in_project, newest, None)),
         Case("`status=ready` + `project_id`, `sort=-taken`", page(in_project, taken, None)),
-        Case("change feed, 90 % along", lambda: catalog.changes(BIG_OWNER, after=at.change,
-                                                                  limit=ASKED)),
+        Case("change feed, 90 % along", lambda: assets.changes(BIG_OWNER, after=at.change,
+                                                                 limit=ASKED)),
     ]
 
 
@@ -430,13 +430,12 @@ def measure_service(db: RecordingDatabase, repeats: int) -> Timing:
 
 
 def signing_pipeline(bucket: str, assets: AssetRepository) -> Pipeline:
-    """The functions' own pipeline over these assets, with dummy credentials and endpoints:
-    its store only signs here, and nothing is queued (nothing listens at the endpoints)."""
+    """The functions' own pipeline over these assets, with dummy credentials and endpoint: its
+    store only signs here (nothing listens at the endpoint), and nothing is queued."""
     for name, value in {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
                         "AWS_DEFAULT_REGION": "us-east-1"}.items():
         os.environ[name] = value
-    config = Config.from_env({"LIGHTBOX_BUCKET": bucket, "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
-                              "LIGHTBOX_THUMBNAIL_QUEUE_URL": "http://127.0.0.1:9/queue"})
+    config = Config.from_env({"LIGHTBOX_BUCKET": bucket, "AWS_ENDPOINT_URL": "http://127.0.0.1:9"})
     return Container(config, assets=assets).pipeline
 
 
@@ -451,11 +450,11 @@ class Growth:
 
 def measure_growth(db: RecordingDatabase, rows: int, at: Positions, repeats: int,
                    offset_repeats: int) -> Growth:
-    catalog = PostgresAssetRepository(db)
+    assets = PostgresAssetRepository(db)
 
     def page(after: PageCursor | None) -> Callable[[], object]:
-        return lambda: catalog.page(BIG_OWNER, filters=AssetFilter(), sort=SortOrder.NEWEST,
-                                    limit=ASKED, after=after)
+        return lambda: assets.page(BIG_OWNER, filters=AssetFilter(), sort=SortOrder.NEWEST,
+                                   limit=ASKED, after=after)
 
     return Growth(rows=rows, live=at.live, first=timed(page(None), repeats),
                   keyset=timed(page(at.newest), repeats),

@@ -100,10 +100,8 @@ def adapters(url: str) -> Adapters:
                         "AWS_SECRET_ACCESS_KEY": "bench" * 8,
                         "AWS_DEFAULT_REGION": "us-east-1"}.items():
         os.environ[name] = value
-    # Presign queues nothing: the queue's URL is there only as the functions' environment has it.
     config = Config.from_env({"DATABASE_URL": url, "LIGHTBOX_BUCKET": BUCKET,
-                              "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
-                              "LIGHTBOX_THUMBNAIL_QUEUE_URL": "http://127.0.0.1:9/queue"})
+                              "AWS_ENDPOINT_URL": "http://127.0.0.1:9"})
     database, container = Database(url), Container(config)
     storage = container.storage
     assert isinstance(storage, S3ObjectStore)

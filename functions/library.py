@@ -16,39 +16,41 @@ app = Api("lightbox-library", lambda: container.config)
 OPENAPI = Path(__file__).with_name("openapi.json")
 
 
+# Each view asks who is calling first: nothing of a stranger's request is read.
+
 @app.route("/v1/assets", methods=["GET"])
 def list_assets() -> Response:
     request = app.request
-    page = listing.list_assets(
-        inputs.owner_of(request), inputs.parse_list_query(inputs.query_params(request)),
-        container.pipeline, url_ttl=container.config.download_url_ttl,
-    )
+    owner_id = inputs.owner_of(request)
+    query = inputs.parse_list_query(inputs.query_params(request))
+    page = listing.list_assets(owner_id, query, container.pipeline,
+                               url_ttl=container.config.download_url_ttl)
     return outputs.json_response(outputs.page_json(page))
 
 
 @app.route("/v1/assets/{asset_id}", methods=["GET"])
 def get_asset(asset_id: str) -> Response:
-    view = listing.get_asset(inputs.owner_of(app.request), inputs.asset_id_param(asset_id),
-                             container.pipeline, url_ttl=container.config.download_url_ttl)
+    owner_id = inputs.owner_of(app.request)
+    view = listing.get_asset(owner_id, inputs.asset_id_param(asset_id), container.pipeline,
+                             url_ttl=container.config.download_url_ttl)
     return outputs.json_response(outputs.asset_json(view))
 
 
 @app.route("/v1/assets/{asset_id}", methods=["PATCH"])
 def update_asset(asset_id: str) -> Response:
     request = app.request
-    asset = library.update_asset(
-        inputs.owner_of(request), inputs.asset_id_param(asset_id),
-        inputs.parse_asset_changes(inputs.read_json_object(request)),
-        assets=container.assets, projects=container.projects,
-    )
+    owner_id = inputs.owner_of(request)
+    changes = inputs.parse_asset_changes(inputs.read_json_object(request))
+    asset = library.update_asset(owner_id, inputs.asset_id_param(asset_id), changes,
+                                 container.pipeline, projects=container.projects)
     view = listing.view_one(asset, container.pipeline, url_ttl=container.config.download_url_ttl)
     return outputs.json_response(outputs.asset_json(view))
 
 
 @app.route("/v1/assets/{asset_id}", methods=["DELETE"])
 def delete_asset(asset_id: str) -> Response:
-    library.delete_asset(inputs.owner_of(app.request), inputs.asset_id_param(asset_id),
-                         container.pipeline)
+    owner_id = inputs.owner_of(app.request)
+    library.delete_asset(owner_id, inputs.asset_id_param(asset_id), container.pipeline)
     return outputs.no_content()
 
 
@@ -56,29 +58,25 @@ def delete_asset(asset_id: str) -> Response:
 def list_projects() -> Response:
     request = app.request
     owner_id = inputs.owner_of(request)
-    params = inputs.query_params(request)
-    name = params.pop("name", None)
-    inputs.refuse_unknown(params)
-    projects = library.list_projects(
-        owner_id, name=inputs.parse_name(name) if name is not None else None,
-        projects=container.projects)
+    name = inputs.parse_project_query(inputs.query_params(request))
+    projects = library.list_projects(owner_id, name=name, projects=container.projects)
     return outputs.json_response({"items": [outputs.project_json(p) for p in projects]})
 
 
 @app.route("/v1/projects", methods=["POST"])
 def create_project() -> Response:
     request = app.request
-    project = library.create_project(
-        inputs.owner_of(request), inputs.parse_project_name(inputs.read_json_object(request)),
-        projects=container.projects, max_projects=container.config.max_projects,
-    )
+    owner_id = inputs.owner_of(request)
+    name = inputs.parse_project_name(inputs.read_json_object(request))
+    project = library.create_project(owner_id, name, projects=container.projects,
+                                     max_projects=container.config.max_projects)
     return outputs.json_response(outputs.project_json(project), 201)
 
 
 @app.route("/v1/projects/{project_id}", methods=["GET"])
 def get_project(project_id: str) -> Response:
-    project = library.get_project(inputs.owner_of(app.request),
-                                  inputs.project_id_param(project_id),
+    owner_id = inputs.owner_of(app.request)
+    project = library.get_project(owner_id, inputs.project_id_param(project_id),
                                   projects=container.projects)
     return outputs.json_response(outputs.project_json(project))
 
@@ -86,11 +84,10 @@ def get_project(project_id: str) -> Response:
 @app.route("/v1/projects/{project_id}", methods=["PATCH"])
 def rename_project(project_id: str) -> Response:
     request = app.request
-    project = library.rename_project(
-        inputs.owner_of(request), inputs.project_id_param(project_id),
-        inputs.parse_project_name(inputs.read_json_object(request)),
-        projects=container.projects,
-    )
+    owner_id = inputs.owner_of(request)
+    name = inputs.parse_project_name(inputs.read_json_object(request))
+    project = library.rename_project(owner_id, inputs.project_id_param(project_id), name,
+                                     projects=container.projects)
     return outputs.json_response(outputs.project_json(project))
 
 
@@ -98,13 +95,9 @@ def rename_project(project_id: str) -> Response:
 def delete_project(project_id: str) -> Response:
     request = app.request
     owner_id = inputs.owner_of(request)
-    params = inputs.query_params(request)
-    cascade = inputs.flag_param(params, "cascade")
-    inputs.refuse_unknown(params)
-    library.delete_project(
-        owner_id, inputs.project_id_param(project_id), cascade=cascade,
-        projects=container.projects, pipeline=container.pipeline,
-    )
+    cascade = inputs.parse_cascade_query(inputs.query_params(request))
+    library.delete_project(owner_id, inputs.project_id_param(project_id), container.pipeline,
+                           cascade=cascade, projects=container.projects)
     return outputs.no_content()
 
 
@@ -116,6 +109,7 @@ def stats() -> Response:
 
 @app.route("/health", methods=["GET"])
 def health() -> Response:
+    # Each dependency is built inside its probe: one that is misconfigured fails its check only.
     report = check_health({
         "database": lambda: container.assets.ping(),
         "storage": lambda: container.storage.ping(),

@@ -226,7 +226,7 @@ class FakeAssetRepository:
         if asset is None or asset.status is Status.DELETED:
             return None
         return self.change(asset_id, filename=filename or asset.filename,
-                                 project_id=project_id if move else asset.project_id)
+                           project_id=project_id if move else asset.project_id)
 
     def delete(self, owner_id: str, asset_id: UUID) -> Asset | None:
         asset = self.get(owner_id, asset_id)
@@ -253,7 +253,7 @@ class FakeAssetRepository:
 
     def reset_failed(self, owner_id: str, asset_id: UUID) -> bool:
         return self._move(owner_id, asset_id, Status.FAILED, Status.PENDING, error=None,
-                                attempts=0, claimed_at=None)
+                          attempts=0, claimed_at=None)
 
     def in_project(self, owner_id: str, project_id: UUID, limit: int) -> list[Asset]:
         return [a for a in self._owned(owner_id)

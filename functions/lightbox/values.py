@@ -1,6 +1,8 @@
-"""The values that cross the ports: what a query asks for and what an adapter answers.
+"""The plain values that ports and services exchange: what a listing asks for (sort, filter,
+cursors), and what the bucket and the queues answer (signed uploads, parts, objects, depths,
+dead letters).
 
-Plain frozen data, with no behaviour beyond reading itself; the ports are in ``lightbox.ports``.
+Frozen data without behaviour beyond reading itself; the protocols are in ``lightbox.ports``.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 A handler module creates one ``Container`` at import, which connects to nothing; each
 dependency is a cached property, built the first time an invocation needs it and then kept as
-long as the execution environment. A test replaces any of them by name:
-``Container(config, pipeline=fake_pipeline)``.
+long as the execution environment. A test replaces any of them by name, before first use:
+``Container(config, storage=fake_storage)``.
 """
 
 from __future__ import annotations
@@ -116,10 +116,7 @@ class Container:
 
     @cached_property
     def jobs(self) -> JobQueue:
-        queue_urls = {Lane.STANDARD: self.config.require("thumbnail_queue_url")}
-        if self.config.large_thumbnail_queue_url:
-            queue_urls[Lane.LARGE] = self.config.large_thumbnail_queue_url
-        return SqsJobQueue(lambda: self.sqs_client, queue_urls)
+        return SqsJobQueue(lambda: self.sqs_client, self._thumbnail_queue_urls)
 
     @cached_property
     def pipeline(self) -> Pipeline:
@@ -223,6 +220,12 @@ class Container:
                 retries={"mode": "standard", "max_attempts": 3},
             ),
         ))
+
+    def _thumbnail_queue_urls(self) -> dict[Lane, str]:
+        queue_urls = {Lane.STANDARD: self.config.require("thumbnail_queue_url")}
+        if self.config.large_thumbnail_queue_url:
+            queue_urls[Lane.LARGE] = self.config.large_thumbnail_queue_url
+        return queue_urls
 
     def _s3_client(self) -> S3Client:
         return cast("S3Client", self.boto_session.create_client(

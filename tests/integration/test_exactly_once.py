@@ -346,7 +346,7 @@ def test_deleting_a_project_with_cascade_keeps_the_bytes_a_duplicate_outside_it_
     container = library.container()
     project = container.projects.add(library.owner, uuid.uuid4(), "Trip", max_projects=100)
     container.assets.update(library.owner, holder, filename=None, move=True,
-                             project_id=project.id)
+                            project_id=project.id)
 
     library_service.delete_project(library.owner, project.id, cascade=True,
                                    projects=container.projects, pipeline=container.pipeline)

@@ -31,8 +31,6 @@ def config(aws_env: None, aws_endpoint: str, bucket: str, database_url: str) -> 
     return Config.from_env({
         "LIGHTBOX_BUCKET": bucket, "AWS_ENDPOINT_URL": aws_endpoint,
         "DATABASE_URL": database_url,
-        # Every function's environment names the queue (template.yaml's Globals); nothing is sent.
-        "LIGHTBOX_THUMBNAIL_QUEUE_URL": f"{aws_endpoint}/000000000000/unused",
         "LIGHTBOX_MAX_PENDING_UPLOADS": str(LIMIT), "LIGHTBOX_MAX_PROJECTS": str(LIMIT),
     })
 

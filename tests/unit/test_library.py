@@ -73,14 +73,14 @@ def test_moving_into_a_project_needs_a_project_of_the_same_owner() -> None:
     theirs = library.create_project("other", "Theirs", projects=lib.projects, max_projects=9)
     with pytest.raises(ProjectNotFound):
         library.update_asset(lib.owner, asset_id, library.AssetChanges(
-            move=True, project_id=theirs.id), assets=lib.assets, projects=lib.projects)
+            move=True, project_id=theirs.id), pipeline=lib.pipeline, projects=lib.projects)
     mine = library.create_project(lib.owner, "Mine", projects=lib.projects, max_projects=9)
     moved = library.update_asset(lib.owner, asset_id, library.AssetChanges(
-        move=True, project_id=mine.id), assets=lib.assets, projects=lib.projects)
+        move=True, project_id=mine.id), pipeline=lib.pipeline, projects=lib.projects)
     assert moved.project_id == mine.id
     with pytest.raises(AssetNotFound):
         library.update_asset("other", asset_id, library.AssetChanges(filename="x.jpg"),
-                             assets=lib.assets, projects=lib.projects)
+                             pipeline=lib.pipeline, projects=lib.projects)
 
 
 def test_deleting_an_asset_removes_its_objects_and_keeps_a_tombstone() -> None:

@@ -105,10 +105,10 @@ def _bucket_url(bucket: str, region: str, endpoint_url: str | None, path_style: 
 
 class S3ObjectStore:
     def __init__(
-        self, client: Callable[[], S3Client], bucket: str, *, signer: S3UrlSigner,
+        self, make_client: Callable[[], S3Client], bucket: str, *, signer: S3UrlSigner,
         clock: Callable[[], datetime] = _now,
     ) -> None:
-        self._make_client = client
+        self._make_client = make_client
         self._bucket = bucket
         self._signer = signer
         self._clock = clock

@@ -17,14 +17,21 @@ if TYPE_CHECKING:
 
 
 class SqsJobQueue:
-    def __init__(self, client: Callable[[], SQSClient], queue_urls: Mapping[Lane, str]) -> None:
-        # The client is made at the first send: a function that only may send pays for it then.
-        self._make_client = client
-        self._queue_urls = dict(queue_urls)
+    """The client and the queues' URLs are asked for at the first call, not before: a function
+    that holds a queue and sends nothing (presign) needs neither."""
+
+    def __init__(self, make_client: Callable[[], SQSClient],
+                 queue_urls: Callable[[], Mapping[Lane, str]]) -> None:
+        self._make_client = make_client
+        self._read_queue_urls = queue_urls
 
     @cached_property
     def _client(self) -> SQSClient:
         return self._make_client()
+
+    @cached_property
+    def _queue_urls(self) -> dict[Lane, str]:
+        return dict(self._read_queue_urls())
 
     def send(self, job: ThumbnailJob, lane: Lane) -> None:
         # Without a large lane, every job takes the standard one.

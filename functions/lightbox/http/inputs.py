@@ -11,7 +11,7 @@ import hmac
 import json
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -93,16 +93,26 @@ def query_params(request: Request) -> dict[str, str]:
     return params
 
 
-def refuse_unknown(params: dict[str, str]) -> None:
-    if params:
-        raise unknown_names("query parameters", params)
+def parse_project_query(params: Mapping[str, str]) -> str | None:
+    """``GET /v1/projects``: the one name asked for, if any."""
+    _refuse_unknown(params, {"name"}, "query parameters")
+    return parse_name(params["name"]) if "name" in params else None
 
 
-def flag_param(params: dict[str, str], name: str) -> bool:
-    raw = params.pop(name, "false").lower()
+def parse_cascade_query(params: Mapping[str, str]) -> bool:
+    """``DELETE /v1/projects/{id}``: whether its assets go too."""
+    _refuse_unknown(params, {"cascade"}, "query parameters")
+    raw = params.get("cascade", "false").lower()
     if raw not in ("true", "false"):
-        raise InvalidField(f"{name} must be true or false")
+        raise InvalidField("cascade must be true or false")
     return raw == "true"
+
+
+def _refuse_unknown(given: Mapping[str, object], known: Collection[str], kind: str) -> None:
+    """An unknown name is refused, by name: a misspelt one must not be silently ignored."""
+    unknown = set(given) - set(known)
+    if unknown:
+        raise unknown_names(kind, unknown)
 
 
 def asset_id_param(raw: str) -> UUID:
@@ -122,9 +132,8 @@ def _id_param(raw: str, error: type[NotFound], kind: str) -> UUID:
 
 
 def parse_upload_request(body: Mapping[str, Any], *, max_upload_bytes: int) -> UploadRequest:
-    unknown = set(body) - {"filename", "content_type", "size_bytes", "sha256", "project_id"}
-    if unknown:
-        raise unknown_names("fields", unknown)
+    _refuse_unknown(body, {"filename", "content_type", "size_bytes", "sha256", "project_id"},
+                    "fields")
     return UploadRequest(
         filename=parse_filename(_text(body, "filename")),
         content_type=filetypes.normalise_content_type(_text(body, "content_type")),
@@ -135,9 +144,7 @@ def parse_upload_request(body: Mapping[str, Any], *, max_upload_bytes: int) -> U
 
 
 def parse_parts_query(params: Mapping[str, str]) -> PartsQuery:
-    unknown = set(params) - {"first", "limit"}
-    if unknown:
-        raise unknown_names("query parameters", unknown)
+    _refuse_unknown(params, {"first", "limit"}, "query parameters")
     return PartsQuery(first=parse_whole(params.get("first"), "first", 1, MAX_PARTS),
                       limit=parse_whole(params.get("limit"), "limit", MAX_PARTS_PER_ANSWER,
                                    MAX_PARTS_PER_ANSWER))
@@ -209,9 +216,7 @@ def parse_uuid(value: Any, name: str) -> UUID | None:
 
 
 def parse_project_name(body: Mapping[str, Any]) -> str:
-    unknown = set(body) - {"name"}
-    if unknown:
-        raise unknown_names("fields", unknown)
+    _refuse_unknown(body, {"name"}, "fields")
     name = body.get("name")
     if not isinstance(name, str):
         raise InvalidField("name is required and must be a string")
@@ -230,9 +235,7 @@ def parse_name(value: str) -> str:
 
 
 def parse_asset_changes(body: Mapping[str, Any]) -> AssetChanges:
-    unknown = set(body) - {"filename", "project_id"}
-    if unknown:
-        raise unknown_names("fields", unknown)
+    _refuse_unknown(body, {"filename", "project_id"}, "fields")
     if not body:
         raise InvalidField("send filename and/or project_id")
     filename = body.get("filename")
@@ -246,9 +249,7 @@ def parse_asset_changes(body: Mapping[str, Any]) -> AssetChanges:
 
 
 def parse_list_query(params: Mapping[str, str]) -> ListQuery:
-    unknown = set(params) - _FILTERS - {"limit", "cursor", "changed_since"}
-    if unknown:
-        raise unknown_names("query parameters", unknown)
+    _refuse_unknown(params, _FILTERS | {"limit", "cursor", "changed_since"}, "query parameters")
     limit = parse_whole(params.get("limit"), "limit", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
     if "changed_since" in params:
         if set(params) & (_FILTERS | {"cursor"}):

@@ -19,7 +19,7 @@ from lightbox.errors import (
     ProjectNotEmpty,
     ProjectNotFound,
 )
-from lightbox.ports import AssetRepository, Pipeline, ProjectRepository
+from lightbox.ports import Pipeline, ProjectRepository
 from lightbox.services.uploads import complete_upload
 
 log = logging.getLogger(__name__)
@@ -65,8 +65,8 @@ def rename_project(owner_id: str, project_id: UUID, name: str, *,
 
 
 def delete_project(
-    owner_id: str, project_id: UUID, *, cascade: bool, projects: ProjectRepository,
-    pipeline: Pipeline,
+    owner_id: str, project_id: UUID, pipeline: Pipeline, *, cascade: bool,
+    projects: ProjectRepository,
 ) -> None:
     get_project(owner_id, project_id, projects=projects)
     if cascade:
@@ -83,13 +83,13 @@ def delete_project(
 
 
 def update_asset(
-    owner_id: str, asset_id: UUID, changes: AssetChanges, *, assets: AssetRepository,
+    owner_id: str, asset_id: UUID, changes: AssetChanges, pipeline: Pipeline, *,
     projects: ProjectRepository,
 ) -> Asset:
     if changes.project_id is not None:
         get_project(owner_id, changes.project_id, projects=projects)
-    updated = assets.update(owner_id, asset_id, filename=changes.filename, move=changes.move,
-                            project_id=changes.project_id)
+    updated = pipeline.assets.update(owner_id, asset_id, filename=changes.filename,
+                                     move=changes.move, project_id=changes.project_id)
     if updated is None:
         raise AssetNotFound(f"no asset {asset_id}")
     return updated

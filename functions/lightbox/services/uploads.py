@@ -94,8 +94,8 @@ class UploadTicket:
 def create_upload(
     owner_id: str,
     request: UploadRequest,
-    *,
     pipeline: Pipeline,
+    *,
     projects: ProjectRepository,
     policy: UploadPolicy,
 ) -> UploadTicket:
@@ -159,7 +159,7 @@ def _check_project(owner_id: str, project_id: UUID | None, projects: ProjectRepo
 
 
 def presign_parts(
-    owner_id: str, asset_id: UUID, query: PartsQuery, *, pipeline: Pipeline,
+    owner_id: str, asset_id: UUID, query: PartsQuery, pipeline: Pipeline, *,
     policy: UploadPolicy,
 ) -> MultipartUpload:
     """URLs for more parts of a pending multipart upload.
