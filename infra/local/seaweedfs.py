@@ -20,6 +20,7 @@ import os
 import subprocess
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -115,9 +116,11 @@ class SeaweedServer:
         try:
             wait_for_port(ports.s3, timeout=timeout)
             wait_for_port(ports.filer_grpc, timeout=timeout)
-        except TimeoutError:
+            self._wait_for_volumes(ports.master, timeout)
+        except TimeoutError as exc:
             self.stop()
-            raise ChildProcessError(f"SeaweedFS did not start; see {self._log_path}") from None
+            raise ChildProcessError(f"SeaweedFS did not start ({exc}); see {self._log_path}") \
+                from None
         log.info("SeaweedFS (S3) on %s, data in %s, pid %d", self.endpoint, self._data_dir,
                  self._process.pid)
         return self.endpoint
@@ -126,6 +129,36 @@ class SeaweedServer:
         if self._process is not None:
             terminate(self._process)
             self._process = None
+
+    def _wait_for_volumes(self, master_port: int, timeout: float) -> None:
+        """Until the master knows every volume on disk, which it learns from the volume
+        server's first heartbeat a moment after every port answers, reading an object stored
+        in one of them fails with a 500 (and the filer's log tail skips what it holds)."""
+        deadline = time.monotonic() + timeout
+        waiting = volume_ids(self._data_dir)
+        while waiting := {volume for volume in waiting if not _located(master_port, volume)}:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the master never found volumes {sorted(waiting)}")
+            time.sleep(0.1)
+
+
+def volume_ids(data_dir: Path) -> set[int]:
+    """The volumes on disk: ``N.dat``, or ``COLLECTION_N.dat`` for a bucket's."""
+    ids = set()
+    for path in data_dir.glob("*.dat"):
+        number = path.stem.rpartition("_")[2]
+        if number.isdigit():
+            ids.add(int(number))
+    return ids
+
+
+def _located(master_port: int, volume: int) -> bool:
+    url = f"http://127.0.0.1:{master_port}/dir/lookup?volumeId={volume}"
+    try:
+        with urllib.request.urlopen(url, timeout=2) as answer:
+            return bool(json.load(answer).get("locations"))
+    except (OSError, ValueError):  # not yet: a 404, a refused connection, a partial answer
+        return False
 
 
 @dataclass(frozen=True)

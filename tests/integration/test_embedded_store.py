@@ -16,6 +16,7 @@ from urllib.parse import unquote_plus
 
 import boto3
 import pytest
+from botocore.config import Config as BotoConfig
 
 from infra.local import legacy_snapshot
 from infra.local.credentials import local_secrets
@@ -68,6 +69,37 @@ def test_an_acknowledged_object_survives_a_sigkill_of_the_store(tmp_path: Path) 
         assert restarted.endpoint == server.endpoint
         body = s3_of(restarted, tmp_path).get_object(Bucket=BUCKET, Key="originals/o/a")["Body"]
         assert body.read() == b"only copy"
+    finally:
+        restarted.stop()
+
+
+@pytest.mark.parametrize("stop", ["SIGTERM", "SIGKILL"])
+def test_every_object_reads_back_at_the_first_try_once_a_restart_returns(
+    tmp_path: Path, stop: str
+) -> None:
+    # The master learns of the volumes on disk from the volume server's first heartbeat, a
+    # moment after every port answers: until then, a GET of an existing object is a 500.
+    server = store(tmp_path)
+    server.start()
+    s3 = s3_of(server, tmp_path)
+    s3.create_bucket(Bucket=BUCKET)
+    for n in range(3):
+        s3.put_object(Bucket=BUCKET, Key=f"originals/o/{n}", Body=b"only copy %d" % n)
+    assert server.pid is not None
+    if stop == "SIGKILL":
+        os.kill(server.pid, signal.SIGKILL)
+    server.stop()
+
+    restarted = store(tmp_path)
+    restarted.start()
+    try:
+        once = boto3.client("s3", endpoint_url=restarted.endpoint, region_name="us-east-1",
+                            aws_access_key_id=local_secrets(tmp_path).s3_access_key,
+                            aws_secret_access_key=local_secrets(tmp_path).s3_secret_key,
+                            config=BotoConfig(retries={"mode": "standard", "max_attempts": 1}))
+        for n in range(3):
+            body = once.get_object(Bucket=BUCKET, Key=f"originals/o/{n}")["Body"]
+            assert body.read() == b"only copy %d" % n
     finally:
         restarted.stop()
 

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from infra.local.seaweedfs import Cursor, Target, _json_objects, records_of
+from infra.local.seaweedfs import Cursor, Target, _json_objects, records_of, volume_ids
 from infra.template import Notification
 from lightbox.events import Action, object_events
 
@@ -95,3 +95,11 @@ def test_the_cursor_survives_a_restart_and_ignores_a_torn_write(tmp_path: Path) 
     cursor.write(123)
     (tmp_path / "cursor.partial").write_text("12")  # a write a crash cut short
     assert Cursor(tmp_path / "cursor").read() == 123
+
+
+def test_the_volumes_on_disk_are_found_by_their_file_names(tmp_path: Path) -> None:
+    for name in ("2.dat", "2.idx", "lightbox-dev-000000000000-us-east-1_1.dat",
+                 "lightbox-dev-000000000000-us-east-1_1.idx", "bucket_with_underscores_7.dat",
+                 "filerldb2", "mini.options", "notes_x.dat"):
+        (tmp_path / name).touch()
+    assert volume_ids(tmp_path) == {1, 2, 7}
