@@ -14,8 +14,12 @@ PNG = "image/png"
 TIFF = "image/tiff"
 WEBP = "image/webp"
 GIF = "image/gif"
-SUPPORTED = (JPEG, PNG, TIFF, WEBP, GIF)
-SUPPORTED_NAMES = "a JPEG, PNG, TIFF, WebP or GIF image"
+HEIC = "image/heic"
+HEIF = "image/heif"
+HEIC_SEQUENCE = "image/heic-sequence"
+AVIF = "image/avif"
+SUPPORTED = (JPEG, PNG, TIFF, WEBP, GIF, HEIC, HEIF, HEIC_SEQUENCE, AVIF)
+SUPPORTED_NAMES = "a JPEG, PNG, TIFF, WebP, GIF, HEIC/HEIF or AVIF image"
 
 # Names clients send for the same types.
 _ALIASES = {
@@ -62,6 +66,16 @@ def normalise_content_type(value: str) -> str:
     return essence
 
 
+# HEIF files (ISO/IEC 23008-12) are ISO media files: their `ftyp` box names the major brand
+# and the compatible ones. A still image's structural brand is mif1, a sequence's msf1; the
+# codec's brand says which.
+_HEIC_BRANDS = {b"heic": HEIC, b"heix": HEIC, b"heim": HEIC, b"heis": HEIC,
+                b"hevc": HEIC_SEQUENCE, b"hevx": HEIC_SEQUENCE, b"hevm": HEIC_SEQUENCE,
+                b"hevs": HEIC_SEQUENCE}
+_AVIF_BRANDS = (b"avif", b"avis")
+_HEIF_BRANDS = (b"mif1", b"msf1", b"miaf")
+
+
 def sniff(head: bytes) -> str | None:
     """The supported type that these leading bytes begin, or None."""
     for magic, content_type in _SUPPORTED_MAGIC:
@@ -69,7 +83,24 @@ def sniff(head: bytes) -> str | None:
             return content_type
     if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
         return WEBP
+    if head[4:8] == b"ftyp":
+        return _iso_image(head)
     return None
+
+
+def _iso_image(head: bytes) -> str | None:
+    """Which HEIF image an ISO media file is, by its brands; None for video and the rest."""
+    size = int.from_bytes(head[:4], "big")
+    if not 16 <= size <= len(head):
+        return None
+    major = head[8:12]
+    brands = [major] + [head[at:at + 4] for at in range(16, size - 3, 4)]
+    if major in _AVIF_BRANDS or (major in _HEIF_BRANDS and any(b in _AVIF_BRANDS for b in brands)):
+        return AVIF
+    for brand in brands:
+        if brand in _HEIC_BRANDS:
+            return _HEIC_BRANDS[brand]
+    return HEIF if major in _HEIF_BRANDS else None
 
 
 def describe(head: bytes) -> str:
@@ -80,7 +111,7 @@ def describe(head: bytes) -> str:
         if head.startswith(magic):
             return name
     if head[4:8] == b"ftyp":
-        return "an ISO media file (HEIC, AVIF or video)"
+        return "an ISO media file (a video, or an image of a codec Lightbox does not read)"
     text = head.lstrip().lower()
     if text.startswith((b"<!doctype html", b"<html")):
         return "an HTML document"

@@ -46,6 +46,10 @@ def check_thumbnails(asset: dict[str, object], displayed: tuple[int, int], pages
                                                 compression="tiff_deflate"), (1000, 1500), 3),
         ("still.gif", "image/gif", image_bytes("GIF", (500, 300)), (500, 300), 1),
         ("photo.webp", "image/webp", image_bytes("WEBP", (1600, 1200)), (1600, 1200), 1),
+        ("IMG_0001.HEIC", "image/heic", image_bytes("HEIF", (3000, 2000), orientation=6),
+         (2000, 3000), 1),
+        ("photo.avif", "image/avif", image_bytes("AVIF", (1600, 1200), orientation=8),
+         (1200, 1600), 1),
     ],
 )
 def test_an_uploaded_image_comes_back_as_thumbnails(

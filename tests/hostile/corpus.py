@@ -587,11 +587,72 @@ def tiff_with_float_samples_of_7_bits() -> bytes:
                              extra=((_SAMPLE_FORMAT, _SHORT, 1, 3),)), data)
 
 
+# --- HEIC and AVIF: ISO media files of boxes --------------------------------------------------
+
+def _heic(image: Image.Image | None = None) -> bytes:
+    import pillow_heif  # the x265 encoder (GPL): a test requirement, never shipped
+
+    buffer = io.BytesIO()
+    pillow_heif.from_pillow(image or _photo()).save(buffer, format="HEIF", quality=80)
+    return buffer.getvalue()
+
+
+def _avif(image: Image.Image | None = None) -> bytes:
+    buffer = io.BytesIO()
+    (image or _photo()).save(buffer, "AVIF", quality=80)
+    return buffer.getvalue()
+
+
+def _declaring(data: bytes, width: int, height: int) -> bytes:
+    """Every ``ispe`` box (an item's spatial extent) rewritten to claim this size."""
+    patched = bytearray(data)
+    at = patched.find(b"ispe")
+    assert at > 0, "an image item without its size"
+    while at > 0:
+        # box size, "ispe", version and flags, then width and height
+        patched[at + 8:at + 16] = struct.pack(">II", width, height)
+        at = patched.find(b"ispe", at + 4)
+    return bytes(patched)
+
+
+def heic_cut_in_half() -> bytes:
+    """A HEIC whose coded image ends half-way."""
+    data = _heic()
+    return data[: len(data) // 2]
+
+
+def avif_cut_in_half() -> bytes:
+    """An AVIF whose coded image ends half-way."""
+    data = _avif()
+    return data[: len(data) // 2]
+
+
+def heic_declaring_65535_by_65535() -> bytes:
+    """A small HEIC whose item claims 65535×65535 pixels: 17 GB of RGB if believed."""
+    return _declaring(_heic(), 65535, 65535)
+
+
+def avif_declaring_65535_by_65535() -> bytes:
+    """A small AVIF whose item claims 65535×65535 pixels."""
+    return _declaring(_avif(), 65535, 65535)
+
+
+def heic_with_its_boxes_flipped() -> bytes:
+    """A HEIC whose box headers after the first are garbage."""
+    data = _heic()
+    return _flip(data, 32, 160)
+
+
 # --- controls: files that must render under the same limits ---------------------------------
 
 def large_jpeg() -> bytes:
     """Not hostile: a 24-megapixel photograph, as a phone or camera takes it."""
     return _jpeg(_photo(6000, 4000))
+
+
+def large_heic() -> bytes:
+    """Not hostile: a 12-megapixel HEIC, as a phone takes it."""
+    return _heic(_photo(4032, 3024))
 
 
 def multi_page_16_bit_tiff() -> bytes:

@@ -110,6 +110,9 @@ def test_a_file_that_is_not_an_image_is_refused_for_what_it_is(tmp_path: Path, b
     refused(corpus.png_cut_inside_its_header, r"^the file is truncated \("),
     refused(corpus.png_cut_before_its_data, "^the file is corrupt: its PNG header cannot be read"),
     refused(corpus.png_without_its_end_chunk, r"^the image data is truncated \("),
+    refused(corpus.heic_cut_in_half,
+            r"^the image data is corrupt \(.*Unexpected end of file.*outside of file bounds"),
+    refused(corpus.avif_cut_in_half, "^the file is corrupt: its AVIF header cannot be read$"),
     refused(corpus.tiff_cut_after_its_header, "^the TIFF holds no image$"),
     refused(corpus.tiff_cut_inside_its_first_ifd, r"^the TIFF file is corrupt \(corrupted IFD"),
     refused(corpus.tiff_cut_inside_its_uncompressed_strip,
@@ -125,6 +128,8 @@ def test_a_truncated_file_fails_saying_so(tmp_path: Path, build: Build, reason: 
             "^the file is corrupt: its JPEG header cannot be read$"),
     refused(corpus.jpeg_with_flipped_scan_data, r"^the image data is corrupt \("),
     refused(corpus.png_with_a_bad_header_crc, "^the file is corrupt: its PNG header cannot be read$"),
+    refused(corpus.heic_with_its_boxes_flipped,
+            "^the file is corrupt: its HEIC header cannot be read$"),
     refused(corpus.png_with_an_impossible_header,
             "^the file is corrupt: its PNG header cannot be read$"),
     refused(corpus.png_with_a_bad_data_crc, r"^the image data is corrupt \("),
@@ -147,6 +152,11 @@ def test_a_corrupt_file_fails_saying_so(tmp_path: Path, build: Build, reason: st
             "^the image is 65500×65500 pixels over the limit of 250,000,000 pixels"),
     refused(corpus.png_declaring_100000_by_100000,
             "^the image is 100000×100000 pixels over the limit of 250,000,000 pixels"),
+    refused(corpus.heic_declaring_65535_by_65535,
+            "^the image is 65535×65535 pixels over the limit of 250,000,000 pixels"),
+    # libavif holds the item's size to its AV1 stream's, and refuses the file as it opens.
+    refused(corpus.avif_declaring_65535_by_65535,
+            "^the file is corrupt: its AVIF header cannot be read$"),
     refused(corpus.png_deflate_bomb_over_the_pixel_limit,
             "^the image is 50000×50000 pixels over the limit of 250,000,000 pixels"),
     refused(corpus.png_with_a_ztxt_bomb, r"Decompressed data too large .*MAX_TEXT_CHUNK"),
@@ -226,6 +236,7 @@ def test_a_tiff_whose_samples_lie_about_their_size_fails(tmp_path: Path, build: 
     corpus.tiff_with_24_bit_integer_samples,
     # Controls: the limit is not so low that real photographs and scans fail.
     corpus.large_jpeg,
+    corpus.large_heic,
     corpus.multi_page_16_bit_tiff,
 ], ids=lambda build: build.__name__)
 def test_a_file_that_is_still_an_image_renders_in_bounded_memory_and_time(

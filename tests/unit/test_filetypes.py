@@ -21,6 +21,34 @@ def test_sniff_recognises_the_supported_types(data: bytes, expected: str) -> Non
     assert filetypes.sniff(data[:16]) == expected  # a prefix is enough
 
 
+def ftyp(major: bytes, *compatible: bytes) -> bytes:
+    """An ISO media file's first box: its major brand, a version, the compatible brands."""
+    body = major + bytes(4) + b"".join(compatible)
+    return (8 + len(body)).to_bytes(4, "big") + b"ftyp" + body + b"\x00\x00\x00\x08meta"
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (ftyp(b"heic", b"mif1", b"heic"), "image/heic"),  # an iPhone's
+        (ftyp(b"mif1", b"mif1", b"heic"), "image/heic"),
+        (ftyp(b"heix", b"mif1", b"heix"), "image/heic"),  # 10-bit
+        (ftyp(b"mif1", b"mif1", b"miaf"), "image/heif"),
+        (ftyp(b"hevc", b"msf1", b"hevc"), "image/heic-sequence"),
+        (ftyp(b"avif", b"mif1", b"avif", b"miaf"), "image/avif"),
+        (ftyp(b"mif1", b"mif1", b"avif"), "image/avif"),
+        (ftyp(b"avis", b"msf1", b"avis"), "image/avif"),
+        (ftyp(b"qt  ", b"qt  "), None),  # a QuickTime movie
+        (ftyp(b"isom", b"isom", b"mp41"), None),  # an MP4 video
+        (b"\x00\x00\x01\x00ftypheic", None),  # a box longer than what was read
+    ],
+)
+def test_iso_media_files_are_told_apart_by_their_brands(data: bytes, expected: str | None) -> None:
+    assert filetypes.sniff(data) == expected
+    if expected is None:
+        assert filetypes.describe(data).startswith("an ISO media file")
+
+
 @pytest.mark.parametrize(
     ("data", "description"),
     [
@@ -54,7 +82,8 @@ def test_declared_types_are_normalised(declared: str, canonical: str) -> None:
     assert filetypes.normalise_content_type(declared) == canonical
 
 
-@pytest.mark.parametrize("declared", ["image/bmp", "image/heic", "application/pdf", "text/html", ""])
+@pytest.mark.parametrize("declared", ["image/bmp", "image/x-canon-cr2", "image/jxl", "application/pdf",
+                                      "text/html", ""])
 def test_other_declared_types_are_refused(declared: str) -> None:
     with pytest.raises(UnsupportedMediaType, match="not supported"):
         filetypes.normalise_content_type(declared)

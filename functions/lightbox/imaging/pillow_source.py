@@ -1,7 +1,9 @@
-"""JPEG, PNG, WebP and GIF through Pillow; JPEG decoded at 1/2, 1/4 or 1/8 scale when it can.
+"""JPEG, PNG, WebP, GIF, HEIC/HEIF and AVIF through Pillow; JPEG decoded at 1/2, 1/4 or 1/8
+scale when it can.
 
 These formats are decoded whole (at the reduced scale, for JPEG), so their pixel count is
-checked against the limit before decoding.
+checked against the limit before decoding. HEIC and HEIF are read by pi-heif (libheif with
+libde265, both LGPL, decoders only), which Pillow opens them with; AVIF by Pillow's own plugin.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pi_heif
 from PIL import Image, UnidentifiedImageError
 
 from lightbox import filetypes
@@ -18,6 +21,10 @@ from lightbox.domain import ImageInfo, RenderSpec
 from lightbox.errors import ImageError
 from lightbox.imaging import metadata
 from lightbox.imaging.source import DecodedPage, check_pixels, decoding
+
+# The primary image only: thumbnails, depth maps and auxiliary images are never decoded; more
+# than 8 bits per sample come down to 8 (the derivatives hold no more).
+pi_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
 
 _PNG_COLOUR_TYPES = {0: "L", 2: "RGB", 3: "P", 4: "LA", 6: "RGBA"}
 _EIGHT_BIT = ("L", "LA", "RGB", "RGBA", "CMYK")
@@ -41,13 +48,22 @@ class PillowSource:
             self._image.close()
             raise
         orientation = metadata.orientation(exif.get(metadata.ORIENTATION))
-        self._orientation = orientation or 1
-        width, height = metadata.displayed_size(*self._image.size, orientation)
+        if self._image.format == "HEIF":
+            # libheif turns the picture as its irot and imir say (which HEIF puts before EXIF)
+            # while decoding, and reports the turned size; EXIF's orientation is only recorded,
+            # or the picture would be turned twice.
+            orientation = metadata.orientation(
+                self._image.info.get("original_orientation", orientation))
+            self._orientation = 1
+            width, height = self._image.size
+        else:
+            self._orientation = orientation or 1
+            width, height = metadata.displayed_size(*self._image.size, orientation)
         bit_depth, mode = _depth_and_mode(self._image, head)
         self.info = ImageInfo(
             width=width,
             height=height,
-            pages=1,  # of an animated GIF or WebP, the first frame stands for the file
+            pages=1,  # of an animated GIF or WebP or a HEIF sequence, the first frame stands
             bit_depth=bit_depth,
             color_mode=mode,
             taken_at=metadata.timestamp(taken or exif.get(metadata.DATETIME)),
@@ -103,6 +119,10 @@ def _exif(image: Image.Image) -> Image.Exif:
 
 
 def _depth_and_mode(image: Image.Image, head: bytes) -> tuple[int, str]:
+    if image.format == "HEIF":
+        # Decoded to 8 bits; the file's own depth (10 for a phone's HDR photo) is recorded.
+        depth = image.info.get("bit_depth")
+        return (depth if isinstance(depth, int) else 8), image.mode
     if image.format == "PNG" and len(head) >= 26:
         # Pillow reads 16-bit colour PNGs as 8-bit; the header says what the file holds.
         return head[24], _PNG_COLOUR_TYPES.get(head[25], image.mode)

@@ -64,7 +64,7 @@ def decoding(subject: str) -> Iterator[None]:
     except MemoryError as exc:
         raise ImageError(f"{subject} needs more memory than this function has") from exc
     except _DECODE_ERRORS as exc:
-        detail = str(exc) or type(exc).__name__
+        detail = str(exc).strip() or type(exc).__name__
         state = "truncated" if "truncated" in detail.lower() else "corrupt"
         raise ImageError(f"{subject} is {state} ({detail})") from exc
 
