@@ -344,9 +344,9 @@ def test_upload_names_each_file_it_leaves_out_and_why(
     said = [line.strip() for line in done.stderr.splitlines()]
     assert said[said.index("a hidden folder, not looked in") + 1] == "Pictures/.cache"
     assert said[said.index("a sidecar (notes on a photo, not an image)") + 1] == "Pictures/a.xmp"
-    assert said[said.index("not an image of the types to upload (.avif, .gif, .heic, .heics, "
-                           ".heif, .hif, .jpe, .jpeg, .jpg, .png, .tif, .tiff, .webp)") + 1] \
-        == "Pictures/notes.txt"
+    other = next(n for n, line in enumerate(said)
+                 if line.startswith("not an image of the types to upload (.avif, .gif, .heic"))
+    assert said[other + 1] == "Pictures/notes.txt"
     assert library.called("presign") == [("presign", "a.jpg")]
 
 
