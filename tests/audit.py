@@ -41,8 +41,8 @@ def audit(exports: Mapping[str, str], sent: list[Sent],
 
     ``unacknowledged`` uploads were presigned but their PUT got no answer (the stack died
     under it): each must end as if it arrived whole, or ``failed`` with nothing stored. After
-    a ``crashed`` stack, a row whose presign was never answered may exist, ``failed`` with
-    nothing stored.
+    a ``crashed`` stack, a row whose presign was never answered may exist with nothing stored:
+    ``failed`` once the reaper expired it, ``pending`` while its URL may still be used.
     """
     rows = _rows(exports["DATABASE_URL"])
     objects = _objects(exports)
@@ -55,7 +55,8 @@ def audit(exports: Mapping[str, str], sent: list[Sent],
                  if item.asset_id not in rows]
     problems += [f"row {asset_id} ({row['status']}) was never sent" for asset_id, row in
                  rows.items() if asset_id not in sent_ids
-                 and not (crashed and row["status"] == "failed" and not _original_of(row, objects))]
+                 and not (crashed and row["status"] in ("pending", "failed")
+                          and not _original_of(row, objects))]
 
     expected_objects: dict[str, int] = {}
     for item in sent:
