@@ -14,6 +14,7 @@ DOC = REPO / "docs" / "CONFIGURATION.md"
 # The functions' code is not installed: a command reads it where it lies.
 sys.path.insert(0, str(REPO / "functions"))
 
+from infra import marked  # noqa: E402
 from lightbox.config import GIB, MIB, SETTINGS, Setting, Whole  # noqa: E402
 
 # The LIGHTBOX_* variables that are not settings of the functions: which program reads each
@@ -54,10 +55,8 @@ def rewritten(text: str) -> str:
     """``text`` with each marked table replaced by the one the declarations give."""
     for section, table in (("settings", settings_table()), ("others", others_table())):
         start, end = f"<!-- {section}:start -->", f"<!-- {section}:end -->"
-        if start not in text or end not in text:
-            raise ValueError(f"{DOC.name} lacks the markers {start} and {end}")
-        before, rest = text.split(start, 1)
-        text = f"{before}{start}\n{table}\n{end}{rest.split(end, 1)[1]}"
+        before, _, after = marked.split(text, start, end, section)
+        text = f"{before}{start}\n{table}\n{end}{after}"
     return text
 
 

@@ -1,14 +1,17 @@
 """Writers for test images that Pillow cannot produce: PNGs of any bit depth, interlaced ones,
-and ICC profiles (an RGB matrix profile with chosen primaries, a small CMYK table)."""
+HEIC, and ICC profiles (an RGB matrix profile with chosen primaries, a small CMYK table)."""
 
 from __future__ import annotations
 
+import io
 import itertools
 import struct
 import zlib
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+from PIL import Image
 
 from lightbox.imaging import icc
 
@@ -64,6 +67,20 @@ def _scanlines(samples: NDArray[np.integer], bit_depth: int) -> bytes:
 def _chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(
         ">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+
+def heic(image: Image.Image, *, exif: Image.Exif | None = None, quality: int = 90,
+         **save: Any) -> bytes:
+    """``image`` as a HEIC, written by pillow-heif's encoder (x265, GPL): a test requirement,
+    never in a deploy package. libheif turns EXIF's orientation into the file's irot/imir and
+    keeps it in EXIF too, as phones do."""
+    import pillow_heif
+
+    if exif is not None:
+        save["exif"] = exif.tobytes()
+    buffer = io.BytesIO()
+    pillow_heif.from_pillow(image).save(buffer, format="HEIF", quality=quality, **save)
+    return buffer.getvalue()
 
 
 # --- ICC profiles -------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 from PIL import Image
 
 from lightbox.domain import RenderSpec, Rendition
+from tests.images import heic
 
 EVENTS = Path(__file__).parent / "events"
 
@@ -65,17 +66,10 @@ def image_bytes(
         save_args["exif"] = exif
     if pages > 1:
         save_args.update(save_all=True, append_images=frames[1:])
-    buffer = io.BytesIO()
     if fmt == "HEIF":
-        # Written by pillow-heif's encoder (x265, GPL): a test requirement, never shipped.
-        import pillow_heif
-
-        exif = save_args.pop("exif", None)
-        if exif is not None:
-            save_args["exif"] = exif.tobytes()
-        pillow_heif.from_pillow(frames[0]).save(buffer, format="HEIF", **save_args)
-    else:
-        frames[0].save(buffer, fmt, **save_args)
+        return heic(frames[0], **save_args)
+    buffer = io.BytesIO()
+    frames[0].save(buffer, fmt, **save_args)
     return buffer.getvalue()
 
 

@@ -17,6 +17,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from infra import marked
+
 MANIFEST = "packages.json"
 START = "<!-- package-sizes:start (./deploy.sh --dry-run writes this table) -->"
 END = "<!-- package-sizes:end -->"
@@ -54,15 +56,14 @@ def table(built: Mapping[str, Any]) -> str:
 
 def quoted(document: str) -> str:
     """The table a document quotes, markers included."""
-    if document.count(START) != 1 or document.count(END) != 1:
-        raise ValueError("the document needs exactly one pair of package-size markers")
-    _, rest = document.split(START, 1)
-    return START + rest.split(END, 1)[0] + END
+    _, inside, _ = marked.split(document, START, END, "package-size")
+    return START + inside + END
 
 
 def with_table(document: str, built: Mapping[str, Any]) -> str:
     """The document with its quoted table replaced by the manifest's."""
-    return document.replace(quoted(document), table(built), 1)
+    before, _, after = marked.split(document, START, END, "package-size")
+    return before + table(built) + after
 
 
 def main(argv: Sequence[str] | None = None) -> int:

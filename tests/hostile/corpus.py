@@ -18,6 +18,8 @@ import numpy as np
 import tifffile
 from PIL import Image
 
+from tests.images import heic
+
 # --- helpers ------------------------------------------------------------------------------
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -590,11 +592,7 @@ def tiff_with_float_samples_of_7_bits() -> bytes:
 # --- HEIC and AVIF: ISO media files of boxes --------------------------------------------------
 
 def _heic(image: Image.Image | None = None) -> bytes:
-    import pillow_heif  # the x265 encoder (GPL): a test requirement, never shipped
-
-    buffer = io.BytesIO()
-    pillow_heif.from_pillow(image or _photo()).save(buffer, format="HEIF", quality=80)
-    return buffer.getvalue()
+    return heic(image or _photo(), quality=80)
 
 
 def _avif(image: Image.Image | None = None) -> bytes:

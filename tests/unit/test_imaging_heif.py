@@ -17,16 +17,9 @@ from PIL import Image
 
 from lightbox import filetypes
 from lightbox.errors import ImageError
-from tests.images import SRGB_BLUE, SRGB_GREEN, SRGB_RED, rgb_profile
+from tests.images import SRGB_BLUE, SRGB_GREEN, SRGB_RED, heic, rgb_profile
 from tests.support import close_to, colour_at, derivative, render_data
-from tests.unit.test_imaging_jpeg import _DISPLAYED, _INVERSE, assert_quadrants, quadrants
-
-
-def heic(image: Image.Image, *, exif: Image.Exif | None = None, **save: object) -> bytes:
-    buffer = io.BytesIO()
-    extra = {"exif": exif.tobytes()} if exif is not None else {}
-    pillow_heif.from_pillow(image).save(buffer, format="HEIF", quality=90, **extra, **save)
-    return buffer.getvalue()
+from tests.unit.test_imaging_jpeg import assert_quadrants, quadrants, stored_for
 
 
 def avif(image: Image.Image, *, exif: Image.Exif | None = None, **save: object) -> bytes:
@@ -37,15 +30,6 @@ def avif(image: Image.Image, *, exif: Image.Exif | None = None, **save: object) 
 
 
 ENCODERS = {"heic": heic, "avif": avif}
-
-
-def stored_for(orientation: int) -> Image.Image:
-    """Pixels as a camera stores them for this orientation, showing ``quadrants()`` upright."""
-    displayed = quadrants()
-    if orientation not in _DISPLAYED:
-        return displayed
-    turn = _DISPLAYED[orientation]
-    return displayed.transpose(_INVERSE.get(turn, turn))
 
 
 @pytest.mark.parametrize("kind", ENCODERS)

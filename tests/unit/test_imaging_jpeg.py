@@ -35,6 +35,15 @@ def quadrants(width: int = 1200, height: int = 800) -> Image.Image:
     return image
 
 
+def stored_for(orientation: int) -> Image.Image:
+    """Pixels as a camera stores them for this orientation, showing ``quadrants()`` upright."""
+    displayed = quadrants()
+    if orientation not in _DISPLAYED:
+        return displayed
+    turn = _DISPLAYED[orientation]
+    return displayed.transpose(_INVERSE.get(turn, turn))
+
+
 def jpeg(image: Image.Image, **save: object) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=92, **save)
@@ -61,14 +70,9 @@ def test_baseline_and_progressive(tmp_path: Path, progressive: bool) -> None:
 
 @pytest.mark.parametrize("orientation", range(1, 9))
 def test_every_exif_orientation_comes_out_upright(tmp_path: Path, orientation: int) -> None:
-    displayed = quadrants()
-    stored = displayed
-    if orientation in _DISPLAYED:
-        turn = _DISPLAYED[orientation]
-        stored = displayed.transpose(_INVERSE.get(turn, turn))
     exif = Image.Exif()
     exif[0x0112] = orientation
-    rendition = render_data(tmp_path, jpeg(stored, exif=exif))
+    rendition = render_data(tmp_path, jpeg(stored_for(orientation), exif=exif))
 
     assert rendition.info.orientation == orientation
     assert (rendition.info.width, rendition.info.height) == (1200, 800)
