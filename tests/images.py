@@ -1,5 +1,5 @@
 """Writers for test images that Pillow cannot produce: PNGs of any bit depth, interlaced ones,
-HEIC, and ICC profiles (an RGB matrix profile with chosen primaries, a small CMYK table)."""
+HEIC, JPEG XL, and ICC profiles (an RGB matrix profile with chosen primaries, a small CMYK table)."""
 
 from __future__ import annotations
 
@@ -81,6 +81,17 @@ def heic(image: Image.Image, *, exif: Image.Exif | None = None, quality: int = 9
     buffer = io.BytesIO()
     pillow_heif.from_pillow(image).save(buffer, format="HEIF", quality=quality, **save)
     return buffer.getvalue()
+
+
+def jxl_recompressed(image: Image.Image, *, exif: Image.Exif | None = None) -> bytes:
+    """``image`` as a JPEG recompressed losslessly into JPEG XL by libjxl, as cjxl does with
+    JPEGs by default: EXIF goes into a (Brotli-compressed) Exif box, its orientation into the
+    codestream."""
+    import imagecodecs
+
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=92, exif=exif.tobytes() if exif is not None else b"")
+    return bytes(imagecodecs.jpegxl_encode_jpeg(buffer.getvalue()))
 
 
 # --- ICC profiles -------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 from PIL import Image
 
 from lightbox.domain import RenderSpec, Rendition
-from tests.images import heic
+from tests.images import heic, jxl_recompressed
 
 EVENTS = Path(__file__).parent / "events"
 
@@ -68,6 +68,8 @@ def image_bytes(
         save_args.update(save_all=True, append_images=frames[1:])
     if fmt == "HEIF":
         return heic(frames[0], **save_args)
+    if fmt == "JXL":
+        return jxl_recompressed(frames[0], **save_args)
     buffer = io.BytesIO()
     frames[0].save(buffer, fmt, **save_args)
     return buffer.getvalue()

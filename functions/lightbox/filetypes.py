@@ -18,8 +18,9 @@ HEIC = "image/heic"
 HEIF = "image/heif"
 HEIC_SEQUENCE = "image/heic-sequence"
 AVIF = "image/avif"
-SUPPORTED = (JPEG, PNG, TIFF, WEBP, GIF, HEIC, HEIF, HEIC_SEQUENCE, AVIF)
-SUPPORTED_NAMES = "a JPEG, PNG, TIFF, WebP, GIF, HEIC/HEIF or AVIF image"
+JXL = "image/jxl"
+SUPPORTED = (JPEG, PNG, TIFF, WEBP, GIF, HEIC, HEIF, HEIC_SEQUENCE, AVIF, JXL)
+SUPPORTED_NAMES = "a JPEG, PNG, TIFF, WebP, GIF, HEIC/HEIF, AVIF or JPEG XL image"
 
 # Names clients send for the same types.
 _ALIASES = {
@@ -43,6 +44,8 @@ _SUPPORTED_MAGIC = (
     (b"MM\x00+", TIFF),
     (b"GIF87a", GIF),
     (b"GIF89a", GIF),
+    (b"\xff\x0a", JXL),  # a bare codestream
+    (b"\x00\x00\x00\x0cJXL \r\n\x87\n", JXL),  # in ISO media boxes
 )
 
 # Recognised only to say what a rejected file was.

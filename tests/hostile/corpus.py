@@ -641,6 +641,59 @@ def heic_with_its_boxes_flipped() -> bytes:
     return _flip(data, 32, 160)
 
 
+def _jxl(image: Image.Image | None = None) -> bytes:
+    return bytes(imagecodecs.jpegxl_encode(np.asarray(image or _photo()), distance=1.0))
+
+
+def _jxl_header(width: int, height: int, *, extra_channels: int = 0) -> bytes:
+    """A JPEG XL signature and header (ISO/IEC 18181-1) written field by field, least
+    significant bit first: a SizeHeader, then image metadata that is default but for
+    ``extra_channels`` named ones, each name 1,071 bytes long."""
+    fields = [(0, 1), (3, 2), (height - 1, 30), (0, 3), (3, 2), (width - 1, 30)]
+    if extra_channels:
+        fields += [(0, 1), (0, 1), (0, 1), (0, 2), (0, 1), (3, 2), (extra_channels - 1, 12)]
+        for _ in range(extra_channels):
+            # not default; type 1 (depth); 8 bits; no shift; a name of 48 + 1023 bytes
+            fields += [(0, 1), (1, 2), (0, 1), (0, 2), (0, 2), (3, 2), (1023, 10)]
+            fields += [(0x41, 8)] * 1071
+    else:
+        fields.append((1, 1))  # all default
+    value = count = 0
+    for field, bits in fields:
+        value |= field << count
+        count += bits
+    return b"\xff\x0a" + value.to_bytes((count + 7) // 8, "little")
+
+
+def jxl_cut_in_half() -> bytes:
+    """A JPEG XL whose codestream ends half-way."""
+    data = _jxl()
+    return data[: len(data) // 2]
+
+
+def jxl_declaring_65536_by_65536() -> bytes:
+    """A JPEG XL header claiming 65536×65536 pixels, then a real image's coded data: 17 GB of
+    RGB if believed."""
+    return _jxl_header(65536, 65536) + _jxl()[16:]
+
+
+def jxl_with_4096_extra_channels() -> bytes:
+    """A JPEG XL header describing 4,096 extra channels with long names: 4 MB of header."""
+    return _jxl_header(640, 480, extra_channels=4096)
+
+
+def jxl_with_an_exif_bomb() -> bytes:
+    """A JPEG XL container whose Brotli-compressed Exif box expands to 100 MB."""
+    codestream = _jxl()
+    bomb = bytes(imagecodecs.brotli_encode(bytes(4) + bytes(100_000_000)))
+
+    def box(kind: bytes, content: bytes) -> bytes:
+        return struct.pack(">I", 8 + len(content)) + kind + content
+
+    return (b"\x00\x00\x00\x0cJXL \r\n\x87\n" + box(b"ftyp", b"jxl " + bytes(4) + b"jxl ")
+            + box(b"brob", b"Exif" + bomb) + box(b"jxlc", codestream))
+
+
 # --- controls: files that must render under the same limits ---------------------------------
 
 def large_jpeg() -> bytes:
@@ -651,6 +704,11 @@ def large_jpeg() -> bytes:
 def large_heic() -> bytes:
     """Not hostile: a 12-megapixel HEIC, as a phone takes it."""
     return _heic(_photo(4032, 3024))
+
+
+def large_jxl() -> bytes:
+    """Not hostile: a 12-megapixel JPEG XL, decoded whole."""
+    return _jxl(_photo(4032, 3024))
 
 
 def multi_page_16_bit_tiff() -> bytes:

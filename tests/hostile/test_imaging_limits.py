@@ -113,6 +113,7 @@ def test_a_file_that_is_not_an_image_is_refused_for_what_it_is(tmp_path: Path, b
     refused(corpus.heic_cut_in_half,
             r"^the image data is corrupt \(.*Unexpected end of file.*outside of file bounds"),
     refused(corpus.avif_cut_in_half, "^the file is corrupt: its AVIF header cannot be read$"),
+    refused(corpus.jxl_cut_in_half, r"^the JPEG XL image data is corrupt \("),
     refused(corpus.tiff_cut_after_its_header, "^the TIFF holds no image$"),
     refused(corpus.tiff_cut_inside_its_first_ifd, r"^the TIFF file is corrupt \(corrupted IFD"),
     refused(corpus.tiff_cut_inside_its_uncompressed_strip,
@@ -157,6 +158,10 @@ def test_a_corrupt_file_fails_saying_so(tmp_path: Path, build: Build, reason: st
     # libavif holds the item's size to its AV1 stream's, and refuses the file as it opens.
     refused(corpus.avif_declaring_65535_by_65535,
             "^the file is corrupt: its AVIF header cannot be read$"),
+    refused(corpus.jxl_declaring_65536_by_65536,
+            "^the image is 65536×65536 pixels over the limit of 250,000,000 pixels"),
+    refused(corpus.jxl_with_4096_extra_channels,
+            "^the JPEG XL file is corrupt: the header is cut short$"),
     refused(corpus.png_deflate_bomb_over_the_pixel_limit,
             "^the image is 50000×50000 pixels over the limit of 250,000,000 pixels"),
     refused(corpus.png_with_a_ztxt_bomb, r"Decompressed data too large .*MAX_TEXT_CHUNK"),
@@ -225,6 +230,8 @@ def test_a_tiff_whose_samples_lie_about_their_size_fails(tmp_path: Path, build: 
     # Bombs in the data that are never set off: the decoders stop at the pixels declared.
     corpus.png_deflate_bomb,
     corpus.tiff_lzw_bomb_in_a_tile,
+    # EXIF is left out when it would expand past a megabyte.
+    corpus.jxl_with_an_exif_bomb,
     # libjpeg, as browsers do, shows grey where the data ends early; decoded at 1/8 scale.
     corpus.jpeg_declaring_65500_by_65500,
     # Missing tiles read as blank (as libtiff reads them), averaged in bounded memory.
@@ -237,6 +244,7 @@ def test_a_tiff_whose_samples_lie_about_their_size_fails(tmp_path: Path, build: 
     # Controls: the limit is not so low that real photographs and scans fail.
     corpus.large_jpeg,
     corpus.large_heic,
+    corpus.large_jxl,
     corpus.multi_page_16_bit_tiff,
 ], ids=lambda build: build.__name__)
 def test_a_file_that_is_still_an_image_renders_in_bounded_memory_and_time(

@@ -100,6 +100,39 @@ def cmyk_profile(lab: NDArray[np.float64], grid: int, description: str) -> bytes
     ])
 
 
+def rgb_profile(to_xyz: NDArray[np.float64], curve: NDArray[np.float64],
+                description: str) -> bytes:
+    """An ICC v2 display profile of linear RGB to XYZ (D50) by ``to_xyz``, after ``curve``.
+
+    ``curve`` holds the linear light (0-1) of evenly spaced encoded values, the same for each
+    channel.
+    """
+    trc = _curve_tag(curve)
+    red, green, blue = ((float(x), float(y), float(z)) for x, y, z in to_xyz.T)
+    return profile(b"mntr", b"RGB ", b"XYZ ", [
+        (b"desc", _description(description)),
+        (b"wtpt", xyz_tag((0.9642, 1.0, 0.8249))),
+        (b"rXYZ", xyz_tag(red)),
+        (b"gXYZ", xyz_tag(green)),
+        (b"bXYZ", xyz_tag(blue)),
+        (b"rTRC", trc), (b"gTRC", trc), (b"bTRC", trc),
+    ])
+
+
+def grey_profile(curve: NDArray[np.float64], description: str) -> bytes:
+    """An ICC v2 display profile of grey, whose light is ``curve`` (as in ``rgb_profile``)."""
+    return profile(b"mntr", b"GRAY", b"XYZ ", [
+        (b"desc", _description(description)),
+        (b"wtpt", xyz_tag((0.9642, 1.0, 0.8249))),
+        (b"kTRC", _curve_tag(curve)),
+    ])
+
+
+def _curve_tag(curve: NDArray[np.float64]) -> bytes:
+    table = np.clip(np.rint(curve * 0xFFFF), 0, 0xFFFF).astype(">u2").tobytes()
+    return b"curv" + bytes(4) + struct.pack(">I", len(curve)) + table
+
+
 def profile(device: bytes, colour_space: bytes, pcs: bytes,
             tags: list[tuple[bytes, bytes]]) -> bytes:
     """An ICC v2 profile: a 128-byte header, the tag table, then the tags."""
