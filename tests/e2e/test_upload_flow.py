@@ -50,6 +50,7 @@ def check_thumbnails(asset: dict[str, object], displayed: tuple[int, int], pages
          (2000, 3000), 1),
         ("photo.avif", "image/avif", image_bytes("AVIF", (1600, 1200), orientation=8),
          (1200, 1600), 1),
+        ("scan.jxl", "image/jxl", image_bytes("JXL", (1600, 1200), orientation=6), (1200, 1600), 1),
     ],
 )
 def test_an_uploaded_image_comes_back_as_thumbnails(

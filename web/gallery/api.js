@@ -7,7 +7,7 @@ const TYPES_BY_EXTENSION = {
   jpg: "image/jpeg", jpeg: "image/jpeg", jpe: "image/jpeg", png: "image/png",
   tif: "image/tiff", tiff: "image/tiff", webp: "image/webp", gif: "image/gif",
   heic: "image/heic", heif: "image/heif", hif: "image/heif", heics: "image/heic-sequence",
-  avif: "image/avif",
+  avif: "image/avif", jxl: "image/jxl",
 };
 // Other spellings of those types that the API normalises.
 const TYPE_ALIASES = {
