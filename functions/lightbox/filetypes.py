@@ -1,4 +1,5 @@
-"""Which files Lightbox takes, and what a file really is, judged by its first bytes.
+"""Which files Lightbox takes (images, and PDF documents), and what a file really is, judged
+by its first bytes.
 
 Deliberately free of Pillow: presign and upload-complete use it and must start fast.
 """
@@ -18,8 +19,9 @@ HEIC = "image/heic"
 HEIF = "image/heif"
 HEIC_SEQUENCE = "image/heic-sequence"
 AVIF = "image/avif"
-SUPPORTED = (JPEG, PNG, TIFF, WEBP, GIF, HEIC, HEIF, HEIC_SEQUENCE, AVIF)
-SUPPORTED_NAMES = "a JPEG, PNG, TIFF, WebP, GIF, HEIC/HEIF or AVIF image"
+PDF = "application/pdf"
+SUPPORTED = (JPEG, PNG, TIFF, WEBP, GIF, HEIC, HEIF, HEIC_SEQUENCE, AVIF, PDF)
+SUPPORTED_NAMES = "a JPEG, PNG, TIFF, WebP, GIF, HEIC/HEIF or AVIF image, or a PDF document"
 
 # Names clients send for the same types.
 _ALIASES = {
@@ -43,11 +45,11 @@ _SUPPORTED_MAGIC = (
     (b"MM\x00+", TIFF),
     (b"GIF87a", GIF),
     (b"GIF89a", GIF),
+    (b"%PDF-", PDF),
 )
 
 # Recognised only to say what a rejected file was.
 _OTHER_MAGIC = (
-    (b"%PDF-", "a PDF document"),
     (b"BM", "a BMP image"),
     (b"PK\x03\x04", "a ZIP archive"),
     (b"\x1f\x8b", "a gzip archive"),
