@@ -182,7 +182,7 @@ def test_a_file_that_is_no_image_fails_saying_what_it_is(
 
 
 @pytest.mark.parametrize("content_type", [
-    "text/html", "image/svg+xml", "application/pdf", "application/octet-stream",
+    "text/html", "image/svg+xml", "application/zip", "application/octet-stream",
     "application/x-msdownload", "image/jpeg\r\nX-Amz-Acl: public-read-write",
 ])
 def test_a_content_type_other_than_the_supported_images_is_refused(

@@ -104,11 +104,12 @@ def test_a_truncated_image_fails_with_a_reason(client: Client) -> None:
 
 
 def test_a_file_that_lies_about_its_type_fails_saying_what_it_is(client: Client) -> None:
-    asset_id = client.upload("invoice.jpg", "image/jpeg", b"%PDF-1.7\n" + bytes(500))
+    asset_id = client.upload("invoice.jpg", "image/jpeg", b"PK\x03\x04" + bytes(500))
     asset = client.wait_until_settled(asset_id)
     assert asset["status"] == "failed"
     assert asset["error"] == (
-        "unsupported file: this is a PDF document, not a JPEG, PNG, TIFF, WebP, GIF, HEIC/HEIF or AVIF image"
+        "unsupported file: this is a ZIP archive, not a JPEG, PNG, TIFF, WebP, GIF, HEIC/HEIF or AVIF "
+        "image, or a PDF document"
     )
 
 
