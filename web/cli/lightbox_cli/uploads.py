@@ -32,11 +32,13 @@ CONTENT_TYPES = {
     ".heic": "image/heic", ".heif": "image/heif", ".hif": "image/heif",
     ".heics": "image/heic-sequence",
     ".avif": "image/avif",
+    ".pdf": "application/pdf",
 }
 # The names --type takes.
 TYPE_NAMES = {"jpeg": "image/jpeg", "png": "image/png", "tiff": "image/tiff",
               "webp": "image/webp", "gif": "image/gif", "heic": "image/heic",
-              "heif": "image/heif", "heic-sequence": "image/heic-sequence", "avif": "image/avif"}
+              "heif": "image/heif", "heic-sequence": "image/heic-sequence", "avif": "image/avif",
+              "pdf": "application/pdf"}
 # Files that travel beside photos (editors' and cameras' notes on them): left out as what they
 # are, which tells more than "not an image".
 SIDECARS = frozenset({".xmp", ".aae", ".thm"})
