@@ -11,6 +11,7 @@ import requests
 from PIL import Image
 
 from tests.e2e.conftest import Client
+from tests.images import pdf
 from tests.support import image_bytes
 
 pytestmark = pytest.mark.e2e
@@ -50,6 +51,10 @@ def check_thumbnails(asset: dict[str, object], displayed: tuple[int, int], pages
          (2000, 3000), 1),
         ("photo.avif", "image/avif", image_bytes("AVIF", (1600, 1200), orientation=8),
          (1200, 1600), 1),
+        # Pages of 1000×1500 points, larger than every size: a page's thumbnails are rendered
+        # at their size, and one smaller than a size would be drawn larger than its points.
+        ("scan.pdf", "application/pdf",
+         pdf(*[Image.open(io.BytesIO(image_bytes("JPEG", (1000, 1500))))] * 3), (1000, 1500), 3),
     ],
 )
 def test_an_uploaded_image_comes_back_as_thumbnails(
