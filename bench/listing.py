@@ -129,8 +129,9 @@ SELECT id, owner_id,
             ELSE '[]'::jsonb END,
        CASE WHEN ready
             THEN encode(substring(sha256(uuid_send(id)) FROM 1 FOR 24), 'base64') END,
-       CASE WHEN status = 'failed' THEN 'unsupported file: this is a PDF document, not a JPEG, '
-                                        'PNG, TIFF, WebP, GIF, HEIC/HEIF or AVIF image' END,
+       CASE WHEN status = 'failed' THEN 'unsupported file: this is a ZIP archive, not a JPEG, '
+                                        'PNG, TIFF, WebP, GIF, HEIC/HEIF or AVIF image, or '
+                                        'a PDF document' END,
        CASE WHEN status IN ('pending', 'uploaded') THEN 0 ELSE 1 END,
        created_at,
        created_at + CASE WHEN status = 'deleted' THEN interval '30 days'

@@ -1,5 +1,6 @@
 """Writers for test images that Pillow cannot produce: PNGs of any bit depth, interlaced ones,
-HEIC, JPEG XL, and ICC profiles (an RGB matrix profile with chosen primaries, a small CMYK table)."""
+HEIC, JPEG XL, PDFs (with what Pillow cannot set, and raw ones for pages no writer makes), and
+ICC profiles (an RGB matrix profile with chosen primaries, a small CMYK table)."""
 
 from __future__ import annotations
 
@@ -121,3 +122,62 @@ def two_point_cmyk_profile(corners: dict[tuple[int, int, int, int], tuple[float,
     """A CMYK profile whose table is a 2×2×2×2 grid: ``corners`` maps inks (0/1) to Lab."""
     lab = np.array([corners[inks] for inks in itertools.product((0, 1), repeat=4)], np.float64)
     return icc.cmyk_profile(lab, 2, description)
+
+
+# --- PDF ----------------------------------------------------------------------------------
+
+def pdf(*pages: Image.Image, rotate: int = 0, created: str | None = None,
+        password: str | None = None, owner_password: str | None = None) -> bytes:
+    """A PDF of one page per image, each its image at 72 dpi (so its size in points is its size
+    in pixels), written by Pillow; pypdf sets what Pillow cannot (a test requirement only):
+    the first page's /Rotate, the CreationDate, and encryption (AES-256) with a user password
+    (which opening needs) or with an owner password alone (which it does not)."""
+    from pypdf import PdfReader, PdfWriter
+
+    buffer = io.BytesIO()
+    pages[0].save(buffer, "PDF", resolution=72, save_all=True, append_images=list(pages[1:]))
+    if not (rotate or created or password is not None or owner_password is not None):
+        return buffer.getvalue()
+    writer = PdfWriter(clone_from=PdfReader(buffer))
+    if rotate:
+        writer.pages[0].rotate(rotate)
+    writer.add_metadata({"/CreationDate": created or "D:20240101000000Z"})
+    if password is not None or owner_password is not None:
+        writer.encrypt(password or "", owner_password, algorithm="AES-256")
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def raw_pdf(objects: list[bytes]) -> bytes:
+    """A PDF of these objects' bodies, numbered from 1 (the first is the catalog), with a
+    correct cross-reference table: for pages no writer would make."""
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1, xref)
+    return bytes(out)
+
+
+def pdf_stream(dictionary: bytes, data: bytes) -> bytes:
+    return b"<< %s /Length %d >>\nstream\n%s\nendstream" % (dictionary, len(data), data)
+
+
+def one_page_pdf(content: bytes, *, media_box: bytes = b"[0 0 612 792]",
+                 content_filter: bytes = b"", resources: bytes = b"<< >>",
+                 more: tuple[bytes, ...] = ()) -> bytes:
+    """A PDF of one page drawn by ``content``; ``more`` are objects 5, 6, ..."""
+    return raw_pdf([
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox %s /Contents 4 0 R /Resources %s >>"
+        % (media_box, resources),
+        pdf_stream(content_filter, content),
+        *more,
+    ])

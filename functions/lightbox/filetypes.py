@@ -1,4 +1,5 @@
-"""Which files Lightbox takes, and what a file really is, judged by its first bytes.
+"""Which files Lightbox takes (images, and PDF documents), and what a file really is, judged
+by its first bytes.
 
 Deliberately free of Pillow: presign and upload-complete use it and must start fast.
 """
@@ -19,8 +20,10 @@ HEIF = "image/heif"
 HEIC_SEQUENCE = "image/heic-sequence"
 AVIF = "image/avif"
 JXL = "image/jxl"
-SUPPORTED = (JPEG, PNG, TIFF, WEBP, GIF, HEIC, HEIF, HEIC_SEQUENCE, AVIF, JXL)
-SUPPORTED_NAMES = "a JPEG, PNG, TIFF, WebP, GIF, HEIC/HEIF, AVIF or JPEG XL image"
+PDF = "application/pdf"
+SUPPORTED = (JPEG, PNG, TIFF, WEBP, GIF, HEIC, HEIF, HEIC_SEQUENCE, AVIF, JXL, PDF)
+SUPPORTED_NAMES = ("a JPEG, PNG, TIFF, WebP, GIF, HEIC/HEIF, AVIF or JPEG XL image, "
+                   "or a PDF document")
 
 # Names clients send for the same types.
 _ALIASES = {
@@ -46,11 +49,11 @@ _SUPPORTED_MAGIC = (
     (b"GIF89a", GIF),
     (b"\xff\x0a", JXL),  # a bare codestream
     (b"\x00\x00\x00\x0cJXL \r\n\x87\n", JXL),  # in ISO media boxes
+    (b"%PDF-", PDF),
 )
 
 # Recognised only to say what a rejected file was.
 _OTHER_MAGIC = (
-    (b"%PDF-", "a PDF document"),
     (b"BM", "a BMP image"),
     (b"PK\x03\x04", "a ZIP archive"),
     (b"\x1f\x8b", "a gzip archive"),

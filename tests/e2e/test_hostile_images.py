@@ -42,6 +42,12 @@ def case(build: Callable[[], bytes], filename: str, content_type: str, reason: s
      "the image data is corrupt"),
     case(corpus.progressive_jpeg_declaring_65500_by_65500, "huge.jpg", "image/jpeg",
      "the image is 65500×65500 pixels over the limit of 250,000,000 pixels"),
+    case(corpus.pdf_encrypted, "locked.pdf", "application/pdf",
+     "the PDF is encrypted: it opens only with a password"),
+    case(corpus.pdf_cut_in_half, "cut.pdf", "application/pdf",
+     "the PDF is corrupt or truncated: pdfium cannot read it"),
+    case(corpus.pdf_with_a_deflate_bomb_as_its_content, "bomb.pdf", "application/pdf",
+     "page 1 of the PDF could not be rendered: pdfium stopped"),
 ])
 def test_a_hostile_image_fails_with_its_reason(client: Client, build: Callable[[], bytes],
                                                filename: str, content_type: str,

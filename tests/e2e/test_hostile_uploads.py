@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 import requests
 
+from lightbox import filetypes
 from lightbox.config import S3_OBJECT_LIMIT
 from tests.e2e.conftest import BACKENDS, Client, Stack, start_stack
 from tests.e2e.test_api import unique_image
@@ -28,7 +29,7 @@ from tests.support import image_bytes
 
 pytestmark = pytest.mark.e2e
 
-SUPPORTED = "not a JPEG, PNG, TIFF, WebP, GIF, HEIC/HEIF or AVIF image"
+SUPPORTED = f"not {filetypes.SUPPORTED_NAMES}"
 JPEG = image_bytes("JPEG", (32, 32))
 # Every key the service writes (functions/lightbox/domain.py): owner and asset id, never a name.
 KEY_LAYOUT = re.compile(r"originals/[A-Za-z0-9_-]{1,64}/[0-9a-f-]{36}"
@@ -182,7 +183,7 @@ def test_a_file_that_is_no_image_fails_saying_what_it_is(
 
 
 @pytest.mark.parametrize("content_type", [
-    "text/html", "image/svg+xml", "application/pdf", "application/octet-stream",
+    "text/html", "image/svg+xml", "application/zip", "application/octet-stream",
     "application/x-msdownload", "image/jpeg\r\nX-Amz-Acl: public-read-write",
 ])
 def test_a_content_type_other_than_the_supported_images_is_refused(

@@ -11,6 +11,7 @@ import requests
 from PIL import Image
 
 from tests.e2e.conftest import Client
+from tests.images import pdf
 from tests.support import image_bytes
 
 pytestmark = pytest.mark.e2e
@@ -51,6 +52,10 @@ def check_thumbnails(asset: dict[str, object], displayed: tuple[int, int], pages
         ("photo.avif", "image/avif", image_bytes("AVIF", (1600, 1200), orientation=8),
          (1200, 1600), 1),
         ("scan.jxl", "image/jxl", image_bytes("JXL", (1600, 1200), orientation=6), (1200, 1600), 1),
+        # Pages of 1000×1500 points, larger than every size: a page's thumbnails are rendered
+        # at their size, and one smaller than a size would be drawn larger than its points.
+        ("scan.pdf", "application/pdf",
+         pdf(*[Image.open(io.BytesIO(image_bytes("JPEG", (1000, 1500))))] * 3), (1000, 1500), 3),
     ],
 )
 def test_an_uploaded_image_comes_back_as_thumbnails(
@@ -105,11 +110,12 @@ def test_a_truncated_image_fails_with_a_reason(client: Client) -> None:
 
 
 def test_a_file_that_lies_about_its_type_fails_saying_what_it_is(client: Client) -> None:
-    asset_id = client.upload("invoice.jpg", "image/jpeg", b"%PDF-1.7\n" + bytes(500))
+    asset_id = client.upload("invoice.jpg", "image/jpeg", b"PK\x03\x04" + bytes(500))
     asset = client.wait_until_settled(asset_id)
     assert asset["status"] == "failed"
     assert asset["error"] == (
-        "unsupported file: this is a PDF document, not a JPEG, PNG, TIFF, WebP, GIF, HEIC/HEIF or AVIF image"
+        "unsupported file: this is a ZIP archive, not a JPEG, PNG, TIFF, WebP, GIF, HEIC/HEIF or AVIF "
+        "image, or a PDF document"
     )
 
 

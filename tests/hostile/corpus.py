@@ -18,7 +18,7 @@ import numpy as np
 import tifffile
 from PIL import Image
 
-from tests.images import heic
+from tests.images import heic, one_page_pdf, pdf, pdf_stream, raw_pdf
 
 # --- helpers ------------------------------------------------------------------------------
 
@@ -143,13 +143,6 @@ def svg_with_script() -> bytes:
     """An SVG with a script: an XSS vector wherever SVG is rendered as an image."""
     return (b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="10" '
             b'height="10"><script>alert(1)</script><rect width="10" height="10"/></svg>')
-
-
-def pdf_document() -> bytes:
-    """A PDF: a document format no image decoder should be handed."""
-    return (b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
-            b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n"
-            b"%%EOF\n")
 
 
 def html_with_a_jpeg_inside() -> bytes:
@@ -718,3 +711,61 @@ def multi_page_16_bit_tiff() -> bytes:
                            (2000, 3000, 3))
     return _tiff(np.stack([page, page, page]), photometric="rgb", compression="zlib",
                  rowsperstrip=64)
+
+
+# --- PDF ------------------------------------------------------------------------------------
+
+def _pdf() -> bytes:
+    return pdf(_photo(), _photo())
+
+
+def pdf_with_no_pages() -> bytes:
+    """A PDF whose page tree is empty, and which has no cross-reference table."""
+    return (b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
+            b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n"
+            b"%%EOF\n")
+
+
+def pdf_cut_in_half() -> bytes:
+    """A PDF of two photographs that ends half-way, before its cross-reference table."""
+    data = _pdf()
+    return data[: len(data) // 2]
+
+
+def pdf_encrypted() -> bytes:
+    """A PDF that opens only with its password (AES-256)."""
+    return pdf(_photo(), password="secret")
+
+
+def pdf_with_a_deflate_bomb_as_its_content() -> bytes:
+    """A page whose content stream inflates to 1 GiB (pdfium's own cap) from 1 MB."""
+    return one_page_pdf(_zeros_deflated(1024**3), content_filter=b"/Filter /FlateDecode")
+
+
+def pdf_with_a_deflate_bomb_as_its_image() -> bytes:
+    """A page showing an image of 20000×20000 grey pixels: 400 MB inflated from 400 KB."""
+    image = pdf_stream(b"/Type /XObject /Subtype /Image /Width 20000 /Height 20000 "
+                       b"/ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode",
+                       _zeros_deflated(20000 * 20000))
+    return one_page_pdf(b"q 612 0 0 792 0 0 cm /Im0 Do Q",
+                        resources=b"<< /XObject << /Im0 5 0 R >> >>", more=(image,))
+
+
+def pdf_with_100000_pages() -> bytes:
+    """A PDF of 100 000 pages: counted, and only the first hundred rendered."""
+    count = 100_000
+    kids = b" ".join(b"%d 0 R" % (number + 3) for number in range(count))
+    page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>"
+    return raw_pdf([b"<< /Type /Catalog /Pages 2 0 R >>",
+                    b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, count),
+                    *[page] * count])
+
+
+def pdf_of_14400_inches_square() -> bytes:
+    """A page of 1 036 800 points square (PDF's largest user space): 5 × 10¹² pixels at 72 dpi."""
+    return one_page_pdf(b"0 0 1 rg 0 0 518400 1036800 re f", media_box=b"[0 0 1036800 1036800]")
+
+
+def pdf_of_two_photographs() -> bytes:
+    """Not hostile: two 640×480 photographs as pages, as a scanner writes them."""
+    return _pdf()

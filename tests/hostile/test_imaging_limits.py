@@ -52,6 +52,9 @@ result["seconds"] = time.monotonic() - started
 # VmHWM, not ru_maxrss: the latter keeps the peak of the test runner this process forked from.
 status = dict(line.split(":", 1) for line in open("/proc/self/status"))
 result["peak_mb"] = int(status["VmHWM"].split()[0]) / 1024
+# A PDF's renderer runs in a process of its own, waited for: the largest of those, in KiB (no
+# less than this process's size when it started it, which Linux counts as the child's too).
+result["renderer_peak_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 print(json.dumps(result))
 """
 
@@ -88,13 +91,13 @@ def assert_refused(tmp_path: Path, build: Build, reason: str) -> None:
 
 
 NOT_AN_IMAGE = "^not an image Lightbox can read: this is "
+PDF_UNREADABLE = r"^the PDF is corrupt or truncated: pdfium cannot read it \(data format error\)$"
 
 
 @pytest.mark.parametrize(("build", "reason"), [
     refused(corpus.empty, NOT_AN_IMAGE + "an empty file"),
     refused(corpus.html_page, NOT_AN_IMAGE + "an HTML document"),
     refused(corpus.svg_with_script, NOT_AN_IMAGE + "an XML or SVG document"),
-    refused(corpus.pdf_document, NOT_AN_IMAGE + "a PDF document"),
     refused(corpus.html_with_a_jpeg_inside, NOT_AN_IMAGE + "an HTML document"),
 ])
 def test_a_file_that_is_not_an_image_is_refused_for_what_it_is(tmp_path: Path, build: Build,
@@ -118,6 +121,7 @@ def test_a_file_that_is_not_an_image_is_refused_for_what_it_is(tmp_path: Path, b
     refused(corpus.tiff_cut_inside_its_first_ifd, r"^the TIFF file is corrupt \(corrupted IFD"),
     refused(corpus.tiff_cut_inside_its_uncompressed_strip,
             "^the TIFF is truncated: its pixel data ends early$"),
+    refused(corpus.pdf_cut_in_half, PDF_UNREADABLE),
 ])
 def test_a_truncated_file_fails_saying_so(tmp_path: Path, build: Build, reason: str) -> None:
     assert_refused(tmp_path, build, reason)
@@ -143,6 +147,8 @@ def test_a_truncated_file_fails_saying_so(tmp_path: Path, build: Build, reason: 
             "^the TIFF is truncated: its pixel data ends early$"),
     refused(corpus.tiff_with_its_deflate_strip_outside_the_file,
             r"^page 1 of the TIFF is corrupt \(.*BAD_DATA"),
+    refused(corpus.pdf_with_no_pages, PDF_UNREADABLE),
+    refused(corpus.pdf_encrypted, "^the PDF is encrypted: it opens only with a password$"),
 ])
 def test_a_corrupt_file_fails_saying_so(tmp_path: Path, build: Build, reason: str) -> None:
     assert_refused(tmp_path, build, reason)
@@ -181,6 +187,9 @@ def test_a_corrupt_file_fails_saying_so(tmp_path: Path, build: Build, reason: st
             "^a single strip or tile of this TIFF decodes to 4,096 MB, too large"),
     refused(corpus.tiff_with_65535_samples_per_pixel,
             "^the TIFF is truncated: its pixel data ends early$"),
+    # pdfium aborts when the content's inflated gigabyte finds no room: in its own process.
+    refused(corpus.pdf_with_a_deflate_bomb_as_its_content,
+            r"^page 1 of the PDF could not be rendered: pdfium stopped \(signal SIGABRT\)"),
 ])
 def test_a_file_claiming_more_pixels_or_bytes_than_allowed_fails_before_they_are_decoded(
     tmp_path: Path, build: Build, reason: str
@@ -246,9 +255,17 @@ def test_a_tiff_whose_samples_lie_about_their_size_fails(tmp_path: Path, build: 
     corpus.large_heic,
     corpus.large_jxl,
     corpus.multi_page_16_bit_tiff,
+    corpus.pdf_of_two_photographs,
+    # pdfium inflates an image's rows as it scales them: 400 MB of them in a few MB.
+    corpus.pdf_with_a_deflate_bomb_as_its_image,
+    # The page count comes from the page tree; LIGHTBOX_MAX_PAGES pages are rendered.
+    corpus.pdf_with_100000_pages,
+    # The scale comes from the thumbnail's size, not from the page's.
+    corpus.pdf_of_14400_inches_square,
 ], ids=lambda build: build.__name__)
 def test_a_file_that_is_still_an_image_renders_in_bounded_memory_and_time(
     tmp_path: Path, build: Build
 ) -> None:
     result = render_isolated(tmp_path, build)
     assert result["outcome"] == "rendered", result["message"]
+    assert result["renderer_peak_mb"] < ADDRESS_SPACE_LIMIT / 2**20, result

@@ -15,6 +15,8 @@ from tests.support import image_bytes
         (b"II+\x00\x08\x00\x00\x00", "image/tiff"),
         (image_bytes("GIF"), "image/gif"),
         (image_bytes("WEBP"), "image/webp"),
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "application/pdf"),
+        (b"%PDF-2.0\r", "application/pdf"),
     ],
 )
 def test_sniff_recognises_the_supported_types(data: bytes, expected: str) -> None:
@@ -53,7 +55,7 @@ def test_iso_media_files_are_told_apart_by_their_brands(data: bytes, expected: s
     ("data", "description"),
     [
         (b"", "an empty file"),
-        (b"%PDF-1.7\n", "a PDF document"),
+        (b"\r\n%PDF-1.7\n", "a file of unknown type"),  # read only from its first byte
         (image_bytes("BMP"), "a BMP image"),
         (b"RIFF\x10\x00\x00\x00WAVEfmt ", "a file of unknown type"),
         (b"  <!DOCTYPE html><html>", "an HTML document"),
@@ -76,13 +78,14 @@ def test_unsupported_files_are_described(data: bytes, description: str) -> None:
         ("image/pjpeg", "image/jpeg"),
         ("image/png; charset=binary", "image/png"),
         ("image/tif", "image/tiff"),
+        ("application/PDF", "application/pdf"),
     ],
 )
 def test_declared_types_are_normalised(declared: str, canonical: str) -> None:
     assert filetypes.normalise_content_type(declared) == canonical
 
 
-@pytest.mark.parametrize("declared", ["image/bmp", "image/x-canon-cr2", "application/pdf",
+@pytest.mark.parametrize("declared", ["image/bmp", "image/x-canon-cr2", "application/postscript",
                                       "text/html", ""])
 def test_other_declared_types_are_refused(declared: str) -> None:
     with pytest.raises(UnsupportedMediaType, match="not supported"):

@@ -143,7 +143,7 @@ def test_a_png_declaring_huge_dimensions_fails_before_decoding(tmp_path: Path) -
     ("data", "message"),
     [
         (b"", "not an image Lightbox can read: this is an empty file"),
-        (b"%PDF-1.4 not an image", "this is a PDF document"),
+        (b"PK\x03\x04 not an image", "this is a ZIP archive"),
         (b"BM" + bytes(60), "this is a BMP image"),
     ],
 )

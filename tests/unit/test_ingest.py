@@ -92,7 +92,7 @@ def test_other_actions_on_an_original_are_ignored() -> None:
 def test_a_creation_event_for_a_non_image_fails_the_asset_once() -> None:
     bucket = Bucket()
     asset_id = bucket.pending(JPEG)
-    bucket.storage.objects[original_key(OWNER, asset_id)] = b"%PDF-1.7" + bytes(len(JPEG) - 8)
+    bucket.storage.objects[original_key(OWNER, asset_id)] = b"BM" + bytes(len(JPEG) - 2)
     assert bucket.created(asset_id) is Status.FAILED
     assert bucket.created(asset_id) is Status.FAILED
     assert bucket.jobs.sent == []

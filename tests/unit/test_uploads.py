@@ -70,7 +70,7 @@ def test_a_valid_request_is_parsed_and_normalised() -> None:
         ({"filename": "line\nbreak.jpg"}, InvalidField, "control characters"),
         ({"filename": "half\ud800.jpg"}, InvalidField, "control characters"),
         ({"content_type": None}, InvalidField, "content_type is required"),
-        ({"content_type": "application/pdf"}, UnsupportedMediaType, "not supported"),
+        ({"content_type": "application/zip"}, UnsupportedMediaType, "not supported"),
         ({"content_type": "image/bmp"}, UnsupportedMediaType, "not supported"),
         ({"size_bytes": None}, InvalidField, "size_bytes is required"),
         ({"size_bytes": "12"}, InvalidField, "whole number"),
@@ -262,7 +262,7 @@ def test_a_rejected_upload_stays_pending_when_tagging_it_fails_so_a_retry_finish
 
 @pytest.mark.parametrize(
     ("data", "described"),
-    [(b"%PDF-1.4 fake", "a PDF document"), (b"<html><body>hi", "an HTML document")],
+    [(b"PK\x03\x04 fake", "a ZIP archive"), (b"<html><body>hi", "an HTML document")],
 )
 def test_a_file_that_is_no_supported_image_fails_with_what_it_is(data: bytes, described: str) -> None:
     stack = Stack()
@@ -271,7 +271,8 @@ def test_a_file_that_is_no_supported_image_fails_with_what_it_is(data: bytes, de
 
     assert stack.complete(asset_id) is Status.FAILED
     assert stack.error(asset_id) == (
-        f"unsupported file: this is {described}, not a JPEG, PNG, TIFF, WebP, GIF, HEIC/HEIF or AVIF image"
+        f"unsupported file: this is {described}, not a JPEG, PNG, TIFF, WebP, GIF, HEIC/HEIF or AVIF "
+        "image, or a PDF document"
     )
     assert stack.storage.rejected == {original_key(OWNER, asset_id)}
 

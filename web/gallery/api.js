@@ -7,7 +7,7 @@ const TYPES_BY_EXTENSION = {
   jpg: "image/jpeg", jpeg: "image/jpeg", jpe: "image/jpeg", png: "image/png",
   tif: "image/tiff", tiff: "image/tiff", webp: "image/webp", gif: "image/gif",
   heic: "image/heic", heif: "image/heif", hif: "image/heif", heics: "image/heic-sequence",
-  avif: "image/avif", jxl: "image/jxl",
+  avif: "image/avif", jxl: "image/jxl", pdf: "application/pdf",
 };
 // Other spellings of those types that the API normalises.
 const TYPE_ALIASES = {
@@ -34,7 +34,7 @@ export function contentTypeOf(file) {
   const declared = TYPE_ALIASES[type] ?? type;
   if (ACCEPTED_TYPES.has(declared)) return declared;
   const extension = file.name.includes(".") ? file.name.split(".").pop().toLowerCase() : "";
-  // A type the browser knows and Lightbox does not (a PDF, a video) is refused even if the
+  // A type the browser knows and Lightbox does not (a video, a ZIP archive) is refused even if the
   // name says otherwise: the API would fail it later anyway.
   if (declared && declared !== "application/octet-stream") return null;
   return TYPES_BY_EXTENSION[extension] ?? null;

@@ -20,6 +20,7 @@ from lightbox.imaging.color import to_srgb
 from lightbox.imaging.encode import encode
 from lightbox.imaging.geometry import fit, upright
 from lightbox.imaging.jxl_source import JxlSource
+from lightbox.imaging.pdf_source import PdfSource
 from lightbox.imaging.pillow_source import PillowSource
 from lightbox.imaging.placeholder import placeholder
 from lightbox.imaging.source import Source
@@ -55,6 +56,8 @@ def open_source(path: Path, spec: RenderSpec) -> Source:
         return TiffSource(path, spec)
     if kind == filetypes.JXL:
         return JxlSource(path, spec)
+    if kind == filetypes.PDF:
+        return PdfSource(path, spec)
     return PillowSource(path, spec, head)
 
 

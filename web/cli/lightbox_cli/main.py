@@ -260,7 +260,7 @@ def _asset_table(assets: Sequence[Json], width: int, sort: str) -> Table:
         "ID": [short[asset["asset_id"]] for asset in assets],
         "Status": [asset["status"] for asset in assets],
         "File": [asset["filename"] for asset in assets],
-        "Type": [asset["content_type"].removeprefix("image/") for asset in assets],
+        "Type": [asset["content_type"].split("/")[-1] for asset in assets],  # jpeg, pdf
         "Size": [decimal(asset["size_bytes"]) for asset in assets],
         "Pixels": [_pixels(asset) for asset in assets],
         "Taken": [_minutes(asset["taken_at"]) for asset in assets],

@@ -33,12 +33,13 @@ CONTENT_TYPES = {
     ".heics": "image/heic-sequence",
     ".avif": "image/avif",
     ".jxl": "image/jxl",
+    ".pdf": "application/pdf",
 }
 # The names --type takes.
 TYPE_NAMES = {"jpeg": "image/jpeg", "png": "image/png", "tiff": "image/tiff",
               "webp": "image/webp", "gif": "image/gif", "heic": "image/heic",
               "heif": "image/heif", "heic-sequence": "image/heic-sequence", "avif": "image/avif",
-              "jxl": "image/jxl"}
+              "jxl": "image/jxl", "pdf": "application/pdf"}
 # Files that travel beside photos (editors' and cameras' notes on them): left out as what they
 # are, which tells more than "not an image".
 SIDECARS = frozenset({".xmp", ".aae", ".thm"})
