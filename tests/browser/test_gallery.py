@@ -149,7 +149,7 @@ def test_files_lightbox_does_not_take_are_refused_before_any_request(gallery: Ga
     gallery.signed_in()
     gallery.choose(("notes.txt", "text/plain", b"shopping list"), ("empty.png", "image/png", b""))
     rows = gallery.page.locator("#upload-list > li")
-    expect(rows.filter(has_text="notes.txt")).to_contain_text("is not a JPEG, PNG, TIFF, WebP, GIF, HEIC/HEIF or AVIF image")
+    expect(rows.filter(has_text="notes.txt")).to_contain_text("is not a JPEG, PNG, TIFF, WebP, GIF, HEIC/HEIF, AVIF or camera RAW image")
     expect(rows.filter(has_text="empty.png")).to_contain_text("is empty")
     expect(gallery.page.locator("#uploads-summary")).to_have_text("0 of 2 in the library, 2 not uploaded")
     assert gallery.requests_to("POST", "^/v1/uploads$") == []
@@ -310,7 +310,7 @@ def test_declining_the_confirmation_deletes_nothing(gallery: Gallery) -> None:
 
 def test_a_corrupt_file_fails_with_its_reason_and_can_be_retried(gallery: Gallery) -> None:
     reason = ("unsupported file: this is a file of unknown type, "
-              "not a JPEG, PNG, TIFF, WebP, GIF, HEIC/HEIF or AVIF image")
+              "not a JPEG, PNG, TIFF, WebP, GIF, HEIC/HEIF, AVIF or camera RAW image")
     gallery.sign_in()
     gallery.signed_in()
     gallery.choose(("broken.jpg", "image/jpeg", corrupt_jpeg(112)))

@@ -28,7 +28,7 @@ from tests.support import image_bytes
 
 pytestmark = pytest.mark.e2e
 
-SUPPORTED = "not a JPEG, PNG, TIFF, WebP, GIF, HEIC/HEIF or AVIF image"
+SUPPORTED = "not a JPEG, PNG, TIFF, WebP, GIF, HEIC/HEIF, AVIF or camera RAW image"
 JPEG = image_bytes("JPEG", (32, 32))
 # Every key the service writes (functions/lightbox/domain.py): owner and asset id, never a name.
 KEY_LAYOUT = re.compile(r"originals/[A-Za-z0-9_-]{1,64}/[0-9a-f-]{36}"

@@ -108,7 +108,7 @@ def test_a_file_that_lies_about_its_type_fails_saying_what_it_is(client: Client)
     asset = client.wait_until_settled(asset_id)
     assert asset["status"] == "failed"
     assert asset["error"] == (
-        "unsupported file: this is a PDF document, not a JPEG, PNG, TIFF, WebP, GIF, HEIC/HEIF or AVIF image"
+        "unsupported file: this is a PDF document, not a JPEG, PNG, TIFF, WebP, GIF, HEIC/HEIF, AVIF or camera RAW image"
     )
 
 

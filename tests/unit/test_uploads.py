@@ -271,7 +271,7 @@ def test_a_file_that_is_no_supported_image_fails_with_what_it_is(data: bytes, de
 
     assert stack.complete(asset_id) is Status.FAILED
     assert stack.error(asset_id) == (
-        f"unsupported file: this is {described}, not a JPEG, PNG, TIFF, WebP, GIF, HEIC/HEIF or AVIF image"
+        f"unsupported file: this is {described}, not a JPEG, PNG, TIFF, WebP, GIF, HEIC/HEIF, AVIF or camera RAW image"
     )
     assert stack.storage.rejected == {original_key(OWNER, asset_id)}
 
