@@ -102,13 +102,16 @@ _EXIF_IFD, _DATETIME_ORIGINAL = 0x8769, 0x9003
 def bayer(image: Image.Image) -> NDArray[np.uint16]:
     """What the camera records of ``image`` (sRGB): one filtered sample per pixel, 90 % of white
     at most."""
-    encoded = np.asarray(image.convert("RGB"), np.float64) / 255
+    encoded = np.arange(256) / 255
     linear = np.where(encoded <= 0.04045, encoded / 12.92, ((encoded + 0.055) / 1.055) ** 2.4)
-    seen = linear * np.array(CAMERA_NEUTRAL) * 0.9 * WHITE_LEVEL
-    samples = np.empty(seen.shape[:2], np.uint16)
+    # Per colour, each 8-bit value's sample: a table, so that 24 megapixels cost no floats.
+    tables = [np.round(linear * gain * 0.9 * WHITE_LEVEL).astype(np.uint16)
+              for gain in CAMERA_NEUTRAL]
+    pixels = np.asarray(image.convert("RGB"))
+    samples = np.empty(pixels.shape[:2], np.uint16)
     for index, colour in enumerate(_RGGB):
         row, column = divmod(index, 2)
-        samples[row::2, column::2] = seen[row::2, column::2, colour]
+        samples[row::2, column::2] = tables[colour][pixels[row::2, column::2, colour]]
     return samples
 
 
