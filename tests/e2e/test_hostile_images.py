@@ -42,6 +42,10 @@ def case(build: Callable[[], bytes], filename: str, content_type: str, reason: s
      "the image data is corrupt"),
     case(corpus.progressive_jpeg_declaring_65500_by_65500, "huge.jpg", "image/jpeg",
      "the image is 65500×65500 pixels over the limit of 250,000,000 pixels"),
+    case(corpus.dng_declaring_20000_by_20000, "huge.dng", "image/x-adobe-dng",
+     "the image is 20000×20000 pixels over the limit of 250,000,000 pixels"),
+    case(corpus.dng_cut_in_half, "cut.dng", "image/x-adobe-dng",
+     "the RAW file is truncated"),
 ])
 def test_a_hostile_image_fails_with_its_reason(client: Client, build: Callable[[], bytes],
                                                filename: str, content_type: str,

@@ -11,7 +11,8 @@ import requests
 from PIL import Image
 
 from tests.e2e.conftest import Client
-from tests.support import image_bytes
+from tests.images import dng
+from tests.support import image_bytes, pattern
 
 pytestmark = pytest.mark.e2e
 
@@ -50,6 +51,10 @@ def check_thumbnails(asset: dict[str, object], displayed: tuple[int, int], pages
          (2000, 3000), 1),
         ("photo.avif", "image/avif", image_bytes("AVIF", (1600, 1200), orientation=8),
          (1200, 1600), 1),
+        # A camera held upright: the sensor's landscape turned by Orientation 6, and its preview.
+        ("DSC_0001.DNG", "image/x-adobe-dng",
+         dng(pattern((3000, 2000)), orientation=6, preview=pattern((3000, 2000))), (2000, 3000),
+         1),
     ],
 )
 def test_an_uploaded_image_comes_back_as_thumbnails(
