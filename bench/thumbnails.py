@@ -80,6 +80,15 @@ def heic(path: Path) -> None:
     pillow_heif.from_pillow(photo(4032, 3024)).save(path, format="HEIF", quality=85)
 
 
+def raw_dng(path: Path, *, preview: bool) -> None:
+    # The tests' DNG writers (PiDNG, and tifffile to the DNG specification with a JPEG preview).
+    sys.path[:0] = [str(REPO), str(REPO / "functions")]
+    from tests.images import dng, pidng_dng
+
+    image = photo(6000, 4000)
+    path.write_bytes(dng(image, preview=image) if preview else pidng_dng(image))
+
+
 def rgba_png(path: Path) -> None:
     image = photo(6000, 4000)
     alpha = Image.linear_gradient("L").resize(image.size)
@@ -171,6 +180,10 @@ CASES = [
          lambda p: save_jpeg(p, photo(6000, 4000).convert("CMYK"))),
     Case("HEIC 12 MP (a phone's)", "12mp.heic", heic),
     Case("AVIF 12 MP", "12mp.avif", lambda p: photo(4032, 3024).save(p, "AVIF", quality=80)),
+    Case("RAW: DNG 24 MP, full-size preview", "24mp-preview.dng",
+         lambda p: raw_dng(p, preview=True)),
+    Case("RAW: DNG 24 MP, no preview (demosaiced)", "24mp.dng",
+         lambda p: raw_dng(p, preview=False)),
     Case("PNG 24 MP RGBA", "24mp-rgba.png", rgba_png),
     Case("TIFF 24 MP 16-bit RGB", "24mp-16bit.tif", sixteen_bit_tiff),
     Case("TIFF 5 pages of 6 MP, LZW", "5-pages.tif", five_page_tiff),

@@ -1,6 +1,7 @@
 """Writers for test images that Pillow cannot produce: PNGs of any bit depth, interlaced ones,
-HEIC, JPEG XL, PDFs (with what Pillow cannot set, and raw ones for pages no writer makes), and
-ICC profiles (an RGB matrix profile with chosen primaries, a small CMYK table)."""
+HEIC, JPEG XL, PDFs (with what Pillow cannot set, and raw ones for pages no writer makes),
+camera RAW (DNG), and ICC profiles (an RGB matrix profile with chosen primaries, a small
+CMYK table)."""
 
 from __future__ import annotations
 
@@ -93,6 +94,135 @@ def jxl_recompressed(image: Image.Image, *, exif: Image.Exif | None = None) -> b
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=92, exif=exif.tobytes() if exif is not None else b"")
     return bytes(imagecodecs.jpegxl_encode_jpeg(buffer.getvalue()))
+
+
+# --- camera RAW ---------------------------------------------------------------------------
+
+# The camera of these DNGs sees linear sRGB through a colour filter (red, green / green, blue),
+# its red and blue weaker than its green, as a real sensor's are: grey comes out green unless
+# the white balance it records (AsShotNeutral, its response to grey) is applied.
+CAMERA_NEUTRAL = (0.5, 1.0, 0.7)
+WHITE_LEVEL = 16383  # 14 bits, in 16-bit samples
+_XYZ_TO_LINEAR_SRGB = np.array([[3.2406, -1.5372, -0.4986], [-0.9689, 1.8758, 0.0415],
+                                [0.0557, -0.2040, 1.0570]])
+_RGGB = (0, 1, 1, 2)
+_BYTE, _ASCII, _SHORT, _LONG, _RATIONAL, _SRATIONAL = 1, 2, 3, 4, 5, 10
+_D65 = 21
+_EXIF_IFD, _DATETIME_ORIGINAL = 0x8769, 0x9003
+
+
+def bayer(image: Image.Image) -> NDArray[np.uint16]:
+    """What the camera records of ``image`` (sRGB): one filtered sample per pixel, 90 % of white
+    at most."""
+    encoded = np.arange(256) / 255
+    linear = np.where(encoded <= 0.04045, encoded / 12.92, ((encoded + 0.055) / 1.055) ** 2.4)
+    # Per colour, each 8-bit value's sample: a table, so that 24 megapixels cost no floats.
+    tables = [np.round(linear * gain * 0.9 * WHITE_LEVEL).astype(np.uint16)
+              for gain in CAMERA_NEUTRAL]
+    pixels = np.asarray(image.convert("RGB"))
+    samples = np.empty(pixels.shape[:2], np.uint16)
+    for index, colour in enumerate(_RGGB):
+        row, column = divmod(index, 2)
+        samples[row::2, column::2] = tables[colour][pixels[row::2, column::2, colour]]
+    return samples
+
+
+def _colour_matrix() -> list[list[int]]:
+    """ColorMatrix1, XYZ to the camera's colours: sRGB's, scaled by the camera's response."""
+    matrix = _XYZ_TO_LINEAR_SRGB * np.array(CAMERA_NEUTRAL)[:, None]
+    return [[round(value * 10000), 10000] for value in matrix.flatten()]
+
+
+def pidng_dng(image: Image.Image, *, orientation: int = 1, make: str = "Lightbox",
+              model: str = "Test Camera") -> bytes:
+    """``image`` as the sensor data of a DNG with no preview, written by PiDNG."""
+    from pidng.core import RAW2DNG
+    from pidng.dng import DNGTags, Tag
+
+    samples = bayer(image)
+    height, width = samples.shape
+    tags = DNGTags()
+    for tag, value in ((Tag.ImageWidth, width), (Tag.ImageLength, height),
+                       (Tag.TileWidth, width), (Tag.TileLength, height),
+                       (Tag.Orientation, orientation), (Tag.PhotometricInterpretation, 32803),
+                       (Tag.SamplesPerPixel, 1), (Tag.BitsPerSample, 16),
+                       (Tag.CFARepeatPatternDim, [2, 2]), (Tag.CFAPattern, list(_RGGB)),
+                       (Tag.BlackLevel, 0), (Tag.WhiteLevel, WHITE_LEVEL),
+                       (Tag.ColorMatrix1, _colour_matrix()),
+                       (Tag.CalibrationIlluminant1, _D65),
+                       (Tag.AsShotNeutral, [[round(v * 100), 100] for v in CAMERA_NEUTRAL]),
+                       (Tag.Make, make), (Tag.Model, model),
+                       (Tag.UniqueCameraModel, f"{make} {model}"),
+                       (Tag.DNGVersion, [1, 4, 0, 0]), (Tag.DNGBackwardVersion, [1, 2, 0, 0])):
+        tags.set(tag, value)
+    writer = RAW2DNG()
+    writer.options(tags, path="", compress=False)
+    return bytes(writer.convert(samples))
+
+
+def dng(image: Image.Image, *, orientation: int = 1, preview: Image.Image | None = None,
+        make: str = "Lightbox", model: str = "Test Camera", taken: str | None = None) -> bytes:
+    """``image`` as a DNG laid out as cameras and Adobe's converter write them, by tifffile.
+
+    IFD0 is a 256-pixel thumbnail and holds the DNG and camera fields; its SubIFDs are the
+    sensor data and, when ``preview`` is given, the camera's rendering: a JPEG, stored unturned
+    like the sensor data. ``taken`` goes in an EXIF IFD as DateTimeOriginal.
+    """
+    import tifffile
+
+    samples = bayer(image)
+    thumbnail = image.convert("RGB")
+    thumbnail.thumbnail((256, 256))
+    camera = [
+        (0xC612, _BYTE, 4, (1, 4, 0, 0), True),  # DNGVersion
+        (0xC613, _BYTE, 4, (1, 2, 0, 0), True),  # DNGBackwardVersion
+        (0xC614, _ASCII, 0, f"{make} {model}", True),  # UniqueCameraModel
+        (0xC621, _SRATIONAL, 9, [v for pair in _colour_matrix() for v in pair], True),
+        (0xC65A, _SHORT, 1, _D65, True),  # CalibrationIlluminant1
+        (0xC628, _RATIONAL, 3, [v for n in CAMERA_NEUTRAL for v in (round(n * 100), 100)],
+         True),  # AsShotNeutral
+        (0x010F, _ASCII, 0, make, True), (0x0110, _ASCII, 0, model, True),
+        (0x0112, _SHORT, 1, orientation, True),
+    ]
+    if taken is not None:
+        # tifffile writes no EXIF IFD pointer: a field of the next number stands in for it, and
+        # becomes the pointer to the EXIF IFD appended below.
+        camera.append((_EXIF_IFD - 1, _LONG, 1, 0, True))
+    buffer = io.BytesIO()
+    with tifffile.TiffWriter(buffer, byteorder="<") as tiff:
+        tiff.write(np.asarray(thumbnail), photometric="rgb", subfiletype=1,
+                   subifds=2 if preview is not None else 1, extratags=camera, metadata=None)
+        tiff.write(samples, photometric=32803, subfiletype=0, metadata=None, extratags=[
+            (0x828D, _SHORT, 2, (2, 2), True),  # CFARepeatPatternDim
+            (0x828E, _BYTE, 4, _RGGB, True),  # CFAPattern
+            (0xC61D, _LONG, 1, WHITE_LEVEL, True),  # WhiteLevel
+        ])
+        if preview is not None:
+            encoded = io.BytesIO()
+            preview.convert("RGB").save(encoded, "JPEG", quality=90)
+            tiff.write(iter([encoded.getvalue()]), shape=(preview.height, preview.width, 3),
+                       dtype=np.uint8, photometric="ycbcr", subsampling=(2, 2),
+                       compression="jpeg", subfiletype=1, rowsperstrip=preview.height,
+                       metadata=None)
+    data = bytearray(buffer.getvalue())
+    if taken is not None:
+        _append_exif(data, taken)
+    return bytes(data)
+
+
+def _append_exif(data: bytearray, taken: str) -> None:
+    """An EXIF IFD holding DateTimeOriginal, appended, and IFD0's pointer set to it."""
+    import tifffile
+
+    with tifffile.TiffFile(io.BytesIO(bytes(data))) as tiff:
+        value_at = tiff.pages.first.tags[_EXIF_IFD - 1].valueoffset
+    data.extend(bytes(len(data) % 2))
+    offset = len(data)
+    text = taken.encode("ascii") + b"\x00"
+    data.extend(struct.pack("<HHHII", 1, _DATETIME_ORIGINAL, _ASCII, len(text), offset + 18))
+    data.extend(struct.pack("<I", 0) + text)
+    struct.pack_into("<H", data, value_at - 8, _EXIF_IFD)  # the entry's tag, 8 bytes before
+    struct.pack_into("<I", data, value_at, offset)
 
 
 # --- ICC profiles -------------------------------------------------------------------------

@@ -7,6 +7,8 @@ Deliberately free of Pillow: presign and upload-complete use it and must start f
 from __future__ import annotations
 
 import io
+import mmap
+from typing import Literal
 
 from lightbox.errors import UnsupportedMediaType
 
@@ -21,9 +23,18 @@ HEIC_SEQUENCE = "image/heic-sequence"
 AVIF = "image/avif"
 JXL = "image/jxl"
 PDF = "application/pdf"
-SUPPORTED = (JPEG, PNG, TIFF, WEBP, GIF, HEIC, HEIF, HEIC_SEQUENCE, AVIF, JXL, PDF)
-SUPPORTED_NAMES = ("a JPEG, PNG, TIFF, WebP, GIF, HEIC/HEIF, AVIF or JPEG XL image, "
-                   "or a PDF document")
+DNG = "image/x-adobe-dng"
+CR2 = "image/x-canon-cr2"
+CR3 = "image/x-canon-cr3"
+NEF = "image/x-nikon-nef"
+ARW = "image/x-sony-arw"
+RAF = "image/x-fuji-raf"
+ORF = "image/x-olympus-orf"
+RW2 = "image/x-panasonic-rw2"
+RAW = (DNG, CR2, CR3, NEF, ARW, RAF, ORF, RW2)
+SUPPORTED = (JPEG, PNG, TIFF, WEBP, GIF, HEIC, HEIF, HEIC_SEQUENCE, AVIF, JXL, PDF, *RAW)
+SUPPORTED_NAMES = ("a JPEG, PNG, TIFF, WebP, GIF, HEIC/HEIF, AVIF, JPEG XL or camera RAW "
+                   "image, or a PDF document")
 
 # Names clients send for the same types.
 _ALIASES = {
@@ -41,8 +52,6 @@ HEADER_BYTES = 64 * 1024
 _SUPPORTED_MAGIC = (
     (b"\xff\xd8\xff", JPEG),
     (b"\x89PNG\r\n\x1a\n", PNG),
-    (b"II*\x00", TIFF),
-    (b"MM\x00*", TIFF),
     (b"II+\x00", TIFF),  # BigTIFF
     (b"MM\x00+", TIFF),
     (b"GIF87a", GIF),
@@ -50,6 +59,12 @@ _SUPPORTED_MAGIC = (
     (b"\xff\x0a", JXL),  # a bare codestream
     (b"\x00\x00\x00\x0cJXL \r\n\x87\n", JXL),  # in ISO media boxes
     (b"%PDF-", PDF),
+    # RAW formats built like TIFF but with a magic number of their own.
+    (b"IIRO", ORF),
+    (b"IIRS", ORF),
+    (b"MMOR", ORF),
+    (b"IIU\x00", RW2),
+    (b"FUJIFILMCCD-RAW", RAF),
 )
 
 # Recognised only to say what a rejected file was.
@@ -87,6 +102,8 @@ def sniff(head: bytes) -> str | None:
     for magic, content_type in _SUPPORTED_MAGIC:
         if head.startswith(magic):
             return content_type
+    if head.startswith((b"II*\x00", b"MM\x00*")):
+        return _tiff_kind(head)
     if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
         return WEBP
     if head[4:8] == b"ftyp":
@@ -100,6 +117,8 @@ def _iso_image(head: bytes) -> str | None:
     if not 16 <= size <= len(head):
         return None
     major = head[8:12]
+    if major == b"crx ":  # Canon's RAW, since 2018
+        return CR3
     brands = [major] + [head[at:at + 4] for at in range(16, size - 3, 4)]
     if major in _AVIF_BRANDS or (major in _HEIF_BRANDS and any(b in _AVIF_BRANDS for b in brands)):
         return AVIF
@@ -107,6 +126,84 @@ def _iso_image(head: bytes) -> str | None:
         if brand in _HEIC_BRANDS:
             return _HEIC_BRANDS[brand]
     return HEIF if major in _HEIF_BRANDS else None
+
+
+# Cameras' RAW files that are TIFF files: a DNG says so in its first IFD, a CR2 after the
+# TIFF header; a NEF or an ARW only by the make of the camera that wrote it.
+_DNG_VERSION = 0xC612
+_MAKE = 0x010F
+_RAW_MAKES = ((b"NIKON", NEF), (b"SONY", ARW))
+
+
+def _tiff_kind(head: bytes) -> str:
+    if head[8:11] == b"CR\x02":
+        return CR2
+    tags = tiff_tags(head)
+    if _DNG_VERSION in tags:
+        return DNG
+    make = tags.get(_MAKE)
+    if isinstance(make, bytes):
+        for prefix, kind in _RAW_MAKES:
+            if make.startswith(prefix):
+                return kind
+    return TIFF
+
+
+# TIFF field types read, by the bytes of one value: BYTE, ASCII, SHORT, LONG, UNDEFINED, IFD.
+_FIELD_BYTES = {1: 1, 2: 1, 3: 2, 4: 4, 7: 1, 13: 4}
+# More entries than any IFD0 or EXIF IFD holds, and longer values than any field read here.
+_MAX_ENTRIES = 1024
+_MAX_VALUE_BYTES = 4096
+
+
+def tiff_tags(data: bytes | mmap.mmap, start: int = 0,
+              ifd: int | None = None) -> dict[int, int | bytes]:
+    """The fields of one IFD of the TIFF structure at ``start`` in ``data``: its first IFD, or
+    the one at offset ``ifd`` (from ``start``, as TIFF offsets are).
+
+    Numbers are the field's first value, text and bytes its raw bytes. The data is untrusted
+    and may be cut short: a field whose value lies outside it is left out, and a header that is
+    not TIFF's gives no fields. The magic number is not checked: ORF and RW2 have their own.
+    """
+    order = data[start:start + 2]
+    if order not in (b"II", b"MM"):
+        return {}
+    endian: Literal["little", "big"] = "little" if order == b"II" else "big"
+    offset = _number(data, start + 4, 4, endian) if ifd is None else ifd
+    count = _number(data, start + offset, 2, endian) if offset is not None else None
+    if offset is None or count is None:
+        return {}
+    fields: dict[int, int | bytes] = {}
+    for index in range(min(count, _MAX_ENTRIES)):
+        entry = start + offset + 2 + 12 * index
+        tag = _number(data, entry, 2, endian)
+        value = _field_value(data, start, entry, endian)
+        if tag is not None and value is not None:
+            fields[tag] = value
+    return fields
+
+
+def _field_value(data: bytes | mmap.mmap, start: int, entry: int,
+                 endian: Literal["little", "big"]) -> int | bytes | None:
+    kind, values = _number(data, entry + 2, 2, endian), _number(data, entry + 4, 4, endian)
+    if kind not in _FIELD_BYTES or not values:
+        return None
+    size = _FIELD_BYTES[kind] * values
+    if size > _MAX_VALUE_BYTES:
+        return None
+    at = entry + 8 if size <= 4 else start + (_number(data, entry + 8, 4, endian) or 0)
+    if at + size > len(data):
+        return None
+    if kind in (1, 2, 7):
+        return bytes(data[at:at + size])
+    return _number(data, at, _FIELD_BYTES[kind], endian)
+
+
+def _number(data: bytes | mmap.mmap, at: int, size: int,
+            endian: Literal["little", "big"]) -> int | None:
+    if at < 0 or at + size > len(data):
+        return None
+    return int.from_bytes(data[at:at + size], endian)
 
 
 def describe(head: bytes) -> str:

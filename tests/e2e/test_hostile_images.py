@@ -48,6 +48,10 @@ def case(build: Callable[[], bytes], filename: str, content_type: str, reason: s
      "the PDF is corrupt or truncated: pdfium cannot read it"),
     case(corpus.pdf_with_a_deflate_bomb_as_its_content, "bomb.pdf", "application/pdf",
      "page 1 of the PDF could not be rendered: pdfium stopped"),
+    case(corpus.dng_declaring_20000_by_20000, "huge.dng", "image/x-adobe-dng",
+     "the image is 20000×20000 pixels over the limit of 250,000,000 pixels"),
+    case(corpus.dng_cut_in_half, "cut.dng", "image/x-adobe-dng",
+     "the RAW file is truncated"),
 ])
 def test_a_hostile_image_fails_with_its_reason(client: Client, build: Callable[[], bytes],
                                                filename: str, content_type: str,

@@ -10,9 +10,10 @@ import pytest
 import requests
 from PIL import Image
 
+from lightbox import filetypes
 from tests.e2e.conftest import Client
-from tests.images import pdf
-from tests.support import image_bytes
+from tests.images import dng, pdf
+from tests.support import image_bytes, pattern
 
 pytestmark = pytest.mark.e2e
 
@@ -56,6 +57,10 @@ def check_thumbnails(asset: dict[str, object], displayed: tuple[int, int], pages
         # at their size, and one smaller than a size would be drawn larger than its points.
         ("scan.pdf", "application/pdf",
          pdf(*[Image.open(io.BytesIO(image_bytes("JPEG", (1000, 1500))))] * 3), (1000, 1500), 3),
+        # A camera held upright: the sensor's landscape turned by Orientation 6, and its preview.
+        ("DSC_0001.DNG", "image/x-adobe-dng",
+         dng(pattern((3000, 2000)), orientation=6, preview=pattern((3000, 2000))), (2000, 3000),
+         1),
     ],
 )
 def test_an_uploaded_image_comes_back_as_thumbnails(
@@ -114,8 +119,7 @@ def test_a_file_that_lies_about_its_type_fails_saying_what_it_is(client: Client)
     asset = client.wait_until_settled(asset_id)
     assert asset["status"] == "failed"
     assert asset["error"] == (
-        "unsupported file: this is a ZIP archive, not a JPEG, PNG, TIFF, WebP, GIF, HEIC/HEIF or AVIF "
-        "image, or a PDF document"
+        f"unsupported file: this is a ZIP archive, not {filetypes.SUPPORTED_NAMES}"
     )
 
 

@@ -18,7 +18,7 @@ import numpy as np
 import tifffile
 from PIL import Image
 
-from tests.images import heic, one_page_pdf, pdf, pdf_stream, raw_pdf
+from tests.images import dng, heic, one_page_pdf, pdf, pdf_stream, pidng_dng, raw_pdf
 
 # --- helpers ------------------------------------------------------------------------------
 
@@ -687,6 +687,49 @@ def jxl_with_an_exif_bomb() -> bytes:
             + box(b"brob", b"Exif" + bomb) + box(b"jxlc", codestream))
 
 
+# --- camera RAW: DNGs, TIFF structures that LibRaw reads -----------------------------------
+
+def _dng_declaring(width: int, height: int) -> bytes:
+    """A small DNG of sensor data whose IFD claims this size (its one tile, the most a SHORT
+    holds)."""
+    data = bytearray(pidng_dng(_photo()))
+    with tifffile.TiffFile(io.BytesIO(bytes(data))) as tiff:
+        tags = tiff.pages.first.tags
+        for tag, value in ((_WIDTH, width), (_LENGTH, height), (_TILE_WIDTH, 65535),
+                           (_TILE_LENGTH, 65535)):
+            field = tags[tag]
+            struct.pack_into("<I" if field.dtype == _LONG else "<H", data, field.valueoffset,
+                             value)
+    return bytes(data)
+
+
+def dng_cut_in_half() -> bytes:
+    """A DNG whose sensor data ends half-way."""
+    data = pidng_dng(_photo())
+    return data[: len(data) // 2]
+
+
+def dng_with_its_ifd_flipped() -> bytes:
+    """A DNG whose IFD0 is garbage after its first entry."""
+    return _flip(pidng_dng(_photo()), 22, 200)
+
+
+def dng_with_its_preview_cut_short() -> bytes:
+    """A DNG whose JPEG preview, last in the file, ends early: the sensor data is whole."""
+    data = dng(_photo(1500, 1000), preview=_photo(1500, 1000))
+    return data[:-5000]
+
+
+def dng_declaring_100000_by_100000() -> bytes:
+    """A small DNG whose sensor data claims 100000×100000 pixels: 20 GB unpacked if believed."""
+    return _dng_declaring(100_000, 100_000)
+
+
+def dng_declaring_20000_by_20000() -> bytes:
+    """A small DNG claiming 20000×20000 sensor pixels: within LibRaw's limits, not Lightbox's."""
+    return _dng_declaring(20_000, 20_000)
+
+
 # --- controls: files that must render under the same limits ---------------------------------
 
 def large_jpeg() -> bytes:
@@ -702,6 +745,17 @@ def large_heic() -> bytes:
 def large_jxl() -> bytes:
     """Not hostile: a 12-megapixel JPEG XL, decoded whole."""
     return _jxl(_photo(4032, 3024))
+
+
+def large_dng_with_a_preview() -> bytes:
+    """Not hostile: 24 megapixels of sensor data and the camera's full-size JPEG preview."""
+    photo = _photo(6000, 4000)
+    return dng(photo, preview=photo)
+
+
+def large_dng() -> bytes:
+    """Not hostile: 24 megapixels of sensor data and no preview, demosaiced."""
+    return pidng_dng(_photo(6000, 4000))
 
 
 def multi_page_16_bit_tiff() -> bytes:

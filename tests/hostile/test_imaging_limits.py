@@ -122,6 +122,7 @@ def test_a_file_that_is_not_an_image_is_refused_for_what_it_is(tmp_path: Path, b
     refused(corpus.tiff_cut_inside_its_uncompressed_strip,
             "^the TIFF is truncated: its pixel data ends early$"),
     refused(corpus.pdf_cut_in_half, PDF_UNREADABLE),
+    refused(corpus.dng_cut_in_half, r"^the RAW file is truncated \(Input/output error\)$"),
 ])
 def test_a_truncated_file_fails_saying_so(tmp_path: Path, build: Build, reason: str) -> None:
     assert_refused(tmp_path, build, reason)
@@ -149,6 +150,8 @@ def test_a_truncated_file_fails_saying_so(tmp_path: Path, build: Build, reason: 
             r"^page 1 of the TIFF is corrupt \(.*BAD_DATA"),
     refused(corpus.pdf_with_no_pages, PDF_UNREADABLE),
     refused(corpus.pdf_encrypted, "^the PDF is encrypted: it opens only with a password$"),
+    refused(corpus.dng_with_its_ifd_flipped,
+            "^the RAW file cannot be read: an unsupported camera or format"),
 ])
 def test_a_corrupt_file_fails_saying_so(tmp_path: Path, build: Build, reason: str) -> None:
     assert_refused(tmp_path, build, reason)
@@ -190,6 +193,11 @@ def test_a_corrupt_file_fails_saying_so(tmp_path: Path, build: Build, reason: st
     # pdfium aborts when the content's inflated gigabyte finds no room: in its own process.
     refused(corpus.pdf_with_a_deflate_bomb_as_its_content,
             r"^page 1 of the PDF could not be rendered: pdfium stopped \(signal SIGABRT\)"),
+    # LibRaw refuses sensor sizes past its own limit as it opens the file.
+    refused(corpus.dng_declaring_100000_by_100000,
+            "^the RAW file cannot be read: an unsupported camera or format"),
+    refused(corpus.dng_declaring_20000_by_20000,
+            "^the image is 20000×20000 pixels over the limit of 250,000,000 pixels"),
 ])
 def test_a_file_claiming_more_pixels_or_bytes_than_allowed_fails_before_they_are_decoded(
     tmp_path: Path, build: Build, reason: str
@@ -247,6 +255,8 @@ def test_a_tiff_whose_samples_lie_about_their_size_fails(tmp_path: Path, build: 
     corpus.tiff_of_60000_by_60000_missing_tiles,
     # tifffile drops the unreadable tag, and the TIFF default (1 bit per sample) stands.
     corpus.tiff_with_a_tag_value_outside_the_file,
+    # A RAW whose preview is broken shows its sensor data instead.
+    corpus.dng_with_its_preview_cut_short,
     # Odd but valid sample formats.
     corpus.tiff_of_complex_samples,
     corpus.tiff_with_24_bit_integer_samples,
@@ -254,6 +264,8 @@ def test_a_tiff_whose_samples_lie_about_their_size_fails(tmp_path: Path, build: 
     corpus.large_jpeg,
     corpus.large_heic,
     corpus.large_jxl,
+    corpus.large_dng_with_a_preview,
+    corpus.large_dng,
     corpus.multi_page_16_bit_tiff,
     corpus.pdf_of_two_photographs,
     # pdfium inflates an image's rows as it scales them: 400 MB of them in a few MB.

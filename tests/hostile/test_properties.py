@@ -239,6 +239,22 @@ def test_a_receive_count_past_any_reason_waits_the_longest_delay_at_once() -> No
     assert [delay for _, _, delay in redelivery.postponed] == [900]
 
 
+# The first bytes of an upload: anything, or a TIFF header (whose IFD0 is read to tell a RAW
+# from a TIFF) followed by anything.
+HEADS = st.one_of(st.binary(max_size=256), st.builds(
+    lambda magic, offset, rest: magic + offset.to_bytes(4, "little") + rest,
+    st.sampled_from([b"II*\x00", b"MM\x00*", b"IIRO", b"IIU\x00"]),
+    st.integers(0, 2**32 - 1) | st.integers(0, 64), st.binary(max_size=1024)))
+
+
+@QUICK
+@given(HEADS, st.none() | st.integers(0, 2**32 - 1))
+def test_any_leading_bytes_are_a_supported_type_or_none(head: bytes, ifd: int | None) -> None:
+    assert filetypes.sniff(head) in (*filetypes.SUPPORTED, None)
+    for tag, value in filetypes.tiff_tags(head, 0, ifd).items():
+        assert 0 <= tag < 2**16 and isinstance(value, (int, bytes))
+
+
 @pytest.mark.parametrize("value", [None, "", 7, ["b"], {"name": "b"}])
 @pytest.mark.parametrize("field", ["bucket", "object"])
 def test_a_bucket_or_key_that_is_not_text_is_an_invalid_event(field: str, value: Any) -> None:

@@ -51,6 +51,59 @@ def test_iso_media_files_are_told_apart_by_their_brands(data: bytes, expected: s
         assert filetypes.describe(data).startswith("an ISO media file")
 
 
+def tiff(*fields: tuple[int, int, bytes], order: bytes = b"II", at: int = 8) -> bytes:
+    """A TIFF header and an IFD0 at ``at`` of these (tag, type, value) fields."""
+    endian = "little" if order == b"II" else "big"
+    magic = b"*\x00" if order == b"II" else b"\x00*"
+    values_at = at + 2 + 12 * len(fields) + 4
+    entries, values = b"", b""
+    for tag, kind, value in fields:
+        count = len(value) // {1: 1, 2: 1, 3: 2, 4: 4}[kind]
+        inline = len(value) <= 4
+        where = value.ljust(4, b"\x00") if inline else (values_at + len(values)).to_bytes(4, endian)
+        entries += (tag.to_bytes(2, endian) + kind.to_bytes(2, endian)
+                    + count.to_bytes(4, endian) + where)
+        values += b"" if inline else value
+    header = order + magic + at.to_bytes(4, endian)
+    return (header.ljust(at, b"\x00") + len(fields).to_bytes(2, endian) + entries + bytes(4)
+            + values)
+
+
+MAKE, DNG_VERSION = 0x010F, 0xC612
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (tiff((DNG_VERSION, 1, b"\x01\x04\x00\x00")), "image/x-adobe-dng"),
+        (tiff((MAKE, 2, b"Canon\x00"), (DNG_VERSION, 1, b"\x01\x06\x00\x00"), order=b"MM"),
+         "image/x-adobe-dng"),  # a DNG is a DNG whoever made it
+        (b"II*\x00\x10\x00\x00\x00CR\x02\x00" + bytes(64), "image/x-canon-cr2"),
+        (tiff((MAKE, 2, b"NIKON CORPORATION\x00")), "image/x-nikon-nef"),
+        (tiff((MAKE, 2, b"SONY\x00"), at=40_000), "image/x-sony-arw"),  # IFD0 well past the start
+        (b"IIRO\x08\x00\x00\x00", "image/x-olympus-orf"),
+        (b"IIRS\x08\x00\x00\x00", "image/x-olympus-orf"),
+        (b"MMOR\x00\x00\x00\x08", "image/x-olympus-orf"),
+        (b"IIU\x00\x18\x00\x00\x00", "image/x-panasonic-rw2"),
+        (b"FUJIFILMCCD-RAW 0201FF383501", "image/x-fuji-raf"),
+        (ftyp(b"crx ", b"crx ", b"isom"), "image/x-canon-cr3"),
+        # TIFFs, not RAW: another make, an IFD0 past what was read, or one that is nonsense.
+        (tiff((MAKE, 2, b"Canon\x00")), "image/tiff"),
+        (tiff((MAKE, 2, b"NIKON CORPORATION\x00"))[:20], "image/tiff"),
+        (b"II*\x00\xff\xff\xff\xff" + bytes(64), "image/tiff"),
+        (b"MM\x00*\x00\x00\x00\x08\xff\xff" + bytes(12), "image/tiff"),
+    ],
+)
+def test_camera_raw_files_are_told_apart_from_tiffs_and_each_other(
+    data: bytes, expected: str
+) -> None:
+    assert filetypes.sniff(data[: filetypes.HEADER_BYTES]) == expected
+
+
+def test_a_plain_tiff_is_still_a_tiff() -> None:
+    assert filetypes.sniff(image_bytes("TIFF")[: filetypes.HEADER_BYTES]) == "image/tiff"
+
+
 @pytest.mark.parametrize(
     ("data", "description"),
     [
@@ -85,7 +138,7 @@ def test_declared_types_are_normalised(declared: str, canonical: str) -> None:
     assert filetypes.normalise_content_type(declared) == canonical
 
 
-@pytest.mark.parametrize("declared", ["image/bmp", "image/x-canon-cr2", "application/postscript",
+@pytest.mark.parametrize("declared", ["image/bmp", "image/x-sigma-x3f", "application/postscript",
                                       "text/html", ""])
 def test_other_declared_types_are_refused(declared: str) -> None:
     with pytest.raises(UnsupportedMediaType, match="not supported"):

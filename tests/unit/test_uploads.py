@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from lightbox import filetypes
 from lightbox.domain import ImageInfo, Lane, Lanes, Status, ThumbnailJob, original_key
 from lightbox.errors import (
     AssetNotFound,
@@ -271,8 +272,7 @@ def test_a_file_that_is_no_supported_image_fails_with_what_it_is(data: bytes, de
 
     assert stack.complete(asset_id) is Status.FAILED
     assert stack.error(asset_id) == (
-        f"unsupported file: this is {described}, not a JPEG, PNG, TIFF, WebP, GIF, HEIC/HEIF or AVIF "
-        "image, or a PDF document"
+        f"unsupported file: this is {described}, not {filetypes.SUPPORTED_NAMES}"
     )
     assert stack.storage.rejected == {original_key(OWNER, asset_id)}
 

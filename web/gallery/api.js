@@ -8,6 +8,9 @@ const TYPES_BY_EXTENSION = {
   tif: "image/tiff", tiff: "image/tiff", webp: "image/webp", gif: "image/gif",
   heic: "image/heic", heif: "image/heif", hif: "image/heif", heics: "image/heic-sequence",
   avif: "image/avif", jxl: "image/jxl", pdf: "application/pdf",
+  dng: "image/x-adobe-dng", cr2: "image/x-canon-cr2", cr3: "image/x-canon-cr3",
+  nef: "image/x-nikon-nef", arw: "image/x-sony-arw", raf: "image/x-fuji-raf",
+  orf: "image/x-olympus-orf", rw2: "image/x-panasonic-rw2",
 };
 // Other spellings of those types that the API normalises.
 const TYPE_ALIASES = {

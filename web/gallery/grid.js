@@ -8,8 +8,8 @@ const TILE_PIXELS = 256;
 const PAGE_SIZE = 60;
 // Start loading the next page this far before the end of the grid shows.
 const LOOKAHEAD = "1200px";
-// A file the browser can show itself stands in for its thumbnail until that exists (TIFF and
-// HEIC it cannot; files this big would cost more to decode than they help).
+// A file the browser can show itself stands in for its thumbnail until that exists (TIFF, HEIC
+// and RAW it cannot; files this big would cost more to decode than they help).
 const SHOWN_BY_BROWSERS = new Set(["image/jpeg", "image/png", "image/webp", "image/gif",
                                    "image/avif"]);
 const LOCAL_PREVIEW_LIMIT_BYTES = 20_000_000;

@@ -212,7 +212,7 @@ class PartUrls {
 
 function refusalOf(item) {
   if (!item.contentType) {
-    return `${item.name} is not a JPEG, PNG, TIFF, WebP, GIF, HEIC/HEIF or AVIF image, so it was not uploaded.`;
+    return `${item.name} is not a JPEG, PNG, TIFF, WebP, GIF, HEIC/HEIF, AVIF, JPEG XL or camera RAW image, or a PDF document, so it was not uploaded.`;
   }
   if (item.file.size === 0) return `${item.name} is empty, so it was not uploaded.`;
   return null;

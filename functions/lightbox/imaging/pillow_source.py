@@ -33,7 +33,7 @@ _EIGHT_BIT = ("L", "LA", "RGB", "RGBA", "CMYK")
 class PillowSource:
     def __init__(self, path: Path, spec: RenderSpec, head: bytes) -> None:
         self._spec = spec
-        with decoding("the file"), _no_pillow_size_check():
+        with decoding("the file"), no_pillow_size_check():
             try:
                 self._image = Image.open(path)
             except UnidentifiedImageError as exc:
@@ -90,7 +90,7 @@ class PillowSource:
                                          math.ceil(image.height * fit)))
             box = drafted[1] if drafted is not None else None
         check_pixels(image.size, self._spec.max_pixels, original)
-        with decoding("the image data"), _no_pillow_size_check():
+        with decoding("the image data"), no_pillow_size_check():
             image.load()
             eight_bit = _eight_bit(image)
         return DecodedPage(eight_bit, image.info.get("icc_profile"), self._orientation, box)
@@ -100,7 +100,7 @@ class PillowSource:
 
 
 @contextmanager
-def _no_pillow_size_check() -> Iterator[None]:
+def no_pillow_size_check() -> Iterator[None]:
     # Lightbox checks the size itself, after JPEG's reduced-scale decode is known.
     previous = Image.MAX_IMAGE_PIXELS
     Image.MAX_IMAGE_PIXELS = None

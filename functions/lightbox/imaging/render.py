@@ -45,7 +45,7 @@ def render(path: Path, spec: RenderSpec) -> Rendition:
 
 def open_source(path: Path, spec: RenderSpec) -> Source:
     with path.open("rb") as file:
-        head = file.read(64)
+        head = file.read(filetypes.HEADER_BYTES)  # a RAW's IFD0 may lie well past its start
     kind = filetypes.sniff(head)
     if kind is None:
         raise ImageError(
@@ -58,6 +58,11 @@ def open_source(path: Path, spec: RenderSpec) -> Source:
         return JxlSource(path, spec)
     if kind == filetypes.PDF:
         return PdfSource(path, spec)
+    if kind in filetypes.RAW:
+        # Imported only for a RAW: rawpy loads LibRaw and its OpenMP runtime.
+        from lightbox.imaging.raw_source import RawSource
+
+        return RawSource(path, spec, kind)
     return PillowSource(path, spec, head)
 
 

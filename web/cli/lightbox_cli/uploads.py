@@ -34,12 +34,18 @@ CONTENT_TYPES = {
     ".avif": "image/avif",
     ".jxl": "image/jxl",
     ".pdf": "application/pdf",
+    ".dng": "image/x-adobe-dng", ".cr2": "image/x-canon-cr2", ".cr3": "image/x-canon-cr3",
+    ".nef": "image/x-nikon-nef", ".arw": "image/x-sony-arw", ".raf": "image/x-fuji-raf",
+    ".orf": "image/x-olympus-orf", ".rw2": "image/x-panasonic-rw2",
 }
 # The names --type takes.
 TYPE_NAMES = {"jpeg": "image/jpeg", "png": "image/png", "tiff": "image/tiff",
               "webp": "image/webp", "gif": "image/gif", "heic": "image/heic",
               "heif": "image/heif", "heic-sequence": "image/heic-sequence", "avif": "image/avif",
-              "jxl": "image/jxl", "pdf": "application/pdf"}
+              "jxl": "image/jxl", "pdf": "application/pdf",
+              "dng": "image/x-adobe-dng", "cr2": "image/x-canon-cr2", "cr3": "image/x-canon-cr3",
+              "nef": "image/x-nikon-nef", "arw": "image/x-sony-arw", "raf": "image/x-fuji-raf",
+              "orf": "image/x-olympus-orf", "rw2": "image/x-panasonic-rw2"}
 # Files that travel beside photos (editors' and cameras' notes on them): left out as what they
 # are, which tells more than "not an image".
 SIDECARS = frozenset({".xmp", ".aae", ".thm"})
