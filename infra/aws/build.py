@@ -5,8 +5,10 @@
 Each function's ``Metadata.Package`` in template.yaml names its dependency set in
 ``infra/aws/packages/``; every set is installed once, with wheels for Lambda's runtime and
 architecture (never this machine's), next to a copy of ``functions/`` and ``migrations/``.
-Nothing leaves here unless every handler imports from its own package under Python 3.12,
-every package is under Lambda's size limit, and the template translates and lints cleanly.
+botocore keeps the models of the AWS services the functions call, and no others. Nothing
+leaves here unless every handler imports from its own package under Python 3.12 and those
+services' clients can be made there, every package is under Lambda's size limit, and the
+template translates and lints cleanly.
 Each package's measured size is left in ``packages.json`` (see ``infra.aws.sizes``).
 """
 
@@ -38,7 +40,12 @@ PACKAGES = REPO / "infra" / "aws" / "packages"
 TARGET = ["--platform", "manylinux2014_x86_64", "--platform", "manylinux_2_28_x86_64",
           "--only-binary=:all:", "--python-version", "3.12", "--implementation", "cp"]
 
-# Runs under the target interpreter with nothing on its path but one package.
+# The AWS services whose clients the functions create (wiring.Container). botocore carries
+# the models of four hundred more, 27 MB in every package that no function ever loads.
+AWS_SERVICES = ("s3", "sqs")
+
+# Runs under the target interpreter with nothing on its path but one package: each handler
+# imports, and each service's client can be made from the models left in the package.
 _IMPORT_CHECK = """
 import importlib, json, sys
 sys.path.insert(0, sys.argv[1])
@@ -50,6 +57,13 @@ for handler in json.loads(sys.argv[2]):
             failures[handler] = "not callable"
     except Exception as exc:
         failures[handler] = f"{type(exc).__name__}: {exc}"
+import botocore.session
+for service in json.loads(sys.argv[3]):
+    try:
+        botocore.session.get_session().create_client(
+            service, region_name="us-east-1", aws_access_key_id="-", aws_secret_access_key="-")
+    except Exception as exc:
+        failures[f"a {service} client"] = f"{type(exc).__name__}: {exc}"
 print(json.dumps(failures))
 """
 
@@ -107,6 +121,9 @@ def install_package(name: str, directory: Path, constraints: Path) -> None:
                          ["--no-deps", _pin_of("chalice")]):
         subprocess.run([*pip, *requirements], check=True)
         shutil.rmtree(directory / "bin", ignore_errors=True)  # console scripts: no use here
+    for service in (directory / "botocore" / "data").iterdir():
+        if service.is_dir() and service.name not in AWS_SERVICES:
+            shutil.rmtree(service)
     shutil.copytree(REPO / "functions", directory, dirs_exist_ok=True,
                     ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(REPO / "migrations", directory / "migrations")
@@ -122,7 +139,8 @@ def compile_bytecode(python: str, directory: Path) -> None:
 
 def check_handlers_import(python: str, directory: Path, handlers: Sequence[str]) -> None:
     result = subprocess.run(
-        [python, "-I", "-S", "-B", "-c", _IMPORT_CHECK, str(directory), json.dumps(list(handlers))],
+        [python, "-I", "-S", "-B", "-c", _IMPORT_CHECK, str(directory), json.dumps(list(handlers)),
+         json.dumps(AWS_SERVICES)],
         capture_output=True, text=True, check=False, env={"AWS_DEFAULT_REGION": "us-east-1"},
     )
     if result.returncode != 0:

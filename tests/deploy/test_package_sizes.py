@@ -7,13 +7,14 @@ test_deploy_script.py; these check the table's making and its rows without build
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from pathlib import Path
 
 import pytest
 
-from infra.aws import sizes
+from infra.aws import build, sizes
 from infra.aws.checks import UNZIPPED_LIMIT_BYTES
 from infra.template import Template
 from tests.conftest import REPO
@@ -84,3 +85,16 @@ def test_the_guide_quotes_every_package_of_the_template_with_its_functions() -> 
                 for package in {f.package for f in template.functions.values()}}
     assert {package: functions.split(", ") for package, functions, _ in rows} == expected
     assert all(0 < int(size) <= UNZIPPED_LIMIT_BYTES / MIB for _, _, size in rows)
+
+
+def test_the_packages_keep_the_model_of_every_aws_service_the_functions_call() -> None:
+    # The build drops every other botocore model; a client of a service whose model is gone
+    # would fail only in Lambda, at its first call.
+    called = set()
+    for path in (REPO / "functions").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in ("create_client", "client") and node.args
+                    and isinstance(node.args[0], ast.Constant)):
+                called.add(node.args[0].value)
+    assert called == set(build.AWS_SERVICES)
