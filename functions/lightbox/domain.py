@@ -61,6 +61,10 @@ class ImageInfo:
     camera_make: str | None = None
     camera_model: str | None = None
     orientation: int | None = None
+    # Of an animation: its frames, and the seconds one loop plays. A still image has one frame
+    # and no duration; None frames means an animation whose frames were not counted.
+    frames: int | None = 1
+    duration: float | None = None
 
 
 @dataclass(frozen=True)

@@ -84,6 +84,20 @@ def test_an_uploaded_image_comes_back_as_thumbnails(
     assert asset["placeholder"]
 
 
+def test_an_animation_is_its_first_frame_with_its_frames_and_seconds(client: Client) -> None:
+    frames = [pattern((400, 300), seed=index) for index in range(5)]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, "GIF", save_all=True, append_images=frames[1:],
+                   duration=[100, 200, 300, 400, 500], loop=0)
+    asset_id = client.upload("loop.gif", "image/gif", buffer.getvalue())
+
+    asset = client.wait_until_settled(asset_id)
+
+    assert asset["status"] == "ready", asset["error"]
+    assert (asset["frames"], asset["duration"], asset["pages"]) == (5, 1.5, 1)
+    check_thumbnails(asset, (400, 300), 1)
+
+
 def test_the_listing_pages_through_what_was_uploaded(client: Client) -> None:
     uploaded = [client.upload(f"page-{n}.png", "image/png", image_bytes("PNG", (64 + n, 64)))
                 for n in range(3)]

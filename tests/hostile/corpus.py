@@ -730,6 +730,15 @@ def dng_declaring_20000_by_20000() -> bytes:
     return _dng_declaring(20_000, 20_000)
 
 
+def gif_with_10000_frames() -> bytes:
+    """An animated GIF of 10,000 frames: its poster is the first, and counting the rest must
+    not decode them."""
+    frames = [Image.new("L", (64, 64), 40 if index % 2 else 200) for index in range(10_000)]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, "GIF", save_all=True, append_images=frames[1:], duration=40)
+    return buffer.getvalue()
+
+
 # --- controls: files that must render under the same limits ---------------------------------
 
 def large_jpeg() -> bytes:

@@ -133,8 +133,9 @@ def pending_asset() -> dict[str, Any]:
         "content_type": "image/jpeg", "size_bytes": 10, "sha256": None, "project_id": None,
         "duplicate_of": None, "width": None, "height": None, "pages": None, "bit_depth": None,
         "color_mode": None, "taken_at": None, "camera_make": None, "camera_model": None,
-        "orientation": None, "placeholder": None, "created_at": "2026-01-01T00:00:00+00:00",
-        "updated_at": "2026-01-01T00:00:00+00:00", "error": None, "original_url": None,
+        "orientation": None, "frames": None, "duration": None, "placeholder": None,
+        "created_at": "2026-01-01T00:00:00+00:00", "updated_at": "2026-01-01T00:00:00+00:00",
+        "error": None, "original_url": None,
         "thumbnails": [],
     }
 

@@ -119,6 +119,8 @@ def asset_json(view: AssetView) -> dict[str, Any]:
         "camera_make": info.camera_make if info else None,
         "camera_model": info.camera_model if info else None,
         "orientation": info.orientation if info else None,
+        "frames": info.frames if info else None,
+        "duration": info.duration if info else None,
         "placeholder": asset.placeholder,
         "created_at": _timestamp(asset.created_at),
         "updated_at": _timestamp(asset.updated_at),

@@ -52,6 +52,7 @@ class JxlSource:
             camera_make=metadata.text(exif.get(metadata.MAKE)),
             camera_model=metadata.text(exif.get(metadata.MODEL)),
             orientation=header.orientation,
+            frames=None if header.animated else 1,  # an animation's frames are not counted
         )
 
     def decode(self, index: int, target: int) -> DecodedPage:

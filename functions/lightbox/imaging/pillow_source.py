@@ -19,7 +19,7 @@ from PIL import Image, UnidentifiedImageError
 from lightbox import filetypes
 from lightbox.domain import ImageInfo, RenderSpec
 from lightbox.errors import ImageError
-from lightbox.imaging import metadata
+from lightbox.imaging import animation, metadata
 from lightbox.imaging.source import DecodedPage, check_pixels, decoding
 
 # The primary image only: thumbnails, depth maps and auxiliary images are never decoded; more
@@ -60,16 +60,21 @@ class PillowSource:
             self._orientation = orientation or 1
             width, height = metadata.displayed_size(*self._image.size, orientation)
         bit_depth, mode = _depth_and_mode(self._image, head)
+        motion = animation.read(path, self._image.format or "")
         self.info = ImageInfo(
             width=width,
             height=height,
-            pages=1,  # of an animated GIF or WebP or a HEIF sequence, the first frame stands
+            pages=1,  # of an animation or a HEIF sequence, the first frame stands
             bit_depth=bit_depth,
             color_mode=mode,
             taken_at=metadata.timestamp(taken or exif.get(metadata.DATETIME)),
             camera_make=metadata.text(exif.get(metadata.MAKE)),
             camera_model=metadata.text(exif.get(metadata.MODEL)),
             orientation=orientation,
+            # A sequence's tracks are not read: its frames are not counted.
+            frames=None if filetypes.sniff(head) == filetypes.HEIC_SEQUENCE
+            else motion.frames if motion else 1,
+            duration=motion.seconds if motion else None,
         )
 
     def decode(self, index: int, target: int) -> DecodedPage:
