@@ -39,8 +39,9 @@ def landscape(seed: int, size: tuple[int, int] = (1600, 1067)) -> bytes:
     return _encode(image, "JPEG", quality=90)
 
 
-def scan(pages: int, seed: int, size: tuple[int, int] = (850, 1100)) -> bytes:
-    """A multi-page TIFF like a scanned document: paper, lines of "text", a page number."""
+def scan(pages: int, seed: int, size: tuple[int, int] = (850, 1100), fmt: str = "TIFF") -> bytes:
+    """A multi-page TIFF (or PDF) like a scanned document: paper, lines of "text", a page
+    number."""
     rng = random.Random(seed)
     font = ImageFont.load_default(size=size[0] // 6)
     frames = []
@@ -59,8 +60,24 @@ def scan(pages: int, seed: int, size: tuple[int, int] = (850, 1100)) -> bytes:
                   font=font, anchor="mm")
         frames.append(page)
     buffer = io.BytesIO()
-    frames[0].save(buffer, "TIFF", compression="tiff_lzw", save_all=True,
-                   append_images=frames[1:])
+    options = {"compression": "tiff_lzw"} if fmt == "TIFF" else {"resolution": 100.0}
+    frames[0].save(buffer, fmt, save_all=True, append_images=frames[1:], **options)
+    return buffer.getvalue()
+
+
+def animation(seed: int, frames: int = 6, size: tuple[int, int] = (480, 320)) -> bytes:
+    """An animated GIF: a ball crossing a coloured field, a tenth of a second a frame."""
+    rng = random.Random(seed)
+    field, ball = _colour(rng), _colour(rng)
+    images = []
+    for frame in range(frames):
+        image = Image.new("RGB", size, field)
+        x = size[0] * (frame + 1) // (frames + 1)
+        ImageDraw.Draw(image).ellipse((x - 30, size[1] // 2 - 30, x + 30, size[1] // 2 + 30),
+                                      fill=ball)
+        images.append(image)
+    buffer = io.BytesIO()
+    images[0].save(buffer, "GIF", save_all=True, append_images=images[1:], duration=100, loop=0)
     return buffer.getvalue()
 
 

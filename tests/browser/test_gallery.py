@@ -15,7 +15,7 @@ from PIL import Image
 from playwright.sync_api import Route, expect
 
 from tests.browser.gallery import SETTLE_MS, Gallery
-from tests.browser.pictures import corrupt_jpeg, landscape, scan
+from tests.browser.pictures import animation, corrupt_jpeg, landscape, scan
 from tests.e2e.conftest import Stack
 
 pytestmark = pytest.mark.e2e
@@ -271,6 +271,34 @@ def test_a_multi_page_scan_shows_a_page_strip_and_each_page(gallery: Gallery) ->
     expect(strip.get_by_role("button", name="Page 2")).to_have_attribute("aria-current", "page")
     assert gallery.natural_width(second) > 0
     gallery.screenshot("page-2")
+
+
+def test_a_pdf_shows_each_page_and_an_animation_plays_in_the_viewer(gallery: Gallery) -> None:
+    gallery.sign_in()
+    gallery.signed_in()
+    gallery.choose(("minutes.pdf", "application/pdf", scan(2, seed=111, fmt="PDF")),
+                   ("ball.gif", "image/gif", animation(seed=112)))
+    for name in ("minutes.pdf", "ball.gif"):
+        expect(gallery.badge(name)).to_have_text("Ready", timeout=SETTLE_MS)
+    gallery.wait_for_thumbnail("minutes.pdf")
+    viewer = gallery.open_viewer("minutes.pdf")
+    strip = viewer.get_by_role("navigation", name="Pages")
+    expect(strip.get_by_role("button")).to_have_count(2)
+    strip.get_by_role("button", name="Page 2").click()
+    second = viewer.get_by_role("img", name="minutes.pdf, page 2 of 2")
+    expect(second).to_have_attribute("src", re.compile(r"/derivatives/.*/2-1280\."))
+    assert gallery.natural_width(second) > 0
+    gallery.screenshot("pdf-page-2")
+    gallery.page.keyboard.press("Escape")
+
+    # The grid shows the poster; the viewer plays the original, which the browser animates.
+    gallery.wait_for_thumbnail("ball.gif")
+    viewer = gallery.open_viewer("ball.gif")
+    played = viewer.get_by_role("img", name="ball.gif")
+    expect(played).to_have_attribute("src", re.compile("/originals/"))
+    assert gallery.natural_width(played) == 480
+    assert gallery.metadata()["Animation"] == "6 frames, 0.6 s a loop"
+    gallery.screenshot("animation")
 
 
 # --- changing -------------------------------------------------------------------------------

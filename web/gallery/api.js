@@ -165,6 +165,25 @@ export function thumbnailFor(asset, size, page = 1) {
   return ofPage.find((thumbnail) => thumbnail.size >= size) ?? ofPage.at(-1) ?? null;
 }
 
+// Animations a browser plays itself, and the largest original it is asked to: past that,
+// the poster stands.
+const ANIMATED_BY_BROWSERS = new Set(["image/gif", "image/webp", "image/png"]);
+const PLAYED_BYTES_LIMIT = 20_000_000;
+
+/** The URL of the original to play in place of the poster, for an animation; else null. */
+export function animationUrlOf(asset) {
+  const playable = asset.duration != null && ANIMATED_BY_BROWSERS.has(asset.content_type)
+    && asset.size_bytes <= PLAYED_BYTES_LIMIT;
+  return playable ? asset.original_url : null;
+}
+
+/** "48 frames, 3.2 s a loop" for an animation; null for a still image. */
+export function animationLabel(asset) {
+  if (asset.duration == null) return null;
+  const frames = asset.frames ? `${asset.frames} frames` : "frames not counted";
+  return `${frames}, ${asset.duration} s a loop`;
+}
+
 /** The page numbers that have thumbnails, in order. */
 export function pagesOf(asset) {
   return [...new Set((asset.thumbnails ?? []).map((thumbnail) => thumbnail.page))].sort((a, b) => a - b);

@@ -1,8 +1,8 @@
 // The viewer: one asset at a time in a modal dialog (Esc closes it, ←/→ step through the
-// grid), its 1280 px preview, one button per page of a multi-page scan, its metadata, and
-// what can be done to it.
+// grid), its 1280 px preview (an animation plays), one button per page of a multi-page scan or
+// document, its metadata, and what can be done to it.
 
-import { isSettled, pagesOf, thumbnailFor } from "./api.js";
+import { animationLabel, animationUrlOf, isSettled, pagesOf, thumbnailFor } from "./api.js";
 import { formatBytes, formatTakenAt, formatTimestamp, statusLabel } from "./format.js";
 
 const PREVIEW_PIXELS = 1280;
@@ -184,11 +184,16 @@ export class Viewer {
       this.shownPreview = null;
       return;
     }
-    // Every answer signs new URLs for the same picture: reload only for another picture.
-    const key = `${asset.asset_id}/${thumbnail.page}/${thumbnail.size}/${thumbnail.format}`;
+    // An animation plays from its original, which the browser animates; its poster (the
+    // first frame) is what the grid shows. Every answer signs new URLs for the same picture:
+    // reload only for another picture.
+    const animation = animationUrlOf(asset);
+    const key = animation
+      ? `${asset.asset_id}/original`
+      : `${asset.asset_id}/${thumbnail.page}/${thumbnail.size}/${thumbnail.format}`;
     if (this.shownPreview !== key) {
       this.shownPreview = key;
-      this.preview.src = thumbnail.url;
+      this.preview.src = animation ?? thumbnail.url;
     }
     this.preview.alt = pages.length > 1
       ? `${asset.filename}, page ${this.page} of ${pages.length}`
@@ -250,6 +255,7 @@ function metadataRows(asset) {
     ["Size", asset.size_bytes && `${formatBytes(asset.size_bytes)} (${asset.size_bytes.toLocaleString()} bytes)`],
     ["Dimensions", asset.width && `${asset.width} × ${asset.height} px`],
     ["Pages", asset.pages],
+    ["Animation", animationLabel(asset)],
     ["Bit depth", asset.bit_depth && `${asset.bit_depth} bits per sample`],
     ["Colour mode", asset.color_mode],
     ["Taken", asset.taken_at && formatTakenAt(asset.taken_at)],

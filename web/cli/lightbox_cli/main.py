@@ -609,13 +609,22 @@ def _pixels(asset: Json) -> str:
     return f"{asset['width']}×{asset['height']}{pages}"
 
 
+def _animation(asset: Json) -> str:
+    seconds = asset.get("duration")  # .get: a server older than animations has neither field
+    if seconds is None:
+        return ""
+    frames = asset.get("frames")
+    return f"{frames or 'uncounted'} frames, {seconds:g} s a loop"
+
+
 def _details(asset: Json) -> Iterable[tuple[str, object]]:
     camera = " ".join(filter(None, (asset["camera_make"], asset["camera_model"])))
     yield from (
         ("ID", asset["asset_id"]), ("Status", asset["status"]), ("Error", asset["error"]),
         ("File", asset["filename"]), ("Type", asset["content_type"]),
         ("Size", f"{decimal(asset['size_bytes'])} ({asset['size_bytes']} bytes)"),
-        ("Pixels", _pixels(asset)), ("Bit depth", asset["bit_depth"]),
+        ("Pixels", _pixels(asset)), ("Animation", _animation(asset)),
+        ("Bit depth", asset["bit_depth"]),
         ("Colour", asset["color_mode"]), ("Taken", asset["taken_at"]), ("Camera", camera),
         ("Orientation", asset["orientation"]), ("SHA-256", asset["sha256"]),
         ("Project", asset["project_id"]), ("Duplicate of", asset["duplicate_of"]),
