@@ -20,6 +20,7 @@ from lightbox.errors import ImageError
 from tests.images import SRGB_BLUE, SRGB_GREEN, SRGB_RED, heic, rgb_profile
 from tests.support import close_to, colour_at, derivative, render_data
 from tests.unit.test_imaging_jpeg import assert_quadrants, quadrants, stored_for
+from tests.unit.test_imaging_jxl import srgb_of_display_p3
 
 
 def avif(image: Image.Image, *, exif: Image.Exif | None = None, **save: object) -> bytes:
@@ -86,6 +87,16 @@ def test_an_embedded_profile_is_converted_to_srgb(tmp_path: Path, kind: str) -> 
     data = ENCODERS[kind](Image.new("RGB", (640, 480), (255, 0, 0)), icc_profile=swapped)
     image = derivative(render_data(tmp_path, data), 256)
     assert close_to(colour_at(image, 0.5, 0.5), (0, 255, 0), tolerance=30)
+
+
+def test_display_p3_given_by_code_points_alone_is_converted_to_srgb(tmp_path: Path) -> None:
+    # Android phones mark Display P3 in an nclx box (primaries 12, sRGB's transfer 13) and
+    # embed no ICC profile.
+    colour = (200, 100, 50)
+    data = heic(Image.new("RGB", (320, 240), colour), quality=100, color_primaries=12,
+                transfer_characteristics=13, matrix_coefficients=6, full_range_flag=1)
+    thumbnail = derivative(render_data(tmp_path, data), 256)
+    assert close_to(colour_at(thumbnail, 0.5, 0.5), srgb_of_display_p3(colour), tolerance=5)
 
 
 @pytest.mark.parametrize("kind", ENCODERS)

@@ -69,7 +69,7 @@ _P3_TO_SRGB = np.array([[1.2249, -0.2247, 0.0],
                         [-0.0197, -0.0786, 1.0979]])
 
 
-def _srgb_of_p3(p3: tuple[int, int, int]) -> tuple[int, int, int]:
+def srgb_of_display_p3(p3: tuple[int, int, int]) -> tuple[int, int, int]:
     encoded = np.array(p3) / 255
     linear = np.where(encoded <= 0.04045, encoded / 12.92, ((encoded + 0.055) / 1.055) ** 2.4)
     srgb = np.clip(_P3_TO_SRGB @ linear, 0, 1)
@@ -84,7 +84,7 @@ def test_display_p3_colours_are_converted_to_srgb(tmp_path: Path, colour: tuple[
     image = Image.new("RGB", (320, 240), colour)
     rendition = render_data(tmp_path, jxl(image, lossless=True, primaries="P3"))
 
-    expected = _srgb_of_p3(colour)
+    expected = srgb_of_display_p3(colour)
     assert expected != colour  # the conversion is visible at all
     assert close_to(colour_at(derivative(rendition, 256), 0.5, 0.5), expected, tolerance=4)
 

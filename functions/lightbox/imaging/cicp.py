@@ -63,6 +63,12 @@ def profile(primaries: int | tuple[XY, XY, XY] | None, white: XY,
     return _profile(named, white, transfer)
 
 
+def coded_profile(primaries: int, transfer: int) -> bytes | None:
+    """``profile`` for primaries given by their code point alone, with the white point that
+    code implies (DCI's for 11, D65 for the rest)."""
+    return profile(primaries, DCI_WHITE if primaries == 11 else D65, transfer)
+
+
 @cache
 def _profile(primaries: tuple[XY, XY, XY] | None, white: XY, transfer: int | float) -> bytes:
     curve = _curve(transfer)

@@ -19,7 +19,7 @@ from PIL import Image, UnidentifiedImageError
 from lightbox import filetypes
 from lightbox.domain import ImageInfo, RenderSpec
 from lightbox.errors import ImageError
-from lightbox.imaging import animation, metadata
+from lightbox.imaging import animation, cicp, metadata
 from lightbox.imaging.source import DecodedPage, check_pixels, decoding
 
 # The primary image only: thumbnails, depth maps and auxiliary images are never decoded; more
@@ -98,7 +98,8 @@ class PillowSource:
         with decoding("the image data"), no_pillow_size_check():
             image.load()
             eight_bit = _eight_bit(image)
-        return DecodedPage(eight_bit, image.info.get("icc_profile"), self._orientation, box)
+        profile = image.info.get("icc_profile") or _nclx_profile(image)
+        return DecodedPage(eight_bit, profile, self._orientation, box)
 
     def close(self) -> None:
         self._image.close()
@@ -121,6 +122,18 @@ def _exif(image: Image.Image) -> Image.Exif:
     if image.format == "PNG" and "exif" not in image.info:
         return Image.Exif()
     return image.getexif()
+
+
+def _nclx_profile(image: Image.Image) -> bytes | None:
+    """A HEIF's colours given by code points (its nclx box) rather than an ICC profile, as
+    Android phones write Display P3 and HDR: the profile those code points mean."""
+    nclx = image.info.get("nclx_profile")
+    if not isinstance(nclx, dict):
+        return None
+    primaries, transfer = nclx.get("color_primaries"), nclx.get("transfer_characteristics")
+    if not isinstance(primaries, int) or not isinstance(transfer, int):
+        return None
+    return cicp.coded_profile(primaries, transfer)
 
 
 def _depth_and_mode(image: Image.Image, head: bytes) -> tuple[int, str]:
