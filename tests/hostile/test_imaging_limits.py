@@ -164,6 +164,11 @@ def test_a_corrupt_file_fails_saying_so(tmp_path: Path, build: Build, reason: st
             "^the image is 100000×100000 pixels over the limit of 250,000,000 pixels"),
     refused(corpus.heic_declaring_65535_by_65535,
             "^the image is 65535×65535 pixels over the limit of 250,000,000 pixels"),
+    refused(corpus.heic_grid_declaring_65535_by_65535,
+            "^the image is 65535×65535 pixels over the limit of 250,000,000 pixels"),
+    # libheif's own limits refuse a grid this large as the file opens.
+    refused(corpus.heic_grid_of_16384_tiles,
+            "^the file is corrupt: its HEIC header cannot be read$"),
     # libavif holds the item's size to its AV1 stream's, and refuses the file as it opens.
     refused(corpus.avif_declaring_65535_by_65535,
             "^the file is corrupt: its AVIF header cannot be read$"),
