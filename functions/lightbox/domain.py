@@ -65,6 +65,8 @@ class ImageInfo:
     # and no duration; None frames means an animation whose frames were not counted.
     frames: int | None = 1
     duration: float | None = None
+    # Whether the original records where it was taken (EXIF GPS); None where it is not read.
+    has_location: bool | None = None
 
 
 @dataclass(frozen=True)

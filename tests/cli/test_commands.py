@@ -25,7 +25,7 @@ def an_asset(asset_id: str, filename: str, **fields: Any) -> Json:
             "project_id": None, "duplicate_of": None, "width": 4000, "height": 3000, "pages": 1,
             "bit_depth": 8, "color_mode": "RGB", "taken_at": "2024-05-31T14:00:12Z",
             "camera_make": "Fujifilm", "camera_model": "X-T5", "orientation": 1,
-            "frames": 1, "duration": None,
+            "frames": 1, "duration": None, "has_location": False,
             "created_at": "2024-06-01T09:30:00Z", "updated_at": "2024-06-01T09:30:02Z",
             "error": None, "original_url": f"http://bucket.invalid/{asset_id}",
             "thumbnails": [{"size": 256, "page": 1, "format": "jpeg", "width": 256,
@@ -209,6 +209,14 @@ def test_show_tells_an_animation_by_its_frames_and_seconds(library: Library) -> 
 
     assert "Animation" not in run("show", still).stdout
     assert re.search(r"Animation\s+48 frames, 3.2 s a loop", run("show", moving).stdout)
+
+
+def test_show_says_when_the_original_records_where_it_was_taken(library: Library) -> None:
+    here, nowhere = uuid_starting("0a6f3b1e"), uuid_starting("9c2d4e5f")
+    library.add(an_asset(here, "beach.jpg", has_location=True), an_asset(nowhere, "scan.jpg"))
+
+    assert re.search(r"Location\s+recorded in the original", run("show", here).stdout)
+    assert "Location" not in run("show", nowhere).stdout
 
 
 def test_no_table_ends_its_lines_with_spaces(library: Library, tmp_path: Path) -> None:

@@ -72,7 +72,8 @@ def test_each_transition_happens_once_and_only_from_its_state(
 
     info = ImageInfo(width=6000, height=4000, pages=1, bit_depth=8, color_mode="RGB",
                      taken_at=datetime(2026, 7, 14, 18, 30, 5), camera_make="Make",
-                     camera_model="Model", orientation=6, frames=48, duration=3.25)
+                     camera_model="Model", orientation=6, frames=48, duration=3.25,
+                     has_location=True)
     derivative = Derivative(256, 1, "jpeg", 256, 171, f"derivatives/{owner}/{asset.id}/1-256.jpg",
                             12345)
     assert repo.mark_ready(owner, asset.id, info, [derivative], "1QcSHQRnh493V4dIh4eXh1h4kJUI")

@@ -12,6 +12,7 @@ import thumbhash
 from PIL import Image, ImageFilter
 
 from lightbox.imaging.placeholder import placeholder
+from tests.images import heic, jxl_recompressed
 from tests.support import close_to, decode, derivative, image_bytes, render_data
 
 
@@ -53,6 +54,42 @@ def test_no_metadata_leaves_with_a_derivative(tmp_path: Path) -> None:
         assert not decoded.getexif()
         assert not {"icc_profile", "exif", "comment", "xmp"} & set(decoded.info)
         assert b"Secret Camera" not in image.data
+
+
+def _with_gps(latitude: bool = True) -> Image.Exif:
+    exif = Image.Exif()
+    gps = exif.get_ifd(0x8825)
+    gps[0x07] = (10.0, 30.0, 0.0)  # the time of the fix
+    if latitude:
+        gps.update({0x01: "N", 0x02: (52.0, 22.0, 1.5), 0x03: "E", 0x04: (4.0, 53.0, 2.0)})
+    return exif
+
+
+def _photo_with(exif: Image.Exif, fmt: str = "JPEG") -> bytes:
+    picture = Image.new("RGB", (800, 600), (90, 90, 90))
+    if fmt == "HEIF":
+        return heic(picture, exif=exif)
+    if fmt == "JXL":
+        return jxl_recompressed(picture, exif=exif)
+    buffer = io.BytesIO()
+    picture.save(buffer, fmt, exif=exif.tobytes())
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "HEIF", "JXL", "WEBP", "PNG"])
+def test_where_a_photo_was_taken_is_recorded_and_never_leaves(tmp_path: Path, fmt: str) -> None:
+    rendition = render_data(tmp_path, _photo_with(_with_gps(), fmt), formats=("jpeg", "webp"))
+
+    assert rendition.info.has_location is True
+    for image in rendition.images:
+        assert not decode(image.data).getexif()
+
+
+@pytest.mark.parametrize("exif", [Image.Exif(), _with_gps(latitude=False)],
+                         ids=["no GPS", "a GPS time, no place"])
+def test_a_photo_that_says_nothing_of_where_has_no_location(tmp_path: Path,
+                                                            exif: Image.Exif) -> None:
+    assert render_data(tmp_path, _photo_with(exif)).info.has_location is False
 
 
 def test_a_small_image_keeps_its_size_in_every_derivative(tmp_path: Path) -> None:

@@ -260,6 +260,7 @@ function metadataRows(asset) {
     ["Colour mode", asset.color_mode],
     ["Taken", asset.taken_at && formatTakenAt(asset.taken_at)],
     ["Camera", [asset.camera_make, asset.camera_model].filter(Boolean).join(" ")],
+    ["Location", asset.has_location ? "Recorded in the original (never in thumbnails)" : null],
     ["Uploaded", asset.created_at && formatTimestamp(asset.created_at)],
     ["Same file as", asset.duplicate_of],
     ["SHA-256", asset.sha256],

@@ -121,6 +121,7 @@ def asset_json(view: AssetView) -> dict[str, Any]:
         "orientation": info.orientation if info else None,
         "frames": info.frames if info else None,
         "duration": info.duration if info else None,
+        "has_location": info.has_location if info else None,
         "placeholder": asset.placeholder,
         "created_at": _timestamp(asset.created_at),
         "updated_at": _timestamp(asset.updated_at),

@@ -53,6 +53,7 @@ class JxlSource:
             camera_model=metadata.text(exif.get(metadata.MODEL)),
             orientation=header.orientation,
             frames=None if header.animated else 1,  # an animation's frames are not counted
+            has_location=metadata.has_location(exif.get_ifd(metadata.GPS_IFD)),
         )
 
     def decode(self, index: int, target: int) -> DecodedPage:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 ORIENTATION = 0x0112
@@ -9,7 +10,9 @@ MAKE = 0x010F
 MODEL = 0x0110
 DATETIME = 0x0132
 EXIF_IFD = 0x8769
+GPS_IFD = 0x8825
 DATETIME_ORIGINAL = 0x9003
+_GPS_LATITUDE, _GPS_LONGITUDE = 2, 4
 
 
 def orientation(value: object) -> int | None:
@@ -32,6 +35,11 @@ def timestamp(value: object) -> datetime | None:
         return datetime.strptime(value.strip().rstrip("\x00")[:19], "%Y:%m:%d %H:%M:%S")
     except ValueError:
         return None
+
+
+def has_location(gps: Mapping[int, object]) -> bool:
+    """Whether a GPS IFD's fields say where: a latitude and a longitude, not just a time."""
+    return _GPS_LATITUDE in gps and _GPS_LONGITUDE in gps
 
 
 def text(value: object) -> str | None:

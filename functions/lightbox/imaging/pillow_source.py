@@ -44,6 +44,7 @@ class PillowSource:
             with decoding("the file"):
                 exif = _exif(self._image)
                 taken = exif.get_ifd(metadata.EXIF_IFD).get(metadata.DATETIME_ORIGINAL)
+                located = metadata.has_location(exif.get_ifd(metadata.GPS_IFD))
         except BaseException:
             self._image.close()
             raise
@@ -75,6 +76,7 @@ class PillowSource:
             frames=None if filetypes.sniff(head) == filetypes.HEIC_SEQUENCE
             else motion.frames if motion else 1,
             duration=motion.seconds if motion else None,
+            has_location=located,
         )
 
     def decode(self, index: int, target: int) -> DecodedPage:

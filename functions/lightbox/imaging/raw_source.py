@@ -62,7 +62,7 @@ class RawSource:
                 raise ImageError(f"the RAW file's image is {sizes.width}×{sizes.height} pixels: "
                                  "it has none")
             self._orientation = _FLIP_TO_ORIENTATION.get(sizes.flip, 1)
-            first, exif = _camera_fields(path, kind)
+            first, exif, gps = _camera_fields(path, kind)
         except BaseException:
             self._raw.close()
             raise
@@ -78,6 +78,7 @@ class RawSource:
             camera_make=metadata.text(first.get(metadata.MAKE)),
             camera_model=metadata.text(first.get(metadata.MODEL)),
             orientation=self._orientation,
+            has_location=metadata.has_location(gps),
         )
 
     def decode(self, index: int, target: int) -> DecodedPage:
@@ -177,8 +178,8 @@ def _detail(exc: Exception) -> str:
     return str(message).strip() or type(exc).__name__
 
 
-def _camera_fields(path: Path, kind: str) -> tuple[Fields, Fields]:
-    """IFD0's fields and the EXIF IFD's, wherever this kind of RAW keeps them.
+def _camera_fields(path: Path, kind: str) -> tuple[Fields, Fields, Fields]:
+    """IFD0's fields, the EXIF IFD's and the GPS IFD's, wherever this kind of RAW keeps them.
 
     The file is mapped, not read: the reader touches only the pages its fields lie in.
     """
@@ -186,25 +187,26 @@ def _camera_fields(path: Path, kind: str) -> tuple[Fields, Fields]:
         with path.open("rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
             return _fields(data, kind)
     except (OSError, ValueError):
-        return {}, {}
+        return {}, {}, {}
 
 
-def _fields(data: mmap.mmap, kind: str) -> tuple[Fields, Fields]:
+def _fields(data: mmap.mmap, kind: str) -> tuple[Fields, Fields, Fields]:
     if kind == filetypes.CR3:
-        # Canon keeps IFD0 and the EXIF IFD as two small TIFF files, the CMT1 and CMT2 boxes
-        # of the metadata near the start of the file.
-        return _box_tiff(data, b"CMT1"), _box_tiff(data, b"CMT2")
+        # Canon keeps IFD0, the EXIF IFD and the GPS IFD as small TIFF files, the CMT1, CMT2
+        # and CMT4 boxes of the metadata near the start of the file.
+        return _box_tiff(data, b"CMT1"), _box_tiff(data, b"CMT2"), _box_tiff(data, b"CMT4")
     start = 0
     if kind == filetypes.RAF:
         jpeg = int.from_bytes(data[_RAF_JPEG_OFFSET:_RAF_JPEG_OFFSET + 4], "big")
         # SOI, then APP1's marker and length, then the EXIF identifier and a TIFF structure.
         if data[jpeg + 6:jpeg + 12] != _EXIF_APP1:
-            return {}, {}
+            return {}, {}, {}
         start = jpeg + 12
     first = filetypes.tiff_tags(data, start)
-    exif_ifd = first.get(metadata.EXIF_IFD)
+    exif_ifd, gps_ifd = first.get(metadata.EXIF_IFD), first.get(metadata.GPS_IFD)
     exif = filetypes.tiff_tags(data, start, exif_ifd) if isinstance(exif_ifd, int) else {}
-    return first, exif
+    gps = filetypes.tiff_tags(data, start, gps_ifd) if isinstance(gps_ifd, int) else {}
+    return first, exif, gps
 
 
 def _box_tiff(data: mmap.mmap, box: bytes) -> Fields:

@@ -626,7 +626,9 @@ def _details(asset: Json) -> Iterable[tuple[str, object]]:
         ("Pixels", _pixels(asset)), ("Animation", _animation(asset)),
         ("Bit depth", asset["bit_depth"]),
         ("Colour", asset["color_mode"]), ("Taken", asset["taken_at"]), ("Camera", camera),
-        ("Orientation", asset["orientation"]), ("SHA-256", asset["sha256"]),
+        ("Orientation", asset["orientation"]),
+        ("Location", "recorded in the original" if asset.get("has_location") else ""),
+        ("SHA-256", asset["sha256"]),
         ("Project", asset["project_id"]), ("Duplicate of", asset["duplicate_of"]),
         ("Uploaded", asset["created_at"]), ("Updated", asset["updated_at"]),
     )
