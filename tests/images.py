@@ -108,7 +108,7 @@ _XYZ_TO_LINEAR_SRGB = np.array([[3.2406, -1.5372, -0.4986], [-0.9689, 1.8758, 0.
 _RGGB = (0, 1, 1, 2)
 _BYTE, _ASCII, _SHORT, _LONG, _RATIONAL, _SRATIONAL = 1, 2, 3, 4, 5, 10
 _D65 = 21
-_EXIF_IFD, _DATETIME_ORIGINAL = 0x8769, 0x9003
+_EXIF_IFD, _GPS_IFD, _DATETIME_ORIGINAL = 0x8769, 0x8825, 0x9003
 
 
 def bayer(image: Image.Image) -> NDArray[np.uint16]:
@@ -161,12 +161,14 @@ def pidng_dng(image: Image.Image, *, orientation: int = 1, make: str = "Lightbox
 
 
 def dng(image: Image.Image, *, orientation: int = 1, preview: Image.Image | None = None,
-        make: str = "Lightbox", model: str = "Test Camera", taken: str | None = None) -> bytes:
+        make: str = "Lightbox", model: str = "Test Camera", taken: str | None = None,
+        located: bool = False) -> bytes:
     """``image`` as a DNG laid out as cameras and Adobe's converter write them, by tifffile.
 
     IFD0 is a 256-pixel thumbnail and holds the DNG and camera fields; its SubIFDs are the
     sensor data and, when ``preview`` is given, the camera's rendering: a JPEG, stored unturned
-    like the sensor data. ``taken`` goes in an EXIF IFD as DateTimeOriginal.
+    like the sensor data. ``taken`` goes in an EXIF IFD as DateTimeOriginal; ``located`` adds
+    a GPS IFD with a latitude and a longitude.
     """
     import tifffile
 
@@ -184,10 +186,12 @@ def dng(image: Image.Image, *, orientation: int = 1, preview: Image.Image | None
         (0x010F, _ASCII, 0, make, True), (0x0110, _ASCII, 0, model, True),
         (0x0112, _SHORT, 1, orientation, True),
     ]
+    # tifffile writes no pointers to EXIF or GPS IFDs: a field of the number before stands in
+    # for each, and becomes the pointer to the IFD appended below.
     if taken is not None:
-        # tifffile writes no EXIF IFD pointer: a field of the next number stands in for it, and
-        # becomes the pointer to the EXIF IFD appended below.
         camera.append((_EXIF_IFD - 1, _LONG, 1, 0, True))
+    if located:
+        camera.append((_GPS_IFD - 1, _LONG, 1, 0, True))
     buffer = io.BytesIO()
     with tifffile.TiffWriter(buffer, byteorder="<") as tiff:
         tiff.write(np.asarray(thumbnail), photometric="rgb", subfiletype=1,
@@ -206,22 +210,31 @@ def dng(image: Image.Image, *, orientation: int = 1, preview: Image.Image | None
                        metadata=None)
     data = bytearray(buffer.getvalue())
     if taken is not None:
-        _append_exif(data, taken)
+        text = taken.encode("ascii") + b"\x00"
+        _append_ifd(data, _EXIF_IFD, [(_DATETIME_ORIGINAL, _ASCII, len(text), text)])
+    if located:
+        degrees = [struct.pack("<6I", 52, 1, 22, 1, 15, 10), struct.pack("<6I", 4, 1, 53, 1, 2, 1)]
+        _append_ifd(data, _GPS_IFD, [(0x02, _RATIONAL, 3, degrees[0]),
+                                     (0x04, _RATIONAL, 3, degrees[1])])
     return bytes(data)
 
 
-def _append_exif(data: bytearray, taken: str) -> None:
-    """An EXIF IFD holding DateTimeOriginal, appended, and IFD0's pointer set to it."""
+def _append_ifd(data: bytearray, pointer: int, fields: list[tuple[int, int, int, bytes]]) -> None:
+    """An IFD of ``fields`` (tag, type, count, values of more than 4 bytes), appended, and IFD0's
+    stand-in field made the ``pointer`` to it."""
     import tifffile
 
     with tifffile.TiffFile(io.BytesIO(bytes(data))) as tiff:
-        value_at = tiff.pages.first.tags[_EXIF_IFD - 1].valueoffset
+        value_at = tiff.pages.first.tags[pointer - 1].valueoffset
     data.extend(bytes(len(data) % 2))
     offset = len(data)
-    text = taken.encode("ascii") + b"\x00"
-    data.extend(struct.pack("<HHHII", 1, _DATETIME_ORIGINAL, _ASCII, len(text), offset + 18))
-    data.extend(struct.pack("<I", 0) + text)
-    struct.pack_into("<H", data, value_at - 8, _EXIF_IFD)  # the entry's tag, 8 bytes before
+    values_at = offset + 2 + 12 * len(fields) + 4
+    entries, values = b"", b""
+    for tag, kind, count, value in fields:
+        entries += struct.pack("<HHII", tag, kind, count, values_at + len(values))
+        values += value + bytes(len(value) % 2)
+    data.extend(struct.pack("<H", len(fields)) + entries + struct.pack("<I", 0) + values)
+    struct.pack_into("<H", data, value_at - 8, pointer)  # the entry's tag, 8 bytes before
     struct.pack_into("<I", data, value_at, offset)
 
 

@@ -150,7 +150,7 @@ def _tiff_kind(head: bytes) -> str:
 
 
 # TIFF field types read, by the bytes of one value: BYTE, ASCII, SHORT, LONG, UNDEFINED, IFD.
-_FIELD_BYTES = {1: 1, 2: 1, 3: 2, 4: 4, 7: 1, 13: 4}
+_FIELD_BYTES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 7: 1, 13: 4}
 # More entries than any IFD0 or EXIF IFD holds, and longer values than any field read here.
 _MAX_ENTRIES = 1024
 _MAX_VALUE_BYTES = 4096
@@ -161,9 +161,10 @@ def tiff_tags(data: bytes | mmap.mmap, start: int = 0,
     """The fields of one IFD of the TIFF structure at ``start`` in ``data``: its first IFD, or
     the one at offset ``ifd`` (from ``start``, as TIFF offsets are).
 
-    Numbers are the field's first value, text and bytes its raw bytes. The data is untrusted
-    and may be cut short: a field whose value lies outside it is left out, and a header that is
-    not TIFF's gives no fields. The magic number is not checked: ORF and RW2 have their own.
+    Numbers are the field's first value; text, bytes and rationals (a GPS position) its raw
+    bytes. The data is untrusted and may be cut short: a field whose value lies outside it is
+    left out, and a header that is not TIFF's gives no fields. The magic number is not checked:
+    ORF and RW2 have their own.
     """
     order = data[start:start + 2]
     if order not in (b"II", b"MM"):
@@ -194,7 +195,7 @@ def _field_value(data: bytes | mmap.mmap, start: int, entry: int,
     at = entry + 8 if size <= 4 else start + (_number(data, entry + 8, 4, endian) or 0)
     if at + size > len(data):
         return None
-    if kind in (1, 2, 7):
+    if kind in (1, 2, 5, 7):
         return bytes(data[at:at + size])
     return _number(data, at, _FIELD_BYTES[kind], endian)
 

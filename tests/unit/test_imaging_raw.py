@@ -106,6 +106,14 @@ def test_camera_and_time_come_from_ifd0_and_the_exif_ifd(tmp_path: Path) -> None
     assert (info.camera_make, info.camera_model) == ("NIKON CORPORATION", "NIKON Z 6_2")
     assert info.taken_at is not None and info.taken_at.isoformat() == "2024-05-31T14:00:12"
     assert (info.pages, info.color_mode) == (1, "RGB")
+    assert info.has_location is False
+
+
+def test_a_gps_ifd_with_a_place_says_the_raw_records_where_it_was_taken(tmp_path: Path) -> None:
+    data = dng(quadrants(600, 400), taken="2024:05:31 14:00:12", located=True)
+    info = render_data(tmp_path, data).info
+    assert info.has_location is True
+    assert info.taken_at is not None  # the EXIF IFD is still found beside it
 
 
 def test_thumbnails_carry_no_metadata_from_the_raw(tmp_path: Path) -> None:
