@@ -80,6 +80,12 @@ def heic(path: Path) -> None:
     pillow_heif.from_pillow(photo(4032, 3024)).save(path, format="HEIF", quality=85)
 
 
+def jxl(path: Path) -> None:
+    import imagecodecs  # libjxl's encoder, at cjxl's default distance
+
+    path.write_bytes(imagecodecs.jpegxl_encode(np.asarray(photo(4032, 3024)), distance=1.0))
+
+
 def raw_dng(path: Path, *, preview: bool) -> None:
     # The tests' DNG writers (PiDNG, and tifffile to the DNG specification with a JPEG preview).
     sys.path[:0] = [str(REPO), str(REPO / "functions")]
@@ -180,6 +186,7 @@ CASES = [
          lambda p: save_jpeg(p, photo(6000, 4000).convert("CMYK"))),
     Case("HEIC 12 MP (a phone's)", "12mp.heic", heic),
     Case("AVIF 12 MP", "12mp.avif", lambda p: photo(4032, 3024).save(p, "AVIF", quality=80)),
+    Case("JPEG XL 12 MP", "12mp.jxl", jxl),
     Case("RAW: DNG 24 MP, full-size preview", "24mp-preview.dng",
          lambda p: raw_dng(p, preview=True)),
     Case("RAW: DNG 24 MP, no preview (demosaiced)", "24mp.dng",

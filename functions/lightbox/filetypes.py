@@ -36,6 +36,11 @@ SUPPORTED = (JPEG, PNG, TIFF, WEBP, GIF, HEIC, HEIF, HEIC_SEQUENCE, AVIF, JXL, P
 SUPPORTED_NAMES = ("a JPEG, PNG, TIFF, WebP, GIF, HEIC/HEIF, AVIF, JPEG XL or camera RAW "
                    "image, or a PDF document")
 
+# What a client sends that does not know the type (a file of no known extension, a browser
+# that left File.type empty): accepted, as every declared type is only a claim; the bytes
+# decide once they have arrived.
+UNDECLARED = "application/octet-stream"
+
 # Names clients send for the same types.
 _ALIASES = {
     "image/jpg": JPEG,
@@ -77,12 +82,14 @@ _OTHER_MAGIC = (
 
 
 def normalise_content_type(value: str) -> str:
-    """The canonical name of a supported type, from what a client declared."""
+    """The canonical name of a supported type, from what a client declared; or UNDECLARED,
+    which leaves the type to the bytes."""
     essence = value.split(";", 1)[0].strip().lower()
     essence = _ALIASES.get(essence, essence)
-    if essence not in SUPPORTED:
+    if essence not in SUPPORTED and essence != UNDECLARED:
         raise UnsupportedMediaType(
-            f"content_type {value!r} is not supported; use one of {', '.join(SUPPORTED)}"
+            f"content_type {value!r} is not supported; use one of {', '.join(SUPPORTED)}, "
+            f"or {UNDECLARED} to let the file's bytes say"
         )
     return essence
 

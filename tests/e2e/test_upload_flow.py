@@ -137,6 +137,15 @@ def test_a_file_that_lies_about_its_type_fails_saying_what_it_is(client: Client)
     )
 
 
+def test_a_file_sent_as_octet_stream_is_what_its_bytes_are(client: Client) -> None:
+    data = image_bytes("WEBP", (640, 480))
+    asset_id = client.upload("from-a-phone", "application/octet-stream", data)
+    asset = client.wait_until_settled(asset_id)
+    assert asset["status"] == "ready", asset["error"]
+    assert asset["content_type"] == "image/webp"
+    check_thumbnails(asset, (640, 480), 1)
+
+
 def test_the_same_bytes_twice_are_stored_once(client: Client) -> None:
     data = image_bytes("PNG", (301, 203))  # bytes no other test uploads: one owner for all
     first = client.upload("first.png", "image/png", data)

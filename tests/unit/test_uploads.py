@@ -218,6 +218,19 @@ def test_complete_marks_the_asset_uploaded_and_queues_one_job() -> None:
     assert asset is not None and asset.content_type == "image/jpeg"  # what the bytes are
 
 
+def test_a_file_whose_client_did_not_know_its_type_takes_the_type_of_its_bytes() -> None:
+    request = parse_upload_request(valid_body(content_type="application/octet-stream"),
+                                   max_upload_bytes=10_000)
+    assert request.content_type == filetypes.UNDECLARED
+    stack = Stack()
+    asset_id = stack.presign(JPEG, content_type=request.content_type)
+    stack.upload(asset_id, JPEG)
+
+    assert stack.complete(asset_id) is Status.UPLOADED
+    asset = stack.assets.get(OWNER, asset_id)
+    assert asset is not None and asset.content_type == "image/jpeg"
+
+
 def test_complete_before_the_upload_is_a_conflict() -> None:
     stack = Stack()
     asset_id = stack.presign(JPEG)
