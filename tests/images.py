@@ -9,6 +9,7 @@ import io
 import itertools
 import struct
 import zlib
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -83,6 +84,71 @@ def heic(image: Image.Image, *, exif: Image.Exif | None = None, quality: int = 9
     buffer = io.BytesIO()
     pillow_heif.from_pillow(image).save(buffer, format="HEIF", quality=quality, **save)
     return buffer.getvalue()
+
+
+def heic_grid(tiles: Sequence[Image.Image], columns: int, width: int, height: int) -> bytes:
+    """A HEIC whose primary image is a grid (ISO/IEC 23008-12) of ``tiles``, row by row,
+    ``columns`` to a row, declaring ``width`` × ``height`` pixels, box by box.
+
+    libheif writes a grid only through an API pillow-heif does not offer, so the boxes are
+    written here around tiles coded by pillow-heif's encoder: each distinct tile (all of one
+    size) once, so that a grid may repeat one.
+    """
+    coded: dict[int, bytes] = {}
+    for tile in tiles:
+        if id(tile) not in coded:
+            coded[id(tile)] = heic(tile, quality=80)
+    first = next(iter(coded.values()))
+    data = {key: _box_in(file, b"mdat")[8:] for key, file in coded.items()}
+    order = list(data)
+    rows = -(-len(tiles) // columns)
+    grid_id = len(tiles) + 1
+    grid = bytes([0, 1, rows - 1, columns - 1]) + struct.pack(">II", width, height)
+    tile_width, tile_height = tiles[0].size
+
+    def meta(data_at: int) -> bytes:
+        starts, at = {}, data_at
+        for key in order:
+            starts[key] = at
+            at += len(data[key])
+        locations = b"".join(
+            struct.pack(">HHHII", item, 0, 1, starts[id(tile)], len(data[id(tile)]))
+            for item, tile in enumerate(tiles, 1))
+        locations += struct.pack(">HHHII", grid_id, 0, 1, at, len(grid))
+        items = b"".join(_box(b"infe", struct.pack(">HH", item, 0) + b"hvc1\0", 2)
+                         for item in range(1, grid_id))
+        items += _box(b"infe", struct.pack(">HH", grid_id, 0) + b"grid\0", 2)
+        references = struct.pack(">HH", grid_id, len(tiles)) + b"".join(
+            struct.pack(">H", item) for item in range(1, grid_id))
+        properties = _box(b"ipco", _box_in(first, b"hvcC")
+                          + _box(b"ispe", struct.pack(">II", tile_width, tile_height), 0)
+                          + _box(b"ispe", struct.pack(">II", width, height), 0))
+        # each tile: its decoder configuration (essential) and size; the grid: its size
+        associations = struct.pack(">I", grid_id) + b"".join(
+            struct.pack(">HBBB", item, 2, 0x81, 2) for item in range(1, grid_id))
+        associations += struct.pack(">HBB", grid_id, 1, 3)
+        return _box(b"meta", _box(b"hdlr", bytes(4) + b"pict" + bytes(12) + b"\0", 0)
+                    + _box(b"pitm", struct.pack(">H", grid_id), 0)
+                    + _box(b"iloc", bytes([0x44, 0x00]) + struct.pack(">H", grid_id) + locations, 0)
+                    + _box(b"iinf", struct.pack(">H", grid_id) + items, 0)
+                    + _box(b"iref", _box(b"dimg", references), 0)
+                    + _box(b"iprp", properties + _box(b"ipma", associations, 0)), 0)
+
+    kinds = _box(b"ftyp", b"heic" + bytes(4) + b"mif1heic")
+    data_at = len(kinds) + len(meta(0)) + 8
+    return kinds + meta(data_at) + _box(b"mdat", b"".join(data[key] for key in order) + grid)
+
+
+def _box(kind: bytes, body: bytes, version: int | None = None) -> bytes:
+    """An ISO media box; with a version, a full box (version, then 24 bits of flags of 0)."""
+    head = b"" if version is None else bytes([version, 0, 0, 0])
+    return struct.pack(">I", 8 + len(head) + len(body)) + kind + head + body
+
+
+def _box_in(data: bytes, kind: bytes) -> bytes:
+    """The first box of this kind, whole, found by its type."""
+    at = data.find(kind) - 4
+    return data[at:at + int.from_bytes(data[at:at + 4], "big")]
 
 
 def jxl_recompressed(image: Image.Image, *, exif: Image.Exif | None = None) -> bytes:

@@ -18,7 +18,7 @@ import numpy as np
 import tifffile
 from PIL import Image
 
-from tests.images import dng, heic, one_page_pdf, pdf, pdf_stream, pidng_dng, raw_pdf
+from tests.images import dng, heic, heic_grid, one_page_pdf, pdf, pdf_stream, pidng_dng, raw_pdf
 
 # --- helpers ------------------------------------------------------------------------------
 
@@ -606,62 +606,14 @@ def _declaring(data: bytes, width: int, height: int) -> bytes:
     return bytes(patched)
 
 
-def _box(kind: bytes, body: bytes, version: int | None = None) -> bytes:
-    """An ISO media box; with a version, a full box (version, then 24 bits of flags of 0)."""
-    head = b"" if version is None else bytes([version, 0, 0, 0])
-    return struct.pack(">I", 8 + len(head) + len(body)) + kind + head + body
-
-
-def _box_in(data: bytes, kind: bytes) -> bytes:
-    """The first box of this kind, whole, found by its type."""
-    at = data.find(kind) - 4
-    return data[at:at + int.from_bytes(data[at:at + 4], "big")]
-
-
-def _heic_grid(rows: int, columns: int, width: int, height: int) -> bytes:
-    """A HEIC whose primary image is a grid (ISO/IEC 23008-12) of rows × columns tiles of 512
-    pixels, each a real coded image, declaring width × height pixels."""
-    tile = _heic(_photo(512, 512))
-    coded = _box_in(tile, b"mdat")[8:]
-    tiles = rows * columns
-    grid_id = tiles + 1
-    grid = bytes([0, 1, rows - 1, columns - 1]) + struct.pack(">II", width, height)
-
-    def meta(data_at: int) -> bytes:
-        locations = b"".join(struct.pack(">HHHII", item, 0, 1, data_at, len(coded))
-                             for item in range(1, tiles + 1))
-        locations += struct.pack(">HHHII", grid_id, 0, 1, data_at + len(coded), len(grid))
-        items = b"".join(_box(b"infe", struct.pack(">HH", item, 0) + b"hvc1\0", 2)
-                         for item in range(1, tiles + 1))
-        items += _box(b"infe", struct.pack(">HH", grid_id, 0) + b"grid\0", 2)
-        references = struct.pack(">HH", grid_id, tiles) + b"".join(
-            struct.pack(">H", item) for item in range(1, tiles + 1))
-        properties = _box(b"ipco", _box_in(tile, b"hvcC")
-                          + _box(b"ispe", struct.pack(">II", 512, 512), 0)
-                          + _box(b"ispe", struct.pack(">II", width, height), 0))
-        associations = struct.pack(">I", tiles + 1) + b"".join(
-            struct.pack(">HBBB", item, 2, 0x81, 2) for item in range(1, tiles + 1))
-        associations += struct.pack(">HBB", grid_id, 1, 3)
-        return _box(b"meta", _box(b"hdlr", bytes(4) + b"pict" + bytes(12) + b"\0", 0)
-                    + _box(b"pitm", struct.pack(">H", grid_id), 0)
-                    + _box(b"iloc", bytes([0x44, 0x00]) + struct.pack(">H", grid_id) + locations, 0)
-                    + _box(b"iinf", struct.pack(">H", grid_id) + items, 0)
-                    + _box(b"iref", _box(b"dimg", references), 0)
-                    + _box(b"iprp", properties + _box(b"ipma", associations, 0)), 0)
-
-    kinds = _box(b"ftyp", b"heic" + bytes(4) + b"mif1heic")
-    data_at = len(kinds) + len(meta(0)) + 8
-    return kinds + meta(data_at) + _box(b"mdat", coded + grid)
-
-
 def heic_grid_declaring_65535_by_65535() -> bytes:
     """A HEIC grid of 2×2 tiles declaring 65535×65535 pixels: 17 GB of RGB if believed."""
-    return _heic_grid(2, 2, 65535, 65535)
+    return heic_grid([_photo(512, 512)] * 4, 2, 65535, 65535)
 
 
 def heic_grid_of_16384_tiles() -> bytes:
     """A HEIC grid of 128×128 tiles, 65535×65535 pixels, from less than a megabyte of file."""
-    return _heic_grid(128, 128, 65535, 65535)
+    return heic_grid([_photo(512, 512)] * 128 * 128, 128, 65535, 65535)
 
 
 def heic_cut_in_half() -> bytes:

@@ -17,9 +17,17 @@ from PIL import Image
 
 from lightbox import filetypes
 from lightbox.errors import ImageError
-from tests.images import SRGB_BLUE, SRGB_GREEN, SRGB_RED, heic, rgb_profile
+from tests.images import SRGB_BLUE, SRGB_GREEN, SRGB_RED, heic, heic_grid, rgb_profile
 from tests.support import close_to, colour_at, derivative, render_data
-from tests.unit.test_imaging_jpeg import assert_quadrants, quadrants, stored_for
+from tests.unit.test_imaging_jpeg import (
+    BLUE,
+    GREEN,
+    RED,
+    WHITE,
+    assert_quadrants,
+    quadrants,
+    stored_for,
+)
 from tests.unit.test_imaging_jxl import srgb_of_display_p3
 
 
@@ -87,6 +95,15 @@ def test_an_embedded_profile_is_converted_to_srgb(tmp_path: Path, kind: str) -> 
     data = ENCODERS[kind](Image.new("RGB", (640, 480), (255, 0, 0)), icc_profile=swapped)
     image = derivative(render_data(tmp_path, data), 256)
     assert close_to(colour_at(image, 0.5, 0.5), (0, 255, 0), tolerance=30)
+
+
+def test_a_grid_of_tiles_is_one_image_cropped_to_its_declared_size(tmp_path: Path) -> None:
+    # Phones store large HEICs as grids of 512-pixel tiles; the grid's size crops the last ones.
+    tiles = [Image.new("RGB", (512, 512), colour) for colour in (RED, GREEN, BLUE, WHITE)]
+    rendition = render_data(tmp_path, heic_grid(tiles, 2, 1000, 700))
+
+    assert (rendition.info.width, rendition.info.height) == (1000, 700)
+    assert_quadrants(derivative(rendition, 256))
 
 
 def test_display_p3_given_by_code_points_alone_is_converted_to_srgb(tmp_path: Path) -> None:
