@@ -14,6 +14,7 @@ import requests
 from PIL import Image
 from playwright.sync_api import Route, expect
 
+from lightbox import filetypes
 from tests.browser.gallery import SETTLE_MS, Gallery
 from tests.browser.pictures import animation, corrupt_jpeg, landscape, scan
 from tests.e2e.conftest import Stack
@@ -337,8 +338,7 @@ def test_declining_the_confirmation_deletes_nothing(gallery: Gallery) -> None:
 
 
 def test_a_corrupt_file_fails_with_its_reason_and_can_be_retried(gallery: Gallery) -> None:
-    reason = ("unsupported file: this is a file of unknown type, "
-              "not a JPEG, PNG, TIFF")
+    reason = f"unsupported file: this is a file of unknown type, not {filetypes.SUPPORTED_NAMES}"
     gallery.sign_in()
     gallery.signed_in()
     gallery.choose(("broken.jpg", "image/jpeg", corrupt_jpeg(112)))

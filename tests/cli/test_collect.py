@@ -38,7 +38,7 @@ def test_folders_are_walked_for_images_naming_each_thing_left_out_and_why(tmp_pa
         ("c.xmp", "a sidecar"),
         ("empty.jpg", "empty file"),
         ("gone.jpg", "a link to nothing"),
-        ("notes.txt", "not an image of the types to upload"),
+        ("notes.txt", "not of the types to upload"),
         ("pipe.jpg", "not a regular file"),
     ]
     assert found.refused == []
@@ -52,7 +52,7 @@ def test_types_filter_what_is_taken(tmp_path: Path) -> None:
 
     assert [f.path.name for f in found.files] == ["b.tif"]
     assert [(path.name, why) for path, why in found.left_out] == [
-        ("a.jpg", "not an image of the types to upload (.tif, .tiff)")]
+        ("a.jpg", "not of the types to upload (.tif, .tiff)")]
 
 
 def test_named_files_that_cannot_be_uploaded_are_refused_with_why(tmp_path: Path) -> None:
@@ -65,7 +65,7 @@ def test_named_files_that_cannot_be_uploaded_are_refused_with_why(tmp_path: Path
 
     assert [f.path for f in found.files] == [hidden]  # named, so wanted
     assert [(path.name, why.split(" (")[0]) for path, why in found.refused] == [
-        ("notes.txt", "not an image of the types to upload"),
+        ("notes.txt", "not of the types to upload"),
         ("empty.jpg", "empty file"),
         ("missing.jpg", "no such file or folder"),
         ("pipe.jpg", "not a regular file"),

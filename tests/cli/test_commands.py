@@ -363,7 +363,7 @@ def test_upload_names_each_file_it_leaves_out_and_why(
     assert said[said.index("a hidden folder, not looked in") + 1] == "Pictures/.cache"
     assert said[said.index("a sidecar (notes on a photo, not an image)") + 1] == "Pictures/a.xmp"
     other = next(n for n, line in enumerate(said)
-                 if line.startswith("not an image of the types to upload (.arw, .avif, .cr2"))
+                 if line.startswith("not of the types to upload (.arw, .avif, .cr2"))
     assert said[other + 1] == "Pictures/notes.txt"
     assert library.called("presign") == [("presign", "a.jpg")]
 

@@ -294,8 +294,10 @@ def test_a_scan_larger_than_memory_allows_is_read_piece_by_piece(
                             check=True, capture_output=True, text=True)
     measured = json.loads(result.stdout)
     assert measured["sizes"] == [[1280, 1138], [256, 228]]
-    # Decoded whole, the pixels alone would take 216 MB; the libraries take about 35.
-    assert measured["peak_mb"] < 150, measured
+    # Decoded whole, the pixels alone would take 216 MB and the libraries some 35 more. Read
+    # piece by piece, the peak is 95-145 MB here (the LZW tiles highest), and a busy machine
+    # has been seen to add 12 MB: the bound sits between the two.
+    assert measured["peak_mb"] < 175, measured
 
 
 @pytest.mark.parametrize("width", [7001, 7000])

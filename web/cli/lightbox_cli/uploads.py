@@ -169,7 +169,7 @@ def _local_file(path: Path, wanted: set[str]) -> LocalFile | str:
     if content_type is None and suffix in SIDECARS:
         return "a sidecar (notes on a photo, not an image)"
     if content_type not in wanted:
-        return ("not an image of the types to upload "
+        return ("not of the types to upload "
                 f"({', '.join(sorted(_extensions(wanted)))})")
     try:
         info = path.stat()
