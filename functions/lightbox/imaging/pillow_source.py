@@ -81,22 +81,7 @@ class PillowSource:
 
     def decode(self, index: int, target: int) -> DecodedPage:
         image = self._image
-        original = image.size
-        box = None
-        if image.info.get("progressive"):
-            # libjpeg holds every DCT coefficient of a progressive JPEG in memory, whatever the
-            # scale it decodes at: its full size counts, or a 65 KB file claiming 30000×30000
-            # pixels takes 2.7 GB.
-            check_pixels(image.size, self._spec.max_pixels, original)
-        if image.format == "JPEG":
-            # libjpeg scales by 1/2, 1/4 or 1/8 while decoding, as a low-pass filter in the DCT
-            # domain: asking for just the target size costs a fraction of the work, at the
-            # quality of decoding whole and resampling (docs/BENCHMARKS.md).
-            fit = target / max(image.size)
-            drafted = image.draft(None, (math.ceil(image.width * fit),
-                                         math.ceil(image.height * fit)))
-            box = drafted[1] if drafted is not None else None
-        check_pixels(image.size, self._spec.max_pixels, original)
+        box = reduce_before_decoding(image, target, self._spec.max_pixels)
         with decoding("the image data"), no_pillow_size_check():
             image.load()
             eight_bit = _eight_bit(image)
@@ -105,6 +90,29 @@ class PillowSource:
 
     def close(self) -> None:
         self._image.close()
+
+
+def reduce_before_decoding(image: Image.Image, target: int,
+                           max_pixels: int) -> tuple[float, float, float, float] | None:
+    """Set a JPEG to decode at the smallest scale that keeps ``target`` pixels, and refuse an
+    image of more than ``max_pixels`` at the scale it will decode at; the box of the decoded
+    image that covers the original, when a partial block was left at an edge."""
+    original = image.size
+    box = None
+    if image.info.get("progressive"):
+        # libjpeg holds every DCT coefficient of a progressive JPEG in memory, whatever the
+        # scale it decodes at: its full size counts, or a 65 KB file claiming 30000×30000
+        # pixels takes 2.7 GB.
+        check_pixels(image.size, max_pixels, original)
+    if image.format == "JPEG":
+        # libjpeg scales by 1/2, 1/4 or 1/8 while decoding, as a low-pass filter in the DCT
+        # domain: asking for just the target size costs a fraction of the work, at the
+        # quality of decoding whole and resampling (docs/BENCHMARKS.md).
+        fit = target / max(image.size)
+        drafted = image.draft(None, (math.ceil(image.width * fit), math.ceil(image.height * fit)))
+        box = drafted[1] if drafted is not None else None
+    check_pixels(image.size, max_pixels, original)
+    return box
 
 
 @contextmanager

@@ -17,7 +17,6 @@ file's own TIFF fields (IFD0 and the EXIF IFD), which rawpy does not expose.
 from __future__ import annotations
 
 import io
-import math
 import mmap
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,7 +30,7 @@ from lightbox import filetypes
 from lightbox.domain import ImageInfo, RenderSpec
 from lightbox.errors import ImageError
 from lightbox.imaging import metadata
-from lightbox.imaging.pillow_source import no_pillow_size_check
+from lightbox.imaging.pillow_source import no_pillow_size_check, reduce_before_decoding
 from lightbox.imaging.source import DecodedPage, check_pixels, decoding
 
 # LibRaw's flip code (dcraw's: bit 1 mirrors columns, bit 2 rows, bit 4 swaps the axes) as the
@@ -40,7 +39,6 @@ _FLIP_TO_ORIENTATION = {0: 1, 1: 2, 2: 4, 3: 3, 4: 5, 5: 8, 6: 6, 7: 7}
 # Every RAW is unpacked to 16-bit samples; the sensor's own depth (12 or 14 bits) LibRaw reports
 # only once it has unpacked the whole image, which the preview path never does.
 _UNPACKED_BITS = 16
-_DATETIME_ORIGINAL = metadata.DATETIME_ORIGINAL
 # A RAF header gives the offset of its JPEG preview here, and the JPEG carries the EXIF.
 _RAF_JPEG_OFFSET = 84
 _EXIF_APP1 = b"Exif\x00\x00"
@@ -73,7 +71,7 @@ class RawSource:
             pages=1,
             bit_depth=_UNPACKED_BITS,
             color_mode="L" if colours == 1 else "RGB",
-            taken_at=metadata.timestamp(exif.get(_DATETIME_ORIGINAL)
+            taken_at=metadata.timestamp(exif.get(metadata.DATETIME_ORIGINAL)
                                         or first.get(metadata.DATETIME)),
             camera_make=metadata.text(first.get(metadata.MAKE)),
             camera_model=metadata.text(first.get(metadata.MODEL)),
@@ -114,19 +112,11 @@ class RawSource:
 
     def _jpeg(self, data: bytes, target: int) -> Preview | None:
         image = Image.open(io.BytesIO(data))
-        original = image.size
-        if max(original) < target:
+        if max(image.size) < target:
             return None
-        if image.info.get("progressive"):
-            # libjpeg holds a progressive JPEG's every coefficient, whatever the scale.
-            check_pixels(original, self._spec.max_pixels, original)
-        # libjpeg's DCT scaling: decoded at 1/2, 1/4 or 1/8 of the size, no less than the target.
-        fit = target / max(original)
-        drafted = image.draft(None, (math.ceil(image.width * fit), math.ceil(image.height * fit)))
-        check_pixels(image.size, self._spec.max_pixels, original)
+        box = reduce_before_decoding(image, target, self._spec.max_pixels)
         image.load()
         profile = image.info.get("icc_profile")
-        box = drafted[1] if drafted is not None else None
         return (image if image.mode == "RGB" else image.convert("RGB")), profile, box
 
     def _demosaiced(self) -> DecodedPage:
