@@ -156,7 +156,8 @@ def _tiff_kind(head: bytes) -> str:
     return TIFF
 
 
-# TIFF field types read, by the bytes of one value: BYTE, ASCII, SHORT, LONG, UNDEFINED, IFD.
+# TIFF field types read, by the bytes of one value: BYTE, ASCII, SHORT, LONG, RATIONAL,
+# UNDEFINED, IFD.
 _FIELD_BYTES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 7: 1, 13: 4}
 # More entries than any IFD0 or EXIF IFD holds, and longer values than any field read here.
 _MAX_ENTRIES = 1024
