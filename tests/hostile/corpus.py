@@ -561,6 +561,27 @@ def tiff_with_24_bit_integer_samples() -> bytes:
     return _one_page_tiff(lambda offset: _grey(64, 64, offset, len(data), bits=24), data)
 
 
+def _differing_depths(byte_counts: bool) -> bytes:
+    def tags(data_offset: int) -> list[Entry]:
+        counts = [(_STRIP_BYTES, _LONG, 1, 64)] if byte_counts else []
+        return [(_WIDTH, _LONG, 1, 4), (_LENGTH, _LONG, 1, 4), (_BITS, _SHORT, 3, data_offset),
+                (_COMPRESSION, _SHORT, 1, 1), (_PHOTOMETRIC, _SHORT, 1, 2),
+                (_STRIP_OFFSETS, _LONG, 1, data_offset + 6), (_SAMPLES, _SHORT, 1, 3),
+                (_ROWS_PER_STRIP, _LONG, 1, 4), *counts]
+
+    return _one_page_tiff(tags, struct.pack("<3H", 8, 8, 16) + bytes(64))
+
+
+def tiff_with_bits_per_sample_differing_by_sample() -> bytes:
+    """An RGB TIFF whose red and green are 8 bits deep and its blue 16: no reader's layout."""
+    return _differing_depths(byte_counts=True)
+
+
+def tiff_with_differing_depths_and_no_byte_counts() -> bytes:
+    """The same without StripByteCounts: tifffile computes them from a depth that is three."""
+    return _differing_depths(byte_counts=False)
+
+
 def tiff_with_zero_bits_per_sample() -> bytes:
     """A TIFF saying its samples have 0 bits."""
     data = bytes(64)

@@ -28,7 +28,7 @@ class Animation:
 def read(path: Path, kind: str) -> Animation | None:
     """The animation of a ``GIF``, ``WEBP`` or ``PNG`` (Pillow's format names); None for a still
     image or another format. A file cut short counts the frames it holds."""
-    if kind not in ("GIF", "WEBP", "PNG"):
+    if kind not in ("GIF", "WEBP", "PNG") or not path.stat().st_size:
         return None
     with path.open("rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
         walk = {"GIF": _gif, "WEBP": _webp, "PNG": _apng}[kind]

@@ -16,10 +16,11 @@ from lightbox.errors import ImageError
 
 # What decoders raise for data they cannot decode: corrupt, truncated, or of a variant no
 # codec here handles. tifffile's and imagecodecs' errors derive from ValueError and
-# RuntimeError.
+# RuntimeError; tifffile's arithmetic on a field of an unexpected shape (a tuple where a
+# number belongs) raises TypeError.
 _DECODE_ERRORS = (
     OSError, ValueError, SyntaxError, EOFError, struct.error, IndexError, KeyError,
-    RuntimeError, zlib.error,
+    RuntimeError, TypeError, zlib.error,
 )
 # Decode or shrink to no less than twice the target, then resample: what libvips and
 # Pillow's thumbnail() do, for the same quality.

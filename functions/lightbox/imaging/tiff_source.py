@@ -116,6 +116,10 @@ class TiffSource:
         page = self._file.pages[position]
         if not isinstance(page, TiffPage):
             raise ImageError("unexpected TIFF page structure")
+        if isinstance(page.bitspersample, tuple):
+            # tifffile leaves BitsPerSample as it is when its samples differ: (8, 8, 16).
+            depths = ", ".join(str(bits) for bits in page.bitspersample)
+            raise ImageError(f"TIFF samples of differing depths ({depths} bits) are not supported")
         return page
 
     def _level(self, index: int, main: TiffPage, target: int) -> TiffPage:
