@@ -116,10 +116,12 @@ class TiffSource:
         page = self._file.pages[position]
         if not isinstance(page, TiffPage):
             raise ImageError("unexpected TIFF page structure")
-        if isinstance(page.bitspersample, tuple):
-            # tifffile leaves BitsPerSample as it is when its samples differ: (8, 8, 16).
-            depths = ", ".join(str(bits) for bits in page.bitspersample)
-            raise ImageError(f"TIFF samples of differing depths ({depths} bits) are not supported")
+        # Typed as a number, but tifffile leaves BitsPerSample as it is when the samples
+        # differ: (8, 8, 16).
+        depths: object = page.bitspersample
+        if isinstance(depths, tuple):
+            listed = ", ".join(str(bits) for bits in depths)
+            raise ImageError(f"TIFF samples of differing depths ({listed} bits) are not supported")
         return page
 
     def _level(self, index: int, main: TiffPage, target: int) -> TiffPage:
