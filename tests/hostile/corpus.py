@@ -705,16 +705,31 @@ def jxl_with_64_extra_channels() -> bytes:
     return _jxl_header(640, 480, extra_channels=64)
 
 
-def jxl_with_an_exif_bomb() -> bytes:
-    """A JPEG XL container whose Brotli-compressed Exif box expands to 100 MB."""
-    codestream = _jxl()
-    bomb = bytes(imagecodecs.brotli_encode(bytes(4) + bytes(100_000_000)))
+def jxl_of_8_by_8_pixels_in_2_megabytes() -> bytes:
+    """A JPEG XL of 8×8 pixels padded to 2 MB, all of which its decoder would be handed."""
+    return _jxl(_photo(8, 8)) + bytes(2 * 1024 * 1024)
 
+
+def jxl_with_an_exif_gps_pointer_outside_it() -> bytes:
+    """A JPEG XL container whose Exif box's IFD0 points its GPS IFD a megabyte past its end."""
+    tiff = (b"II*\x00" + struct.pack("<I", 8) + struct.pack("<H", 1)
+            + struct.pack("<HHII", 0x8825, 4, 1, 1 << 20) + struct.pack("<I", 0))
+    return _jxl_container(_jxl(), b"Exif", bytes(4) + tiff)
+
+
+def _jxl_container(codestream: bytes, kind: bytes, content: bytes) -> bytes:
+    """A JPEG XL container: its signature and ftyp, one box of ``kind``, the codestream."""
     def box(kind: bytes, content: bytes) -> bytes:
         return struct.pack(">I", 8 + len(content)) + kind + content
 
     return (b"\x00\x00\x00\x0cJXL \r\n\x87\n" + box(b"ftyp", b"jxl " + bytes(4) + b"jxl ")
-            + box(b"brob", b"Exif" + bomb) + box(b"jxlc", codestream))
+            + box(kind, content) + box(b"jxlc", codestream))
+
+
+def jxl_with_an_exif_bomb() -> bytes:
+    """A JPEG XL container whose Brotli-compressed Exif box expands to 100 MB."""
+    bomb = bytes(imagecodecs.brotli_encode(bytes(4) + bytes(100_000_000)))
+    return _jxl_container(_jxl(), b"brob", b"Exif" + bomb)
 
 
 # --- camera RAW: DNGs, TIFF structures that LibRaw reads -----------------------------------

@@ -174,6 +174,8 @@ def test_a_corrupt_file_fails_saying_so(tmp_path: Path, build: Build, reason: st
             "^the file is corrupt: its AVIF header cannot be read$"),
     refused(corpus.jxl_declaring_65536_by_65536,
             "^the image is 65536×65536 pixels over the limit of 250,000,000 pixels"),
+    refused(corpus.jxl_of_8_by_8_pixels_in_2_megabytes,
+            "^the JPEG XL file is 2,097,.* bytes, more than its 8×8 pixels can hold$"),
     refused(corpus.jxl_with_64_extra_channels,
             "^the JPEG XL file is corrupt: the header is cut short$"),
     refused(corpus.png_deflate_bomb_over_the_pixel_limit,
@@ -260,6 +262,7 @@ def test_a_tiff_whose_samples_lie_about_their_size_fails(tmp_path: Path, build: 
     corpus.gif_with_10000_frames,
     # EXIF is left out when it would expand past a megabyte.
     corpus.jxl_with_an_exif_bomb,
+    corpus.jxl_with_an_exif_gps_pointer_outside_it,
     # libjpeg, as browsers do, shows grey where the data ends early; decoded at 1/8 scale.
     corpus.jpeg_declaring_65500_by_65500,
     # Missing tiles read as blank (as libtiff reads them), averaged in bounded memory.

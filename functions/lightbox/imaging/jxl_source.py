@@ -10,6 +10,7 @@ time and camera come from the container's Exif box, where there is one.
 
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 
 import imagecodecs
@@ -25,18 +26,28 @@ from lightbox.imaging.source import DecodedPage, check_pixels, decoding
 _HEADER_BYTES = 16 * 1024
 # More than any EXIF holds (JPEG's segments stop at 64 KB).
 _MAX_BOX_BYTES = 1024 * 1024
+# Four channels of 32-bit floats, stored without compression: more than any file needs.
+_MOST_BYTES_PER_PIXEL = 16
 
 
 class JxlSource:
     def __init__(self, path: Path, spec: RenderSpec) -> None:
-        self._data = path.read_bytes()
+        with path.open("rb") as file:
+            head = file.read(_HEADER_BYTES)
         try:
-            header = jxl_header.parse(
-                jxl_header.codestream_start(self._data[:_HEADER_BYTES])[:_HEADER_BYTES])
+            header = jxl_header.parse(jxl_header.codestream_start(head)[:_HEADER_BYTES])
         except jxl_header.HeaderError as exc:
             raise ImageError(f"the JPEG XL file is corrupt: {exc}") from exc
+        pixels = header.width * header.height
+        check_pixels((header.width, header.height), spec.max_pixels,
+                     (header.width, header.height))
+        size = path.stat().st_size
+        if size > pixels * _MOST_BYTES_PER_PIXEL + _HEADER_BYTES + _MAX_BOX_BYTES:
+            # libjxl takes the whole file at once: bytes its pixels cannot need are an attack.
+            raise ImageError(f"the JPEG XL file is {size:,} bytes, more than its "
+                             f"{header.width}×{header.height} pixels can hold")
+        self._data = path.read_bytes()
         self._header = header
-        self._spec = spec
         exif = _exif(self._data)
         width, height = metadata.displayed_size(header.width, header.height, header.orientation)
         self.info = ImageInfo(
@@ -58,8 +69,6 @@ class JxlSource:
 
     def decode(self, index: int, target: int) -> DecodedPage:
         header = self._header
-        check_pixels((header.width, header.height), self._spec.max_pixels,
-                     (header.width, header.height))
         with decoding("the JPEG XL image data"):
             # The first frame only, of an animation; libjxl turns it upright as it decodes.
             samples = imagecodecs.jpegxl_decode(self._data, index=0, numthreads=1)
@@ -112,7 +121,10 @@ def _exif(data: bytes) -> Image.Exif:
     try:
         skip = int.from_bytes(body[:4], "big")
         exif.load(body[4 + skip:])
-    except (ValueError, OSError, SyntaxError, IndexError, KeyError):
+        # The IFDs read later are parsed now, where their errors are caught.
+        exif.get_ifd(metadata.EXIF_IFD)
+        exif.get_ifd(metadata.GPS_IFD)
+    except (ValueError, OSError, SyntaxError, IndexError, KeyError, struct.error, TypeError):
         return Image.Exif()
     return exif
 
