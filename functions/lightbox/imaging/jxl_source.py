@@ -31,11 +31,10 @@ _MOST_BYTES_PER_PIXEL = 16
 
 
 class JxlSource:
-    def __init__(self, path: Path, spec: RenderSpec) -> None:
-        with path.open("rb") as file:
-            head = file.read(_HEADER_BYTES)
+    def __init__(self, path: Path, spec: RenderSpec, head: bytes) -> None:
         try:
-            header = jxl_header.parse(jxl_header.codestream_start(head)[:_HEADER_BYTES])
+            header = jxl_header.parse(
+                jxl_header.codestream_start(head[:_HEADER_BYTES])[:_HEADER_BYTES])
         except jxl_header.HeaderError as exc:
             raise ImageError(f"the JPEG XL file is corrupt: {exc}") from exc
         pixels = header.width * header.height

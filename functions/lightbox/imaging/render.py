@@ -55,7 +55,7 @@ def open_source(path: Path, spec: RenderSpec) -> Source:
     if kind == filetypes.TIFF:
         return TiffSource(path, spec)
     if kind == filetypes.JXL:
-        return JxlSource(path, spec)
+        return JxlSource(path, spec, head)
     if kind == filetypes.PDF:
         return PdfSource(path, spec)
     if kind in filetypes.RAW:
