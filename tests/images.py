@@ -99,7 +99,7 @@ def heic_grid(tiles: Sequence[Image.Image], columns: int, width: int, height: in
         if id(tile) not in coded:
             coded[id(tile)] = heic(tile, quality=80)
     first = next(iter(coded.values()))
-    data = {key: _box_in(file, b"mdat")[8:] for key, file in coded.items()}
+    data = {key: iso_box_in(file, b"mdat")[8:] for key, file in coded.items()}
     order = list(data)
     rows = -(-len(tiles) // columns)
     grid_id = len(tiles) + 1
@@ -115,37 +115,37 @@ def heic_grid(tiles: Sequence[Image.Image], columns: int, width: int, height: in
             struct.pack(">HHHII", item, 0, 1, starts[id(tile)], len(data[id(tile)]))
             for item, tile in enumerate(tiles, 1))
         locations += struct.pack(">HHHII", grid_id, 0, 1, at, len(grid))
-        items = b"".join(_box(b"infe", struct.pack(">HH", item, 0) + b"hvc1\0", 2)
+        items = b"".join(iso_box(b"infe", struct.pack(">HH", item, 0) + b"hvc1\0", 2)
                          for item in range(1, grid_id))
-        items += _box(b"infe", struct.pack(">HH", grid_id, 0) + b"grid\0", 2)
+        items += iso_box(b"infe", struct.pack(">HH", grid_id, 0) + b"grid\0", 2)
         references = struct.pack(">HH", grid_id, len(tiles)) + b"".join(
             struct.pack(">H", item) for item in range(1, grid_id))
-        properties = _box(b"ipco", _box_in(first, b"hvcC")
-                          + _box(b"ispe", struct.pack(">II", tile_width, tile_height), 0)
-                          + _box(b"ispe", struct.pack(">II", width, height), 0))
+        properties = iso_box(b"ipco", iso_box_in(first, b"hvcC")
+                          + iso_box(b"ispe", struct.pack(">II", tile_width, tile_height), 0)
+                          + iso_box(b"ispe", struct.pack(">II", width, height), 0))
         # each tile: its decoder configuration (essential) and size; the grid: its size
         associations = struct.pack(">I", grid_id) + b"".join(
             struct.pack(">HBBB", item, 2, 0x81, 2) for item in range(1, grid_id))
         associations += struct.pack(">HBB", grid_id, 1, 3)
-        return _box(b"meta", _box(b"hdlr", bytes(4) + b"pict" + bytes(12) + b"\0", 0)
-                    + _box(b"pitm", struct.pack(">H", grid_id), 0)
-                    + _box(b"iloc", bytes([0x44, 0x00]) + struct.pack(">H", grid_id) + locations, 0)
-                    + _box(b"iinf", struct.pack(">H", grid_id) + items, 0)
-                    + _box(b"iref", _box(b"dimg", references), 0)
-                    + _box(b"iprp", properties + _box(b"ipma", associations, 0)), 0)
+        return iso_box(b"meta", iso_box(b"hdlr", bytes(4) + b"pict" + bytes(12) + b"\0", 0)
+                    + iso_box(b"pitm", struct.pack(">H", grid_id), 0)
+                    + iso_box(b"iloc", bytes([0x44, 0x00]) + struct.pack(">H", grid_id) + locations, 0)
+                    + iso_box(b"iinf", struct.pack(">H", grid_id) + items, 0)
+                    + iso_box(b"iref", iso_box(b"dimg", references), 0)
+                    + iso_box(b"iprp", properties + iso_box(b"ipma", associations, 0)), 0)
 
-    kinds = _box(b"ftyp", b"heic" + bytes(4) + b"mif1heic")
+    kinds = iso_box(b"ftyp", b"heic" + bytes(4) + b"mif1heic")
     data_at = len(kinds) + len(meta(0)) + 8
-    return kinds + meta(data_at) + _box(b"mdat", b"".join(data[key] for key in order) + grid)
+    return kinds + meta(data_at) + iso_box(b"mdat", b"".join(data[key] for key in order) + grid)
 
 
-def _box(kind: bytes, body: bytes, version: int | None = None) -> bytes:
+def iso_box(kind: bytes, body: bytes, version: int | None = None) -> bytes:
     """An ISO media box; with a version, a full box (version, then 24 bits of flags of 0)."""
     head = b"" if version is None else bytes([version, 0, 0, 0])
     return struct.pack(">I", 8 + len(head) + len(body)) + kind + head + body
 
 
-def _box_in(data: bytes, kind: bytes) -> bytes:
+def iso_box_in(data: bytes, kind: bytes) -> bytes:
     """The first box of this kind, whole, found by its type."""
     at = data.find(kind) - 4
     return data[at:at + int.from_bytes(data[at:at + 4], "big")]

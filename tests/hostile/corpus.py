@@ -18,7 +18,17 @@ import numpy as np
 import tifffile
 from PIL import Image
 
-from tests.images import dng, heic, heic_grid, one_page_pdf, pdf, pdf_stream, pidng_dng, raw_pdf
+from tests.images import (
+    dng,
+    heic,
+    heic_grid,
+    iso_box,
+    one_page_pdf,
+    pdf,
+    pdf_stream,
+    pidng_dng,
+    raw_pdf,
+)
 
 # --- helpers ------------------------------------------------------------------------------
 
@@ -719,11 +729,9 @@ def jxl_with_an_exif_gps_pointer_outside_it() -> bytes:
 
 def _jxl_container(codestream: bytes, kind: bytes, content: bytes) -> bytes:
     """A JPEG XL container: its signature and ftyp, one box of ``kind``, the codestream."""
-    def box(kind: bytes, content: bytes) -> bytes:
-        return struct.pack(">I", 8 + len(content)) + kind + content
-
-    return (b"\x00\x00\x00\x0cJXL \r\n\x87\n" + box(b"ftyp", b"jxl " + bytes(4) + b"jxl ")
-            + box(kind, content) + box(b"jxlc", codestream))
+    return (b"\x00\x00\x00\x0cJXL \r\n\x87\n"
+            + iso_box(b"ftyp", b"jxl " + bytes(4) + b"jxl ")
+            + iso_box(kind, content) + iso_box(b"jxlc", codestream))
 
 
 def jxl_with_an_exif_bomb() -> bytes:

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from lightbox.domain import Rendition
 from lightbox.errors import ImageError
 from tests.images import SRGB_BLUE, SRGB_GREEN, SRGB_RED, rgb_profile, two_point_cmyk_profile
 from tests.support import close_to, colour_at, derivative, render_data
@@ -50,6 +51,21 @@ def jpeg(image: Image.Image, **save: object) -> bytes:
     return buffer.getvalue()
 
 
+def orientation_exif(orientation: int) -> Image.Exif:
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    return exif
+
+
+def assert_upright(rendition: Rendition) -> None:
+    """The original is ``quadrants()`` as displayed, and every derivative shows it upright."""
+    assert (rendition.info.width, rendition.info.height) == (1200, 800)
+    for size in (256, 1280):
+        image = derivative(rendition, size)
+        assert image.width > image.height
+        assert_quadrants(image)
+
+
 def assert_quadrants(image: Image.Image) -> None:
     assert close_to(colour_at(image, 0.2, 0.2), RED)
     assert close_to(colour_at(image, 0.8, 0.2), GREEN)
@@ -70,16 +86,11 @@ def test_baseline_and_progressive(tmp_path: Path, progressive: bool) -> None:
 
 @pytest.mark.parametrize("orientation", range(1, 9))
 def test_every_exif_orientation_comes_out_upright(tmp_path: Path, orientation: int) -> None:
-    exif = Image.Exif()
-    exif[0x0112] = orientation
-    rendition = render_data(tmp_path, jpeg(stored_for(orientation), exif=exif))
+    rendition = render_data(tmp_path, jpeg(stored_for(orientation),
+                                           exif=orientation_exif(orientation)))
 
     assert rendition.info.orientation == orientation
-    assert (rendition.info.width, rendition.info.height) == (1200, 800)
-    for size in (256, 1280):
-        image = derivative(rendition, size)
-        assert image.width > image.height
-        assert_quadrants(image)
+    assert_upright(rendition)
 
 
 def test_greyscale(tmp_path: Path) -> None:

@@ -19,7 +19,13 @@ from lightbox import filetypes
 from lightbox.errors import ImageError
 from tests.images import jxl_recompressed
 from tests.support import close_to, colour_at, derivative, render_data
-from tests.unit.test_imaging_jpeg import assert_quadrants, quadrants, stored_for
+from tests.unit.test_imaging_jpeg import (
+    assert_quadrants,
+    assert_upright,
+    orientation_exif,
+    quadrants,
+    stored_for,
+)
 
 
 def jxl(image: Image.Image, **encode: object) -> bytes:
@@ -34,16 +40,11 @@ def test_the_bytes_say_what_they_are(container: bool) -> None:
 
 @pytest.mark.parametrize("orientation", range(1, 9))
 def test_every_orientation_comes_out_upright_once(tmp_path: Path, orientation: int) -> None:
-    exif = Image.Exif()
-    exif[0x0112] = orientation
-    rendition = render_data(tmp_path, jxl_recompressed(stored_for(orientation), exif=exif))
+    rendition = render_data(tmp_path, jxl_recompressed(stored_for(orientation),
+                                                       exif=orientation_exif(orientation)))
 
     assert rendition.info.orientation == orientation
-    assert (rendition.info.width, rendition.info.height) == (1200, 800)
-    for size in (256, 1280):
-        image = derivative(rendition, size)
-        assert image.width > image.height
-        assert_quadrants(image)
+    assert_upright(rendition)
 
 
 def test_the_camera_and_taken_time_come_from_the_exif_box(tmp_path: Path) -> None:

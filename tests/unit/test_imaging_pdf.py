@@ -16,7 +16,14 @@ from lightbox.errors import ImageError
 from lightbox.imaging.pdf_source import PdfSource, pdf_date
 from tests.images import one_page_pdf, pdf
 from tests.support import close_to, colour_at, derivative, render_data
-from tests.unit.test_imaging_jpeg import BLUE, RED, WHITE, assert_quadrants, quadrants
+from tests.unit.test_imaging_jpeg import (
+    BLUE,
+    RED,
+    WHITE,
+    assert_quadrants,
+    assert_upright,
+    quadrants,
+)
 
 SPEC = RenderSpec(sizes=(256, 1280), jpeg_quality=85, max_pixels=250_000_000)
 
@@ -72,11 +79,7 @@ def test_a_rotated_page_comes_out_as_its_rotate_says(tmp_path: Path) -> None:
     stored = quadrants(1200, 800).transpose(Image.Transpose.ROTATE_90)
     rendition = render_data(tmp_path, pdf(stored, plain(RED), rotate=90))
 
-    assert (rendition.info.width, rendition.info.height) == (1200, 800)
-    for size in (256, 1280):
-        image = derivative(rendition, size)
-        assert image.width > image.height
-        assert_quadrants(image)
+    assert_upright(rendition)
     assert derivative(rendition, 256, page=2).size == (171, 256)  # the others as they are
 
 
