@@ -214,7 +214,7 @@ def corpus(cases: list[Case]) -> None:
 
 def lightbox(path: Path, sizes: tuple[int, ...]) -> dict[int, bytes]:
     from lightbox.domain import RenderSpec
-    from lightbox.imaging import render
+    from lightbox.imaging.render import render
 
     rendition = render(path, RenderSpec(sizes=sizes, jpeg_quality=QUALITY,
                                         max_pixels=250_000_000))

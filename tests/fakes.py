@@ -422,6 +422,7 @@ class FakeObjectStore:
         self.aborted: list[str] = []
         self.fail_with: Exception | None = None
         self.fail_on: set[str] = set()  # keys whose every operation is unavailable
+        self.ranges_read = 0
 
     def presign_put(
         self, key: str, *, content_type: str, size_bytes: int, expires_in: int,
@@ -478,8 +479,9 @@ class FakeObjectStore:
         data = self.objects.get(key)
         return None if data is None else StoredObject(key=key, size=len(data), etag="etag")
 
-    def read_range(self, key: str, length: int) -> bytes:
-        return self._get(key)[:length]
+    def read_range(self, key: str, length: int, *, start: int = 0) -> bytes:
+        self.ranges_read += 1
+        return self._get(key)[start:start + length]
 
     def iter_chunks(self, key: str) -> Iterator[bytes]:
         data = self._get(key)

@@ -97,7 +97,7 @@ def decode(data: bytes) -> Image.Image:
 
 def render_data(tmp_path: Path, data: bytes, **spec: Any) -> Rendition:
     """Run the imaging core on ``data`` as the thumbnail function would."""
-    from lightbox.imaging import render
+    from lightbox.imaging.render import render
 
     path = tmp_path / f"original-{uuid.uuid4().hex[:8]}"
     path.write_bytes(data)

@@ -151,6 +151,10 @@ SETTINGS = (
             "where jobs of the large lane go",
             "upload-complete, reaper, library (`/health`, stats), admin (redrive, recover)",
             template=True, default_note="the standard queue"),
+    Setting("LIGHTBOX_VIDEO_QUEUE_URL", "video_queue_url", Text(),
+            "where jobs of the video lane go",
+            "upload-complete, reaper, library (`/health`, stats), admin (redrive, recover)",
+            template=True, default_note="clips wait, retried, until it is set"),
     Setting("LIGHTBOX_INGEST_QUEUE_URL", "ingest_queue_url", Text(),
             "the bucket events' queue, where redrive sends their dead letters back",
             "admin (redrive)", template=True),
@@ -162,6 +166,9 @@ SETTINGS = (
             "large_thumbnail_dead_letter_queue_url", Text(),
             "the large lane's dead-letter queue", "admin (redrive)", template=True,
             default_note="the large lane's letters are not redriven"),
+    Setting("LIGHTBOX_VIDEO_DEAD_LETTER_QUEUE_URL", "video_dead_letter_queue_url", Text(),
+            "the video lane's dead-letter queue", "admin (redrive)", template=True,
+            default_note="the video lane's letters are not redriven"),
     Setting("LIGHTBOX_WEBHOOK_TOKEN", "webhook_token", Text(),
             "the bearer token MinIO sends to `/hooks/minio`", "upload-complete",
             default_note="webhooks refused with 403"),
@@ -212,6 +219,8 @@ SETTINGS = (
             "most pixels of a TIFF page read strip by strip", "thumbnail"),
     Setting("LIGHTBOX_MAX_PAGES", "max_pages", Whole(100, maximum=10_000),
             "pages that get thumbnails; all are counted", "thumbnail"),
+    Setting("LIGHTBOX_MAX_VIDEO_SECONDS", "max_video_seconds", Whole(12 * 3600),
+            "longest clip accepted, by what its container claims", "video"),
     Setting("LIGHTBOX_PROCESSING_LEASE_SECONDS", "processing_lease_seconds", Whole(900),
             "after this a claim may be taken over; longer than the function's timeout, at most "
             "the queue's visibility timeout", "thumbnail, reaper", template=True,
@@ -254,10 +263,12 @@ class Config:
     bucket: str | None
     thumbnail_queue_url: str | None
     large_thumbnail_queue_url: str | None
+    video_queue_url: str | None
     ingest_queue_url: str | None
     ingest_dead_letter_queue_url: str | None
     thumbnail_dead_letter_queue_url: str | None
     large_thumbnail_dead_letter_queue_url: str | None
+    video_dead_letter_queue_url: str | None
     webhook_token: str | None
     cors_origin: str
     oidc_issuer: str | None
@@ -278,6 +289,7 @@ class Config:
     max_image_pixels: int
     max_streamed_pixels: int
     max_pages: int
+    max_video_seconds: int
     processing_lease_seconds: int
     max_attempts: int
     large_upload_bytes: int

@@ -29,20 +29,25 @@ class Status(StrEnum):
 
 
 class Lane(StrEnum):
-    """Which thumbnail queue a job joins: a huge scan must not hold up a burst of photos."""
+    """Which thumbnail queue a job joins: a huge scan or a burst of clips must not hold up a
+    burst of photos."""
 
     STANDARD = "standard"
     LARGE = "large"
+    VIDEO = "video"
 
 
 @dataclass(frozen=True)
 class Lanes:
-    """Originals this large, in bytes or pixels, go to the large lane."""
+    """Video takes its own lane; images this large, in bytes or pixels, the large lane."""
 
     large_bytes: int
     large_pixels: int
 
-    def of(self, size_bytes: int, dimensions: tuple[int, int] | None) -> Lane:
+    def of(self, size_bytes: int, dimensions: tuple[int, int] | None, *,
+           video: bool = False) -> Lane:
+        if video:
+            return Lane.VIDEO
         pixels = dimensions[0] * dimensions[1] if dimensions else 0
         large = size_bytes >= self.large_bytes or pixels >= self.large_pixels
         return Lane.LARGE if large else Lane.STANDARD
@@ -67,6 +72,10 @@ class ImageInfo:
     duration: float | None = None
     # Whether the original records where it was taken (EXIF GPS); None where it is not read.
     has_location: bool | None = None
+    # Of a video: its codec (h264, hevc, vp9, av1), frames per second, and whether it has sound.
+    codec: str | None = None
+    frame_rate: float | None = None
+    has_audio: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -220,6 +229,7 @@ class RenderSpec:
     webp_quality: int = 80
     max_streamed_pixels: int = 4_000_000_000
     max_pages: int = 100
+    max_video_seconds: int = 12 * 3600
 
 
 @dataclass(frozen=True)

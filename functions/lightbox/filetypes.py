@@ -1,5 +1,5 @@
-"""Which files Lightbox takes (images, and PDF documents), and what a file really is, judged
-by its first bytes.
+"""Which files Lightbox takes (images, PDF documents and video clips), and what a file really
+is, judged by its first bytes.
 
 Deliberately free of Pillow: presign and upload-complete use it and must start fast.
 """
@@ -32,9 +32,16 @@ RAF = "image/x-fuji-raf"
 ORF = "image/x-olympus-orf"
 RW2 = "image/x-panasonic-rw2"
 RAW = (DNG, CR2, CR3, NEF, ARW, RAF, ORF, RW2)
-SUPPORTED = (JPEG, PNG, TIFF, WEBP, GIF, HEIC, HEIF, HEIC_SEQUENCE, AVIF, JXL, PDF, *RAW)
+MP4 = "video/mp4"
+MOV = "video/quicktime"
+M4V = "video/x-m4v"
+WEBM = "video/webm"
+THREE_GPP = "video/3gpp"
+VIDEO = (MP4, MOV, M4V, WEBM, THREE_GPP)
+SUPPORTED = (JPEG, PNG, TIFF, WEBP, GIF, HEIC, HEIF, HEIC_SEQUENCE, AVIF, JXL, PDF, *RAW,
+             *VIDEO)
 SUPPORTED_NAMES = ("a JPEG, PNG, TIFF, WebP, GIF, HEIC/HEIF, AVIF, JPEG XL or camera RAW "
-                   "image, or a PDF document")
+                   "image, a PDF document, or an MP4, QuickTime, WebM or 3GP video")
 
 # What a client sends that does not know the type (a file of no known extension, a browser
 # that left File.type empty): accepted, as every declared type is only a claim; the bytes
@@ -48,6 +55,8 @@ _ALIASES = {
     "image/x-png": PNG,
     "image/tif": TIFF,
     "image/x-tiff": TIFF,
+    "video/x-quicktime": MOV,
+    "video/3gp": THREE_GPP,
 }
 
 # Leading bytes read of each upload: enough to tell its type, and its dimensions from the
@@ -78,6 +87,7 @@ _OTHER_MAGIC = (
     (b"PK\x03\x04", "a ZIP archive"),
     (b"\x1f\x8b", "a gzip archive"),
     (b"8BPS", "a Photoshop document"),
+    (b"RIFF", "a RIFF file (an AVI video or a WAV sound)"),
 )
 
 
@@ -114,7 +124,11 @@ def sniff(head: bytes) -> str | None:
     if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
         return WEBP
     if head[4:8] == b"ftyp":
-        return _iso_image(head)
+        return _iso_image(head) or _iso_video(head)
+    if head[4:8] in _QUICKTIME_ATOMS:
+        return MOV
+    if head.startswith(_EBML) and _ebml_doc_type(head) == b"webm":
+        return WEBM
     return None
 
 
@@ -133,6 +147,38 @@ def _iso_image(head: bytes) -> str | None:
         if brand in _HEIC_BRANDS:
             return _HEIC_BRANDS[brand]
     return HEIF if major in _HEIF_BRANDS else None
+
+
+# Video in ISO media files (MP4 and its relatives): the major brand names the family. A file
+# that names none of these but is compatible with the ISO base brands is an MP4.
+_VIDEO_BRANDS = {b"qt  ": MOV, b"M4V ": M4V, b"M4VH": M4V, b"M4VP": M4V}
+_MP4_BRANDS = (b"isom", b"iso2", b"iso4", b"iso5", b"iso6", b"mp41", b"mp42", b"avc1", b"dash",
+               b"mmp4", b"MSNV", b"XAVC", b"iso8", b"iso9")
+# QuickTime files older than `ftyp` begin with one of these atoms.
+_QUICKTIME_ATOMS = (b"moov", b"mdat", b"wide", b"pnot")
+# Matroska's container, of which WebM is the profile browsers play.
+_EBML = b"\x1a\x45\xdf\xa3"
+_EBML_DOC_TYPE = b"\x42\x82"
+
+
+def _iso_video(head: bytes) -> str | None:
+    major = head[8:12]
+    if major in _VIDEO_BRANDS:
+        return _VIDEO_BRANDS[major]
+    if major.startswith(b"3g"):  # 3gp4…3gp6, 3gg6, 3g2a: phones of the 3GPP era
+        return THREE_GPP
+    size = int.from_bytes(head[:4], "big")
+    brands = [major] + [head[at:at + 4] for at in range(16, min(size, len(head)) - 3, 4)]
+    return MP4 if any(brand in _MP4_BRANDS for brand in brands) else None
+
+
+def _ebml_doc_type(head: bytes) -> bytes | None:
+    """The DocType of an EBML header (webm, matroska): an element near its start."""
+    at = head.find(_EBML_DOC_TYPE, 4, 64)
+    if at < 0 or at + 3 > len(head) or not head[at + 2] & 0x80:
+        return None
+    length = head[at + 2] & 0x7F  # a one-byte size, as every muxer writes it
+    return head[at + 3:at + 3 + length]
 
 
 # Cameras' RAW files that are TIFF files: a DNG says so in its first IFD, a CR2 after the
@@ -223,7 +269,9 @@ def describe(head: bytes) -> str:
         if head.startswith(magic):
             return name
     if head[4:8] == b"ftyp":
-        return "an ISO media file (a video, or an image of a codec Lightbox does not read)"
+        return f"an ISO media file of brand {head[8:12]!r}, which Lightbox does not read"
+    if head.startswith(_EBML):
+        return "a Matroska video (Lightbox takes WebM, Matroska's profile browsers play)"
     text = head.lstrip().lower()
     if text.startswith((b"<!doctype html", b"<html")):
         return "an HTML document"

@@ -10,7 +10,7 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 from uuid import UUID
 
 from lightbox.domain import (
@@ -43,6 +43,8 @@ from lightbox.values import (
 
 # Decode a file and return its derivatives; raises ImageError for what cannot be rendered.
 Renderer = Callable[[Path, RenderSpec], Rendition]
+# The same for a clip, from a seekable file that reads only what is asked of it.
+ClipRenderer = Callable[[BinaryIO, RenderSpec], Rendition]
 
 
 class AssetRepository(Protocol):
@@ -259,8 +261,9 @@ class ObjectStore(Protocol):
 
     def head(self, key: str) -> StoredObject | None: ...
 
-    def read_range(self, key: str, length: int) -> bytes:
-        """The first ``length`` bytes of an object; raises ObjectNotFound."""
+    def read_range(self, key: str, length: int, *, start: int = 0) -> bytes:
+        """``length`` bytes of an object from ``start`` (fewer at its end); raises
+        ObjectNotFound."""
         ...
 
     def iter_chunks(self, key: str) -> Iterator[bytes]:

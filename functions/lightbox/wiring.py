@@ -30,6 +30,7 @@ from lightbox.domain import Lane, Lanes, RenderSpec
 from lightbox.ports import (
     ApiKeyRepository,
     AssetRepository,
+    ClipRenderer,
     DeadLetterQueue,
     JobQueue,
     ObjectStore,
@@ -140,6 +141,9 @@ class Container:
             letters.append(SqsDeadLetterQueue(
                 self.sqs_client, config.large_thumbnail_dead_letter_queue_url,
                 config.large_thumbnail_queue_url))
+        if config.video_dead_letter_queue_url and config.video_queue_url:
+            letters.append(SqsDeadLetterQueue(
+                self.sqs_client, config.video_dead_letter_queue_url, config.video_queue_url))
         return letters
 
     @cached_property
@@ -155,9 +159,16 @@ class Container:
     @cached_property
     def render(self) -> Renderer:
         # Imported here: Pillow, numpy and tifffile load only in the thumbnail function.
-        from lightbox.imaging import render
+        from lightbox.imaging.render import render
 
         return render
+
+    @cached_property
+    def render_clip(self) -> ClipRenderer:
+        # Imported here: PyAV loads FFmpeg, and only the video function has it.
+        from lightbox.video.render import render_clip
+
+        return render_clip
 
     @cached_property
     def render_spec(self) -> RenderSpec:
@@ -170,6 +181,7 @@ class Container:
             max_pixels=config.max_image_pixels,
             max_streamed_pixels=config.max_streamed_pixels,
             max_pages=config.max_pages,
+            max_video_seconds=config.max_video_seconds,
         )
 
     # The policies the services follow, from config.
@@ -225,6 +237,8 @@ class Container:
         queue_urls = {Lane.STANDARD: self.config.require("thumbnail_queue_url")}
         if self.config.large_thumbnail_queue_url:
             queue_urls[Lane.LARGE] = self.config.large_thumbnail_queue_url
+        if self.config.video_queue_url:
+            queue_urls[Lane.VIDEO] = self.config.video_queue_url
         return queue_urls
 
     def _s3_client(self) -> S3Client:

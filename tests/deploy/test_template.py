@@ -54,14 +54,36 @@ def test_lint_reports_a_property_aws_does_not_have(translated: dict[str, Any]) -
 
 def test_every_function_runs_python_312_and_names_its_package(translated: dict[str, Any]) -> None:
     functions = _of_type(translated, "AWS::Lambda::Function")
-    assert len(functions) == len(TEMPLATE.functions) == 8
+    assert len(functions) == len(TEMPLATE.functions) == 9
     assert {props["Runtime"] for props in functions.values()} == {"python3.12"}
     packages = {name: function.package for name, function in TEMPLATE.functions.items()}
-    assert set(packages.values()) == {"api", "imaging"}
+    assert set(packages.values()) == {"api", "imaging", "video"}
     assert {name for name, package in packages.items() if package == "imaging"} == {
         "ThumbnailFunction", "LargeThumbnailFunction"}
+    assert {name for name, package in packages.items() if package == "video"} == {
+        "VideoFunction"}
     for package in set(packages.values()):
         assert (REPO / "infra" / "aws" / "packages" / f"{package}.txt").exists()
+
+
+def _requirements(package: str) -> set[str]:
+    """The distributions a package's requirement file names, with those it includes."""
+    names: set[str] = set()
+    for line in (REPO / "infra" / "aws" / "packages" / f"{package}.txt").read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line.startswith("-r "):
+            names |= _requirements(line[3:].removesuffix(".txt"))
+        elif line:
+            names.add(line.split("[", 1)[0].lower())
+    return names
+
+
+def test_heavy_libraries_stay_in_the_packages_of_the_functions_that_use_them() -> None:
+    video_only, imaging_only = {"av"}, {"rawpy", "pypdfium2", "tifffile", "imagecodecs", "pi-heif"}
+    assert not (video_only | imaging_only) & _requirements("api")
+    assert not video_only & _requirements("imaging")
+    assert not imaging_only & _requirements("video")
+    assert video_only <= _requirements("video") and imaging_only <= _requirements("imaging")
 
 
 def test_each_api_route_is_a_rest_api_proxy_integration(translated: dict[str, Any]) -> None:

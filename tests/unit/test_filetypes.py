@@ -40,8 +40,14 @@ def ftyp(major: bytes, *compatible: bytes) -> bytes:
         (ftyp(b"avif", b"mif1", b"avif", b"miaf"), "image/avif"),
         (ftyp(b"mif1", b"mif1", b"avif"), "image/avif"),
         (ftyp(b"avis", b"msf1", b"avis"), "image/avif"),
-        (ftyp(b"qt  ", b"qt  "), None),  # a QuickTime movie
-        (ftyp(b"isom", b"isom", b"mp41"), None),  # an MP4 video
+        (ftyp(b"qt  ", b"qt  "), "video/quicktime"),  # an iPhone's clip
+        (ftyp(b"isom", b"isom", b"iso2", b"avc1", b"mp41"), "video/mp4"),
+        (ftyp(b"mp42", b"isom", b"mp42"), "video/mp4"),  # an Android phone's
+        (ftyp(b"XYZW", b"XYZW", b"isom"), "video/mp4"),  # an unknown brand, compatible
+        (ftyp(b"M4V ", b"M4V ", b"M4A ", b"mp42", b"isom"), "video/x-m4v"),
+        (ftyp(b"3gp5", b"3gp5", b"isom"), "video/3gpp"),
+        (ftyp(b"XYZW", b"XYZW"), None),  # neither image nor video
+        (ftyp(b"M4A ", b"M4A "), None),  # sound alone
         (b"\x00\x00\x01\x00ftypheic", None),  # a box longer than what was read
     ],
 )
@@ -100,6 +106,21 @@ def test_camera_raw_files_are_told_apart_from_tiffs_and_each_other(
     assert filetypes.sniff(data[: filetypes.HEADER_BYTES]) == expected
 
 
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        # An EBML header: its size, then elements (id, one-byte size, value) up to DocType.
+        (b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\xf7\x81\x01\x42\x82\x84webm", "video/webm"),
+        (b"\x1a\x45\xdf\xa3\xa3\x42\x86\x81\x01\x42\x82\x88matroska", None),
+        (b"\x1a\x45\xdf\xa3\x9f\x42\x82\x84we", None),  # cut short
+        (b"\x00\x00\x00\x08wide\x00\x00\x10\x00mdat", "video/quicktime"),  # before ftyp
+        (b"\x00\x00\x10\x00moov\x00\x00\x00\x6cmvhd", "video/quicktime"),
+    ],
+)
+def test_webm_and_old_quicktime_files_are_recognised(data: bytes, expected: str | None) -> None:
+    assert filetypes.sniff(data) == expected
+
+
 def test_a_plain_tiff_is_still_a_tiff() -> None:
     assert filetypes.sniff(image_bytes("TIFF")[: filetypes.HEADER_BYTES]) == "image/tiff"
 
@@ -110,7 +131,8 @@ def test_a_plain_tiff_is_still_a_tiff() -> None:
         (b"", "an empty file"),
         (b"\r\n%PDF-1.7\n", "a file of unknown type"),  # read only from its first byte
         (image_bytes("BMP"), "a BMP image"),
-        (b"RIFF\x10\x00\x00\x00WAVEfmt ", "a file of unknown type"),
+        (b"RIFF\x10\x00\x00\x00WAVEfmt ", "a RIFF file (an AVI video or a WAV sound)"),
+        (b"\x1a\x45\xdf\xa3\xa3\x42\x86\x81\x01\x42\x82\x88matroska", "a Matroska video"),
         (b"  <!DOCTYPE html><html>", "an HTML document"),
         (b'<svg xmlns="http://www.w3.org/2000/svg">', "an XML or SVG document"),
         (b"\x00\x00\x00\x18ftypheic", "an ISO media file"),

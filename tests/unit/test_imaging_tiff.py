@@ -250,7 +250,7 @@ import json, sys
 sys.path.insert(0, sys.argv[1])
 from pathlib import Path
 from lightbox.domain import RenderSpec
-from lightbox.imaging import render
+from lightbox.imaging.render import render
 rendition = render(Path(sys.argv[2]), RenderSpec(sizes=(256, 1280), jpeg_quality=85,
                                                  max_pixels=1_000_000))
 # VmHWM, not ru_maxrss: the latter keeps the peak of the test runner this process forked from.

@@ -19,7 +19,7 @@ def test_the_readme_table_names_every_kind_and_no_other() -> None:
     readme = (REPO / "README.md").read_text()
     table = readme.split("## What it takes", 1)[1].split("\n## ", 1)[0]
     rows = [line for line in table.splitlines() if line.startswith("| ") and "`" in line]
-    named = {found for row in rows for found in re.findall(r"`((?:image|application)/[\w.+-]+)`", row)}
+    named = {found for row in rows for found in re.findall(r"`((?:image|application|video)/[\w.+-]+)`", row)}
     assert named == SUPPORTED
 
 
@@ -52,7 +52,7 @@ def test_the_cli_sends_exactly_these_types() -> None:
 def test_the_gallery_sends_exactly_these_types() -> None:
     api = (REPO / "web" / "gallery" / "api.js").read_text()
     table = api.split("const TYPES_BY_EXTENSION = {", 1)[1].split("};", 1)[0]
-    by_extension = dict(re.findall(r'(\w+): "((?:image|application)/[\w.+-]+)"', table))
+    by_extension = dict(re.findall(r'"?(\w+)"?: "((?:image|application|video)/[\w.+-]+)"', table))
     assert set(by_extension.values()) == SUPPORTED
     accept = re.search(r'id="file-input"[^>]*accept="([^"]+)"',
                        (REPO / "web" / "gallery" / "index.html").read_text(), re.S)

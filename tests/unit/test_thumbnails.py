@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from lightbox.domain import RenderSpec, Rendition, Status, ThumbnailJob, original_key
+from lightbox.domain import Lane, RenderSpec, Rendition, Status, ThumbnailJob, original_key
 from lightbox.errors import Conflict, DatabaseUnavailable, StorageUnavailable
-from lightbox.imaging import render
+from lightbox.imaging.render import render
 from lightbox.ports import Renderer
 from lightbox.services.thumbnails import ProcessingPolicy, process_job
 from lightbox.services.uploads import UploadRequest, complete_upload, create_upload
@@ -240,3 +240,27 @@ def test_every_page_of_a_multipage_tiff_is_stored() -> None:
     assert sorted(d.key.rsplit("/", 1)[1] for d in asset.derivatives) == [
         "1-256.jpg", "1-64.jpg", "2-256.jpg", "2-64.jpg", "3-256.jpg", "3-64.jpg"
     ]
+
+
+def test_a_clip_takes_the_video_lane_and_becomes_ready_from_ranged_reads() -> None:
+    from lightbox.services.thumbnails import ranged
+    from lightbox.video.render import render_clip
+    from tests.unit.test_imaging_jpeg import quadrants
+    from tests.videos import clip
+
+    stack = Stack()
+    data = clip(quadrants(320, 240), seconds=2)
+    jobs = stack.pipeline.jobs
+    asset_id = stack.uploaded(data)
+    assert jobs.lanes[-1] is Lane.VIDEO  # type: ignore[attr-defined]
+    assert stack.asset(asset_id).content_type == "video/mp4"
+
+    status = process_job(ThumbnailJob(asset_id, OWNER), pipeline=stack.pipeline,
+                         render=render_clip, open_original=ranged, spec=SPEC, policy=POLICY)
+
+    assert status is Status.READY
+    asset = stack.asset(asset_id)
+    assert asset.sha256 == hashlib.sha256(data).hexdigest()  # the whole clip, streamed past
+    assert asset.info is not None and asset.info.codec == "h264"
+    assert [(d.size, d.width, d.height) for d in asset.derivatives] == [(256, 256, 192),
+                                                                        (64, 64, 48)]

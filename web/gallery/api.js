@@ -11,11 +11,14 @@ const TYPES_BY_EXTENSION = {
   dng: "image/x-adobe-dng", cr2: "image/x-canon-cr2", cr3: "image/x-canon-cr3",
   nef: "image/x-nikon-nef", arw: "image/x-sony-arw", raf: "image/x-fuji-raf",
   orf: "image/x-olympus-orf", rw2: "image/x-panasonic-rw2",
+  mp4: "video/mp4", mov: "video/quicktime", qt: "video/quicktime", m4v: "video/x-m4v",
+  webm: "video/webm", "3gp": "video/3gpp",
 };
 // Other spellings of those types that the API normalises.
 const TYPE_ALIASES = {
   "image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg", "image/x-png": "image/png",
   "image/tif": "image/tiff", "image/x-tiff": "image/tiff",
+  "video/x-quicktime": "video/quicktime", "video/3gp": "video/3gpp",
 };
 const ACCEPTED_TYPES = new Set(Object.values(TYPES_BY_EXTENSION));
 

@@ -23,8 +23,8 @@ from lightbox.values import AssetFilter, LegacyChangeCursor, PageCursor, SortOrd
 ASSET_COLUMNS = """
     id, owner_id, project_id, status, filename, content_type, size_bytes, declared_sha256,
     sha256, duplicate_of, width, height, pages, bit_depth, color_mode, taken_at, camera_make,
-    camera_model, orientation, frames, duration, has_location, derivatives, placeholder, error,
-    attempts, claimed_at, created_at, updated_at, multipart_upload_id, change_seq
+    camera_model, orientation, frames, duration, has_location, codec, frame_rate, has_audio,
+    derivatives, placeholder, error, attempts, claimed_at, created_at, updated_at, multipart_upload_id, change_seq
 """
 
 _INSERT = f"""
@@ -103,7 +103,8 @@ _MARK_READY = """
         bit_depth = %(bit_depth)s, color_mode = %(color_mode)s, taken_at = %(taken_at)s,
         camera_make = %(camera_make)s, camera_model = %(camera_model)s,
         orientation = %(orientation)s, frames = %(frames)s, duration = %(duration)s,
-        has_location = %(has_location)s, derivatives = %(derivatives)s,
+        has_location = %(has_location)s, codec = %(codec)s, frame_rate = %(frame_rate)s,
+        has_audio = %(has_audio)s, derivatives = %(derivatives)s,
         placeholder = %(placeholder)s, error = NULL, updated_at = now()
     WHERE owner_id = %(owner)s AND id = %(id)s AND status = 'processing'
 """
@@ -460,6 +461,9 @@ def asset_of(row: Row) -> Asset:
             frames=row["frames"],
             duration=row["duration"],
             has_location=row["has_location"],
+            codec=row["codec"],
+            frame_rate=row["frame_rate"],
+            has_audio=row["has_audio"],
         )
     return Asset(
         id=row["id"],

@@ -211,16 +211,16 @@ class S3ObjectStore:
                 raise
         return StoredObject(key=key, size=response["ContentLength"], etag=response["ETag"])
 
-    def read_range(self, key: str, length: int) -> bytes:
+    def read_range(self, key: str, length: int, *, start: int = 0) -> bytes:
         with translated(f"GET {key}", StorageUnavailable):
             try:
                 response = self._client.get_object(
-                    Bucket=self._bucket, Key=key, Range=f"bytes=0-{length - 1}"
+                    Bucket=self._bucket, Key=key, Range=f"bytes={start}-{start + length - 1}"
                 )
             except ClientError as exc:
                 if error_code(exc) in _MISSING_CODES:
                     raise ObjectNotFound(f"no object {key}") from exc
-                if error_code(exc) == "InvalidRange":  # an empty object has no byte 0
+                if error_code(exc) == "InvalidRange":  # past the end (or an empty object)
                     return b""
                 raise
             data: bytes = response["Body"].read()

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from lightbox.adapters.aws import translated
 from lightbox.domain import Lane, ThumbnailJob
-from lightbox.errors import QueueUnavailable
+from lightbox.errors import ConfigError, QueueUnavailable
 from lightbox.values import DeadLetter, QueueDepth
 
 if TYPE_CHECKING:
@@ -34,8 +34,12 @@ class SqsJobQueue:
         return dict(self._read_queue_urls())
 
     def send(self, job: ThumbnailJob, lane: Lane) -> None:
-        # Without a large lane, every job takes the standard one.
-        url = self._queue_urls.get(lane) or self._queue_urls[Lane.STANDARD]
+        # Without a large lane, its jobs take the standard one; a clip only the video lane
+        # renders, so it waits for one (the job is retried, then kept as a dead letter).
+        url = self._queue_urls.get(lane)
+        if url is None and lane is Lane.VIDEO:
+            raise ConfigError("no video lane: LIGHTBOX_VIDEO_QUEUE_URL is not set")
+        url = url or self._queue_urls[Lane.STANDARD]
         with translated("sending a thumbnail job", QueueUnavailable):
             self._client.send_message(QueueUrl=url, MessageBody=job.to_json())
 

@@ -1,9 +1,6 @@
 """The imaging core: takes a file, returns its metadata and derivatives. Knows nothing of AWS.
 
-``render`` is the whole interface; Pillow, numpy, tifffile and imagecodecs load with it, and
-only the thumbnail function imports it.
+``render.render`` is the whole interface for images; Pillow, numpy, tifffile and imagecodecs
+load with it, and only the thumbnail function imports it. ``derive`` turns one decoded picture
+into every derivative, for images and video posters alike, with Pillow and numpy alone.
 """
-
-from lightbox.imaging.render import render
-
-__all__ = ["render"]

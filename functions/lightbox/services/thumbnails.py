@@ -13,6 +13,10 @@ Every attempt hashes the bytes afresh (the claim forgets an earlier attempt's ha
 of the same bytes that became live in between makes the retry a duplicate instead of a
 collision. An error that even the release cannot record leaves the claim to expire: the
 reaper sends the job again after the lease, and that claim counts one more attempt.
+
+An image is downloaded to a file once, hashed on the way. A clip is never downloaded: its
+bytes stream through the hash and are dropped, and the video core reads only its index and the
+packets of its poster, through ranged GETs.
 """
 
 from __future__ import annotations
@@ -20,25 +24,35 @@ from __future__ import annotations
 import hashlib
 import logging
 import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO, TypeVar
 from uuid import UUID
 
+from lightbox.adapters.ranged import RangedObject
 from lightbox.domain import (
     Asset,
     Derivative,
     RenderSpec,
+    Rendition,
     Status,
     ThumbnailJob,
     derivative_key,
 )
 from lightbox.errors import Conflict, ImageError, ObjectNotFound
-from lightbox.ports import AssetRepository, ObjectStore, Pipeline, Renderer
+from lightbox.ports import AssetRepository, ObjectStore, Pipeline
 
 log = logging.getLogger(__name__)
 
 _MEDIA_TYPES = {"jpeg": "image/jpeg", "webp": "image/webp"}
 _EXTENSIONS = {"jpeg": "jpg", "webp": "webp"}
+
+
+Original = TypeVar("Original", Path, BinaryIO)
+# How a lane gets at an original: its sha256, and what its renderer reads.
+Opener = Callable[[ObjectStore, Asset], AbstractContextManager[tuple[str, Original]]]
 
 
 @dataclass(frozen=True)
@@ -47,13 +61,34 @@ class ProcessingPolicy:
     max_attempts: int
 
 
+@contextmanager
+def downloaded(storage: ObjectStore, asset: Asset) -> Iterator[tuple[str, Path]]:
+    """The image lanes': the original in a temporary file, hashed as it was written."""
+    with tempfile.TemporaryDirectory(prefix="lightbox-") as workdir:
+        original = Path(workdir) / "original"
+        yield _download(storage, asset.original_key, original), original
+
+
+@contextmanager
+def ranged(storage: ObjectStore, asset: Asset) -> Iterator[tuple[str, BinaryIO]]:
+    """The video lane's: the clip hashed as it streams past, then read where it is asked."""
+    sha256 = _hash(storage, asset.original_key)
+    clip = RangedObject(storage, asset.original_key, asset.size_bytes)
+    try:
+        yield sha256, clip  # type: ignore[misc]  # a RawIOBase reads as a BinaryIO does
+    finally:
+        log.info("asset %s: the poster read %d bytes in %d requests", asset.id,
+                 clip.fetched_bytes, clip.requests)
+
+
 def process_job(
     job: ThumbnailJob,
     pipeline: Pipeline,
     *,
-    render: Renderer,
+    render: Callable[[Original, RenderSpec], Rendition],
     spec: RenderSpec,
     policy: ProcessingPolicy,
+    open_original: Opener[Original] = downloaded,  # type: ignore[assignment]
 ) -> Status | None:
     """Render one asset; returns its new status, or None when there was nothing to do."""
     assets, storage = pipeline.assets, pipeline.storage
@@ -65,7 +100,8 @@ def process_job(
     if asset.attempts > policy.max_attempts:
         return _fail(assets, asset, f"gave up after {policy.max_attempts} attempts: {asset.error}")
     try:
-        return _render_and_store(asset, assets=assets, storage=storage, render=render, spec=spec)
+        return _render_and_store(asset, assets=assets, storage=storage, render=render, spec=spec,
+                                 open_original=open_original)
     except ImageError as exc:
         return _fail(assets, asset, str(exc))
     except ObjectNotFound:
@@ -83,12 +119,11 @@ def _render_and_store(
     *,
     assets: AssetRepository,
     storage: ObjectStore,
-    render: Renderer,
+    render: Callable[[Original, RenderSpec], Rendition],
     spec: RenderSpec,
+    open_original: Opener[Original],
 ) -> Status | None:
-    with tempfile.TemporaryDirectory(prefix="lightbox-") as workdir:
-        original = Path(workdir) / "original"
-        sha256 = _download(storage, asset.original_key, original)
+    with open_original(storage, asset) as (sha256, original):
         if asset.declared_sha256 and asset.declared_sha256 != sha256:
             return _fail(
                 assets, asset,
@@ -156,6 +191,13 @@ def _download(storage: ObjectStore, key: str, destination: Path) -> str:
         for chunk in storage.iter_chunks(key):
             digest.update(chunk)
             file.write(chunk)
+    return digest.hexdigest()
+
+
+def _hash(storage: ObjectStore, key: str) -> str:
+    digest = hashlib.sha256()
+    for chunk in storage.iter_chunks(key):
+        digest.update(chunk)
     return digest.hexdigest()
 
 

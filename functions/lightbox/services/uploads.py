@@ -281,7 +281,8 @@ def queue_job(asset: Asset, pipeline: Pipeline) -> Lane:
 
 
 def _send_job(asset: Asset, head: bytes, pipeline: Pipeline) -> Lane:
-    lane = pipeline.lanes.of(asset.size_bytes, filetypes.dimensions(head))
+    lane = pipeline.lanes.of(asset.size_bytes, filetypes.dimensions(head),
+                             video=filetypes.sniff(head) in filetypes.VIDEO)
     pipeline.jobs.send(ThumbnailJob(asset.id, asset.owner_id), lane)
     return lane
 

@@ -37,6 +37,8 @@ CONTENT_TYPES = {
     ".dng": "image/x-adobe-dng", ".cr2": "image/x-canon-cr2", ".cr3": "image/x-canon-cr3",
     ".nef": "image/x-nikon-nef", ".arw": "image/x-sony-arw", ".raf": "image/x-fuji-raf",
     ".orf": "image/x-olympus-orf", ".rw2": "image/x-panasonic-rw2",
+    ".mp4": "video/mp4", ".mov": "video/quicktime", ".qt": "video/quicktime",
+    ".m4v": "video/x-m4v", ".webm": "video/webm", ".3gp": "video/3gpp",
 }
 # The names --type takes.
 TYPE_NAMES = {"jpeg": "image/jpeg", "png": "image/png", "tiff": "image/tiff",
@@ -45,7 +47,9 @@ TYPE_NAMES = {"jpeg": "image/jpeg", "png": "image/png", "tiff": "image/tiff",
               "jxl": "image/jxl", "pdf": "application/pdf",
               "dng": "image/x-adobe-dng", "cr2": "image/x-canon-cr2", "cr3": "image/x-canon-cr3",
               "nef": "image/x-nikon-nef", "arw": "image/x-sony-arw", "raf": "image/x-fuji-raf",
-              "orf": "image/x-olympus-orf", "rw2": "image/x-panasonic-rw2"}
+              "orf": "image/x-olympus-orf", "rw2": "image/x-panasonic-rw2",
+              "mp4": "video/mp4", "mov": "video/quicktime", "m4v": "video/x-m4v",
+              "webm": "video/webm", "3gp": "video/3gpp"}
 # Files that travel beside photos (editors' and cameras' notes on them): left out as what they
 # are, which tells more than "not an image".
 SIDECARS = frozenset({".xmp", ".aae", ".thm"})

@@ -1,0 +1,25 @@
+"""video: makes the poster frames of each clip named by a job on the video queue."""
+
+from chalice.app import Chalice, SQSEvent
+
+from lightbox.batch import BatchResponse, process_batch
+from lightbox.domain import ThumbnailJob
+from lightbox.events import SqsRecord
+from lightbox.services import thumbnails
+from lightbox.wiring import Container
+
+app = Chalice(app_name="lightbox-video")
+container = Container()
+
+
+@app.on_sqs_message(queue="lightbox-video-jobs", batch_size=1)
+def handle_jobs(event: SQSEvent) -> BatchResponse:
+    return process_batch(event.to_dict(), _render, backoff=container.backoff)
+
+
+def _render(record: SqsRecord) -> None:
+    thumbnails.process_job(
+        ThumbnailJob.from_json(record.body), container.pipeline,
+        render=container.render_clip, open_original=thumbnails.ranged,
+        spec=container.render_spec, policy=container.processing_policy,
+    )
