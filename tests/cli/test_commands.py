@@ -211,6 +211,19 @@ def test_show_tells_an_animation_by_its_frames_and_seconds(library: Library) -> 
     assert re.search(r"Animation\s+48 frames, 3.2 s a loop", run("show", moving).stdout)
 
 
+def test_show_gives_a_clips_duration_and_codec(library: Library) -> None:
+    short, long = uuid_starting("0a6f3b1e"), uuid_starting("9c2d4e5f")
+    library.add(an_asset(short, "clip.mp4", content_type="video/mp4", duration=3.0,
+                         codec="h264", frame_rate=29.97, has_audio=True, frames=90),
+                an_asset(long, "talk.mov", content_type="video/quicktime", duration=3725.4,
+                         codec="hevc", frame_rate=30.0, has_audio=False))
+
+    shown = run("show", short).stdout
+    assert re.search(r"Video\s+0:03, H.264, 29.97 fps, with sound", shown)
+    assert "Animation" not in shown  # a clip's duration is not a loop's
+    assert re.search(r"Video\s+1:02:05, HEVC, 30 fps, silent", run("show", long).stdout)
+
+
 def test_show_says_when_the_original_records_where_it_was_taken(library: Library) -> None:
     here, nowhere = uuid_starting("0a6f3b1e"), uuid_starting("9c2d4e5f")
     library.add(an_asset(here, "beach.jpg", has_location=True), an_asset(nowhere, "scan.jpg"))
@@ -363,7 +376,7 @@ def test_upload_names_each_file_it_leaves_out_and_why(
     assert said[said.index("a hidden folder, not looked in") + 1] == "Pictures/.cache"
     assert said[said.index("a sidecar (notes on a photo, not an image)") + 1] == "Pictures/a.xmp"
     other = next(n for n, line in enumerate(said)
-                 if line.startswith("not of the types to upload (.arw, .avif, .cr2"))
+                 if line.startswith("not of the types to upload (.3gp, .arw, .avif"))
     assert said[other + 1] == "Pictures/notes.txt"
     assert library.called("presign") == [("presign", "a.jpg")]
 

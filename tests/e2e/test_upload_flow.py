@@ -14,6 +14,8 @@ from lightbox import filetypes
 from tests.e2e.conftest import Client
 from tests.images import dng, pdf
 from tests.support import image_bytes, pattern
+from tests.unit.test_imaging_jpeg import assert_quadrants, quadrants
+from tests.videos import clip
 
 pytestmark = pytest.mark.e2e
 
@@ -96,6 +98,46 @@ def test_an_animation_is_its_first_frame_with_its_frames_and_seconds(client: Cli
     assert asset["status"] == "ready", asset["error"]
     assert (asset["frames"], asset["duration"], asset["pages"]) == (5, 1.5, 1)
     check_thumbnails(asset, (400, 300), 1)
+
+
+PORTRAIT = quadrants(360, 640)
+
+
+@pytest.mark.parametrize(
+    ("filename", "content_type", "data", "displayed", "codec"),
+    [
+        ("clip.mp4", "video/mp4", clip(quadrants(640, 360), audio=True), (640, 360), "h264"),
+        ("IMG_0002.MOV", "video/quicktime",
+         clip(quadrants(640, 360), codec="libx265", container="mov", pix_fmt="yuv420p10le"),
+         (640, 360), "hevc"),
+        # A phone held upright: frames stored sideways, and a display matrix to turn them.
+        ("portrait.mp4", "video/mp4",
+         clip(PORTRAIT.transpose(Image.Transpose.ROTATE_90), rotation=-90), (360, 640), "h264"),
+        ("clip.webm", "video/webm", clip(quadrants(640, 360), codec="libvpx-vp9",
+                                         container="webm"), (640, 360), "vp9"),
+    ],
+    ids=["h264-mp4", "hevc-mov", "portrait", "vp9-webm"],
+)
+def test_a_clip_comes_back_with_a_poster_upright_and_its_duration(
+    client: Client, filename: str, content_type: str, data: bytes,
+    displayed: tuple[int, int], codec: str,
+) -> None:
+    asset_id = client.upload(filename, content_type, data)
+
+    asset = client.wait_until_settled(asset_id)
+
+    assert asset["status"] == "ready", asset["error"]
+    assert asset["content_type"] == content_type
+    assert asset["sha256"] == hashlib.sha256(data).hexdigest()
+    assert (asset["width"], asset["height"], asset["codec"]) == (*displayed, codec)
+    assert asset["duration"] == pytest.approx(3.0, abs=0.05)
+    assert asset["has_audio"] is (filename == "clip.mp4")
+    check_thumbnails(asset, displayed, 1)
+    poster = max(asset["thumbnails"], key=lambda t: t["size"])
+    assert_quadrants(Image.open(io.BytesIO(requests.get(poster["url"], timeout=30).content)))
+    # A <video> element seeks with range requests: the signed URL answers them.
+    ranged = requests.get(asset["original_url"], headers={"Range": "bytes=100-199"}, timeout=30)
+    assert ranged.status_code == 206 and ranged.content == data[100:200]
 
 
 def test_the_listing_pages_through_what_was_uploaded(client: Client) -> None:

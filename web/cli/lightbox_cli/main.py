@@ -611,10 +611,29 @@ def _pixels(asset: Json) -> str:
 
 def _animation(asset: Json) -> str:
     seconds = asset.get("duration")  # .get: a server older than animations has neither field
-    if seconds is None:
+    if seconds is None or _is_video(asset):
         return ""
     frames = asset.get("frames")
     return f"{frames or 'uncounted'} frames, {seconds:g} s a loop"
+
+
+def _video(asset: Json) -> str:
+    """"1:02:05, HEVC, 29.97 fps, with sound" for a clip; empty for an image."""
+    seconds = asset.get("duration")
+    if not _is_video(asset) or seconds is None:
+        return ""
+    minutes, second = divmod(round(seconds), 60)
+    hours, minute = divmod(minutes, 60)
+    length = f"{hours}:{minute:02}:{second:02}" if hours else f"{minute}:{second:02}"
+    parts = [length, (asset.get("codec") or "").upper().replace("H264", "H.264")]
+    if asset.get("frame_rate"):
+        parts.append(f"{asset['frame_rate']:g} fps")
+    parts.append("with sound" if asset.get("has_audio") else "silent")
+    return ", ".join(part for part in parts if part)
+
+
+def _is_video(asset: Json) -> bool:
+    return str(asset["content_type"]).startswith("video/")
 
 
 def _details(asset: Json) -> Iterable[tuple[str, object]]:
@@ -623,7 +642,7 @@ def _details(asset: Json) -> Iterable[tuple[str, object]]:
         ("ID", asset["asset_id"]), ("Status", asset["status"]), ("Error", asset["error"]),
         ("File", asset["filename"]), ("Type", asset["content_type"]),
         ("Size", f"{decimal(asset['size_bytes'])} ({asset['size_bytes']} bytes)"),
-        ("Pixels", _pixels(asset)), ("Animation", _animation(asset)),
+        ("Pixels", _pixels(asset)), ("Animation", _animation(asset)), ("Video", _video(asset)),
         ("Bit depth", asset["bit_depth"]),
         ("Colour", asset["color_mode"]), ("Taken", asset["taken_at"]), ("Camera", camera),
         ("Orientation", asset["orientation"]),
