@@ -4,6 +4,7 @@ sound, creation dates and places, non-square pixels)."""
 
 from __future__ import annotations
 
+import io
 import tempfile
 from fractions import Fraction
 from pathlib import Path
@@ -101,3 +102,31 @@ def pq_code(nits: float) -> float:
     m1, m2, c1, c2, c3 = 0.1593017578125, 78.84375, 0.8359375, 18.8515625, 18.6875
     y = (nits / 10000) ** m1
     return float(((c1 + c2 * y) / (1 + c3 * y)) ** m2)
+
+
+def box(data: bytes, path: list[bytes]) -> tuple[int, int]:
+    """Where the ISO media box at ``path`` (types, outermost first) lies: (start, end)."""
+    start, end = 0, len(data)
+    for kind in path:
+        at = start
+        while at + 8 <= end:
+            size = int.from_bytes(data[at:at + 4], "big")
+            if data[at + 4:at + 8] == kind:
+                start, end = at + 8, at + size
+                break
+            at += max(size, 8)
+        else:
+            raise KeyError(f"no {kind!r} box in {path}")
+    return start - 8, end
+
+
+def without_video(data: bytes) -> bytes:
+    """The sound track of an MP4 clip alone, remuxed: what an .m4a is."""
+    out = io.BytesIO()
+    with av.open(io.BytesIO(data)) as source, av.open(out, "w", format="mp4") as output:
+        sound = output.add_stream_from_template(source.streams.audio[0])
+        for packet in source.demux(source.streams.audio[0]):
+            if packet.dts is not None:
+                packet.stream = sound
+                output.mux(packet)
+    return out.getvalue()

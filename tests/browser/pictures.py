@@ -1,5 +1,5 @@
-"""Generated pictures that look like photos and scans: gradients and shapes in colour, each
-one different (by its seed), so that no two tests upload the same bytes."""
+"""Generated pictures that look like photos and scans, and clips of them: gradients and shapes
+in colour, each one different (by its seed), so that no two tests upload the same bytes."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import io
 import random
 
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
+
+from tests import videos
 
 
 def landscape(seed: int, size: tuple[int, int] = (1600, 1067)) -> bytes:
@@ -79,6 +81,14 @@ def animation(seed: int, frames: int = 6, size: tuple[int, int] = (480, 320)) ->
     buffer = io.BytesIO()
     images[0].save(buffer, "GIF", save_all=True, append_images=images[1:], duration=100, loop=0)
     return buffer.getvalue()
+
+
+def clip(seed: int, *, codec: str = "libvpx-vp9", container: str = "webm", audio: bool = False
+         ) -> bytes:
+    """A three-second clip of a landscape, made by a real encoder: by default VP9 in WebM,
+    which any Chromium plays (a build without proprietary codecs has no H.264)."""
+    picture = Image.open(io.BytesIO(landscape(seed, (640, 360))))
+    return videos.clip(picture, codec=codec, container=container, seconds=3.0, audio=audio)
 
 
 def corrupt_jpeg(seed: int) -> bytes:

@@ -52,6 +52,12 @@ def case(build: Callable[[], bytes], filename: str, content_type: str, reason: s
      "the image is 20000×20000 pixels over the limit of 250,000,000 pixels"),
     case(corpus.dng_cut_in_half, "cut.dng", "image/x-adobe-dng",
      "the RAW file is truncated"),
+    case(corpus.clip_cut_before_its_index, "cut.mp4", "video/mp4",
+     "the clip's index cannot be read: it is missing (the file was cut short) or corrupt"),
+    case(corpus.clip_claiming_three_days, "days.mp4", "video/mp4",
+     "the clip claims to last 72.0 hours, over the limit of 12.0 hours"),
+    case(corpus.clip_with_10000_streams, "streams.mp4", "video/mp4",
+     "declares more than 64 streams"),
 ])
 def test_a_hostile_image_fails_with_its_reason(client: Client, build: Callable[[], bytes],
                                                filename: str, content_type: str,

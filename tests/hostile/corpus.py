@@ -12,6 +12,7 @@ import zipfile
 import zlib
 from collections.abc import Callable
 from functools import cache
+from typing import Any
 
 import imagecodecs
 import numpy as np
@@ -29,6 +30,7 @@ from tests.images import (
     pidng_dng,
     raw_pdf,
 )
+from tests.videos import box, clip, without_video
 
 # --- helpers ------------------------------------------------------------------------------
 
@@ -885,3 +887,82 @@ def pdf_of_14400_inches_square() -> bytes:
 def pdf_of_two_photographs() -> bytes:
     """Not hostile: two 640×480 photographs as pages, as a scanner writes them."""
     return _pdf()
+
+
+# --- video ----------------------------------------------------------------------------------
+
+@cache
+def _clip(**options: Any) -> bytes:
+    return clip(_photo(320, 240), **options)
+
+
+def _put_u32(data: bytearray, at: int, value: int) -> None:
+    data[at:at + 4] = value.to_bytes(4, "big")
+
+
+def clip_cut_before_its_index() -> bytes:
+    """An MP4 whose index (written last, as cameras do) never arrived: half the file."""
+    data = _clip()
+    return data[:len(data) // 2]
+
+
+def clip_cut_after_its_index() -> bytes:
+    """An MP4 with its index first and almost none of the frames it points at."""
+    data = _clip(faststart=True)
+    return data[:box(data, [b"moov"])[1] + 200]
+
+
+def clip_with_a_corrupt_index() -> bytes:
+    """An MP4 whose sample tables are overwritten with counting bytes."""
+    data = bytearray(_clip())
+    start = box(data, [b"moov", b"trak", b"mdia", b"minf", b"stbl"])[0]
+    data[start + 16:start + 200] = bytes(range(184))
+    return bytes(data)
+
+
+def clip_without_a_video_stream() -> bytes:
+    """An MP4 of sound alone (an .m4a by another name)."""
+    return without_video(_clip(audio=True))
+
+
+def clip_claiming_three_days() -> bytes:
+    """A 3-second MP4 whose every duration (movie, track, media, edit, samples) says 72 hours."""
+    data = bytearray(_clip())
+    movie = box(data, [b"moov", b"mvhd"])[0] + 8
+    movie_scale = int.from_bytes(data[movie + 12:movie + 16], "big")
+    media = box(data, [b"moov", b"trak", b"mdia", b"mdhd"])[0] + 8
+    media_scale = int.from_bytes(data[media + 12:media + 16], "big")
+    hours = 72 * 3600
+    _put_u32(data, movie + 16, movie_scale * hours)
+    _put_u32(data, box(data, [b"moov", b"trak", b"tkhd"])[0] + 28, movie_scale * hours)
+    _put_u32(data, media + 16, media_scale * hours)
+    _put_u32(data, box(data, [b"moov", b"trak", b"edts", b"elst"])[0] + 16, movie_scale * hours)
+    samples = box(data, [b"moov", b"trak", b"mdia", b"minf", b"stbl", b"stts"])[0] + 8
+    count = int.from_bytes(data[samples + 8:samples + 12], "big")
+    _put_u32(data, samples + 12, media_scale * hours // count)
+    return bytes(data)
+
+
+def clip_with_10000_streams() -> bytes:
+    """An MP4 whose index holds its video track 10 000 times over (5 MB of tracks)."""
+    data = _clip()
+    movie_start, movie_end = box(data, [b"moov"])
+    track_start, track_end = box(data, [b"moov", b"trak"])
+    body = data[movie_start + 8:movie_end] + data[track_start:track_end] * 9_999
+    return (data[:movie_start] + (8 + len(body)).to_bytes(4, "big") + b"moov" + body
+            + data[movie_end:])
+
+
+def clip_of_motion_jpeg_declaring_20000_by_20000() -> bytes:
+    """A Motion JPEG clip whose every frame's header claims 400 megapixels."""
+    data = bytearray(_clip(codec="mjpeg", container="mov", pix_fmt="yuvj420p"))
+    at = data.find(b"\xff\xc0")
+    while at >= 0:
+        data[at + 5:at + 9] = (20000).to_bytes(2, "big") * 2
+        at = data.find(b"\xff\xc0", at + 2)
+    return bytes(data)
+
+
+def clip_of_a_codec_no_camera_records() -> bytes:
+    """An MPEG-2 clip in a QuickTime file: FFmpeg reads it, Lightbox does not open it."""
+    return _clip(codec="mpeg2video", container="mov")

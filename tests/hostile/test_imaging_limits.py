@@ -1,7 +1,7 @@
 """Every hostile file ends in an ImageError with a clear reason, in bounded memory and time.
 
-Each file is rendered in a child process, as the thumbnail function renders it (the renderer and
-the RenderSpec that ``wiring.Container`` builds from the default configuration), under an
+Each file is rendered in a child process, as the thumbnail (or video) function renders it (the
+renderer and the RenderSpec that ``wiring.Container`` builds from the default configuration), under an
 address-space limit and a wall-clock timeout: a crash, a hang, a MemoryError or any exception
 but ImageError fails the test, and so does a reason other than the one expected.
 """
@@ -35,14 +35,21 @@ import json, resource, sys, time, traceback
 resource.setrlimit(resource.RLIMIT_AS, (int(sys.argv[3]),) * 2)
 sys.path.insert(0, sys.argv[1])
 from pathlib import Path
+from lightbox import filetypes
 from lightbox.config import Config
 from lightbox.errors import ImageError
 from lightbox.wiring import Container
 
 container = Container(Config.from_env({}))
 started = time.monotonic()
+path = Path(sys.argv[2])
 try:
-    rendition = container.render(Path(sys.argv[2]), container.render_spec)
+    with path.open("rb") as file:
+        if filetypes.sniff(file.read(filetypes.HEADER_BYTES)) in filetypes.VIDEO:
+            file.seek(0)  # as the video function reads it: a file it seeks in
+            rendition = container.render_clip(file, container.render_spec)
+        else:
+            rendition = container.render(path, container.render_spec)
     result = {"outcome": "rendered", "message": f"{len(rendition.images)} images"}
 except ImageError as exc:
     result = {"outcome": "ImageError", "message": str(exc)}
@@ -248,6 +255,25 @@ def test_an_endless_or_looping_chain_of_tiff_pages_fails(tmp_path: Path, build: 
 ])
 def test_a_tiff_whose_samples_lie_about_their_size_fails(tmp_path: Path, build: Build,
                                                          reason: str) -> None:
+    assert_refused(tmp_path, build, reason)
+
+
+@pytest.mark.parametrize(("build", "reason"), [
+    refused(corpus.clip_cut_before_its_index,
+            r"^the clip's index cannot be read: it is missing \(the file was cut short\)"),
+    refused(corpus.clip_cut_after_its_index,
+            "^no frame of the clip could be decoded: it is truncated or corrupt$"),
+    refused(corpus.clip_with_a_corrupt_index, "^the clip's index cannot be read"),
+    refused(corpus.clip_without_a_video_stream, "^the file holds no video stream$"),
+    refused(corpus.clip_claiming_three_days,
+            "^the clip claims to last 72.0 hours, over the limit of 12.0 hours$"),
+    refused(corpus.clip_with_10000_streams, "declares more than 64 streams"),
+    refused(corpus.clip_of_motion_jpeg_declaring_20000_by_20000,
+            "^the clip cannot be decoded: it is corrupt"),
+    refused(corpus.clip_of_a_codec_no_camera_records,
+            "^the clip's video is mpeg2video, which Lightbox does not read: it reads H.264, "),
+])
+def test_a_hostile_clip_fails_saying_why(tmp_path: Path, build: Build, reason: str) -> None:
     assert_refused(tmp_path, build, reason)
 
 

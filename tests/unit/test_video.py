@@ -16,7 +16,7 @@ from lightbox.video import metadata
 from lightbox.video.render import render_clip
 from tests.support import colour_at, derivative
 from tests.unit.test_imaging_jpeg import assert_quadrants, quadrants
-from tests.videos import BT709, BT2020, HLG, PQ, clip, grey, pq_code
+from tests.videos import BT2020, HLG, PQ, clip, grey, pq_code, without_video
 
 SPEC = RenderSpec(sizes=(256, 1280), jpeg_quality=85, max_pixels=250_000_000)
 PICTURE = quadrants(320, 240)
@@ -162,19 +162,15 @@ def test_a_clip_longer_than_allowed_is_refused() -> None:
 
 
 def test_sound_alone_is_not_a_clip() -> None:
-    data = clip(PICTURE, audio=True)
     with pytest.raises(ImageError, match="no video stream"):
-        render(_without_video(data))
+        render(without_video(clip(PICTURE, audio=True)))
 
 
-def _without_video(data: bytes) -> bytes:
-    import av
+def test_a_clip_needing_more_reading_than_allowed_fails_saying_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from lightbox.video import render as core
 
-    source, out = av.open(io.BytesIO(data)), io.BytesIO()
-    with av.open(out, "w", format="mp4") as output:
-        sound = output.add_stream_from_template(source.streams.audio[0])
-        for packet in source.demux(source.streams.audio[0]):
-            if packet.dts is not None:
-                packet.stream = sound
-                output.mux(packet)
-    return out.getvalue()
+    monkeypatch.setattr(core, "READ_LIMIT", 2000)
+    with pytest.raises(ImageError, match="need more than 0 MB of reading"):
+        render(clip(PICTURE))

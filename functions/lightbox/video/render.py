@@ -43,6 +43,16 @@ POSTER_SHARE = 0.1
 READ_LIMIT = 64 * 1024 * 1024
 # Streams a container may declare: phones write two to five (video, sound, metadata, ...).
 MAX_STREAMS = 64
+# FFmpeg reads hundreds of formats and codecs, each a parser of untrusted bytes: only the
+# containers the sniffer lets through, and the codecs cameras and phones record, are opened.
+_FORMATS = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm"
+CODECS = {"h264": "H.264", "hevc": "HEVC", "vp8": "VP8", "vp9": "VP9", "av1": "AV1",
+          "mpeg4": "MPEG-4 Part 2", "h263": "H.263", "prores": "ProRes",
+          "mjpeg": "Motion JPEG"}
+# Decoders by name (AV1's is dav1d), and those of the sound phones record: FFmpeg opens them
+# to read the streams' parameters.
+_DECODERS = ",".join([*CODECS, "libdav1d", "aac", "alac", "mp3", "opus", "vorbis", "pcm_s16le",
+                      "pcm_s16be", "pcm_s24le", "amrnb", "amrwb", "ac3", "eac3"])
 # Packets read after the seek before giving up on the poster's frame: a long GOP is decoded
 # to the poster's moment, but not beyond this.
 MAX_PACKETS = 600
@@ -61,7 +71,7 @@ _MODEL_KEYS = ("com.apple.quicktime.model", "com.android.model", "model")
 def render_clip(file: BinaryIO, spec: RenderSpec) -> Rendition:
     largest = max(spec.sizes)
     counted = _Budgeted(file, READ_LIMIT)
-    with _clip_errors(counted), _opened(counted) as container:
+    with _clip_errors(counted), _opened(counted, spec) as container:
         stream = _video_stream(container)
         duration = _duration(container, stream)
         _check(stream, duration, spec)
@@ -74,9 +84,21 @@ def render_clip(file: BinaryIO, spec: RenderSpec) -> Rendition:
 
 
 @contextmanager
-def _opened(file: io.RawIOBase) -> Iterator[InputContainer]:
-    options = {"max_streams": str(MAX_STREAMS)}
-    container = av.open(file, mode="r", options=options, buffer_size=_BUFFER_BYTES)
+def _opened(file: io.RawIOBase, spec: RenderSpec) -> Iterator[InputContainer]:
+    container_options = {"max_streams": str(MAX_STREAMS), "format_whitelist": _FORMATS,
+                         "codec_whitelist": _DECODERS}
+    # For every stream's decoder too: reading the streams' parameters may decode a frame.
+    options = {"max_pixels": str(spec.max_pixels)}
+    try:
+        container = av.open(file, mode="r", options=options, container_options=container_options,
+                            buffer_size=_BUFFER_BYTES)
+    except av.error.MemoryError as exc:
+        raise ImageError(
+            f"reading the clip's index took more memory than allowed: it declares more than "
+            f"{MAX_STREAMS} streams, or tables larger than a clip has") from exc
+    except av.error.InvalidDataError as exc:
+        raise ImageError("the clip's index cannot be read: it is missing (the file was cut "
+                         "short) or corrupt") from exc
     try:
         yield container
     finally:
@@ -88,6 +110,10 @@ def _video_stream(container: InputContainer) -> VideoStream:
     if not streams:
         raise ImageError("the file holds no video stream")
     stream = streams[0]
+    codec = stream.codec_context.codec.canonical_name
+    if codec not in CODECS:
+        raise ImageError(f"the clip's video is {codec}, which Lightbox does not read: it reads "
+                         f"{', '.join(CODECS.values())}")
     # Both: frame threads decode a GOP faster; slices serve the one frame of a short seek.
     stream.thread_type = "AUTO"
     return stream
@@ -228,10 +254,16 @@ def _clip_errors(counted: _Budgeted) -> Iterator[None]:
                 f"the clip's index and poster frame need more than {READ_LIMIT // 2**20} MB "
                 "of reading: its index is hostile or its keyframes too far apart"
             ) from exc
-        detail = str(exc).strip() or type(exc).__name__
-        raise ImageError(f"the clip cannot be read ({detail})") from exc
+        raise ImageError(f"the clip cannot be decoded: it is corrupt ({_reason(exc)})") from exc
     except MemoryError as exc:
         raise ImageError("the clip needs more memory than this function has") from exc
+
+
+def _reason(exc: Exception) -> str:
+    """FFmpeg's message, without its error number and the call it came from."""
+    if isinstance(exc, av.FFmpegError) and exc.strerror:
+        return str(exc.strerror)
+    return str(exc).strip() or type(exc).__name__
 
 
 class _Budgeted(io.RawIOBase):
