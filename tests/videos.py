@@ -40,7 +40,7 @@ def clip(
 ) -> bytes:
     """``picture`` (RGB) as a clip that starts black; ``colour`` is (primaries, transfer,
     matrix), and ``picture`` already holds values in that transfer."""
-    primaries, transfer, matrix = colour
+    matrix = colour[2]
     options: dict[str, str] = {}
     movflags = (["faststart"] if faststart else []) + (["use_metadata_tags"] if tags else [])
     if movflags:

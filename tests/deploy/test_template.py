@@ -69,12 +69,13 @@ def test_every_function_runs_python_312_and_names_its_package(translated: dict[s
 def _requirements(package: str) -> set[str]:
     """The distributions a package's requirement file names, with those it includes."""
     names: set[str] = set()
-    for line in (REPO / "infra" / "aws" / "packages" / f"{package}.txt").read_text().splitlines():
-        line = line.split("#", 1)[0].strip()
-        if line.startswith("-r "):
-            names |= _requirements(line[3:].removesuffix(".txt"))
-        elif line:
-            names.add(line.split("[", 1)[0].lower())
+    text = (REPO / "infra" / "aws" / "packages" / f"{package}.txt").read_text()
+    for line in text.splitlines():
+        requirement = line.split("#", 1)[0].strip()
+        if requirement.startswith("-r "):
+            names |= _requirements(requirement[3:].removesuffix(".txt"))
+        elif requirement:
+            names.add(requirement.split("[", 1)[0].lower())
     return names
 
 

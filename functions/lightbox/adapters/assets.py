@@ -24,7 +24,8 @@ ASSET_COLUMNS = """
     id, owner_id, project_id, status, filename, content_type, size_bytes, declared_sha256,
     sha256, duplicate_of, width, height, pages, bit_depth, color_mode, taken_at, camera_make,
     camera_model, orientation, frames, duration, has_location, codec, frame_rate, has_audio,
-    derivatives, placeholder, error, attempts, claimed_at, created_at, updated_at, multipart_upload_id, change_seq
+    derivatives, placeholder, error, attempts, claimed_at, created_at, updated_at,
+    multipart_upload_id, change_seq
 """
 
 _INSERT = f"""
