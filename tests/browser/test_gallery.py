@@ -16,7 +16,7 @@ from playwright.sync_api import Route, expect
 
 from lightbox import filetypes
 from tests.browser.gallery import SETTLE_MS, Gallery
-from tests.browser.pictures import animation, corrupt_jpeg, landscape, scan
+from tests.browser.pictures import animation, clip, corrupt_jpeg, landscape, scan
 from tests.e2e.conftest import Stack
 
 pytestmark = pytest.mark.e2e
@@ -300,6 +300,115 @@ def test_a_pdf_shows_each_page_and_an_animation_plays_in_the_viewer(gallery: Gal
     assert gallery.natural_width(played) == 480
     assert gallery.metadata()["Animation"] == "6 frames, 0.6 s a loop"
     gallery.screenshot("animation")
+
+
+# --- clips ----------------------------------------------------------------------------------
+
+def test_a_clips_tile_shows_its_length_as_a_clock_and_says_it_in_words(gallery: Gallery) -> None:
+    gallery.sign_in()
+    gallery.signed_in()
+    gallery.choose(("harbour.webm", "video/webm", clip(seed=120)),
+                   ("swing.gif", "image/gif", animation(seed=121)))
+    for name in ("harbour.webm", "swing.gif"):
+        expect(gallery.badge(name)).to_have_text("Ready", timeout=SETTLE_MS)
+    gallery.wait_for_thumbnail("harbour.webm")
+    tile = gallery.tile("harbour.webm")
+    expect(tile.locator(".tile-clock")).to_have_text("0:03")
+    expect(tile.get_by_role("button")).to_have_accessible_name(
+        re.compile(r"harbour\.webm\s*video, 3 seconds$"))
+    # An animation has a duration too (one loop's), but no clock: it plays by itself.
+    expect(gallery.tile("swing.gif").locator(".tile-duration")).to_be_hidden()
+    gallery.screenshot("clip-tile")
+
+    # Over an hour, as the API would tell of a long clip.
+    def an_hour_long(route: Route) -> None:
+        response = route.fetch()
+        page = response.json()
+        for asset in page["items"]:
+            if asset["filename"] == "harbour.webm":
+                asset["duration"] = 3725.0
+        route.fulfill(response=response, json=page)
+
+    gallery.page.route(re.compile(r"/v1/assets\?"), an_hour_long)
+    gallery.page.reload()
+    expect(tile.locator(".tile-clock")).to_have_text("1:02:05")
+    expect(tile.get_by_role("button")).to_have_accessible_name(
+        re.compile(r"video, 1 hour 2 minutes 5 seconds$"))
+
+
+def test_a_clip_plays_its_original_in_the_viewer_with_its_poster_and_details(
+        gallery: Gallery) -> None:
+    gallery.sign_in()
+    gallery.signed_in()
+    # One after the other, so that the clip is the newer, and the photo next to it.
+    gallery.choose(("jetty.jpg", "image/jpeg", landscape(124)))
+    expect(gallery.tile("jetty.jpg")).to_be_visible()
+    gallery.choose(("estuary.webm", "video/webm", clip(seed=122)))
+    for name in ("jetty.jpg", "estuary.webm"):
+        expect(gallery.badge(name)).to_have_text("Ready", timeout=SETTLE_MS)
+    viewer = gallery.open_viewer("estuary.webm")
+    video = viewer.locator("video")
+    expect(video).to_be_visible()
+    expect(video).to_have_accessible_name("estuary.webm")
+    expect(viewer.locator("#viewer-preview")).to_be_hidden()
+    asset = gallery.api.asset(gallery.tile("estuary.webm").get_attribute("data-id") or "")
+    largest = max(asset["thumbnails"], key=lambda thumbnail: thumbnail["size"])
+    # Signed anew in every answer: the same object is what matters.
+    assert urlsplit(video.get_attribute("src") or "").path == urlsplit(asset["original_url"]).path
+    assert urlsplit(video.get_attribute("poster") or "").path == urlsplit(largest["url"]).path
+    assert video.evaluate("video => [video.controls, video.playsInline, video.preload]") == [
+        True, True, "metadata"]
+    # Chromium read the clip's header from the bucket: the real length, not the API's.
+    gallery.page.wait_for_function("video => video.readyState >= 1", arg=video.element_handle(),
+                                   timeout=SETTLE_MS)
+    assert video.evaluate("video => video.duration") == pytest.approx(3.0, abs=0.1)
+    details = gallery.metadata()
+    assert details["Type"] == "video/webm"
+    assert details["Duration"] == "3.0 s"
+    assert details["Codec"] == "VP9"
+    assert details["Frame rate"] == "30 fps"
+    assert details["Sound"] == "no"
+    assert "Animation" not in details and "Pages" not in details
+    expect(viewer.get_by_role("status")).to_be_empty()
+    gallery.screenshot("clip")
+
+    # In the clip's controls the arrows seek, and do not step to the photo.
+    video.focus()
+    gallery.page.keyboard.press("ArrowRight")
+    expect(viewer.get_by_role("heading", level=2)).to_have_text("estuary.webm")
+    # Closing stops it: no clip goes on playing behind the grid.
+    gallery.page.keyboard.press("Escape")
+    expect(viewer).to_be_hidden()
+    expect(gallery.page.locator("#viewer video")).not_to_have_attribute("src", re.compile(""))
+    expect(gallery.tile("estuary.webm").get_by_role("button")).to_be_focused()
+
+
+def test_a_clip_this_browser_cannot_play_shows_its_poster_and_a_link_to_the_original(
+        gallery: Gallery) -> None:
+    gallery.sign_in()
+    gallery.signed_in()
+    gallery.choose(("IMG_0003.MOV", "video/quicktime",
+                    clip(seed=123, codec="libx265", container="mov", audio=True)))
+    expect(gallery.badge("IMG_0003.MOV")).to_have_text("Ready", timeout=SETTLE_MS)
+    # What the browser gets is no video at all, so that it fails whether or not this Chromium
+    # finds an HEVC decoder.
+    gallery.page.route(re.compile("/originals/"), lambda route: route.fulfill(
+        body=b"not a video " * 1000, content_type="video/quicktime"))
+    viewer = gallery.open_viewer("IMG_0003.MOV")
+    expect(viewer.get_by_role("status")).to_have_text(
+        "This browser cannot play HEVC video; download the original to watch it.")
+    expect(viewer.locator("video")).to_be_hidden()
+    poster = viewer.get_by_role("img", name="IMG_0003.MOV")
+    expect(poster).to_have_attribute("src", re.compile(r"/derivatives/.*/1-1280\."))
+    assert gallery.natural_width(poster) == 640
+    asset = gallery.api.asset(gallery.tile("IMG_0003.MOV").get_attribute("data-id") or "")
+    link = viewer.get_by_role("status").get_by_role("link", name="download the original")
+    assert urlsplit(link.get_attribute("href") or "").path == urlsplit(asset["original_url"]).path
+    details = gallery.metadata()
+    assert details["Codec"] == "HEVC"
+    assert details["Sound"] == "yes"
+    expect(viewer.get_by_role("button", name="Close")).to_be_focused()
+    gallery.screenshot("unplayable")
 
 
 # --- changing -------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ import requests
 from lightbox.config import Config
 from lightbox.domain import Lane, ThumbnailJob
 from lightbox.errors import (
+    ConfigError,
     InvalidParts,
     LightboxError,
     ObjectNotFound,
@@ -71,6 +72,21 @@ def test_missing_objects(store: ObjectStore) -> None:
 def test_the_head_of_an_empty_object_is_empty(store: ObjectStore) -> None:
     store.put("originals/o/empty", b"", "image/jpeg")
     assert store.read_range("originals/o/empty", 16) == b""
+
+
+def test_a_range_anywhere_reads_those_bytes_and_a_clip_reads_through_ranges(
+    store: ObjectStore,
+) -> None:
+    from lightbox.adapters.ranged import RangedObject
+
+    data = bytes(range(256)) * 8192  # 2 MiB
+    store.put("originals/o/clip", data, "video/mp4")
+    assert store.read_range("originals/o/clip", 100, start=1_000_000) == data[1_000_000:1_000_100]
+    assert store.read_range("originals/o/clip", 100, start=len(data) - 10) == data[-10:]
+    assert store.read_range("originals/o/clip", 100, start=len(data)) == b""  # past the end
+    file = RangedObject(store, "originals/o/clip", len(data))
+    file.seek(-5000, 2)
+    assert file.read() == data[-5000:] and file.requests == 1
 
 
 def test_deleting_more_keys_than_one_request_takes(store: ObjectStore, s3_client: Any,
@@ -141,9 +157,16 @@ def large_queue_url(sqs_client: Any) -> str:
 
 
 @pytest.fixture
-def jobs(aws_env: None, queue_url: str, large_queue_url: str) -> JobQueue:
+def video_queue_url(sqs_client: Any) -> str:
+    url: str = sqs_client.create_queue(QueueName=f"video-{uuid.uuid4().hex[:12]}")["QueueUrl"]
+    return url
+
+
+@pytest.fixture
+def jobs(aws_env: None, queue_url: str, large_queue_url: str, video_queue_url: str) -> JobQueue:
     return Container(Config.from_env({"LIGHTBOX_THUMBNAIL_QUEUE_URL": queue_url,
-                                      "LIGHTBOX_LARGE_THUMBNAIL_QUEUE_URL": large_queue_url})).jobs
+                                      "LIGHTBOX_LARGE_THUMBNAIL_QUEUE_URL": large_queue_url,
+                                      "LIGHTBOX_VIDEO_QUEUE_URL": video_queue_url})).jobs
 
 
 def received(sqs_client: Any, queue_url: str) -> list[ThumbnailJob]:
@@ -153,14 +176,16 @@ def received(sqs_client: Any, queue_url: str) -> list[ThumbnailJob]:
 
 
 def test_a_sent_job_arrives_as_json_on_the_queue_of_its_lane(
-    jobs: JobQueue, sqs_client: Any, queue_url: str, large_queue_url: str
+    jobs: JobQueue, sqs_client: Any, queue_url: str, large_queue_url: str, video_queue_url: str
 ) -> None:
-    small, large = ThumbnailJob(uuid.uuid4(), "studio"), ThumbnailJob(uuid.uuid4(), "studio")
+    small, large, clip = (ThumbnailJob(uuid.uuid4(), "studio") for _ in range(3))
     jobs.send(small, Lane.STANDARD)
     jobs.send(large, Lane.LARGE)
+    jobs.send(clip, Lane.VIDEO)
     jobs.ping()
     assert received(sqs_client, queue_url) == [small]
     assert received(sqs_client, large_queue_url) == [large]
+    assert received(sqs_client, video_queue_url) == [clip]
 
 
 def test_without_a_large_queue_every_lane_is_the_standard_one(
@@ -170,6 +195,15 @@ def test_without_a_large_queue_every_lane_is_the_standard_one(
     job = ThumbnailJob(uuid.uuid4(), "studio")
     jobs.send(job, Lane.LARGE)
     assert received(sqs_client, queue_url) == [job]
+
+
+def test_without_a_video_queue_a_clips_job_is_not_sent_to_a_lane_that_cannot_render_it(
+    aws_env: None, sqs_client: Any, queue_url: str
+) -> None:
+    jobs = Container(Config.from_env({"LIGHTBOX_THUMBNAIL_QUEUE_URL": queue_url})).jobs
+    with pytest.raises(ConfigError, match="LIGHTBOX_VIDEO_QUEUE_URL is not set"):
+        jobs.send(ThumbnailJob(uuid.uuid4(), "studio"), Lane.VIDEO)
+    assert received(sqs_client, queue_url) == []
 
 
 def test_a_postponed_message_stays_hidden_until_its_delay_has_passed(

@@ -28,8 +28,8 @@ def handler_of(function_name: str) -> Any:
 def test_each_handler_in_the_template_is_a_callable_of_its_module() -> None:
     assert set(TEMPLATE.functions) == {
         "PresignFunction", "UploadCompleteFunction", "ThumbnailFunction",
-        "LargeThumbnailFunction", "LibraryFunction", "AdminFunction", "ReaperFunction",
-        "AuthorizerFunction",
+        "LargeThumbnailFunction", "VideoFunction", "LibraryFunction", "AdminFunction",
+        "ReaperFunction", "AuthorizerFunction",
     }
     for name, function in TEMPLATE.functions.items():
         assert callable(handler_of(name)), name
@@ -52,7 +52,7 @@ def test_the_template_routes_are_exactly_the_routes_the_apps_serve() -> None:
 def test_queue_triggers_report_partial_failures_to_functions_that_take_sqs_events() -> None:
     assert {(t.queue, t.function) for t in TEMPLATE.triggers} == {
         ("IngestQueue", "UploadCompleteFunction"), ("ThumbnailQueue", "ThumbnailFunction"),
-        ("LargeThumbnailQueue", "LargeThumbnailFunction"),
+        ("LargeThumbnailQueue", "LargeThumbnailFunction"), ("VideoQueue", "VideoFunction"),
     }
     assert all(trigger.report_failures for trigger in TEMPLATE.triggers)
 
@@ -71,7 +71,8 @@ def test_the_reaper_runs_on_a_schedule() -> None:
 def test_the_variables_the_code_reads_are_set_by_the_template() -> None:
     for function in TEMPLATE.functions.values():
         assert {"DATABASE_URL", "LIGHTBOX_BUCKET", "LIGHTBOX_THUMBNAIL_QUEUE_URL",
-                "LIGHTBOX_LARGE_THUMBNAIL_QUEUE_URL"} <= set(function.environment)
+                "LIGHTBOX_LARGE_THUMBNAIL_QUEUE_URL", "LIGHTBOX_VIDEO_QUEUE_URL",
+                } <= set(function.environment)
     defaults = {k: str(v.get("Default", "")) for k, v in TEMPLATE.parameters.items()}
     config = Config.from_env({
         "LIGHTBOX_MAX_UPLOAD_BYTES": defaults["MaxUploadBytes"],
@@ -128,7 +129,8 @@ def lease_of(function: str) -> int:
 
 @pytest.mark.parametrize(
     ("function", "queue"),
-    [("ThumbnailFunction", "ThumbnailQueue"), ("LargeThumbnailFunction", "LargeThumbnailQueue")],
+    [("ThumbnailFunction", "ThumbnailQueue"), ("LargeThumbnailFunction", "LargeThumbnailQueue"),
+     ("VideoFunction", "VideoQueue")],
 )
 def test_a_processing_lease_outlives_a_run_and_expires_before_the_job_returns(
     function: str, queue: str
@@ -142,4 +144,5 @@ def test_a_processing_lease_outlives_a_run_and_expires_before_the_job_returns(
 
 def test_the_reaper_waits_out_the_longest_lease_before_it_redrives() -> None:
     assert lease_of("ReaperFunction") == max(
-        lease_of("ThumbnailFunction"), lease_of("LargeThumbnailFunction"))
+        lease_of("ThumbnailFunction"), lease_of("LargeThumbnailFunction"),
+        lease_of("VideoFunction"))
