@@ -379,7 +379,9 @@ def test_a_clip_plays_its_original_in_the_viewer_with_its_poster_and_details(
     # Closing stops it: no clip goes on playing behind the grid.
     gallery.page.keyboard.press("Escape")
     expect(viewer).to_be_hidden()
-    expect(gallery.page.locator("#viewer video")).not_to_have_attribute("src", re.compile(""))
+    closed = gallery.page.locator("#viewer video")
+    expect(closed).not_to_have_attribute("src", re.compile(""))
+    expect(closed).to_have_js_property("readyState", 0)
     expect(gallery.tile("estuary.webm").get_by_role("button")).to_be_focused()
 
 

@@ -380,7 +380,7 @@ def test_stats_count_assets_per_status_and_report_queue_depths_to_the_admin(
     after = client.http.get(f"{client.api}/v1/stats", timeout=30).json()
     assert after["assets"]["pending"] == before["assets"]["pending"] + 1
     # The key ./dev.sh up made is an admin's: it sees the queues every owner shares.
-    assert set(after["queues"]) == {"thumbnails_standard", "thumbnails_large"}
+    assert set(after["queues"]) == {"thumbnails_standard", "thumbnails_large", "thumbnails_video"}
     assert all(depth["waiting"] >= 0 for depth in after["queues"].values())
     data = unique_image("JPEG", (64, 48))
     assert stranger.wait_until_settled(stranger.upload("own.jpg", "image/jpeg", data))
