@@ -180,11 +180,25 @@ export function animationUrlOf(asset) {
   return playable ? asset.original_url : null;
 }
 
-/** "48 frames, 3.2 s a loop" for an animation; null for a still image. */
+/** "48 frames, 3.2 s a loop" for an animation; null for a still image and a clip. */
 export function animationLabel(asset) {
-  if (asset.duration == null) return null;
+  if (asset.duration == null || isClip(asset)) return null;
   const frames = asset.frames ? `${asset.frames} frames` : "frames not counted";
   return `${frames}, ${asset.duration} s a loop`;
+}
+
+// Clips play in a video element, which fetches the original in ranges as it seeks. Whether
+// this browser decodes a clip depends on its codec, and is found out by trying.
+const CLIP_TYPES = new Set([...ACCEPTED_TYPES].filter((type) => type.startsWith("video/")));
+
+/** Whether the asset is a video clip: its thumbnails are posters, its duration its length. */
+export function isClip(asset) {
+  return CLIP_TYPES.has(asset.content_type);
+}
+
+/** The URL a video element plays a clip from (its original); null for anything else. */
+export function clipUrlOf(asset) {
+  return isClip(asset) ? asset.original_url ?? null : null;
 }
 
 /** The page numbers that have thumbnails, in order. */

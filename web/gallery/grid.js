@@ -1,8 +1,8 @@
 // The grid of thumbnails, newest first: keyset pages loaded as the end comes into view, and
 // tiles that follow each asset's status as it changes.
 
-import { isSettled, thumbnailFor } from "./api.js";
-import { formatPercent, statusLabel } from "./format.js";
+import { isClip, isSettled, thumbnailFor } from "./api.js";
+import { formatClock, formatPercent, formatSpokenDuration, statusLabel } from "./format.js";
 
 const TILE_PIXELS = 256;
 const PAGE_SIZE = 60;
@@ -181,14 +181,23 @@ export class Grid {
     badge.className = "tile-badge";
     const name = document.createElement("span");
     name.className = "tile-name";
+    // A clip's length: a clock to see, and words that screen readers say after the name.
+    const duration = document.createElement("span");
+    duration.className = "tile-duration";
+    const clock = document.createElement("span");
+    clock.className = "tile-clock";
+    clock.setAttribute("aria-hidden", "true");
+    const spokenDuration = document.createElement("span");
+    spokenDuration.className = "visually-hidden";
+    duration.append(clock, spokenDuration);
     const progress = document.createElement("progress");
     progress.className = "tile-progress";
     progress.max = 1;
-    button.append(frame, badge, name, progress);
+    button.append(frame, badge, name, duration, progress);
     element.append(button);
 
     const tile = {
-      asset, element, image, badge, name, progress,
+      asset, element, image, badge, name, duration, clock, spokenDuration, progress,
       uploadProgress: null, localPreview: null, shownThumbnail: null, refreshed: false,
     };
     image.addEventListener("load", () => element.classList.add("has-image"));
@@ -208,6 +217,12 @@ export class Grid {
     tile.progress.hidden = !uploading;
     tile.progress.value = tile.uploadProgress ?? 0;
     tile.name.textContent = asset.filename;
+    const seconds = isClip(asset) ? asset.duration : null;
+    tile.duration.hidden = seconds == null;
+    if (seconds != null) {
+      tile.clock.textContent = formatClock(seconds);
+      tile.spokenDuration.textContent = `video, ${formatSpokenDuration(seconds)}`;
+    }
     element.title = asset.error ? `${asset.filename}: ${asset.error}` : asset.filename;
 
     const thumbnail = thumbnailFor(asset, TILE_PIXELS);

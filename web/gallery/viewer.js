@@ -1,9 +1,9 @@
 // The viewer: one asset at a time in a modal dialog (Esc closes it, ←/→ step through the
-// grid), its 1280 px preview (an animation plays), one button per page of a multi-page scan or
-// document, its metadata, and what can be done to it.
+// grid), its 1280 px preview (an animation or a clip plays), one button per page of a
+// multi-page scan or document, its metadata, and what can be done to it.
 
-import { animationLabel, animationUrlOf, isSettled, pagesOf, thumbnailFor } from "./api.js";
-import { formatBytes, formatTakenAt, formatTimestamp, statusLabel } from "./format.js";
+import { animationLabel, animationUrlOf, clipUrlOf, isClip, isSettled, pagesOf, thumbnailFor } from "./api.js";
+import { formatBytes, formatCodec, formatDuration, formatTakenAt, formatTimestamp, statusLabel } from "./format.js";
 
 const PREVIEW_PIXELS = 1280;
 const PAGE_BUTTON_PIXELS = 256;
@@ -27,11 +27,21 @@ export class Viewer {
     this.asset = null;
     this.page = 1;
     this.shownPreview = null;
+    // Whether this.asset is an answer of the API since the viewer opened it: the grid's copy
+    // may be older than the hour its URLs are signed for.
+    this.answered = false;
+    this.shownClip = null;
+    this.clipFailed = false;
     const find = (id) => dialog.querySelector(`#${id}`);
     this.title = find("viewer-title");
     this.status = find("viewer-status");
     this.preview = find("viewer-preview");
+    this.video = find("viewer-video");
     this.noPreview = find("viewer-no-preview");
+    this.unplayable = find("viewer-unplayable");
+    this.unplayableLink = document.createElement("a");
+    this.unplayableLink.textContent = "download the original";
+    Object.assign(this.unplayableLink, { target: "_blank", rel: "noopener noreferrer", download: "" });
     this.strip = find("page-strip");
     this.pageList = find("page-list");
     this.metadata = find("metadata");
@@ -51,8 +61,11 @@ export class Viewer {
       const button = event.target.closest("button[data-page]");
       if (button) this.showPage(Number(button.dataset.page));
     });
+    this.video.addEventListener("error", () => this.cannotPlay());
     dialog.addEventListener("keydown", (event) => {
       if (event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;
+      // In a clip's controls the arrows seek.
+      if (event.target === this.video) return;
       if (event.key === "ArrowLeft") this.step("previous");
       else if (event.key === "ArrowRight") this.step("next");
       else return;
@@ -64,6 +77,7 @@ export class Viewer {
       this.asset = null;
       this.preview.removeAttribute("src");
       this.shownPreview = null;
+      this.renderClip(null);
       if (closed) this.handlers.onClosed(closed);
     });
   }
@@ -76,6 +90,9 @@ export class Viewer {
   open(assetId) {
     this.asset = this.handlers.known(assetId) ?? { asset_id: assetId, filename: "", status: "pending", thumbnails: [] };
     this.page = 1;
+    this.answered = false;
+    this.clipFailed = false;
+    this.unplayable.replaceChildren();
     this.error.textContent = "";
     this.render();
     if (!this.dialog.open) {
@@ -108,6 +125,7 @@ export class Viewer {
   show(asset) {
     if (this.openAssetId !== asset.asset_id) return;
     this.asset = asset;
+    this.answered = true;
     this.render();
   }
 
@@ -165,8 +183,12 @@ export class Viewer {
     this.renderPages(pages);
     this.metadata.replaceChildren(...metadataRows(asset));
     this.download.hidden = !asset.original_url;
-    if (asset.original_url) this.download.href = asset.original_url;
-    else this.download.removeAttribute("href");
+    if (asset.original_url) {
+      this.download.href = asset.original_url;
+      this.unplayableLink.href = asset.original_url;
+    } else {
+      this.download.removeAttribute("href");
+    }
     this.retryButton.hidden = asset.status !== "failed";
     const { previous, next } = this.handlers.neighbours(asset.asset_id);
     this.previousButton.disabled = !previous;
@@ -176,10 +198,15 @@ export class Viewer {
   renderPreview(pages) {
     const asset = this.asset;
     const thumbnail = thumbnailFor(asset, PREVIEW_PIXELS, this.page);
-    this.preview.hidden = !thumbnail;
+    // A clip plays in the video element, its poster shown until it starts, once the viewer's
+    // own answer is in: the grid's URLs may have expired. Where it cannot play, the poster
+    // stands alone.
+    const playable = Boolean(thumbnail) && isClip(asset) && !this.clipFailed;
+    this.renderClip(playable && this.answered ? clipUrlOf(asset) : null, thumbnail);
+    this.preview.hidden = !thumbnail || playable;
     this.noPreview.hidden = Boolean(thumbnail);
-    if (!thumbnail) {
-      this.noPreview.textContent = noPreviewReason(asset);
+    if (!thumbnail) this.noPreview.textContent = noPreviewReason(asset);
+    if (!thumbnail || playable) {
       this.preview.removeAttribute("src");
       this.shownPreview = null;
       return;
@@ -198,6 +225,41 @@ export class Viewer {
     this.preview.alt = pages.length > 1
       ? `${asset.filename}, page ${this.page} of ${pages.length}`
       : asset.filename;
+  }
+
+  /** Plays the clip at `url` with `poster` until it starts; null stops whatever played. */
+  renderClip(url, poster) {
+    this.video.hidden = !url;
+    // Every answer signs new URLs for the same clip: a new src would start it over.
+    const key = url && `${this.asset.asset_id}/original`;
+    if (this.shownClip === key) return;
+    this.shownClip = key;
+    if (url) {
+      this.video.poster = poster.url;
+      this.video.src = url;
+      this.video.setAttribute("aria-label", this.asset.filename);
+    } else {
+      this.video.removeAttribute("src");
+      this.video.removeAttribute("poster");
+      // Without a src the element still plays what it has, until it loads nothing.
+      this.video.load();
+    }
+  }
+
+  /**
+   * The clip does not play in this browser, most often for its codec (HEVC, which Chromium
+   * and Firefox decode only where the system does): its poster, and the way to the original.
+   */
+  cannotPlay() {
+    // An error of a clip since replaced (load() clears the element's error) is no news.
+    if (!this.video.error || !this.shownClip) return;
+    const focused = document.activeElement === this.video;
+    this.clipFailed = true;
+    const codec = this.asset.codec ? `${formatCodec(this.asset.codec)} video` : "this video";
+    this.unplayable.replaceChildren(`This browser cannot play ${codec}; `, this.unplayableLink, " to watch it.");
+    this.render();
+    // The video is hidden now: focus stays in the dialog.
+    if (focused) this.unplayableLink.focus();
   }
 
   renderPages(pages) {
@@ -247,6 +309,7 @@ function noPreviewReason(asset) {
 }
 
 function metadataRows(asset) {
+  const clip = isClip(asset);
   const rows = [
     ["File name", asset.filename],
     ["Status", statusLabel(asset.status)],
@@ -254,8 +317,12 @@ function metadataRows(asset) {
     ["Type", asset.content_type],
     ["Size", asset.size_bytes && `${formatBytes(asset.size_bytes)} (${asset.size_bytes.toLocaleString()} bytes)`],
     ["Dimensions", asset.width && `${asset.width} × ${asset.height} px`],
-    ["Pages", asset.pages],
+    ["Pages", clip ? null : asset.pages],
     ["Animation", animationLabel(asset)],
+    ["Duration", clip && asset.duration != null ? formatDuration(asset.duration) : null],
+    ["Codec", asset.codec && formatCodec(asset.codec)],
+    ["Frame rate", asset.frame_rate && `${Number(asset.frame_rate.toFixed(2))} fps`],
+    ["Sound", asset.has_audio == null ? null : asset.has_audio ? "yes" : "no"],
     ["Bit depth", asset.bit_depth && `${asset.bit_depth} bits per sample`],
     ["Colour mode", asset.color_mode],
     ["Taken", asset.taken_at && formatTakenAt(asset.taken_at)],
