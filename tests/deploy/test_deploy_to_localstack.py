@@ -93,12 +93,15 @@ def test_the_build_checked_every_handler_and_package_before_deploying(deployed: 
     assert "every handler imports from its package; template translated and linted" \
         in deployed.output
     sizes = {package.name: unzipped_size(package) for package in (BUILD / "packages").iterdir()}
-    assert set(sizes) == {"api", "imaging"}
+    assert set(sizes) == {"api", "imaging", "video"}
     assert all(size < UNZIPPED_LIMIT_BYTES for size in sizes.values()), sizes
     api = BUILD / "packages" / "api"
     assert (api / "presign.py").exists() and (api / "migrations").is_dir()
     assert not any((api / name).exists() for name in ("PIL", "numpy", "tifffile", "pip"))
     assert (BUILD / "packages" / "imaging" / "tifffile").is_dir()
+    video = BUILD / "packages" / "video"
+    assert (video / "av").is_dir() and not (video / "tifffile").exists()
+    assert not (BUILD / "packages" / "imaging" / "av").exists()
 
 
 def test_the_stack_has_its_outputs_and_paused_triggers(deployed: Deployed) -> None:
@@ -106,7 +109,7 @@ def test_the_stack_has_its_outputs_and_paused_triggers(deployed: Deployed) -> No
             "AdminFunctionName", "AlarmTopicArn"} <= set(deployed.outputs)
     assert "DatabaseProxyEndpoint" not in deployed.outputs  # CreateDatabase=false in dev
     mappings = deployed.client("lambda").list_event_source_mappings()["EventSourceMappings"]
-    assert len(mappings) == 3
+    assert len(mappings) == 4  # ingest, and the standard, large and video lanes
     assert {mapping["State"] for mapping in mappings} <= {"Disabled", "Disabling"}
 
 

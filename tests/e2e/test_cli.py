@@ -107,7 +107,7 @@ def test_a_folder_uploads_and_becomes_ready_and_a_second_run_sends_nothing(cli: 
     # Each named as the command was given it, relative to the folder it ran in.
     assert said[said.index("a hidden folder, not looked in") + 1] == "Pictures/.cache"
     other = next(n for n, line in enumerate(said)
-                 if line.startswith("not of the types to upload (.arw, .avif, .cr2"))
+                 if line.startswith("not of the types to upload (.3gp, .arw, .avif"))
     assert said[other + 1] == "Pictures/scans/notes.txt"
     assets = cli.lines("ls", "--all")
     assert sorted(a["filename"] for a in assets) == ["letter.tif", "photo-000.jpg", "photo-001.jpg"]

@@ -18,7 +18,8 @@ import pytest
 import requests
 
 from tests.e2e.conftest import LARGE_UPLOAD_BYTES, Client, Stack, start_stack
-from tests.support import image_bytes, load_event
+from tests.support import image_bytes, load_event, pattern
+from tests.videos import clip
 
 pytestmark = pytest.mark.e2e
 
@@ -179,6 +180,24 @@ def test_a_large_scan_takes_the_large_lane_and_photos_do_not_wait_for_it(
         assert client.wait_until_settled(asset_id)["status"] == "ready"
     log = stack.log_path.read_text(errors="replace")
     assert f"LargeThumbnailFunction INFO lightbox.services.thumbnails: asset {large} ready" in log
+    for asset_id in photos:
+        assert f" ThumbnailFunction INFO lightbox.services.thumbnails: asset {asset_id} ready" in log
+
+
+def test_clips_take_the_video_lane_and_photos_do_not_wait_for_them(
+    stack: Stack, client: Client
+) -> None:
+    clips = [client.upload(f"clip-{n}.mp4", "video/mp4", clip(pattern((320, 240), seed=n)))
+             for n in range(2)]
+    photos = [client.upload(f"still-{n}.png", "image/png", image_bytes("PNG", (300 + n, 200)))
+              for n in range(2)]
+
+    for asset_id in [*clips, *photos]:
+        assert client.wait_until_settled(asset_id)["status"] == "ready"
+    log = stack.log_path.read_text(errors="replace")
+    for asset_id in clips:
+        assert f" VideoFunction INFO lightbox.services.thumbnails: asset {asset_id} ready" in log
+        assert f"asset {asset_id}: the poster read " in log
     for asset_id in photos:
         assert f" ThumbnailFunction INFO lightbox.services.thumbnails: asset {asset_id} ready" in log
 

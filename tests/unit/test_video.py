@@ -174,3 +174,18 @@ def test_a_clip_needing_more_reading_than_allowed_fails_saying_so(
     monkeypatch.setattr(core, "READ_LIMIT", 2000)
     with pytest.raises(ImageError, match="need more than 0 MB of reading"):
         render(clip(PICTURE))
+
+
+def test_ffmpeg_running_out_of_memory_is_not_called_corruption(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import av
+
+    from lightbox.video import render as core
+
+    def out_of_memory(*_: object) -> None:
+        raise av.error.MemoryError(12, "Cannot allocate memory")
+
+    monkeypatch.setattr(core, "_page", out_of_memory)
+    with pytest.raises(ImageError, match=r"^the clip needs more memory than this function has$"):
+        render(clip(PICTURE))

@@ -243,20 +243,23 @@ def _first(tags: dict[str, str], keys: tuple[str, ...]) -> str | None:
 
 @contextmanager
 def _clip_errors(counted: _Budgeted) -> Iterator[None]:
-    """FFmpeg's errors, and a read over budget, as the reason the clip failed."""
+    """FFmpeg's errors, and a read over budget, as the reason the clip failed.
+
+    The budget first: FFmpeg reports a read that failed as whatever it was parsing then.
+    """
     try:
         yield
-    except ImageError:
-        raise
-    except (av.FFmpegError, OSError, ValueError, RuntimeError) as exc:
+    except (ImageError, av.FFmpegError, OSError, ValueError, RuntimeError, MemoryError) as exc:
         if counted.exhausted:
             raise ImageError(
                 f"the clip's index and poster frame need more than {READ_LIMIT // 2**20} MB "
                 "of reading: its index is hostile or its keyframes too far apart"
             ) from exc
+        if isinstance(exc, ImageError):
+            raise
+        if isinstance(exc, MemoryError):  # FFmpeg's ENOMEM is one too
+            raise ImageError("the clip needs more memory than this function has") from exc
         raise ImageError(f"the clip cannot be decoded: it is corrupt ({_reason(exc)})") from exc
-    except MemoryError as exc:
-        raise ImageError("the clip needs more memory than this function has") from exc
 
 
 def _reason(exc: Exception) -> str:
