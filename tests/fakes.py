@@ -70,7 +70,8 @@ class FakeAssetRepository:
             id=asset.id, owner_id=asset.owner_id, status=Status.PENDING, filename=asset.filename,
             content_type=asset.content_type, size_bytes=asset.size_bytes,
             declared_sha256=asset.declared_sha256, project_id=asset.project_id,
-            multipart_upload_id=asset.multipart_upload_id, created_at=now, updated_at=now,
+            multipart_upload_id=asset.multipart_upload_id,
+            declared_taken_at=asset.declared_taken_at, created_at=now, updated_at=now,
             change_seq=self._next_change(asset.owner_id),
         )
         self.assets[asset.id] = stored

@@ -112,6 +112,8 @@ class Asset:
     claimed_at: datetime | None = None
     placeholder: str | None = None
     multipart_upload_id: str | None = None
+    # When its client said it was taken, for an original that does not say so itself.
+    declared_taken_at: datetime | None = None
     # Where the asset's latest change sits in the change feed (a transaction id).
     change_seq: int = 0
 
@@ -143,6 +145,7 @@ class NewAsset:
     declared_sha256: str | None
     project_id: UUID | None
     multipart_upload_id: str | None = None
+    declared_taken_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -39,11 +39,13 @@ def test_an_added_asset_reads_back_pending(
 ) -> None:
     project = PostgresProjectRepository(database).add(owner, uuid.uuid4(), "Scans",
                                                       max_projects=100).id
+    taken = datetime(2019, 7, 14, 16, 30, 5)
     added = repo.add(new_asset(owner, filename="été/../x.jpg", declared_sha256="ab" * 32,
-                               project_id=project), max_pending=100)
+                               project_id=project, declared_taken_at=taken), max_pending=100)
     assert added.status is Status.PENDING
     assert repo.get(owner, added.id) == added
     assert added.filename == "été/../x.jpg" and added.project_id == project
+    assert added.declared_taken_at == taken
     assert added.created_at.tzinfo is not None
 
 

@@ -1,8 +1,10 @@
 import hashlib
 import uuid
+from datetime import datetime
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from lightbox.domain import Lane, RenderSpec, Rendition, Status, ThumbnailJob, original_key
 from lightbox.errors import Conflict, DatabaseUnavailable, StorageUnavailable
@@ -264,3 +266,36 @@ def test_a_clip_takes_the_video_lane_and_becomes_ready_from_ranged_reads() -> No
     assert asset.info is not None and asset.info.codec == "h264"
     assert [(d.size, d.width, d.height) for d in asset.derivatives] == [(256, 256, 192),
                                                                         (64, 64, 48)]
+
+
+def taken_exif(when: str) -> Image.Exif:
+    exif = Image.Exif()
+    exif.get_ifd(0x8769)[0x9003] = when  # DateTimeOriginal
+    return exif
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        # The original says nothing: what its client declared (a Takeout sidecar's date).
+        (image_bytes("PNG", (64, 48)), datetime(2019, 7, 14, 16, 30, 5)),
+        # The original says: its own date wins.
+        (image_bytes("JPEG", (64, 48), exif=taken_exif("2021:05:01 09:00:00")),
+         datetime(2021, 5, 1, 9, 0, 0)),
+    ],
+    ids=["png-without-a-date", "jpeg-with-exif"],
+)
+def test_a_declared_taken_at_is_used_only_when_the_original_has_none(
+    data: bytes, expected: datetime
+) -> None:
+    stack = Stack()
+    ticket = create_upload(
+        OWNER, UploadRequest("scan.png", "application/octet-stream", len(data),
+                             taken_at=datetime(2019, 7, 14, 16, 30, 5)),
+        pipeline=pipeline_of(stack.assets, stack.storage), **upload_ports(stack.assets))
+    stack.storage.objects[original_key(OWNER, ticket.asset_id)] = data
+    complete_upload(OWNER, ticket.asset_id, pipeline=stack.pipeline)
+
+    assert stack.process(ticket.asset_id) is Status.READY
+    info = stack.asset(ticket.asset_id).info
+    assert info is not None and info.taken_at == expected

@@ -1,7 +1,7 @@
 import struct
 import uuid
 import zlib
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -85,6 +85,12 @@ def test_a_valid_request_is_parsed_and_normalised() -> None:
         ({"project_id": "not-a-uuid"}, InvalidField, "project_id must be a UUID"),
         ({"project_id": 12}, InvalidField, "project_id must be a UUID"),
         ({"colour": "red"}, RequestError, "unknown fields: colour"),
+        ({"taken_at": "2019-07-14 16:30:05"}, InvalidField, "with its offset"),
+        ({"taken_at": "2019-07-14T16:30:05"}, InvalidField, "with its offset"),  # no zone
+        ({"taken_at": "2019-07-14"}, InvalidField, "with its offset"),
+        ({"taken_at": 1563121805}, InvalidField, "with its offset"),
+        ({"taken_at": "2019-02-30T16:30:05Z"}, InvalidField, "not a real date"),
+        ({"taken_at": "0001-01-01T00:00:00Z"}, InvalidField, "between the years 1826 and 2200"),
     ],
 )
 def test_a_bad_request_says_what_is_wrong(
@@ -94,6 +100,20 @@ def test_a_bad_request_says_what_is_wrong(
     body = {k: v for k, v in body.items() if v is not None}
     with pytest.raises(error, match=message):
         parse_upload_request(body, max_upload_bytes=10_000)
+
+
+@pytest.mark.parametrize(
+    ("value", "kept"),
+    [
+        ("2019-07-14T16:30:05Z", datetime(2019, 7, 14, 16, 30, 5)),
+        ("2019-07-14T18:30:05.25+02:00", datetime(2019, 7, 14, 18, 30, 5, 250000)),
+    ],
+)
+def test_a_declared_taken_at_is_kept_as_the_wall_clock_at_its_offset(
+    value: str, kept: datetime
+) -> None:
+    request = parse_upload_request(valid_body(taken_at=value), max_upload_bytes=10_000)
+    assert request.taken_at == kept
 
 
 def test_a_size_of_hundreds_of_digits_is_refused_without_echoing_it() -> None:

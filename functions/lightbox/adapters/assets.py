@@ -25,14 +25,15 @@ ASSET_COLUMNS = """
     sha256, duplicate_of, width, height, pages, bit_depth, color_mode, taken_at, camera_make,
     camera_model, orientation, frames, duration, has_location, codec, frame_rate, has_audio,
     derivatives, placeholder, error, attempts, claimed_at, created_at, updated_at,
-    multipart_upload_id, change_seq
+    multipart_upload_id, declared_taken_at, change_seq
 """
 
 _INSERT = f"""
     INSERT INTO assets (id, owner_id, project_id, filename, content_type, size_bytes,
-                        declared_sha256, multipart_upload_id)
+                        declared_sha256, multipart_upload_id, declared_taken_at)
     VALUES (%(id)s, %(owner_id)s, %(project_id)s, %(filename)s, %(content_type)s,
-            %(size_bytes)s, %(declared_sha256)s, %(multipart_upload_id)s)
+            %(size_bytes)s, %(declared_sha256)s, %(multipart_upload_id)s,
+            %(declared_taken_at)s)
     RETURNING {ASSET_COLUMNS}
 """
 
@@ -486,5 +487,6 @@ def asset_of(row: Row) -> Asset:
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         multipart_upload_id=row["multipart_upload_id"],
+        declared_taken_at=row["declared_taken_at"],
         change_seq=row["change_seq"],
     )

@@ -43,6 +43,9 @@ from lightbox.values import AssetFilter, SortOrder
 
 MAX_FILENAME_CHARS = 255
 MAX_PROJECT_NAME_CHARS = 200
+# Photographs exist since the 1820s; a date past the next century is a mistake.
+EARLIEST_TAKEN, LATEST_TAKEN = 1826, 2200
+_RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?(Z|[+-]\d\d:\d\d)")
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 _FILTERS = {"status", "project_id", "content_type", "taken_from", "taken_until", "sort"}
 
@@ -132,14 +135,15 @@ def _id_param(raw: str, error: type[NotFound], kind: str) -> UUID:
 
 
 def parse_upload_request(body: Mapping[str, Any], *, max_upload_bytes: int) -> UploadRequest:
-    _refuse_unknown(body, {"filename", "content_type", "size_bytes", "sha256", "project_id"},
-                    "fields")
+    _refuse_unknown(body, {"filename", "content_type", "size_bytes", "sha256", "project_id",
+                           "taken_at"}, "fields")
     return UploadRequest(
         filename=parse_filename(_text(body, "filename")),
         content_type=filetypes.normalise_content_type(_text(body, "content_type")),
         size_bytes=_size(body.get("size_bytes"), max_upload_bytes),
         sha256=_sha256(body.get("sha256")),
         project_id=parse_uuid(body.get("project_id"), "project_id"),
+        taken_at=_taken_at(body.get("taken_at")),
     )
 
 
@@ -299,6 +303,24 @@ def _content_type(raw: str | None) -> str | None:
     if raw not in filetypes.SUPPORTED:
         raise InvalidField(f"content_type must be one of {', '.join(filetypes.SUPPORTED)}")
     return raw
+
+
+def _taken_at(value: Any) -> datetime | None:
+    """A date and time with its offset (RFC 3339), kept as the wall clock at that offset: what
+    EXIF dates are."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _RFC3339.fullmatch(value):
+        raise InvalidField("taken_at must be a date and time with its offset, as "
+                           "2024-05-31T14:00:12+02:00 or 2024-05-31T12:00:12Z")
+    try:
+        taken = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidField(f"taken_at {value!r} is not a real date and time") from None
+    if not EARLIEST_TAKEN <= taken.year <= LATEST_TAKEN:
+        raise InvalidField(f"taken_at must lie between the years {EARLIEST_TAKEN} and "
+                           f"{LATEST_TAKEN}")
+    return taken.replace(tzinfo=None)
 
 
 def _time(raw: str | None, name: str) -> datetime | None:

@@ -26,7 +26,7 @@ import logging
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO, TypeVar
 from uuid import UUID
@@ -133,6 +133,10 @@ def _render_and_store(
         if original_id is not None:
             return _mark_duplicate(asset, original_id, assets=assets, storage=storage)
         rendition = render(original, spec)
+    info = rendition.info
+    if info.taken_at is None and asset.declared_taken_at is not None:
+        # The original does not say when it was taken; its client did (a Takeout sidecar).
+        info = replace(info, taken_at=asset.declared_taken_at)
 
     derivatives = []
     for image in rendition.images:
@@ -143,7 +147,7 @@ def _render_and_store(
             Derivative(size=image.size, page=image.page, format=image.format,
                        width=image.width, height=image.height, key=key, bytes=len(image.data))
         )
-    if not assets.mark_ready(asset.owner_id, asset.id, rendition.info, derivatives,
+    if not assets.mark_ready(asset.owner_id, asset.id, info, derivatives,
                              rendition.placeholder):
         current = assets.get(asset.owner_id, asset.id)
         if current is None or current.status is Status.DELETED:

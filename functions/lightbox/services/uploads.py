@@ -76,6 +76,9 @@ class UploadRequest:
     size_bytes: int
     sha256: str | None = None
     project_id: UUID | None = None
+    # When the client says the original was taken: the asset's taken_at unless the original
+    # says so itself (wall-clock time, as EXIF's).
+    taken_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -117,7 +120,7 @@ def create_upload(
     new = NewAsset(id=asset_id, owner_id=owner_id, filename=request.filename,
                    content_type=request.content_type, size_bytes=request.size_bytes,
                    declared_sha256=request.sha256, project_id=request.project_id,
-                   multipart_upload_id=multipart_id)
+                   multipart_upload_id=multipart_id, declared_taken_at=request.taken_at)
     try:
         asset = assets.add(new, max_pending=policy.max_pending)
     except LimitReached:
