@@ -229,7 +229,7 @@ class FastStack:
     def __init__(self, settled: dict[str, Any]) -> None:
         self.settled = settled
 
-    def presign(self, *args: Any) -> dict[str, Any]:
+    def presign(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         return {"asset_id": "a1", "status": "pending",
                 "upload": {"method": "PUT", "url": "http://127.0.0.1:9/x", "headers": {}}}
 

@@ -7,6 +7,7 @@ import re
 import threading
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,8 @@ class Library:
         self.calls: list[tuple[str, ...]] = []
         # What `complete` finds an uploaded file to be, by file name (else "uploaded").
         self.rendered: dict[str, Json] = {}
+        # The taken_at each presign declared, by file name.
+        self.declared_taken_at: dict[str, datetime | None] = {}
         self._lock = threading.Lock()
 
     def add(self, *assets: Json) -> None:
@@ -118,8 +121,9 @@ class Library:
     # --- uploads
 
     def presign(self, filename: str, content_type: str, size_bytes: int, sha256: str,
-                project_id: str | None = None) -> Json:
+                project_id: str | None = None, *, taken_at: datetime | None = None) -> Json:
         self._note("presign", filename)
+        self.declared_taken_at[filename] = taken_at
         with self._lock:
             held = next((a for a in self.items.values() if a["sha256"] == sha256), None)
             if held is not None:
@@ -358,6 +362,25 @@ def write(path: Path, data: bytes) -> Path:
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def test_upload_of_a_takeout_folder_declares_each_photos_date_from_its_sidecar(
+    library: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "Takeout" / "Google Photos" / "Photos from 2019"
+    write(folder / "IMG_1.png", b"\x89PNG\r\n\x1a\n one")
+    write(folder / "IMG_1.png.supplemental-metadata.json",
+          b'{"title": "IMG_1.png", "photoTakenTime": {"timestamp": "1563121805"}}')
+    write(folder / "IMG_2.png", b"\x89PNG\r\n\x1a\n two")
+
+    done = run("upload", "Takeout")
+
+    assert library.declared_taken_at == {
+        "IMG_1.png": datetime(2019, 7, 14, 16, 30, 5, tzinfo=UTC), "IMG_2.png": None}
+    assert "a Google Takeout sidecar (its date goes with its photo)" in done.stderr
+    assert [call for call in library.calls if call[0] == "presign"] == [
+        ("presign", "IMG_1.png"), ("presign", "IMG_2.png")]
 
 
 def test_upload_names_each_file_it_leaves_out_and_why(

@@ -91,6 +91,26 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def test_a_takeout_folders_photo_takes_its_date_from_its_sidecar_unless_it_has_its_own(
+    cli: Cli,
+) -> None:
+    folder = cli.home / "Takeout" / "Google Photos" / "Photos from 2019"
+    folder.mkdir(parents=True)
+    (folder / "scan.png").write_bytes(image_bytes("PNG", (64, 48)))  # says nothing itself
+    exif = Image.Exif()
+    exif.get_ifd(0x8769)[0x9003] = "2021:05:01 09:00:00"  # DateTimeOriginal
+    (folder / "IMG_0001.jpg").write_bytes(image_bytes("JPEG", (64, 48), exif=exif))
+    for name in ("scan.png", "IMG_0001.jpg"):
+        (folder / f"{name}.supplemental-metadata.json").write_text(json.dumps(
+            {"title": name, "photoTakenTime": {"timestamp": "1563121805"}}))
+
+    done = cli.run("upload", str(cli.home / "Takeout"), "--wait")
+
+    assert "2 ready" in done.stdout
+    taken = {a["filename"]: a["taken_at"] for a in cli.lines("ls", "--all")}
+    assert taken == {"scan.png": "2019-07-14T16:30:05", "IMG_0001.jpg": "2021-05-01T09:00:00"}
+
+
 def test_a_folder_uploads_and_becomes_ready_and_a_second_run_sends_nothing(cli: Cli) -> None:
     photos = cli.home / "Pictures"
     write_images(photos, 2)

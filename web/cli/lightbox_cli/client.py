@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 from xml.etree import ElementTree
@@ -67,10 +68,15 @@ class LightboxClient:
     # Uploads
 
     def presign(self, filename: str, content_type: str, size_bytes: int, sha256: str,
-                project_id: str | None = None) -> Json:
-        """An upload ticket (201) or, when the library has these bytes, a duplicate (200)."""
-        body = {"filename": filename, "content_type": content_type, "size_bytes": size_bytes,
-                "sha256": sha256, "project_id": project_id}
+                project_id: str | None = None, *, taken_at: datetime | None = None) -> Json:
+        """An upload ticket (201) or, when the library has these bytes, a duplicate (200).
+
+        ``taken_at`` (aware) is sent only when known: a server older than it refuses the
+        field."""
+        body: Json = {"filename": filename, "content_type": content_type,
+                      "size_bytes": size_bytes, "sha256": sha256, "project_id": project_id}
+        if taken_at is not None:
+            body["taken_at"] = taken_at.isoformat().replace("+00:00", "Z")
         # Not retried: a lost answer would leave a second pending asset behind.
         return self._json("POST", "/v1/uploads", json=body, retry=False)
 

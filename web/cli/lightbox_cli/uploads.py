@@ -21,6 +21,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
+from lightbox_cli import takeout
 from lightbox_cli.client import SETTLED, ClientError, Json, LightboxClient, TransferError
 
 CONTENT_TYPES = {
@@ -63,6 +64,9 @@ class LocalFile:
     path: Path
     content_type: str
     size: int
+    # When a Google Takeout sidecar says it was taken (UTC), for the library to use when the
+    # file itself does not say.
+    taken_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -125,14 +129,25 @@ def collect(paths: Iterable[Path], types: Iterable[str] = TYPE_NAMES.values()) -
     files: dict[Path, LocalFile] = {}
     left_out: list[tuple[Path, str]] = []
     refused: list[tuple[Path, str]] = []
+    # Google Takeout's sidecars, by folder and name: read for their photos' dates.
+    sidecars: dict[Path, dict[str, Path]] = {}
     for path in paths:
         if path.is_dir():
             for found in _walk(path, left_out):
                 local = _local_file(found, wanted)
-                if isinstance(local, str):
-                    left_out.append((found, local))
-                else:
+                if isinstance(local, LocalFile):
                     files.setdefault(local.path, local)
+                    continue
+                document = takeout.read(found) if found.suffix.lower() == ".json" else None
+                if document is None:
+                    left_out.append((found, local))
+                elif takeout.is_album(document):
+                    left_out.append((found, "a Google Takeout album's description"))
+                else:
+                    # By the folder as the files know it: resolved.
+                    sidecars.setdefault(found.resolve().parent, {})[found.name] = found
+                    left_out.append((found, "a Google Takeout sidecar (its date goes with its "
+                                            "photo)"))
         elif path.exists() or path.is_symlink():
             local = _local_file(path, wanted)
             if isinstance(local, str):
@@ -141,8 +156,17 @@ def collect(paths: Iterable[Path], types: Iterable[str] = TYPE_NAMES.values()) -
                 files.setdefault(local.path, local)
         else:
             refused.append((path, "no such file or folder"))
-    return Collection(sorted(files.values(), key=lambda f: f.path),
+    dated = [_dated(file, sidecars) for file in files.values()]
+    return Collection(sorted(dated, key=lambda f: f.path),
                       sorted(left_out, key=lambda item: item[0]), refused)
+
+
+def _dated(file: LocalFile, sidecars: Mapping[Path, Mapping[str, Path]]) -> LocalFile:
+    """The file with the date its Takeout sidecar gives, if it has one."""
+    sidecar = takeout.match(file.path, sidecars.get(file.path.parent, {}))
+    document = takeout.read(sidecar) if sidecar is not None else None
+    taken = takeout.taken_at(document) if document is not None else None
+    return replace(file, taken_at=taken) if taken is not None else file
 
 
 def _walk(folder: Path, left_out: list[tuple[Path, str]]) -> Iterator[Path]:
@@ -269,7 +293,7 @@ class Uploader:
             return _failed_before(file, failed["asset_id"], failed["error"])
         try:
             ticket = self._client.presign(file.path.name, file.content_type, file.size, sha256,
-                                          self._project_id)
+                                          self._project_id, taken_at=file.taken_at)
         except ClientError as exc:
             return FileResult(file, Outcome.FAILED, detail=exc.message)
         if ticket.get("duplicate"):

@@ -1,0 +1,100 @@
+"""Google Takeout sidecars matched to their photos, with the names Google really gives them."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from lightbox_cli import takeout
+from lightbox_cli.uploads import collect
+
+LONG = "PXL_20230615_183055123.NIGHT.PORTRAIT-01.COVER.jpg"  # 50 characters
+
+
+@pytest.mark.parametrize(
+    ("photo", "sidecar"),
+    [
+        ("IMG_1234.jpg", "IMG_1234.jpg.json"),  # exports before 2024
+        ("IMG_1234.jpg", "IMG_1234.jpg.supplemental-metadata.json"),
+        ("PXL_20230615_183055123.jpg", "PXL_20230615_183055123.jpg.supplemental-metada.json"),
+        ("IMG_1234(1).jpg", "IMG_1234.jpg(1).json"),  # the counter moves behind
+        ("IMG_1234(1).jpg", "IMG_1234.jpg.supplemental-metadata(1).json"),
+        ("IMG_1234-edited.jpg", "IMG_1234.jpg.supplemental-metadata.json"),  # the original's
+        ("IMG_1234-bearbeitet.jpg", "IMG_1234.jpg.json"),
+        (LONG, f"{LONG[:46]}.json"),  # a long name is cut, no suffix left
+    ],
+)
+def test_a_photo_finds_the_sidecar_google_named_for_it(photo: str, sidecar: str) -> None:
+    # Cut to 51 characters before the counter, whatever the suffix became.
+    assert len(sidecar.replace("(1)", "")) <= 51
+    assert sidecar in takeout.sidecar_names(photo)
+    found = takeout.match(Path("/takeout") / photo, {sidecar: Path("/takeout") / sidecar,
+                                                      "other.jpg.json": Path("/other.jpg.json")})
+    assert found == Path("/takeout") / sidecar
+
+
+def test_a_live_photos_video_shares_its_stills_sidecar() -> None:
+    name = "IMG_5678.HEIC.supplemental-metadata.json"
+    assert takeout.match(Path("IMG_5678.MP4"), {name: Path(name)}) == Path(name)
+
+
+def test_a_photo_without_a_sidecar_of_its_own_takes_none() -> None:
+    sidecars = {"IMG_1.HEIC.json": Path("IMG_1.HEIC.json"), "IMG_1.JPG.json": Path("x")}
+    assert takeout.match(Path("IMG_2.jpg"), sidecars) is None
+    assert takeout.match(Path("IMG_1.MP4"), sidecars) is None  # two stills: which is unsure
+
+
+def sidecar(title: str, taken: int | str | None) -> str:
+    document: dict[str, object] = {
+        "title": title, "description": "",
+        "creationTime": {"timestamp": "1697872351", "formatted": "Oct 21, 2023, 7:12:31 AM UTC"},
+        "geoData": {"latitude": 0.0, "longitude": 0.0, "altitude": 0.0},
+    }
+    if taken is not None:
+        document["photoTakenTime"] = {"timestamp": str(taken), "formatted": "…"}
+    return json.dumps(document)
+
+
+@pytest.mark.parametrize(
+    ("taken", "expected"),
+    [
+        (1563121805, datetime(2019, 7, 14, 16, 30, 5, tzinfo=UTC)),
+        (0, None),  # Google's "unknown"
+        ("yesterday", None),
+        (None, None),
+    ],
+)
+def test_the_date_is_photo_taken_time_in_utc(taken: int | str | None,
+                                             expected: datetime | None) -> None:
+    document = json.loads(sidecar("IMG.jpg", taken))
+    assert takeout.taken_at(document) == expected
+
+
+def test_a_takeout_folder_gives_its_photos_their_dates_and_its_json_is_never_uploaded(
+    tmp_path: Path,
+) -> None:
+    photos = tmp_path / "Takeout" / "Google Photos"
+    year, album = photos / "Photos from 2019", photos / "Summer"
+    for folder in (year, album):
+        folder.mkdir(parents=True)
+        (folder / "IMG_1.png").write_bytes(b"\x89PNG\r\n\x1a\n one")
+        (folder / "IMG_1.png.supplemental-metadata.json").write_text(
+            sidecar("IMG_1.png", 1563121805))
+    (year / "IMG_2.png").write_bytes(b"\x89PNG\r\n\x1a\n two")  # its sidecar is missing
+    (album / "metadata.json").write_text(json.dumps({"title": "Summer", "description": ""}))
+    (year / "notes.json").write_text('{"not": "google"}')
+
+    found = collect([tmp_path / "Takeout"])
+
+    dates = {f.path.relative_to(photos).as_posix(): f.taken_at for f in found.files}
+    when = datetime(2019, 7, 14, 16, 30, 5, tzinfo=UTC)
+    assert dates == {"Photos from 2019/IMG_1.png": when, "Photos from 2019/IMG_2.png": None,
+                     "Summer/IMG_1.png": when}
+    why = {path.relative_to(photos).as_posix(): reason for path, reason in found.left_out}
+    assert why["Summer/metadata.json"] == "a Google Takeout album's description"
+    assert why["Summer/IMG_1.png.supplemental-metadata.json"].startswith(
+        "a Google Takeout sidecar")
+    assert why["Photos from 2019/notes.json"].startswith("not of the types to upload")
