@@ -44,6 +44,7 @@ class Library:
         self.rendered: dict[str, Json] = {}
         # The taken_at each presign declared, by file name.
         self.declared_taken_at: dict[str, datetime | None] = {}
+        self.presigned_to: list[tuple[str, str | None]] = []  # (file name, project id)
         self._lock = threading.Lock()
 
     def add(self, *assets: Json) -> None:
@@ -124,6 +125,7 @@ class Library:
                 project_id: str | None = None, *, taken_at: datetime | None = None) -> Json:
         self._note("presign", filename)
         self.declared_taken_at[filename] = taken_at
+        self.presigned_to.append((filename, project_id))
         with self._lock:
             held = next((a for a in self.items.values() if a["sha256"] == sha256), None)
             if held is not None:
@@ -381,6 +383,40 @@ def test_upload_of_a_takeout_folder_declares_each_photos_date_from_its_sidecar(
     assert "a Google Takeout sidecar (its date goes with its photo)" in done.stderr
     assert [call for call in library.calls if call[0] == "presign"] == [
         ("presign", "IMG_1.png"), ("presign", "IMG_2.png")]
+
+
+def test_upload_of_a_takeout_folder_puts_each_albums_photos_in_a_project_of_its_name(
+    library: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    photos = tmp_path / "Takeout" / "Google Photos"
+    same = b"\x89PNG\r\n\x1a\n the same photo"
+    write(photos / "Photos from 2019" / "IMG_1.png", same)  # also in the album, as Google does
+    write(photos / "Summer" / "IMG_1.png", same)
+    write(photos / "Summer" / "IMG_2.png", b"\x89PNG\r\n\x1a\n the album's alone")
+    write(photos / "Summer" / "metadata.json", b'{"title": "Summer 2019", "description": ""}')
+
+    done = run("upload", "Takeout")
+
+    assert "Created project 'Summer 2019'." in done.stderr
+    (summer,) = [p["project_id"] for p in library.project_items.values()]
+    # Both copies are asked for: the library keeps the bytes once and shows them in both.
+    assert sorted(library.presigned_to, key=str) == sorted(
+        [("IMG_1.png", None), ("IMG_1.png", summer), ("IMG_2.png", summer)], key=str)
+
+
+def test_upload_with_a_project_puts_a_whole_takeout_there_albums_and_all(
+    library: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "Takeout" / "Summer" / "IMG_2.png", b"\x89PNG\r\n\x1a\n alone")
+    write(tmp_path / "Takeout" / "Summer" / "metadata.json", b'{"title": "Summer 2019"}')
+
+    run("upload", "Takeout", "--project", "Imported")
+
+    (imported,) = [p for p in library.project_items.values()]
+    assert imported["name"] == "Imported"
+    assert library.presigned_to == [("IMG_2.png", imported["project_id"])]
 
 
 def test_upload_names_each_file_it_leaves_out_and_why(

@@ -73,7 +73,7 @@ def test_the_date_is_photo_taken_time_in_utc(taken: int | str | None,
     assert takeout.taken_at(document) == expected
 
 
-def test_a_takeout_folder_gives_its_photos_their_dates_and_its_json_is_never_uploaded(
+def test_a_takeout_folder_gives_its_photos_their_dates_and_albums_and_its_json_is_never_uploaded(
     tmp_path: Path,
 ) -> None:
     photos = tmp_path / "Takeout" / "Google Photos"
@@ -84,17 +84,45 @@ def test_a_takeout_folder_gives_its_photos_their_dates_and_its_json_is_never_upl
         (folder / "IMG_1.png.supplemental-metadata.json").write_text(
             sidecar("IMG_1.png", 1563121805))
     (year / "IMG_2.png").write_bytes(b"\x89PNG\r\n\x1a\n two")  # its sidecar is missing
-    (album / "metadata.json").write_text(json.dumps({"title": "Summer", "description": ""}))
+    (year / "binned.png").write_bytes(b"\x89PNG\r\n\x1a\n bin")
+    (year / "binned.png.json").write_text(
+        json.dumps({**json.loads(sidecar("binned.png", 1563121805)), "trashed": True}))
+    cut = "PXL_20230615_183055123.NIGHT.PORTRAIT-01.COVER"  # 47 characters kept of the name
+    (year / f"{cut}.jpg").write_bytes(b"\xff\xd8\xff cut")
+    (year / f"{cut[:46]}.json").write_text(sidecar(f"{cut}_ORIGINAL.jpg", 1563121805))
+    (album / "metadata.json").write_text(json.dumps({"title": "Summer 2019", "description": ""}))
     (year / "notes.json").write_text('{"not": "google"}')
 
     found = collect([tmp_path / "Takeout"])
 
-    dates = {f.path.relative_to(photos).as_posix(): f.taken_at for f in found.files}
+    noted = {f.path.relative_to(photos).as_posix(): (f.taken_at, f.album, f.name)
+             for f in found.files}
     when = datetime(2019, 7, 14, 16, 30, 5, tzinfo=UTC)
-    assert dates == {"Photos from 2019/IMG_1.png": when, "Photos from 2019/IMG_2.png": None,
-                     "Summer/IMG_1.png": when}
+    assert noted == {
+        "Photos from 2019/IMG_1.png": (when, None, "IMG_1.png"),
+        "Photos from 2019/IMG_2.png": (None, None, "IMG_2.png"),
+        f"Photos from 2019/{cut}.jpg": (when, None, f"{cut}_ORIGINAL.jpg"),  # its whole name
+        "Summer/IMG_1.png": (when, "Summer 2019", "IMG_1.png"),
+    }
     why = {path.relative_to(photos).as_posix(): reason for path, reason in found.left_out}
     assert why["Summer/metadata.json"] == "a Google Takeout album's description"
     assert why["Summer/IMG_1.png.supplemental-metadata.json"].startswith(
         "a Google Takeout sidecar")
+    assert why["Photos from 2019/binned.png"] == "in the Google Photos bin (trashed)"
     assert why["Photos from 2019/notes.json"].startswith("not of the types to upload")
+
+
+@pytest.mark.parametrize(
+    ("name", "title", "restored"),
+    [
+        ("PXL_20230615_ORIGINA.jpg", "PXL_20230615_ORIGINAL.jpg", "PXL_20230615_ORIGINAL.jpg"),
+        ("IMG_1.jpg", "IMG_1.jpg", "IMG_1.jpg"),
+        ("IMG_1.jpg", "Beach day", "IMG_1.jpg"),  # a caption, not a name
+        ("IMG_1.jpg", "IMG_12.png", "IMG_1.jpg"),  # another kind of file
+        ("IMG_1.jpg", "IMG_12/../x.jpg", "IMG_1.jpg"),
+        ("IMG_1.jpg", None, "IMG_1.jpg"),
+    ],
+)
+def test_a_name_google_cut_is_restored_from_the_title(name: str, title: str | None,
+                                                     restored: str) -> None:
+    assert takeout.restored_name(name, title) == restored

@@ -104,11 +104,24 @@ def test_a_takeout_folders_photo_takes_its_date_from_its_sidecar_unless_it_has_i
         (folder / f"{name}.supplemental-metadata.json").write_text(json.dumps(
             {"title": name, "photoTakenTime": {"timestamp": "1563121805"}}))
 
-    done = cli.run("upload", str(cli.home / "Takeout"), "--wait")
+    album = cli.home / "Takeout" / "Google Photos" / "Summer"
+    album.mkdir()
+    (album / "metadata.json").write_text(json.dumps({"title": "Summer 2019"}))
+    (album / "scan.png").write_bytes((folder / "scan.png").read_bytes())  # as Google exports
+    (album / "scan.png.json").write_text(json.dumps(
+        {"title": "scan.png", "photoTakenTime": {"timestamp": "1563121805"}}))
 
-    assert "2 ready" in done.stdout
-    taken = {a["filename"]: a["taken_at"] for a in cli.lines("ls", "--all")}
-    assert taken == {"scan.png": "2019-07-14T16:30:05", "IMG_0001.jpg": "2021-05-01T09:00:00"}
+    cli.run("upload", str(cli.home / "Takeout"), "--wait")
+
+    assets = cli.lines("ls", "--all")
+    taken = {(a["filename"], a["taken_at"]) for a in assets}
+    assert taken == {("scan.png", "2019-07-14T16:30:05"), ("IMG_0001.jpg", "2021-05-01T09:00:00")}
+    (summer,) = [p for p in cli.lines("projects", "ls") if p["name"] == "Summer 2019"]
+    in_album = [a for a in assets if a["project_id"] == summer["project_id"]]
+    assert [a["filename"] for a in in_album] == ["scan.png"]
+    # Its bytes are kept once: the copies are one asset and a duplicate showing it.
+    scans = sorted(a["status"] for a in assets if a["filename"] == "scan.png")
+    assert scans == ["duplicate", "ready"]
 
 
 def test_a_folder_uploads_and_becomes_ready_and_a_second_run_sends_nothing(cli: Cli) -> None:

@@ -174,6 +174,9 @@ def upload(session: Session, paths: tuple[Path, ...], project: str | None, types
         raise click.ClickException("nothing to upload")
     client = session.client()
     project_id = _project_id(client, project, create=True) if project else None
+    # A Takeout album's files go to the project of its name, unless --project says where.
+    albums = sorted({f.album for f in collection.files if f.album}) if not project else []
+    album_projects = {album: _project_id(client, album, create=True) for album in albums}
     started = time.monotonic()
     since = client.sync_cursor() if wait else ""
     known_failures = {asset["sha256"]: asset for asset in
@@ -181,7 +184,7 @@ def upload(session: Session, paths: tuple[Path, ...], project: str | None, types
                       if asset["sha256"]}
     with _UploadProgress(collection.files) as progress:
         uploader = Uploader(client, progress, jobs=jobs, project_id=project_id,
-                            known_failures=known_failures)
+                            album_projects=album_projects, known_failures=known_failures)
         results = uploader.upload(collection.files)
     interrupted = uploader.interrupted
     if wait and not interrupted:

@@ -5,8 +5,10 @@ Google Photos exports every photo with a sidecar beside it, named after the phot
 (46 and ``.json``), a duplicate's counter moved behind what was cut (``IMG.jpg(1).json`` for
 ``IMG(1).jpg``), and no sidecar at all for an edited copy (``IMG-edited.jpg``) or the video of
 a live photo (``IMG.MP4`` beside ``IMG.HEIC``), which share their original's. The date is
-``photoTakenTime``: seconds since the epoch, in UTC. An album's folder holds a JSON of the
-same look without a date (``metadata.json``, named in the account's language).
+``photoTakenTime``: seconds since the epoch, in UTC; ``title`` is the photo's name in Google
+Photos, of which the file's may be a cut; ``trashed`` marks what was in the bin. An album's
+folder holds a JSON of the same look without a date (``metadata.json``, named in the account's
+language): its ``title`` names the album.
 """
 
 from __future__ import annotations
@@ -29,9 +31,12 @@ _LARGEST_SIDECAR_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
-class Sidecar:
-    path: Path
+class Notes:
+    """What a sidecar says of its photo."""
+
     taken_at: datetime | None  # UTC
+    title: str | None
+    trashed: bool
 
 
 def read(path: Path) -> Mapping[str, object] | None:
@@ -49,6 +54,29 @@ def read(path: Path) -> Mapping[str, object] | None:
 
 def is_album(document: Mapping[str, object]) -> bool:
     return "photoTakenTime" not in document and "creationTime" not in document
+
+
+def notes(document: Mapping[str, object]) -> Notes:
+    title = document.get("title")
+    return Notes(taken_at=taken_at(document),
+                 title=title.strip() or None if isinstance(title, str) else None,
+                 trashed=document.get("trashed") is True)
+
+
+def album_title(document: Mapping[str, object]) -> str | None:
+    title = document.get("title")
+    return title.strip() or None if isinstance(title, str) else None
+
+
+def restored_name(name: str, title: str | None) -> str:
+    """The photo's name before Google cut it to fit (``title``), when ``name`` is that cut;
+    else ``name``."""
+    if not title or title == name or "/" in title:
+        return name
+    stem, _, extension = name.rpartition(".")
+    title_stem, _, title_extension = title.rpartition(".")
+    cut = bool(stem) and title_stem.startswith(stem) and len(title_stem) > len(stem)
+    return title if cut and extension.lower() == title_extension.lower() else name
 
 
 def taken_at(document: Mapping[str, object]) -> datetime | None:

@@ -64,9 +64,16 @@ class LocalFile:
     path: Path
     content_type: str
     size: int
-    # When a Google Takeout sidecar says it was taken (UTC), for the library to use when the
-    # file itself does not say.
+    # From a Google Takeout export: when its sidecar says it was taken (UTC), for the library
+    # to use when the file itself does not say; its name before Google cut it; its album.
     taken_at: datetime | None = None
+    filename: str | None = None
+    album: str | None = None
+
+    @property
+    def name(self) -> str:
+        """The name it is uploaded under."""
+        return self.filename or self.path.name
 
 
 @dataclass(frozen=True)
@@ -129,25 +136,15 @@ def collect(paths: Iterable[Path], types: Iterable[str] = TYPE_NAMES.values()) -
     files: dict[Path, LocalFile] = {}
     left_out: list[tuple[Path, str]] = []
     refused: list[tuple[Path, str]] = []
-    # Google Takeout's sidecars, by folder and name: read for their photos' dates.
-    sidecars: dict[Path, dict[str, Path]] = {}
+    exported = _TakeoutFiles()
     for path in paths:
         if path.is_dir():
             for found in _walk(path, left_out):
                 local = _local_file(found, wanted)
                 if isinstance(local, LocalFile):
                     files.setdefault(local.path, local)
-                    continue
-                document = takeout.read(found) if found.suffix.lower() == ".json" else None
-                if document is None:
-                    left_out.append((found, local))
-                elif takeout.is_album(document):
-                    left_out.append((found, "a Google Takeout album's description"))
                 else:
-                    # By the folder as the files know it: resolved.
-                    sidecars.setdefault(found.resolve().parent, {})[found.name] = found
-                    left_out.append((found, "a Google Takeout sidecar (its date goes with its "
-                                            "photo)"))
+                    left_out.append((found, exported.take(found) or local))
         elif path.exists() or path.is_symlink():
             local = _local_file(path, wanted)
             if isinstance(local, str):
@@ -156,17 +153,50 @@ def collect(paths: Iterable[Path], types: Iterable[str] = TYPE_NAMES.values()) -
                 files.setdefault(local.path, local)
         else:
             refused.append((path, "no such file or folder"))
-    dated = [_dated(file, sidecars) for file in files.values()]
-    return Collection(sorted(dated, key=lambda f: f.path),
+    kept = []
+    for file in files.values():
+        noted = exported.noted(file)
+        if noted is None:
+            left_out.append((file.path, "in the Google Photos bin (trashed)"))
+        else:
+            kept.append(noted)
+    return Collection(sorted(kept, key=lambda f: f.path),
                       sorted(left_out, key=lambda item: item[0]), refused)
 
 
-def _dated(file: LocalFile, sidecars: Mapping[Path, Mapping[str, Path]]) -> LocalFile:
-    """The file with the date its Takeout sidecar gives, if it has one."""
-    sidecar = takeout.match(file.path, sidecars.get(file.path.parent, {}))
-    document = takeout.read(sidecar) if sidecar is not None else None
-    taken = takeout.taken_at(document) if document is not None else None
-    return replace(file, taken_at=taken) if taken is not None else file
+class _TakeoutFiles:
+    """Google Takeout's JSON files met in the folders: sidecars by folder and name, album
+    titles by folder (folders resolved, as the files' paths are)."""
+
+    def __init__(self) -> None:
+        self._sidecars: dict[Path, dict[str, Path]] = {}
+        self._albums: dict[Path, str] = {}
+
+    def take(self, path: Path) -> str | None:
+        """Why ``path`` is not uploaded, when it is one of Takeout's JSON files."""
+        document = takeout.read(path) if path.suffix.lower() == ".json" else None
+        if document is None:
+            return None
+        folder = path.resolve().parent
+        if takeout.is_album(document):
+            self._albums[folder] = takeout.album_title(document) or path.parent.name
+            return "a Google Takeout album's description"
+        self._sidecars.setdefault(folder, {})[path.name] = path
+        return "a Google Takeout sidecar (its date goes with its photo)"
+
+    def noted(self, file: LocalFile) -> LocalFile | None:
+        """The file with what its sidecar and album say; None for a photo in the bin."""
+        album = self._albums.get(file.path.parent)
+        sidecar = takeout.match(file.path, self._sidecars.get(file.path.parent, {}))
+        document = takeout.read(sidecar) if sidecar is not None else None
+        if document is None:
+            return replace(file, album=album)
+        notes = takeout.notes(document)
+        if notes.trashed:
+            return None
+        name = takeout.restored_name(file.path.name, notes.title)
+        return replace(file, taken_at=notes.taken_at, album=album,
+                       filename=name if name != file.path.name else None)
 
 
 def _walk(folder: Path, left_out: list[tuple[Path, str]]) -> Iterator[Path]:
@@ -223,18 +253,23 @@ class Uploader:
     """Uploads files ``jobs`` at a time; Ctrl-C aborts the uploads under way."""
 
     def __init__(self, client: LightboxClient, observer: Observer, *, jobs: int = 4,
-                 project_id: str | None = None, known_failures: Mapping[str, Json] = {}
-                 ) -> None:
-        """``known_failures``: the library's failed assets by SHA-256. The same bytes would
-        fail the same way, so they are not sent again (``lightbox retry`` is for that)."""
+                 project_id: str | None = None, album_projects: Mapping[str, str] = {},
+                 known_failures: Mapping[str, Json] = {}) -> None:
+        """``project_id``: where every file goes; else ``album_projects``: the project of each
+        album's files. ``known_failures``: the library's failed assets by SHA-256. The same
+        bytes would fail the same way, so they are not sent again (``lightbox retry`` is for
+        that)."""
         self._client = client
         self._known_failures = known_failures
         self._observer = observer
         self._jobs = jobs
         self._project_id = project_id
+        self._album_projects = album_projects
         self._interrupted = threading.Event()
         self._lock = threading.Lock()
-        self._claimed: dict[str, LocalFile] = {}
+        # The first file of each content in each project: the same bytes go up once per project
+        # (the library keeps one copy, and a duplicate that shows it in any other project).
+        self._claimed: dict[tuple[str, str | None], LocalFile] = {}
         self._sent_bytes = 0
 
     @property
@@ -283,7 +318,7 @@ class Uploader:
         except OSError as exc:
             return FileResult(file, Outcome.FAILED, detail=f"cannot read it: {exc.strerror}")
         with self._lock:
-            first = self._claimed.setdefault(sha256, file)
+            first = self._claimed.setdefault((sha256, self._project_of(file)), file)
         if first is not file:
             self._observer.sent(file, file.size)
             return FileResult(file, Outcome.DUPLICATE, detail=f"same bytes as {first.path.name}")
@@ -292,8 +327,8 @@ class Uploader:
             self._observer.sent(file, file.size)
             return _failed_before(file, failed["asset_id"], failed["error"])
         try:
-            ticket = self._client.presign(file.path.name, file.content_type, file.size, sha256,
-                                          self._project_id, taken_at=file.taken_at)
+            ticket = self._client.presign(file.name, file.content_type, file.size, sha256,
+                                          self._project_of(file), taken_at=file.taken_at)
         except ClientError as exc:
             return FileResult(file, Outcome.FAILED, detail=exc.message)
         if ticket.get("duplicate"):
@@ -318,6 +353,11 @@ class Uploader:
             with contextlib.suppress(ClientError):
                 return _settled_result(uploaded, self._client.asset(asset_id))
         return uploaded
+
+    def _project_of(self, file: LocalFile) -> str | None:
+        if self._project_id is not None or file.album is None:
+            return self._project_id
+        return self._album_projects[file.album]
 
     def _put(self, file: LocalFile, asset_id: str, upload: Json) -> None:
         def progress(count: int) -> None:
