@@ -71,7 +71,9 @@ class FakeAssetRepository:
             content_type=asset.content_type, size_bytes=asset.size_bytes,
             declared_sha256=asset.declared_sha256, project_id=asset.project_id,
             multipart_upload_id=asset.multipart_upload_id,
-            declared_taken_at=asset.declared_taken_at, created_at=now, updated_at=now,
+            declared_taken_at=asset.declared_taken_at,
+            declared_location=asset.declared_location, description=asset.description,
+            created_at=now, updated_at=now,
             change_seq=self._next_change(asset.owner_id),
         )
         self.assets[asset.id] = stored

@@ -54,6 +54,14 @@ class Lanes:
 
 
 @dataclass(frozen=True)
+class Location:
+    """Where on Earth, in degrees (WGS 84)."""
+
+    latitude: float
+    longitude: float
+
+
+@dataclass(frozen=True)
 class ImageInfo:
     """What the imaging core learned about an original."""
 
@@ -112,8 +120,11 @@ class Asset:
     claimed_at: datetime | None = None
     placeholder: str | None = None
     multipart_upload_id: str | None = None
-    # When its client said it was taken, for an original that does not say so itself.
+    # What its client said of it (an importer, from a Takeout sidecar): when it was taken and
+    # where, for an original that does not say so itself, and a description.
     declared_taken_at: datetime | None = None
+    declared_location: Location | None = None
+    description: str | None = None
     # Where the asset's latest change sits in the change feed (a transaction id).
     change_seq: int = 0
 
@@ -146,6 +157,8 @@ class NewAsset:
     project_id: UUID | None
     multipart_upload_id: str | None = None
     declared_taken_at: datetime | None = None
+    declared_location: Location | None = None
+    description: str | None = None
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -260,3 +261,24 @@ def test_a_duplicate_found_before_complete_answers_says_of_what(tmp_path: Path) 
     result = upload_one(tmp_path, {"status": "duplicate", "duplicate_of": "a0"})
     assert result.outcome is Outcome.SKIPPED
     assert result.detail == "already in the library as a0"
+
+
+def test_what_a_takeout_sidecar_said_goes_with_the_presign_and_nothing_unsaid_does(
+        server: tuple[str, Script]) -> None:
+    url, script = server
+    script.answers = [(200, "application/json", b'{"asset_id": "a1", "status": "ready", '
+                                                b'"duplicate": true}')]
+    with LightboxClient(url, "key") as client:
+        client.presign("IMG.png", "image/png", 10, "ab" * 32,
+                       taken_at=datetime(2019, 7, 14, 16, 30, 5, tzinfo=UTC),
+                       place=(43.3, 5.37), description="Harbour")
+        client.presign("scan.png", "image/png", 10, "cd" * 32)
+
+    dated, plain = (json.loads(body) for _, _, _, body in script.requests)
+    assert dated == {"filename": "IMG.png", "content_type": "image/png", "size_bytes": 10,
+                     "sha256": "ab" * 32, "project_id": None,
+                     "taken_at": "2019-07-14T16:30:05Z",
+                     "location": {"latitude": 43.3, "longitude": 5.37},
+                     "description": "Harbour"}
+    # A server older than these fields refuses any it does not know, even empty.
+    assert set(plain) == {"filename", "content_type", "size_bytes", "sha256", "project_id"}

@@ -44,6 +44,7 @@ class Library:
         self.rendered: dict[str, Json] = {}
         # The taken_at each presign declared, by file name.
         self.declared_taken_at: dict[str, datetime | None] = {}
+        self.declared_notes: dict[str, tuple[tuple[float, float] | None, str | None]] = {}
         self.presigned_to: list[tuple[str, str | None]] = []  # (file name, project id)
         self._lock = threading.Lock()
 
@@ -122,9 +123,12 @@ class Library:
     # --- uploads
 
     def presign(self, filename: str, content_type: str, size_bytes: int, sha256: str,
-                project_id: str | None = None, *, taken_at: datetime | None = None) -> Json:
+                project_id: str | None = None, *, taken_at: datetime | None = None,
+                place: tuple[float, float] | None = None, description: str | None = None
+                ) -> Json:
         self._note("presign", filename)
         self.declared_taken_at[filename] = taken_at
+        self.declared_notes[filename] = (place, description)
         self.presigned_to.append((filename, project_id))
         with self._lock:
             held = next((a for a in self.items.values() if a["sha256"] == sha256), None)
@@ -366,20 +370,23 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def test_upload_of_a_takeout_folder_declares_each_photos_date_from_its_sidecar(
+def test_upload_of_a_takeout_folder_declares_each_photos_date_place_and_caption(
     library: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.chdir(tmp_path)
     folder = tmp_path / "Takeout" / "Google Photos" / "Photos from 2019"
     write(folder / "IMG_1.png", b"\x89PNG\r\n\x1a\n one")
     write(folder / "IMG_1.png.supplemental-metadata.json",
-          b'{"title": "IMG_1.png", "photoTakenTime": {"timestamp": "1563121805"}}')
+          b'{"title": "IMG_1.png", "photoTakenTime": {"timestamp": "1563121805"}, '
+          b'"description": "Harbour", "geoData": {"latitude": 43.3, "longitude": 5.37}}')
     write(folder / "IMG_2.png", b"\x89PNG\r\n\x1a\n two")
 
     done = run("upload", "Takeout")
 
     assert library.declared_taken_at == {
         "IMG_1.png": datetime(2019, 7, 14, 16, 30, 5, tzinfo=UTC), "IMG_2.png": None}
+    assert library.declared_notes == {"IMG_1.png": ((43.3, 5.37), "Harbour"),
+                                      "IMG_2.png": (None, None)}
     assert "a Google Takeout sidecar (its date goes with its photo)" in done.stderr
     assert [call for call in library.calls if call[0] == "presign"] == [
         ("presign", "IMG_1.png"), ("presign", "IMG_2.png")]

@@ -73,6 +73,28 @@ def test_the_date_is_photo_taken_time_in_utc(taken: int | str | None,
     assert takeout.taken_at(document) == expected
 
 
+@pytest.mark.parametrize(
+    ("fields", "place", "description"),
+    [
+        ({"geoData": {"latitude": 48.8583736, "longitude": 2.291901, "altitude": 82.1},
+          "description": " Eiffel "}, (48.8583736, 2.291901), "Eiffel"),
+        # 0, 0 is Google's "unknown"; then the file's own, as Google read it.
+        ({"geoData": {"latitude": 0.0, "longitude": 0.0},
+          "geoDataExif": {"latitude": -33.8568, "longitude": 151.2153}},
+         (-33.8568, 151.2153), None),
+        ({"geoData": {"latitude": 0.0, "longitude": 0.0}, "description": ""}, None, None),
+        ({"geoData": {"latitude": "48.8", "longitude": 2}}, None, None),
+        ({"geoData": {"latitude": 148.8, "longitude": 2}}, None, None),
+        ({}, None, None),
+    ],
+)
+def test_the_place_and_the_caption_are_read(fields: dict[str, object],
+                                            place: tuple[float, float] | None,
+                                            description: str | None) -> None:
+    notes = takeout.notes({"title": "IMG.jpg", **fields})
+    assert (notes.place, notes.description) == (place, description)
+
+
 def test_a_takeout_folder_gives_its_photos_their_dates_and_albums_and_its_json_is_never_uploaded(
     tmp_path: Path,
 ) -> None:

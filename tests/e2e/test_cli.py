@@ -102,20 +102,26 @@ def test_a_takeout_folders_photo_takes_its_date_from_its_sidecar_unless_it_has_i
     (folder / "IMG_0001.jpg").write_bytes(image_bytes("JPEG", (64, 48), exif=exif))
     for name in ("scan.png", "IMG_0001.jpg"):
         (folder / f"{name}.supplemental-metadata.json").write_text(json.dumps(
-            {"title": name, "photoTakenTime": {"timestamp": "1563121805"}}))
+            {"title": name, "photoTakenTime": {"timestamp": "1563121805"},
+             "description": f"{name} in Marseille",
+             "geoData": {"latitude": 43.2965, "longitude": 5.3698, "altitude": 12.0}}))
 
     album = cli.home / "Takeout" / "Google Photos" / "Summer"
     album.mkdir()
     (album / "metadata.json").write_text(json.dumps({"title": "Summer 2019"}))
     (album / "scan.png").write_bytes((folder / "scan.png").read_bytes())  # as Google exports
-    (album / "scan.png.json").write_text(json.dumps(
-        {"title": "scan.png", "photoTakenTime": {"timestamp": "1563121805"}}))
+    # Its sidecar too: Google writes the same one (under the older name here).
+    (album / "scan.png.json").write_text(
+        (folder / "scan.png.supplemental-metadata.json").read_text())
 
     cli.run("upload", str(cli.home / "Takeout"), "--wait")
 
     assets = cli.lines("ls", "--all")
     taken = {(a["filename"], a["taken_at"]) for a in assets}
     assert taken == {("scan.png", "2019-07-14T16:30:05"), ("IMG_0001.jpg", "2021-05-01T09:00:00")}
+    ready = [a for a in assets if a["status"] == "ready"]
+    assert {(a["filename"], a["description"], a["has_location"]) for a in ready} == {
+        ("scan.png", "scan.png in Marseille", True), ("IMG_0001.jpg", "IMG_0001.jpg in Marseille", True)}
     (summer,) = [p for p in cli.lines("projects", "ls") if p["name"] == "Summer 2019"]
     in_album = [a for a in assets if a["project_id"] == summer["project_id"]]
     assert [a["filename"] for a in in_album] == ["scan.png"]

@@ -12,7 +12,7 @@ import pytest
 from lightbox.adapters.assets import PostgresAssetRepository
 from lightbox.adapters.postgres import Database
 from lightbox.adapters.projects import PostgresProjectRepository
-from lightbox.domain import Derivative, ImageInfo, NewAsset, Status
+from lightbox.domain import Derivative, ImageInfo, Location, NewAsset, Status
 from lightbox.errors import DatabaseUnavailable
 from lightbox.values import AssetFilter, SortOrder
 from tests.support import unique_owner
@@ -41,11 +41,15 @@ def test_an_added_asset_reads_back_pending(
                                                       max_projects=100).id
     taken = datetime(2019, 7, 14, 16, 30, 5)
     added = repo.add(new_asset(owner, filename="été/../x.jpg", declared_sha256="ab" * 32,
-                               project_id=project, declared_taken_at=taken), max_pending=100)
+                               project_id=project, declared_taken_at=taken,
+                               declared_location=Location(-33.8568, 151.2153),
+                               description="Opera\nhouse"), max_pending=100)
     assert added.status is Status.PENDING
     assert repo.get(owner, added.id) == added
     assert added.filename == "été/../x.jpg" and added.project_id == project
     assert added.declared_taken_at == taken
+    assert added.declared_location == Location(-33.8568, 151.2153)
+    assert added.description == "Opera\nhouse"
     assert added.created_at.tzinfo is not None
 
 

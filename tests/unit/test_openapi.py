@@ -135,6 +135,7 @@ def pending_asset() -> dict[str, Any]:
         "color_mode": None, "taken_at": None, "camera_make": None, "camera_model": None,
         "orientation": None, "frames": None, "duration": None,
         "has_location": None, "codec": None, "frame_rate": None, "has_audio": None,
+        "description": None,
         "placeholder": None,
         "created_at": "2026-01-01T00:00:00+00:00", "updated_at": "2026-01-01T00:00:00+00:00",
         "error": None, "original_url": None,

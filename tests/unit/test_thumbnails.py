@@ -6,7 +6,15 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from lightbox.domain import Lane, RenderSpec, Rendition, Status, ThumbnailJob, original_key
+from lightbox.domain import (
+    Lane,
+    Location,
+    RenderSpec,
+    Rendition,
+    Status,
+    ThumbnailJob,
+    original_key,
+)
 from lightbox.errors import Conflict, DatabaseUnavailable, StorageUnavailable
 from lightbox.imaging.render import render
 from lightbox.ports import Renderer
@@ -285,17 +293,20 @@ def taken_exif(when: str) -> Image.Exif:
     ],
     ids=["png-without-a-date", "jpeg-with-exif"],
 )
-def test_a_declared_taken_at_is_used_only_when_the_original_has_none(
+def test_a_declared_date_is_used_only_when_the_original_has_none_and_a_place_always(
     data: bytes, expected: datetime
 ) -> None:
     stack = Stack()
     ticket = create_upload(
         OWNER, UploadRequest("scan.png", "application/octet-stream", len(data),
-                             taken_at=datetime(2019, 7, 14, 16, 30, 5)),
+                             taken_at=datetime(2019, 7, 14, 16, 30, 5),
+                             location=Location(48.86, 2.29), description="Paris"),
         pipeline=pipeline_of(stack.assets, stack.storage), **upload_ports(stack.assets))
     stack.storage.objects[original_key(OWNER, ticket.asset_id)] = data
     complete_upload(OWNER, ticket.asset_id, pipeline=stack.pipeline)
 
     assert stack.process(ticket.asset_id) is Status.READY
-    info = stack.asset(ticket.asset_id).info
-    assert info is not None and info.taken_at == expected
+    asset = stack.asset(ticket.asset_id)
+    assert asset.info is not None and asset.info.taken_at == expected
+    assert asset.info.has_location is True  # where its client said it was taken
+    assert asset.description == "Paris"

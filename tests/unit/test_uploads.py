@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from lightbox import filetypes
-from lightbox.domain import ImageInfo, Lane, Lanes, Status, ThumbnailJob, original_key
+from lightbox.domain import ImageInfo, Lane, Lanes, Location, Status, ThumbnailJob, original_key
 from lightbox.errors import (
     AssetNotFound,
     InvalidField,
@@ -91,6 +91,19 @@ def test_a_valid_request_is_parsed_and_normalised() -> None:
         ({"taken_at": 1563121805}, InvalidField, "with its offset"),
         ({"taken_at": "2019-02-30T16:30:05Z"}, InvalidField, "not a real date"),
         ({"taken_at": "0001-01-01T00:00:00Z"}, InvalidField, "between the years 1826 and 2200"),
+        ({"location": [48.8, 2.3]}, InvalidField, "location must be an object"),
+        ({"location": {"latitude": 48.8}}, InvalidField, "location.longitude is required"),
+        ({"location": {"latitude": "48.8", "longitude": 2.3}}, InvalidField,
+         "location.latitude is required, a number"),
+        ({"location": {"latitude": 91, "longitude": 2.3}}, InvalidField,
+         "between -90 and 90"),
+        ({"location": {"latitude": 48.8, "longitude": float("nan")}}, InvalidField,
+         "between -180 and 180"),
+        ({"location": {"latitude": 1, "longitude": 2, "altitude": 3}}, RequestError,
+         "unknown location fields: altitude"),
+        ({"description": 7}, InvalidField, "description must be a string"),
+        ({"description": "x" * 2001}, InvalidField, "at most 2000 characters"),
+        ({"description": "bell\x07"}, InvalidField, "control characters"),
     ],
 )
 def test_a_bad_request_says_what_is_wrong(
@@ -114,6 +127,16 @@ def test_a_declared_taken_at_is_kept_as_the_wall_clock_at_its_offset(
 ) -> None:
     request = parse_upload_request(valid_body(taken_at=value), max_upload_bytes=10_000)
     assert request.taken_at == kept
+
+
+def test_a_declared_place_and_description_are_parsed() -> None:
+    request = parse_upload_request(
+        valid_body(location={"latitude": 48.8583736, "longitude": 2}, description=" Eiffel\n "),
+        max_upload_bytes=10_000)
+    assert request.location == Location(48.8583736, 2.0)
+    assert request.description == "Eiffel"
+    blank = parse_upload_request(valid_body(description="  "), max_upload_bytes=10_000)
+    assert blank.description is None
 
 
 def test_a_size_of_hundreds_of_digits_is_refused_without_echoing_it() -> None:

@@ -16,7 +16,7 @@ from uuid import UUID
 from psycopg.types.json import Jsonb
 
 from lightbox.adapters.postgres import LOCK_OWNER, PENDING_UPLOADS_LOCK, Database, Row
-from lightbox.domain import Asset, Derivative, ImageInfo, NewAsset, Status
+from lightbox.domain import Asset, Derivative, ImageInfo, Location, NewAsset, Status
 from lightbox.errors import Conflict, LimitReached
 from lightbox.values import AssetFilter, LegacyChangeCursor, PageCursor, SortOrder, StatusTotal
 
@@ -25,15 +25,18 @@ ASSET_COLUMNS = """
     sha256, duplicate_of, width, height, pages, bit_depth, color_mode, taken_at, camera_make,
     camera_model, orientation, frames, duration, has_location, codec, frame_rate, has_audio,
     derivatives, placeholder, error, attempts, claimed_at, created_at, updated_at,
-    multipart_upload_id, declared_taken_at, change_seq
+    multipart_upload_id, declared_taken_at, declared_latitude, declared_longitude, description,
+    change_seq
 """
 
 _INSERT = f"""
     INSERT INTO assets (id, owner_id, project_id, filename, content_type, size_bytes,
-                        declared_sha256, multipart_upload_id, declared_taken_at)
+                        declared_sha256, multipart_upload_id, declared_taken_at,
+                        declared_latitude, declared_longitude, description)
     VALUES (%(id)s, %(owner_id)s, %(project_id)s, %(filename)s, %(content_type)s,
             %(size_bytes)s, %(declared_sha256)s, %(multipart_upload_id)s,
-            %(declared_taken_at)s)
+            %(declared_taken_at)s, %(declared_latitude)s, %(declared_longitude)s,
+            %(description)s)
     RETURNING {ASSET_COLUMNS}
 """
 
@@ -267,7 +270,7 @@ class PostgresAssetRepository:
             if row is not None and row["n"] >= max_pending:
                 raise LimitReached(f"{max_pending} uploads are already waiting for their bytes: "
                                    "finish or abort some first")
-            cur.execute(_INSERT, asdict(asset))
+            cur.execute(_INSERT, _new_asset_params(asset))
             added = cur.fetchone()
         assert added is not None
         return asset_of(added)
@@ -276,7 +279,8 @@ class PostgresAssetRepository:
         return one_asset(self._db, _GET, {"owner": owner_id, "id": asset_id})
 
     def add_duplicate(self, asset: NewAsset, holder_id: UUID) -> Asset | None:
-        return one_asset(self._db, _ADD_DUPLICATE, {**asdict(asset), "holder": holder_id})
+        return one_asset(self._db, _ADD_DUPLICATE,
+                         {**_new_asset_params(asset), "holder": holder_id})
 
     def find_by_content(self, owner_id: str, sha256: str) -> Asset | None:
         return self._find_by_content(owner_id, sha256, exclude=None)
@@ -443,6 +447,13 @@ def one_asset(db: Database, query: str, params: Mapping[str, Any]) -> Asset | No
     return asset_of(row) if row else None
 
 
+def _new_asset_params(asset: NewAsset) -> dict[str, object]:
+    """A new asset's fields as the INSERTs name them: its declared location in two columns."""
+    location = asset.declared_location
+    return {**asdict(asset), "declared_latitude": location.latitude if location else None,
+            "declared_longitude": location.longitude if location else None}
+
+
 def all_assets(db: Database, query: str, params: Mapping[str, Any]) -> list[Asset]:
     return [asset_of(row) for row in db.fetch_all(query, params)]
 
@@ -488,5 +499,10 @@ def asset_of(row: Row) -> Asset:
         updated_at=row["updated_at"],
         multipart_upload_id=row["multipart_upload_id"],
         declared_taken_at=row["declared_taken_at"],
+        declared_location=(
+            Location(row["declared_latitude"], row["declared_longitude"])
+            if row["declared_latitude"] is not None else None
+        ),
+        description=row["description"],
         change_seq=row["change_seq"],
     )

@@ -19,7 +19,7 @@ from uuid import UUID
 from chalice.app import Request
 
 from lightbox import filetypes
-from lightbox.domain import Principal, Status
+from lightbox.domain import Location, Principal, Status
 from lightbox.errors import (
     AssetNotFound,
     InvalidField,
@@ -43,6 +43,7 @@ from lightbox.values import AssetFilter, SortOrder
 
 MAX_FILENAME_CHARS = 255
 MAX_PROJECT_NAME_CHARS = 200
+MAX_DESCRIPTION_CHARS = 2000
 # Photographs exist since the 1820s; a date past the next century is a mistake.
 EARLIEST_TAKEN, LATEST_TAKEN = 1826, 2200
 _RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?(Z|[+-]\d\d:\d\d)")
@@ -136,7 +137,7 @@ def _id_param(raw: str, error: type[NotFound], kind: str) -> UUID:
 
 def parse_upload_request(body: Mapping[str, Any], *, max_upload_bytes: int) -> UploadRequest:
     _refuse_unknown(body, {"filename", "content_type", "size_bytes", "sha256", "project_id",
-                           "taken_at"}, "fields")
+                           "taken_at", "location", "description"}, "fields")
     return UploadRequest(
         filename=parse_filename(_text(body, "filename")),
         content_type=filetypes.normalise_content_type(_text(body, "content_type")),
@@ -144,6 +145,8 @@ def parse_upload_request(body: Mapping[str, Any], *, max_upload_bytes: int) -> U
         sha256=_sha256(body.get("sha256")),
         project_id=parse_uuid(body.get("project_id"), "project_id"),
         taken_at=_taken_at(body.get("taken_at")),
+        location=_location(body.get("location")),
+        description=_description(body.get("description")),
     )
 
 
@@ -321,6 +324,40 @@ def _taken_at(value: Any) -> datetime | None:
         raise InvalidField(f"taken_at must lie between the years {EARLIEST_TAKEN} and "
                            f"{LATEST_TAKEN}")
     return taken.replace(tzinfo=None)
+
+
+def _location(value: Any) -> Location | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise InvalidField('location must be an object: {"latitude": …, "longitude": …}')
+    _refuse_unknown(value, {"latitude", "longitude"}, "location fields")
+    latitude = _degrees(value.get("latitude"), "latitude", 90)
+    longitude = _degrees(value.get("longitude"), "longitude", 180)
+    return Location(latitude, longitude)
+
+
+def _degrees(value: Any, name: str, bound: int) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidField(f"location.{name} is required, a number of degrees")
+    if not -bound <= value <= bound:
+        raise InvalidField(f"location.{name} must lie between -{bound} and {bound}")
+    return float(value)
+
+
+def _description(value: Any) -> str | None:
+    """Text of at most MAX_DESCRIPTION_CHARS, NFC, without control characters but line breaks;
+    empty is none."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidField("description must be a string")
+    text = unicodedata.normalize("NFC", value).strip()
+    if len(text) > MAX_DESCRIPTION_CHARS:
+        raise InvalidField(f"description must be at most {MAX_DESCRIPTION_CHARS} characters")
+    if any(unicodedata.category(c) in ("Cc", "Cs") and c not in "\n\t" for c in text):
+        raise InvalidField("description must not contain control characters")
+    return text or None
 
 
 def _time(raw: str | None, name: str) -> datetime | None:

@@ -133,10 +133,10 @@ def _render_and_store(
         if original_id is not None:
             return _mark_duplicate(asset, original_id, assets=assets, storage=storage)
         rendition = render(original, spec)
-    info = rendition.info
-    if info.taken_at is None and asset.declared_taken_at is not None:
-        # The original does not say when it was taken; its client did (a Takeout sidecar).
-        info = replace(info, taken_at=asset.declared_taken_at)
+    # What the original does not say, its client may have (a Takeout sidecar).
+    info = replace(rendition.info,
+                   taken_at=rendition.info.taken_at or asset.declared_taken_at,
+                   has_location=True if asset.declared_location else rendition.info.has_location)
 
     derivatives = []
     for image in rendition.images:

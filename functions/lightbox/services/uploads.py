@@ -19,7 +19,15 @@ from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
 from lightbox import filetypes
-from lightbox.domain import Asset, Lane, NewAsset, Status, ThumbnailJob, original_key
+from lightbox.domain import (
+    Asset,
+    Lane,
+    Location,
+    NewAsset,
+    Status,
+    ThumbnailJob,
+    original_key,
+)
 from lightbox.errors import (
     AssetNotFound,
     InvalidField,
@@ -76,9 +84,12 @@ class UploadRequest:
     size_bytes: int
     sha256: str | None = None
     project_id: UUID | None = None
-    # When the client says the original was taken: the asset's taken_at unless the original
-    # says so itself (wall-clock time, as EXIF's).
+    # What the client says of the original (an importer, from a Takeout sidecar): when and
+    # where it was taken, used unless the original says so itself (the time as a wall clock,
+    # as EXIF's), and a description.
     taken_at: datetime | None = None
+    location: Location | None = None
+    description: str | None = None
 
 
 @dataclass(frozen=True)
@@ -120,7 +131,8 @@ def create_upload(
     new = NewAsset(id=asset_id, owner_id=owner_id, filename=request.filename,
                    content_type=request.content_type, size_bytes=request.size_bytes,
                    declared_sha256=request.sha256, project_id=request.project_id,
-                   multipart_upload_id=multipart_id, declared_taken_at=request.taken_at)
+                   multipart_upload_id=multipart_id, declared_taken_at=request.taken_at,
+                   declared_location=request.location, description=request.description)
     try:
         asset = assets.add(new, max_pending=policy.max_pending)
     except LimitReached:

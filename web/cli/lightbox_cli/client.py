@@ -68,15 +68,21 @@ class LightboxClient:
     # Uploads
 
     def presign(self, filename: str, content_type: str, size_bytes: int, sha256: str,
-                project_id: str | None = None, *, taken_at: datetime | None = None) -> Json:
+                project_id: str | None = None, *, taken_at: datetime | None = None,
+                place: tuple[float, float] | None = None, description: str | None = None
+                ) -> Json:
         """An upload ticket (201) or, when the library has these bytes, a duplicate (200).
 
-        ``taken_at`` (aware) is sent only when known: a server older than it refuses the
-        field."""
+        What the file does not say (``taken_at``, aware; ``place``, latitude and longitude;
+        ``description``) is sent only when known: a server older than these refuses them."""
         body: Json = {"filename": filename, "content_type": content_type,
                       "size_bytes": size_bytes, "sha256": sha256, "project_id": project_id}
         if taken_at is not None:
             body["taken_at"] = taken_at.isoformat().replace("+00:00", "Z")
+        if place is not None:
+            body["location"] = {"latitude": place[0], "longitude": place[1]}
+        if description:
+            body["description"] = description
         # Not retried: a lost answer would leave a second pending asset behind.
         return self._json("POST", "/v1/uploads", json=body, retry=False)
 

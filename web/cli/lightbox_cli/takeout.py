@@ -6,7 +6,9 @@ Google Photos exports every photo with a sidecar beside it, named after the phot
 ``IMG(1).jpg``), and no sidecar at all for an edited copy (``IMG-edited.jpg``) or the video of
 a live photo (``IMG.MP4`` beside ``IMG.HEIC``), which share their original's. The date is
 ``photoTakenTime``: seconds since the epoch, in UTC; ``title`` is the photo's name in Google
-Photos, of which the file's may be a cut; ``trashed`` marks what was in the bin. An album's
+Photos, of which the file's may be a cut; ``description`` the caption given there; ``geoData``
+where it was taken (a place set in Google Photos, else the file's own; 0, 0 means unknown),
+``geoDataExif`` the file's own; ``trashed`` marks what was in the bin. An album's
 folder holds a JSON of the same look without a date (``metadata.json``, named in the account's
 language): its ``title`` names the album.
 """
@@ -30,12 +32,17 @@ _EDITED = ("-edited", "-bearbeitet", "-modifié", "-modificato", "-bewerkt", "-e
 _LARGEST_SIDECAR_BYTES = 1024 * 1024
 
 
+Place = tuple[float, float]  # latitude, longitude
+
+
 @dataclass(frozen=True)
 class Notes:
     """What a sidecar says of its photo."""
 
     taken_at: datetime | None  # UTC
     title: str | None
+    description: str | None
+    place: Place | None
     trashed: bool
 
 
@@ -57,15 +64,33 @@ def is_album(document: Mapping[str, object]) -> bool:
 
 
 def notes(document: Mapping[str, object]) -> Notes:
-    title = document.get("title")
-    return Notes(taken_at=taken_at(document),
-                 title=title.strip() or None if isinstance(title, str) else None,
+    return Notes(taken_at=taken_at(document), title=_text(document.get("title")),
+                 description=_text(document.get("description")),
+                 place=_place(document.get("geoData")) or _place(document.get("geoDataExif")),
                  trashed=document.get("trashed") is True)
 
 
+def _text(value: object) -> str | None:
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def _place(value: object) -> Place | None:
+    if not isinstance(value, dict):
+        return None
+    latitude, longitude = _degrees(value.get("latitude")), _degrees(value.get("longitude"))
+    if latitude is None or longitude is None or (latitude, longitude) == (0.0, 0.0):
+        return None  # 0, 0 is Google's "unknown"
+    if abs(latitude) > 90 or abs(longitude) > 180:
+        return None  # nowhere on Earth
+    return latitude, longitude
+
+
+def _degrees(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
 def album_title(document: Mapping[str, object]) -> str | None:
-    title = document.get("title")
-    return title.strip() or None if isinstance(title, str) else None
+    return _text(document.get("title"))
 
 
 def restored_name(name: str, title: str | None) -> str:

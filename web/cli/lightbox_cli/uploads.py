@@ -64,9 +64,12 @@ class LocalFile:
     path: Path
     content_type: str
     size: int
-    # From a Google Takeout export: when its sidecar says it was taken (UTC), for the library
-    # to use when the file itself does not say; its name before Google cut it; its album.
+    # From a Google Takeout export: when and where its sidecar says it was taken (UTC), for
+    # the library to use when the file itself does not say; its caption; its name before
+    # Google cut it; its album.
     taken_at: datetime | None = None
+    place: takeout.Place | None = None
+    description: str | None = None
     filename: str | None = None
     album: str | None = None
 
@@ -195,7 +198,8 @@ class _TakeoutFiles:
         if notes.trashed:
             return None
         name = takeout.restored_name(file.path.name, notes.title)
-        return replace(file, taken_at=notes.taken_at, album=album,
+        return replace(file, taken_at=notes.taken_at, place=notes.place,
+                       description=notes.description, album=album,
                        filename=name if name != file.path.name else None)
 
 
@@ -327,8 +331,9 @@ class Uploader:
             self._observer.sent(file, file.size)
             return _failed_before(file, failed["asset_id"], failed["error"])
         try:
-            ticket = self._client.presign(file.name, file.content_type, file.size, sha256,
-                                          self._project_of(file), taken_at=file.taken_at)
+            ticket = self._client.presign(
+                file.name, file.content_type, file.size, sha256, self._project_of(file),
+                taken_at=file.taken_at, place=file.place, description=file.description)
         except ClientError as exc:
             return FileResult(file, Outcome.FAILED, detail=exc.message)
         if ticket.get("duplicate"):
