@@ -234,12 +234,18 @@ def test_show_gives_a_clips_duration_and_codec(library: Library) -> None:
     assert re.search(r"Video\s+1:02:05, HEVC, 30 fps, silent", run("show", long).stdout)
 
 
-def test_show_says_when_the_original_records_where_it_was_taken(library: Library) -> None:
+def test_show_says_when_where_it_was_taken_is_recorded_and_its_description(
+    library: Library,
+) -> None:
     here, nowhere = uuid_starting("0a6f3b1e"), uuid_starting("9c2d4e5f")
-    library.add(an_asset(here, "beach.jpg", has_location=True), an_asset(nowhere, "scan.jpg"))
+    library.add(an_asset(here, "beach.jpg", has_location=True, description="Low tide"),
+                an_asset(nowhere, "scan.jpg", description=None))
 
-    assert re.search(r"Location\s+recorded in the original", run("show", here).stdout)
+    shown = run("show", here).stdout
+    assert re.search(r"Location\s+recorded \(never in thumbnails\)", shown)
+    assert re.search(r"Description\s+Low tide", shown)
     assert "Location" not in run("show", nowhere).stdout
+    assert "Description" not in run("show", nowhere).stdout
 
 
 def test_no_table_ends_its_lines_with_spaces(library: Library, tmp_path: Path) -> None:
