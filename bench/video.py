@@ -34,8 +34,8 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "functions"))
 from report import machine, write_section  # noqa: E402 - bench/report.py
 
-from lightbox.adapters.ranged import RangedObject  # noqa: E402
 from lightbox.domain import RenderSpec  # noqa: E402
+from lightbox.ranged import RangedObject  # noqa: E402
 from lightbox.services.thumbnails import _hash  # noqa: E402
 from lightbox.video.render import render_clip  # noqa: E402
 from lightbox.wiring import Container  # noqa: E402
@@ -194,7 +194,7 @@ read through the S3 adapter over HTTP. Medians of {runs} runs.
 Target: a 2 GB clip's poster under 20 MB and 3 s. What the poster reads: the first 64 KB
 (FFmpeg's probe of the format), the index at the end, the first packets (FFmpeg reads the
 streams' parameters from them) and the GOP at 1 s, in blocks that grow along a run
-(`adapters/ranged.py`). The hash reads the whole clip because identity needs every byte
+(`lightbox/ranged.py`). The hash reads the whole clip because identity needs every byte
 (duplicates are found by sha256, as for photos); it streams through memory, never to disk, at
 {result['size'] / result['hash'] / 1e6:.0f} MB/s here, and is most of the job's time.
 

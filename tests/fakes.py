@@ -12,6 +12,7 @@ from uuid import UUID, uuid4
 from lightbox.domain import (
     ApiKey,
     Asset,
+    Declared,
     Derivative,
     ImageInfo,
     Lane,
@@ -71,8 +72,7 @@ class FakeAssetRepository:
             content_type=asset.content_type, size_bytes=asset.size_bytes,
             declared_sha256=asset.declared_sha256, project_id=asset.project_id,
             multipart_upload_id=asset.multipart_upload_id,
-            declared_taken_at=asset.declared_taken_at,
-            declared_location=asset.declared_location, description=asset.description,
+            declared=asset.declared,
             created_at=now, updated_at=now,
             change_seq=self._next_change(asset.owner_id),
         )
@@ -143,11 +143,28 @@ class FakeAssetRepository:
     def mark_failed(self, owner_id: str, asset_id: UUID, *, expected: Status, reason: str) -> bool:
         return self._move(owner_id, asset_id, expected, Status.FAILED, error=reason)
 
+    def fill_declared(self, owner_id: str, asset_id: UUID, declared: Declared) -> None:
+        asset = self.get(owner_id, asset_id)
+        if asset is None or asset.status not in (Status.UPLOADED, *_LIVE):
+            return
+        had = asset.declared
+        filled = Declared(taken_at=had.taken_at or declared.taken_at,
+                          location=had.location or declared.location,
+                          description=had.description or declared.description)
+        if filled == had:
+            return
+        info = asset.info
+        if asset.status is Status.READY and info is not None:
+            info = dataclasses.replace(
+                info, taken_at=info.taken_at or declared.taken_at,
+                has_location=True if declared.location else info.has_location)
+        self.change(asset_id, declared=filled, info=info)
+
     def mark_removed(self, owner_id: str, asset_id: UUID) -> bool:
         asset = self.get(owner_id, asset_id)
         if asset is None or asset.status in (Status.DELETED, Status.DUPLICATE):
             return False
-        return self._move(owner_id, asset_id, asset.status, Status.DELETED)
+        return self._move(owner_id, asset_id, asset.status, Status.DELETED, **_FORGOTTEN)
 
     def release(self, owner_id: str, asset_id: UUID, reason: str) -> bool:
         return self._move(owner_id, asset_id, Status.PROCESSING, Status.UPLOADED, error=reason,
@@ -236,7 +253,7 @@ class FakeAssetRepository:
         if asset is None or asset.status is Status.DELETED:
             return None
         self.purged.discard(asset_id)
-        return self.change(asset_id, status=Status.DELETED)
+        return self.change(asset_id, status=Status.DELETED, **_FORGOTTEN)
 
     def mark_purged(self, owner_id: str, asset_id: UUID) -> None:
         self.purged.add(asset_id)
@@ -413,6 +430,10 @@ class FakeApiKeyRepository:
                 self.keys[secret_hash] = dataclasses.replace(key, revoked_at=key.created_at)
                 return self.keys[secret_hash]
         return None
+
+
+# What a deletion forgets of what the asset's client declared (adapters/assets.py).
+_FORGOTTEN: dict[str, object] = {"declared": Declared()}
 
 
 class FakeObjectStore:

@@ -62,6 +62,20 @@ class Location:
 
 
 @dataclass(frozen=True)
+class Declared:
+    """What a client says of an original that the original may not say itself (an importer,
+    from a Google Takeout sidecar): when it was taken (wall-clock time, as EXIF's), where,
+    and a description."""
+
+    taken_at: datetime | None = None
+    location: Location | None = None
+    description: str | None = None
+
+    def __bool__(self) -> bool:
+        return any((self.taken_at, self.location, self.description))
+
+
+@dataclass(frozen=True)
 class ImageInfo:
     """What the imaging core learned about an original."""
 
@@ -120,11 +134,8 @@ class Asset:
     claimed_at: datetime | None = None
     placeholder: str | None = None
     multipart_upload_id: str | None = None
-    # What its client said of it (an importer, from a Takeout sidecar): when it was taken and
-    # where, for an original that does not say so itself, and a description.
-    declared_taken_at: datetime | None = None
-    declared_location: Location | None = None
-    description: str | None = None
+    # What its client said of it (an importer, from a Takeout sidecar).
+    declared: Declared = field(default_factory=lambda: Declared())
     # Where the asset's latest change sits in the change feed (a transaction id).
     change_seq: int = 0
 
@@ -156,9 +167,7 @@ class NewAsset:
     declared_sha256: str | None
     project_id: UUID | None
     multipart_upload_id: str | None = None
-    declared_taken_at: datetime | None = None
-    declared_location: Location | None = None
-    description: str | None = None
+    declared: Declared = field(default_factory=lambda: Declared())
 
 
 @dataclass(frozen=True)

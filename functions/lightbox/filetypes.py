@@ -143,19 +143,25 @@ def _iso_image(head: bytes) -> str | None:
     brands = [major] + [head[at:at + 4] for at in range(16, size - 3, 4)]
     if major in _AVIF_BRANDS or (major in _HEIF_BRANDS and any(b in _AVIF_BRANDS for b in brands)):
         return AVIF
+    if major in _HEIC_BRANDS:
+        return _HEIC_BRANDS[major]
+    if major not in _HEIF_BRANDS:
+        return None  # an MP4 may list a HEIF brand among many: its major brand says what it is
     for brand in brands:
         if brand in _HEIC_BRANDS:
             return _HEIC_BRANDS[brand]
-    return HEIF if major in _HEIF_BRANDS else None
+    return HEIF
 
 
 # Video in ISO media files (MP4 and its relatives): the major brand names the family. A file
 # that names none of these but is compatible with the ISO base brands is an MP4.
 _VIDEO_BRANDS = {b"qt  ": MOV, b"M4V ": M4V, b"M4VH": M4V, b"M4VP": M4V}
+# Sound alone (iTunes' audio, audiobooks, Flash audio) and Motion JPEG 2000: not clips.
+_NOT_VIDEO_BRANDS = (b"M4A ", b"M4B ", b"M4P ", b"F4A ", b"F4B ", b"mjp2")
 _MP4_BRANDS = (b"isom", b"iso2", b"iso4", b"iso5", b"iso6", b"mp41", b"mp42", b"avc1", b"dash",
                b"mmp4", b"MSNV", b"XAVC", b"iso8", b"iso9")
 # QuickTime files older than `ftyp` begin with one of these atoms.
-_QUICKTIME_ATOMS = (b"moov", b"mdat", b"wide", b"pnot")
+_QUICKTIME_ATOMS = (b"moov", b"mdat", b"wide", b"pnot", b"free", b"skip")
 # Matroska's container, of which WebM is the profile browsers play.
 _EBML = b"\x1a\x45\xdf\xa3"
 _EBML_DOC_TYPE = b"\x42\x82"
@@ -165,6 +171,8 @@ def _iso_video(head: bytes) -> str | None:
     major = head[8:12]
     if major in _VIDEO_BRANDS:
         return _VIDEO_BRANDS[major]
+    if major in _NOT_VIDEO_BRANDS:
+        return None
     if major.startswith(b"3g"):  # 3gp4…3gp6, 3gg6, 3g2a: phones of the 3GPP era
         return THREE_GPP
     size = int.from_bytes(head[:4], "big")

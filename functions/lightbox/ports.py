@@ -16,6 +16,7 @@ from uuid import UUID
 from lightbox.domain import (
     ApiKey,
     Asset,
+    Declared,
     Derivative,
     ImageInfo,
     Lane,
@@ -96,6 +97,12 @@ class AssetRepository(Protocol):
     def mark_duplicate(self, owner_id: str, asset_id: UUID, original_id: UUID) -> bool:
         """processing → duplicate of ``original_id``, only while that asset is live
         (processing or ready)."""
+        ...
+
+    def fill_declared(self, owner_id: str, asset_id: UUID, declared: Declared) -> None:
+        """Give an asset on its way or ready what a client declared of the same bytes, where
+        it has none: the declared date, place and description, and for a ready asset its
+        taken_at (when its original has none) and has_location."""
         ...
 
     def mark_failed(self, owner_id: str, asset_id: UUID, *, expected: Status, reason: str) -> bool:

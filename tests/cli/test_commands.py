@@ -106,6 +106,8 @@ class Library:
 
     def create_project(self, name: str) -> Json:
         self._note("create_project", name)
+        if len(name) > 200:
+            raise ApiError(422, "invalid_field", "name must be at most 200 characters")
         project = {"project_id": str(uuid.uuid4()), "name": name, "asset_count": 0,
                    "created_at": "2024-06-01T09:30:00Z"}
         self.project_items[project["project_id"]] = project
@@ -408,6 +410,8 @@ def test_upload_of_a_takeout_folder_puts_each_albums_photos_in_a_project_of_its_
     write(photos / "Summer" / "IMG_1.png", same)
     write(photos / "Summer" / "IMG_2.png", b"\x89PNG\r\n\x1a\n the album's alone")
     write(photos / "Summer" / "metadata.json", b'{"title": "Summer 2019", "description": ""}')
+    for copy in ("Photos from 2019/IMG_1.png", "Summer/IMG_1.png", "Summer/IMG_2.png"):
+        write(photos / f"{copy}.json", b'{"title": "x", "photoTakenTime": {"timestamp": "1"}}')
 
     done = run("upload", "Takeout")
 
@@ -418,12 +422,30 @@ def test_upload_of_a_takeout_folder_puts_each_albums_photos_in_a_project_of_its_
         [("IMG_1.png", None), ("IMG_1.png", summer), ("IMG_2.png", summer)], key=str)
 
 
+def test_an_album_whose_name_the_library_refuses_still_uploads_its_photos(
+    library: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    album = tmp_path / "Takeout" / "Long"
+    write(album / "IMG_2.png", b"\x89PNG\r\n\x1a\n alone")
+    write(album / "IMG_2.png.json", b'{"title": "IMG_2.png", "photoTakenTime": {"timestamp": "1"}}')
+    write(album / "metadata.json", b'{"title": "' + b"x" * 300 + b'"}')
+
+    done = run("upload", "Takeout")
+
+    said = " ".join(done.stderr.split())  # as the terminal folded it
+    assert "is not made a project: name must be at most 200 characters" in said
+    assert library.presigned_to == [("IMG_2.png", None)]
+
+
 def test_upload_with_a_project_puts_a_whole_takeout_there_albums_and_all(
     library: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.chdir(tmp_path)
     write(tmp_path / "Takeout" / "Summer" / "IMG_2.png", b"\x89PNG\r\n\x1a\n alone")
     write(tmp_path / "Takeout" / "Summer" / "metadata.json", b'{"title": "Summer 2019"}')
+    write(tmp_path / "Takeout" / "Summer" / "IMG_2.png.json",
+          b'{"title": "IMG_2.png", "photoTakenTime": {"timestamp": "1"}}')
 
     run("upload", "Takeout", "--project", "Imported")
 

@@ -114,19 +114,26 @@ def test_a_takeout_folder_gives_its_photos_their_dates_and_albums_and_its_json_i
     (year / f"{cut[:46]}.json").write_text(sidecar(f"{cut}_ORIGINAL.jpg", 1563121805))
     (album / "metadata.json").write_text(json.dumps({"title": "Summer 2019", "description": ""}))
     (year / "notes.json").write_text('{"not": "google"}')
+    # A folder of someone's own JSON with a title is no album: no sidecar is beside it.
+    mine = tmp_path / "Takeout" / "mine"
+    mine.mkdir()
+    (mine / "settings.json").write_text('{"title": "My settings"}')
+    (mine / "IMG_9.png").write_bytes(b"\x89PNG\r\n\x1a\n mine")
 
     found = collect([tmp_path / "Takeout"])
 
-    noted = {f.path.relative_to(photos).as_posix(): (f.taken_at, f.album, f.name)
+    noted = {f.path.relative_to(photos.parent).as_posix(): (f.taken_at, f.album, f.name)
              for f in found.files}
     when = datetime(2019, 7, 14, 16, 30, 5, tzinfo=UTC)
     assert noted == {
-        "Photos from 2019/IMG_1.png": (when, None, "IMG_1.png"),
-        "Photos from 2019/IMG_2.png": (None, None, "IMG_2.png"),
-        f"Photos from 2019/{cut}.jpg": (when, None, f"{cut}_ORIGINAL.jpg"),  # its whole name
-        "Summer/IMG_1.png": (when, "Summer 2019", "IMG_1.png"),
+        "Google Photos/Photos from 2019/IMG_1.png": (when, None, "IMG_1.png"),
+        "Google Photos/Photos from 2019/IMG_2.png": (None, None, "IMG_2.png"),
+        f"Google Photos/Photos from 2019/{cut}.jpg": (when, None, f"{cut}_ORIGINAL.jpg"),
+        "Google Photos/Summer/IMG_1.png": (when, "Summer 2019", "IMG_1.png"),
+        "mine/IMG_9.png": (None, None, "IMG_9.png"),
     }
-    why = {path.relative_to(photos).as_posix(): reason for path, reason in found.left_out}
+    why = {path.relative_to(photos).as_posix(): reason for path, reason in found.left_out
+           if path.is_relative_to(photos)}
     assert why["Summer/metadata.json"] == "a Google Takeout album's description"
     assert why["Summer/IMG_1.png.supplemental-metadata.json"].startswith(
         "a Google Takeout sidecar")
@@ -148,3 +155,46 @@ def test_a_takeout_folder_gives_its_photos_their_dates_and_albums_and_its_json_i
 def test_a_name_google_cut_is_restored_from_the_title(name: str, title: str | None,
                                                      restored: str) -> None:
     assert takeout.restored_name(name, title) == restored
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"[" * 100_000,  # nested past Python's stack
+        b'{"title": "x", "geoData": {"latitude": 1' + b"0" * 400 + b', "longitude": 2}}',
+        b'{"title": "x", "geoData": {"latitude": NaN, "longitude": Infinity}}',
+        b'{"title": "' + b"x" * (2 * 1024 * 1024) + b'"}',  # larger than any sidecar
+        b"\xff\xfe not text",
+    ],
+    ids=["deep", "huge-number", "nan", "huge", "not-utf8"],
+)
+def test_a_hostile_json_file_is_just_not_a_sidecar(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "IMG.jpg.json"
+    path.write_bytes(content)
+    document = takeout.read(path)
+    assert document is None or takeout.notes(document).place is None
+
+
+def test_a_json_link_to_a_device_is_not_read(tmp_path: Path) -> None:
+    link = tmp_path / "IMG.jpg.json"
+    link.symlink_to("/dev/zero")
+    assert takeout.read(link) is None
+
+
+def test_a_caption_is_made_one_the_library_takes() -> None:
+    notes = takeout.notes({"title": "IMG.jpg", "description": "Tide\r\nlow\x07 " + "x" * 3000})
+    assert notes.description is not None
+    assert notes.description.startswith("Tide\nlow ") and len(notes.description) == 2000
+
+
+def test_the_date_is_the_instant_in_this_machines_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    monkeypatch.setenv("TZ", "Europe/Paris")
+    time.tzset()
+    try:
+        taken = takeout.taken_at({"photoTakenTime": {"timestamp": "1563121805"}})
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert taken is not None and taken.isoformat() == "2019-07-14T18:30:05+02:00"

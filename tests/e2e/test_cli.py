@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -118,7 +119,9 @@ def test_a_takeout_folders_photo_takes_its_date_from_its_sidecar_unless_it_has_i
 
     assets = cli.lines("ls", "--all")
     taken = {(a["filename"], a["taken_at"]) for a in assets}
-    assert taken == {("scan.png", "2019-07-14T16:30:05"), ("IMG_0001.jpg", "2021-05-01T09:00:00")}
+    # The sidecar's instant as this machine's wall clock, as the CLI sends it.
+    local = datetime.fromtimestamp(1563121805).isoformat()
+    assert taken == {("scan.png", local), ("IMG_0001.jpg", "2021-05-01T09:00:00")}
     ready = [a for a in assets if a["status"] == "ready"]
     assert {(a["filename"], a["description"], a["has_location"]) for a in ready} == {
         ("scan.png", "scan.png in Marseille", True), ("IMG_0001.jpg", "IMG_0001.jpg in Marseille", True)}

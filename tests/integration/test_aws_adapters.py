@@ -77,7 +77,7 @@ def test_the_head_of_an_empty_object_is_empty(store: ObjectStore) -> None:
 def test_a_range_anywhere_reads_those_bytes_and_a_clip_reads_through_ranges(
     store: ObjectStore,
 ) -> None:
-    from lightbox.adapters.ranged import RangedObject
+    from lightbox.ranged import RangedObject
 
     data = bytes(range(256)) * 8192  # 2 MiB
     store.put("originals/o/clip", data, "video/mp4")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import psycopg
@@ -12,7 +13,7 @@ import pytest
 from lightbox.adapters.assets import PostgresAssetRepository
 from lightbox.adapters.postgres import Database
 from lightbox.adapters.projects import PostgresProjectRepository
-from lightbox.domain import Derivative, ImageInfo, Location, NewAsset, Status
+from lightbox.domain import Declared, Derivative, ImageInfo, Location, NewAsset, Status
 from lightbox.errors import DatabaseUnavailable
 from lightbox.values import AssetFilter, SortOrder
 from tests.support import unique_owner
@@ -41,15 +42,13 @@ def test_an_added_asset_reads_back_pending(
                                                       max_projects=100).id
     taken = datetime(2019, 7, 14, 16, 30, 5)
     added = repo.add(new_asset(owner, filename="été/../x.jpg", declared_sha256="ab" * 32,
-                               project_id=project, declared_taken_at=taken,
-                               declared_location=Location(-33.8568, 151.2153),
-                               description="Opera\nhouse"), max_pending=100)
+                               project_id=project,
+                               declared=Declared(taken, Location(-33.8568, 151.2153),
+                                                 "Opera\nhouse")), max_pending=100)
     assert added.status is Status.PENDING
     assert repo.get(owner, added.id) == added
     assert added.filename == "été/../x.jpg" and added.project_id == project
-    assert added.declared_taken_at == taken
-    assert added.declared_location == Location(-33.8568, 151.2153)
-    assert added.description == "Opera\nhouse"
+    assert added.declared == Declared(taken, Location(-33.8568, 151.2153), "Opera\nhouse")
     assert added.created_at.tzinfo is not None
 
 
@@ -110,6 +109,47 @@ def test_release_returns_the_asset_to_uploaded_with_the_reason(
     assert released is not None
     assert released.status is Status.UPLOADED and released.error == "attempt 1 failed: SlowDown"
     assert released.claimed_at is None
+
+
+def test_a_tombstone_keeps_no_place_or_caption_its_client_declared(
+    repo: PostgresAssetRepository, owner: str
+) -> None:
+    declared = Declared(datetime(2019, 7, 14, 16, 30, 5), Location(43.2965, 5.3698), "Harbour")
+    removed = repo.add(new_asset(owner, declared=declared), max_pending=100).id
+    deleted = repo.add(new_asset(owner, declared=declared), max_pending=100).id
+    assert repo.mark_removed(owner, removed)
+    assert repo.delete(owner, deleted) is not None
+    for asset_id in (removed, deleted):
+        tombstone = repo.get(owner, asset_id)
+        assert tombstone is not None and tombstone.status is Status.DELETED
+        assert tombstone.declared == Declared()
+
+
+def test_filling_in_what_was_declared_keeps_what_the_asset_had_and_changes_only_if_new(
+    repo: PostgresAssetRepository, owner: str
+) -> None:
+    undated, dated = processing(repo, owner), processing(repo, owner)
+    info = ImageInfo(width=4, height=3, pages=1, bit_depth=8, color_mode="RGB",
+                     has_location=False)
+    assert repo.mark_ready(owner, undated, info, [], None)
+    exif = datetime(2021, 5, 1, 9, 0)
+    assert repo.mark_ready(owner, dated, replace(info, taken_at=exif), [], None)
+    declared = Declared(datetime(2019, 7, 14, 16, 30, 5), Location(43.3, 5.37), "Harbour")
+
+    for asset_id in (undated, dated):
+        repo.fill_declared(owner, asset_id, declared)
+    filled, kept = repo.get(owner, undated), repo.get(owner, dated)
+    assert filled is not None and filled.info is not None and kept is not None
+    assert kept.info is not None
+    assert (filled.info.taken_at, filled.info.has_location) == (declared.taken_at, True)
+    assert (kept.info.taken_at, kept.info.has_location) == (exif, True)  # EXIF's date wins
+    assert filled.declared == declared
+
+    # Nothing new: no change, so no event in the sync feed.
+    repo.fill_declared(owner, undated, Declared(description="Another"))
+    again = repo.get(owner, undated)
+    assert again is not None and again.change_seq == filled.change_seq
+    assert again.declared.description == "Harbour"
 
 
 def test_a_removed_original_deletes_its_asset_from_any_state_once(

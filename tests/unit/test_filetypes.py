@@ -48,6 +48,11 @@ def ftyp(major: bytes, *compatible: bytes) -> bytes:
         (ftyp(b"3gp5", b"3gp5", b"isom"), "video/3gpp"),
         (ftyp(b"XYZW", b"XYZW"), None),  # neither image nor video
         (ftyp(b"M4A ", b"M4A "), None),  # sound alone
+        (ftyp(b"M4A ", b"M4A ", b"mp42", b"isom"), None),  # however compatible
+        (ftyp(b"M4B ", b"M4B ", b"mp42", b"isom"), None),  # an audiobook
+        (ftyp(b"mjp2", b"mjp2", b"isom"), None),  # Motion JPEG 2000
+        (ftyp(b"isom", b"isom", b"heic", b"mp42"), "video/mp4"),  # a HEIF brand among many
+        (ftyp(b"mif1", b"mif1", b"heic"), "image/heic"),  # HEIF's own structural brand
         (b"\x00\x00\x01\x00ftypheic", None),  # a box longer than what was read
     ],
 )
@@ -115,6 +120,7 @@ def test_camera_raw_files_are_told_apart_from_tiffs_and_each_other(
         (b"\x1a\x45\xdf\xa3\x9f\x42\x82\x84we", None),  # cut short
         (b"\x00\x00\x00\x08wide\x00\x00\x10\x00mdat", "video/quicktime"),  # before ftyp
         (b"\x00\x00\x10\x00moov\x00\x00\x00\x6cmvhd", "video/quicktime"),
+        (b"\x00\x00\x00\x08free\x00\x00\x10\x00mdat", "video/quicktime"),
     ],
 )
 def test_webm_and_old_quicktime_files_are_recognised(data: bytes, expected: str | None) -> None:

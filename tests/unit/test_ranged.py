@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from lightbox.adapters.ranged import BLOCK_BYTES, MAX_RUN_BLOCKS, RangedObject
+from lightbox.ranged import BLOCK_BYTES, MAX_RUN_BLOCKS, RangedObject
 from tests.fakes import FakeObjectStore
 
 KEY = "originals/o/clip"

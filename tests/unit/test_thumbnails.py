@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 
 from lightbox.domain import (
+    Declared,
     Lane,
     Location,
     RenderSpec,
@@ -299,8 +300,8 @@ def test_a_declared_date_is_used_only_when_the_original_has_none_and_a_place_alw
     stack = Stack()
     ticket = create_upload(
         OWNER, UploadRequest("scan.png", "application/octet-stream", len(data),
-                             taken_at=datetime(2019, 7, 14, 16, 30, 5),
-                             location=Location(48.86, 2.29), description="Paris"),
+                             declared=Declared(datetime(2019, 7, 14, 16, 30, 5),
+                                               Location(48.86, 2.29), "Paris")),
         pipeline=pipeline_of(stack.assets, stack.storage), **upload_ports(stack.assets))
     stack.storage.objects[original_key(OWNER, ticket.asset_id)] = data
     complete_upload(OWNER, ticket.asset_id, pipeline=stack.pipeline)
@@ -309,4 +310,29 @@ def test_a_declared_date_is_used_only_when_the_original_has_none_and_a_place_alw
     asset = stack.asset(ticket.asset_id)
     assert asset.info is not None and asset.info.taken_at == expected
     assert asset.info.has_location is True  # where its client said it was taken
-    assert asset.description == "Paris"
+    assert asset.declared.description == "Paris"
+
+
+def test_what_is_declared_of_bytes_the_library_has_goes_to_the_asset_holding_them() -> None:
+    stack = Stack()
+    data = image_bytes("PNG", (64, 48))  # says nothing of when or where
+    first = stack.uploaded(data, sha256=hashlib.sha256(data).hexdigest())
+    assert stack.process(first) is Status.READY
+    declared = Declared(datetime(2019, 7, 14, 16, 30, 5), Location(48.86, 2.29), "Paris")
+    ports = upload_ports(stack.assets)
+    album = ports["projects"].add(OWNER, uuid.uuid4(), "Summer", max_projects=10).id
+
+    # The same bytes again, now with their Takeout sidecar's date, place and caption, to an
+    # album: nothing is uploaded; the holder learns what it lacked; the album's copy keeps its
+    # caption.
+    ticket = create_upload(
+        OWNER, UploadRequest("scan.png", "image/png", len(data), hashlib.sha256(data).hexdigest(),
+                             project_id=album, declared=declared),
+        pipeline=stack.pipeline, **ports)
+
+    assert ticket.upload is None and ticket.status is Status.DUPLICATE
+    holder = stack.asset(first)
+    assert holder.info is not None
+    assert (holder.info.taken_at, holder.info.has_location) == (declared.taken_at, True)
+    assert holder.declared == declared
+    assert stack.asset(ticket.asset_id).declared.description == "Paris"

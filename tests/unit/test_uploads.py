@@ -7,7 +7,16 @@ from typing import Any
 import pytest
 
 from lightbox import filetypes
-from lightbox.domain import ImageInfo, Lane, Lanes, Location, Status, ThumbnailJob, original_key
+from lightbox.domain import (
+    Declared,
+    ImageInfo,
+    Lane,
+    Lanes,
+    Location,
+    Status,
+    ThumbnailJob,
+    original_key,
+)
 from lightbox.errors import (
     AssetNotFound,
     InvalidField,
@@ -126,17 +135,16 @@ def test_a_declared_taken_at_is_kept_as_the_wall_clock_at_its_offset(
     value: str, kept: datetime
 ) -> None:
     request = parse_upload_request(valid_body(taken_at=value), max_upload_bytes=10_000)
-    assert request.taken_at == kept
+    assert request.declared.taken_at == kept
 
 
 def test_a_declared_place_and_description_are_parsed() -> None:
     request = parse_upload_request(
         valid_body(location={"latitude": 48.8583736, "longitude": 2}, description=" Eiffel\n "),
         max_upload_bytes=10_000)
-    assert request.location == Location(48.8583736, 2.0)
-    assert request.description == "Eiffel"
+    assert request.declared == Declared(location=Location(48.8583736, 2.0), description="Eiffel")
     blank = parse_upload_request(valid_body(description="  "), max_upload_bytes=10_000)
-    assert blank.description is None
+    assert not blank.declared
 
 
 def test_a_size_of_hundreds_of_digits_is_refused_without_echoing_it() -> None:

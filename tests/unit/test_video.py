@@ -16,7 +16,7 @@ from lightbox.video import metadata
 from lightbox.video.render import render_clip
 from tests.support import colour_at, derivative
 from tests.unit.test_imaging_jpeg import assert_quadrants, quadrants
-from tests.videos import BT2020, HLG, PQ, clip, grey, pq_code, without_video
+from tests.videos import BT2020, HLG, PQ, box, clip, grey, pq_code, without_video
 
 SPEC = RenderSpec(sizes=(256, 1280), jpeg_quality=85, max_pixels=250_000_000)
 PICTURE = quadrants(320, 240)
@@ -189,3 +189,14 @@ def test_ffmpeg_running_out_of_memory_is_not_called_corruption(
     monkeypatch.setattr(core, "_page", out_of_memory)
     with pytest.raises(ImageError, match=r"^the clip needs more memory than this function has$"):
         render(clip(PICTURE))
+
+
+def test_an_index_that_lies_about_frames_and_their_rate_leaves_them_unknown() -> None:
+    data = bytearray(clip(PICTURE))
+    samples = box(data, [b"moov", b"trak", b"mdia", b"minf", b"stbl", b"stts"])[0] + 8
+    data[samples + 8:samples + 12] = (3_000_000_000).to_bytes(4, "big")  # the count of frames
+    info = render(bytes(data)).info
+    # What the index says it holds is false: unknown, never a value the library cannot keep.
+    assert info.frames is None or 0 < info.frames < 2**31
+    assert info.frame_rate is None or 0 < info.frame_rate <= 10_000
+    assert_poster(render(bytes(data)))

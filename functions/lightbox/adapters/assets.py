@@ -16,7 +16,7 @@ from uuid import UUID
 from psycopg.types.json import Jsonb
 
 from lightbox.adapters.postgres import LOCK_OWNER, PENDING_UPLOADS_LOCK, Database, Row
-from lightbox.domain import Asset, Derivative, ImageInfo, Location, NewAsset, Status
+from lightbox.domain import Asset, Declared, Derivative, ImageInfo, Location, NewAsset, Status
 from lightbox.errors import Conflict, LimitReached
 from lightbox.values import AssetFilter, LegacyChangeCursor, PageCursor, SortOrder, StatusTotal
 
@@ -61,9 +61,12 @@ _ADD_DUPLICATE = f"""
         LIMIT 1
     ), added AS (
         INSERT INTO assets (id, owner_id, project_id, status, filename, content_type, size_bytes,
-                            declared_sha256, sha256, duplicate_of)
+                            declared_sha256, sha256, duplicate_of, declared_taken_at,
+                            declared_latitude, declared_longitude, description)
         SELECT %(id)s, %(owner_id)s, %(project_id)s, 'duplicate', %(filename)s,
-               holder.content_type, %(size_bytes)s, %(declared_sha256)s, holder.sha256, holder.id
+               holder.content_type, %(size_bytes)s, %(declared_sha256)s, holder.sha256, holder.id,
+               %(declared_taken_at)s, %(declared_latitude)s, %(declared_longitude)s,
+               %(description)s
         FROM holder WHERE NOT EXISTS (SELECT 1 FROM existing)
         RETURNING {ASSET_COLUMNS}
     )
@@ -131,8 +134,33 @@ _MARK_FAILED = """
     WHERE owner_id = %(owner)s AND id = %(id)s AND status = %(expected)s
 """
 
-_MARK_REMOVED = """
-    UPDATE assets SET status = 'deleted', updated_at = now()
+# Only what the asset lacks, and only when something changes (a change is a sync event).
+_FILL_DECLARED = """
+    UPDATE assets SET
+        declared_taken_at = COALESCE(declared_taken_at, %(declared_taken_at)s),
+        declared_latitude = COALESCE(declared_latitude, %(declared_latitude)s),
+        declared_longitude = COALESCE(declared_longitude, %(declared_longitude)s),
+        description = COALESCE(description, %(description)s),
+        taken_at = CASE WHEN status = 'ready' THEN COALESCE(taken_at, %(declared_taken_at)s)
+                        ELSE taken_at END,
+        has_location = CASE WHEN status = 'ready' AND %(declared_latitude)s::float8 IS NOT NULL
+                            THEN true ELSE has_location END,
+        updated_at = now()
+    WHERE owner_id = %(owner)s AND id = %(id)s
+      AND status IN ('uploaded', 'processing', 'ready')
+      AND ((declared_taken_at IS NULL AND %(declared_taken_at)s::timestamp IS NOT NULL)
+           OR (declared_latitude IS NULL AND %(declared_latitude)s::float8 IS NOT NULL)
+           OR (description IS NULL AND %(description)s::text IS NOT NULL))
+"""
+
+# A tombstone keeps no place or caption its client gave: the owner deleted them too.
+_FORGET_DECLARED = """
+    declared_taken_at = NULL, declared_latitude = NULL, declared_longitude = NULL,
+    description = NULL
+"""
+
+_MARK_REMOVED = f"""
+    UPDATE assets SET status = 'deleted', {_FORGET_DECLARED}, updated_at = now()
     WHERE owner_id = %(owner)s AND id = %(id)s AND status NOT IN ('deleted', 'duplicate')
 """
 
@@ -217,7 +245,8 @@ _UPDATE = f"""
 """
 
 _DELETE = f"""
-    UPDATE assets SET status = 'deleted', purged_at = NULL, updated_at = now()
+    UPDATE assets SET status = 'deleted', purged_at = NULL, {_FORGET_DECLARED},
+        updated_at = now()
     WHERE owner_id = %(owner)s AND id = %(id)s AND status <> 'deleted'
     RETURNING {ASSET_COLUMNS}
 """
@@ -324,6 +353,9 @@ class PostgresAssetRepository:
 
     def mark_duplicate(self, owner_id: str, asset_id: UUID, original_id: UUID) -> bool:
         return self._update(_MARK_DUPLICATE, owner_id, asset_id, original=original_id)
+
+    def fill_declared(self, owner_id: str, asset_id: UUID, declared: Declared) -> None:
+        self._update(_FILL_DECLARED, owner_id, asset_id, **_declared_params(declared))
 
     def mark_failed(self, owner_id: str, asset_id: UUID, *, expected: Status, reason: str) -> bool:
         return self._update(
@@ -449,8 +481,14 @@ def one_asset(db: Database, query: str, params: Mapping[str, Any]) -> Asset | No
 
 def _new_asset_params(asset: NewAsset) -> dict[str, object]:
     """A new asset's fields as the INSERTs name them: its declared location in two columns."""
-    location = asset.declared_location
-    return {**asdict(asset), "declared_latitude": location.latitude if location else None,
+    fields = {name: value for name, value in asdict(asset).items() if name != "declared"}
+    return {**fields, **_declared_params(asset.declared)}
+
+
+def _declared_params(declared: Declared) -> dict[str, object]:
+    location = declared.location
+    return {"declared_taken_at": declared.taken_at, "description": declared.description,
+            "declared_latitude": location.latitude if location else None,
             "declared_longitude": location.longitude if location else None}
 
 
@@ -498,11 +536,11 @@ def asset_of(row: Row) -> Asset:
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         multipart_upload_id=row["multipart_upload_id"],
-        declared_taken_at=row["declared_taken_at"],
-        declared_location=(
-            Location(row["declared_latitude"], row["declared_longitude"])
-            if row["declared_latitude"] is not None else None
+        declared=Declared(
+            taken_at=row["declared_taken_at"],
+            location=(Location(row["declared_latitude"], row["declared_longitude"])
+                      if row["declared_latitude"] is not None else None),
+            description=row["description"],
         ),
-        description=row["description"],
         change_seq=row["change_seq"],
     )

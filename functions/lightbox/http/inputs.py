@@ -19,7 +19,7 @@ from uuid import UUID
 from chalice.app import Request
 
 from lightbox import filetypes
-from lightbox.domain import Location, Principal, Status
+from lightbox.domain import Declared, Location, Principal, Status
 from lightbox.errors import (
     AssetNotFound,
     InvalidField,
@@ -144,9 +144,9 @@ def parse_upload_request(body: Mapping[str, Any], *, max_upload_bytes: int) -> U
         size_bytes=_size(body.get("size_bytes"), max_upload_bytes),
         sha256=_sha256(body.get("sha256")),
         project_id=parse_uuid(body.get("project_id"), "project_id"),
-        taken_at=_taken_at(body.get("taken_at")),
-        location=_location(body.get("location")),
-        description=_description(body.get("description")),
+        declared=Declared(taken_at=_taken_at(body.get("taken_at")),
+                          location=_location(body.get("location")),
+                          description=_description(body.get("description"))),
     )
 
 
@@ -346,13 +346,14 @@ def _degrees(value: Any, name: str, bound: int) -> float:
 
 
 def _description(value: Any) -> str | None:
-    """Text of at most MAX_DESCRIPTION_CHARS, NFC, without control characters but line breaks;
-    empty is none."""
+    """Text of at most MAX_DESCRIPTION_CHARS, NFC, without control characters but line breaks
+    (stored as LF) and tabs; empty is none."""
     if value is None:
         return None
     if not isinstance(value, str):
         raise InvalidField("description must be a string")
-    text = unicodedata.normalize("NFC", value).strip()
+    lines = value.replace("\r\n", "\n").replace("\r", "\n")  # line breaks as LF, whoever wrote them
+    text = unicodedata.normalize("NFC", lines).strip()
     if len(text) > MAX_DESCRIPTION_CHARS:
         raise InvalidField(f"description must be at most {MAX_DESCRIPTION_CHARS} characters")
     if any(unicodedata.category(c) in ("Cc", "Cs") and c not in "\n\t" for c in text):

@@ -125,7 +125,7 @@ def asset_json(view: AssetView) -> dict[str, Any]:
         "codec": info.codec if info else None,
         "frame_rate": info.frame_rate if info else None,
         "has_audio": info.has_audio if info else None,
-        "description": asset.description,
+        "description": asset.declared.description,
         "placeholder": asset.placeholder,
         "created_at": _timestamp(asset.created_at),
         "updated_at": _timestamp(asset.updated_at),

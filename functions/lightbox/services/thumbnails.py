@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import BinaryIO, TypeVar
 from uuid import UUID
 
-from lightbox.adapters.ranged import RangedObject
 from lightbox.domain import (
     Asset,
     Derivative,
@@ -43,6 +42,7 @@ from lightbox.domain import (
 )
 from lightbox.errors import Conflict, ImageError, ObjectNotFound
 from lightbox.ports import AssetRepository, ObjectStore, Pipeline
+from lightbox.ranged import RangedObject
 
 log = logging.getLogger(__name__)
 
@@ -135,8 +135,8 @@ def _render_and_store(
         rendition = render(original, spec)
     # What the original does not say, its client may have (a Takeout sidecar).
     info = replace(rendition.info,
-                   taken_at=rendition.info.taken_at or asset.declared_taken_at,
-                   has_location=True if asset.declared_location else rendition.info.has_location)
+                   taken_at=rendition.info.taken_at or asset.declared.taken_at,
+                   has_location=True if asset.declared.location else rendition.info.has_location)
 
     derivatives = []
     for image in rendition.images:
@@ -162,6 +162,9 @@ def _render_and_store(
 def _mark_duplicate(
     asset: Asset, original_id: UUID, *, assets: AssetRepository, storage: ObjectStore
 ) -> Status | None:
+    if asset.declared:
+        # What its client declared of these bytes is theirs too, where they have none.
+        assets.fill_declared(asset.owner_id, original_id, asset.declared)
     if not assets.mark_duplicate(asset.owner_id, asset.id, original_id):
         current = assets.get(asset.owner_id, asset.id)
         if current is None or current.status is not Status.PROCESSING:

@@ -14,15 +14,15 @@ the multipart upload open, so that the client can PUT them again or abort.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
 from lightbox import filetypes
 from lightbox.domain import (
     Asset,
+    Declared,
     Lane,
-    Location,
     NewAsset,
     Status,
     ThumbnailJob,
@@ -84,12 +84,7 @@ class UploadRequest:
     size_bytes: int
     sha256: str | None = None
     project_id: UUID | None = None
-    # What the client says of the original (an importer, from a Takeout sidecar): when and
-    # where it was taken, used unless the original says so itself (the time as a wall clock,
-    # as EXIF's), and a description.
-    taken_at: datetime | None = None
-    location: Location | None = None
-    description: str | None = None
+    declared: Declared = field(default_factory=lambda: Declared())
 
 
 @dataclass(frozen=True)
@@ -131,8 +126,7 @@ def create_upload(
     new = NewAsset(id=asset_id, owner_id=owner_id, filename=request.filename,
                    content_type=request.content_type, size_bytes=request.size_bytes,
                    declared_sha256=request.sha256, project_id=request.project_id,
-                   multipart_upload_id=multipart_id, declared_taken_at=request.taken_at,
-                   declared_location=request.location, description=request.description)
+                   multipart_upload_id=multipart_id, declared=request.declared)
     try:
         asset = assets.add(new, max_pending=policy.max_pending)
     except LimitReached:
@@ -155,14 +149,18 @@ def _known_content(
     projects: ProjectRepository,
 ) -> UploadTicket | None:
     """No upload for bytes the owner has: the asset holding them, or, for another project,
-    a duplicate of it there (None when the holder stopped being live meanwhile)."""
+    a duplicate of it there (None when the holder stopped being live meanwhile). What the
+    request declares of the bytes goes to the holder where it has none."""
+    if request.declared:
+        assets.fill_declared(owner_id, holder.id, request.declared)
     if request.project_id is None or request.project_id == holder.project_id:
         return UploadTicket(asset_id=holder.id, status=holder.status, upload=None)
     _check_project(owner_id, request.project_id, projects)
     copy = assets.add_duplicate(
         NewAsset(id=uuid4(), owner_id=owner_id, filename=request.filename,
                  content_type=request.content_type, size_bytes=request.size_bytes,
-                 declared_sha256=request.sha256, project_id=request.project_id),
+                 declared_sha256=request.sha256, project_id=request.project_id,
+                 declared=request.declared),
         holder.id,
     )
     return UploadTicket(asset_id=copy.id, status=copy.status, upload=None) if copy else None

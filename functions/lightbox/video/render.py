@@ -64,6 +64,9 @@ _BT709, _BT601, _BT2020 = 1, 5, 9
 _WIDE_PRIMARIES = (9, 11, 12)
 _HDR_TRANSFERS = (cicp.PQ_TRANSFER, cicp.HLG_TRANSFER)
 _FULL_RANGE = 2
+# Beyond these an index lies: a column holds 2³¹ frames; slow-motion phones film 960 fps.
+_MAX_FRAMES = 2**31 - 1
+_MAX_FRAME_RATE = 10_000
 _MAKE_KEYS = ("com.apple.quicktime.make", "com.android.manufacturer", "make")
 _MODEL_KEYS = ("com.apple.quicktime.model", "com.android.model", "model")
 
@@ -215,6 +218,7 @@ def _info(container: InputContainer, stream: VideoStream, frame: VideoFrame,
     width, height = displayed_size(_square_width(frame, stream), frame.height,
                                    page.orientation)
     rate = stream.average_rate or stream.guessed_rate
+    frame_rate = round(float(rate), 3) if rate and rate > 0 else None
     return ImageInfo(
         width=width,
         height=height,
@@ -225,11 +229,12 @@ def _info(container: InputContainer, stream: VideoStream, frame: VideoFrame,
         camera_make=_first(tags, _MAKE_KEYS),
         camera_model=_first(tags, _MODEL_KEYS),
         orientation=page.orientation,
-        frames=stream.frames or None,
+        # What the index claims, kept only where it could be true.
+        frames=stream.frames if 0 < stream.frames <= _MAX_FRAMES else None,
         duration=round(duration, 3) if duration is not None else None,
         has_location=metadata.has_location(tags),
         codec=stream.codec_context.codec.canonical_name,
-        frame_rate=round(float(rate), 3) if rate else None,
+        frame_rate=frame_rate if frame_rate and frame_rate <= _MAX_FRAME_RATE else None,
         has_audio=bool(container.streams.audio),
     )
 
@@ -249,13 +254,17 @@ def _clip_errors(counted: _Budgeted) -> Iterator[None]:
     """
     try:
         yield
-    except (ImageError, av.FFmpegError, OSError, ValueError, RuntimeError, MemoryError) as exc:
+    except (ImageError, av.FFmpegError, OSError, MemoryError) as exc:
+        # OSError: what a read of the budget raised, as FFmpeg hands it back. Anything else
+        # is a fault here, and is retried rather than blamed on the clip.
         if counted.exhausted:
             raise ImageError(
                 f"the clip's index and poster frame need more than {READ_LIMIT // 2**20} MB "
                 "of reading: its index is hostile or its keyframes too far apart"
             ) from exc
         if isinstance(exc, ImageError):
+            raise
+        if not isinstance(exc, av.FFmpegError | MemoryError):
             raise
         if isinstance(exc, MemoryError):  # FFmpeg's ENOMEM is one too
             raise ImageError("the clip needs more memory than this function has") from exc

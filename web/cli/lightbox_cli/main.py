@@ -176,7 +176,7 @@ def upload(session: Session, paths: tuple[Path, ...], project: str | None, types
     project_id = _project_id(client, project, create=True) if project else None
     # A Takeout album's files go to the project of its name, unless --project says where.
     albums = sorted({f.album for f in collection.files if f.album}) if not project else []
-    album_projects = {album: _project_id(client, album, create=True) for album in albums}
+    album_projects = _album_projects(client, albums)
     started = time.monotonic()
     since = client.sync_cursor() if wait else ""
     known_failures = {asset["sha256"]: asset for asset in
@@ -479,6 +479,23 @@ def _content_types(types: str) -> list[str]:
         raise click.BadParameter(f"choose from {', '.join(TYPE_NAMES)}, not {types!r}",
                                  param_hint="--type")
     return [TYPE_NAMES[name] for name in names]
+
+
+def _album_projects(client: LightboxClient, albums: Sequence[str]) -> dict[str, str]:
+    """The project of each album, by its name alone (made when missing); an album whose name
+    the library refuses leaves its photos out of projects, not out of the library."""
+    projects = {}
+    for album in albums:
+        try:
+            found = client.project_named(album)
+            if found is None:
+                found = client.create_project(album)
+                err.print(f"Created project {found['name']!r}.")
+        except ClientError as exc:
+            err.print(f"The album {album!r} is not made a project: {exc.message}")
+            continue
+        projects[album] = str(found["project_id"])
+    return projects
 
 
 def _project_id(client: LightboxClient, project: str, *, create: bool = False) -> str:

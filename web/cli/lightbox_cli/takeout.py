@@ -16,7 +16,10 @@ language): its ``title`` names the album.
 from __future__ import annotations
 
 import json
+import math
 import re
+import stat
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,6 +33,9 @@ _COUNTER = re.compile(r"^(?P<stem>.*)(?P<counter>\(\d+\))(?P<extension>\.[^.]*)$
 _EDITED = ("-edited", "-bearbeitet", "-modifié", "-modificato", "-bewerkt", "-editado",
            "-edytowane", "-editat", "-編集済み")
 _LARGEST_SIDECAR_BYTES = 1024 * 1024
+# The longest description and name the library takes (its API's limits).
+MAX_DESCRIPTION_CHARS = 2000
+MAX_NAME_CHARS = 255
 
 
 Place = tuple[float, float]  # latitude, longitude
@@ -39,7 +45,7 @@ Place = tuple[float, float]  # latitude, longitude
 class Notes:
     """What a sidecar says of its photo."""
 
-    taken_at: datetime | None  # UTC
+    taken_at: datetime | None  # in this machine's time zone
     title: str | None
     description: str | None
     place: Place | None
@@ -47,12 +53,17 @@ class Notes:
 
 
 def read(path: Path) -> Mapping[str, object] | None:
-    """A sidecar's or an album's JSON; None for any other file."""
+    """A sidecar's or an album's JSON; None for any other file, whatever it holds (a link to a
+    device, a gigabyte, JSON nested past Python's stack, numbers past a float)."""
     try:
-        if path.stat().st_size > _LARGEST_SIDECAR_BYTES:
+        if not stat.S_ISREG(path.stat().st_mode):
             return None
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        with path.open("rb") as file:
+            data = file.read(_LARGEST_SIDECAR_BYTES + 1)
+        if len(data) > _LARGEST_SIDECAR_BYTES:
+            return None
+        document = json.loads(data.decode("utf-8"))
+    except (OSError, ValueError, RecursionError):
         return None
     if not isinstance(document, dict) or "title" not in document:
         return None
@@ -64,10 +75,20 @@ def is_album(document: Mapping[str, object]) -> bool:
 
 
 def notes(document: Mapping[str, object]) -> Notes:
+    description = _text(document.get("description"))
     return Notes(taken_at=taken_at(document), title=_text(document.get("title")),
-                 description=_text(document.get("description")),
+                 description=_caption(description) if description else None,
                  place=_place(document.get("geoData")) or _place(document.get("geoDataExif")),
                  trashed=document.get("trashed") is True)
+
+
+def _caption(text: str) -> str | None:
+    """The text as the library takes a description: line breaks as LF, no other control
+    characters, at most its length. A caption that cannot be sent must not keep the photo
+    out."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n")
+    kept = "".join(c for c in lines if c in "\n\t" or unicodedata.category(c) not in ("Cc", "Cs"))
+    return kept[:MAX_DESCRIPTION_CHARS].strip() or None
 
 
 def _text(value: object) -> str | None:
@@ -86,7 +107,13 @@ def _place(value: object) -> Place | None:
 
 
 def _degrees(value: object) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        degrees = float(value)
+    except OverflowError:  # an integer of hundreds of digits
+        return None
+    return degrees if math.isfinite(degrees) else None
 
 
 def album_title(document: Mapping[str, object]) -> str | None:
@@ -96,8 +123,9 @@ def album_title(document: Mapping[str, object]) -> str | None:
 def restored_name(name: str, title: str | None) -> str:
     """The photo's name before Google cut it to fit (``title``), when ``name`` is that cut;
     else ``name``."""
-    if not title or title == name or "/" in title:
-        return name
+    if (not title or title == name or "/" in title or len(title) > MAX_NAME_CHARS
+            or any(unicodedata.category(c).startswith("C") for c in title)):
+        return name  # not a name the library would take
     stem, _, extension = name.rpartition(".")
     title_stem, _, title_extension = title.rpartition(".")
     cut = bool(stem) and title_stem.startswith(stem) and len(title_stem) > len(stem)
@@ -114,7 +142,10 @@ def taken_at(document: Mapping[str, object]) -> datetime | None:
     if value <= 0:  # an unknown date is exported as 0
         return None
     try:
-        return datetime.fromtimestamp(value, UTC)
+        # As the wall clock of the machine importing, where the photos were most likely
+        # taken: the library keeps dates as EXIF does, in local time without a zone, and a
+        # sidecar says only the instant.
+        return datetime.fromtimestamp(value, UTC).astimezone()
     except (OverflowError, OSError, ValueError):
         return None
 

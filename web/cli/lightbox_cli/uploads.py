@@ -188,9 +188,13 @@ class _TakeoutFiles:
         return "a Google Takeout sidecar (its date goes with its photo)"
 
     def noted(self, file: LocalFile) -> LocalFile | None:
-        """The file with what its sidecar and album say; None for a photo in the bin."""
-        album = self._albums.get(file.path.parent)
-        sidecar = takeout.match(file.path, self._sidecars.get(file.path.parent, {}))
+        """The file with what its sidecar and album say; None for a photo in the bin.
+
+        A folder is an album only with Takeout's sidecars beside its description: any other
+        JSON with a title is not Google's."""
+        sidecars = self._sidecars.get(file.path.parent, {})
+        album = self._albums.get(file.path.parent) if sidecars else None
+        sidecar = takeout.match(file.path, sidecars)
         document = takeout.read(sidecar) if sidecar is not None else None
         if document is None:
             return replace(file, album=album)
@@ -362,7 +366,7 @@ class Uploader:
     def _project_of(self, file: LocalFile) -> str | None:
         if self._project_id is not None or file.album is None:
             return self._project_id
-        return self._album_projects[file.album]
+        return self._album_projects.get(file.album)
 
     def _put(self, file: LocalFile, asset_id: str, upload: Json) -> None:
         def progress(count: int) -> None:

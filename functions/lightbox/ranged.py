@@ -1,8 +1,9 @@
-"""A seekable, read-only file over one object in the store, fetched by ranged GETs.
+"""A seekable, read-only file over one object in the store, fetched by ranged GETs through
+the ``ObjectStore`` port: what the video lane hands the video core.
 
 A demuxer reads a clip's index (perhaps at its end) and then the packets of one GOP: this file
 fetches those parts, in blocks kept in a small cache, and never the rest. A run of reads that
-goes on block after block fetches larger blocks, up to ``max_run_blocks`` at once, so that
+goes on block after block fetches larger blocks, up to ``MAX_RUN_BLOCKS`` at once, so that
 reading a GOP costs few requests.
 """
 
