@@ -1,4 +1,4 @@
-"""Google Takeout's JSON sidecars: which photo each describes, and when that photo was taken.
+"""Google Takeout's JSON sidecars: which photo each describes, and what they say of it.
 
 Google Photos exports every photo with a sidecar beside it, named after the photo with
 ``.json`` or ``.supplemental-metadata.json`` appended, the whole name cut to 51 characters
