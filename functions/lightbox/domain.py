@@ -135,7 +135,7 @@ class Asset:
     placeholder: str | None = None
     multipart_upload_id: str | None = None
     # What its client said of it (an importer, from a Takeout sidecar).
-    declared: Declared = field(default_factory=lambda: Declared())
+    declared: Declared = field(default_factory=Declared)
     # Where the asset's latest change sits in the change feed (a transaction id).
     change_seq: int = 0
 
@@ -167,7 +167,7 @@ class NewAsset:
     declared_sha256: str | None
     project_id: UUID | None
     multipart_upload_id: str | None = None
-    declared: Declared = field(default_factory=lambda: Declared())
+    declared: Declared = field(default_factory=Declared)
 
 
 @dataclass(frozen=True)

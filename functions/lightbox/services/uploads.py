@@ -84,7 +84,7 @@ class UploadRequest:
     size_bytes: int
     sha256: str | None = None
     project_id: UUID | None = None
-    declared: Declared = field(default_factory=lambda: Declared())
+    declared: Declared = field(default_factory=Declared)
 
 
 @dataclass(frozen=True)
