@@ -64,9 +64,9 @@ class LocalFile:
     path: Path
     content_type: str
     size: int
-    # From a Google Takeout export: when and where its sidecar says it was taken (UTC), for
-    # the library to use when the file itself does not say; its caption; its name before
-    # Google cut it; its album.
+    # From a Google Takeout export: when (in this machine's zone) and where its sidecar says
+    # it was taken, for the library to use when the file itself does not say; its caption;
+    # its name before Google cut it; its album.
     taken_at: datetime | None = None
     place: takeout.Place | None = None
     description: str | None = None
