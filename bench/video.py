@@ -36,7 +36,7 @@ from report import machine, write_section  # noqa: E402 - bench/report.py
 
 from lightbox.domain import RenderSpec  # noqa: E402
 from lightbox.ranged import RangedObject  # noqa: E402
-from lightbox.services.thumbnails import _hash  # noqa: E402
+from lightbox.services.thumbnails import streamed_sha256  # noqa: E402
 from lightbox.video.render import render_clip  # noqa: E402
 from lightbox.wiring import Container  # noqa: E402
 from tests.e2e.conftest import start_stack  # noqa: E402
@@ -150,7 +150,7 @@ def measure(megabytes: int, runs: int) -> dict[str, float]:
                 fetched.append(clip.fetched_bytes)
                 requests_.append(clip.requests)
                 started = time.perf_counter()
-                _hash(storage, KEY)
+                streamed_sha256(storage, KEY)
                 hashes.append(time.perf_counter() - started)
             assert rendition.info.codec == "h264", rendition.info
         finally:

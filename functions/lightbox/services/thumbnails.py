@@ -66,13 +66,15 @@ def downloaded(storage: ObjectStore, asset: Asset) -> Iterator[tuple[str, Path]]
     """The image lanes': the original in a temporary file, hashed as it was written."""
     with tempfile.TemporaryDirectory(prefix="lightbox-") as workdir:
         original = Path(workdir) / "original"
-        yield _download(storage, asset.original_key, original), original
+        with original.open("wb") as file:
+            sha256 = streamed_sha256(storage, asset.original_key, into=file)
+        yield sha256, original
 
 
 @contextmanager
 def ranged(storage: ObjectStore, asset: Asset) -> Iterator[tuple[str, BinaryIO]]:
     """The video lane's: the clip hashed as it streams past, then read where it is asked."""
-    sha256 = _hash(storage, asset.original_key)
+    sha256 = streamed_sha256(storage, asset.original_key)
     clip = RangedObject(storage, asset.original_key, asset.size_bytes)
     try:
         yield sha256, clip  # type: ignore[misc]  # a RawIOBase reads as a BinaryIO does
@@ -191,20 +193,14 @@ def _drop_copies(asset: Asset, storage: ObjectStore) -> None:
     storage.delete_prefix(asset.derivatives_prefix)
 
 
-def _download(storage: ObjectStore, key: str, destination: Path) -> str:
-    """Stream an object to a file once, hashing it on the way."""
-    digest = hashlib.sha256()
-    with destination.open("wb") as file:
-        for chunk in storage.iter_chunks(key):
-            digest.update(chunk)
-            file.write(chunk)
-    return digest.hexdigest()
-
-
-def _hash(storage: ObjectStore, key: str) -> str:
+def streamed_sha256(storage: ObjectStore, key: str, into: BinaryIO | None = None) -> str:
+    """Stream an object once, hashing it on the way; written ``into`` a file when one is
+    given."""
     digest = hashlib.sha256()
     for chunk in storage.iter_chunks(key):
         digest.update(chunk)
+        if into is not None:
+            into.write(chunk)
     return digest.hexdigest()
 
 
