@@ -6,9 +6,9 @@ NAME, "name": LABEL, "admin": BOOL?}`` (an admin's key also sees the service's f
 ``{"command": "list-keys", "owner": NAME?}``, ``{"command": "revoke-key", "owner": NAME,
 "key_id": UUID}``, ``{"command": "redrive", "limit": N?}`` (send back what the dead-letter
 queues hold, up to N letters of each; 1000 by default), ``{"command": "recover", "before":
-ISO-8601 TIME}`` (move on at once every asset left waiting since before that time, when no
-worker ran: the local stack runs it as it starts; on AWS, after an incident that lost queued
-messages, with the time the workers stopped).
+ISO-8601 TIME}`` (move on at once every asset and import left waiting since before that
+time, when no worker ran: the local stack runs it as it starts; on AWS, after an incident that
+lost queued messages, with the time the workers stopped).
 """
 
 from collections.abc import Callable
@@ -21,7 +21,7 @@ from uuid import UUID
 from lightbox.adapters.migrations import apply_migrations
 from lightbox.domain import ApiKey
 from lightbox.errors import InvalidField
-from lightbox.services import auth, reaper, redrive
+from lightbox.services import auth, imports, reaper, redrive
 from lightbox.wiring import Container
 
 # deploy.sh copies migrations/ next to the handlers in the Lambda package.
@@ -76,8 +76,12 @@ def redrive_dead_letters(event: dict[str, Any]) -> dict[str, Any]:
 
 def recover(event: dict[str, Any]) -> dict[str, Any]:
     before = _time(event, "before")  # refused before anything is connected
-    return asdict(reaper.recover(container.pipeline, before=before,
-                                 batch=container.reaper_policy.batch))
+    batch = container.reaper_policy.batch
+    report = asdict(reaper.recover(container.pipeline, before=before, batch=batch))
+    resumed = imports.resume_stalled(imports=container.imports, queue=container.import_queue,
+                                     older_than_seconds=imports.stalled_since(before),
+                                     limit=batch)
+    return {**report, "imports_resumed": resumed}
 
 
 COMMANDS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {

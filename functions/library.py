@@ -1,5 +1,5 @@
 """library: the library API — assets (pages, changes, one, rename/move, delete), projects,
-stats — and ``GET /health`` and ``GET /openapi.json``."""
+imports, stats — and ``GET /health`` and ``GET /openapi.json``."""
 
 from pathlib import Path
 
@@ -7,13 +7,14 @@ from chalice.app import Response
 
 from lightbox.http import inputs, outputs
 from lightbox.http.app import Api
-from lightbox.services import library, listing
+from lightbox.services import imports, library, listing
 from lightbox.services.health import check_health
 from lightbox.wiring import Container
 
 container = Container()
 app = Api("lightbox-library", lambda: container.config)
 OPENAPI = Path(__file__).with_name("openapi.json")
+IMPORTS_LISTED = 50  # the newest runs; older ones are still found by id
 
 
 # Each view asks who is calling first: nothing of a stranger's request is read.
@@ -99,6 +100,33 @@ def delete_project(project_id: str) -> Response:
     library.delete_project(owner_id, inputs.project_id_param(project_id), container.pipeline,
                            cascade=cascade, projects=container.projects)
     return outputs.no_content()
+
+
+@app.route("/v1/imports", methods=["POST"])
+def start_import() -> Response:
+    request = app.request
+    owner_id = inputs.owner_of(request)
+    source, project_id = inputs.parse_import_request(inputs.read_json_object(request))
+    report, started = imports.start_import(
+        owner_id, source, project_id, imports=container.imports, queue=container.import_queue,
+        projects=container.projects, policy=container.import_policy)
+    # 202: started now; 200: the run already listing that source, joined.
+    return outputs.json_response(outputs.import_json(report), 202 if started else 200)
+
+
+@app.route("/v1/imports", methods=["GET"])
+def list_imports() -> Response:
+    owner_id = inputs.owner_of(app.request)
+    reports = imports.list_imports(owner_id, imports=container.imports, limit=IMPORTS_LISTED)
+    return outputs.json_response({"items": [outputs.import_json(report) for report in reports]})
+
+
+@app.route("/v1/imports/{import_id}", methods=["GET"])
+def get_import(import_id: str) -> Response:
+    owner_id = inputs.owner_of(app.request)
+    report = imports.import_report(owner_id, inputs.import_id_param(import_id),
+                                   imports=container.imports)
+    return outputs.json_response(outputs.import_json(report))
 
 
 @app.route("/v1/stats", methods=["GET"])

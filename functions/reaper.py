@@ -1,12 +1,12 @@
-"""reaper: every few minutes, puts right what lost events, dead workers and interrupted
-deletions left behind."""
+"""reaper: every few minutes, puts right what lost events, dead workers, interrupted
+deletions and stopped imports left behind."""
 
 from dataclasses import asdict
 from typing import Any
 
 from chalice.app import Chalice, CloudWatchEvent
 
-from lightbox.services import library, reaper
+from lightbox.services import imports, library, reaper
 from lightbox.wiring import Container
 
 app = Chalice(app_name="lightbox-reaper")
@@ -21,4 +21,6 @@ def reap_waiting_assets(event: CloudWatchEvent) -> dict[str, Any]:
     purged = library.purge_deleted(container.pipeline,
                                    older_than_seconds=policy.purge_after_seconds,
                                    limit=policy.batch)
-    return {**asdict(report), "purged": purged}
+    resumed = imports.resume_stalled(imports=container.imports, queue=container.import_queue,
+                                     older_than_seconds=policy.import_seconds, limit=policy.batch)
+    return {**asdict(report), "purged": purged, "imports_resumed": resumed}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import unicodedata
 from collections.abc import Collection, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
@@ -15,6 +16,10 @@ from lightbox.domain import (
     Declared,
     Derivative,
     ImageInfo,
+    Import,
+    ImportJob,
+    ImportSource,
+    ImportStatus,
     Lane,
     Lanes,
     NewAsset,
@@ -29,6 +34,7 @@ from lightbox.errors import (
     LimitReached,
     ObjectNotFound,
     ProjectExists,
+    SourceChanged,
     StorageUnavailable,
 )
 from lightbox.ports import Pipeline
@@ -60,6 +66,8 @@ class FakeAssetRepository:
         self._tick = 0
         self._elapsed = timedelta()
         self.sequences: dict[str, int] = {}  # each owner's last change number (owner_sequences)
+        # assets_owner_source: (owner, bucket, key, ETag) of an adopted object → its asset.
+        self.sources: dict[tuple[str, str, str, str], UUID] = {}
 
     def add(self, asset: NewAsset, *, max_pending: int) -> Asset:
         pending = sum(a.owner_id == asset.owner_id and a.status is Status.PENDING
@@ -95,6 +103,16 @@ class FakeAssetRepository:
         self.add(asset, max_pending=1 << 30)  # a duplicate waits for no bytes: no limit
         return self.change(asset.id, status=Status.DUPLICATE, content_type=holder.content_type,
                            sha256=holder.sha256, duplicate_of=holder_id)
+
+    def add_adopted(self, asset: NewAsset, *, import_id: UUID, source_bucket: str,
+                    source: StoredObject) -> tuple[Asset, bool]:
+        identity = (asset.owner_id, source_bucket, source.key, source.etag)
+        existing = self.sources.get(identity)
+        if existing is not None:
+            return self.assets[existing], False
+        self.add(asset, max_pending=1 << 30)  # an import is bounded by its pages, not this
+        self.sources[identity] = asset.id
+        return self.change(asset.id, import_id=import_id), True
 
     def find_by_content(self, owner_id: str, sha256: str) -> Asset | None:
         return next((a for a in self.assets.values() if a.owner_id == owner_id
@@ -447,6 +465,8 @@ class FakeObjectStore:
         self.fail_with: Exception | None = None
         self.fail_on: set[str] = set()  # keys whose every operation is unavailable
         self.ranges_read = 0
+        self.buckets: dict[str, dict[str, bytes]] = {}  # other buckets, which imports read
+        self.copies = 0
 
     def presign_put(
         self, key: str, *, content_type: str, size_bytes: int, expires_in: int,
@@ -517,6 +537,18 @@ class FakeObjectStore:
         self.objects[key] = data
         self.content_types[key] = content_type
 
+    def copy_in(self, source_bucket: str, source: StoredObject, key: str, *,
+                content_type: str) -> None:
+        self._maybe_fail(source.key)
+        objects = self.buckets.get(source_bucket, {})
+        if source.key not in objects:
+            raise ObjectNotFound(f"no object s3://{source_bucket}/{source.key}")
+        if etag_of(objects[source.key]) != source.etag:
+            raise SourceChanged(f"s3://{source_bucket}/{source.key} changed after it was listed")
+        self.objects[key] = objects[source.key]
+        self.content_types[key] = content_type
+        self.copies += 1
+
     def delete(self, keys: Sequence[str]) -> None:
         self._maybe_fail()
         for key in keys:
@@ -544,6 +576,109 @@ class FakeObjectStore:
             raise self.fail_with
         if key in self.fail_on:
             raise StorageUnavailable(f"SlowDown on {key}")
+
+
+def etag_of(data: bytes) -> str:
+    """An object's ETag as S3 gives a single PUT's: its quoted MD5."""
+    return f'"{hashlib.md5(data).hexdigest()}"'
+
+
+class FakeSourceBucket:
+    """A bucket of the FakeObjectStore's ``buckets``, as an import reads it."""
+
+    def __init__(self, storage: FakeObjectStore, bucket: str) -> None:
+        self._storage = storage
+        self._bucket = bucket
+        self.pages = 0
+
+    def list_page(self, prefix: str, *, after: str | None, limit: int) -> list[StoredObject]:
+        if self._bucket not in self._storage.buckets:
+            raise ObjectNotFound(f"no bucket {self._bucket}")
+        self.pages += 1
+        objects = self._storage.buckets[self._bucket]
+        keys = sorted(key for key in objects if key.startswith(prefix) and key > (after or ""))
+        return [StoredObject(key, len(objects[key]), etag_of(objects[key]))
+                for key in keys[:limit]]
+
+    def read_range(self, key: str, length: int) -> bytes:
+        objects = self._storage.buckets.get(self._bucket, {})
+        if key not in objects:
+            raise ObjectNotFound(f"no object s3://{self._bucket}/{key}")
+        return objects[key][:length]
+
+
+class FakeImportRepository:
+    def __init__(self, assets: FakeAssetRepository) -> None:
+        self._assets = assets
+        self.runs: dict[UUID, Import] = {}
+
+    def start(self, owner_id: str, import_id: UUID, source: ImportSource,
+              project_id: UUID | None) -> tuple[Import, bool]:
+        running = next((run for run in self.runs.values() if run.owner_id == owner_id
+                        and run.source == source and run.status is ImportStatus.LISTING), None)
+        if running is not None:
+            return running, False
+        now = self._assets.now
+        run = Import(id=import_id, owner_id=owner_id, source=source, project_id=project_id,
+                     status=ImportStatus.LISTING, created_at=now, updated_at=now)
+        self.runs[import_id] = run
+        return run, True
+
+    def get(self, owner_id: str, import_id: UUID) -> Import | None:
+        run = self.runs.get(import_id)
+        return run if run is not None and run.owner_id == owner_id else None
+
+    def recent(self, owner_id: str, limit: int) -> list[Import]:
+        owned = [run for run in self.runs.values() if run.owner_id == owner_id]
+        return sorted(owned, key=lambda run: run.created_at, reverse=True)[:limit]
+
+    def advance(self, run: Import, *, after_key: str | None, listed: int,
+                skipped: dict[str, int], done: bool) -> bool:
+        current = self.get(run.owner_id, run.id)
+        if current is None or current.status is not ImportStatus.LISTING \
+                or current.after_key != run.after_key:
+            return False
+        self.runs[run.id] = dataclasses.replace(
+            current, after_key=after_key, listed=listed, skipped=skipped,
+            status=ImportStatus.LISTED if done else current.status,
+            updated_at=self._assets.now)
+        return True
+
+    def fail(self, run: Import, reason: str) -> bool:
+        current = self.get(run.owner_id, run.id)
+        if current is None or current.status is not ImportStatus.LISTING:
+            return False
+        self.runs[run.id] = dataclasses.replace(current, status=ImportStatus.FAILED,
+                                                error=reason)
+        return True
+
+    def asset_totals(self, owner_id: str, import_id: UUID) -> dict[Status, int]:
+        totals: dict[Status, int] = {}
+        for asset in self._assets.assets.values():
+            if asset.owner_id == owner_id and asset.import_id == import_id:
+                totals[asset.status] = totals.get(asset.status, 0) + 1
+        return totals
+
+    def stalled(self, older_than_seconds: int, limit: int) -> list[Import]:
+        cutoff = self._assets.now - timedelta(seconds=older_than_seconds)
+        return sorted((run for run in self.runs.values()
+                       if run.status is ImportStatus.LISTING and run.updated_at < cutoff),
+                      key=lambda run: run.updated_at)[:limit]
+
+    def renew(self, run: Import) -> bool:
+        current = self.get(run.owner_id, run.id)
+        if current is None or current.updated_at != run.updated_at:
+            return False
+        self.runs[run.id] = dataclasses.replace(current, updated_at=self._assets.now)
+        return True
+
+
+class FakeImportQueue:
+    def __init__(self) -> None:
+        self.sent: list[ImportJob] = []
+
+    def send(self, job: ImportJob) -> None:
+        self.sent.append(job)
 
 
 def _refused(code: str) -> InvalidParts:

@@ -131,6 +131,15 @@ def _issuer(name: str, raw: str) -> str | None:
     return raw.rstrip("/") or None
 
 
+def _import_sources(name: str, raw: str) -> tuple[str, ...]:
+    sources = tuple(part.strip() for part in raw.split(",") if part.strip())
+    for source in sources:
+        bucket, slash, _ = source.partition("/")
+        if not bucket or not slash:
+            raise ConfigError(f"{name} must list BUCKET/PREFIX patterns, not {source!r}")
+    return sources
+
+
 def _level(name: str, raw: str) -> str:
     return raw.upper()
 
@@ -155,6 +164,24 @@ SETTINGS = (
             "where jobs of the video lane go",
             "upload-complete, reaper, library (`/health`, stats), admin (redrive, recover)",
             template=True, default_note="clips wait, retried, until it is set"),
+    Setting("LIGHTBOX_BACKFILL_QUEUE_URL", "backfill_queue_url", Text(),
+            "where jobs of the backfill lane go: the renders of what imports adopt",
+            "upload-complete, importer, reaper, library (`/health`, stats), admin (redrive, "
+            "recover)", template=True, default_note="the standard queue"),
+    Setting("LIGHTBOX_IMPORT_QUEUE_URL", "import_queue_url", Text(),
+            "where imports' pages go, each listed and adopted by the importer",
+            "library (`POST /v1/imports`), importer, reaper, admin (recover)", template=True,
+            default_note="imports refused"),
+    Setting("LIGHTBOX_IMPORT_SOURCES", "import_sources",
+            Parsed("{bucket}/imports/{owner}/", _import_sources),
+            "where owners may import from: `BUCKET/PREFIX` patterns, comma-separated; `{owner}` "
+            "stands for the importing owner's id, `{bucket}` for the media bucket. A pattern "
+            "without `{owner}` lets every owner import what is under it",
+            "library (`POST /v1/imports`), importer", template=True,
+            default_note="each owner's `imports/OWNER/` in the media bucket"),
+    Setting("LIGHTBOX_IMPORT_PAGE_SIZE", "import_page_size", Whole(1000, maximum=1000),
+            "source objects an importer run lists and adopts before it hands the rest on",
+            "importer"),
     Setting("LIGHTBOX_INGEST_QUEUE_URL", "ingest_queue_url", Text(),
             "the bucket events' queue, where redrive sends their dead letters back",
             "admin (redrive)", template=True),
@@ -169,6 +196,9 @@ SETTINGS = (
     Setting("LIGHTBOX_VIDEO_DEAD_LETTER_QUEUE_URL", "video_dead_letter_queue_url", Text(),
             "the video lane's dead-letter queue", "admin (redrive)", template=True,
             default_note="the video lane's letters are not redriven"),
+    Setting("LIGHTBOX_BACKFILL_DEAD_LETTER_QUEUE_URL", "backfill_dead_letter_queue_url", Text(),
+            "the backfill lane's dead-letter queue", "admin (redrive)", template=True,
+            default_note="the backfill lane's letters are not redriven"),
     Setting("LIGHTBOX_WEBHOOK_TOKEN", "webhook_token", Text(),
             "the bearer token MinIO sends to `/hooks/minio`", "upload-complete",
             default_note="webhooks refused with 403"),
@@ -264,11 +294,16 @@ class Config:
     thumbnail_queue_url: str | None
     large_thumbnail_queue_url: str | None
     video_queue_url: str | None
+    backfill_queue_url: str | None
+    import_queue_url: str | None
+    import_sources: tuple[str, ...]
+    import_page_size: int
     ingest_queue_url: str | None
     ingest_dead_letter_queue_url: str | None
     thumbnail_dead_letter_queue_url: str | None
     large_thumbnail_dead_letter_queue_url: str | None
     video_dead_letter_queue_url: str | None
+    backfill_dead_letter_queue_url: str | None
     webhook_token: str | None
     cors_origin: str
     oidc_issuer: str | None

@@ -11,6 +11,8 @@ from uuid import UUID
 
 from lightbox.errors import InvalidEvent
 
+# The longest filename kept (characters), whether a client declares it or an import reads it.
+MAX_FILENAME_CHARS = 255
 ORIGINALS_PREFIX = "originals/"
 DERIVATIVES_PREFIX = "derivatives/"
 # An owner's id is part of every key of its objects: a short, safe name.
@@ -29,25 +31,29 @@ class Status(StrEnum):
 
 
 class Lane(StrEnum):
-    """Which thumbnail queue a job joins: a huge scan or a burst of clips must not hold up a
-    burst of photos."""
+    """Which thumbnail queue a job joins: a huge scan, a burst of clips or a library being
+    imported must not hold up a burst of photos."""
 
     STANDARD = "standard"
     LARGE = "large"
     VIDEO = "video"
+    BACKFILL = "backfill"
 
 
 @dataclass(frozen=True)
 class Lanes:
-    """Video takes its own lane; images this large, in bytes or pixels, the large lane."""
+    """Video takes its own lane; images adopted by an import the backfill lane; other images
+    this large, in bytes or pixels, the large lane."""
 
     large_bytes: int
     large_pixels: int
 
     def of(self, size_bytes: int, dimensions: tuple[int, int] | None, *,
-           video: bool = False) -> Lane:
+           video: bool = False, imported: bool = False) -> Lane:
         if video:
             return Lane.VIDEO
+        if imported:
+            return Lane.BACKFILL
         pixels = dimensions[0] * dimensions[1] if dimensions else 0
         large = size_bytes >= self.large_bytes or pixels >= self.large_pixels
         return Lane.LARGE if large else Lane.STANDARD
@@ -136,6 +142,8 @@ class Asset:
     multipart_upload_id: str | None = None
     # What its client said of it (an importer, from a Takeout sidecar).
     declared: Declared = field(default_factory=Declared)
+    # The import that adopted it from an object already in a bucket.
+    import_id: UUID | None = None
     # Where the asset's latest change sits in the change feed (a transaction id).
     change_seq: int = 0
 
@@ -168,6 +176,60 @@ class NewAsset:
     project_id: UUID | None
     multipart_upload_id: str | None = None
     declared: Declared = field(default_factory=Declared)
+
+
+class ImportStatus(StrEnum):
+    LISTING = "listing"  # its source is still being listed and adopted, page by page
+    LISTED = "listed"  # every object was adopted or skipped; their renders may still run
+    FAILED = "failed"  # the source could not be listed (the error says why)
+
+
+@dataclass(frozen=True)
+class ImportSource:
+    """Where an import adopts objects from: a bucket and a key prefix."""
+
+    bucket: str
+    prefix: str
+
+    @property
+    def uri(self) -> str:
+        return f"s3://{self.bucket}/{self.prefix}"
+
+
+@dataclass(frozen=True)
+class Import:
+    """A run adopting what a bucket holds under a prefix, and how far it has come."""
+
+    id: UUID
+    owner_id: str
+    source: ImportSource
+    project_id: UUID | None
+    status: ImportStatus
+    created_at: datetime
+    updated_at: datetime
+    after_key: str | None = None  # the last source key handled: a resumed run goes on after it
+    listed: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)  # by reason
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class ImportJob:
+    """The message that has the importer list and adopt an import's next page."""
+
+    import_id: UUID
+    owner_id: str
+
+    def to_json(self) -> str:
+        return json.dumps({"import_id": str(self.import_id), "owner_id": self.owner_id})
+
+    @classmethod
+    def from_json(cls, body: str) -> ImportJob:
+        try:
+            data = json.loads(body)
+            return cls(import_id=UUID(data["import_id"]), owner_id=str(data["owner_id"]))
+        except (ValueError, TypeError, KeyError) as exc:
+            raise InvalidEvent(f"not an import job: {body[:200]!r}") from exc
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ catches a library's exception type.
     ├── NotFound                     404 not_found
     │   ├── AssetNotFound            404 asset_not_found
     │   ├── ProjectNotFound          404 project_not_found
+    │   ├── ImportNotFound           404 import_not_found
     │   └── ObjectNotFound           404 object_not_found        no such key in the bucket
     ├── Conflict                     409 conflict
     │   ├── UploadMissing            409 upload_missing          complete before the PUT
@@ -23,6 +24,7 @@ catches a library's exception type.
     │   ├── InvalidState             409 invalid_state           not possible in the asset's state
     │   ├── ProjectExists            409 project_exists          that name is taken
     │   ├── ProjectNotEmpty          409 project_not_empty       delete its assets or cascade
+    │   ├── SourceChanged            409 source_changed          an import's source was replaced
     │   └── LimitReached             409 limit_reached           a per-owner limit is reached
     ├── InvalidEvent                 400 invalid_event           a message Lightbox cannot read
     ├── ImageError                   422 unprocessable_image     the file cannot be rendered
@@ -98,6 +100,11 @@ class ProjectNotFound(NotFound):
     code = "project_not_found"
 
 
+class ImportNotFound(NotFound):
+    status = 404
+    code = "import_not_found"
+
+
 class ObjectNotFound(NotFound):
     status = 404
     code = "object_not_found"
@@ -138,6 +145,13 @@ class ProjectExists(Conflict):
 class ProjectNotEmpty(Conflict):
     status = 409
     code = "project_not_empty"
+
+
+class SourceChanged(Conflict):
+    """The object an import listed was replaced (or removed) before it was copied."""
+
+    status = 409
+    code = "source_changed"
 
 
 class LimitReached(Conflict):

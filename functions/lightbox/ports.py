@@ -19,6 +19,9 @@ from lightbox.domain import (
     Declared,
     Derivative,
     ImageInfo,
+    Import,
+    ImportJob,
+    ImportSource,
     Lane,
     Lanes,
     NewAsset,
@@ -63,6 +66,13 @@ class AssetRepository(Protocol):
     def add_duplicate(self, asset: NewAsset, holder_id: UUID) -> Asset | None:
         """A duplicate of ``holder_id`` in ``asset.project_id``: the one already there, else
         ``asset`` added with status duplicate; None when the holder is no longer live."""
+        ...
+
+    def add_adopted(self, asset: NewAsset, *, import_id: UUID, source_bucket: str,
+                    source: StoredObject) -> tuple[Asset, bool]:
+        """Record a pending asset for a source object an import adopts, and whether it was
+        added now: an owner's asset for that object (its bucket, key and ETag) is returned
+        instead, whichever import added it, deleted or not."""
         ...
 
     def find_by_content(self, owner_id: str, sha256: str) -> Asset | None:
@@ -279,6 +289,13 @@ class ObjectStore(Protocol):
 
     def put(self, key: str, data: bytes, content_type: str) -> None: ...
 
+    def copy_in(self, source_bucket: str, source: StoredObject, key: str, *,
+                content_type: str) -> None:
+        """Copy an object of another bucket (or of this one) to ``key``, inside the storage
+        service: no byte passes through the caller. Raises ObjectNotFound when the source is
+        gone, SourceChanged when it no longer has the ETag it was listed with."""
+        ...
+
     def delete(self, keys: Sequence[str]) -> None: ...
 
     def delete_prefix(self, prefix: str) -> None:
@@ -290,6 +307,61 @@ class ObjectStore(Protocol):
         ...
 
     def ping(self) -> None: ...
+
+
+class SourceBucket(Protocol):
+    """A bucket an import reads: listed and read, never written."""
+
+    def list_page(self, prefix: str, *, after: str | None, limit: int) -> list[StoredObject]:
+        """Up to ``limit`` objects under ``prefix`` whose keys sort after ``after``, in key
+        order; raises ObjectNotFound when the bucket does not exist, StorageUnavailable when
+        it cannot be read."""
+        ...
+
+    def read_range(self, key: str, length: int) -> bytes:
+        """An object's first ``length`` bytes; raises ObjectNotFound."""
+        ...
+
+
+class ImportRepository(Protocol):
+    """Imports, each moving forward page by page; every move is conditional on the page the
+    caller started from, so that a repeated or late message changes nothing."""
+
+    def start(self, owner_id: str, import_id: UUID, source: ImportSource,
+              project_id: UUID | None) -> tuple[Import, bool]:
+        """Record a new run, and True; or the run already listing that source for that owner,
+        and False."""
+        ...
+
+    def get(self, owner_id: str, import_id: UUID) -> Import | None: ...
+
+    def recent(self, owner_id: str, limit: int) -> list[Import]:
+        """The owner's runs, newest first."""
+        ...
+
+    def advance(self, run: Import, *, after_key: str | None, listed: int,
+                skipped: dict[str, int], done: bool) -> bool:
+        """Record a page handled after ``run.after_key`` and the run's new totals: False when
+        another worker recorded it first, or the run is no longer listing."""
+        ...
+
+    def fail(self, run: Import, reason: str) -> bool: ...
+
+    def asset_totals(self, owner_id: str, import_id: UUID) -> dict[Status, int]:
+        """How many of the run's assets are in each status (only statuses it has)."""
+        ...
+
+    def stalled(self, older_than_seconds: int, limit: int) -> list[Import]:
+        """Runs of every owner still listing that have not moved for that long, oldest first."""
+        ...
+
+    def renew(self, run: Import) -> bool:
+        """Restart the clock of a run still where ``stalled`` found it."""
+        ...
+
+
+class ImportQueue(Protocol):
+    def send(self, job: ImportJob) -> None: ...
 
 
 class JobQueue(Protocol):

@@ -19,11 +19,12 @@ from botocore.session import Session as BotoSession
 
 from lightbox.adapters.api_keys import PostgresApiKeyRepository
 from lightbox.adapters.assets import PostgresAssetRepository
+from lightbox.adapters.imports import PostgresImportRepository
 from lightbox.adapters.postgres import Database
 from lightbox.adapters.projects import PostgresProjectRepository
 from lightbox.adapters.rds import iam_auth_token
-from lightbox.adapters.s3 import S3ObjectStore, S3UrlSigner
-from lightbox.adapters.sqs import SqsDeadLetterQueue, SqsJobQueue, SqsRedelivery
+from lightbox.adapters.s3 import S3ObjectStore, S3SourceBucket, S3UrlSigner
+from lightbox.adapters.sqs import SqsDeadLetterQueue, SqsImportQueue, SqsJobQueue, SqsRedelivery
 from lightbox.batch import Backoff
 from lightbox.config import Config
 from lightbox.domain import Lane, Lanes, RenderSpec
@@ -32,13 +33,17 @@ from lightbox.ports import (
     AssetRepository,
     ClipRenderer,
     DeadLetterQueue,
+    ImportQueue,
+    ImportRepository,
     JobQueue,
     ObjectStore,
     Pipeline,
     ProjectRepository,
     Renderer,
+    SourceBucket,
 )
 from lightbox.services.auth import TokenVerifier
+from lightbox.services.imports import ImportPolicy
 from lightbox.services.reaper import ReaperPolicy
 from lightbox.services.thumbnails import ProcessingPolicy
 from lightbox.services.uploads import UploadPolicy
@@ -83,6 +88,10 @@ class Container:
         return PostgresAssetRepository(self.database)
 
     @cached_property
+    def imports(self) -> ImportRepository:
+        return PostgresImportRepository(self.database)
+
+    @cached_property
     def projects(self) -> ProjectRepository:
         return PostgresProjectRepository(self.database)
 
@@ -113,11 +122,20 @@ class Container:
         signer = S3UrlSigner(self.boto_session, bucket,
                              endpoint_url=self.config.s3_endpoint_url,
                              path_style=self.config.s3_path_style)
-        return S3ObjectStore(self._s3_client, bucket, signer=signer)
+        return S3ObjectStore(lambda: self.s3_client, bucket, signer=signer)
+
+    def import_source(self, bucket: str) -> SourceBucket:
+        """A bucket an import reads, through the same client."""
+        return S3SourceBucket(lambda: self.s3_client, bucket)
 
     @cached_property
     def jobs(self) -> JobQueue:
         return SqsJobQueue(lambda: self.sqs_client, self._thumbnail_queue_urls)
+
+    @cached_property
+    def import_queue(self) -> ImportQueue:
+        return SqsImportQueue(lambda: self.sqs_client,
+                              lambda: self.config.require("import_queue_url"))
 
     @cached_property
     def pipeline(self) -> Pipeline:
@@ -144,6 +162,10 @@ class Container:
         if config.video_dead_letter_queue_url and config.video_queue_url:
             letters.append(SqsDeadLetterQueue(
                 self.sqs_client, config.video_dead_letter_queue_url, config.video_queue_url))
+        if config.backfill_dead_letter_queue_url and config.backfill_queue_url:
+            letters.append(SqsDeadLetterQueue(
+                self.sqs_client, config.backfill_dead_letter_queue_url,
+                config.backfill_queue_url))
         return letters
 
     @cached_property
@@ -207,6 +229,13 @@ class Container:
         )
 
     @cached_property
+    def import_policy(self) -> ImportPolicy:
+        config = self.config
+        return ImportPolicy(sources=config.import_sources, media_bucket=config.require("bucket"),
+                            page_size=config.import_page_size,
+                            max_upload_bytes=config.max_upload_bytes)
+
+    @cached_property
     def reaper_policy(self) -> ReaperPolicy:
         config = self.config
         return ReaperPolicy(
@@ -239,9 +268,12 @@ class Container:
             queue_urls[Lane.LARGE] = self.config.large_thumbnail_queue_url
         if self.config.video_queue_url:
             queue_urls[Lane.VIDEO] = self.config.video_queue_url
+        if self.config.backfill_queue_url:
+            queue_urls[Lane.BACKFILL] = self.config.backfill_queue_url
         return queue_urls
 
-    def _s3_client(self) -> S3Client:
+    @cached_property
+    def s3_client(self) -> S3Client:
         return cast("S3Client", self.boto_session.create_client(
             "s3",
             config=BotoConfig(

@@ -54,12 +54,12 @@ def test_lint_reports_a_property_aws_does_not_have(translated: dict[str, Any]) -
 
 def test_every_function_runs_python_312_and_names_its_package(translated: dict[str, Any]) -> None:
     functions = _of_type(translated, "AWS::Lambda::Function")
-    assert len(functions) == len(TEMPLATE.functions) == 9
+    assert len(functions) == len(TEMPLATE.functions) == 11
     assert {props["Runtime"] for props in functions.values()} == {"python3.12"}
     packages = {name: function.package for name, function in TEMPLATE.functions.items()}
     assert set(packages.values()) == {"api", "imaging", "video"}
     assert {name for name, package in packages.items() if package == "imaging"} == {
-        "ThumbnailFunction", "LargeThumbnailFunction"}
+        "ThumbnailFunction", "LargeThumbnailFunction", "BackfillFunction"}
     assert {name for name, package in packages.items() if package == "video"} == {
         "VideoFunction"}
     for package in set(packages.values()):
@@ -146,6 +146,12 @@ def test_each_function_may_touch_only_its_own_part_of_the_bucket(
         ("s3:GetObject", "originals/*"), ("s3:PutObject", "originals/*"),
         ("s3:PutObjectTagging", "originals/*"), ("s3:ListMultipartUploadParts", "originals/*"),
         ("s3:AbortMultipartUpload", "originals/*")}
+    # The importer reads sources (any key but the library's: the service refuses those) and
+    # writes copies as originals; the backfill renders as the thumbnail lanes do.
+    assert allowed["ImporterFunction"] == {
+        ("s3:ListBucket", "*"), ("s3:GetObject", "*"), ("s3:PutObject", "originals/*"),
+        ("s3:AbortMultipartUpload", "originals/*")}
+    assert allowed["BackfillFunction"] == allowed["ThumbnailFunction"]
     assert allowed["AuthorizerFunction"] == set()
     every_action = {action for grants in allowed.values() for action, _ in grants}
     assert "s3:*" not in every_action and "s3:DeleteBucket" not in every_action
@@ -221,7 +227,9 @@ def _s3_grants(role: Mapping[str, Any]) -> set[tuple[str, str]]:
             for action in [actions] if isinstance(actions, str) else actions:
                 if not action.startswith("s3:"):
                     continue
-                for resource in resources if isinstance(resources, list) else [resources]:
+                for listed in resources if isinstance(resources, list) else [resources]:
+                    # A conditional resource: what the condition grants.
+                    resource = listed["Fn::If"][1] if "Fn::If" in listed else listed
                     text = resource["Fn::Sub"] if isinstance(resource, dict) else resource
                     grants.add((action, str(text).rsplit("}/", 1)[-1] if "}/" in str(text)
                                 else "*"))

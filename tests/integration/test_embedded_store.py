@@ -26,6 +26,8 @@ from infra.local.seaweedfs import FilerNotifications, SeaweedServer, Target
 from infra.local.services import EmbeddedPostgres, ServerRecords
 from infra.local.stack import WEED
 from infra.template import Notification
+from lightbox.adapters.s3 import S3ObjectStore, S3SourceBucket
+from lightbox.errors import SourceChanged
 from tests.conftest import REPO
 
 BUCKET = "originals-test"
@@ -257,3 +259,24 @@ def test_an_earlier_in_memory_buckets_snapshot_moves_into_the_store_once(
         b"a thumbnail")
     assert not snapshot.exists() and (tmp_path / "s3.migrated" / "manifest.json").exists()
     assert legacy_snapshot.migrate(s3, BUCKET, snapshot) is None
+
+
+@pytest.mark.parametrize("limit", [64 * 1024**2, 1024**2], ids=["one request", "in parts"])
+def test_the_store_copies_only_the_version_an_import_listed(
+    seaweed: SeaweedServer, tmp_path: Path, limit: int,
+) -> None:
+    s3 = s3_of(seaweed, tmp_path)
+    s3.create_bucket(Bucket=BUCKET)
+    data = os.urandom(11 * 1024**2)
+    s3.put_object(Bucket=BUCKET, Key="imports/scan.tif", Body=data)
+    listed = S3SourceBucket(lambda: s3, BUCKET).list_page("imports/", after=None, limit=10)[0]
+    store = S3ObjectStore(lambda: s3, BUCKET, signer=None,  # type: ignore[arg-type]  # no URLs
+                          copy_limit=limit, copy_part_bytes=5 * 1024**2)
+
+    store.copy_in(BUCKET, listed, "originals/x/copy", content_type="image/tiff")
+    assert s3.get_object(Bucket=BUCKET, Key="originals/x/copy")["Body"].read() == data
+
+    s3.put_object(Bucket=BUCKET, Key="imports/scan.tif", Body=data[:-1])  # replaced since
+    with pytest.raises(SourceChanged, match="changed after it was listed"):
+        store.copy_in(BUCKET, listed, "originals/x/other", content_type="image/tiff")
+    assert "Contents" not in s3.list_objects_v2(Bucket=BUCKET, Prefix="originals/x/other")

@@ -28,8 +28,8 @@ def handler_of(function_name: str) -> Any:
 def test_each_handler_in_the_template_is_a_callable_of_its_module() -> None:
     assert set(TEMPLATE.functions) == {
         "PresignFunction", "UploadCompleteFunction", "ThumbnailFunction",
-        "LargeThumbnailFunction", "VideoFunction", "LibraryFunction", "AdminFunction",
-        "ReaperFunction", "AuthorizerFunction",
+        "LargeThumbnailFunction", "VideoFunction", "BackfillFunction", "ImporterFunction",
+        "LibraryFunction", "AdminFunction", "ReaperFunction", "AuthorizerFunction",
     }
     for name, function in TEMPLATE.functions.items():
         assert callable(handler_of(name)), name
@@ -53,6 +53,7 @@ def test_queue_triggers_report_partial_failures_to_functions_that_take_sqs_event
     assert {(t.queue, t.function) for t in TEMPLATE.triggers} == {
         ("IngestQueue", "UploadCompleteFunction"), ("ThumbnailQueue", "ThumbnailFunction"),
         ("LargeThumbnailQueue", "LargeThumbnailFunction"), ("VideoQueue", "VideoFunction"),
+        ("BackfillQueue", "BackfillFunction"), ("ImportQueue", "ImporterFunction"),
     }
     assert all(trigger.report_failures for trigger in TEMPLATE.triggers)
 

@@ -29,6 +29,8 @@ from lightbox.errors import DatabaseUnavailable, StorageUnavailable
 from lightbox.wiring import Container
 from tests.fakes import (
     FakeAssetRepository,
+    FakeImportQueue,
+    FakeImportRepository,
     FakeJobQueue,
     FakeObjectStore,
     FakeProjectRepository,
@@ -58,9 +60,11 @@ def fakes(monkeypatch: pytest.MonkeyPatch) -> Iterator[Fakes]:
                    redelivery=FakeRedelivery())
     backoff = Backoff(postpone=shared.redelivery.postpone, base_seconds=30, max_seconds=900)
     projects = FakeProjectRepository(shared.assets)
+    imports = FakeImportRepository(shared.assets)
     for module in (presign, upload_complete, thumbnail, library, reaper):
         container = Container(CONFIG, assets=shared.assets, storage=shared.storage,
-                              jobs=shared.jobs, backoff=backoff, projects=projects)
+                              jobs=shared.jobs, backoff=backoff, projects=projects,
+                              imports=imports, import_queue=FakeImportQueue())
         monkeypatch.setattr(module, "container", container)
     yield shared
 
@@ -419,7 +423,7 @@ def test_the_reaper_runs_on_its_schedule_and_reports_what_it_did(fakes: Fakes) -
         response = client.lambda_.invoke("reap_waiting_assets", event)
 
     assert response.payload == {"completed": 1, "expired": 0, "redriven": 0, "errors": 0,
-                                "purged": 0}
+                                "purged": 0, "imports_resumed": 0}
     assert status_of(fakes, stuck) is Status.UPLOADED
     assert fakes.jobs.lanes == [Lane.STANDARD]
 

@@ -396,7 +396,7 @@ def test_without_the_authorizer_every_v1_route_is_a_401_on_contract(api: Api) ->
         if app is None:
             app = upload_complete.app if path.endswith(("complete", "abort", "retry")) \
                 else library.app
-        concrete = path.format(asset_id=ASSET_ID, project_id=ASSET_ID)
+        concrete = path.format(asset_id=ASSET_ID, project_id=ASSET_ID, import_id=ASSET_ID)
         response = Checked(app, owner=None)(method, concrete)
         assert response.status_code == 401, (method, path)
 

@@ -18,7 +18,14 @@ from psycopg.types.json import Jsonb
 from lightbox.adapters.postgres import LOCK_OWNER, PENDING_UPLOADS_LOCK, Database, Row
 from lightbox.domain import Asset, Declared, Derivative, ImageInfo, Location, NewAsset, Status
 from lightbox.errors import Conflict, LimitReached
-from lightbox.values import AssetFilter, LegacyChangeCursor, PageCursor, SortOrder, StatusTotal
+from lightbox.values import (
+    AssetFilter,
+    LegacyChangeCursor,
+    PageCursor,
+    SortOrder,
+    StatusTotal,
+    StoredObject,
+)
 
 ASSET_COLUMNS = """
     id, owner_id, project_id, status, filename, content_type, size_bytes, declared_sha256,
@@ -26,7 +33,7 @@ ASSET_COLUMNS = """
     camera_model, orientation, frames, duration, has_location, codec, frame_rate, has_audio,
     derivatives, placeholder, error, attempts, claimed_at, created_at, updated_at,
     multipart_upload_id, declared_taken_at, declared_latitude, declared_longitude, description,
-    change_seq
+    import_id, change_seq
 """
 
 _INSERT = f"""
@@ -38,6 +45,27 @@ _INSERT = f"""
             %(declared_taken_at)s, %(declared_latitude)s, %(declared_longitude)s,
             %(description)s)
     RETURNING {ASSET_COLUMNS}
+"""
+
+# A source object becomes one asset of an owner (assets_owner_source): a second listing of it,
+# by this run or another, finds the first.
+_ADD_ADOPTED = f"""
+    WITH added AS (
+        INSERT INTO assets (id, owner_id, project_id, filename, content_type, size_bytes,
+                            import_id, source_bucket, source_key, source_etag)
+        VALUES (%(id)s, %(owner_id)s, %(project_id)s, %(filename)s, %(content_type)s,
+                %(size_bytes)s, %(import_id)s, %(source_bucket)s, %(source_key)s,
+                %(source_etag)s)
+        ON CONFLICT (owner_id, source_bucket, source_key, source_etag)
+            WHERE source_key IS NOT NULL DO NOTHING
+        RETURNING {ASSET_COLUMNS}, true AS added
+    )
+    SELECT * FROM added
+    UNION ALL
+    SELECT {ASSET_COLUMNS}, false AS added FROM assets
+    WHERE owner_id = %(owner_id)s AND source_bucket = %(source_bucket)s
+      AND source_key = %(source_key)s AND source_etag = %(source_etag)s
+      AND NOT EXISTS (SELECT 1 FROM added)
 """
 
 _PENDING_COUNT = """
@@ -311,6 +339,19 @@ class PostgresAssetRepository:
         return one_asset(self._db, _ADD_DUPLICATE,
                          {**_new_asset_params(asset), "holder": holder_id})
 
+    def add_adopted(self, asset: NewAsset, *, import_id: UUID, source_bucket: str,
+                    source: StoredObject) -> tuple[Asset, bool]:
+        row = self._db.fetch_one(_ADD_ADOPTED, {
+            "id": asset.id, "owner_id": asset.owner_id, "project_id": asset.project_id,
+            "filename": asset.filename, "content_type": asset.content_type,
+            "size_bytes": asset.size_bytes, "import_id": import_id,
+            "source_bucket": source_bucket, "source_key": source.key, "source_etag": source.etag,
+        })
+        if row is None:
+            # Added by a concurrent listing after this statement's snapshot: read it now.
+            raise Conflict(f"s3://{source_bucket}/{source.key} is being adopted concurrently")
+        return asset_of(row), row["added"]
+
     def find_by_content(self, owner_id: str, sha256: str) -> Asset | None:
         return self._find_by_content(owner_id, sha256, exclude=None)
 
@@ -542,5 +583,6 @@ def asset_of(row: Row) -> Asset:
                       if row["declared_latitude"] is not None else None),
             description=row["description"],
         ),
+        import_id=row["import_id"],
         change_seq=row["change_seq"],
     )

@@ -20,20 +20,26 @@ from botocore.awsrequest import AWSRequest
 from botocore.exceptions import ClientError
 
 from lightbox.adapters.aws import error_code, is_request_fault, translated
-from lightbox.errors import InvalidParts, ObjectNotFound, StorageUnavailable
+from lightbox.errors import InvalidParts, ObjectNotFound, SourceChanged, StorageUnavailable
 from lightbox.values import PresignedUpload, StoredObject, UploadedPart
 
 if TYPE_CHECKING:
     from botocore.session import Session
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import CopySourceTypeDef
 
 CHUNK_BYTES = 1024 * 1024
+# CopyObject copies up to 5 GiB in one request; a larger object is copied in parts of this
+# size (UploadPartCopy), at most 10,000 of them: 5 TiB, S3's largest object.
+COPY_LIMIT_BYTES = 5 * 1024**3
+COPY_PART_BYTES = 512 * 1024**2
 # Derivative keys never change their content, so browsers may keep them.
 DERIVATIVE_CACHE_CONTROL = "private, max-age=31536000, immutable"
 # The bucket's lifecycle rule in template.yaml expires objects with this tag.
 REJECTED_TAG = "lightbox-rejected"
 _MISSING_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
 _NO_UPLOAD_CODES = frozenset({"NoSuchUpload", "404"})
+_CHANGED_CODES = frozenset({"PreconditionFailed", "412"})
 # Why the bucket refuses to assemble parts, in words a client can act on.
 _REFUSED_PARTS = {
     "EntityTooSmall": "every part but the last must be at least 5 MiB",
@@ -106,12 +112,15 @@ def _bucket_url(bucket: str, region: str, endpoint_url: str | None, path_style: 
 class S3ObjectStore:
     def __init__(
         self, make_client: Callable[[], S3Client], bucket: str, *, signer: S3UrlSigner,
-        clock: Callable[[], datetime] = _now,
+        clock: Callable[[], datetime] = _now, copy_limit: int = COPY_LIMIT_BYTES,
+        copy_part_bytes: int = COPY_PART_BYTES,
     ) -> None:
         self._make_client = make_client
         self._bucket = bucket
         self._signer = signer
         self._clock = clock
+        self._copy_limit = copy_limit
+        self._copy_part_bytes = copy_part_bytes
 
     @cached_property
     def _client(self) -> S3Client:
@@ -212,19 +221,7 @@ class S3ObjectStore:
         return StoredObject(key=key, size=response["ContentLength"], etag=response["ETag"])
 
     def read_range(self, key: str, length: int, *, start: int = 0) -> bytes:
-        with translated(f"GET {key}", StorageUnavailable):
-            try:
-                response = self._client.get_object(
-                    Bucket=self._bucket, Key=key, Range=f"bytes={start}-{start + length - 1}"
-                )
-            except ClientError as exc:
-                if error_code(exc) in _MISSING_CODES:
-                    raise ObjectNotFound(f"no object {key}") from exc
-                if error_code(exc) == "InvalidRange":  # past the end (or an empty object)
-                    return b""
-                raise
-            data: bytes = response["Body"].read()
-            return data
+        return _read_range(self._client, self._bucket, key, length, start=start, name=key)
 
     def iter_chunks(self, key: str) -> Iterator[bytes]:
         with translated(f"GET {key}", StorageUnavailable):
@@ -245,6 +242,51 @@ class S3ObjectStore:
                 ContentType=content_type,
                 CacheControl=DERIVATIVE_CACHE_CONTROL,
             )
+
+    def copy_in(self, source_bucket: str, source: StoredObject, key: str, *,
+                content_type: str) -> None:
+        # If-Match on the listed ETag: what is copied is what was listed and sniffed, never a
+        # replacement written since.
+        origin: CopySourceTypeDef = {"Bucket": source_bucket, "Key": source.key}
+        with translated(f"copying s3://{source_bucket}/{source.key} to {key}",
+                        StorageUnavailable):
+            try:
+                if source.size <= self._copy_limit:
+                    self._client.copy_object(
+                        Bucket=self._bucket, Key=key, CopySource=origin,
+                        CopySourceIfMatch=source.etag, ContentType=content_type,
+                        MetadataDirective="REPLACE",
+                    )
+                else:
+                    self._copy_in_parts(origin, source, key, content_type)
+            except ClientError as exc:
+                if error_code(exc) in _MISSING_CODES:
+                    raise ObjectNotFound(f"no object s3://{source_bucket}/{source.key}") from exc
+                if error_code(exc) in _CHANGED_CODES:
+                    raise SourceChanged(f"s3://{source_bucket}/{source.key} changed after it "
+                                        "was listed") from exc
+                raise
+
+    def _copy_in_parts(self, origin: CopySourceTypeDef, source: StoredObject, key: str,
+                       content_type: str) -> None:
+        upload_id = self._client.create_multipart_upload(
+            Bucket=self._bucket, Key=key, ContentType=content_type)["UploadId"]
+        try:
+            parts = []
+            for number, start in enumerate(range(0, source.size, self._copy_part_bytes), 1):
+                end = min(start + self._copy_part_bytes, source.size) - 1
+                result = self._client.upload_part_copy(
+                    Bucket=self._bucket, Key=key, UploadId=upload_id, PartNumber=number,
+                    CopySource=origin, CopySourceIfMatch=source.etag,
+                    CopySourceRange=f"bytes={start}-{end}",
+                )
+                parts.append({"PartNumber": number, "ETag": result["CopyPartResult"]["ETag"]})
+            self._client.complete_multipart_upload(
+                Bucket=self._bucket, Key=key, UploadId=upload_id,
+                MultipartUpload={"Parts": parts})  # type: ignore[typeddict-item]
+        except BaseException:
+            self._client.abort_multipart_upload(Bucket=self._bucket, Key=key, UploadId=upload_id)
+            raise
 
     def delete(self, keys: Sequence[str]) -> None:
         # DeleteObjects takes at most 1000 keys per call.
@@ -281,3 +323,47 @@ class S3ObjectStore:
     def ping(self) -> None:
         with translated(f"HEAD bucket {self._bucket}", StorageUnavailable):
             self._client.head_bucket(Bucket=self._bucket)
+
+
+class S3SourceBucket:
+    """The SourceBucket port over a bucket an import reads."""
+
+    def __init__(self, make_client: Callable[[], S3Client], bucket: str) -> None:
+        self._make_client = make_client
+        self._bucket = bucket
+
+    @cached_property
+    def _client(self) -> S3Client:
+        return self._make_client()
+
+    def list_page(self, prefix: str, *, after: str | None, limit: int) -> list[StoredObject]:
+        with translated(f"listing s3://{self._bucket}/{prefix}", StorageUnavailable):
+            try:
+                response = self._client.list_objects_v2(
+                    Bucket=self._bucket, Prefix=prefix, MaxKeys=limit, StartAfter=after or "")
+            except ClientError as exc:
+                if error_code(exc) == "NoSuchBucket":
+                    raise ObjectNotFound(f"no bucket {self._bucket}") from exc
+                raise
+        return [StoredObject(key=item["Key"], size=item["Size"], etag=item["ETag"])
+                for item in response.get("Contents", [])]
+
+    def read_range(self, key: str, length: int) -> bytes:
+        return _read_range(self._client, self._bucket, key, length, start=0,
+                           name=f"s3://{self._bucket}/{key}")
+
+
+def _read_range(client: S3Client, bucket: str, key: str, length: int, *, start: int,
+                name: str) -> bytes:
+    with translated(f"GET {name}", StorageUnavailable):
+        try:
+            response = client.get_object(Bucket=bucket, Key=key,
+                                         Range=f"bytes={start}-{start + length - 1}")
+        except ClientError as exc:
+            if error_code(exc) in _MISSING_CODES:
+                raise ObjectNotFound(f"no object {name}") from exc
+            if error_code(exc) == "InvalidRange":  # past the end (or an empty object)
+                return b""
+            raise
+        data: bytes = response["Body"].read()
+        return data

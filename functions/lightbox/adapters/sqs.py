@@ -1,5 +1,5 @@
-"""SQS: the JobQueue port over the thumbnail queues, redelivery with backoff, and the
-dead-letter queues."""
+"""SQS: the JobQueue port over the thumbnail queues, the ImportQueue port, redelivery with
+backoff, and the dead-letter queues."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from functools import cache, cached_property
 from typing import TYPE_CHECKING
 
 from lightbox.adapters.aws import translated
-from lightbox.domain import Lane, ThumbnailJob
+from lightbox.domain import ImportJob, Lane, ThumbnailJob
 from lightbox.errors import ConfigError, QueueUnavailable
 from lightbox.values import DeadLetter, QueueDepth
 
@@ -34,8 +34,9 @@ class SqsJobQueue:
         return dict(self._read_queue_urls())
 
     def send(self, job: ThumbnailJob, lane: Lane) -> None:
-        # Without a large lane, its jobs take the standard one; a clip only the video lane
-        # renders, so it waits for one (the job is retried, then kept as a dead letter).
+        # Without a large or backfill lane, their jobs take the standard one; a clip only the
+        # video lane renders, so it waits for one (the job is retried, then kept as a dead
+        # letter).
         url = self._queue_urls.get(lane)
         if url is None and lane is Lane.VIDEO:
             raise ConfigError("no video lane: LIGHTBOX_VIDEO_QUEUE_URL is not set")
@@ -64,6 +65,19 @@ class SqsJobQueue:
         for url in set(self._queue_urls.values()):
             with translated("reading a thumbnail queue", QueueUnavailable):
                 self._client.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+
+
+class SqsImportQueue:
+    """The queue of imports' pages; its URL is asked for at the first send."""
+
+    def __init__(self, client: Callable[[], SQSClient], queue_url: Callable[[], str]) -> None:
+        self._client = client
+        self._queue_url = queue_url
+
+    def send(self, job: ImportJob) -> None:
+        url = self._queue_url()
+        with translated("sending an import's page", QueueUnavailable):
+            self._client().send_message(QueueUrl=url, MessageBody=job.to_json())
 
 
 class SqsRedelivery:

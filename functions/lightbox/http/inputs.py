@@ -19,9 +19,10 @@ from uuid import UUID
 from chalice.app import Request
 
 from lightbox import filetypes
-from lightbox.domain import Declared, Location, Principal, Status
+from lightbox.domain import MAX_FILENAME_CHARS, Declared, ImportSource, Location, Principal, Status
 from lightbox.errors import (
     AssetNotFound,
+    ImportNotFound,
     InvalidField,
     NotFound,
     PayloadTooLarge,
@@ -41,13 +42,15 @@ from lightbox.services.listing import (
 from lightbox.services.uploads import MAX_PARTS, MAX_PARTS_PER_ANSWER, PartsQuery, UploadRequest
 from lightbox.values import AssetFilter, SortOrder
 
-MAX_FILENAME_CHARS = 255
 MAX_PROJECT_NAME_CHARS = 200
 MAX_DESCRIPTION_CHARS = 2000
 # Photographs exist since the 1820s; a date past the next century is a mistake.
 EARLIEST_TAKEN, LATEST_TAKEN = 1826, 2200
 _RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?(Z|[+-]\d\d:\d\d)")
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
+_S3_URI = re.compile(r"s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:/(?P<prefix>.*))?",
+                     re.DOTALL)
+MAX_KEY_BYTES = 1024  # S3's longest key
 _FILTERS = {"status", "project_id", "content_type", "taken_from", "taken_until", "sort"}
 
 
@@ -126,6 +129,27 @@ def asset_id_param(raw: str) -> UUID:
 
 def project_id_param(raw: str) -> UUID:
     return _id_param(raw, ProjectNotFound, "project")
+
+
+def import_id_param(raw: str) -> UUID:
+    return _id_param(raw, ImportNotFound, "import")
+
+
+def parse_import_request(body: Mapping[str, Any]) -> tuple[ImportSource, UUID | None]:
+    """``{"source": "s3://BUCKET/PREFIX", "project_id": UUID?}``."""
+    _refuse_unknown(body, {"source", "project_id"}, "fields")
+    uri = _text(body, "source")
+    match = _S3_URI.fullmatch(uri)
+    if match is None:
+        raise InvalidField("source must be s3://BUCKET/PREFIX, with a bucket name of 3 to 63 "
+                           "lower-case letters, digits, dots and hyphens")
+    prefix = match["prefix"] or ""
+    if len(prefix.encode()) > MAX_KEY_BYTES or any(
+            unicodedata.category(char) in ("Cc", "Cs") for char in prefix):
+        raise InvalidField(f"the source's prefix must be at most {MAX_KEY_BYTES} bytes, without "
+                           "control characters")
+    return (ImportSource(match["bucket"], prefix),
+            parse_uuid(body.get("project_id"), "project_id"))
 
 
 def _id_param(raw: str, error: type[NotFound], kind: str) -> UUID:

@@ -14,6 +14,7 @@ from uuid import UUID
 from chalice.app import Response
 
 from lightbox.domain import Project
+from lightbox.services.imports import ImportReport
 from lightbox.services.listing import AssetPage, AssetView, Stats
 from lightbox.services.uploads import MultipartUpload, UploadTicket
 
@@ -81,6 +82,24 @@ def project_json(project: Project) -> dict[str, Any]:
         "asset_count": project.asset_count,
         "created_at": _timestamp(project.created_at),
         "updated_at": _timestamp(project.updated_at),
+    }
+
+
+def import_json(report: ImportReport) -> dict[str, Any]:
+    run = report.run
+    return {
+        "import_id": str(run.id),
+        "source": run.source.uri,
+        "project_id": _optional_str(run.project_id),
+        "status": run.status.value,
+        "listed": run.listed,
+        "adopted": report.adopted,
+        # Where the adopted assets are: ready, failed, duplicate, and on their way.
+        "assets": {status.value: count for status, count in report.assets.items()},
+        "skipped": dict(sorted(run.skipped.items())),
+        "error": run.error,
+        "created_at": _timestamp(run.created_at),
+        "updated_at": _timestamp(run.updated_at),
     }
 
 

@@ -40,6 +40,8 @@ class ReaperPolicy:
     uploaded_seconds: int
     processing_seconds: int  # the claim's lease
     purge_after_seconds: int = 60  # a deletion still under way is not the reaper's
+    # An import's page outlives the importer's 15 minutes only when its worker is gone.
+    import_seconds: int = 1200
     batch: int = 200  # assets of each kind per run, so that a run stays short
 
 

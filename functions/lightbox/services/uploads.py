@@ -228,18 +228,8 @@ def complete_upload(owner_id: str, asset_id: UUID, pipeline: Pipeline) -> Status
     asset = assets.get(owner_id, asset_id)
     if asset is None:
         raise AssetNotFound(f"no asset {asset_id}")
-    if asset.status is Status.UPLOADED:
-        # A repeat may follow a send that failed after the state changed: send again,
-        # the thumbnail function's claim makes extra jobs harmless.
-        queue_job(asset, pipeline)
-        return asset.status
-    if asset.status in (Status.DUPLICATE, Status.DELETED):
-        # Its original was removed, so its upload URL, while still valid, could write the key
-        # once more: remove that copy too, or it would stay in the bucket unreferenced.
-        storage.delete([asset.original_key])
-        return asset.status
     if asset.status is not Status.PENDING:
-        return asset.status
+        return _completed_before(asset, pipeline)
 
     stored = storage.head(asset.original_key)
     if stored is None and asset.multipart_upload_id is not None:
@@ -262,8 +252,24 @@ def complete_upload(owner_id: str, asset_id: UUID, pipeline: Pipeline) -> Status
         )
     if not assets.mark_uploaded(owner_id, asset_id, detected):
         return _current_status(assets, owner_id, asset_id)
-    _send_job(asset, head, pipeline)
+    send_job(asset, head, pipeline)
     return Status.UPLOADED
+
+
+def _completed_before(asset: Asset, pipeline: Pipeline) -> Status:
+    """A completion repeated after the upload was verified."""
+    if asset.status is Status.UPLOADED:
+        # A repeat may follow a send that failed after the state changed: send again,
+        # the thumbnail function's claim makes extra jobs harmless. Not for an import's copy,
+        # whose event comes while the job the import sent waits behind thousands: sent again
+        # each time, the backfill would double. A lost one is sent again by the reaper.
+        if asset.import_id is None:
+            queue_job(asset, pipeline)
+    elif asset.status in (Status.DUPLICATE, Status.DELETED):
+        # Its original was removed, so its upload URL, while still valid, could write the key
+        # once more: remove that copy too, or it would stay in the bucket unreferenced.
+        pipeline.storage.delete([asset.original_key])
+    return asset.status
 
 
 def _assemble_parts(asset: Asset, storage: ObjectStore) -> StoredObject:
@@ -290,12 +296,15 @@ def _assemble_parts(asset: Asset, storage: ObjectStore) -> StoredObject:
 def queue_job(asset: Asset, pipeline: Pipeline) -> Lane:
     """Send an uploaded asset's thumbnail job (again), to the lane its original belongs in."""
     head = pipeline.storage.read_range(asset.original_key, filetypes.HEADER_BYTES)
-    return _send_job(asset, head, pipeline)
+    return send_job(asset, head, pipeline)
 
 
-def _send_job(asset: Asset, head: bytes, pipeline: Pipeline) -> Lane:
+def send_job(asset: Asset, head: bytes, pipeline: Pipeline) -> Lane:
+    """Send an uploaded asset's thumbnail job, to the lane its original (its first bytes:
+    ``head``) belongs in."""
     lane = pipeline.lanes.of(asset.size_bytes, filetypes.dimensions(head),
-                             video=filetypes.sniff(head) in filetypes.VIDEO)
+                             video=filetypes.sniff(head) in filetypes.VIDEO,
+                             imported=asset.import_id is not None)
     pipeline.jobs.send(ThumbnailJob(asset.id, asset.owner_id), lane)
     return lane
 

@@ -1,0 +1,242 @@
+"""Adopting what a bucket already holds, without a byte passing through a client.
+
+``start_import`` records a run for ``s3://BUCKET/PREFIX`` (where the owner may import from)
+and queues its first page. ``import_page`` (the importer, one page per message) lists up to a
+page of objects after the last key the run recorded, adopts each, records the page, and queues
+the next: a crash or a repeated message re-lists the same page, where every object already
+adopted is found by its source (bucket, key and ETag: ``add_adopted``) and nothing is added
+twice. ``resume_stalled`` (reaper, recovery) queues the page of a run whose message was lost.
+
+An object is adopted by copying it, inside the storage service, to the key an upload would
+have (``originals/OWNER/ASSET``), and it then takes the upload's path from ``uploaded`` on,
+in the backfill lane. It is copied rather than adopted in place because everything else holds
+to that layout: bucket events, deletion and purge, the lifecycle of rejected files, and an
+owner's isolation. An original in place could be replaced or removed behind the library's
+back, after it was reported ready, and deleting the asset would have to delete the source or
+leave it. A copy costs no transfer and one request (parts above 5 GiB); the source is never
+changed, and its owner removes it when they wish.
+
+Objects that cannot be assets are skipped, counted by reason: folder markers, sidecars (by
+name), empty or oversized objects, and anything the sniffer does not take (by content).
+"""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from enum import StrEnum
+from uuid import UUID, uuid4
+
+from lightbox import filetypes
+from lightbox.domain import (
+    DERIVATIVES_PREFIX,
+    MAX_FILENAME_CHARS,
+    ORIGINALS_PREFIX,
+    Asset,
+    Import,
+    ImportJob,
+    ImportSource,
+    ImportStatus,
+    NewAsset,
+    Status,
+)
+from lightbox.errors import (
+    ConfigError,
+    Forbidden,
+    ImportNotFound,
+    ObjectNotFound,
+    ProjectNotFound,
+    SourceChanged,
+)
+from lightbox.ports import ImportQueue, ImportRepository, Pipeline, ProjectRepository, SourceBucket
+from lightbox.services.uploads import send_job
+from lightbox.values import StoredObject
+
+log = logging.getLogger(__name__)
+
+# What photo tools keep beside originals: metadata, edit lists, thumbnails, folder settings.
+SIDECAR_SUFFIXES = (".json", ".xmp", ".aae", ".thm", ".xml", ".txt", ".html", ".ini", ".db",
+                    ".ds_store", ".pp3", ".dop", ".on1")
+
+
+class Skip(StrEnum):
+    """Why a listed object did not become an asset."""
+
+    FOLDER = "folder"  # a key ending in "/", which consoles make for folders
+    SIDECAR = "sidecar"  # by name: SIDECAR_SUFFIXES
+    EMPTY = "empty"
+    TOO_LARGE = "too_large"  # over LIGHTBOX_MAX_UPLOAD_BYTES
+    NOT_MEDIA = "not_media"  # by content: not a kind Lightbox takes
+    GONE = "gone"  # removed between its listing and its reading
+    ALREADY_IMPORTED = "already_imported"  # by an earlier run, even if deleted since
+
+
+@dataclass(frozen=True)
+class ImportPolicy:
+    # BUCKET/PREFIX patterns; {owner} is the importing owner, {bucket} the media bucket.
+    sources: tuple[str, ...]
+    media_bucket: str
+    page_size: int
+    max_upload_bytes: int
+
+    def allowed(self, owner_id: str) -> list[ImportSource]:
+        sources = []
+        for pattern in self.sources:
+            bucket, _, prefix = (pattern.replace("{owner}", owner_id)
+                                 .replace("{bucket}", self.media_bucket).partition("/"))
+            sources.append(ImportSource(bucket, prefix))
+        return sources
+
+    def allows(self, owner_id: str, source: ImportSource) -> bool:
+        if source.bucket == self.media_bucket and source.prefix.startswith(
+                (ORIGINALS_PREFIX, DERIVATIVES_PREFIX)):
+            return False  # the library's own objects, every owner's: never a source
+        return any(source.bucket == allowed.bucket and source.prefix.startswith(allowed.prefix)
+                   for allowed in self.allowed(owner_id))
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """A run and where its adopted assets are: how many are in each status."""
+
+    run: Import
+    assets: dict[Status, int]
+
+    @property
+    def adopted(self) -> int:
+        return sum(self.assets.values())
+
+
+def start_import(
+    owner_id: str, source: ImportSource, project_id: UUID | None, *,
+    imports: ImportRepository, queue: ImportQueue, projects: ProjectRepository,
+    policy: ImportPolicy,
+) -> tuple[ImportReport, bool]:
+    """Start a run, or join the one already listing that source; True when started now."""
+    if not policy.allows(owner_id, source):
+        allowed = ", ".join(allowed.uri for allowed in policy.allowed(owner_id)) or "nowhere"
+        raise Forbidden(f"{source.uri} is not a source you may import from (allowed: "
+                        f"{allowed})")
+    if project_id is not None and projects.get(owner_id, project_id) is None:
+        raise ProjectNotFound(f"no project {project_id}")
+    run, started = imports.start(owner_id, uuid4(), source, project_id)
+    if started:
+        # Lost after the run is recorded, the message is sent again by the reaper.
+        queue.send(ImportJob(run.id, owner_id))
+    return ImportReport(run, imports.asset_totals(owner_id, run.id)), started
+
+
+def import_report(owner_id: str, import_id: UUID, *, imports: ImportRepository) -> ImportReport:
+    run = imports.get(owner_id, import_id)
+    if run is None:
+        raise ImportNotFound(f"no import {import_id}")
+    return ImportReport(run, imports.asset_totals(owner_id, import_id))
+
+
+def list_imports(owner_id: str, *, imports: ImportRepository, limit: int) -> list[ImportReport]:
+    return [ImportReport(run, imports.asset_totals(owner_id, run.id))
+            for run in imports.recent(owner_id, limit)]
+
+
+def import_page(
+    job: ImportJob, pipeline: Pipeline, *, imports: ImportRepository, queue: ImportQueue,
+    open_source: Callable[[str], SourceBucket], policy: ImportPolicy,
+) -> Import | None:
+    """List and adopt the run's next page; returns the run as recorded after it, or None
+    when there was nothing to do (the run is over, or another worker recorded this page)."""
+    run = imports.get(job.owner_id, job.import_id)
+    if run is None or run.status is not ImportStatus.LISTING:
+        log.info("import %s is not listing; nothing to do", job.import_id)
+        return None
+    source = open_source(run.source.bucket)
+    try:
+        objects = source.list_page(run.source.prefix, after=run.after_key,
+                                   limit=policy.page_size)
+    except (ObjectNotFound, ConfigError) as exc:  # no such bucket, or no right to read it
+        imports.fail(run, f"cannot list {run.source.uri}: {exc.message}")
+        return None
+    skipped = Counter(run.skipped)
+    for listed in objects:
+        reason = _adopt(run, listed, source, pipeline, policy)
+        if reason is not None:
+            skipped[reason] += 1
+    done = len(objects) < policy.page_size
+    if not imports.advance(run, after_key=objects[-1].key if objects else run.after_key,
+                           listed=run.listed + len(objects), skipped=dict(skipped), done=done):
+        log.info("import %s: this page was recorded by another worker", run.id)
+        return None
+    if not done:
+        queue.send(job)
+    return imports.get(run.owner_id, run.id)
+
+
+def resume_stalled(*, imports: ImportRepository, queue: ImportQueue, older_than_seconds: int,
+                   limit: int) -> int:
+    """Queue the next page of every run that has not moved for that long; how many."""
+    resumed = 0
+    for run in imports.stalled(older_than_seconds, limit):
+        if imports.renew(run):  # once per period, and by one of two overlapping runs
+            queue.send(ImportJob(run.id, run.owner_id))
+            resumed += 1
+    return resumed
+
+
+def stalled_since(before: datetime) -> int:
+    """The age, in seconds, of a run last moved at ``before``."""
+    return max(0, int((datetime.now(UTC) - before).total_seconds()))
+
+
+def _adopt(run: Import, listed: StoredObject, source: SourceBucket, pipeline: Pipeline,
+           policy: ImportPolicy) -> Skip | None:
+    name = listed.key.rsplit("/", 1)[-1]
+    if not name:
+        return Skip.FOLDER
+    if name.lower().endswith(SIDECAR_SUFFIXES):
+        return Skip.SIDECAR
+    if listed.size == 0:
+        return Skip.EMPTY
+    if listed.size > policy.max_upload_bytes:
+        return Skip.TOO_LARGE
+    try:
+        head = source.read_range(listed.key, filetypes.HEADER_BYTES)
+    except ObjectNotFound:
+        return Skip.GONE
+    content_type = filetypes.sniff(head)
+    if content_type is None:
+        return Skip.NOT_MEDIA
+    asset, added = pipeline.assets.add_adopted(
+        NewAsset(id=uuid4(), owner_id=run.owner_id, filename=_filename(name),
+                 content_type=content_type, size_bytes=listed.size, declared_sha256=None,
+                 project_id=run.project_id),
+        import_id=run.id, source_bucket=run.source.bucket, source=listed)
+    if not added and asset.import_id != run.id:
+        return Skip.ALREADY_IMPORTED
+    if asset.status is Status.PENDING:  # new, or this run stopped before copying it
+        _copy(asset, run, listed, head, pipeline)
+    return None
+
+
+def _copy(asset: Asset, run: Import, listed: StoredObject, head: bytes,
+          pipeline: Pipeline) -> None:
+    assets = pipeline.assets
+    try:
+        pipeline.storage.copy_in(run.source.bucket, listed, asset.original_key,
+                                 content_type=asset.content_type)
+    except (SourceChanged, ObjectNotFound) as exc:
+        assets.mark_failed(asset.owner_id, asset.id, expected=Status.PENDING,
+                           reason=f"{exc.message}: import again to adopt what is there now")
+        return
+    # The copy's bucket event may have got there first: then it sent the job.
+    if assets.mark_uploaded(asset.owner_id, asset.id, asset.content_type):
+        send_job(replace(asset, status=Status.UPLOADED), head, pipeline)
+
+
+def _filename(name: str) -> str:
+    """A key's last part as an upload's filename: NFC, no control characters, cut to size."""
+    clean = "".join("\ufffd" if unicodedata.category(char) in ("Cc", "Cs") else char
+                    for char in unicodedata.normalize("NFC", name))
+    return clean[:MAX_FILENAME_CHARS]

@@ -1,0 +1,443 @@
+"""Adopting what a bucket holds (services/imports.py), over the fakes of the ports: which
+sources an owner may read, what is adopted and what is skipped and why, and that repeats,
+crashes and second runs add nothing."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import pytest
+
+from lightbox.domain import ImportSource, ImportStatus, Lane, Status, ThumbnailJob
+from lightbox.errors import (
+    Forbidden,
+    InvalidField,
+    ProjectNotFound,
+    RequestError,
+    StorageUnavailable,
+)
+from lightbox.http.inputs import parse_import_request
+from lightbox.ports import Pipeline
+from lightbox.services import imports
+from lightbox.services.imports import ImportPolicy, Skip
+from lightbox.services.uploads import complete_upload
+from tests.fakes import (
+    FakeAssetRepository,
+    FakeImportQueue,
+    FakeImportRepository,
+    FakeJobQueue,
+    FakeObjectStore,
+    FakeProjectRepository,
+    FakeSourceBucket,
+    pipeline_of,
+)
+from tests.support import image_bytes
+from tests.videos import clip, grey
+
+OWNER = "studio"
+MEDIA = "media"
+JPEG = image_bytes("JPEG", (64, 48))
+POLICY = ImportPolicy(sources=("{bucket}/imports/{owner}/", "archive/shared/"),
+                      media_bucket=MEDIA, page_size=1000, max_upload_bytes=10_000_000)
+
+
+@dataclass
+class Library:
+    assets: FakeAssetRepository = field(default_factory=FakeAssetRepository)
+    storage: FakeObjectStore = field(default_factory=FakeObjectStore)
+    jobs: FakeJobQueue = field(default_factory=FakeJobQueue)
+    queue: FakeImportQueue = field(default_factory=FakeImportQueue)
+    policy: ImportPolicy = POLICY
+
+    def __post_init__(self) -> None:
+        self.imports = FakeImportRepository(self.assets)
+        self.projects = FakeProjectRepository(self.assets)
+        self.sources: dict[str, FakeSourceBucket] = {}
+
+    @property
+    def pipeline(self) -> Pipeline:
+        return pipeline_of(self.assets, self.storage, self.jobs)
+
+    def bucket(self, name: str = MEDIA, **objects: bytes) -> None:
+        self.storage.buckets.setdefault(name, {}).update(objects)
+
+    def source(self, bucket: str) -> FakeSourceBucket:
+        return self.sources.setdefault(bucket, FakeSourceBucket(self.storage, bucket))
+
+    def start(self, uri: str = f"s3://{MEDIA}/imports/{OWNER}/", owner: str = OWNER,
+              project_id: uuid.UUID | None = None) -> imports.ImportReport:
+        source, _ = parse_import_request({"source": uri})
+        report, _ = imports.start_import(owner, source, project_id, imports=self.imports,
+                                         queue=self.queue, projects=self.projects,
+                                         policy=self.policy)
+        return report
+
+    def page(self) -> Any:
+        """Handle the oldest queued page message, as the importer does."""
+        job = self.queue.sent.pop(0)
+        return imports.import_page(job, self.pipeline, imports=self.imports, queue=self.queue,
+                                   open_source=self.source, policy=self.policy)
+
+    def run(self, uri: str = f"s3://{MEDIA}/imports/{OWNER}/") -> imports.ImportReport:
+        report = self.start(uri)
+        while self.queue.sent:
+            self.page()
+        return imports.import_report(OWNER, report.run.id, imports=self.imports)
+
+    def adopted(self) -> list[Any]:
+        return sorted((a for a in self.assets.assets.values() if a.import_id is not None),
+                      key=lambda a: a.filename)
+
+
+def photos(count: int, prefix: str = f"imports/{OWNER}/") -> dict[str, bytes]:
+    return {f"{prefix}IMG_{n:04}.JPG": image_bytes("JPEG", (40 + n, 30)) for n in range(count)}
+
+
+# --- where an owner may import from ----------------------------------------------------------
+
+@pytest.mark.parametrize("uri", [
+    f"s3://{MEDIA}/imports/{OWNER}/",
+    f"s3://{MEDIA}/imports/{OWNER}/2019/summer/",
+    "s3://archive/shared/",
+    "s3://archive/shared/scans/",
+])
+def test_an_owner_may_import_from_the_sources_the_deployment_allows(uri: str) -> None:
+    library = Library()
+    report = library.start(uri)
+    assert report.run.status is ImportStatus.LISTING
+    assert library.queue.sent == [imports.ImportJob(report.run.id, OWNER)]
+
+
+@pytest.mark.parametrize("uri", [
+    f"s3://{MEDIA}/imports/someone-else/",  # another owner's prefix
+    f"s3://{MEDIA}/imports/{OWNER}",  # not inside the allowed prefix: studio2/ would match too
+    f"s3://{MEDIA}/imports/",
+    f"s3://{MEDIA}/",
+    f"s3://{MEDIA}/originals/{OWNER}/",  # the library's own objects
+    "s3://archive/",
+    "s3://elsewhere/imports/studio/",
+])
+def test_any_other_source_is_forbidden_and_the_answer_says_what_is_allowed(uri: str) -> None:
+    library = Library()
+    with pytest.raises(Forbidden, match=rf"allowed: s3://{MEDIA}/imports/{OWNER}/, "
+                                        r"s3://archive/shared/"):
+        library.start(uri)
+    assert library.queue.sent == []
+
+
+def test_the_librarys_own_objects_are_never_a_source_whatever_the_patterns_say() -> None:
+    library = Library(policy=replace(POLICY, sources=("{bucket}/",)))
+    library.start(f"s3://{MEDIA}/imports/")  # the pattern allows the whole bucket
+    for managed in ("originals/", f"originals/{OWNER}/", "derivatives/someone/"):
+        with pytest.raises(Forbidden):
+            library.start(f"s3://{MEDIA}/{managed}")
+
+
+@pytest.mark.parametrize(("body", "error"), [
+    ({"source": "imports/studio/"}, "s3://BUCKET/PREFIX"),
+    ({"source": "s3://Media/x/"}, "s3://BUCKET/PREFIX"),
+    ({"source": "s3://ab/"}, "s3://BUCKET/PREFIX"),
+    ({"source": "s3://media/a\x00b"}, "control characters"),
+    ({"source": "s3://media/" + "a" * 1025}, "1024 bytes"),
+    ({"source": 3}, "must be a string"),
+    ({}, "source is required"),
+    ({"source": "s3://media/x/", "project_id": "nope"}, "project_id must be a UUID"),
+])
+def test_a_malformed_import_request_is_refused_saying_why(body: dict[str, Any],
+                                                          error: str) -> None:
+    with pytest.raises(InvalidField, match=error):
+        parse_import_request(body)
+
+
+def test_an_unknown_field_is_refused() -> None:
+    with pytest.raises(RequestError, match="unknown fields: prefix"):
+        parse_import_request({"source": "s3://media/x/", "prefix": "y"})
+
+
+def test_an_import_into_a_project_of_someone_else_is_refused() -> None:
+    library = Library()
+    with pytest.raises(ProjectNotFound):
+        library.start(project_id=uuid.uuid4())
+
+
+def test_a_second_request_for_a_source_being_listed_joins_that_run() -> None:
+    library = Library()
+    first = library.start()
+    source, _ = parse_import_request({"source": f"s3://{MEDIA}/imports/{OWNER}/"})
+    second, started = imports.start_import(OWNER, source, None, imports=library.imports,
+                                           queue=library.queue, projects=library.projects,
+                                           policy=library.policy)
+    assert not started and second.run.id == first.run.id
+    assert len(library.queue.sent) == 1  # one worker lists it
+
+
+# --- what is adopted, what is skipped --------------------------------------------------------
+
+def test_photos_are_copied_into_the_library_and_their_jobs_take_the_backfill_lane() -> None:
+    library = Library()
+    library.bucket(**photos(3))
+    report = library.run()
+
+    assert report.run.status is ImportStatus.LISTED
+    assert (report.run.listed, report.adopted, report.run.skipped) == (3, 3, {})
+    assert report.assets == {Status.UPLOADED: 3}
+    adopted = library.adopted()
+    assert [a.filename for a in adopted] == ["IMG_0000.JPG", "IMG_0001.JPG", "IMG_0002.JPG"]
+    for asset, data in zip(adopted, photos(3).values(), strict=True):
+        assert library.storage.objects[asset.original_key] == data
+        assert (asset.content_type, asset.size_bytes) == ("image/jpeg", len(data))
+    assert library.jobs.lanes == [Lane.BACKFILL] * 3
+    assert {job.asset_id for job in library.jobs.sent} == {a.id for a in adopted}
+    assert library.storage.buckets[MEDIA] == photos(3)  # the source is left as it was
+
+
+def test_a_clip_takes_the_video_lane_even_when_imported() -> None:
+    library = Library()
+    library.bucket(**{f"imports/{OWNER}/clip.mp4": clip(grey((64, 48), 0.5), seconds=0.5)})
+    library.run()
+    assert library.jobs.lanes == [Lane.VIDEO]
+
+
+def test_what_cannot_be_an_asset_is_skipped_and_counted_by_reason() -> None:
+    library = Library()
+    base = f"imports/{OWNER}/"
+    library.bucket(**{
+        f"{base}2019/": b"",  # a console's folder marker
+        f"{base}2019/IMG_1.JPG": JPEG,
+        f"{base}2019/IMG_1.JPG.json": b'{"title": "IMG_1.JPG"}',
+        f"{base}2019/IMG_1.JPG.supplemental-metadata.json": b"{}",
+        f"{base}2019/IMG_1.xmp": b"<x:xmpmeta/>",
+        f"{base}2019/IMG_1.AAE": b"<plist/>",
+        f"{base}2019/.DS_Store": b"\x00\x00\x00\x01Bud1",
+        f"{base}2019/notes.pdf.txt": b"hello",
+        f"{base}2019/readme": b"just some words, not a photo",
+        f"{base}2019/empty.jpg": b"",
+        f"{base}2019/huge.jpg": JPEG + bytes(10_000_000),
+    })
+    report = library.run()
+
+    assert report.run.listed == 11
+    assert report.adopted == 1
+    assert report.run.skipped == {Skip.FOLDER: 1, Skip.SIDECAR: 6, Skip.NOT_MEDIA: 1,
+                                  Skip.EMPTY: 1, Skip.TOO_LARGE: 1}
+    assert [a.filename for a in library.adopted()] == ["IMG_1.JPG"]
+
+
+def test_a_key_makes_a_clean_filename() -> None:
+    library = Library()
+    library.bucket(**{f"imports/{OWNER}/bad\x07name\u0065\u0301.jpg": JPEG})
+    library.run()
+    assert [a.filename for a in library.adopted()] == ["bad\ufffdname\u00e9.jpg"]
+
+
+def test_the_adopted_assets_join_the_project_the_import_names() -> None:
+    library = Library()
+    project = library.projects.add(OWNER, uuid.uuid4(), "Archive", max_projects=10)
+    library.bucket(**photos(2))
+    report = library.start(project_id=project.id)
+    while library.queue.sent:
+        library.page()
+    assert {a.project_id for a in library.adopted()} == {project.id}
+    assert report.run.project_id == project.id
+
+
+def test_a_large_source_is_listed_a_page_per_message_in_key_order() -> None:
+    library = Library(policy=replace(POLICY, page_size=4))
+    library.bucket(**photos(10))
+    report = library.start()
+    pages = 0
+    while library.queue.sent:
+        run = library.page()
+        pages += 1
+        assert run.listed == min(10, 4 * pages)
+    assert pages == 3
+    final = imports.import_report(OWNER, report.run.id, imports=library.imports)
+    assert (final.run.status, final.run.listed, final.adopted) == (ImportStatus.LISTED, 10, 10)
+    assert final.run.after_key == f"imports/{OWNER}/IMG_0009.JPG"
+
+
+# --- nothing twice ---------------------------------------------------------------------------
+
+def test_a_second_import_of_the_same_source_adds_nothing() -> None:
+    library = Library()
+    library.bucket(**photos(5))
+    library.run()
+    copies, jobs = library.storage.copies, len(library.jobs.sent)
+
+    second = library.run()
+
+    assert second.adopted == 0
+    assert second.run.skipped == {Skip.ALREADY_IMPORTED: 5}
+    assert (library.storage.copies, len(library.jobs.sent)) == (copies, jobs)
+    assert len(library.adopted()) == 5
+
+
+def test_a_replaced_object_is_adopted_again_as_a_new_version() -> None:
+    library = Library()
+    library.bucket(**photos(2))
+    library.run()
+    library.bucket(**{f"imports/{OWNER}/IMG_0000.JPG": image_bytes("JPEG", (99, 77))})
+    second = library.run()
+    assert second.adopted == 1 and second.run.skipped == {Skip.ALREADY_IMPORTED: 1}
+
+
+def test_what_its_owner_deleted_does_not_come_back() -> None:
+    library = Library()
+    library.bucket(**photos(2))
+    library.run()
+    deleted = library.adopted()[0]
+    library.assets.delete(OWNER, deleted.id)
+
+    second = library.run()
+    assert second.run.skipped == {Skip.ALREADY_IMPORTED: 2}
+    assert library.assets.assets[deleted.id].status is Status.DELETED
+
+
+def test_a_page_that_fails_half_way_is_handled_again_without_adding_twice() -> None:
+    library = Library()
+    library.bucket(**photos(6))
+    library.storage.fail_on.add(f"imports/{OWNER}/IMG_0003.JPG")  # the copy of the fourth
+    report = library.start()
+    job = library.queue.sent[0]
+    with pytest.raises(StorageUnavailable):
+        library.page()
+    assert len(library.adopted()) == 4  # three copied, the fourth recorded before its copy
+    assert imports.import_report(OWNER, report.run.id, imports=library.imports).run.listed == 0
+
+    library.storage.fail_on.clear()
+    library.queue.sent.append(job)  # the queue delivers the message again
+    library.page()
+
+    final = imports.import_report(OWNER, report.run.id, imports=library.imports)
+    assert (final.run.status, final.run.listed, final.adopted) == (ImportStatus.LISTED, 6, 6)
+    assert final.run.skipped == {}  # its own assets are not "already imported"
+    assert final.assets == {Status.UPLOADED: 6}
+    assert library.storage.copies == 6
+    assert sorted(job.asset_id for job in library.jobs.sent) == sorted(
+        a.id for a in library.adopted())
+
+
+def test_messages_delivered_twice_add_nothing_twice() -> None:
+    library = Library(policy=replace(POLICY, page_size=2))
+    library.bucket(**photos(5))
+    report = library.start()
+    library.queue.sent *= 2
+    handled = 0
+    while library.queue.sent:
+        before = len(library.queue.sent)
+        library.page()
+        if len(library.queue.sent) == before:  # it queued the next page: deliver that twice
+            library.queue.sent.append(library.queue.sent[-1])
+        handled += 1
+    final = imports.import_report(OWNER, report.run.id, imports=library.imports)
+    assert (final.run.listed, final.adopted, final.run.skipped) == (5, 5, {})
+    assert library.storage.copies == 5 and len(library.jobs.sent) == 5
+    assert handled > 3  # the repeats did arrive, and found nothing left to do
+
+
+def test_an_object_replaced_between_listing_and_copying_fails_saying_so() -> None:
+    library = Library()
+    library.bucket(**photos(1))
+    report = library.start()
+    key = f"imports/{OWNER}/IMG_0000.JPG"
+    original_page = library.source(MEDIA).list_page
+
+    def list_then_replace(*args: Any, **kwargs: Any) -> Any:
+        listed = original_page(*args, **kwargs)
+        library.storage.buckets[MEDIA][key] = image_bytes("JPEG", (10, 10))
+        return listed
+
+    library.source(MEDIA).list_page = list_then_replace  # type: ignore[method-assign]
+    library.page()
+    [asset] = library.adopted()
+    assert asset.status is Status.FAILED
+    assert "changed after it was listed: import again" in (asset.error or "")
+    assert imports.import_report(OWNER, report.run.id, imports=library.imports).assets == {
+        Status.FAILED: 1}
+
+
+def test_an_object_removed_after_listing_is_skipped_as_gone() -> None:
+    library = Library()
+    library.bucket(**photos(2))
+    library.start()
+    original_page = library.source(MEDIA).list_page
+
+    def list_then_remove(*args: Any, **kwargs: Any) -> Any:
+        listed = original_page(*args, **kwargs)
+        del library.storage.buckets[MEDIA][f"imports/{OWNER}/IMG_0001.JPG"]
+        return listed
+
+    library.source(MEDIA).list_page = list_then_remove  # type: ignore[method-assign]
+    run = library.page()
+    assert run.skipped == {Skip.GONE: 1} and len(library.adopted()) == 1
+
+
+def test_a_source_bucket_that_does_not_exist_fails_the_run_saying_so() -> None:
+    library = Library()
+    report = library.start("s3://archive/shared/")
+    library.page()
+    run = imports.import_report(OWNER, report.run.id, imports=library.imports).run
+    assert run.status is ImportStatus.FAILED
+    assert run.error == "cannot list s3://archive/shared/: no bucket archive"
+
+
+def test_the_event_of_an_imported_copy_does_not_send_its_job_again() -> None:
+    library = Library()
+    library.bucket(**photos(1))
+    library.run()
+    [asset] = library.adopted()
+    assert complete_upload(OWNER, asset.id, library.pipeline) is Status.UPLOADED
+    assert len(library.jobs.sent) == 1
+
+
+def test_an_event_that_completes_the_copy_first_sends_the_one_job_to_the_backfill() -> None:
+    library = Library()
+    library.bucket(**photos(1))
+    library.start()
+    original_copy = library.storage.copy_in
+
+    def copy_then_event(*args: Any, **kwargs: Any) -> None:
+        original_copy(*args, **kwargs)
+        [asset] = library.adopted()
+        complete_upload(OWNER, asset.id, library.pipeline)  # the bucket event, first
+
+    library.storage.copy_in = copy_then_event  # type: ignore[method-assign]
+    library.page()
+    assert library.jobs.lanes == [Lane.BACKFILL]
+    assert library.jobs.sent == [ThumbnailJob(library.adopted()[0].id, OWNER)]
+
+
+# --- a run whose message was lost ------------------------------------------------------------
+
+def test_a_stalled_run_is_resumed_once_per_period_and_then_finishes() -> None:
+    library = Library(policy=replace(POLICY, page_size=2))
+    library.bucket(**photos(3))
+    report = library.start()
+    library.page()
+    library.queue.sent.clear()  # the next page's message is lost
+    assert imports.resume_stalled(imports=library.imports, queue=library.queue,
+                                  older_than_seconds=600, limit=10) == 0
+    library.assets.advance(601)
+    assert imports.resume_stalled(imports=library.imports, queue=library.queue,
+                                  older_than_seconds=600, limit=10) == 1
+    assert imports.resume_stalled(imports=library.imports, queue=library.queue,
+                                  older_than_seconds=600, limit=10) == 0
+    while library.queue.sent:
+        library.page()
+    final = imports.import_report(OWNER, report.run.id, imports=library.imports)
+    assert (final.run.status, final.adopted) == (ImportStatus.LISTED, 3)
+
+
+def test_another_owners_import_is_not_found() -> None:
+    library = Library()
+    report = library.start()
+    with pytest.raises(imports.ImportNotFound):
+        imports.import_report("someone-else", report.run.id, imports=library.imports)
+    assert imports.list_imports("someone-else", imports=library.imports, limit=10) == []
+
+
+def test_sources_are_allowed_per_owner() -> None:
+    assert POLICY.allowed("alice") == [ImportSource(MEDIA, "imports/alice/"),
+                                       ImportSource("archive", "shared/")]
