@@ -31,7 +31,7 @@ class Script:
 
 @pytest.fixture
 def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, Script]]:
-    monkeypatch.setattr(client_module, "_backoff", lambda attempt: 0.01)
+    monkeypatch.setattr(client_module, "backoff", lambda attempt: 0.01)
     script = Script([])
 
     class Handler(BaseHTTPRequestHandler):

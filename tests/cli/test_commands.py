@@ -158,6 +158,8 @@ class Library:
 
     def abort(self, asset_id: str) -> None:
         self._note("abort", asset_id)
+        with self._lock:  # as the API does: the pending asset is gone, its bytes unheld
+            del self.items[asset_id]
 
 
 @pytest.fixture

@@ -137,7 +137,7 @@ class LightboxClient:
                     raise TransferError(failure)
             progress(-sent)
             if attempt + 1 < ATTEMPTS:
-                time.sleep(_backoff(attempt))
+                time.sleep(backoff(attempt))
         raise TransferError(failure)
 
     # Assets
@@ -244,7 +244,7 @@ class LightboxClient:
                 if response.status_code not in RETRYABLE:
                     raise failure
             if attempt + 1 < attempts:
-                time.sleep(_backoff(attempt))
+                time.sleep(backoff(attempt))
         raise failure
 
 
@@ -269,5 +269,5 @@ def _bucket_error(response: httpx.Response) -> str:
     return f"{response.status_code} {': '.join(parts) or response.reason_phrase}"
 
 
-def _backoff(attempt: int) -> float:
+def backoff(attempt: int) -> float:
     return 0.5 * 2.0 ** attempt

@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 import os
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import click
 from rich.console import Console
@@ -35,11 +36,13 @@ from rich.text import Text
 
 from lightbox_cli import __version__, ids
 from lightbox_cli.client import ApiError, ClientError, Json, LightboxClient
+from lightbox_cli.immich import ImmichAsset, ImmichClient, Importer, Journal, journal_path
 from lightbox_cli.settings import (
     Settings,
     SettingsError,
     default_config_path,
     resolve,
+    state_dir,
     write_config,
 )
 from lightbox_cli.tables import fit
@@ -202,6 +205,63 @@ def upload(session: Session, paths: tuple[Path, ...], project: str | None, types
         err.print("Interrupted: the same command again uploads what is left.")
         sys.exit(130)
     if not all(result.ok for result in results):
+        sys.exit(1)
+
+
+@cli.command("import")
+@click.argument("source")
+@click.option("--url", "source_url", help="The address of the server to import from.")
+@click.option("--api-key", "source_key", envvar="IMMICH_API_KEY", show_envvar=True,
+              help="Its API key (for Immich, one that may read assets and albums).")
+@click.option("--project", help="A project's name or whole id for everything; else each album "
+              "goes to the project of its name.")
+@click.option("-j", "--jobs", default=4, show_default=True, type=click.IntRange(1, 32),
+              help="Files downloaded, then uploaded, at once.")
+@pass_session
+def import_library(session: Session, source: str, source_url: str | None,
+                   source_key: str | None, project: str | None, jobs: int) -> None:
+    """Import a library from another service: SOURCE `immich`, with --url and --api-key.
+
+    Each original, its date, place and description come over, and its albums as projects;
+    the trash stays behind. Run it again to finish an interrupted import: what an earlier
+    run brought over is not downloaded again.
+    """
+    if source != "immich":
+        raise click.UsageError(f"cannot import from {source!r}: SOURCE is immich")
+    if not source_url:
+        raise click.UsageError("import immich needs --url, the Immich server's address")
+    if not source_key:
+        raise click.UsageError("import immich needs --api-key or IMMICH_API_KEY")
+    client = session.client()
+    with ImmichClient(source_url, source_key) as immich:
+        owner = str(immich.me()["id"])
+        albums = immich.albums(owner)
+        project_id = _project_id(client, project, create=True) if project else None
+        album_projects = _album_projects(client, sorted(
+            {name for names in albums.values() for name in names})) if not project else {}
+        destination = f"{session.settings().url} {project_id or 'by album'}"
+        journal = Journal(journal_path(state_dir(os.environ), immich.url, owner, destination),
+                          f"Immich {immich.url} (user {owner}) into {destination}")
+        known_failures = {asset["sha256"]: asset for asset in
+                          client.assets(status="failed", limit=None, page_size=200)
+                          if asset["sha256"]}
+        started = time.monotonic()
+        with (tempfile.TemporaryDirectory(prefix="lightbox-import-") as spool,
+              _ImportProgress() as progress):
+            uploader = Uploader(client, progress, jobs=jobs, project_id=project_id,
+                                album_projects=album_projects, known_failures=known_failures)
+            report = Importer(immich, uploader, journal, progress, spool=Path(spool),
+                              jobs=jobs, albums=albums, by_album=not project).run()
+    _print_by_reason(report.left_out, "asset")
+    if report.already:
+        err.print(f"{report.already} asset(s) an earlier run brought over were not downloaded "
+                  "again.")
+    _print_summary(report.results, uploader.sent_bytes, time.monotonic() - started,
+                   label=lambda file: file.name)
+    if report.interrupted:
+        err.print("Interrupted: the same command again imports what is left.")
+        sys.exit(130)
+    if not all(result.ok for result in report.results):
         sys.exit(1)
 
 
@@ -681,23 +741,31 @@ def _result_json(result: FileResult) -> Json:
 
 def _print_left_out(left_out: Sequence[tuple[Path, str]]) -> None:
     """Each path left out, under its reason."""
+    folders = sum(path.is_dir() for path, _ in left_out)
+    _print_by_reason([(_shown_path(path), why) for path, why in left_out], "file",
+                     folders=folders)
+
+
+def _print_by_reason(left_out: Sequence[tuple[str, str]], noun: str, folders: int = 0) -> None:
+    """Each thing left out (named as shown), under its reason."""
     if not left_out:
         return
-    folders = sum(path.is_dir() for path, _ in left_out)
-    counted = [f"{count} {noun}{'s' if count > 1 else ''}" for count, noun in
-               ((len(left_out) - folders, "file"), (folders, "folder")) if count]
+    counted = [f"{count} {kind}{'s' if count > 1 else ''}" for count, kind in
+               ((len(left_out) - folders, noun), (folders, "folder")) if count]
     err.print(f"Leaving out {' and '.join(counted)}:")
-    by_reason: dict[str, list[Path]] = {}
-    for path, why in left_out:
-        by_reason.setdefault(why, []).append(path)
+    by_reason: dict[str, list[str]] = {}
+    for name, why in left_out:
+        by_reason.setdefault(why, []).append(name)
     # Whole lines, so that a path piped elsewhere stays one.
     for why, left in by_reason.items():
         err.print(f"  {why}", soft_wrap=True)
-        for path in left:
-            err.print(f"    {_shown_path(path)}", soft_wrap=True)
+        for name in left:
+            err.print(f"    {name}", soft_wrap=True)
 
 
-def _print_summary(results: Sequence[FileResult], sent: int, seconds: float) -> None:
+def _print_summary(results: Sequence[FileResult], sent: int, seconds: float,
+                   label: Callable[[LocalFile], str] = lambda file: _shown_path(file.path)
+                   ) -> None:
     counts = Counter(result.outcome for result in results)
     shown = [r for r in results
              if len(results) <= FULL_SUMMARY_FILES or r.noteworthy]
@@ -710,7 +778,7 @@ def _print_summary(results: Sequence[FileResult], sent: int, seconds: float) -> 
         for result in shown:
             outcome = Text(result.outcome, style="red" if not result.ok
                            else "yellow" if result.noteworthy else "")
-            table.add_row(_shown_path(result.file.path), outcome, result.asset_id or "",
+            table.add_row(label(result.file), outcome, result.asset_id or "",
                           result.detail)
         _print_table(table)
     summary = ", ".join(f"{count} {outcome}" for outcome, count in sorted(counts.items()))
@@ -733,7 +801,7 @@ class _UploadProgress:
         self._overall = self._progress.add_task(self._label(), total=sum(f.size for f in files))
         self._tasks: dict[LocalFile, TaskID] = {}
 
-    def __enter__(self) -> _UploadProgress:
+    def __enter__(self) -> Self:
         self._progress.start()
         return self
 
@@ -754,3 +822,43 @@ class _UploadProgress:
 
     def _label(self) -> str:
         return f"Uploading {self._done}/{self._files} files"
+
+
+class _ImportProgress(_UploadProgress):
+    """Draws an import: one line for the assets done and every byte received, one per
+    download and one per upload under way."""
+
+    def __init__(self) -> None:
+        super().__init__([])
+        self._progress.update(self._overall, total=None)  # bytes from Immich, sizes unknown
+        self._downloads: dict[ImmichAsset, TaskID] = {}
+
+    def started(self, file: LocalFile) -> None:
+        self._tasks[file] = self._progress.add_task(f"  ↑ {file.name}", total=file.size)
+
+    def sent(self, file: LocalFile, count: int) -> None:
+        self._progress.update(self._tasks[file], advance=count)
+
+    def finished(self, result: FileResult) -> None:
+        self._progress.remove_task(self._tasks.pop(result.file))
+
+    def found(self, count: int) -> None:
+        self._files += count
+        self._progress.update(self._overall, description=self._label())
+
+    def downloading(self, asset: ImmichAsset) -> None:
+        self._downloads[asset] = self._progress.add_task(f"  ↓ {asset.name}", total=None)
+
+    def received(self, asset: ImmichAsset, count: int) -> None:
+        self._progress.update(self._downloads[asset], advance=count)
+        self._progress.update(self._overall, advance=count)
+
+    def downloaded(self, asset: ImmichAsset) -> None:
+        self._progress.remove_task(self._downloads.pop(asset))
+
+    def done(self, asset: ImmichAsset) -> None:
+        self._done += 1
+        self._progress.update(self._overall, description=self._label())
+
+    def _label(self) -> str:
+        return f"Importing {self._done}/{self._files} assets"

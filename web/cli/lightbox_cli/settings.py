@@ -38,6 +38,13 @@ def default_config_path(env: Mapping[str, str]) -> Path:
     return base / "lightbox" / "config.toml"
 
 
+def state_dir(env: Mapping[str, str]) -> Path:
+    """Where the CLI keeps what it needs to remember between runs (import journals)."""
+    base = (Path(env["XDG_STATE_HOME"]) if env.get("XDG_STATE_HOME")
+            else Path.home() / ".local" / "state")
+    return base / "lightbox"
+
+
 def resolve(url: str | None, api_key: str | None, config_path: Path | None,
             env: Mapping[str, str], cwd: Path) -> Settings:
     url = url or env.get("LIGHTBOX_URL")

@@ -77,12 +77,12 @@ def is_album(document: Mapping[str, object]) -> bool:
 def notes(document: Mapping[str, object]) -> Notes:
     description = _text(document.get("description"))
     return Notes(taken_at=taken_at(document), title=_text(document.get("title")),
-                 description=_caption(description) if description else None,
-                 place=_place(document.get("geoData")) or _place(document.get("geoDataExif")),
+                 description=caption(description) if description else None,
+                 place=place_of(document.get("geoData")) or place_of(document.get("geoDataExif")),
                  trashed=document.get("trashed") is True)
 
 
-def _caption(text: str) -> str | None:
+def caption(text: str) -> str | None:
     """The text as the library takes a description: line breaks as LF, no other control
     characters, at most its length. A caption that cannot be sent must not keep the photo
     out."""
@@ -95,7 +95,7 @@ def _text(value: object) -> str | None:
     return value.strip() or None if isinstance(value, str) else None
 
 
-def _place(value: object) -> Place | None:
+def place_of(value: object) -> Place | None:
     if not isinstance(value, dict):
         return None
     latitude, longitude = _degrees(value.get("latitude")), _degrees(value.get("longitude"))

@@ -72,6 +72,8 @@ class LocalFile:
     description: str | None = None
     filename: str | None = None
     album: str | None = None
+    # Known when the bytes were hashed on their way in (an import's download), not read again.
+    sha256: str | None = None
 
     @property
     def name(self) -> str:
@@ -322,7 +324,7 @@ class Uploader:
 
     def _send(self, file: LocalFile) -> FileResult:
         try:
-            sha256 = sha256_of(file.path)
+            sha256 = file.sha256 or sha256_of(file.path)
         except OSError as exc:
             return FileResult(file, Outcome.FAILED, detail=f"cannot read it: {exc.strerror}")
         with self._lock:
