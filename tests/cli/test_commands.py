@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import threading
 import uuid
@@ -46,6 +47,7 @@ class Library:
         self.declared_taken_at: dict[str, datetime | None] = {}
         self.declared_notes: dict[str, tuple[tuple[float, float] | None, str | None]] = {}
         self.presigned_to: list[tuple[str, str | None]] = []  # (file name, project id)
+        self.import_reports: list[Json] = []
         self._lock = threading.Lock()
 
     def add(self, *assets: Json) -> None:
@@ -155,6 +157,18 @@ class Library:
         asset = self.items[asset_id]
         asset.update(self.rendered.get(asset["filename"], {"status": "uploaded"}))
         return {"asset_id": asset_id, "status": asset["status"]}
+
+    # --- imports: each report the library gives of a run, in turn; the last one stays
+
+    def start_import(self, source: str, project_id: str | None) -> Json:
+        self._note("start_import", source, str(project_id))
+        return self.import_reports[0]
+
+    def import_status(self, import_id: str) -> Json:
+        self._note("import_status", import_id)
+        if len(self.import_reports) > 1:
+            self.import_reports.pop(0)
+        return self.import_reports[0]
 
     def abort(self, asset_id: str) -> None:
         self._note("abort", asset_id)
@@ -523,3 +537,74 @@ def test_bytes_sent_are_those_the_bucket_took_once_each(library: Library, tmp_pa
     summary = run("upload", str(tmp_path), code=1).stdout.splitlines()[-1]
 
     assert summary.startswith("1 failed, 1 ready, 2 skipped; 700 bytes sent in "), summary
+
+
+# --- import s3:// ------------------------------------------------------------------------------
+
+def an_import(status: str = "listing", listed: int = 0, adopted: int = 0,
+              skipped: Json | None = None, error: str | None = None, **assets: int) -> Json:
+    return {"import_id": "6f1c1d52-0000-4000-8000-000000000001", "source": "s3://archive/2019/",
+            "project_id": None, "status": status, "listed": listed, "adopted": adopted,
+            "assets": assets, "skipped": skipped or {}, "error": error,
+            "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:09Z"}
+
+
+@pytest.fixture
+def fast_polls(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(main, "IMPORT_POLL_SECONDS", 0)
+
+
+def test_import_wait_follows_the_run_until_every_photo_is_settled(
+    library: Library, fast_polls: None,
+) -> None:
+    library.import_reports = [
+        an_import(),
+        an_import(listed=1000, adopted=990, uploaded=990, skipped={"sidecar": 10}),
+        an_import("listed", 1400, 1380, {"sidecar": 12, "not_media": 8}, uploaded=300,
+                  processing=2, ready=1078),
+        an_import("listed", 1400, 1380, {"sidecar": 12, "not_media": 8}, ready=1379,
+                  duplicate=1),
+    ]
+    result = run("import", "s3://archive/2019/", "--wait")
+
+    assert len(library.called("import_status")) == 3  # until nothing was on its way
+    assert library.called("start_import") == [("start_import", "s3://archive/2019/", "None")]
+    assert ("s3://archive/2019/: 1400 listed, 1380 adopted (1 duplicate, 1379 ready); skipped "
+            "20: 12 sidecars (.json, .xmp, .aae ...), 8 not a photo or video.") in result.stderr
+
+
+def test_import_without_wait_says_what_it_started_and_how_far_it_is(library: Library) -> None:
+    library.import_reports = [an_import(listed=0)]
+    result = run("import", "s3://archive/2019/")
+    assert "Importing s3://archive/2019/ (import 6f1c1d52-" in result.stderr
+    assert "0 listed, 0 adopted; still listing." in result.stderr
+    assert library.called("import_status") == []
+
+
+def test_an_import_with_failed_photos_or_a_failed_listing_exits_1_saying_why(
+    library: Library, fast_polls: None,
+) -> None:
+    library.import_reports = [an_import("listed", 3, 3, ready=2, failed=1)]
+    assert "(1 failed, 2 ready)" in run("import", "s3://archive/2019/", "--wait",
+                                        code=1).stderr
+    library.import_reports = [an_import("failed", error="cannot list s3://archive/2019/: "
+                                                        "no bucket archive")]
+    failed = run("import", "s3://archive/2019/", code=1)
+    assert "The import failed: cannot list s3://archive/2019/: no bucket archive" in failed.stderr
+
+
+def test_import_json_prints_the_run_as_the_api_gives_it(library: Library) -> None:
+    report = an_import("listed", 2, 0, {"already_imported": 2})
+    library.import_reports = [report]
+    result = run("import", "s3://archive/2019/", "--json")
+    assert json.loads(result.stdout) == report
+    assert result.stderr == ""
+
+
+def test_import_into_a_project_creates_it_by_name(library: Library) -> None:
+    library.import_reports = [an_import("listed")]
+    run("import", "s3://archive/2019/", "--project", "Archive 2019")
+    [project] = library.project_items.values()
+    assert project["name"] == "Archive 2019"
+    assert library.called("start_import") == [("start_import", "s3://archive/2019/",
+                                                project["project_id"])]

@@ -250,8 +250,11 @@ def test_an_immich_that_answers_too_late_is_said_so(immich: FakeImmich) -> None:
 
 
 def test_any_other_source_is_a_usage_error(immich: FakeImmich, library: Library) -> None:
-    wrong = run("import", "s3://bucket/prefix", code=2)
-    assert "cannot import from 's3://bucket/prefix'" in wrong.stderr
+    wrong = run("import", "/srv/photos", code=2)
+    assert "cannot import from '/srv/photos': SOURCE is s3://BUCKET/PREFIX or immich" in \
+        wrong.stderr
+    mixed = run("import", "s3://bucket/prefix", "--url", immich.url, code=2)
+    assert "--url is for import immich" in mixed.stderr
     no_url = run("import", "immich", "--api-key", "immich-key", code=2)
     assert "needs --url" in no_url.stderr
 

@@ -104,6 +104,44 @@ def test_twelve_ready_photos_and_an_upload_url_survive_a_crash(data_dir: Path) -
         assert restarted.stop() == 0, restarted.log_tail()
 
 
+def test_an_import_killed_half_way_goes_on_after_the_restart_and_adds_nothing_twice(
+    data_dir: Path,
+) -> None:
+    stack = start_stack(data_dir, "embedded", LIGHTBOX_IMPORT_PAGE_SIZE="5", **SETTINGS)
+    s3, bucket = stack.client("s3"), stack.exports["LIGHTBOX_BUCKET"]
+    items = photos(60, seed=60)
+    for item in items:
+        s3.put_object(Bucket=bucket, Key=f"imports/local/{item.filename}", Body=item.data)
+    http = stack.api_client().http
+    started = http.post(f"{stack.api}/v1/imports",
+                        json={"source": f"s3://{bucket}/imports/local/"}, timeout=30)
+    assert started.status_code == 202, started.text
+    run_path = f"/v1/imports/{started.json()['import_id']}"
+    deadline = time.monotonic() + 120
+    while (before := http.get(stack.api + run_path, timeout=30).json())["listed"] < 10:
+        assert time.monotonic() < deadline, stack.log_tail()
+        time.sleep(0.05)
+
+    crash(stack)
+    assert before["status"] == "listing", before  # killed half-way, not after
+    restarted = up(data_dir)  # its start-up recovery sends the run's next page again
+    try:
+        http = restarted.api_client().http
+        deadline = time.monotonic() + SETTLE_SECONDS
+        while True:
+            run = http.get(restarted.api + run_path, timeout=30).json()
+            if run["status"] != "listing" and run["assets"].get("ready") == 60:
+                break
+            assert time.monotonic() < deadline, (run, restarted.log_tail())
+            time.sleep(0.5)
+        assert (run["listed"], run["adopted"], run["skipped"]) == (60, 60, {})
+        assets = http.get(f"{restarted.api}/v1/assets?limit=200", timeout=30).json()["items"]
+        assert sorted(a["sha256"] for a in assets) == sorted(
+            hashlib.sha256(item.data).hexdigest() for item in items)
+    finally:
+        assert restarted.stop() == 0, restarted.log_tail()
+
+
 @dataclass
 class Clients:
     """Clients uploading without pause until the stack dies under them."""

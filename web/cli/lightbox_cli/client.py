@@ -227,6 +227,14 @@ class LightboxClient:
         self._json("DELETE", f"/v1/projects/{project_id}",
                    params={"cascade": "true"} if cascade else None)
 
+    def start_import(self, source: str, project_id: str | None) -> Json:
+        # Repeating it is safe: a request for a source already being listed joins that run.
+        return self._json("POST", "/v1/imports", json={"source": source,
+                                                       "project_id": project_id})
+
+    def import_status(self, import_id: str) -> Json:
+        return self._json("GET", f"/v1/imports/{import_id}")
+
     def stats(self) -> Json:
         return self._json("GET", "/v1/stats")
 

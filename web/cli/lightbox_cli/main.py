@@ -66,6 +66,20 @@ LS_PIPED_WIDTH = 80
 # The file name column of ls keeps this much room (or its longest name's) before a column
 # of less need is let in.
 LS_NAME_ROOM = 24
+# Why an import left an object out, in the words of a person (the API's reason codes).
+SKIP_REASONS = {
+    "already_imported": "imported before",
+    "sidecar": "sidecars (.json, .xmp, .aae ...)",
+    "not_media": "not a photo or video",
+    "folder": "folder markers",
+    "empty": "empty",
+    "too_large": "over the size limit",
+    "gone": "removed while importing",
+}
+# An adopted asset in these states is done with; the others are still on their way.
+SETTLED = ("ready", "failed", "duplicate", "deleted")
+# How often import --wait asks how far the import has come.
+IMPORT_POLL_SECONDS = 1.0
 
 # File names and messages come from users and servers: never read as markup. Piped into a
 # file or another program, tables keep their lines whole.
@@ -210,24 +224,42 @@ def upload(session: Session, paths: tuple[Path, ...], project: str | None, types
 
 @cli.command("import")
 @click.argument("source")
-@click.option("--url", "source_url", help="The address of the server to import from.")
+@click.option("--url", "source_url", help="Immich: the address of the server to import from.")
 @click.option("--api-key", "source_key", envvar="IMMICH_API_KEY", show_envvar=True,
-              help="Its API key (for Immich, one that may read assets and albums).")
+              help="Immich: its API key (one that may read assets and albums).")
 @click.option("--project", help="A project's name or whole id for everything; else each album "
               "goes to the project of its name.")
 @click.option("-j", "--jobs", default=4, show_default=True, type=click.IntRange(1, 32),
-              help="Files downloaded, then uploaded, at once.")
+              help="Immich: files downloaded, then uploaded, at once.")
+@click.option("--wait", is_flag=True, help="s3://: follow the import until every object is "
+              "adopted or skipped and every photo is ready or failed.")
+@click.option("--timeout", default=3600.0, show_default=True, type=click.FloatRange(min=1),
+              help="Seconds --wait follows at most.")
+@click.option("--json", "as_json", is_flag=True, help="s3://: the import as JSON, no summary.")
 @pass_session
 def import_library(session: Session, source: str, source_url: str | None,
-                   source_key: str | None, project: str | None, jobs: int) -> None:
-    """Import a library from another service: SOURCE `immich`, with --url and --api-key.
+                   source_key: str | None, project: str | None, jobs: int, wait: bool,
+                   timeout: float, as_json: bool) -> None:
+    """Import a library: SOURCE `s3://BUCKET/PREFIX`, or `immich` with --url and --api-key.
 
-    Each original, its date, place and description come over, and its albums as projects;
-    the trash stays behind. Run it again to finish an interrupted import: what an earlier
-    run brought over is not downloaded again.
+    s3://: the library adopts every photo and clip under the prefix itself, copying inside
+    the storage service (nothing is downloaded here, and the source is left as it is); the
+    deployment says which prefixes an owner may import from. Sidecars, folders and anything
+    else are skipped, counted by reason. A second run adds only what is new.
+
+    immich: each original, its date, place and description come over, and its albums as
+    projects; the trash stays behind. Run it again to finish an interrupted import: what an
+    earlier run brought over is not downloaded again.
     """
+    if source.startswith("s3://"):
+        if source_url:
+            raise click.UsageError("--url is for import immich; an s3:// source needs none")
+        _import_bucket(session.client(), source, project, wait=wait, timeout=timeout,
+                       as_json=as_json)
+        return
     if source != "immich":
-        raise click.UsageError(f"cannot import from {source!r}: SOURCE is immich")
+        raise click.UsageError(f"cannot import from {source!r}: SOURCE is s3://BUCKET/PREFIX "
+                               "or immich")
     if not source_url:
         raise click.UsageError("import immich needs --url, the Immich server's address")
     if not source_key:
@@ -263,6 +295,71 @@ def import_library(session: Session, source: str, source_url: str | None,
         sys.exit(130)
     if not all(result.ok for result in report.results):
         sys.exit(1)
+
+
+def _import_bucket(client: LightboxClient, source: str, project: str | None, *, wait: bool,
+                   timeout: float, as_json: bool) -> None:
+    project_id = _project_id(client, project, create=True) if project else None
+    report = client.start_import(source, project_id)
+    if not as_json:
+        err.print(f"Importing {report['source']} (import {report['import_id']}).")
+    if wait:
+        try:
+            report = _follow_import(client, report, timeout)
+        except KeyboardInterrupt:
+            err.print("Stopped following: the import goes on in the library.")
+            sys.exit(130)
+    if as_json:
+        _print_json(report)
+    else:
+        err.print(_import_summary(report), soft_wrap=True)
+    if report["status"] == "failed" or report["assets"].get("failed"):
+        sys.exit(1)
+
+
+def _follow_import(client: LightboxClient, report: Json, timeout: float) -> Json:
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                        TimeElapsedColumn(), console=err, transient=True,
+                        disable=not err.is_terminal)
+    deadline = time.monotonic() + timeout
+    with progress:
+        task = progress.add_task("Listing", total=None)
+        while True:
+            settled = sum(report["assets"].get(status, 0) for status in SETTLED)
+            listing = report["status"] == "listing"
+            progress.update(task, description=_import_line(report), completed=settled,
+                            total=None if listing else report["adopted"])
+            if not listing and settled >= report["adopted"]:
+                return report
+            if time.monotonic() > deadline:
+                raise click.ClickException(
+                    f"the import is still under way after {timeout:.0f} s; it goes on in the "
+                    "library")
+            time.sleep(IMPORT_POLL_SECONDS)
+            report = client.import_status(report["import_id"])
+
+
+def _import_line(report: Json) -> str:
+    return (f"Listed {report['listed']}, adopted {report['adopted']}, "
+            f"{report['assets'].get('ready', 0)} ready")
+
+
+def _import_summary(report: Json) -> str:
+    assets = report["assets"]
+    states = ", ".join(f"{count} {status}" for status, count in sorted(assets.items()))
+    line = (f"{report['source']}: {report['listed']} listed, {report['adopted']} adopted"
+            + (f" ({states})" if states else ""))
+    skipped = report["skipped"]
+    if skipped:
+        reasons = ", ".join(f"{count} {SKIP_REASONS.get(reason, reason)}"
+                            for reason, count in sorted(skipped.items(),
+                                                        key=lambda item: -item[1]))
+        line += f"; skipped {sum(skipped.values())}: {reasons}"
+    if report["status"] == "listing":
+        line += "; still listing"
+    if report["error"]:
+        line += f"\nThe import failed: {report['error']}"
+    return line + "."
 
 
 def _wait(client: LightboxClient, results: list[FileResult], since: str, timeout: float

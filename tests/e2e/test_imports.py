@@ -1,0 +1,71 @@
+"""``lightbox import s3://...`` on the running stack: photos already in the bucket become assets
+without a byte passing through the client, once."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import Stack
+from tests.e2e.test_cli import Cli
+from tests.support import image_bytes, unique_owner
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def importer(stack: Stack, tmp_path: Path) -> tuple[Cli, str]:
+    owner = unique_owner()
+    return Cli(stack, stack.create_key(owner), tmp_path), owner
+
+
+def test_photos_already_in_the_bucket_become_ready_assets_through_one_import(
+    stack: Stack, importer: tuple[Cli, str],
+) -> None:
+    cli, owner = importer
+    s3, bucket = stack.client("s3"), stack.exports["LIGHTBOX_BUCKET"]
+    prefix = f"imports/{owner}/"
+    photos = {f"{prefix}2019/IMG_{n:04}.JPG": image_bytes("JPEG", (64 + n, 48))
+              for n in range(24)}
+    for key, data in photos.items():
+        s3.put_object(Bucket=bucket, Key=key, Body=data)
+    s3.put_object(Bucket=bucket, Key=f"{prefix}2019/IMG_0000.JPG.json", Body=b'{"title": "x"}')
+    s3.put_object(Bucket=bucket, Key=f"{prefix}notes.txt", Body=b"not a photo")
+    s3.put_object(Bucket=bucket, Key=f"{prefix}README", Body=b"not a photo either")
+
+    first = json.loads(cli.run("import", f"s3://{bucket}/{prefix}", "--wait", "--json",
+                               timeout=300).stdout)
+
+    assert (first["status"], first["listed"], first["adopted"]) == ("listed", 27, 24)
+    assert first["assets"] == {"ready": 24}
+    assert first["skipped"] == {"sidecar": 2, "not_media": 1}
+    assets = cli.lines("ls", "--all")
+    assert sorted(a["filename"] for a in assets) == sorted(k.rsplit("/", 1)[1] for k in photos)
+    assert {a["status"] for a in assets} == {"ready"}
+    by_name = {k.rsplit("/", 1)[1]: hashlib.sha256(v).hexdigest() for k, v in photos.items()}
+    assert {a["filename"]: a["sha256"] for a in assets} == by_name
+    # The source is left as it was.
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix=prefix)["Contents"]
+    assert len(listed) == 27
+
+    second = json.loads(cli.run("import", f"s3://{bucket}/{prefix}", "--wait", "--json").stdout)
+    assert (second["listed"], second["adopted"]) == (27, 0)
+    assert second["skipped"] == {"already_imported": 24, "sidecar": 2, "not_media": 1}
+    assert len(cli.lines("ls", "--all")) == 24
+    # The API's answer for the run is on contract.
+    assert cli.api().http.get(f"{stack.api}/v1/imports/{second['import_id']}",
+                              timeout=30).status_code == 200
+
+
+def test_another_owners_prefix_and_the_librarys_own_objects_are_refused(
+    stack: Stack, importer: tuple[Cli, str],
+) -> None:
+    cli, owner = importer
+    bucket = stack.exports["LIGHTBOX_BUCKET"]
+    for source in (f"s3://{bucket}/imports/someone-else/", f"s3://{bucket}/originals/"):
+        refused = cli.run("import", source, check=1)
+        assert f"is not a source you may import from (allowed: s3://{bucket}/imports/{owner}/)" \
+            in refused.stderr
