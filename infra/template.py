@@ -54,6 +54,9 @@ class Function:
     timeout: int
     memory: int
     environment: Mapping[str, Any]
+    # Background work (Metadata Background: true): the local runtime runs it at a lower CPU
+    # priority, since on one machine it shares the CPUs Lambda gives each environment alone.
+    background: bool = False
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,7 @@ class Template:
                 name=name,
                 handler=props["Handler"],
                 package=str(resource.get("Metadata", {}).get("Package", "")),
+                background=resource.get("Metadata", {}).get("Background", False) is True,
                 code_uri=(path.parent / props["CodeUri"]).resolve(),
                 timeout=int(props.get("Timeout", 3)),
                 memory=int(props.get("MemorySize", 128)),

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
+import threading
 import unicodedata
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 from lightbox.domain import (
@@ -52,12 +54,32 @@ from lightbox.values import (
     UploadedPart,
 )
 
+T = TypeVar("T")
 _LIVE = (Status.PROCESSING, Status.READY)
 # The lanes as configured by default: 50 MiB or 100 megapixels go to the large lane.
 LANES = Lanes(large_bytes=50 * 1024**2, large_pixels=100_000_000)
 MIN_PART_BYTES = 5 * 1024**2  # S3's, for every part of a multipart upload but the last
 
 
+def serialised(cls: type[T]) -> type[T]:
+    """Every public method of the class one call at a time, as a database or a bucket orders
+    concurrent requests (an import adopts several objects at once)."""
+    lock = threading.RLock()
+
+    def locked(method: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(method)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with lock:
+                return method(*args, **kwargs)
+        return call
+
+    for name, member in list(vars(cls).items()):
+        if callable(member) and not name.startswith("_"):
+            setattr(cls, name, locked(member))
+    return cls
+
+
+@serialised
 class FakeAssetRepository:
     def __init__(self) -> None:
         self.assets: dict[UUID, Asset] = {}
@@ -454,6 +476,7 @@ class FakeApiKeyRepository:
 _FORGOTTEN: dict[str, object] = {"declared": Declared()}
 
 
+@serialised
 class FakeObjectStore:
     def __init__(self) -> None:
         self.objects: dict[str, bytes] = {}
@@ -687,6 +710,7 @@ def _refused(code: str) -> InvalidParts:
                         "complete again; or abort the upload")
 
 
+@serialised
 class FakeJobQueue:
     def __init__(self) -> None:
         self.sent: list[ThumbnailJob] = []

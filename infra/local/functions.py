@@ -64,6 +64,7 @@ class LocalFunction:
         timeout: int,
         memory: int,
         concurrency: int,
+        niceness: int = 0,
     ) -> None:
         self.name = name
         self._handler = handler
@@ -72,6 +73,7 @@ class LocalFunction:
         self._timeout = timeout
         self._memory = memory
         self._concurrency = concurrency
+        self._niceness = niceness
         self._lock = threading.Lock()
         self._pool = self._new_pool()
 
@@ -102,7 +104,7 @@ class LocalFunction:
             max_workers=self._concurrency,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_start_environment,
-            initargs=(self._code_uri, self._handler, self._environment),
+            initargs=(self._code_uri, self._handler, self._environment, self._niceness),
         )
 
     def _replace_pool(self, broken: ProcessPoolExecutor) -> None:
@@ -118,9 +120,11 @@ class LocalFunction:
 _handler: Callable[[Any, Any], Any] | None = None
 
 
-def _start_environment(code_uri: str, handler: str, environment: dict[str, str]) -> None:
+def _start_environment(code_uri: str, handler: str, environment: dict[str, str],
+                       niceness: int) -> None:
     # The runtime stops its workers itself; a Ctrl-C in the terminal is not for them.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.nice(niceness)
     os.environ.clear()
     os.environ.update(environment)
     sys.path.insert(0, code_uri)

@@ -55,6 +55,8 @@ REGION = "us-east-1"
 # The function that runs operators' commands, the start-up recovery among them.
 RECOVERY_FUNCTION = "AdminFunction"
 BACKEND_FILE = "s3-backend"
+# Background functions' workers (an import's pages and renders) yield the CPU to the rest.
+BACKGROUND_NICENESS = 10
 # LocalStack community keeps nothing between runs (persistence is a Pro feature).
 EPHEMERAL_BACKENDS = frozenset({"localstack"})
 # What a function's process inherits from the runtime besides its own variables.
@@ -230,6 +232,7 @@ class DevStack:
                 timeout=spec.timeout,
                 memory=spec.memory,
                 concurrency=self._options.concurrency,
+                niceness=BACKGROUND_NICENESS if spec.background else 0,
             )
             self._cleanup.callback(function.close)
             functions[name] = function

@@ -6,12 +6,15 @@ import importlib
 import json
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
 from chalice.app import Chalice
 
+from infra.local.functions import LocalFunction
 from infra.local.resources import provision
+from infra.local.stack import BACKGROUND_NICENESS
 from infra.template import Template
 from lightbox.config import Config
 from lightbox.events import Action, ObjectEvent, object_events
@@ -147,3 +150,21 @@ def test_the_reaper_waits_out_the_longest_lease_before_it_redrives() -> None:
     assert lease_of("ReaperFunction") == max(
         lease_of("ThumbnailFunction"), lease_of("LargeThumbnailFunction"),
         lease_of("VideoFunction"))
+
+
+def test_background_functions_run_at_a_lower_cpu_priority_locally(tmp_path: Path) -> None:
+    assert {name for name, function in TEMPLATE.functions.items() if function.background} == {
+        "BackfillFunction", "ImporterFunction"}
+    (tmp_path / "probe.py").write_text(
+        "import os\n\ndef handler(event, context):\n    return os.nice(0)\n")
+    niceness = {}
+    for nice in (0, BACKGROUND_NICENESS):
+        function = LocalFunction("Probe", handler="probe.handler", code_uri=str(tmp_path),
+                                 environment={}, timeout=30, memory=128, concurrency=1,
+                                 niceness=nice)
+        try:
+            niceness[nice] = function.invoke({})
+        finally:
+            function.close()
+    base = niceness[0]
+    assert niceness == {0: base, BACKGROUND_NICENESS: base + BACKGROUND_NICENESS}

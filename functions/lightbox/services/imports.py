@@ -26,6 +26,7 @@ import logging
 import unicodedata
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -61,6 +62,8 @@ log = logging.getLogger(__name__)
 # What photo tools keep beside originals: metadata, edit lists, thumbnails, folder settings.
 SIDECAR_SUFFIXES = (".json", ".xmp", ".aae", ".thm", ".xml", ".txt", ".html", ".ini", ".db",
                     ".ds_store", ".pp3", ".dop", ".on1")
+# Objects of a page adopted at once (threads sharing the function's clients and connection).
+ADOPTED_AT_ONCE = 8
 
 
 class Skip(StrEnum):
@@ -159,11 +162,11 @@ def import_page(
     except (ObjectNotFound, ConfigError) as exc:  # no such bucket, or no right to read it
         imports.fail(run, f"cannot list {run.source.uri}: {exc.message}")
         return None
-    skipped = Counter(run.skipped)
-    for listed in objects:
-        reason = _adopt(run, listed, source, pipeline, policy)
-        if reason is not None:
-            skipped[reason] += 1
+    # Each object waits mostly on S3 and the database: a page's are adopted several at once.
+    with ThreadPoolExecutor(ADOPTED_AT_ONCE) as pool:
+        reasons = list(pool.map(lambda listed: _adopt(run, listed, source, pipeline, policy),
+                                objects))
+    skipped = Counter(run.skipped) + Counter(reason for reason in reasons if reason)
     done = len(objects) < policy.page_size
     if not imports.advance(run, after_key=objects[-1].key if objects else run.after_key,
                            listed=run.listed + len(objects), skipped=dict(skipped), done=done):
