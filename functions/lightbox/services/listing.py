@@ -48,8 +48,9 @@ _MAX_XID = 2**64  # the earlier feed's were xid8s
 # generated photographs (tests/unit/test_perceptual.py): a JPEG re-encoded at quality 60,
 # halved, brightened or given more contrast by 10 % moves at most 4 bits, a 2 % crop at most 8;
 # unrelated pictures lie 20 or more apart. The index finds every distance exactly; its cost
-# steps up with distance // 4 (the bits probed per 16-bit band: 17, 137, then 697 values), and
-# 12 would cost five times 11 (docs/BENCHMARKS.md), so 11 is the most a request may ask.
+# steps up with distance // 4 (the values probed per 16-bit band: 17, 137, then 697): at a
+# million assets 11 takes 5 ms and 12 takes 16 (docs/BENCHMARKS.md), where random hashes begin
+# to meet by chance anyway. So 11 is the most a request may ask.
 DEFAULT_SIMILAR_DISTANCE = 10
 MAX_SIMILAR_DISTANCE = 11
 DEFAULT_SIMILAR_LIMIT = 50
