@@ -1,5 +1,6 @@
-"""library: the library API — assets (pages, changes, one, rename/move, delete), projects,
-imports, stats — and ``GET /health`` and ``GET /openapi.json``."""
+"""library: the library API — assets (pages, changes, one, rename/move, delete, similar ones),
+groups of near-duplicates, projects, imports, stats — and ``GET /health`` and
+``GET /openapi.json``."""
 
 from pathlib import Path
 
@@ -35,6 +36,25 @@ def get_asset(asset_id: str) -> Response:
     view = listing.get_asset(owner_id, inputs.asset_id_param(asset_id), container.pipeline,
                              url_ttl=container.config.download_url_ttl)
     return outputs.json_response(outputs.asset_json(view))
+
+
+@app.route("/v1/assets/{asset_id}/similar", methods=["GET"])
+def similar_assets(asset_id: str) -> Response:
+    request = app.request
+    owner_id = inputs.owner_of(request)
+    query = inputs.parse_similar_query(inputs.query_params(request))
+    found = listing.similar_assets(owner_id, inputs.asset_id_param(asset_id), query,
+                                   container.pipeline, url_ttl=container.config.download_url_ttl)
+    return outputs.json_response(outputs.similar_json(found))
+
+
+@app.route("/v1/similar", methods=["GET"])
+def similar_groups() -> Response:
+    request = app.request
+    owner_id = inputs.owner_of(request)
+    query = inputs.parse_groups_query(inputs.query_params(request))
+    page = listing.similar_groups(owner_id, query, container.pipeline)
+    return outputs.json_response(outputs.groups_json(page))
 
 
 @app.route("/v1/assets/{asset_id}", methods=["PATCH"])

@@ -48,6 +48,8 @@ from lightbox.values import (
     PageCursor,
     PresignedUpload,
     QueueDepth,
+    SimilarPair,
+    SimilarScan,
     SortOrder,
     StatusTotal,
     StoredObject,
@@ -168,10 +170,11 @@ class FakeAssetRepository:
 
     def mark_ready(
         self, owner_id: str, asset_id: UUID, info: ImageInfo, derivatives: Sequence[Derivative],
-        placeholder: str | None,
+        placeholder: str | None, *, perceptual_hash: int | None = None,
     ) -> bool:
         return self._move(owner_id, asset_id, Status.PROCESSING, Status.READY, info=info,
-                          derivatives=tuple(derivatives), placeholder=placeholder, error=None)
+                          derivatives=tuple(derivatives), placeholder=placeholder, error=None,
+                          perceptual_hash=perceptual_hash)
 
     def mark_duplicate(self, owner_id: str, asset_id: UUID, original_id: UUID) -> bool:
         holder = self.get(owner_id, original_id)
@@ -314,6 +317,36 @@ class FakeAssetRepository:
     def reset_failed(self, owner_id: str, asset_id: UUID) -> bool:
         return self._move(owner_id, asset_id, Status.FAILED, Status.PENDING, error=None,
                           attempts=0, claimed_at=None)
+
+    def similar(self, owner_id: str, asset_id: UUID, *, distance: int,
+                limit: int) -> list[tuple[Asset, int]]:
+        """A scan of every hash: what the band indexes must find."""
+        reference = self.get(owner_id, asset_id)
+        if reference is None or reference.status is not Status.READY:
+            return []
+        found = sorted(((near, gap) for near in self._hashed(owner_id)
+                        if near.id != asset_id
+                        and (gap := _distance(reference, near)) is not None and gap <= distance),
+                       key=lambda pair: (pair[1], pair[0].id))
+        return found[:limit]
+
+    def similar_pairs(self, owner_id: str, *, distance: int, after: UUID | None, scan: int,
+                      per_asset: int, project_id: UUID | None = None) -> SimilarScan:
+        hashed = sorted((asset for asset in self._hashed(owner_id)
+                         if project_id is None or asset.project_id == project_id),
+                        key=lambda asset: asset.id)
+        walked = [asset for asset in hashed if after is None or asset.id > after][:scan]
+        pairs: list[SimilarPair] = []
+        for asset in walked:
+            later = sorted((gap, near.id) for near in hashed if near.id > asset.id
+                            and (gap := _distance(asset, near)) is not None and gap <= distance)
+            pairs.extend(SimilarPair(asset.id, near_id, gap) for gap, near_id in later[:per_asset])
+        return SimilarScan(pairs=tuple(pairs), scanned=len(walked),
+                           last=walked[-1].id if walked else None)
+
+    def _hashed(self, owner_id: str) -> list[Asset]:
+        return [asset for asset in self._owned(owner_id)
+                if asset.status is Status.READY and asset.perceptual_hash is not None]
 
     def in_project(self, owner_id: str, project_id: UUID, limit: int) -> list[Asset]:
         return [a for a in self._owned(owner_id)
@@ -473,7 +506,13 @@ class FakeApiKeyRepository:
 
 
 # What a deletion forgets of what the asset's client declared (adapters/assets.py).
-_FORGOTTEN: dict[str, object] = {"declared": Declared()}
+_FORGOTTEN: dict[str, object] = {"declared": Declared(), "perceptual_hash": None}
+
+
+def _distance(first: Asset, second: Asset) -> int | None:
+    if first.perceptual_hash is None or second.perceptual_hash is None:
+        return None
+    return (first.perceptual_hash ^ second.perceptual_hash).bit_count()
 
 
 @serialised

@@ -146,6 +146,8 @@ class Asset:
     import_id: UUID | None = None
     # Where the asset's latest change sits in the change feed (a transaction id).
     change_seq: int = 0
+    # The 64-bit perceptual hash of what it shows, unsigned; None until rendered with one.
+    perceptual_hash: int | None = None
 
     @property
     def original_key(self) -> str:
@@ -337,3 +339,5 @@ class Rendition:
     images: tuple[RenderedImage, ...]
     # A ThumbHash of the first page, base64: a blurred preview in about 30 bytes.
     placeholder: str | None = None
+    # The first page's 64-bit perceptual hash (``imaging.perceptual``), unsigned.
+    perceptual_hash: int | None = None

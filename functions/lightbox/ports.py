@@ -39,6 +39,7 @@ from lightbox.values import (
     PageCursor,
     PresignedUpload,
     QueueDepth,
+    SimilarScan,
     SortOrder,
     StatusTotal,
     StoredObject,
@@ -102,6 +103,8 @@ class AssetRepository(Protocol):
         info: ImageInfo,
         derivatives: Sequence[Derivative],
         placeholder: str | None,
+        *,
+        perceptual_hash: int | None = None,
     ) -> bool: ...
 
     def mark_duplicate(self, owner_id: str, asset_id: UUID, original_id: UUID) -> bool:
@@ -206,6 +209,21 @@ class AssetRepository(Protocol):
 
     def in_project(self, owner_id: str, project_id: UUID, limit: int) -> list[Asset]:
         """Live assets of a project."""
+        ...
+
+    def similar(self, owner_id: str, asset_id: UUID, *, distance: int,
+                limit: int) -> list[tuple[Asset, int]]:
+        """The owner's other ready assets whose perceptual hash is within ``distance`` bits of
+        this ready asset's, each with its distance, nearest first (then by id); none when the
+        asset is not ready or has no hash. Exact (nothing within the distance is missed),
+        found through an index rather than a scan."""
+        ...
+
+    def similar_pairs(self, owner_id: str, *, distance: int, after: UUID | None, scan: int,
+                      per_asset: int, project_id: UUID | None = None) -> SimilarScan:
+        """Walk up to ``scan`` of the owner's hashed ready assets (in ``project_id`` only, when
+        given) in id order after ``after``, each with at most ``per_asset`` (nearest first) of
+        the later ones within ``distance`` bits of it."""
         ...
 
     def ping(self) -> None: ...

@@ -120,3 +120,22 @@ class StoredObject:
 class DeadLetter:
     body: str
     receipt: str
+
+
+@dataclass(frozen=True)
+class SimilarPair:
+    """Two ready assets whose perceptual hashes differ in ``distance`` bits."""
+
+    asset_id: UUID
+    similar_id: UUID
+    distance: int
+
+
+@dataclass(frozen=True)
+class SimilarScan:
+    """A stretch of an owner's hashed assets, in id order, walked for near-duplicates: each
+    pair found once, under the first of its two; how many were walked, and the last of them."""
+
+    pairs: tuple[SimilarPair, ...]
+    scanned: int
+    last: UUID | None

@@ -123,6 +123,7 @@ def test_one_owner_can_never_see_or_touch_anothers_assets_or_projects(
         ("PATCH", f"/v1/assets/{asset_id}", {"filename": "stolen.jpg"}),
         ("DELETE", f"/v1/assets/{asset_id}", None),
         ("POST", f"/v1/assets/{asset_id}/retry", None),
+        ("GET", f"/v1/assets/{asset_id}/similar", None),
         ("POST", f"/v1/uploads/{asset_id}/complete", None),
         ("POST", f"/v1/uploads/{pending}/complete", None),
         ("POST", f"/v1/uploads/{pending}/abort", None),
@@ -142,6 +143,9 @@ def test_one_owner_can_never_see_or_touch_anothers_assets_or_projects(
     assert asset_id not in {item["asset_id"] for item in listed(stranger)}
     assert listed(stranger, project_id=project["project_id"]) == []
     assert stranger.http.get(f"{api}/v1/projects", timeout=30).json()["items"] == []
+    groups = stranger.http.get(f"{api}/v1/similar?distance=11", timeout=30).json()["groups"]
+    assert asset_id not in {near["asset"]["asset_id"] for group in groups
+                            for near in [group, *group["similar"]]}
     theirs, _ = changes(stranger, sync_cursor)
     assert {item["asset_id"] for item in theirs} <= {declared.json()["asset_id"]}
     stats = stranger.http.get(f"{api}/v1/stats", timeout=30).json()

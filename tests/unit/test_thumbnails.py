@@ -240,6 +240,7 @@ def test_webp_derivatives_are_stored_beside_the_jpeg_ones() -> None:
         assert derivative.key.endswith(f"/1-{derivative.size}.{extension}")
         assert stack.storage.content_types[derivative.key] == f"image/{derivative.format}"
     assert asset.placeholder is not None
+    assert asset.perceptual_hash is not None
 
 
 def test_every_page_of_a_multipage_tiff_is_stored() -> None:

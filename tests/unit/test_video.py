@@ -33,6 +33,7 @@ def assert_poster(rendition: Rendition, size: tuple[int, int] = (320, 240)) -> N
         assert image.width / image.height == pytest.approx(size[0] / size[1], rel=0.02)
         assert_quadrants(image)
     assert rendition.placeholder
+    assert rendition.perceptual_hash is not None
 
 
 @pytest.mark.parametrize(

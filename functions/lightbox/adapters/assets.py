@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
+from itertools import combinations
 from typing import Any
 from uuid import UUID
 
@@ -22,6 +23,8 @@ from lightbox.values import (
     AssetFilter,
     LegacyChangeCursor,
     PageCursor,
+    SimilarPair,
+    SimilarScan,
     SortOrder,
     StatusTotal,
     StoredObject,
@@ -33,7 +36,7 @@ ASSET_COLUMNS = """
     camera_model, orientation, frames, duration, has_location, codec, frame_rate, has_audio,
     derivatives, placeholder, error, attempts, claimed_at, created_at, updated_at,
     multipart_upload_id, declared_taken_at, declared_latitude, declared_longitude, description,
-    import_id, change_seq
+    import_id, change_seq, perceptual_hash
 """
 
 _INSERT = f"""
@@ -141,7 +144,8 @@ _MARK_READY = """
         orientation = %(orientation)s, frames = %(frames)s, duration = %(duration)s,
         has_location = %(has_location)s, codec = %(codec)s, frame_rate = %(frame_rate)s,
         has_audio = %(has_audio)s, derivatives = %(derivatives)s,
-        placeholder = %(placeholder)s, error = NULL, updated_at = now()
+        placeholder = %(placeholder)s, perceptual_hash = %(perceptual_hash)s, error = NULL,
+        updated_at = now()
     WHERE owner_id = %(owner)s AND id = %(id)s AND status = 'processing'
 """
 
@@ -181,10 +185,11 @@ _FILL_DECLARED = """
            OR (description IS NULL AND %(description)s::text IS NOT NULL))
 """
 
-# A tombstone keeps no place or caption its client gave: the owner deleted them too.
+# A tombstone keeps no place or caption its client gave: the owner deleted them too. Nor its
+# perceptual hash: it must never again be found similar to anything.
 _FORGET_DECLARED = """
     declared_taken_at = NULL, declared_latitude = NULL, declared_longitude = NULL,
-    description = NULL
+    description = NULL, perceptual_hash = NULL
 """
 
 _MARK_REMOVED = f"""
@@ -314,6 +319,70 @@ _IN_PROJECT = f"""
     LIMIT %(limit)s
 """
 
+# Near-duplicates through the band indexes of migration 0012. Two hashes within d bits of each
+# other agree to within d // 4 bits in at least one of their four 16-bit bands (were every band
+# more than d // 4 bits apart, the whole would be more than d), so each band's index is probed
+# with every value within d // 4 bits of the reference's band (its XOR with each mask of
+# %(masks)s), and each candidate's exact distance is checked in the index, by bit_count. Nothing
+# within d is missed, whatever d; a larger d costs more probes (services.similar bounds it).
+_BANDS = 4
+_BAND_BITS = 16
+_PROBES = ", ".join(
+    f"ARRAY(SELECT ((r.hash >> {_BAND_BITS * (_BANDS - 1 - band)}) & 65535)::integer # mask "
+    f"FROM unnest(%(masks)s::integer[]) AS mask) AS probes{band}"
+    for band in range(_BANDS)
+)
+# One index per band: a UNION of four index-only scans, each for the rows of the reference ``r``.
+_NEAR = " UNION ".join(f"""
+    SELECT near.id, bit_count((near.perceptual_hash # r.hash)::bit(64)) AS distance
+    FROM assets near
+    WHERE near.owner_id = %(owner)s AND near.status = 'ready' AND near.perceptual_hash IS NOT NULL
+      AND near.phash_band{band} = ANY(r.probes{band})
+      AND bit_count((near.perceptual_hash # r.hash)::bit(64)) <= %(distance)s
+""" for band in range(_BANDS))
+
+_SIMILAR = f"""
+    WITH probed AS (
+        SELECT r.id, r.hash, {_PROBES}
+        FROM (SELECT id, perceptual_hash AS hash FROM assets
+              WHERE owner_id = %(owner)s AND id = %(id)s AND status = 'ready'
+                AND perceptual_hash IS NOT NULL) r
+    )
+    SELECT {ASSET_COLUMNS}, distance FROM assets JOIN (
+        SELECT found.id, found.distance
+        FROM probed r CROSS JOIN LATERAL ({_NEAR}) found
+        WHERE found.id <> r.id
+    ) matched USING (id)
+    WHERE owner_id = %(owner)s
+    ORDER BY distance, id
+    LIMIT %(limit)s
+"""
+
+# Each pair once, under the first of its two in id order; a walked asset without any answers a
+# row of NULLs, so that what was walked is known.
+_SIMILAR_PAIRS = f"""
+    WITH probed AS (
+        SELECT r.id, r.hash, {_PROBES}
+        FROM (SELECT id, perceptual_hash AS hash FROM assets
+              WHERE owner_id = %(owner)s AND status = 'ready' AND perceptual_hash IS NOT NULL
+                AND id > %(after)s {{project}}
+              ORDER BY id
+              LIMIT %(scan)s) r
+    )
+    SELECT r.id AS asset_id, pair.id AS similar_id, pair.distance
+    FROM probed r LEFT JOIN LATERAL (
+        SELECT found.id, found.distance FROM ({_NEAR}) found
+        WHERE found.id > r.id {{project_of_found}}
+        ORDER BY found.distance, found.id
+        LIMIT %(per_asset)s
+    ) pair ON true
+    ORDER BY r.id, pair.distance, pair.id
+"""
+_IN_PROJECT_OF_FOUND = """
+    AND EXISTS (SELECT 1 FROM assets member
+                WHERE member.id = found.id AND member.project_id = %(project)s)
+"""
+
 
 class PostgresAssetRepository:
     def __init__(self, database: Database) -> None:
@@ -382,6 +451,8 @@ class PostgresAssetRepository:
         info: ImageInfo,
         derivatives: Sequence[Derivative],
         placeholder: str | None,
+        *,
+        perceptual_hash: int | None = None,
     ) -> bool:
         return self._update(
             _MARK_READY,
@@ -390,6 +461,7 @@ class PostgresAssetRepository:
             **asdict(info),
             derivatives=Jsonb([asdict(d) for d in derivatives]),
             placeholder=placeholder,
+            perceptual_hash=_signed(perceptual_hash),
         )
 
     def mark_duplicate(self, owner_id: str, asset_id: UUID, original_id: UUID) -> bool:
@@ -504,6 +576,29 @@ class PostgresAssetRepository:
         return all_assets(self._db, _IN_PROJECT,
                           {"owner": owner_id, "project": project_id, "limit": limit})
 
+    def similar(self, owner_id: str, asset_id: UUID, *, distance: int,
+                limit: int) -> list[tuple[Asset, int]]:
+        rows = self._db.fetch_all(_SIMILAR, {"owner": owner_id, "id": asset_id,
+                                             "distance": distance, "masks": _masks(distance),
+                                             "limit": limit})
+        return [(asset_of(row), row["distance"]) for row in rows]
+
+    def similar_pairs(self, owner_id: str, *, distance: int, after: UUID | None, scan: int,
+                      per_asset: int, project_id: UUID | None = None) -> SimilarScan:
+        in_project = project_id is not None
+        query = _SIMILAR_PAIRS.format(
+            project=_PROJECT if in_project else "",
+            project_of_found=_IN_PROJECT_OF_FOUND if in_project else "")
+        rows = self._db.fetch_all(query, {
+            "owner": owner_id, "distance": distance, "masks": _masks(distance),
+            "after": after or UUID(int=0), "scan": scan, "per_asset": per_asset,
+            "project": project_id,
+        })
+        walked = list(dict.fromkeys(row["asset_id"] for row in rows))
+        pairs = tuple(SimilarPair(row["asset_id"], row["similar_id"], row["distance"])
+                      for row in rows if row["similar_id"] is not None)
+        return SimilarScan(pairs=pairs, scanned=len(walked), last=walked[-1] if walked else None)
+
     def ping(self) -> None:
         self._db.execute("SELECT 1", {})
 
@@ -585,4 +680,23 @@ def asset_of(row: Row) -> Asset:
         ),
         import_id=row["import_id"],
         change_seq=row["change_seq"],
+        perceptual_hash=_unsigned(row["perceptual_hash"]),
     )
+
+
+def _masks(distance: int) -> list[int]:
+    """Every 16-bit mask of at most ``distance // 4`` bits: the probes of one band."""
+    radius = distance // _BANDS
+    return [sum(1 << bit for bit in bits)
+            for count in range(radius + 1) for bits in combinations(range(_BAND_BITS), count)]
+
+
+def _signed(value: int | None) -> int | None:
+    """A 64-bit hash as PostgreSQL's bigint holds it: the same bits, the first one the sign."""
+    if value is None:
+        return None
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def _unsigned(value: int | None) -> int | None:
+    return None if value is None else value & ((1 << 64) - 1)

@@ -34,9 +34,16 @@ from lightbox.errors import (
 from lightbox.services.library import AssetChanges
 from lightbox.services.listing import (
     DEFAULT_PAGE_SIZE,
+    DEFAULT_SIMILAR_DISTANCE,
+    DEFAULT_SIMILAR_LIMIT,
     MAX_PAGE_SIZE,
+    MAX_SIMILAR_DISTANCE,
+    MAX_SIMILAR_LIMIT,
+    GroupsQuery,
     ListQuery,
+    SimilarQuery,
     decode_change_cursor,
+    decode_groups_cursor,
     decode_page_cursor,
 )
 from lightbox.services.uploads import MAX_PARTS, MAX_PARTS_PER_ANSWER, PartsQuery, UploadRequest
@@ -300,6 +307,37 @@ def parse_list_query(params: Mapping[str, str]) -> ListQuery:
             taken_until=_time(params.get("taken_until"), "taken_until"),
         ),
     )
+
+
+def parse_similar_query(params: Mapping[str, str]) -> SimilarQuery:
+    """``GET /v1/assets/{id}/similar``: how near, and how many."""
+    _refuse_unknown(params, {"distance", "limit"}, "query parameters")
+    return SimilarQuery(distance=_distance(params.get("distance")),
+                        limit=parse_whole(params.get("limit"), "limit", DEFAULT_SIMILAR_LIMIT,
+                                          MAX_SIMILAR_LIMIT))
+
+
+def parse_groups_query(params: Mapping[str, str]) -> GroupsQuery:
+    """``GET /v1/similar``: how near, in which project, and from where the walk goes on."""
+    _refuse_unknown(params, {"distance", "project_id", "cursor"}, "query parameters")
+    distance = _distance(params.get("distance"))
+    return GroupsQuery(
+        distance=distance,
+        after=decode_groups_cursor(params["cursor"], distance) if "cursor" in params else None,
+        project_id=parse_uuid(params.get("project_id"), "project_id"),
+    )
+
+
+def _distance(raw: str | None) -> int:
+    """Bits in which perceptual hashes may differ: 0 (the same hash) to the most the index
+    answers quickly; a larger distance finds unrelated pictures anyway."""
+    if raw is None:
+        return DEFAULT_SIMILAR_DISTANCE
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 2) \
+            or int(raw) > MAX_SIMILAR_DISTANCE:
+        raise InvalidField(f"distance must be a whole number of bits from 0 to "
+                           f"{MAX_SIMILAR_DISTANCE}")
+    return int(raw)
 
 
 def _status(raw: str | None) -> Status | None:

@@ -13,9 +13,9 @@ from uuid import UUID
 
 from chalice.app import Response
 
-from lightbox.domain import Project
+from lightbox.domain import Asset, Project
 from lightbox.services.imports import ImportReport
-from lightbox.services.listing import AssetPage, AssetView, Stats
+from lightbox.services.listing import AssetPage, AssetView, Similar, SimilarGroups, Stats
 from lightbox.services.uploads import MultipartUpload, UploadTicket
 
 # A message may quote the request (a path, a name); the answer stays small all the same.
@@ -155,6 +155,38 @@ def asset_json(view: AssetView) -> dict[str, Any]:
              "height": t.height, "url": t.url}
             for t in view.thumbnails
         ],
+    }
+
+
+def similar_json(found: tuple[Similar, ...]) -> dict[str, Any]:
+    return {"items": [{"distance": near.distance, "asset": asset_json(near.view)}
+                      for near in found]}
+
+
+def groups_json(page: SimilarGroups) -> dict[str, Any]:
+    """Groups name their assets briefly and sign no URL: a page may name hundreds of them."""
+    return {
+        "groups": [
+            {"asset": _asset_brief(group.asset),
+             "similar": [{"distance": gap, "asset": _asset_brief(near)}
+                         for near, gap in group.similar]}
+            for group in page.groups
+        ],
+        "next_cursor": page.next_cursor,
+    }
+
+
+def _asset_brief(asset: Asset) -> dict[str, Any]:
+    info = asset.info
+    return {
+        "asset_id": str(asset.id),
+        "filename": asset.filename,
+        "content_type": asset.content_type,
+        "size_bytes": asset.size_bytes,
+        "project_id": _optional_str(asset.project_id),
+        "width": info.width if info else None,
+        "height": info.height if info else None,
+        "taken_at": _timestamp(info.taken_at) if info else None,
     }
 
 

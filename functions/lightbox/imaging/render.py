@@ -15,6 +15,7 @@ from lightbox.errors import ImageError
 from lightbox.imaging.derive import derivatives, display
 from lightbox.imaging.jxl_source import JxlSource
 from lightbox.imaging.pdf_source import PdfSource
+from lightbox.imaging.perceptual import perceptual_hash
 from lightbox.imaging.pillow_source import PillowSource
 from lightbox.imaging.placeholder import placeholder
 from lightbox.imaging.source import Source
@@ -25,14 +26,17 @@ def render(path: Path, spec: RenderSpec) -> Rendition:
     largest = max(spec.sizes)
     images: list[RenderedImage] = []
     hashed: str | None = None
+    fingerprint: int | None = None
     with closing(open_source(path, spec)) as source:
         for index in range(min(source.info.pages, spec.max_pages)):
             shown = display(source.decode(index, largest), largest)
             images.extend(derivatives(shown, spec, page=index + 1))
             if index == 0:
                 hashed = placeholder(shown)
+                fingerprint = perceptual_hash(shown)
         info = source.info
-    return Rendition(info=info, images=tuple(images), placeholder=hashed)
+    return Rendition(info=info, images=tuple(images), placeholder=hashed,
+                     perceptual_hash=fingerprint)
 
 
 def open_source(path: Path, spec: RenderSpec) -> Source:

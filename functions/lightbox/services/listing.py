@@ -6,6 +6,9 @@ first one does, and rows inserted meanwhile never shift a page). A change cursor
 number of the owner's own change sequence, so it tells nothing of other owners; a change
 cursor of the earlier feed (transaction ids) is still read, and mapped so that nothing it had
 not seen is missed.
+
+Near-duplicates are found by perceptual hash (``imaging.perceptual``): the assets within some
+bits of one asset, and groups of them across a library, walked a page of assets at a time.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from datetime import datetime
 from uuid import UUID
 
 from lightbox.domain import Asset, Lane, Principal, Status
-from lightbox.errors import AssetNotFound, InvalidField
+from lightbox.errors import AssetNotFound, InvalidField, InvalidState
 from lightbox.ports import AssetRepository, ObjectStore, Pipeline
 from lightbox.values import (
     AssetFilter,
@@ -40,6 +43,21 @@ _HAS_ORIGINAL = frozenset({Status.UPLOADED, Status.PROCESSING, Status.READY, Sta
 _WAITING = (Status.UPLOADED, Status.PROCESSING)
 _MAX_SEQ = 2**63  # an owner's change numbers are Postgres bigints
 _MAX_XID = 2**64  # the earlier feed's were xid8s
+
+# Bits in which two perceptual hashes may differ and still be the same picture. Measured on
+# generated photographs (tests/unit/test_perceptual.py): a JPEG re-encoded at quality 60,
+# halved, brightened or given more contrast by 10 % moves at most 4 bits, a 2 % crop at most 8;
+# unrelated pictures lie 20 or more apart. The index finds every distance exactly; its cost
+# steps up with distance // 4 (the values probed per 16-bit band: 17, 137, then 697): at a
+# million assets 11 takes 5 ms and 12 takes 16 (docs/BENCHMARKS.md), where random hashes begin
+# to meet by chance anyway. So 11 is the most a request may ask.
+DEFAULT_SIMILAR_DISTANCE = 10
+MAX_SIMILAR_DISTANCE = 11
+DEFAULT_SIMILAR_LIMIT = 50
+MAX_SIMILAR_LIMIT = 200
+# A page of groups walks this many hashed assets, and lists at most so many near each of them.
+SIMILAR_WALK = 200
+SIMILAR_PER_ASSET = 50
 
 
 @dataclass(frozen=True)
@@ -73,6 +91,41 @@ class AssetPage:
     items: tuple[AssetView, ...]
     next_cursor: str | None  # the next page (of listing or of changes) is waiting now
     sync_cursor: str  # pass as changed_since later to receive every change after this answer
+
+
+@dataclass(frozen=True)
+class SimilarQuery:
+    distance: int = DEFAULT_SIMILAR_DISTANCE
+    limit: int = DEFAULT_SIMILAR_LIMIT
+
+
+@dataclass(frozen=True)
+class Similar:
+    """An asset near another, and the bits in which their perceptual hashes differ."""
+
+    view: AssetView
+    distance: int
+
+
+@dataclass(frozen=True)
+class GroupsQuery:
+    distance: int = DEFAULT_SIMILAR_DISTANCE
+    after: UUID | None = None
+    project_id: UUID | None = None
+
+
+@dataclass(frozen=True)
+class SimilarGroup:
+    """An asset and the later ones (in id order) near it, nearest first, with their distances."""
+
+    asset: Asset
+    similar: tuple[tuple[Asset, int], ...]
+
+
+@dataclass(frozen=True)
+class SimilarGroups:
+    groups: tuple[SimilarGroup, ...]
+    next_cursor: str | None  # the walk goes on from there; None once every asset was walked
 
 
 @dataclass(frozen=True)
@@ -135,6 +188,53 @@ def view_one(asset: Asset, pipeline: Pipeline, *, url_ttl: int) -> AssetView:
     return view_of(asset, pipeline.storage, url_ttl, holder)
 
 
+def similar_assets(owner_id: str, asset_id: UUID, query: SimilarQuery, pipeline: Pipeline, *,
+                   url_ttl: int) -> tuple[Similar, ...]:
+    """The owner's ready assets within ``query.distance`` bits of this one, nearest first.
+
+    An asset without a perceptual hash is refused (InvalidState), saying why: one not yet
+    ready, a duplicate (whose holder has the hash), or one rendered before hashes were made."""
+    asset = pipeline.assets.get(owner_id, asset_id)
+    if asset is None or asset.status is Status.DELETED:
+        raise AssetNotFound(f"no asset {asset_id}")
+    if asset.status is Status.DUPLICATE:
+        raise InvalidState(f"asset {asset_id} is a duplicate of {asset.duplicate_of}: ask for "
+                           "the assets similar to that one")
+    if asset.status is not Status.READY:
+        raise InvalidState(f"asset {asset_id} is {asset.status}: only a ready asset has a "
+                           "perceptual hash")
+    if asset.perceptual_hash is None:
+        raise InvalidState(f"asset {asset_id} has no perceptual hash yet: it was rendered "
+                           "before near-duplicates were looked for; render it again")
+    found = pipeline.assets.similar(owner_id, asset_id, distance=query.distance,
+                                    limit=query.limit)
+    views = _within_budget(tuple(view_of(near, pipeline.storage, url_ttl) for near, _ in found))
+    return tuple(Similar(view, gap) for view, (_, gap) in zip(views, found, strict=False))
+
+
+def similar_groups(owner_id: str, query: GroupsQuery, pipeline: Pipeline) -> SimilarGroups:
+    """Groups of near-duplicates in a stretch of the library: each walked asset that has near
+    ones after it (in id order) with those, so that each pair is told once. A client joins
+    groups that share an asset to see every cluster."""
+    scan = pipeline.assets.similar_pairs(owner_id, distance=query.distance, after=query.after,
+                                         scan=SIMILAR_WALK, per_asset=SIMILAR_PER_ASSET,
+                                         project_id=query.project_id)
+    wanted = {pair.asset_id for pair in scan.pairs} | {pair.similar_id for pair in scan.pairs}
+    # Read after the walk: one deleted meanwhile is left out.
+    ready = {asset.id: asset for asset in pipeline.assets.get_many(owner_id, wanted)
+             if asset.status is Status.READY} if wanted else {}
+    near: dict[UUID, list[tuple[Asset, int]]] = {}
+    for pair in scan.pairs:
+        if pair.asset_id in ready and pair.similar_id in ready:
+            near.setdefault(pair.asset_id, []).append((ready[pair.similar_id], pair.distance))
+    groups = tuple(SimilarGroup(ready[asset_id], tuple(found))
+                   for asset_id, found in near.items())
+    # A walk of fewer assets than a page's reached the end of the library.
+    next_cursor = (encode_groups_cursor(query.distance, scan.last)
+                   if scan.scanned == SIMILAR_WALK and scan.last is not None else None)
+    return SimilarGroups(groups=groups, next_cursor=next_cursor)
+
+
 def _views(owner_id: str, page: list[Asset], *, assets: AssetRepository, storage: ObjectStore,
            url_ttl: int) -> tuple[AssetView, ...]:
     # The holders of a page's duplicates in one query, not one per row.
@@ -175,6 +275,23 @@ def decode_page_cursor(token: str, sort: SortOrder) -> PageCursor:
     try:
         return PageCursor(key=datetime.fromisoformat(str(parts[2])), asset_id=UUID(str(parts[3])))
     except (ValueError, TypeError) as exc:
+        raise InvalidField("cursor is not one this API returned") from exc
+
+
+def encode_groups_cursor(distance: int, after: UUID) -> str:
+    return _encode(["g", distance, str(after)])
+
+
+def decode_groups_cursor(token: str, distance: int) -> UUID:
+    """The last asset a page of groups walked; the walk goes on at the same distance."""
+    parts = _decode(token)
+    if len(parts) != 3 or parts[0] != "g":
+        raise InvalidField("cursor is not one this API returned")
+    if parts[1] != distance:
+        raise InvalidField(f"this cursor belongs to distance={parts[1]}; pass the same distance")
+    try:
+        return UUID(str(parts[2]))
+    except ValueError as exc:
         raise InvalidField("cursor is not one this API returned") from exc
 
 

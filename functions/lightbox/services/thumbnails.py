@@ -150,7 +150,7 @@ def _render_and_store(
                        width=image.width, height=image.height, key=key, bytes=len(image.data))
         )
     if not assets.mark_ready(asset.owner_id, asset.id, info, derivatives,
-                             rendition.placeholder):
+                             rendition.placeholder, perceptual_hash=rendition.perceptual_hash):
         current = assets.get(asset.owner_id, asset.id)
         if current is None or current.status is Status.DELETED:
             # Deleted while rendering: what was just written belongs to nothing.

@@ -32,6 +32,7 @@ from lightbox.imaging import cicp
 from lightbox.imaging.derive import derivatives, display
 from lightbox.imaging.geometry import fitted
 from lightbox.imaging.metadata import displayed_size
+from lightbox.imaging.perceptual import perceptual_hash
 from lightbox.imaging.placeholder import placeholder
 from lightbox.imaging.source import REDUCING_GAP, DecodedPage
 from lightbox.video import metadata
@@ -83,7 +84,7 @@ def render_clip(file: BinaryIO, spec: RenderSpec) -> Rendition:
         info = _info(container, stream, frame, page, duration)
     shown = display(page, largest)
     return Rendition(info=info, images=tuple(derivatives(shown, spec, page=1)),
-                     placeholder=placeholder(shown))
+                     placeholder=placeholder(shown), perceptual_hash=perceptual_hash(shown))
 
 
 @contextmanager

@@ -165,6 +165,22 @@ class LightboxClient:
             if cursor is None:
                 return
 
+    def similar_groups(self, *, distance: int | None = None,
+                       project_id: str | None = None) -> Iterator[Json]:
+        """Groups of near-duplicates (an asset and the later ones near it), following the
+        pages to the end of the library; a page may hold none."""
+        params = {name: value for name, value in (("distance", distance),
+                                                  ("project_id", project_id))
+                  if value is not None}
+        cursor = None
+        while True:
+            page = self._json("GET", "/v1/similar",
+                              params={**params, **({"cursor": cursor} if cursor else {})})
+            yield from page["groups"]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                return
+
     def sync_cursor(self) -> str:
         """Where the change feed starts now."""
         return str(self._json("GET", "/v1/assets", params={"limit": 1})["sync_cursor"])

@@ -36,6 +36,7 @@ from rich.text import Text
 
 from lightbox_cli import __version__, ids
 from lightbox_cli.client import ApiError, ClientError, Json, LightboxClient
+from lightbox_cli.clusters import clusters
 from lightbox_cli.immich import ImmichAsset, ImmichClient, Importer, Journal, journal_path
 from lightbox_cli.settings import (
     Settings,
@@ -607,6 +608,56 @@ def delete_project(session: Session, project: str, cascade: bool, yes: bool) -> 
                       f"{found['asset_count']} asset(s)?", abort=True, err=True)
     client.delete_project(found["project_id"], cascade=cascade)
     err.print(f"Deleted project {found['name']!r}.")
+
+
+@cli.command()
+@click.option("--distance", type=click.IntRange(min=0),
+              help="Bits (of 64) in which perceptual hashes may differ: 0-11, the server's "
+                   "default 10.")
+@click.option("--project", help="Only this project's assets: its name or id.")
+@click.option("--json", "as_json", is_flag=True,
+              help="One JSON array per group: its assets, each with its nearest distance.")
+@pass_session
+def dupes(session: Session, distance: int | None, project: str | None, as_json: bool) -> None:
+    """List groups of near-duplicates: the same photo re-encoded, resized or lightly edited.
+
+    Photos near one another are one group, so a photo is in one group at most; Bits is how
+    near it is to the nearest other of its group. Exact copies are duplicates already, and
+    photos rendered before near-duplicates were looked for are in no group until rendered
+    again.
+    """
+    client = session.client()
+    found = clusters(client.similar_groups(
+        distance=distance, project_id=_project_id(client, project) if project else None))
+    if as_json:
+        for cluster in found:
+            click.echo(json.dumps(cluster, ensure_ascii=False))
+        return
+    if not found:
+        err.print("No near-duplicates.")
+        return
+    members = [asset for cluster in found for asset in cluster]
+    short = ids.short_ids(asset["asset_id"] for asset in members)
+    columns = {
+        "Group": [str(number) for number, cluster in enumerate(found, 1) for _ in cluster],
+        "ID": [short[asset["asset_id"]] for asset in members],
+        "Bits": [str(asset["nearest"]) for asset in members],
+        "File": [asset["filename"] for asset in members],
+        "Size": [decimal(asset["size_bytes"]) for asset in members],
+        "Pixels": [f"{asset['width']}×{asset['height']}" if asset["width"] else ""
+                   for asset in members],
+        "Taken": [_minutes(asset["taken_at"]) for asset in members],
+    }
+    shown = fit(columns, out.width if out.is_terminal else LS_PIPED_WIDTH, flexible="File",
+                needed=["Group", "ID", "Bits"], wanted=["Size", "Pixels", "Taken"],
+                flexible_room=LS_NAME_ROOM)
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for heading in shown:
+        table.add_column(heading, no_wrap=True)
+    for row in zip(*shown.values(), strict=True):
+        table.add_row(*row)
+    _print_table(table)
+    err.print(f"{len(found)} groups, {len(members)} photos.")
 
 
 @cli.command()
