@@ -120,3 +120,12 @@ class StoredObject:
 class DeadLetter:
     body: str
     receipt: str
+
+
+@dataclass(frozen=True)
+class RerenderLease:
+    """A ready asset taken for a rerender, and when: its new derivatives replace the old ones
+    only while the lease is still this one."""
+
+    asset: Asset
+    taken_at: datetime
