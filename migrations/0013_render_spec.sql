@@ -14,5 +14,5 @@ CREATE INDEX assets_ready_render_spec ON assets (render_spec, id) WHERE status =
 -- must not be one (only the replaced derivatives are).
 CREATE TABLE rerender_leases (
     asset_id uuid PRIMARY KEY REFERENCES assets (id) ON DELETE CASCADE,
-    taken_at timestamptz NOT NULL
+    leased_at timestamptz NOT NULL
 );

@@ -175,13 +175,13 @@ _TAKE_RERENDER = f"""
         WHERE owner_id = %(owner)s AND id = %(id)s AND status = 'ready'
           AND render_spec <> %(spec)s
     ), lease AS (
-        INSERT INTO rerender_leases (asset_id, taken_at)
+        INSERT INTO rerender_leases (asset_id, leased_at)
         SELECT id, clock_timestamp() FROM target
-        ON CONFLICT (asset_id) DO UPDATE SET taken_at = EXCLUDED.taken_at
-            WHERE rerender_leases.taken_at < now() - make_interval(secs => %(lease)s)
-        RETURNING asset_id, taken_at
+        ON CONFLICT (asset_id) DO UPDATE SET leased_at = EXCLUDED.leased_at
+            WHERE rerender_leases.leased_at < now() - make_interval(secs => %(lease)s)
+        RETURNING asset_id, leased_at
     )
-    SELECT {ASSET_COLUMNS}, lease.taken_at AS lease_taken_at
+    SELECT {ASSET_COLUMNS}, lease.leased_at
     FROM assets JOIN lease ON assets.id = lease.asset_id
 """
 
@@ -190,7 +190,7 @@ _TAKE_RERENDER = f"""
 # list returned is the one replaced, with whatever an on-demand render appended meanwhile.
 _REPLACE_DERIVATIVES = """
     WITH lease AS (
-        DELETE FROM rerender_leases WHERE asset_id = %(id)s AND taken_at = %(taken_at)s
+        DELETE FROM rerender_leases WHERE asset_id = %(id)s AND leased_at = %(taken_at)s
         RETURNING asset_id
     ), replaced AS (
         SELECT id, derivatives FROM assets
@@ -477,7 +477,7 @@ class PostgresAssetRepository:
                       lease_seconds: int) -> RerenderLease | None:
         row = self._db.fetch_one(_TAKE_RERENDER, {"owner": owner_id, "id": asset_id,
                                                   "spec": render_spec, "lease": lease_seconds})
-        return RerenderLease(asset_of(row), row["lease_taken_at"]) if row else None
+        return RerenderLease(asset_of(row), row["leased_at"]) if row else None
 
     def replace_derivatives(self, lease: RerenderLease, derivatives: Sequence[Derivative],
                             placeholder: str | None,
