@@ -1,6 +1,6 @@
 """library: the library API — assets (pages, changes, one, rename/move, delete, similar ones),
-groups of near-duplicates, projects, imports, stats — and ``GET /health`` and
-``GET /openapi.json``."""
+groups of near-duplicates, projects, imports, stats, the admin's rerender — and ``GET /health``
+and ``GET /openapi.json``."""
 
 from pathlib import Path
 
@@ -8,7 +8,7 @@ from chalice.app import Response
 
 from lightbox.http import inputs, outputs
 from lightbox.http.app import Api
-from lightbox.services import imports, library, listing
+from lightbox.services import imports, library, listing, rerender
 from lightbox.services.health import check_health
 from lightbox.wiring import Container
 
@@ -153,6 +153,24 @@ def get_import(import_id: str) -> Response:
 def stats() -> Response:
     report = listing.library_stats(inputs.principal_of(app.request), container.pipeline)
     return outputs.json_response(outputs.stats_json(report))
+
+
+@app.route("/v1/admin/rerender", methods=["POST"])
+def start_rerender() -> Response:
+    request = app.request
+    principal = inputs.principal_of(request)
+    after, limit = inputs.parse_rerender_request(inputs.read_json_object(request))
+    page = rerender.send_page(principal, container.pipeline,
+                              render_spec=container.render_spec.fingerprint, after=after,
+                              limit=limit)
+    return outputs.json_response(outputs.rerender_page_json(page), 202)
+
+
+@app.route("/v1/admin/rerender", methods=["GET"])
+def rerender_progress() -> Response:
+    progress = rerender.progress(inputs.principal_of(app.request), container.pipeline,
+                                 render_spec=container.render_spec.fingerprint)
+    return outputs.json_response(outputs.rerender_progress_json(progress))
 
 
 @app.route("/health", methods=["GET"])

@@ -1,4 +1,5 @@
-"""thumbnail: renders the derivatives of each asset named by a job on the thumbnail queue."""
+"""thumbnail: renders the derivatives of each asset named by a job on the thumbnail queue, or
+renders a ready asset's again with the current spec when the job says ``rerender``."""
 
 from chalice.app import Chalice, SQSEvent
 
@@ -18,7 +19,12 @@ def handle_jobs(event: SQSEvent) -> BatchResponse:
 
 
 def _render(record: SqsRecord) -> None:
+    job = ThumbnailJob.from_json(record.body)
+    if job.rerender:
+        thumbnails.rerender_job(job, container.pipeline, render=container.render,
+                                spec=container.render_spec, policy=container.processing_policy)
+        return
     thumbnails.process_job(
-        ThumbnailJob.from_json(record.body), container.pipeline,
+        job, container.pipeline,
         render=container.render, spec=container.render_spec, policy=container.processing_policy,
     )

@@ -1,4 +1,5 @@
-"""video: makes the poster frames of each clip named by a job on the video queue."""
+"""video: makes the poster frames of each clip named by a job on the video queue, or makes a
+ready clip's again with the current spec when the job says ``rerender``."""
 
 from chalice.app import Chalice, SQSEvent
 
@@ -18,8 +19,14 @@ def handle_jobs(event: SQSEvent) -> BatchResponse:
 
 
 def _render(record: SqsRecord) -> None:
+    job = ThumbnailJob.from_json(record.body)
+    if job.rerender:
+        thumbnails.rerender_job(job, container.pipeline, render=container.render_clip,
+                                read_original=thumbnails.seekable, spec=container.render_spec,
+                                policy=container.processing_policy)
+        return
     thumbnails.process_job(
-        ThumbnailJob.from_json(record.body), container.pipeline,
+        job, container.pipeline,
         render=container.render_clip, open_original=thumbnails.ranged,
         spec=container.render_spec, policy=container.processing_policy,
     )

@@ -48,6 +48,7 @@ from lightbox.values import (
     PageCursor,
     PresignedUpload,
     QueueDepth,
+    RerenderLease,
     SimilarPair,
     SimilarScan,
     SortOrder,
@@ -92,6 +93,7 @@ class FakeAssetRepository:
         self.sequences: dict[str, int] = {}  # each owner's last change number (owner_sequences)
         # assets_owner_source: (owner, bucket, key, ETag) of an adopted object → its asset.
         self.sources: dict[tuple[str, str, str, str], UUID] = {}
+        self.leases: dict[UUID, datetime] = {}  # rerender_leases: asset → taken at
 
     def add(self, asset: NewAsset, *, max_pending: int) -> Asset:
         pending = sum(a.owner_id == asset.owner_id and a.status is Status.PENDING
@@ -170,11 +172,58 @@ class FakeAssetRepository:
 
     def mark_ready(
         self, owner_id: str, asset_id: UUID, info: ImageInfo, derivatives: Sequence[Derivative],
-        placeholder: str | None, *, perceptual_hash: int | None = None,
+        placeholder: str | None, *, render_spec: str = "",
+        perceptual_hash: int | None = None,
     ) -> bool:
         return self._move(owner_id, asset_id, Status.PROCESSING, Status.READY, info=info,
                           derivatives=tuple(derivatives), placeholder=placeholder, error=None,
-                          perceptual_hash=perceptual_hash)
+                          render_spec=render_spec, perceptual_hash=perceptual_hash)
+
+    def outdated(self, render_spec: str, *, after: tuple[str, UUID] | None,
+                 limit: int) -> list[Asset]:
+        rows = sorted((a for a in self.assets.values()
+                       if a.status is Status.READY and a.render_spec != render_spec
+                       and (after is None or (a.render_spec, a.id) > after)),
+                      key=lambda a: (a.render_spec, a.id))
+        return rows[:limit]
+
+    def count_outdated(self, render_spec: str) -> int:
+        return sum(a.status is Status.READY and a.render_spec != render_spec
+                   for a in self.assets.values())
+
+    def take_rerender(self, owner_id: str, asset_id: UUID, render_spec: str,
+                      lease_seconds: int) -> RerenderLease | None:
+        asset = self.get(owner_id, asset_id)
+        if asset is None or asset.status is not Status.READY or asset.render_spec == render_spec:
+            return None
+        held = self.leases.get(asset_id)
+        if held is not None and held >= self._now() - timedelta(seconds=lease_seconds):
+            return None
+        self.leases[asset_id] = self._now()
+        return RerenderLease(asset, self.leases[asset_id])
+
+    def replace_derivatives(self, lease: RerenderLease, derivatives: Sequence[Derivative],
+                            placeholder: str | None, render_spec: str, *,
+                            perceptual_hash: int | None = None,
+                            ) -> tuple[Derivative, ...] | None:
+        asset = lease.asset
+        if self.leases.get(asset.id) != lease.taken_at:
+            return None
+        del self.leases[asset.id]
+        current = self.get(asset.owner_id, asset.id)
+        if current is None or current.status is not Status.READY:
+            return None
+        self.change(asset.id, derivatives=tuple(derivatives), placeholder=placeholder,
+                    render_spec=render_spec, perceptual_hash=perceptual_hash)
+        return current.derivatives
+
+    def add_derivative(self, owner_id: str, asset_id: UUID, derivative: Derivative) -> bool:
+        asset = self.get(owner_id, asset_id)
+        if asset is None or asset.status is not Status.READY or any(
+                d.key == derivative.key for d in asset.derivatives):
+            return False
+        self.change(asset_id, derivatives=(*asset.derivatives, derivative))
+        return True
 
     def mark_duplicate(self, owner_id: str, asset_id: UUID, original_id: UUID) -> bool:
         holder = self.get(owner_id, original_id)

@@ -230,18 +230,24 @@ SETTINGS = (
             "library"),
     Setting("LIGHTBOX_THUMBNAIL_SIZES", "thumbnail_sizes", Parsed("256,1280", _sizes),
             "longest side of each derivative, px, comma-separated "
-            f"({THUMBNAIL_SIZE_RANGE[0]}–{THUMBNAIL_SIZE_RANGE[1]})", "thumbnail", template=True),
+            f"({THUMBNAIL_SIZE_RANGE[0]}–{THUMBNAIL_SIZE_RANGE[1]}); after a change, "
+            "`lightbox admin rerender` brings ready assets up to date",
+            "thumbnail, video, resize, library (rerender)", template=True),
     Setting("LIGHTBOX_THUMBNAIL_FORMATS", "thumbnail_formats", Parsed("jpeg", _formats),
             " and/or ".join(f"`{name}`" for name in THUMBNAIL_FORMATS) + ", comma-separated",
-            "thumbnail"),
+            "thumbnail, video, resize, library (rerender)"),
+    Setting("LIGHTBOX_ON_DEMAND_SIZES", "on_demand_sizes",
+            Parsed("64,128,512,640,1024,2048", _sizes),
+            "further sizes (px) that `GET /v1/assets/{id}/thumbnails/{size}` renders on first "
+            "request and keeps; any size on neither list is refused", "resize", template=True),
     Setting("LIGHTBOX_JPEG_QUALITY", "jpeg_quality", Whole(85, maximum=95),
-            "JPEG quality of derivatives", "thumbnail"),
+            "JPEG quality of derivatives", "thumbnail, video, resize, library (rerender)"),
     Setting("LIGHTBOX_WEBP_QUALITY", "webp_quality", Whole(80, maximum=100),
-            "WebP quality of derivatives", "thumbnail"),
+            "WebP quality of derivatives", "thumbnail, video, resize, library (rerender)"),
     Setting("LIGHTBOX_UPLOAD_URL_TTL", "upload_url_ttl", Whole(900, maximum=URL_TTL_LIMIT),
             "seconds an upload URL stays valid", "presign"),
     Setting("LIGHTBOX_DOWNLOAD_URL_TTL", "download_url_ttl", Whole(3600, maximum=URL_TTL_LIMIT),
-            "seconds a download URL stays valid", "library"),
+            "seconds a download URL stays valid", "library, resize"),
     Setting("LIGHTBOX_MAX_IMAGE_PIXELS", "max_image_pixels", Whole(250_000_000),
             "most pixels decoded at once (JPEG at its reduced scale); larger images fail",
             "thumbnail"),
@@ -317,6 +323,7 @@ class Config:
     max_projects: int
     thumbnail_sizes: tuple[int, ...]
     thumbnail_formats: tuple[str, ...]
+    on_demand_sizes: tuple[int, ...]
     jpeg_quality: int
     webp_quality: int
     upload_url_ttl: int

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -148,6 +149,8 @@ class Asset:
     change_seq: int = 0
     # The 64-bit perceptual hash of what it shows, unsigned; None until rendered with one.
     perceptual_hash: int | None = None
+    # The fingerprint of the render spec its derivatives were made with ("" before any).
+    render_spec: str = ""
 
     @property
     def original_key(self) -> str:
@@ -271,20 +274,29 @@ class Principal:
 
 @dataclass(frozen=True)
 class ThumbnailJob:
-    """The message upload-complete sends to the thumbnail queue."""
+    """The message upload-complete sends to the thumbnail queue; ``rerender`` asks instead
+    that a ready asset's derivatives be made again with the current render spec."""
 
     asset_id: UUID
     owner_id: str
+    rerender: bool = False
 
     def to_json(self) -> str:
-        return json.dumps({"asset_id": str(self.asset_id), "owner_id": self.owner_id})
+        body: dict[str, object] = {"asset_id": str(self.asset_id), "owner_id": self.owner_id}
+        if self.rerender:  # written only when set: a first render's message is as it was
+            body["rerender"] = True
+        return json.dumps(body)
 
     @classmethod
     def from_json(cls, body: str) -> ThumbnailJob:
         try:
             data = json.loads(body)
-            return cls(asset_id=UUID(data["asset_id"]), owner_id=str(data["owner_id"]))
-        except (ValueError, TypeError, KeyError) as exc:
+            rerender = data.get("rerender", False)
+            if not isinstance(rerender, bool):
+                raise ValueError("rerender must be true or false")
+            return cls(asset_id=UUID(data["asset_id"]), owner_id=str(data["owner_id"]),
+                       rerender=rerender)
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
             raise InvalidEvent(f"not a thumbnail job: {body[:200]!r}") from exc
 
 
@@ -307,6 +319,11 @@ def derivative_key(owner_id: str, asset_id: UUID, page: int, size: int, fmt: str
     return f"{DERIVATIVES_PREFIX}{owner_id}/{asset_id}/{page}-{size}.{fmt}"
 
 
+# Bumped whenever rendering itself changes what the same spec makes of an original (another
+# resampling filter, colour handling, encoder settings): every asset is then out of date.
+RENDER_VERSION = 1
+
+
 @dataclass(frozen=True)
 class RenderSpec:
     """What the thumbnail function asks of the imaging core."""
@@ -319,6 +336,15 @@ class RenderSpec:
     max_streamed_pixels: int = 4_000_000_000
     max_pages: int = 100
     max_video_seconds: int = 12 * 3600
+
+    @property
+    def fingerprint(self) -> str:
+        """Names what this spec makes of an original: its sizes, formats and qualities, and
+        the renderer's version. The limits (pixels, pages, seconds) are left out: they decide
+        whether an original can be rendered, not what its derivatives look like."""
+        made = json.dumps([RENDER_VERSION, sorted(self.sizes), sorted(self.formats),
+                           self.jpeg_quality, self.webp_quality])
+        return hashlib.sha256(made.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ from lightbox.values import (
     PageCursor,
     PresignedUpload,
     QueueDepth,
+    RerenderLease,
     SimilarScan,
     SortOrder,
     StatusTotal,
@@ -104,8 +105,42 @@ class AssetRepository(Protocol):
         derivatives: Sequence[Derivative],
         placeholder: str | None,
         *,
+        render_spec: str,
         perceptual_hash: int | None = None,
-    ) -> bool: ...
+    ) -> bool:
+        """processing → ready, with its derivatives and the fingerprint of the spec that made
+        them."""
+        ...
+
+    def outdated(self, render_spec: str, *, after: tuple[str, UUID] | None,
+                 limit: int) -> list[Asset]:
+        """Ready assets of every owner whose derivatives another spec made, in (render_spec,
+        id) order, from just after ``after`` (a page's last pair)."""
+        ...
+
+    def count_outdated(self, render_spec: str) -> int:
+        """How many ready assets another spec made."""
+        ...
+
+    def take_rerender(self, owner_id: str, asset_id: UUID, render_spec: str,
+                      lease_seconds: int) -> RerenderLease | None:
+        """A lease on a ready asset that another spec made, unless another worker holds one
+        younger than ``lease_seconds``. The asset itself does not change."""
+        ...
+
+    def replace_derivatives(self, lease: RerenderLease, derivatives: Sequence[Derivative],
+                            placeholder: str | None, render_spec: str, *,
+                            perceptual_hash: int | None = None,
+                            ) -> tuple[Derivative, ...] | None:
+        """Replace a ready asset's derivatives and perceptual hash (one change) while the lease
+        is still held, and end the lease; the derivatives replaced, or None when the asset is
+        no longer ready or another worker took the lease over."""
+        ...
+
+    def add_derivative(self, owner_id: str, asset_id: UUID, derivative: Derivative) -> bool:
+        """Append one derivative to a ready asset's list; False when the asset is not ready or
+        already lists that key."""
+        ...
 
     def mark_duplicate(self, owner_id: str, asset_id: UUID, original_id: UUID) -> bool:
         """processing → duplicate of ``original_id``, only while that asset is live

@@ -139,3 +139,12 @@ class SimilarScan:
     pairs: tuple[SimilarPair, ...]
     scanned: int
     last: UUID | None
+
+
+@dataclass(frozen=True)
+class RerenderLease:
+    """A ready asset taken for a rerender, and when: its new derivatives replace the old ones
+    only while the lease is still this one."""
+
+    asset: Asset
+    taken_at: datetime

@@ -45,6 +45,7 @@ from lightbox.ports import (
 from lightbox.services.auth import TokenVerifier
 from lightbox.services.imports import ImportPolicy
 from lightbox.services.reaper import ReaperPolicy
+from lightbox.services.resize import ResizePolicy
 from lightbox.services.thumbnails import ProcessingPolicy
 from lightbox.services.uploads import UploadPolicy
 
@@ -227,6 +228,11 @@ class Container:
         return ProcessingPolicy(
             lease_seconds=config.processing_lease_seconds, max_attempts=config.max_attempts
         )
+
+    @cached_property
+    def resize_policy(self) -> ResizePolicy:
+        return ResizePolicy(on_demand_sizes=self.config.on_demand_sizes,
+                            url_ttl=self.config.download_url_ttl)
 
     @cached_property
     def import_policy(self) -> ImportPolicy:

@@ -54,12 +54,12 @@ def test_lint_reports_a_property_aws_does_not_have(translated: dict[str, Any]) -
 
 def test_every_function_runs_python_312_and_names_its_package(translated: dict[str, Any]) -> None:
     functions = _of_type(translated, "AWS::Lambda::Function")
-    assert len(functions) == len(TEMPLATE.functions) == 11
+    assert len(functions) == len(TEMPLATE.functions) == 12
     assert {props["Runtime"] for props in functions.values()} == {"python3.12"}
     packages = {name: function.package for name, function in TEMPLATE.functions.items()}
     assert set(packages.values()) == {"api", "imaging", "video"}
     assert {name for name, package in packages.items() if package == "imaging"} == {
-        "ThumbnailFunction", "LargeThumbnailFunction", "BackfillFunction"}
+        "ThumbnailFunction", "LargeThumbnailFunction", "BackfillFunction", "ResizeFunction"}
     assert {name for name, package in packages.items() if package == "video"} == {
         "VideoFunction"}
     for package in set(packages.values()):
@@ -152,6 +152,10 @@ def test_each_function_may_touch_only_its_own_part_of_the_bucket(
         ("s3:ListBucket", "*"), ("s3:GetObject", "*"), ("s3:PutObject", "originals/*"),
         ("s3:AbortMultipartUpload", "originals/*")}
     assert allowed["BackfillFunction"] == allowed["ThumbnailFunction"]
+    # On-demand sizes: read from derivatives or the original, written as derivatives only.
+    assert allowed["ResizeFunction"] == {
+        ("s3:GetObject", "originals/*"), ("s3:GetObject", "derivatives/*"),
+        ("s3:PutObject", "derivatives/*"), ("s3:DeleteObject", "derivatives/*")}
     assert allowed["AuthorizerFunction"] == set()
     every_action = {action for grants in allowed.values() for action, _ in grants}
     assert "s3:*" not in every_action and "s3:DeleteBucket" not in every_action

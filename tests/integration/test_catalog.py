@@ -52,7 +52,7 @@ def ready(repo: PostgresAssetRepository, owner: str, taken: datetime | None) -> 
     assert repo.mark_uploaded(owner, asset.id, "image/jpeg")
     assert repo.claim(owner, asset.id, 900)
     info = ImageInfo(width=4, height=3, pages=1, bit_depth=8, color_mode="RGB", taken_at=taken)
-    assert repo.mark_ready(owner, asset.id, info, [], None)
+    assert repo.mark_ready(owner, asset.id, info, [], None, render_spec="")
     found = repo.get(owner, asset.id)
     assert found is not None
     return found

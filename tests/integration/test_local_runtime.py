@@ -32,7 +32,8 @@ def test_each_handler_in_the_template_is_a_callable_of_its_module() -> None:
     assert set(TEMPLATE.functions) == {
         "PresignFunction", "UploadCompleteFunction", "ThumbnailFunction",
         "LargeThumbnailFunction", "VideoFunction", "BackfillFunction", "ImporterFunction",
-        "LibraryFunction", "AdminFunction", "ReaperFunction", "AuthorizerFunction",
+        "LibraryFunction", "ResizeFunction", "AdminFunction", "ReaperFunction",
+        "AuthorizerFunction",
     }
     for name, function in TEMPLATE.functions.items():
         assert callable(handler_of(name)), name

@@ -81,8 +81,9 @@ def test_each_transition_happens_once_and_only_from_its_state(
                      has_location=True)
     derivative = Derivative(256, 1, "jpeg", 256, 171, f"derivatives/{owner}/{asset.id}/1-256.jpg",
                             12345)
-    assert repo.mark_ready(owner, asset.id, info, [derivative], "1QcSHQRnh493V4dIh4eXh1h4kJUI")
-    assert not repo.mark_ready(owner, asset.id, info, [derivative], None)
+    assert repo.mark_ready(owner, asset.id, info, [derivative], "1QcSHQRnh493V4dIh4eXh1h4kJUI",
+                           render_spec="spec-a")
+    assert not repo.mark_ready(owner, asset.id, info, [derivative], None, render_spec="spec-a")
     assert not repo.mark_failed(owner, asset.id, expected=Status.PROCESSING, reason="late")
 
     ready = repo.get(owner, asset.id)
@@ -131,9 +132,9 @@ def test_filling_in_what_was_declared_keeps_what_the_asset_had_and_changes_only_
     undated, dated = processing(repo, owner), processing(repo, owner)
     info = ImageInfo(width=4, height=3, pages=1, bit_depth=8, color_mode="RGB",
                      has_location=False)
-    assert repo.mark_ready(owner, undated, info, [], None)
+    assert repo.mark_ready(owner, undated, info, [], None, render_spec="")
     exif = datetime(2021, 5, 1, 9, 0)
-    assert repo.mark_ready(owner, dated, replace(info, taken_at=exif), [], None)
+    assert repo.mark_ready(owner, dated, replace(info, taken_at=exif), [], None, render_spec="")
     declared = Declared(datetime(2019, 7, 14, 16, 30, 5), Location(43.3, 5.37), "Harbour")
 
     for asset_id in (undated, dated):

@@ -156,7 +156,8 @@ def ready(repo: PostgresAssetRepository, owner: str, value: int | None,
                               project_id=project_id), max_pending=100)
     assert repo.mark_uploaded(owner, asset.id, "image/jpeg")
     assert repo.claim(owner, asset.id, lease_seconds=900) is not None
-    assert repo.mark_ready(owner, asset.id, INFO, [], None, perceptual_hash=value)
+    assert repo.mark_ready(owner, asset.id, INFO, [], None, render_spec="spec",
+                           perceptual_hash=value)
     return asset.id
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import library
 import presign
 import pytest
+import thumbnails_api
 import upload_complete
 from openapi_spec_validator import validate
 
@@ -245,8 +246,8 @@ CONFIG = Config.from_env({"LIGHTBOX_BUCKET": "lightbox-test", "LIGHTBOX_MULTIPAR
 class Checked:
     """Calls a Chalice app and checks every answer against the contract."""
 
-    def __init__(self, app: Any, owner: str | None = "local") -> None:
-        self._client = ApiClient(app, owner=owner)
+    def __init__(self, app: Any, owner: str | None = "local", *, admin: bool = False) -> None:
+        self._client = ApiClient(app, owner=owner, admin=admin)
 
     def __call__(self, method: str, path: str, body: Any = None, **kwargs: Any) -> ApiResponse:
         response = self._client.request(method, path, body=body, **kwargs)
@@ -387,16 +388,55 @@ def test_refusals_are_on_contract(api: Api, function: str, method: str, path: st
     assert checked(method, path, body).status_code == status
 
 
+def test_thumbnails_of_every_size_are_on_contract(
+        api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(thumbnails_api, "container", Container(
+        CONFIG, assets=api.assets, storage=api.storage, jobs=FakeJobQueue()))
+    thumbnails = Checked(thumbnails_api.app)
+    asset_id = upload(api, data=image_bytes("JPEG", size=(900, 600)))
+    assert thumbnails("GET", f"/v1/assets/{asset_id}/thumbnails/640").status_code == 409
+    api.assets.change(uuid.UUID(asset_id), status=Status.READY,
+                      info=ImageInfo(width=900, height=600, pages=1, bit_depth=8,
+                                     color_mode="RGB"))
+    made = thumbnails("GET", f"/v1/assets/{asset_id}/thumbnails/640?format=webp")
+    assert made.status_code == 302 and made.headers["Location"]
+    assert thumbnails("GET", f"/v1/assets/{asset_id}/thumbnails/333").status_code == 422
+    assert thumbnails("GET", f"/v1/assets/{asset_id}/thumbnails/640?page=2").status_code == 422
+    assert thumbnails("GET", f"/v1/assets/{asset_id}/thumbnails/640?format=gif").status_code \
+        == 422
+    assert thumbnails("GET", f"/v1/assets/{ASSET_ID}/thumbnails/640").status_code == 404
+    assert Checked(thumbnails_api.app, owner="stranger")(
+        "GET", f"/v1/assets/{asset_id}/thumbnails/640").status_code == 404
+
+
+def test_a_rerender_is_on_contract_for_an_admin_only(api: Api) -> None:
+    assert api.library("POST", "/v1/admin/rerender", {}).status_code == 403
+    assert api.library("GET", "/v1/admin/rerender").status_code == 403
+    admin = Checked(library.app, admin=True)
+    asset_id = upload(api)
+    api.assets.change(uuid.UUID(asset_id), status=Status.READY)
+    started = admin("POST", "/v1/admin/rerender", {"limit": 1})
+    assert started.status_code == 202
+    assert started.json_body["sent"] == 1 and started.json_body["next_cursor"]
+    last = admin("POST", "/v1/admin/rerender", {"cursor": started.json_body["next_cursor"]})
+    assert last.json_body == {**last.json_body, "sent": 0, "next_cursor": None}
+    assert admin("POST", "/v1/admin/rerender", {"cursor": "x"}).status_code == 422
+    assert admin("GET", "/v1/admin/rerender").json_body["outdated"] == 1
+
+
 def test_without_the_authorizer_every_v1_route_is_a_401_on_contract(api: Api) -> None:
     for method, path, _ in operations():
         if not path.startswith("/v1/"):
             continue
         app = {"POST /v1/uploads": presign.app,
                "GET /v1/uploads/{asset_id}/parts": presign.app}.get(f"{method} {path}")
+        if app is None and "/thumbnails/" in path:
+            app = thumbnails_api.app
         if app is None:
             app = upload_complete.app if path.endswith(("complete", "abort", "retry")) \
                 else library.app
-        concrete = path.format(asset_id=ASSET_ID, project_id=ASSET_ID, import_id=ASSET_ID)
+        concrete = path.format(asset_id=ASSET_ID, project_id=ASSET_ID, import_id=ASSET_ID,
+                               size=256)
         response = Checked(app, owner=None)(method, concrete)
         assert response.status_code == 401, (method, path)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import library
 import presign
 import pytest
+import thumbnails_api
 import upload_complete
 from chalice.app import Chalice
 
@@ -18,7 +19,8 @@ from lightbox.http.app import Api
 
 REPO = Path(__file__).resolve().parents[2]
 OPENAPI = json.loads((REPO / "functions" / "openapi.json").read_text())
-APPS = {"presign": presign.app, "upload_complete": upload_complete.app, "library": library.app}
+APPS = {"presign": presign.app, "upload_complete": upload_complete.app, "library": library.app,
+        "thumbnails_api": thumbnails_api.app}
 TEMPLATE = Template.load(REPO / "template.yaml")
 SERVICES = sorted((REPO / "functions" / "lightbox" / "services").glob("*.py"))
 

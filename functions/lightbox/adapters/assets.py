@@ -23,6 +23,7 @@ from lightbox.values import (
     AssetFilter,
     LegacyChangeCursor,
     PageCursor,
+    RerenderLease,
     SimilarPair,
     SimilarScan,
     SortOrder,
@@ -36,7 +37,7 @@ ASSET_COLUMNS = """
     camera_model, orientation, frames, duration, has_location, codec, frame_rate, has_audio,
     derivatives, placeholder, error, attempts, claimed_at, created_at, updated_at,
     multipart_upload_id, declared_taken_at, declared_latitude, declared_longitude, description,
-    import_id, change_seq, perceptual_hash
+    import_id, change_seq, perceptual_hash, render_spec
 """
 
 _INSERT = f"""
@@ -144,9 +145,76 @@ _MARK_READY = """
         orientation = %(orientation)s, frames = %(frames)s, duration = %(duration)s,
         has_location = %(has_location)s, codec = %(codec)s, frame_rate = %(frame_rate)s,
         has_audio = %(has_audio)s, derivatives = %(derivatives)s,
-        placeholder = %(placeholder)s, perceptual_hash = %(perceptual_hash)s, error = NULL,
+        placeholder = %(placeholder)s, perceptual_hash = %(perceptual_hash)s,
+        render_spec = %(render_spec)s, error = NULL,
         updated_at = now()
     WHERE owner_id = %(owner)s AND id = %(id)s AND status = 'processing'
+"""
+
+# The ready assets on another spec than the current one, of every owner, in (render_spec, id)
+# order from just after a page's last pair: the two ranges of assets_ready_render_spec either
+# side of the current fingerprint, each read in index order.
+_OUTDATED = f"""
+    (SELECT {ASSET_COLUMNS} FROM assets
+     WHERE status = 'ready' AND render_spec < %(spec)s
+       AND (render_spec, id) > (%(after_spec)s, %(after_id)s)
+     ORDER BY render_spec, id LIMIT %(limit)s)
+    UNION ALL
+    (SELECT {ASSET_COLUMNS} FROM assets
+     WHERE status = 'ready' AND render_spec > %(spec)s
+       AND (render_spec, id) > (%(after_spec)s, %(after_id)s)
+     ORDER BY render_spec, id LIMIT %(limit)s)
+    ORDER BY render_spec, id LIMIT %(limit)s
+"""
+_COUNT_OUTDATED = """
+    SELECT count(*) AS n FROM assets
+    WHERE status = 'ready' AND (render_spec < %(spec)s OR render_spec > %(spec)s)
+"""
+
+# A lease on a ready asset still on another spec: taken when there is none, taken over when
+# the one there is older than the lease. Nothing of the asset's row changes.
+_TAKE_RERENDER = f"""
+    WITH target AS (
+        SELECT id FROM assets
+        WHERE owner_id = %(owner)s AND id = %(id)s AND status = 'ready'
+          AND render_spec <> %(spec)s
+    ), lease AS (
+        INSERT INTO rerender_leases (asset_id, leased_at)
+        SELECT id, clock_timestamp() FROM target
+        ON CONFLICT (asset_id) DO UPDATE SET leased_at = EXCLUDED.leased_at
+            WHERE rerender_leases.leased_at < now() - make_interval(secs => %(lease)s)
+        RETURNING asset_id, leased_at
+    )
+    SELECT {ASSET_COLUMNS}, lease.leased_at
+    FROM assets JOIN lease ON assets.id = lease.asset_id
+"""
+
+# The new derivatives replace the old ones only while the asset is ready and the lease is
+# still the caller's; the lease ends either way. The row is locked before it is read, so the
+# list returned is the one replaced, with whatever an on-demand render appended meanwhile.
+_REPLACE_DERIVATIVES = """
+    WITH lease AS (
+        DELETE FROM rerender_leases WHERE asset_id = %(id)s AND leased_at = %(taken_at)s
+        RETURNING asset_id
+    ), replaced AS (
+        SELECT id, derivatives FROM assets
+        WHERE owner_id = %(owner)s AND id = %(id)s AND status = 'ready'
+          AND id IN (SELECT asset_id FROM lease)
+        FOR UPDATE
+    )
+    UPDATE assets SET derivatives = %(derivatives)s, placeholder = %(placeholder)s,
+                      perceptual_hash = %(perceptual_hash)s, render_spec = %(render_spec)s,
+                      updated_at = now()
+    FROM replaced WHERE assets.id = replaced.id
+    RETURNING replaced.derivatives AS replaced
+"""
+
+# An on-demand size joins the list of a ready asset, once: every deletion path removes what
+# the list names.
+_ADD_DERIVATIVE = """
+    UPDATE assets SET derivatives = derivatives || %(derivative)s, updated_at = now()
+    WHERE owner_id = %(owner)s AND id = %(id)s AND status = 'ready'
+      AND NOT derivatives @> %(same_key)s
 """
 
 # Only of a live holder, locked for the statement: a deletion of the holder either commits
@@ -452,6 +520,7 @@ class PostgresAssetRepository:
         derivatives: Sequence[Derivative],
         placeholder: str | None,
         *,
+        render_spec: str,
         perceptual_hash: int | None = None,
     ) -> bool:
         return self._update(
@@ -459,10 +528,45 @@ class PostgresAssetRepository:
             owner_id,
             asset_id,
             **asdict(info),
-            derivatives=Jsonb([asdict(d) for d in derivatives]),
+            derivatives=_derivatives_json(derivatives),
             placeholder=placeholder,
             perceptual_hash=_signed(perceptual_hash),
+            render_spec=render_spec,
         )
+
+    def outdated(self, render_spec: str, *, after: tuple[str, UUID] | None,
+                 limit: int) -> list[Asset]:
+        after_spec, after_id = after or ("", UUID(int=0))
+        return all_assets(self._db, _OUTDATED, {"spec": render_spec, "after_spec": after_spec,
+                                                "after_id": after_id, "limit": limit})
+
+    def count_outdated(self, render_spec: str) -> int:
+        row = self._db.fetch_one(_COUNT_OUTDATED, {"spec": render_spec})
+        assert row is not None  # count(*) answers one row
+        return int(row["n"])
+
+    def take_rerender(self, owner_id: str, asset_id: UUID, render_spec: str,
+                      lease_seconds: int) -> RerenderLease | None:
+        row = self._db.fetch_one(_TAKE_RERENDER, {"owner": owner_id, "id": asset_id,
+                                                  "spec": render_spec, "lease": lease_seconds})
+        return RerenderLease(asset_of(row), row["leased_at"]) if row else None
+
+    def replace_derivatives(self, lease: RerenderLease, derivatives: Sequence[Derivative],
+                            placeholder: str | None, render_spec: str, *,
+                            perceptual_hash: int | None = None,
+                            ) -> tuple[Derivative, ...] | None:
+        asset = lease.asset
+        row = self._db.fetch_one(_REPLACE_DERIVATIVES, {
+            "owner": asset.owner_id, "id": asset.id, "taken_at": lease.taken_at,
+            "derivatives": _derivatives_json(derivatives), "placeholder": placeholder,
+            "render_spec": render_spec, "perceptual_hash": _signed(perceptual_hash),
+        })
+        return tuple(Derivative(**item) for item in row["replaced"]) if row else None
+
+    def add_derivative(self, owner_id: str, asset_id: UUID, derivative: Derivative) -> bool:
+        return self._update(_ADD_DERIVATIVE, owner_id, asset_id,
+                            derivative=_derivatives_json([derivative]),
+                            same_key=Jsonb([{"key": derivative.key}]))
 
     def mark_duplicate(self, owner_id: str, asset_id: UUID, original_id: UUID) -> bool:
         return self._update(_MARK_DUPLICATE, owner_id, asset_id, original=original_id)
@@ -610,6 +714,10 @@ class PostgresAssetRepository:
         return self._db.execute(query, {"owner": owner_id, "id": asset_id, **params}) == 1
 
 
+def _derivatives_json(derivatives: Sequence[Derivative]) -> Jsonb:
+    return Jsonb([asdict(d) for d in derivatives])
+
+
 def one_asset(db: Database, query: str, params: Mapping[str, Any]) -> Asset | None:
     row = db.fetch_one(query, params)
     return asset_of(row) if row else None
@@ -681,6 +789,7 @@ def asset_of(row: Row) -> Asset:
         import_id=row["import_id"],
         change_seq=row["change_seq"],
         perceptual_hash=_unsigned(row["perceptual_hash"]),
+        render_spec=row["render_spec"],
     )
 
 

@@ -19,6 +19,7 @@ from uuid import UUID
 from chalice.app import Request
 
 from lightbox import filetypes
+from lightbox.config import THUMBNAIL_FORMATS, THUMBNAIL_SIZE_RANGE
 from lightbox.domain import MAX_FILENAME_CHARS, Declared, ImportSource, Location, Principal, Status
 from lightbox.errors import (
     AssetNotFound,
@@ -46,6 +47,10 @@ from lightbox.services.listing import (
     decode_groups_cursor,
     decode_page_cursor,
 )
+from lightbox.services.rerender import MAX_PAGE_SIZE as MAX_RERENDER_PAGE
+from lightbox.services.rerender import PAGE_SIZE as RERENDER_PAGE
+from lightbox.services.rerender import RerenderCursor
+from lightbox.services.resize import ThumbnailRequest
 from lightbox.services.uploads import MAX_PARTS, MAX_PARTS_PER_ANSWER, PartsQuery, UploadRequest
 from lightbox.values import AssetFilter, SortOrder
 
@@ -157,6 +162,36 @@ def parse_import_request(body: Mapping[str, Any]) -> tuple[ImportSource, UUID | 
                            "control characters")
     return (ImportSource(match["bucket"], prefix),
             parse_uuid(body.get("project_id"), "project_id"))
+
+
+def parse_thumbnail_request(size: str, params: Mapping[str, str]) -> ThumbnailRequest:
+    """``GET /v1/assets/{id}/thumbnails/{size}?format=jpeg|webp&page=N``; whether the size is
+    one the service makes is the service's to say."""
+    _refuse_unknown(params, {"format", "page"}, "query parameters")
+    fmt = params.get("format")
+    if fmt is not None and fmt not in THUMBNAIL_FORMATS:
+        raise InvalidField(f"format must be one of {', '.join(THUMBNAIL_FORMATS)}")
+    return ThumbnailRequest(size=parse_whole(size, "size", 0, THUMBNAIL_SIZE_RANGE[1]),
+                            format=fmt, page=parse_whole(params.get("page"), "page", 1, 10_000))
+
+
+def parse_rerender_request(body: Mapping[str, Any]) -> tuple[RerenderCursor | None, int]:
+    """``{"cursor": the last answer's next_cursor?, "limit": N?}``."""
+    _refuse_unknown(body, {"cursor", "limit"}, "fields")
+    limit = body.get("limit", RERENDER_PAGE)
+    if isinstance(limit, bool) or not isinstance(limit, int) \
+            or not 1 <= limit <= MAX_RERENDER_PAGE:
+        raise InvalidField(f"limit must be a whole number from 1 to {MAX_RERENDER_PAGE}")
+    cursor = body.get("cursor")
+    if cursor is None:
+        return None, limit
+    if not isinstance(cursor, str):
+        raise InvalidField("cursor must be the next_cursor of the previous answer")
+    render_spec, _, asset_id = cursor.rpartition(".")
+    try:
+        return RerenderCursor(render_spec, UUID(asset_id)), limit
+    except ValueError:
+        raise InvalidField("cursor must be the next_cursor of the previous answer") from None
 
 
 def _id_param(raw: str, error: type[NotFound], kind: str) -> UUID:

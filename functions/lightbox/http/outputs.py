@@ -16,6 +16,7 @@ from chalice.app import Response
 from lightbox.domain import Asset, Project
 from lightbox.services.imports import ImportReport
 from lightbox.services.listing import AssetPage, AssetView, Similar, SimilarGroups, Stats
+from lightbox.services.rerender import RerenderPage, RerenderProgress
 from lightbox.services.uploads import MultipartUpload, UploadTicket
 
 # A message may quote the request (a path, a name); the answer stays small all the same.
@@ -196,3 +197,18 @@ def _timestamp(value: datetime | None) -> str | None:
 
 def _optional_str(value: object | None) -> str | None:
     return str(value) if value is not None else None
+
+
+def rerender_progress_json(progress: RerenderProgress) -> dict[str, Any]:
+    return {"render_spec": progress.render_spec, "outdated": progress.outdated}
+
+
+def rerender_page_json(page: RerenderPage) -> dict[str, Any]:
+    cursor = page.next_cursor
+    return {**rerender_progress_json(page.progress), "sent": page.sent,
+            "next_cursor": f"{cursor.render_spec}.{cursor.asset_id}" if cursor else None}
+
+
+def redirect(url: str) -> Response:
+    """A 302 to ``url``, with no body to speak of."""
+    return Response(body="", status_code=302, headers={"Location": url})

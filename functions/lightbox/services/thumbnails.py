@@ -17,6 +17,13 @@ reaper sends the job again after the lease, and that claim counts one more attem
 An image is downloaded to a file once, hashed on the way. A clip is never downloaded: its
 bytes stream through the hash and are dropped, and the video core reads only its index and the
 packets of its poster, through ranged GETs.
+
+``rerender_job`` makes a ready asset's derivatives again with the current spec, when
+``lightbox admin rerender`` asks (``services/rerender.py``). The asset stays ready and listed
+throughout: a lease of its own (not a state) keeps a second worker off it, the new derivatives
+replace the old in one conditional UPDATE (one change in the feed), and only then are keys no
+longer listed deleted. Its bytes were hashed when it was first rendered: they are read, not
+hashed again, and the original is never written.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -34,6 +41,7 @@ from uuid import UUID
 from lightbox.domain import (
     Asset,
     Derivative,
+    RenderedImage,
     RenderSpec,
     Rendition,
     Status,
@@ -46,13 +54,15 @@ from lightbox.ranged import RangedObject
 
 log = logging.getLogger(__name__)
 
-_MEDIA_TYPES = {"jpeg": "image/jpeg", "webp": "image/webp"}
-_EXTENSIONS = {"jpeg": "jpg", "webp": "webp"}
+MEDIA_TYPES = {"jpeg": "image/jpeg", "webp": "image/webp"}
+EXTENSIONS = {"jpeg": "jpg", "webp": "webp"}
 
 
 Original = TypeVar("Original", Path, BinaryIO)
 # How a lane gets at an original: its sha256, and what its renderer reads.
 Opener = Callable[[ObjectStore, Asset], AbstractContextManager[tuple[str, Original]]]
+# How a lane reads an original whose sha256 is already known (a rerender).
+Reader = Callable[[ObjectStore, Asset], AbstractContextManager[Original]]
 
 
 @dataclass(frozen=True)
@@ -69,6 +79,23 @@ def downloaded(storage: ObjectStore, asset: Asset) -> Iterator[tuple[str, Path]]
         with original.open("wb") as file:
             sha256 = streamed_sha256(storage, asset.original_key, into=file)
         yield sha256, original
+
+
+@contextmanager
+def saved(storage: ObjectStore, asset: Asset) -> Iterator[Path]:
+    """The image lanes' rerender: the original in a temporary file, not hashed."""
+    with tempfile.TemporaryDirectory(prefix="lightbox-") as workdir:
+        original = Path(workdir) / "original"
+        with original.open("wb") as file:
+            for chunk in storage.iter_chunks(asset.original_key):
+                file.write(chunk)
+        yield original
+
+
+@contextmanager
+def seekable(storage: ObjectStore, asset: Asset) -> Iterator[BinaryIO]:
+    """The video lane's rerender: the clip read where the video core asks, never streamed."""
+    yield RangedObject(storage, asset.original_key, asset.size_bytes)  # type: ignore[misc]
 
 
 @contextmanager
@@ -140,17 +167,10 @@ def _render_and_store(
                    taken_at=rendition.info.taken_at or asset.declared.taken_at,
                    has_location=True if asset.declared.location else rendition.info.has_location)
 
-    derivatives = []
-    for image in rendition.images:
-        key = derivative_key(asset.owner_id, asset.id, image.page, image.size,
-                             _EXTENSIONS[image.format])
-        storage.put(key, image.data, _MEDIA_TYPES[image.format])
-        derivatives.append(
-            Derivative(size=image.size, page=image.page, format=image.format,
-                       width=image.width, height=image.height, key=key, bytes=len(image.data))
-        )
+    derivatives = store_images(asset, rendition.images, storage)
     if not assets.mark_ready(asset.owner_id, asset.id, info, derivatives,
-                             rendition.placeholder, perceptual_hash=rendition.perceptual_hash):
+                             rendition.placeholder, render_spec=spec.fingerprint,
+                             perceptual_hash=rendition.perceptual_hash):
         current = assets.get(asset.owner_id, asset.id)
         if current is None or current.status is Status.DELETED:
             # Deleted while rendering: what was just written belongs to nothing.
@@ -159,6 +179,68 @@ def _render_and_store(
         return None
     log.info("asset %s ready: %d derivatives", asset.id, len(derivatives))
     return Status.READY
+
+
+def store_images(asset: Asset, images: Iterable[RenderedImage],
+                 storage: ObjectStore) -> list[Derivative]:
+    """PUT each rendered image at its derivative key; the derivatives as an asset lists them."""
+    derivatives = []
+    for image in images:
+        key = derivative_key(asset.owner_id, asset.id, image.page, image.size,
+                             EXTENSIONS[image.format])
+        storage.put(key, image.data, MEDIA_TYPES[image.format])
+        derivatives.append(
+            Derivative(size=image.size, page=image.page, format=image.format,
+                       width=image.width, height=image.height, key=key, bytes=len(image.data))
+        )
+    return derivatives
+
+
+def rerender_job(
+    job: ThumbnailJob,
+    pipeline: Pipeline,
+    *,
+    render: Callable[[Original, RenderSpec], Rendition],
+    spec: RenderSpec,
+    policy: ProcessingPolicy,
+    read_original: Reader[Original] = saved,  # type: ignore[assignment]
+) -> bool:
+    """Make a ready asset's derivatives again with ``spec``; True when they were replaced.
+
+    Nothing to do when the asset is no longer ready, is already on this spec, or another
+    worker holds its lease. A render that fails leaves the asset ready with its old
+    derivatives: an ImageError ends there (the file did render before, under other limits),
+    anything else is raised for the queue to retry. Keys written by a render whose asset was
+    deleted meanwhile are deleted again; those of a lease taken over are left to its new
+    holder, which writes the same keys.
+    """
+    assets, storage = pipeline.assets, pipeline.storage
+    fingerprint = spec.fingerprint
+    lease = assets.take_rerender(job.owner_id, job.asset_id, fingerprint, policy.lease_seconds)
+    if lease is None:
+        log.info("asset %s: no rerender to do (not ready, up to date, or taken)", job.asset_id)
+        return False
+    asset = lease.asset
+    try:
+        with read_original(storage, asset) as original:
+            rendition = render(original, spec)
+    except (ImageError, ObjectNotFound) as exc:
+        log.warning("asset %s: left as it was, its rerender failed: %s", asset.id, exc)
+        return False
+    derivatives = store_images(asset, rendition.images, storage)
+    replaced = assets.replace_derivatives(lease, derivatives, rendition.placeholder, fingerprint,
+                                          perceptual_hash=rendition.perceptual_hash)
+    if replaced is None:
+        current = assets.get(asset.owner_id, asset.id)
+        if current is None or current.status is not Status.READY:
+            # Deleted (or removed) while rendering: what was just written belongs to nothing.
+            storage.delete([derivative.key for derivative in derivatives])
+        log.warning("asset %s changed while rerendering; its result was dropped", asset.id)
+        return False
+    kept = {derivative.key for derivative in derivatives}
+    storage.delete([old.key for old in replaced if old.key not in kept])
+    log.info("asset %s rerendered: %d derivatives", asset.id, len(derivatives))
+    return True
 
 
 def _mark_duplicate(

@@ -254,6 +254,14 @@ class LightboxClient:
     def stats(self) -> Json:
         return self._json("GET", "/v1/stats")
 
+    def rerender_page(self, cursor: str | None) -> Json:
+        # Repeating a page is safe: a job for an asset already up to date or taken does nothing.
+        body = {"cursor": cursor} if cursor else {}
+        return self._json("POST", "/v1/admin/rerender", json=body)
+
+    def rerender_progress(self) -> Json:
+        return self._json("GET", "/v1/admin/rerender")
+
     def _json(self, method: str, path: str, *, retry: bool = True, **kwargs: Any) -> Json:
         attempts = ATTEMPTS if retry else 1
         for attempt in range(attempts):

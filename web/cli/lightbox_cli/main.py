@@ -680,6 +680,62 @@ def stats(session: Session, as_json: bool) -> None:
     _print_table(queues)
 
 
+@cli.group()
+def admin() -> None:
+    """What an admin's key may do to the whole service."""
+
+
+@admin.command("rerender")
+@click.option("--wait", is_flag=True, help="Follow the rerender until no ready asset is left on "
+              "another spec.")
+@click.option("--timeout", default=3600.0, show_default=True, type=click.FloatRange(min=1),
+              help="Seconds --wait follows the rerender.")
+@click.option("--json", "as_json", is_flag=True, help="The last answer as JSON, no summary.")
+@pass_session
+def rerender(session: Session, wait: bool, timeout: float, as_json: bool) -> None:
+    """Render every ready asset again whose thumbnails were made with other sizes, formats or
+    qualities than the service's now, in the backfill lane. Run it after changing them; run
+    it again to go on with whatever is still out of date."""
+    client = session.client()
+    answer = client.rerender_page(None)
+    outdated, sent = answer["outdated"], answer["sent"]
+    while answer["next_cursor"]:
+        answer = client.rerender_page(answer["next_cursor"])
+        sent += answer["sent"]
+    if not as_json:
+        err.print(f"{outdated} ready assets were on another spec than {answer['render_spec']}; "
+                  f"{sent} rerender jobs sent.")
+    if wait:
+        try:
+            answer = _follow_rerender(client, outdated, timeout)
+        except KeyboardInterrupt:
+            err.print("Stopped following: the rerender goes on in the backfill lane.")
+            sys.exit(130)
+    if as_json:
+        _print_json({**answer, "sent": sent})
+    elif wait:
+        err.print("Every ready asset is on the current spec.")
+
+
+def _follow_rerender(client: LightboxClient, outdated: int, timeout: float) -> Json:
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                        TimeElapsedColumn(), console=err, transient=True,
+                        disable=not err.is_terminal)
+    deadline = time.monotonic() + timeout
+    with progress:
+        task = progress.add_task("Rerendering", total=outdated)
+        while True:
+            answer = client.rerender_progress()
+            progress.update(task, completed=max(0, outdated - answer["outdated"]))
+            if answer["outdated"] == 0:
+                return answer
+            if time.monotonic() > deadline:
+                raise click.ClickException(
+                    f"{answer['outdated']} ready assets are still on another spec after "
+                    f"{timeout:.0f} s; run lightbox admin rerender again to go on")
+            time.sleep(IMPORT_POLL_SECONDS)
+
+
 def _content_types(types: str) -> list[str]:
     names = [name.strip().lower() for name in types.split(",") if name.strip()]
     unknown = [name for name in names if name not in TYPE_NAMES]
