@@ -48,6 +48,9 @@ class Library:
         self.declared_notes: dict[str, tuple[tuple[float, float] | None, str | None]] = {}
         self.presigned_to: list[tuple[str, str | None]] = []  # (file name, project id)
         self.import_reports: list[Json] = []
+        self.rerender_pages: list[Json] = []
+        self.still_outdated: list[int] = []
+        self.refuse_admin = False
         self._lock = threading.Lock()
 
     def add(self, *assets: Json) -> None:
@@ -169,6 +172,18 @@ class Library:
         if len(self.import_reports) > 1:
             self.import_reports.pop(0)
         return self.import_reports[0]
+
+    # --- rerender: the pages of jobs the service sends, then how many assets are still left
+
+    def rerender_page(self, cursor: str | None) -> Json:
+        self._note("rerender_page", str(cursor))
+        if self.refuse_admin:
+            raise ApiError(403, "forbidden", "only an admin's key may rerender the library")
+        return self.rerender_pages.pop(0)
+
+    def rerender_progress(self) -> Json:
+        self._note("rerender_progress")
+        return {"render_spec": "5f1c", "outdated": self.still_outdated.pop(0)}
 
     def abort(self, asset_id: str) -> None:
         self._note("abort", asset_id)
@@ -551,7 +566,7 @@ def an_import(status: str = "listing", listed: int = 0, adopted: int = 0,
 
 @pytest.fixture
 def fast_polls(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(main, "IMPORT_POLL_SECONDS", 0)
+    monkeypatch.setattr(main, "POLL_SECONDS", 0)
 
 
 def test_import_wait_follows_the_run_until_every_photo_is_settled(
@@ -608,3 +623,28 @@ def test_import_into_a_project_creates_it_by_name(library: Library) -> None:
     assert project["name"] == "Archive 2019"
     assert library.called("start_import") == [("start_import", "s3://archive/2019/",
                                                 project["project_id"])]
+
+
+# --- admin rerender ----------------------------------------------------------------------------
+
+def test_admin_rerender_sends_every_page_then_follows_until_nothing_is_left(
+    library: Library, fast_polls: None,
+) -> None:
+    library.rerender_pages = [
+        {"render_spec": "5f1c", "outdated": 450, "sent": 200, "next_cursor": "c1"},
+        {"render_spec": "5f1c", "outdated": 450, "sent": 200, "next_cursor": "c2"},
+        {"render_spec": "5f1c", "outdated": 450, "sent": 50, "next_cursor": None},
+    ]
+    library.still_outdated = [450, 120, 0]
+    result = run("admin", "rerender", "--wait")
+    assert [call[1] for call in library.called("rerender_page")] == ["None", "c1", "c2"]
+    assert len(library.called("rerender_progress")) == 3
+    assert "450 ready assets were on another spec than 5f1c; 450 rerender jobs sent." in \
+        result.stderr
+    assert "Every ready asset is on the current spec." in result.stderr
+
+
+def test_admin_rerender_with_an_owners_key_says_it_needs_an_admins(library: Library) -> None:
+    library.refuse_admin = True
+    refused = run("admin", "rerender", code=1)
+    assert "only an admin's key may rerender the library" in refused.stderr

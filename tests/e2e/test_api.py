@@ -5,6 +5,7 @@ retry and stats, through the local stack (every answer checked against the OpenA
 from __future__ import annotations
 
 import hashlib
+import io
 import uuid
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,10 @@ import numpy as np
 import pytest
 import requests
 import tifffile
+from PIL import Image
 
+from infra.template import Template
+from tests.conftest import REPO
 from tests.e2e.conftest import Client, Stack
 from tests.support import image_bytes
 
@@ -67,14 +71,9 @@ def changes(client: Client, cursor: str) -> tuple[list[dict[str, Any]], str]:
 
 # --- auth and isolation ----------------------------------------------------------------------
 
-V1_ROUTES = [
-    ("POST", "/v1/uploads"), ("POST", "/v1/uploads/{asset}/complete"),
-    ("POST", "/v1/uploads/{asset}/abort"), ("POST", "/v1/assets/{asset}/retry"),
-    ("GET", "/v1/assets"), ("GET", "/v1/assets/{asset}"), ("PATCH", "/v1/assets/{asset}"),
-    ("DELETE", "/v1/assets/{asset}"), ("GET", "/v1/projects"), ("POST", "/v1/projects"),
-    ("GET", "/v1/projects/{project}"), ("PATCH", "/v1/projects/{project}"),
-    ("DELETE", "/v1/projects/{project}"), ("GET", "/v1/stats"),
-]
+# Every /v1 route the template declares, as a client would call it.
+V1_ROUTES = sorted((route.method, route.path) for route in
+                   Template.load(REPO / "template.yaml").routes if route.path.startswith("/v1/"))
 
 
 @pytest.mark.parametrize("credentials", [None, "Bearer lbk_not-a-real-key", "Basic dXNlcg==",
@@ -88,7 +87,8 @@ def test_every_v1_route_refuses_requests_without_valid_credentials(
         anonymous = requests.Session()
         anonymous.hooks["response"] = client.http.hooks["response"]
         response = anonymous.request(
-            method, client.api + path.format(asset=asset, project=project), headers=headers,
+            method, client.api + path.format(asset_id=asset, project_id=project, import_id=asset,
+                                             size=256), headers=headers,
             json={}, timeout=30)
         assert response.status_code == 401, (method, path, response.text)
         assert response.json()["error"]["code"] == "unauthorized"
@@ -114,6 +114,11 @@ def test_one_owner_can_never_see_or_touch_anothers_assets_or_projects(
     asset_id = client.upload("mine.jpg", "image/jpeg", data, project_id=project["project_id"])
     assert client.wait_until_settled(asset_id)["status"] == "ready"
     pending = client.presign("pending.jpg", "image/jpeg", data + b"\0").json()["asset_id"]
+    bucket = stack.exports["LIGHTBOX_BUCKET"]
+    started = client.http.post(f"{client.api}/v1/imports", timeout=30, json={
+        "source": f"s3://{bucket}/imports/local/nothing-{uuid.uuid4().hex[:8]}/"})
+    assert started.status_code == 202, started.text
+    import_id = started.json()["import_id"]
     sync_cursor = stranger.http.get(f"{stranger.api}/v1/assets",
                                     timeout=30).json()["sync_cursor"]
 
@@ -124,6 +129,9 @@ def test_one_owner_can_never_see_or_touch_anothers_assets_or_projects(
         ("DELETE", f"/v1/assets/{asset_id}", None),
         ("POST", f"/v1/assets/{asset_id}/retry", None),
         ("GET", f"/v1/assets/{asset_id}/similar", None),
+        ("GET", f"/v1/assets/{asset_id}/thumbnails/256", None),
+        ("GET", f"/v1/assets/{asset_id}/thumbnails/640", None),
+        ("GET", f"/v1/imports/{import_id}", None),
         ("POST", f"/v1/uploads/{asset_id}/complete", None),
         ("POST", f"/v1/uploads/{pending}/complete", None),
         ("POST", f"/v1/uploads/{pending}/abort", None),
@@ -143,6 +151,11 @@ def test_one_owner_can_never_see_or_touch_anothers_assets_or_projects(
     assert asset_id not in {item["asset_id"] for item in listed(stranger)}
     assert listed(stranger, project_id=project["project_id"]) == []
     assert stranger.http.get(f"{api}/v1/projects", timeout=30).json()["items"] == []
+    assert stranger.http.get(f"{api}/v1/imports", timeout=30).json()["items"] == []
+    # Nor may the stranger import what the owner keeps for import.
+    taken = stranger.http.post(f"{api}/v1/imports", json={"source": f"s3://{bucket}/imports/local/"},
+                               timeout=30)
+    assert taken.status_code == 403, taken.text
     groups = stranger.http.get(f"{api}/v1/similar?distance=11", timeout=30).json()["groups"]
     assert asset_id not in {near["asset"]["asset_id"] for group in groups
                             for near in [group, *group["similar"]]}
@@ -156,6 +169,29 @@ def test_one_owner_can_never_see_or_touch_anothers_assets_or_projects(
     mine = client.asset(asset_id)
     assert mine["filename"] == "mine.jpg" and mine["project_id"] == project["project_id"]
     assert client.asset(pending)["status"] == "pending"
+
+
+def test_a_size_made_on_demand_is_rendered_once_and_an_unlisted_size_is_refused(
+    client: Client,
+) -> None:
+    asset_id = client.upload("wide.jpg", "image/jpeg", unique_image("JPEG", (1600, 1000)))
+    assert client.wait_until_settled(asset_id)["status"] == "ready"
+    path = f"{client.api}/v1/assets/{asset_id}/thumbnails"
+
+    first = client.http.get(f"{path}/640", allow_redirects=False, timeout=60)
+    assert first.status_code == 302, first.text
+    made = requests.get(first.headers["Location"], timeout=30)
+    assert made.status_code == 200
+    with Image.open(io.BytesIO(made.content)) as image:
+        assert max(image.size) == 640
+    listed = [t for t in client.asset(asset_id)["thumbnails"] if t["size"] == 640]
+    assert len(listed) == 1  # recorded, so that deleting the asset deletes it
+    again = client.http.get(f"{path}/640", allow_redirects=False, timeout=60)
+    assert urlsplit(again.headers["Location"]).path == urlsplit(first.headers["Location"]).path
+    assert len([t for t in client.asset(asset_id)["thumbnails"] if t["size"] == 640]) == 1
+
+    refused = client.http.get(f"{path}/333", allow_redirects=False, timeout=30)
+    assert refused.status_code == 400 and "640" in refused.json()["error"]["message"]
 
 
 # --- projects --------------------------------------------------------------------------------
@@ -384,7 +420,8 @@ def test_stats_count_assets_per_status_and_report_queue_depths_to_the_admin(
     after = client.http.get(f"{client.api}/v1/stats", timeout=30).json()
     assert after["assets"]["pending"] == before["assets"]["pending"] + 1
     # The key ./dev.sh up made is an admin's: it sees the queues every owner shares.
-    assert set(after["queues"]) == {"thumbnails_standard", "thumbnails_large", "thumbnails_video"}
+    assert set(after["queues"]) == {"thumbnails_standard", "thumbnails_large", "thumbnails_video",
+                                    "thumbnails_backfill"}
     assert all(depth["waiting"] >= 0 for depth in after["queues"].values())
     data = unique_image("JPEG", (64, 48))
     assert stranger.wait_until_settled(stranger.upload("own.jpg", "image/jpeg", data))

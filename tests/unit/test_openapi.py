@@ -400,7 +400,7 @@ def test_thumbnails_of_every_size_are_on_contract(
                                      color_mode="RGB"))
     made = thumbnails("GET", f"/v1/assets/{asset_id}/thumbnails/640?format=webp")
     assert made.status_code == 302 and made.headers["Location"]
-    assert thumbnails("GET", f"/v1/assets/{asset_id}/thumbnails/333").status_code == 422
+    assert thumbnails("GET", f"/v1/assets/{asset_id}/thumbnails/333").status_code == 400
     assert thumbnails("GET", f"/v1/assets/{asset_id}/thumbnails/640?page=2").status_code == 422
     assert thumbnails("GET", f"/v1/assets/{asset_id}/thumbnails/640?format=gif").status_code \
         == 422

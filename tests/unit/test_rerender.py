@@ -16,7 +16,14 @@ from lightbox.domain import (
     ThumbnailJob,
     original_key,
 )
-from lightbox.errors import AssetNotFound, Forbidden, InvalidEvent, InvalidField, InvalidState
+from lightbox.errors import (
+    AssetNotFound,
+    Forbidden,
+    InvalidEvent,
+    InvalidField,
+    InvalidState,
+    RequestError,
+)
 from lightbox.imaging.render import render
 from lightbox.services import library, rerender, resize
 from lightbox.services.ingest import remove_asset
@@ -185,8 +192,9 @@ def test_a_size_rendered_ahead_is_served_and_others_are_refused() -> None:
     asset_id = stack.ready()
     listed = {d.size: d.key for d in stack.asset(asset_id).derivatives}
     assert listed[256] in stack.thumbnail(asset_id, 256)
-    with pytest.raises(InvalidField, match="64, 100, 256, 640"):
+    with pytest.raises(RequestError, match="64, 100, 256, 640") as refused:
         stack.thumbnail(asset_id, 333)
+    assert refused.value.status == 400
     with pytest.raises(InvalidField):
         stack.thumbnail(asset_id, 256, page=2)
     with pytest.raises(AssetNotFound):

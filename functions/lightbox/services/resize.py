@@ -24,7 +24,7 @@ from uuid import UUID
 
 from lightbox import filetypes
 from lightbox.domain import Asset, Derivative, RenderedImage, RenderSpec, Status
-from lightbox.errors import AssetNotFound, InvalidField, InvalidState
+from lightbox.errors import AssetNotFound, InvalidField, InvalidState, RequestError
 from lightbox.ports import Pipeline, Renderer
 from lightbox.services.thumbnails import store_images
 
@@ -51,7 +51,9 @@ def thumbnail_url(owner_id: str, asset_id: UUID, request: ThumbnailRequest, pipe
     """A signed URL of the asset's derivative of that size, format and page, made if need be."""
     allowed = allowed_sizes(spec, policy)
     if request.size not in allowed:
-        raise InvalidField(f"size must be one of {', '.join(map(str, allowed))} (px)")
+        # 400, not 422: a size is a request the service refuses to serve, not a value to fix;
+        # nobody may have it render arbitrary sizes.
+        raise RequestError(f"size must be one of {', '.join(map(str, allowed))} (px)")
     fmt = request.format or spec.formats[0]
     asset = _shown(owner_id, asset_id, pipeline)
     pages = min(asset.info.pages if asset.info else 1, spec.max_pages)

@@ -79,8 +79,8 @@ SKIP_REASONS = {
 }
 # An adopted asset in these states is done with; the others are still on their way.
 SETTLED = ("ready", "failed", "duplicate", "deleted")
-# How often import --wait asks how far the import has come.
-IMPORT_POLL_SECONDS = 1.0
+# How often import --wait and admin rerender --wait ask how far the work has come.
+POLL_SECONDS = 1.0
 
 # File names and messages come from users and servers: never read as markup. Piped into a
 # file or another program, tables keep their lines whole.
@@ -336,7 +336,7 @@ def _follow_import(client: LightboxClient, report: Json, timeout: float) -> Json
                 raise click.ClickException(
                     f"the import is still under way after {timeout:.0f} s; it goes on in the "
                     "library")
-            time.sleep(IMPORT_POLL_SECONDS)
+            time.sleep(POLL_SECONDS)
             report = client.import_status(report["import_id"])
 
 
@@ -733,7 +733,7 @@ def _follow_rerender(client: LightboxClient, outdated: int, timeout: float) -> J
                 raise click.ClickException(
                     f"{answer['outdated']} ready assets are still on another spec after "
                     f"{timeout:.0f} s; run lightbox admin rerender again to go on")
-            time.sleep(IMPORT_POLL_SECONDS)
+            time.sleep(POLL_SECONDS)
 
 
 def _content_types(types: str) -> list[str]:
