@@ -78,9 +78,10 @@ def recover(event: dict[str, Any]) -> dict[str, Any]:
     before = _time(event, "before")  # refused before anything is connected
     batch = container.reaper_policy.batch
     report = asdict(reaper.recover(container.pipeline, before=before, batch=batch))
-    resumed = imports.resume_stalled(imports=container.imports, queue=container.import_queue,
-                                     older_than_seconds=imports.stalled_since(before),
-                                     limit=batch)
+    resumed = imports.resume_stalled(
+        imports=container.imports, queue=container.import_queue,
+        older_than_seconds=imports.stalled_since(before), limit=batch,
+    ) if container.config.import_queue_url else 0
     return {**report, "imports_resumed": resumed}
 
 

@@ -36,3 +36,10 @@ ALTER TABLE assets
 CREATE UNIQUE INDEX assets_owner_source ON assets (owner_id, source_bucket, source_key, source_etag)
     WHERE source_key IS NOT NULL;
 CREATE INDEX assets_import ON assets (import_id, status) WHERE import_id IS NOT NULL;
+-- The reaper looks for users' own assets and an import's apart: tens of thousands of imported
+-- assets waiting for the backfill must not hide the few lost jobs of live uploads.
+DROP INDEX assets_waiting;
+CREATE INDEX assets_waiting_live ON assets (status, updated_at)
+    WHERE status IN ('pending', 'uploaded', 'processing') AND import_id IS NULL;
+CREATE INDEX assets_waiting_imported ON assets (status, updated_at)
+    WHERE status IN ('pending', 'uploaded', 'processing') AND import_id IS NOT NULL;

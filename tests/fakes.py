@@ -52,6 +52,7 @@ from lightbox.values import (
     SimilarPair,
     SimilarScan,
     SortOrder,
+    SourcePage,
     StatusTotal,
     StoredObject,
     UploadedPart,
@@ -262,10 +263,12 @@ class FakeAssetRepository:
         return self._move(owner_id, asset_id, Status.PROCESSING, Status.UPLOADED, error=reason,
                           sha256=None, claimed_at=None)
 
-    def waiting(self, status: Status, older_than_seconds: int, limit: int) -> list[Asset]:
+    def waiting(self, status: Status, older_than_seconds: int, limit: int, *,
+                imported: bool = False) -> list[Asset]:
         horizon = self.now - timedelta(seconds=older_than_seconds)
         rows = sorted((a for a in self.assets.values()
-                       if a.status is status and a.updated_at < horizon),
+                       if a.status is status and a.updated_at < horizon
+                       and (a.import_id is not None) is imported),
                       key=lambda a: a.updated_at)
         return rows[:limit]
 
@@ -702,14 +705,14 @@ class FakeSourceBucket:
         self._bucket = bucket
         self.pages = 0
 
-    def list_page(self, prefix: str, *, after: str | None, limit: int) -> list[StoredObject]:
+    def list_page(self, prefix: str, *, after: str | None, limit: int) -> SourcePage:
         if self._bucket not in self._storage.buckets:
             raise ObjectNotFound(f"no bucket {self._bucket}")
         self.pages += 1
         objects = self._storage.buckets[self._bucket]
         keys = sorted(key for key in objects if key.startswith(prefix) and key > (after or ""))
-        return [StoredObject(key, len(objects[key]), etag_of(objects[key]))
-                for key in keys[:limit]]
+        return SourcePage(tuple(StoredObject(key, len(objects[key]), etag_of(objects[key]))
+                                for key in keys[:limit]), more=len(keys) > limit)
 
     def read_range(self, key: str, length: int) -> bytes:
         objects = self._storage.buckets.get(self._bucket, {})

@@ -132,11 +132,16 @@ def _issuer(name: str, raw: str) -> str | None:
 
 
 def _import_sources(name: str, raw: str) -> tuple[str, ...]:
+    """BUCKET/PREFIX patterns. A prefix is whole folders (empty, or ending in "/"), and
+    ``{owner}`` a whole folder name: ``photos/{owner}`` would give owner ``al`` ``alice``'s."""
     sources = tuple(part.strip() for part in raw.split(",") if part.strip())
     for source in sources:
-        bucket, slash, _ = source.partition("/")
-        if not bucket or not slash:
-            raise ConfigError(f"{name} must list BUCKET/PREFIX patterns, not {source!r}")
+        bucket, slash, prefix = source.partition("/")
+        folders = prefix.split("/")
+        if not bucket or not slash or (prefix and not prefix.endswith("/")) or any(
+                "{owner}" in folder and folder != "{owner}" for folder in folders):
+            raise ConfigError(f"{name} must list BUCKET/PREFIX/ patterns of whole folders "
+                              f"({{owner}} one of them), not {source!r}")
     return sources
 
 

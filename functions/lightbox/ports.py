@@ -42,6 +42,7 @@ from lightbox.values import (
     RerenderLease,
     SimilarScan,
     SortOrder,
+    SourcePage,
     StatusTotal,
     StoredObject,
     UploadedPart,
@@ -165,8 +166,10 @@ class AssetRepository(Protocol):
         """processing → uploaded after a transient failure, keeping the reason."""
         ...
 
-    def waiting(self, status: Status, older_than_seconds: int, limit: int) -> list[Asset]:
-        """Assets of every owner left in ``status`` for longer than the given age, oldest first."""
+    def waiting(self, status: Status, older_than_seconds: int, limit: int, *,
+                imported: bool = False) -> list[Asset]:
+        """Assets of every owner left in ``status`` for longer than the given age, oldest
+        first: those uploaded, or (``imported``) those an import adopted."""
         ...
 
     def stranded(self, status: Status, *, before: datetime,
@@ -365,7 +368,7 @@ class ObjectStore(Protocol):
 class SourceBucket(Protocol):
     """A bucket an import reads: listed and read, never written."""
 
-    def list_page(self, prefix: str, *, after: str | None, limit: int) -> list[StoredObject]:
+    def list_page(self, prefix: str, *, after: str | None, limit: int) -> SourcePage:
         """Up to ``limit`` objects under ``prefix`` whose keys sort after ``after``, in key
         order; raises ObjectNotFound when the bucket does not exist, StorageUnavailable when
         it cannot be read."""

@@ -117,6 +117,15 @@ class StoredObject:
 
 
 @dataclass(frozen=True)
+class SourcePage:
+    """Objects of an import's source in key order, and whether the listing goes on after them
+    (a page may hold fewer than were asked for and still not be the last)."""
+
+    objects: tuple[StoredObject, ...]
+    more: bool
+
+
+@dataclass(frozen=True)
 class DeadLetter:
     body: str
     receipt: str

@@ -135,8 +135,9 @@ class Container:
 
     @cached_property
     def import_queue(self) -> ImportQueue:
-        return SqsImportQueue(lambda: self.sqs_client,
-                              lambda: self.config.require("import_queue_url"))
+        # Its URL is required here, before an import is recorded: without a queue, a run
+        # would be recorded that nothing ever lists.
+        return SqsImportQueue(lambda: self.sqs_client, self.config.require("import_queue_url"))
 
     @cached_property
     def pipeline(self) -> Pipeline:

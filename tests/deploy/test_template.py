@@ -149,8 +149,8 @@ def test_each_function_may_touch_only_its_own_part_of_the_bucket(
     # The importer reads sources (any key but the library's: the service refuses those) and
     # writes copies as originals; the backfill renders as the thumbnail lanes do.
     assert allowed["ImporterFunction"] == {
-        ("s3:ListBucket", "*"), ("s3:GetObject", "*"), ("s3:PutObject", "originals/*"),
-        ("s3:AbortMultipartUpload", "originals/*")}
+        ("s3:ListBucket", "*"), ("s3:GetObject", "imports/*"), ("s3:GetObject", "*"),
+        ("s3:PutObject", "originals/*"), ("s3:AbortMultipartUpload", "originals/*")}
     assert allowed["BackfillFunction"] == allowed["ThumbnailFunction"]
     # On-demand sizes: read from derivatives or the original, written as derivatives only.
     assert allowed["ResizeFunction"] == {
@@ -225,15 +225,15 @@ def _of_type(document: Mapping[str, Any], kind: str) -> dict[str, Any]:
 def _s3_grants(role: Mapping[str, Any]) -> set[tuple[str, str]]:
     grants = set()
     for policy in role.get("Policies", []):
-        for statement in policy["PolicyDocument"]["Statement"]:
+        for listed in policy["PolicyDocument"]["Statement"]:
+            # A conditional statement: what the condition grants.
+            statement = listed["Fn::If"][1] if "Fn::If" in listed else listed
             actions = statement["Action"]
             resources = statement["Resource"]
             for action in [actions] if isinstance(actions, str) else actions:
                 if not action.startswith("s3:"):
                     continue
-                for listed in resources if isinstance(resources, list) else [resources]:
-                    # A conditional resource: what the condition grants.
-                    resource = listed["Fn::If"][1] if "Fn::If" in listed else listed
+                for resource in resources if isinstance(resources, list) else [resources]:
                     text = resource["Fn::Sub"] if isinstance(resource, dict) else resource
                     grants.add((action, str(text).rsplit("}/", 1)[-1] if "}/" in str(text)
                                 else "*"))

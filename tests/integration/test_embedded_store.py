@@ -269,7 +269,8 @@ def test_the_store_copies_only_the_version_an_import_listed(
     s3.create_bucket(Bucket=BUCKET)
     data = os.urandom(11 * 1024**2)
     s3.put_object(Bucket=BUCKET, Key="imports/scan.tif", Body=data)
-    listed = S3SourceBucket(lambda: s3, BUCKET).list_page("imports/", after=None, limit=10)[0]
+    [listed] = S3SourceBucket(lambda: s3, BUCKET).list_page("imports/", after=None,
+                                                            limit=10).objects
     store = S3ObjectStore(lambda: s3, BUCKET, signer=None,  # type: ignore[arg-type]  # no URLs
                           copy_limit=limit, copy_part_bytes=5 * 1024**2)
 

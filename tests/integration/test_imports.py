@@ -160,7 +160,7 @@ def test_a_copy_stays_inside_the_server_in_one_request_or_in_parts(
 ) -> None:
     data = bytes(range(256)) * (11 * MIB // 256)
     s3_client.put_object(Bucket=bucket, Key="source/scan.tif", Body=data)
-    [listed] = container.import_source(bucket).list_page("source/", after=None, limit=10)
+    [listed] = container.import_source(bucket).list_page("source/", after=None, limit=10).objects
     store = S3ObjectStore(lambda: container.s3_client, bucket, signer=container.storage._signer,  # type: ignore[attr-defined]
                           copy_limit=limit, copy_part_bytes=5 * MIB)
 
@@ -184,8 +184,10 @@ def test_a_source_is_listed_in_key_order_after_a_key_and_a_missing_bucket_is_nam
     for key in ("a/3", "a/1", "a/2", "b/1"):
         s3_client.put_object(Bucket=bucket, Key=key, Body=b"x")
     source = container.import_source(bucket)
-    assert [o.key for o in source.list_page("a/", after=None, limit=2)] == ["a/1", "a/2"]
-    assert [o.key for o in source.list_page("a/", after="a/2", limit=2)] == ["a/3"]
+    first = source.list_page("a/", after=None, limit=2)
+    assert ([o.key for o in first.objects], first.more) == (["a/1", "a/2"], True)
+    last = source.list_page("a/", after="a/2", limit=2)
+    assert ([o.key for o in last.objects], last.more) == (["a/3"], False)
     with pytest.raises(ObjectNotFound, match="no bucket"):
         container.import_source(f"missing-{uuid.uuid4().hex[:8]}").list_page("", after=None,
                                                                               limit=1)

@@ -57,11 +57,24 @@ def test_an_explicit_addressing_style_wins() -> None:
         ("LIGHTBOX_THUMBNAIL_SIZES", "small", "pixel sizes like 256,1280"),
         ("LIGHTBOX_THUMBNAIL_SIZES", "8,256", "between 16 and 8192"),
         ("LIGHTBOX_S3_PATH_STYLE", "maybe", "true or false"),
+        # Import sources are whole folders, {owner} one of them: "photos/{owner}" would give
+        # owner "al" what is under "alice".
+        ("LIGHTBOX_IMPORT_SOURCES", "archive", "BUCKET/PREFIX/ patterns of whole folders"),
+        ("LIGHTBOX_IMPORT_SOURCES", "archive/photos", "not 'archive/photos'"),
+        ("LIGHTBOX_IMPORT_SOURCES", "archive/photos/{owner}", "whole folders"),
+        ("LIGHTBOX_IMPORT_SOURCES", "archive/{owner}-photos/", "whole folders"),
     ],
 )
 def test_a_bad_value_names_the_variable(name: str, value: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         Config.from_env({name: value})
+
+
+def test_import_sources_are_whole_folders() -> None:
+    assert Config.from_env({}).import_sources == ("{bucket}/imports/{owner}/",)
+    sources = "archive/,{bucket}/imports/{owner}/,scans/{owner}/raw/"
+    assert Config.from_env({"LIGHTBOX_IMPORT_SOURCES": sources}).import_sources == (
+        "archive/", "{bucket}/imports/{owner}/", "scans/{owner}/raw/")
 
 
 def test_require_names_the_missing_variable() -> None:

@@ -10,8 +10,18 @@ from typing import Any
 
 import pytest
 
-from lightbox.domain import ImportSource, ImportStatus, Lane, Status, ThumbnailJob
+from lightbox.domain import (
+    ImportSource,
+    ImportStatus,
+    Lane,
+    NewAsset,
+    Status,
+    ThumbnailJob,
+    original_key,
+)
 from lightbox.errors import (
+    ConfigError,
+    Conflict,
     Forbidden,
     InvalidField,
     ProjectNotFound,
@@ -22,6 +32,7 @@ from lightbox.http.inputs import parse_import_request
 from lightbox.ports import Pipeline
 from lightbox.services import imports
 from lightbox.services.imports import ImportPolicy, Skip
+from lightbox.services.reaper import ReaperPolicy, reap
 from lightbox.services.uploads import complete_upload
 from tests.fakes import (
     FakeAssetRepository,
@@ -130,9 +141,23 @@ def test_any_other_source_is_forbidden_and_the_answer_says_what_is_allowed(uri: 
 def test_the_librarys_own_objects_are_never_a_source_whatever_the_patterns_say() -> None:
     library = Library(policy=replace(POLICY, sources=("{bucket}/",)))
     library.start(f"s3://{MEDIA}/imports/")  # the pattern allows the whole bucket
-    for managed in ("originals/", f"originals/{OWNER}/", "derivatives/someone/"):
+    # Inside the library's prefixes, and any prefix that would list them too.
+    for managed in ("originals/", f"originals/{OWNER}/", "derivatives/someone/", "originals",
+                    "origin", "o", "d", "deriv", ""):
         with pytest.raises(Forbidden):
             library.start(f"s3://{MEDIA}/{managed}")
+
+
+def test_a_run_whose_source_the_deployment_no_longer_allows_fails_saying_so() -> None:
+    library = Library()
+    library.bucket(**photos(2))
+    report = library.start()
+    library.policy = replace(POLICY, sources=("archive/shared/",))
+    library.page()
+    run = imports.import_report(OWNER, report.run.id, imports=library.imports).run
+    assert run.status is ImportStatus.FAILED
+    assert run.error == f"s3://{MEDIA}/imports/{OWNER}/ is no longer a source you may import from"
+    assert library.adopted() == []
 
 
 @pytest.mark.parametrize(("body", "error"), [
@@ -160,6 +185,14 @@ def test_an_import_into_a_project_of_someone_else_is_refused() -> None:
     library = Library()
     with pytest.raises(ProjectNotFound):
         library.start(project_id=uuid.uuid4())
+
+
+def test_joining_a_run_that_imports_into_another_project_is_refused() -> None:
+    library = Library()
+    project = library.projects.add(OWNER, uuid.uuid4(), "Archive", max_projects=10)
+    library.start(project_id=project.id)
+    with pytest.raises(Conflict, match="into another project is under way"):
+        library.start()
 
 
 def test_a_second_request_for_a_source_being_listed_joins_that_run() -> None:
@@ -377,6 +410,81 @@ def test_an_object_removed_after_listing_is_skipped_as_gone() -> None:
     library.source(MEDIA).list_page = list_then_remove  # type: ignore[method-assign]
     run = library.page()
     assert run.skipped == {Skip.GONE: 1} and len(library.adopted()) == 1
+
+
+def test_an_object_the_importer_may_not_read_is_skipped_and_the_run_goes_on() -> None:
+    library = Library()
+    library.bucket(**photos(3))
+    library.start()
+    reader = library.source(MEDIA).read_range
+
+    def refuse_one(key: str, length: int) -> bytes:
+        if key.endswith("IMG_0001.JPG"):  # archived, or under another's KMS key
+            raise ConfigError(f"GET {key} was denied (InvalidObjectState)")
+        return reader(key, length)
+
+    library.source(MEDIA).read_range = refuse_one  # type: ignore[method-assign]
+    run = library.page()
+    assert (run.status, run.skipped) == (ImportStatus.LISTED, {Skip.UNREADABLE: 1})
+    assert len(library.adopted()) == 2
+
+
+def test_a_copy_refused_fails_that_asset_alone_saying_why() -> None:
+    library = Library()
+    library.bucket(**photos(3))
+    report = library.start()
+    copy = library.storage.copy_in
+
+    def refuse_one(bucket: str, listed: Any, key: str, *, content_type: str) -> None:
+        if listed.key.endswith("IMG_0002.JPG"):
+            raise ConfigError("copying was denied (AccessDenied): check credentials and policy")
+        copy(bucket, listed, key, content_type=content_type)
+
+    library.storage.copy_in = refuse_one  # type: ignore[method-assign]
+    library.page()
+    final = imports.import_report(OWNER, report.run.id, imports=library.imports)
+    assert final.assets == {Status.UPLOADED: 2, Status.FAILED: 1}
+    [failed] = [a for a in library.adopted() if a.status is Status.FAILED]
+    assert failed.error == ("the copy was refused: copying was denied (AccessDenied): check "
+                            "credentials and policy")
+
+
+def test_a_pending_copy_of_a_run_that_stopped_is_finished_by_the_next_run() -> None:
+    library = Library()
+    library.bucket(**photos(2))
+    first = library.start()
+    library.storage.fail_on.add(f"imports/{OWNER}/IMG_0001.JPG")
+    with pytest.raises(StorageUnavailable):
+        library.page()
+    library.imports.fail(first.run, "stopped")  # it never comes back to that page
+    library.storage.fail_on.clear()
+
+    second = library.run()
+    assert {a.status for a in library.adopted()} == {Status.UPLOADED}
+    assert library.storage.copies == 2
+    assert second.run.skipped == {Skip.ALREADY_IMPORTED: len(library.adopted()) - second.adopted}
+
+
+def test_imported_jobs_are_sent_again_only_once_the_backfill_has_drained() -> None:
+    library = Library()
+    library.bucket(**photos(3))
+    library.run()
+    data = image_bytes("JPEG", (30, 20))  # a user's own upload, whose job is lost
+    lost = library.assets.add(NewAsset(id=uuid.uuid4(), owner_id=OWNER, filename="own.jpg",
+                                       content_type="image/jpeg", size_bytes=len(data),
+                                       declared_sha256=None, project_id=None), max_pending=9).id
+    library.storage.objects[original_key(OWNER, lost)] = data
+    complete_upload(OWNER, lost, library.pipeline)
+    library.jobs.sent.clear()
+    library.assets.advance(3600)
+    reaper_policy = ReaperPolicy(pending_seconds=7200, uploaded_seconds=600,
+                                 processing_seconds=900)
+    assert reap(library.pipeline, reaper_policy).redriven == 1  # the backfill still holds jobs
+    assert [job.asset_id for job in library.jobs.sent] == [lost]
+    library.jobs.lanes.clear()  # the backfill drained, three assets still uploaded
+    library.assets.advance(3600)
+    assert reap(library.pipeline, reaper_policy).redriven == 4
+    assert library.jobs.lanes.count(Lane.BACKFILL) == 3
 
 
 def test_a_source_bucket_that_does_not_exist_fails_the_run_saying_so() -> None:

@@ -265,12 +265,18 @@ _MARK_REMOVED = f"""
     WHERE owner_id = %(owner)s AND id = %(id)s AND status NOT IN ('deleted', 'duplicate')
 """
 
-_WAITING = f"""
-    SELECT {ASSET_COLUMNS} FROM assets
+# Imported or not: an import's assets wait behind the whole backfill, and must not crowd out
+# the few lost jobs of users' own uploads. Two fixed queries, so that each uses its partial
+# index (assets_waiting_live, assets_waiting_imported; migration 0011).
+_WAITING = """
+    SELECT {columns} FROM assets
     WHERE status = %(status)s AND updated_at < now() - make_interval(secs => %(age)s)
+      AND import_id IS {imported}
     ORDER BY updated_at
     LIMIT %(limit)s
 """
+_WAITING_LIVE = _WAITING.format(columns=ASSET_COLUMNS, imported="NULL")
+_WAITING_IMPORTED = _WAITING.format(columns=ASSET_COLUMNS, imported="NOT NULL")
 
 _STRANDED = f"""
     SELECT {ASSET_COLUMNS} FROM assets
@@ -585,8 +591,9 @@ class PostgresAssetRepository:
     def release(self, owner_id: str, asset_id: UUID, reason: str) -> bool:
         return self._update(_RELEASE, owner_id, asset_id, reason=reason)
 
-    def waiting(self, status: Status, older_than_seconds: int, limit: int) -> list[Asset]:
-        return all_assets(self._db, _WAITING,
+    def waiting(self, status: Status, older_than_seconds: int, limit: int, *,
+                imported: bool = False) -> list[Asset]:
+        return all_assets(self._db, _WAITING_IMPORTED if imported else _WAITING_LIVE,
                           {"status": status.value, "age": older_than_seconds, "limit": limit})
 
     def stranded(self, status: Status, *, before: datetime,

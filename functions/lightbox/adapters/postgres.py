@@ -2,10 +2,13 @@
 
 One connection per execution environment, opened on first use and reopened after it
 breaks: a Lambda handles one invocation at a time, so a pool would only add start-up cost.
+The importer's threads share it (psycopg runs their statements one at a time); opening and
+closing it take a lock, so that two threads never each open one.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from typing import Any
@@ -36,6 +39,7 @@ class Database:
         self._password = password
         self._connect_timeout = connect_timeout
         self._connection: psycopg.Connection[Row] | None = None
+        self._lock = threading.Lock()
 
     @contextmanager
     def cursor(self, *, transaction: bool = False) -> Iterator[psycopg.Cursor[Row]]:
@@ -72,11 +76,16 @@ class Database:
             return cur.rowcount
 
     def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+        with self._lock:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
 
     def _connect(self) -> psycopg.Connection[Row]:
+        with self._lock:
+            return self._open()
+
+    def _open(self) -> psycopg.Connection[Row]:
         if self._connection is None or self._connection.closed:
             # A password source is asked again at every connection: IAM tokens expire.
             conninfo = make_conninfo(self._url, password=self._password()) if self._password \

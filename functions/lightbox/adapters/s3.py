@@ -21,7 +21,7 @@ from botocore.exceptions import ClientError
 
 from lightbox.adapters.aws import error_code, is_request_fault, translated
 from lightbox.errors import InvalidParts, ObjectNotFound, SourceChanged, StorageUnavailable
-from lightbox.values import PresignedUpload, StoredObject, UploadedPart
+from lightbox.values import PresignedUpload, SourcePage, StoredObject, UploadedPart
 
 if TYPE_CHECKING:
     from botocore.session import Session
@@ -336,7 +336,7 @@ class S3SourceBucket:
     def _client(self) -> S3Client:
         return self._make_client()
 
-    def list_page(self, prefix: str, *, after: str | None, limit: int) -> list[StoredObject]:
+    def list_page(self, prefix: str, *, after: str | None, limit: int) -> SourcePage:
         with translated(f"listing s3://{self._bucket}/{prefix}", StorageUnavailable):
             try:
                 response = self._client.list_objects_v2(
@@ -345,8 +345,10 @@ class S3SourceBucket:
                 if error_code(exc) == "NoSuchBucket":
                     raise ObjectNotFound(f"no bucket {self._bucket}") from exc
                 raise
-        return [StoredObject(key=item["Key"], size=item["Size"], etag=item["ETag"])
-                for item in response.get("Contents", [])]
+        return SourcePage(tuple(StoredObject(key=item["Key"], size=item["Size"],
+                                             etag=item["ETag"])
+                                for item in response.get("Contents", [])),
+                          more=bool(response.get("IsTruncated")))
 
     def read_range(self, key: str, length: int) -> bytes:
         return _read_range(self._client, self._bucket, key, length, start=0,

@@ -68,16 +68,15 @@ class SqsJobQueue:
 
 
 class SqsImportQueue:
-    """The queue of imports' pages; its URL is asked for at the first send."""
+    """The queue of imports' pages; its client is made at the first send."""
 
-    def __init__(self, client: Callable[[], SQSClient], queue_url: Callable[[], str]) -> None:
+    def __init__(self, client: Callable[[], SQSClient], queue_url: str) -> None:
         self._client = client
         self._queue_url = queue_url
 
     def send(self, job: ImportJob) -> None:
-        url = self._queue_url()
         with translated("sending an import's page", QueueUnavailable):
-            self._client().send_message(QueueUrl=url, MessageBody=job.to_json())
+            self._client().send_message(QueueUrl=self._queue_url, MessageBody=job.to_json())
 
 
 class SqsRedelivery:

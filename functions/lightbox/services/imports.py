@@ -47,11 +47,14 @@ from lightbox.domain import (
 )
 from lightbox.errors import (
     ConfigError,
+    Conflict,
     Forbidden,
     ImportNotFound,
+    LightboxError,
     ObjectNotFound,
     ProjectNotFound,
     SourceChanged,
+    Unavailable,
 )
 from lightbox.ports import ImportQueue, ImportRepository, Pipeline, ProjectRepository, SourceBucket
 from lightbox.services.uploads import send_job
@@ -76,6 +79,7 @@ class Skip(StrEnum):
     NOT_MEDIA = "not_media"  # by content: not a kind Lightbox takes
     GONE = "gone"  # removed between its listing and its reading
     ALREADY_IMPORTED = "already_imported"  # by an earlier run, even if deleted since
+    UNREADABLE = "unreadable"  # refused to the importer: archived (Glacier), another's key
 
 
 @dataclass(frozen=True)
@@ -95,11 +99,17 @@ class ImportPolicy:
         return sources
 
     def allows(self, owner_id: str, source: ImportSource) -> bool:
-        if source.bucket == self.media_bucket and source.prefix.startswith(
-                (ORIGINALS_PREFIX, DERIVATIVES_PREFIX)):
+        if self.reaches_library(source):
             return False  # the library's own objects, every owner's: never a source
         return any(source.bucket == allowed.bucket and source.prefix.startswith(allowed.prefix)
                    for allowed in self.allowed(owner_id))
+
+    def reaches_library(self, source: ImportSource) -> bool:
+        """Whether the source may list the library's own objects: a prefix inside one of its
+        prefixes, or one that starts them (``origin``, ``""``) and so lists them too."""
+        return source.bucket == self.media_bucket and any(
+            source.prefix.startswith(managed) or managed.startswith(source.prefix)
+            for managed in (ORIGINALS_PREFIX, DERIVATIVES_PREFIX))
 
 
 @dataclass(frozen=True)
@@ -127,6 +137,9 @@ def start_import(
     if project_id is not None and projects.get(owner_id, project_id) is None:
         raise ProjectNotFound(f"no project {project_id}")
     run, started = imports.start(owner_id, uuid4(), source, project_id)
+    if not started and run.project_id != project_id:
+        raise Conflict(f"an import of {source.uri} into another project is under way "
+                       f"(import {run.id}); wait for it to end")
     if started:
         # Lost after the run is recorded, the message is sent again by the reaper.
         queue.send(ImportJob(run.id, owner_id))
@@ -155,19 +168,22 @@ def import_page(
     if run is None or run.status is not ImportStatus.LISTING:
         log.info("import %s is not listing; nothing to do", job.import_id)
         return None
+    if not policy.allows(run.owner_id, run.source):  # the deployment's sources changed since
+        imports.fail(run, f"{run.source.uri} is no longer a source you may import from")
+        return None
     source = open_source(run.source.bucket)
     try:
-        objects = source.list_page(run.source.prefix, after=run.after_key,
-                                   limit=policy.page_size)
+        page = source.list_page(run.source.prefix, after=run.after_key, limit=policy.page_size)
     except (ObjectNotFound, ConfigError) as exc:  # no such bucket, or no right to read it
         imports.fail(run, f"cannot list {run.source.uri}: {exc.message}")
         return None
     # Each object waits mostly on S3 and the database: a page's are adopted several at once.
+    objects = page.objects
     with ThreadPoolExecutor(ADOPTED_AT_ONCE) as pool:
         reasons = list(pool.map(lambda listed: _adopt(run, listed, source, pipeline, policy),
                                 objects))
     skipped = Counter(run.skipped) + Counter(reason for reason in reasons if reason)
-    done = len(objects) < policy.page_size
+    done = not page.more
     if not imports.advance(run, after_key=objects[-1].key if objects else run.after_key,
                            listed=run.listed + len(objects), skipped=dict(skipped), done=done):
         log.info("import %s: this page was recorded by another worker", run.id)
@@ -195,6 +211,34 @@ def stalled_since(before: datetime) -> int:
 
 def _adopt(run: Import, listed: StoredObject, source: SourceBucket, pipeline: Pipeline,
            policy: ImportPolicy) -> Skip | None:
+    by_listing = _skipped_by_listing(run, listed, policy)
+    if by_listing is not None:
+        return by_listing
+    try:
+        head = source.read_range(listed.key, filetypes.HEADER_BYTES)
+    except ObjectNotFound:
+        return Skip.GONE
+    except Unavailable:
+        raise  # the page is tried again
+    except LightboxError as exc:  # refused for this object alone: it must not stop the run
+        log.warning("import %s: cannot read %s: %s", run.id, listed.key, exc.message)
+        return Skip.UNREADABLE
+    content_type = filetypes.sniff(head)
+    if content_type is None:
+        return Skip.NOT_MEDIA
+    asset, added = pipeline.assets.add_adopted(
+        NewAsset(id=uuid4(), owner_id=run.owner_id, filename=_filename(listed.key),
+                 content_type=content_type, size_bytes=listed.size, declared_sha256=None,
+                 project_id=run.project_id),
+        import_id=run.id, source_bucket=run.source.bucket, source=listed)
+    if asset.status is Status.PENDING:
+        # New; or recorded by a run (this one, or one that stopped) that never copied it.
+        _copy(asset, run, listed, head, pipeline)
+    return None if added or asset.import_id == run.id else Skip.ALREADY_IMPORTED
+
+
+def _skipped_by_listing(run: Import, listed: StoredObject, policy: ImportPolicy) -> Skip | None:
+    """Why an object is left out before it is read, by what its listing says."""
     name = listed.key.rsplit("/", 1)[-1]
     if not name:
         return Skip.FOLDER
@@ -204,22 +248,6 @@ def _adopt(run: Import, listed: StoredObject, source: SourceBucket, pipeline: Pi
         return Skip.EMPTY
     if listed.size > policy.max_upload_bytes:
         return Skip.TOO_LARGE
-    try:
-        head = source.read_range(listed.key, filetypes.HEADER_BYTES)
-    except ObjectNotFound:
-        return Skip.GONE
-    content_type = filetypes.sniff(head)
-    if content_type is None:
-        return Skip.NOT_MEDIA
-    asset, added = pipeline.assets.add_adopted(
-        NewAsset(id=uuid4(), owner_id=run.owner_id, filename=_filename(name),
-                 content_type=content_type, size_bytes=listed.size, declared_sha256=None,
-                 project_id=run.project_id),
-        import_id=run.id, source_bucket=run.source.bucket, source=listed)
-    if not added and asset.import_id != run.id:
-        return Skip.ALREADY_IMPORTED
-    if asset.status is Status.PENDING:  # new, or this run stopped before copying it
-        _copy(asset, run, listed, head, pipeline)
     return None
 
 
@@ -229,17 +257,29 @@ def _copy(asset: Asset, run: Import, listed: StoredObject, head: bytes,
     try:
         pipeline.storage.copy_in(run.source.bucket, listed, asset.original_key,
                                  content_type=asset.content_type)
-    except (SourceChanged, ObjectNotFound) as exc:
-        assets.mark_failed(asset.owner_id, asset.id, expected=Status.PENDING,
-                           reason=f"{exc.message}: import again to adopt what is there now")
+    except ObjectNotFound:
+        _fail(asset, pipeline, f"s3://{run.source.bucket}/{listed.key} was removed before it "
+                               "was copied")
+        return
+    except SourceChanged as exc:
+        _fail(asset, pipeline, f"{exc.message}: import again to adopt what is there now")
+        return
+    except Unavailable:
+        raise
+    except LightboxError as exc:  # refused for this object alone (archived, another's key)
+        _fail(asset, pipeline, f"the copy was refused: {exc.message}")
         return
     # The copy's bucket event may have got there first: then it sent the job.
     if assets.mark_uploaded(asset.owner_id, asset.id, asset.content_type):
         send_job(replace(asset, status=Status.UPLOADED), head, pipeline)
 
 
-def _filename(name: str) -> str:
+def _fail(asset: Asset, pipeline: Pipeline, reason: str) -> None:
+    pipeline.assets.mark_failed(asset.owner_id, asset.id, expected=Status.PENDING, reason=reason)
+
+
+def _filename(key: str) -> str:
     """A key's last part as an upload's filename: NFC, no control characters, cut to size."""
     clean = "".join("\ufffd" if unicodedata.category(char) in ("Cc", "Cs") else char
-                    for char in unicodedata.normalize("NFC", name))
+                    for char in unicodedata.normalize("NFC", key.rsplit("/", 1)[-1]))
     return clean[:MAX_FILENAME_CHARS]

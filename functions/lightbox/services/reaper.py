@@ -3,7 +3,8 @@
 - ``pending`` past its upload URL's life: the bucket event may be lost; if the original is
   there, complete the upload, otherwise the upload never came and the asset fails.
 - ``uploaded`` for long: its thumbnail job was lost (or went to the dead-letter queue);
-  send it again.
+  send it again. An asset an import adopted waits behind the whole backfill: its job counts
+  as lost only once the backfill queue has drained.
 - a multipart upload whose parts all arrived is assembled as ``complete`` would; one with
   parts missing past its URLs' life is aborted, and the asset fails.
 - ``processing`` past the claim's lease: its worker died and its message is gone; send the
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from lightbox.domain import Asset, Status
+from lightbox.domain import Asset, Lane, Status
 from lightbox.errors import InvalidParts, ObjectNotFound, UploadIncomplete, UploadMissing
 from lightbox.ports import Pipeline
 from lightbox.services.uploads import complete_upload, queue_job
@@ -56,12 +57,19 @@ class Reaped:
 def reap(pipeline: Pipeline, policy: ReaperPolicy) -> Reaped:
     assets = pipeline.assets
     reaped = Reaped()
+    # An import's pending copies are its own to finish: a page listed again copies them.
     for asset in assets.waiting(Status.PENDING, policy.pending_seconds, policy.batch):
         with _isolated(asset, reaped):
             _finish_pending(asset, reaped, pipeline)
-    for status, age in ((Status.UPLOADED, policy.uploaded_seconds),
-                        (Status.PROCESSING, policy.processing_seconds)):
-        for asset in assets.waiting(status, age, policy.batch):
+    waits = [(Status.UPLOADED, policy.uploaded_seconds, False),
+             (Status.PROCESSING, policy.processing_seconds, False),
+             (Status.PROCESSING, policy.processing_seconds, True)]
+    if _backfill_drained(pipeline):
+        # An imported asset's job waits behind the whole backfill: only once the backfill
+        # queue is empty does one still uploaded show that its job was lost.
+        waits.append((Status.UPLOADED, policy.uploaded_seconds, True))
+    for status, age, imported in waits:
+        for asset in assets.waiting(status, age, policy.batch, imported=imported):
             with _isolated(asset, reaped):
                 if assets.renew(asset.owner_id, asset.id, status, age):
                     _redrive(asset, status, pipeline)
@@ -111,6 +119,12 @@ def _recover_one(asset: Asset, recovered: Recovered, pipeline: Pipeline) -> None
         return  # it moved on meanwhile
     queue_job(asset, pipeline)
     recovered.requeued += 1
+
+def _backfill_drained(pipeline: Pipeline) -> bool:
+    depths = pipeline.jobs.depths()
+    depth = depths.get(Lane.BACKFILL) or depths[Lane.STANDARD]  # without a lane of its own
+    return depth.waiting == 0 and depth.delayed == 0
+
 
 @contextmanager
 def _isolated(asset: Asset, report: Reaped | Recovered) -> Iterator[None]:

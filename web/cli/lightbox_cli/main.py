@@ -76,6 +76,7 @@ SKIP_REASONS = {
     "empty": "empty",
     "too_large": "over the size limit",
     "gone": "removed while importing",
+    "unreadable": "not readable by the library (archived, another's key)",
 }
 # An adopted asset in these states is done with; the others are still on their way.
 SETTLED = ("ready", "failed", "duplicate", "deleted")
