@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 import psycopg
 import pytest
 
+import lightbox.adapters.assets as assets_adapter
 from lightbox.adapters.assets import PostgresAssetRepository
 from lightbox.adapters.postgres import Database
 from lightbox.adapters.projects import PostgresProjectRepository
@@ -250,11 +251,15 @@ def plan_of(database_url: str, query: str) -> str:
         return "\n".join(row[0] for row in connection.execute(f"EXPLAIN {query}".encode()))
 
 
-def test_waiting_uses_its_partial_index(database_url: str) -> None:
-    plan = plan_of(database_url, "SELECT id FROM assets WHERE status = 'uploaded' "
-                   "AND updated_at < now() - make_interval(secs => 600) "
-                   "ORDER BY updated_at LIMIT 200")
-    assert "assets_waiting" in plan
+@pytest.mark.parametrize(("query", "index"), [
+    (assets_adapter._WAITING_LIVE, "assets_waiting_live"),
+    (assets_adapter._WAITING_IMPORTED, "assets_waiting_imported"),
+])
+def test_waiting_uses_its_partial_index(database_url: str, query: str, index: str) -> None:
+    """Users' own assets and an import's each have theirs (migration 0011)."""
+    plan = plan_of(database_url, query.replace("%(status)s", "'uploaded'")
+                   .replace("%(age)s", "600").replace("%(limit)s", "200"))
+    assert f"Index Scan using {index}" in plan
 
 
 def test_the_second_asset_with_the_same_bytes_learns_the_first(
