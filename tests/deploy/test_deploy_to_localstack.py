@@ -109,7 +109,8 @@ def test_the_stack_has_its_outputs_and_paused_triggers(deployed: Deployed) -> No
             "AdminFunctionName", "AlarmTopicArn"} <= set(deployed.outputs)
     assert "DatabaseProxyEndpoint" not in deployed.outputs  # CreateDatabase=false in dev
     mappings = deployed.client("lambda").list_event_source_mappings()["EventSourceMappings"]
-    assert len(mappings) == 4  # ingest, and the standard, large and video lanes
+    # ingest, the standard, large, video and backfill lanes, and the imports' pages
+    assert len(mappings) == 6
     assert {mapping["State"] for mapping in mappings} <= {"Disabled", "Disabling"}
 
 
