@@ -49,6 +49,10 @@ _RETRY_SECONDS = 1.0
 # Re-read this far back on resume: events of the same nanosecond as the cursor, and a clock
 # that stepped back, are sent again rather than missed (the services act once).
 _RESUME_OVERLAP_SECONDS = 1
+# The cursor is saved at most this often: under a burst of writes (an import copies thousands
+# of originals) a file written per change held the notifications seconds behind. A crash
+# re-sends what came after the last save, which the services act on once.
+_CURSOR_SECONDS = 0.5
 
 
 class SeaweedServer:
@@ -264,6 +268,7 @@ class FilerNotifications:
         self._log_path = log_path
         self._region = region
         self._stop = threading.Event()
+        self._saved_at = 0.0  # when the cursor was last saved (monotonic)
         self._process: subprocess.Popen[bytes] | None = None
         self._thread = threading.Thread(target=self._run, name="filer-notifications",
                                         daemon=True)
@@ -293,8 +298,13 @@ class FilerNotifications:
             since_ns = time.time_ns()
             self._cursor.write(since_ns)
         ago = max(0, time.time() - since_ns / 1e9) + _RESUME_OVERLAP_SECONDS
+        # Only where some target looks (originals/): derivatives and objects waiting to be
+        # imported are written by the thousand and concern no queue. S3's prefixes are
+        # strings, not paths: compared character by character.
+        watched = os.path.commonprefix(  # noqa: RUF071
+            [target.notification.prefix for target in self._targets])
         command = [str(self._weed), "filer.meta.tail", f"-filer={self._filer}",
-                   f"-pathPrefix=/buckets/{self._bucket}/", f"-timeAgo={ago:.3f}s"]
+                   f"-pathPrefix=/buckets/{self._bucket}/{watched}", f"-timeAgo={ago:.3f}s"]
         with self._log_path.open("ab") as errors:
             self._process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors,
                                              start_new_session=True,
@@ -320,8 +330,9 @@ class FilerNotifications:
                         QueueUrl=target.queue_url,
                         MessageBody=json.dumps({"Records": [record]}),
                     )
-        if timestamp_ns:
+        if timestamp_ns and time.monotonic() - self._saved_at >= _CURSOR_SECONDS:
             self._cursor.write(timestamp_ns)
+            self._saved_at = time.monotonic()
 
 
 class Cursor:

@@ -55,8 +55,10 @@ REGION = "us-east-1"
 # The function that runs operators' commands, the start-up recovery among them.
 RECOVERY_FUNCTION = "AdminFunction"
 BACKEND_FILE = "s3-backend"
-# Background functions' workers (an import's pages and renders) yield the CPU to the rest.
-BACKGROUND_NICENESS = 10
+# Background functions (an import's pages and renders) run at the lowest CPU priority: on one
+# machine they share the CPUs and servers that Lambda and S3 would give them alone, and a
+# user's own uploads must not wait behind them.
+BACKGROUND_NICENESS = 19
 # LocalStack community keeps nothing between runs (persistence is a Pro feature).
 EPHEMERAL_BACKENDS = frozenset({"localstack"})
 # What a function's process inherits from the runtime besides its own variables.
