@@ -27,7 +27,7 @@ import threading
 import time
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path, PurePosixPath
@@ -45,6 +45,7 @@ from lightbox_cli.uploads import (
     Observer,
     Outcome,
     Uploader,
+    gather,
 )
 
 # Assets a search page holds (the API takes 1 to 1000).
@@ -452,28 +453,20 @@ class Importer:
                       ) -> dict[tuple[str, str], list[LocalFile] | FileResult]:
         """Each asset's and motion part's files (one per album), or why it has none; keyed by
         (the asset's id, the part's id)."""
-        fetched: dict[tuple[str, str], list[LocalFile] | FileResult] = {}
         with ThreadPoolExecutor(max_workers=self._jobs,
                                 thread_name_prefix="download") as executor:
             futures: dict[Future[list[LocalFile] | FileResult], tuple[str, str]] = {
                 executor.submit(self._fetch, asset): (asset.id, asset.id) for asset in batch}
             futures.update({executor.submit(self._fetch_motion, asset): (asset.id, asset.motion_id)
                             for asset in batch if asset.motion_id})
-            pending: set[Future[list[LocalFile] | FileResult]] = set(futures)
-            try:
-                # Waiting in short steps keeps the main thread able to take a Ctrl-C.
-                while pending:
-                    done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-                    fetched.update((futures[future], future.result()) for future in done)
-            except KeyboardInterrupt:
-                self._interrupted.set()
-                executor.shutdown(wait=True, cancel_futures=True)
-                for future in pending:
-                    if not future.cancelled() and future.exception() is None:
-                        result = future.result()
-                        if isinstance(result, list):
-                            for file in result:
-                                file.path.unlink(missing_ok=True)
+            fetched, unfinished = gather(executor, futures, self._interrupted)
+        # Interrupted: what was downloaded meanwhile is not uploaded, and not kept.
+        for future in unfinished:
+            if not future.cancelled() and future.exception() is None:
+                result = future.result()
+                if isinstance(result, list):
+                    for file in result:
+                        file.path.unlink(missing_ok=True)
         return fetched
 
     def _fetch_motion(self, still: ImmichAsset) -> list[LocalFile] | FileResult:

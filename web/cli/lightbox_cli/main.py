@@ -320,9 +320,7 @@ def _import_bucket(client: LightboxClient, source: str, project: str | None, *, 
 
 
 def _follow_import(client: LightboxClient, report: Json, timeout: float) -> Json:
-    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                        TimeElapsedColumn(), console=err, transient=True,
-                        disable=not err.is_terminal)
+    progress = _count_progress()
     deadline = time.monotonic() + timeout
     with progress:
         task = progress.add_task("Listing", total=None)
@@ -366,9 +364,7 @@ def _import_summary(report: Json) -> str:
 
 def _wait(client: LightboxClient, results: list[FileResult], since: str, timeout: float
           ) -> list[FileResult]:
-    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                        TimeElapsedColumn(), console=err, transient=True,
-                        disable=not err.is_terminal)
+    progress = _count_progress()
     with progress:
         task = progress.add_task("Processing", total=len(unsettled(results)))
         return wait_until_settled(client, results, since, timeout,
@@ -719,9 +715,7 @@ def rerender(session: Session, wait: bool, timeout: float, as_json: bool) -> Non
 
 
 def _follow_rerender(client: LightboxClient, outdated: int, timeout: float) -> Json:
-    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                        TimeElapsedColumn(), console=err, transient=True,
-                        disable=not err.is_terminal)
+    progress = _count_progress()
     deadline = time.monotonic() + timeout
     with progress:
         task = progress.add_task("Rerendering", total=outdated)
@@ -988,6 +982,13 @@ def _print_summary(results: Sequence[FileResult], sent: int, seconds: float,
         _print_table(table)
     summary = ", ".join(f"{count} {outcome}" for outcome, count in sorted(counts.items()))
     out.print(f"{summary}; {decimal(sent)} sent in {seconds:.1f} s.")
+
+
+def _count_progress() -> Progress:
+    """A bar of things done out of a total, on a terminal only; gone when done."""
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=err, transient=True,
+                    disable=not err.is_terminal)
 
 
 def _transfer_progress() -> Progress:

@@ -19,10 +19,13 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from lightbox_cli import takeout
 from lightbox_cli.client import SETTLED, ClientError, Json, LightboxClient, TransferError
+
+Done = TypeVar("Done")
+Key = TypeVar("Key")
 
 CONTENT_TYPES = {
     ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".jpe": "image/jpeg",
@@ -298,20 +301,11 @@ class Uploader:
         Ctrl-C stops the uploads under way (their assets are aborted) and skips the rest; the
         results then say so, and ``interrupted`` is set.
         """
-        results: dict[LocalFile, FileResult] = {}
         with ThreadPoolExecutor(max_workers=self._jobs, thread_name_prefix="upload") as executor:
             futures = {executor.submit(self._upload_one, file): file for file in files}
-            pending: set[Future[FileResult]] = set(futures)
-            try:
-                # Waiting in short steps keeps the main thread able to take a Ctrl-C.
-                while pending:
-                    done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-                    results.update((futures[future], future.result()) for future in done)
-            except KeyboardInterrupt:
-                self._interrupted.set()
-                executor.shutdown(wait=True, cancel_futures=True)
-                results.update((futures[future], future.result()) for future in pending
-                               if not future.cancelled())
+            results, unfinished = gather(executor, futures, self._interrupted)
+            results.update((futures[future], future.result()) for future in unfinished
+                           if not future.cancelled())
         return [results.get(file) or FileResult(file, Outcome.FAILED,
                                                 detail="not sent: interrupted")
                 for file in files]
@@ -480,3 +474,21 @@ def _settled_result(result: FileResult, asset: Json) -> FileResult:
                        detail=f"already in the library as {asset['duplicate_of']}")
     return replace(result, outcome=Outcome.FAILED, status=status,
                    detail=str(asset.get("error") or status))
+
+
+def gather(executor: ThreadPoolExecutor, futures: Mapping[Future[Done], Key],
+           interrupted: threading.Event) -> tuple[dict[Key, Done], set[Future[Done]]]:
+    """The results of ``futures`` by their keys, as they finish. The main thread waits in short
+    steps, so that it can take a Ctrl-C: then ``interrupted`` is set, what has not started is
+    cancelled, what has is waited for, and those futures are returned too."""
+    results: dict[Key, Done] = {}
+    pending: set[Future[Done]] = set(futures)
+    try:
+        while pending:
+            done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            results.update((futures[future], future.result()) for future in done)
+    except KeyboardInterrupt:
+        interrupted.set()
+        executor.shutdown(wait=True, cancel_futures=True)
+        return results, pending
+    return results, set()
