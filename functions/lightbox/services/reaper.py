@@ -120,6 +120,7 @@ def _recover_one(asset: Asset, recovered: Recovered, pipeline: Pipeline) -> None
     queue_job(asset, pipeline)
     recovered.requeued += 1
 
+
 def _backfill_drained(pipeline: Pipeline) -> bool:
     depths = pipeline.jobs.depths()
     depth = depths.get(Lane.BACKFILL) or depths[Lane.STANDARD]  # without a lane of its own
