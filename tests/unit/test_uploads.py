@@ -290,6 +290,25 @@ def test_complete_before_the_upload_is_a_conflict() -> None:
     assert stack.jobs.sent == []
 
 
+def test_a_complete_that_its_bucket_event_overtook_answers_the_assets_status() -> None:
+    # Seen in the e2e suite: the client's complete read the asset pending; meanwhile its
+    # bucket event completed it, the thumbnail function found the bytes already held by
+    # another asset and dropped this copy; the complete's HEAD then found nothing, and it
+    # answered 409 upload_missing for an upload that had arrived.
+    stack = Stack()
+    asset_id = stack.presign(JPEG)
+    stack.upload(asset_id, JPEG)
+    head = stack.storage.head
+
+    def overtaken(key: str) -> Any:
+        stack.assets.change(asset_id, status=Status.DUPLICATE)
+        del stack.storage.objects[key]
+        return head(key)
+
+    stack.storage.head = overtaken  # type: ignore[method-assign]
+    assert stack.complete(asset_id) is Status.DUPLICATE
+
+
 def test_complete_of_an_unknown_asset_is_not_found() -> None:
     with pytest.raises(AssetNotFound):
         Stack().complete(uuid.uuid4())

@@ -235,6 +235,11 @@ def complete_upload(owner_id: str, asset_id: UUID, pipeline: Pipeline) -> Status
     if stored is None and asset.multipart_upload_id is not None:
         stored = _assemble_parts(asset, storage)
     if stored is None:
+        current = _current_status(assets, owner_id, asset_id)
+        if current is not Status.PENDING:
+            # Its bucket event completed it meanwhile, and the copy may already be gone as a
+            # duplicate's: the upload did arrive.
+            return current
         raise UploadMissing(f"nothing was uploaded for asset {asset_id} yet; PUT the file first")
     if stored.size != asset.size_bytes:
         return _reject(
