@@ -8,6 +8,7 @@ The stack's timings are shortened so that recovery shows within seconds: claims 
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import subprocess
 import sys
@@ -79,7 +80,9 @@ class World:
                    psutil.Process(self.stack.process.pid).children(recursive=True)
                    if "spawn_main" in " ".join(process.cmdline())]
         for process in workers:
-            process.send_signal(signal.SIGKILL)
+            # Killing one worker breaks its pool, whose other workers may be gone already.
+            with contextlib.suppress(psutil.NoSuchProcess):
+                process.send_signal(signal.SIGKILL)
         return len(workers)
 
     def restart_postgres(self) -> None:
