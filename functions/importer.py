@@ -21,6 +21,6 @@ def handle_pages(event: SQSEvent) -> BatchResponse:
 def _import_page(record: SqsRecord) -> None:
     imports.import_page(
         ImportJob.from_json(record.body), container.pipeline, imports=container.imports,
-        queue=container.import_queue, open_source=container.import_source,
-        policy=container.import_policy,
+        queue=container.import_queue, projects=container.projects,
+        open_source=container.import_source, policy=container.import_policy,
     )

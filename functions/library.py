@@ -126,10 +126,10 @@ def delete_project(project_id: str) -> Response:
 def start_import() -> Response:
     request = app.request
     owner_id = inputs.owner_of(request)
-    source, project_id = inputs.parse_import_request(inputs.read_json_object(request))
     report, started = imports.start_import(
-        owner_id, source, project_id, imports=container.imports, queue=container.import_queue,
-        projects=container.projects, policy=container.import_policy)
+        owner_id, inputs.parse_import_request(inputs.read_json_object(request)),
+        imports=container.imports, queue=container.import_queue, projects=container.projects,
+        policy=container.import_policy)
     # 202: started now; 200: the run already listing that source, joined.
     return outputs.json_response(outputs.import_json(report), 202 if started else 200)
 

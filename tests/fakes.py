@@ -141,6 +141,12 @@ class FakeAssetRepository:
         self.sources[identity] = asset.id
         return self.change(asset.id, import_id=import_id), True
 
+    def folder_of(self, asset_id: UUID) -> str | None:
+        """The folder of the source key an adopted asset came from."""
+        key = next((key for (_, _, key, _), adopted in self.sources.items()
+                    if adopted == asset_id), None)
+        return key[:key.rfind("/") + 1] if key is not None else None
+
     def find_by_content(self, owner_id: str, sha256: str) -> Asset | None:
         return next((a for a in self.assets.values() if a.owner_id == owner_id
                      and a.sha256 == sha256 and a.status in _LIVE), None)
@@ -704,6 +710,7 @@ class FakeSourceBucket:
         self._storage = storage
         self._bucket = bucket
         self.pages = 0
+        self.read: list[str] = []  # the keys read, in order
 
     def list_page(self, prefix: str, *, after: str | None, limit: int) -> SourcePage:
         if self._bucket not in self._storage.buckets:
@@ -715,6 +722,7 @@ class FakeSourceBucket:
                                 for key in keys[:limit]), more=len(keys) > limit)
 
     def read_range(self, key: str, length: int) -> bytes:
+        self.read.append(key)
         objects = self._storage.buckets.get(self._bucket, {})
         if key not in objects:
             raise ObjectNotFound(f"no object s3://{self._bucket}/{key}")
@@ -725,16 +733,18 @@ class FakeImportRepository:
     def __init__(self, assets: FakeAssetRepository) -> None:
         self._assets = assets
         self.runs: dict[UUID, Import] = {}
+        self.album_folders: dict[UUID, dict[str, UUID]] = {}
 
     def start(self, owner_id: str, import_id: UUID, source: ImportSource,
-              project_id: UUID | None) -> tuple[Import, bool]:
+              project_id: UUID | None, time_zone: str) -> tuple[Import, bool]:
         running = next((run for run in self.runs.values() if run.owner_id == owner_id
                         and run.source == source and run.status is ImportStatus.LISTING), None)
         if running is not None:
             return running, False
         now = self._assets.now
         run = Import(id=import_id, owner_id=owner_id, source=source, project_id=project_id,
-                     status=ImportStatus.LISTING, created_at=now, updated_at=now)
+                     status=ImportStatus.LISTING, created_at=now, updated_at=now,
+                     time_zone=time_zone)
         self.runs[import_id] = run
         return run, True
 
@@ -785,6 +795,19 @@ class FakeImportRepository:
             return False
         self.runs[run.id] = dataclasses.replace(current, updated_at=self._assets.now)
         return True
+
+    def albums(self, run: Import) -> dict[str, UUID]:
+        return dict(self.album_folders.get(run.id, {}))
+
+    def add_album(self, run: Import, folder: str, project_id: UUID) -> int:
+        project_id = self.album_folders.setdefault(run.id, {}).setdefault(folder, project_id)
+        joined = [asset for asset in self._assets.assets.values()
+                  if asset.import_id == run.id and asset.project_id is None
+                  and asset.status is not Status.DELETED and asset.owner_id == run.owner_id
+                  and self._assets.folder_of(asset.id) == folder]
+        for asset in joined:
+            self._assets.change(asset.id, project_id=project_id)
+        return len(joined)
 
 
 class FakeImportQueue:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -14,11 +15,21 @@ from lightbox.errors import InvalidEvent
 
 # The longest filename kept (characters), whether a client declares it or an import reads it.
 MAX_FILENAME_CHARS = 255
+MAX_PROJECT_NAME_CHARS = 200
 ORIGINALS_PREFIX = "originals/"
 DERIVATIVES_PREFIX = "derivatives/"
 # An owner's id is part of every key of its objects: a short, safe name.
 OWNER_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # whole strings only: fullmatch
 _ORIGINAL_KEY = re.compile(r"originals/(?P<owner>[A-Za-z0-9_-]{1,64})/(?P<asset>[0-9a-f-]{36})")
+
+
+def tidy_name(text: str, max_chars: int) -> str:
+    """A name found in data (an object's key, an album's title) as the library keeps names:
+    NFC, control characters shown as U+FFFD, cut to size. Names a client sends are refused
+    instead when they break these rules: it can send another."""
+    clean = "".join("\ufffd" if unicodedata.category(char) in ("Cc", "Cs") else char
+                    for char in unicodedata.normalize("NFC", text))
+    return clean[:max_chars]
 
 
 class Status(StrEnum):
@@ -212,6 +223,7 @@ class Import:
     status: ImportStatus
     created_at: datetime
     updated_at: datetime
+    time_zone: str = "UTC"  # where a Takeout sidecar's instants are read as wall clocks
     after_key: str | None = None  # the last source key handled: a resumed run goes on after it
     listed: int = 0
     skipped: dict[str, int] = field(default_factory=dict)  # by reason

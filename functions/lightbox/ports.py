@@ -384,7 +384,7 @@ class ImportRepository(Protocol):
     caller started from, so that a repeated or late message changes nothing."""
 
     def start(self, owner_id: str, import_id: UUID, source: ImportSource,
-              project_id: UUID | None) -> tuple[Import, bool]:
+              project_id: UUID | None, time_zone: str) -> tuple[Import, bool]:
         """Record a new run, and True; or the run already listing that source for that owner,
         and False."""
         ...
@@ -413,6 +413,15 @@ class ImportRepository(Protocol):
 
     def renew(self, run: Import) -> bool:
         """Restart the clock of a run still where ``stalled`` found it."""
+        ...
+
+    def albums(self, run: Import) -> dict[str, UUID]:
+        """The project of each album folder (a key prefix ending in "/") the run has met."""
+        ...
+
+    def add_album(self, run: Import, folder: str, project_id: UUID) -> int:
+        """Record the folder's project, unless one is recorded, and put in it the photos the
+        run adopted from that folder (not from below it) that are in no project; how many."""
         ...
 
 

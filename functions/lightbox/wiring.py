@@ -240,7 +240,8 @@ class Container:
         config = self.config
         return ImportPolicy(sources=config.import_sources, media_bucket=config.require("bucket"),
                             page_size=config.import_page_size,
-                            max_upload_bytes=config.max_upload_bytes)
+                            max_upload_bytes=config.max_upload_bytes,
+                            max_projects=config.max_projects)
 
     @cached_property
     def reaper_policy(self) -> ReaperPolicy:

@@ -183,7 +183,10 @@ def serve(immich: FakeImmich) -> Iterator[FakeImmich]:
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
-            self.wfile.write(data)
+            try:
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # an interrupted import hung up mid-answer, as it may
 
         do_GET = do_POST = _handle
 

@@ -163,8 +163,8 @@ class Library:
 
     # --- imports: each report the library gives of a run, in turn; the last one stays
 
-    def start_import(self, source: str, project_id: str | None) -> Json:
-        self._note("start_import", source, str(project_id))
+    def start_import(self, source: str, project_id: str | None, time_zone: str) -> Json:
+        self._note("start_import", source, str(project_id), time_zone)
         return self.import_reports[0]
 
     def import_status(self, import_id: str) -> Json:
@@ -559,8 +559,8 @@ def test_bytes_sent_are_those_the_bucket_took_once_each(library: Library, tmp_pa
 def an_import(status: str = "listing", listed: int = 0, adopted: int = 0,
               skipped: Json | None = None, error: str | None = None, **assets: int) -> Json:
     return {"import_id": "6f1c1d52-0000-4000-8000-000000000001", "source": "s3://archive/2019/",
-            "project_id": None, "status": status, "listed": listed, "adopted": adopted,
-            "assets": assets, "skipped": skipped or {}, "error": error,
+            "project_id": None, "time_zone": "UTC", "status": status, "listed": listed,
+            "adopted": adopted, "assets": assets, "skipped": skipped or {}, "error": error,
             "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:09Z"}
 
 
@@ -580,12 +580,28 @@ def test_import_wait_follows_the_run_until_every_photo_is_settled(
         an_import("listed", 1400, 1380, {"sidecar": 12, "not_media": 8}, ready=1379,
                   duplicate=1),
     ]
-    result = run("import", "s3://archive/2019/", "--wait")
+    result = run("import", "s3://archive/2019/", "--wait", "--time-zone", "Europe/Paris")
 
     assert len(library.called("import_status")) == 3  # until nothing was on its way
-    assert library.called("start_import") == [("start_import", "s3://archive/2019/", "None")]
+    assert library.called("start_import") == [
+        ("start_import", "s3://archive/2019/", "None", "Europe/Paris")]
     assert ("s3://archive/2019/: 1400 listed, 1380 adopted (1 duplicate, 1379 ready); skipped "
             "20: 12 sidecars (.json, .xmp, .aae ...), 8 not a photo or video.") in result.stderr
+
+
+@pytest.mark.parametrize(("tz", "sent"), [
+    ("Asia/Tokyo", "Asia/Tokyo"),
+    (":America/New_York", "America/New_York"),  # POSIX's form of a zone file's name
+    ("CET-1CEST", "UTC"),  # a POSIX rule, not a name the library can read
+])
+def test_import_sends_this_machines_time_zone_unless_told(
+    library: Library, monkeypatch: pytest.MonkeyPatch, tz: str, sent: str,
+) -> None:
+    monkeypatch.setenv("TZ", tz)
+    library.import_reports = [an_import("listed", 2, 2, ready=2)]
+    run("import", "s3://archive/2019/")
+    assert library.called("start_import") == [("start_import", "s3://archive/2019/", "None",
+                                               sent)]
 
 
 def test_import_without_wait_says_what_it_started_and_how_far_it_is(library: Library) -> None:
@@ -618,11 +634,11 @@ def test_import_json_prints_the_run_as_the_api_gives_it(library: Library) -> Non
 
 def test_import_into_a_project_creates_it_by_name(library: Library) -> None:
     library.import_reports = [an_import("listed")]
-    run("import", "s3://archive/2019/", "--project", "Archive 2019")
+    run("import", "s3://archive/2019/", "--project", "Archive 2019", "--time-zone", "UTC")
     [project] = library.project_items.values()
     assert project["name"] == "Archive 2019"
     assert library.called("start_import") == [("start_import", "s3://archive/2019/",
-                                                project["project_id"])]
+                                                project["project_id"], "UTC")]
 
 
 # --- admin rerender ----------------------------------------------------------------------------

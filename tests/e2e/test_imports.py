@@ -69,3 +69,46 @@ def test_another_owners_prefix_and_the_librarys_own_objects_are_refused(
         refused = cli.run("import", source, check=1)
         assert f"is not a source you may import from (allowed: s3://{bucket}/imports/{owner}/)" \
             in refused.stderr
+
+
+def test_a_takeout_in_the_bucket_brings_its_sidecars_dates_captions_places_and_albums(
+    stack: Stack, importer: tuple[Cli, str],
+) -> None:
+    cli, owner = importer
+    s3, bucket = stack.client("s3"), stack.exports["LIGHTBOX_BUCKET"]
+    photos = f"imports/{owner}/Takeout/Google Photos/"
+    folder = f"{photos}Photos from 2019/"
+    album = {
+        "IMG_2.png": image_bytes("PNG", (68, 48)),
+        "IMG_2.png.json": json.dumps({"title": "IMG_2.png",
+                                      "photoTakenTime": {"timestamp": "1563121805"}}).encode(),
+        "metadata.json": json.dumps({"title": "Trip 2019", "description": ""}).encode(),
+    }
+    for name, data in album.items():
+        s3.put_object(Bucket=bucket, Key=f"{photos}Trip/{name}", Body=data)
+    objects = {
+        # A PNG says no date of its own: the sidecar's is the one it gets.
+        "Screenshot_1.png": image_bytes("PNG", (64, 48)),
+        "Screenshot_1.png.supplemental-metadata.json": json.dumps({
+            "title": "Screenshot_1.png", "description": "Boarding pass",
+            "photoTakenTime": {"timestamp": "1563121805"},
+            "geoData": {"latitude": 48.8583736, "longitude": 2.291901},
+        }).encode(),
+        "binned.png": image_bytes("PNG", (66, 48)),
+        "binned.png.json": json.dumps({"title": "binned.png", "trashed": True,
+                                       "photoTakenTime": {"timestamp": "1563121805"}}).encode(),
+    }
+    for name, data in objects.items():
+        s3.put_object(Bucket=bucket, Key=folder + name, Body=data)
+
+    report = json.loads(cli.run("import", f"s3://{bucket}/imports/{owner}/", "--wait", "--json",
+                                "--time-zone", "Europe/Paris", timeout=300).stdout)
+
+    assert (report["adopted"], report["assets"]) == (2, {"ready": 2})
+    assert report["skipped"] == {"sidecar": 4, "trashed": 1}
+    assets = {a["filename"]: a for a in cli.lines("ls", "--all")}
+    screenshot = assets["Screenshot_1.png"]
+    assert (screenshot["taken_at"], screenshot["description"], screenshot["has_location"],
+            screenshot["project_id"]) == ("2019-07-14T18:30:05", "Boarding pass", True, None)
+    [trip] = cli.lines("projects", "ls")
+    assert (trip["name"], assets["IMG_2.png"]["project_id"]) == ("Trip 2019", trip["project_id"])

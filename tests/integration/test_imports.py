@@ -4,9 +4,11 @@ server's S3 and SQS (the import's pages and the backfill lane are real queues)."
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -16,7 +18,16 @@ from lightbox.adapters.imports import PostgresImportRepository
 from lightbox.adapters.postgres import Database
 from lightbox.adapters.s3 import S3ObjectStore
 from lightbox.config import Config
-from lightbox.domain import ImportJob, ImportSource, ImportStatus, NewAsset, Status, ThumbnailJob
+from lightbox.domain import (
+    Declared,
+    ImportJob,
+    ImportSource,
+    ImportStatus,
+    Location,
+    NewAsset,
+    Status,
+    ThumbnailJob,
+)
 from lightbox.errors import Conflict, ObjectNotFound
 from lightbox.services import imports
 from lightbox.services.imports import Skip
@@ -53,18 +64,19 @@ def messages(sqs_client: Any, url: str) -> list[dict[str, Any]]:
     return received
 
 
-def run_import(container: Container, sqs_client: Any, owner: str) -> imports.ImportReport:
+def run_import(container: Container, sqs_client: Any, owner: str,
+               time_zone: str = "UTC") -> imports.ImportReport:
     """Start an import of the owner's imports/ prefix and act as the importer until it ends."""
     config = container.config
     source = ImportSource(config.require("bucket"), f"imports/{owner}/")
-    report, _ = imports.start_import(owner, source, None, imports=container.imports,
-                                     queue=container.import_queue, projects=container.projects,
-                                     policy=container.import_policy)
+    report, _ = imports.start_import(owner, imports.ImportRequest(source, time_zone=time_zone),
+                                     imports=container.imports, queue=container.import_queue,
+                                     projects=container.projects, policy=container.import_policy)
     while pages := messages(sqs_client, config.require("import_queue_url")):
         for message in pages:
             imports.import_page(ImportJob.from_json(message["Body"]), container.pipeline,
                                 imports=container.imports, queue=container.import_queue,
-                                open_source=container.import_source,
+                                projects=container.projects, open_source=container.import_source,
                                 policy=container.import_policy)
     return imports.import_report(owner, report.run.id, imports=container.imports)
 
@@ -101,6 +113,72 @@ def test_a_prefix_is_adopted_page_by_page_and_a_second_run_adds_nothing(
     assert messages(sqs_client, container.config.require("backfill_queue_url")) == []
 
 
+def test_a_takeout_in_the_bucket_keeps_its_sidecars_dates_places_and_captions(
+    container: Container, s3_client: Any, sqs_client: Any, bucket: str, owner: str,
+) -> None:
+    folder = f"imports/{owner}/Takeout/Google Photos/Photos from 2019/"
+    # Five keys over pages of three: IMG_1's sidecar is on the page after its photo.
+    objects = {
+        "IMG_0.JPG": image_bytes("JPEG", (60, 40)),
+        "IMG_0.JPG.json": b'{"title": "IMG_0.JPG", "photoTakenTime": {"timestamp": "1563121805"}}',
+        "IMG_1.JPG": image_bytes("JPEG", (61, 40)),
+        "IMG_1.JPG.supplemental-metadata.json": json.dumps({
+            "title": "IMG_1.JPG", "photoTakenTime": {"timestamp": "1563121805"},
+            "description": "Low tide", "geoData": {"latitude": -33.8568, "longitude": 151.2153},
+        }).encode(),
+        "trip.jpg": image_bytes("JPEG", (62, 40)),
+    }
+    for name, data in objects.items():
+        s3_client.put_object(Bucket=bucket, Key=folder + name, Body=data)
+
+    report = run_import(container, sqs_client, owner, time_zone="Australia/Sydney")
+
+    assert report.run.time_zone == "Australia/Sydney"
+    assert (report.adopted, report.run.skipped) == (3, {Skip.SIDECAR: 2})
+    sydney = datetime(2019, 7, 15, 2, 30, 5)  # 16:30:05 UTC at +10:00
+    found = {asset.filename: asset.declared for asset in
+             (container.assets.get(owner, ThumbnailJob.from_json(m["Body"]).asset_id)
+              for m in messages(sqs_client, container.config.require("backfill_queue_url")))
+             if asset is not None}
+    assert found == {
+        "IMG_0.JPG": Declared(taken_at=sydney),
+        "IMG_1.JPG": Declared(taken_at=sydney, location=Location(-33.8568, 151.2153),
+                              description="Low tide"),
+        "trip.jpg": Declared(),
+    }
+
+
+def test_an_album_met_pages_after_its_photos_takes_them_and_only_them(
+    container: Container, s3_client: Any, sqs_client: Any, bucket: str, owner: str,
+) -> None:
+    takeout = f"imports/{owner}/Takeout/"
+    taken = b'"photoTakenTime": {"timestamp": "1563121805"}'
+    objects = {
+        # A folder whose name is a LIKE pattern of the album's, were "_" not escaped.
+        "aXb/IMG_7.JPG": image_bytes("JPEG", (70, 40)),
+        "aXb/IMG_7.JPG.json": b'{"title": "IMG_7.JPG", ' + taken + b"}",
+        **{f"a_b/IMG_{n}.JPG": image_bytes("JPEG", (60 + n, 40)) for n in range(4)},
+        **{f"a_b/IMG_{n}.JPG.json": b'{"title": "IMG_%d.JPG", ' % n + taken + b"}"
+           for n in range(4)},
+        "a_b/below/IMG_8.JPG": image_bytes("JPEG", (80, 40)),
+        "a_b/metadata.json": b'{"title": "50% of a summer", "description": ""}',
+    }
+    for name, data in objects.items():
+        s3_client.put_object(Bucket=bucket, Key=takeout + name, Body=data)
+
+    report = run_import(container, sqs_client, owner)
+
+    assert report.adopted == 6
+    [project] = container.projects.list(owner)
+    assert project.name == "50% of a summer"
+    jobs = [ThumbnailJob.from_json(m["Body"]) for m in
+            messages(sqs_client, container.config.require("backfill_queue_url"))]
+    in_album = {asset.filename for asset in (container.assets.get(owner, job.asset_id)
+                                             for job in jobs)
+                if asset is not None and asset.project_id == project.id}
+    assert in_album == {"IMG_0.JPG", "IMG_1.JPG", "IMG_2.JPG", "IMG_3.JPG"}
+
+
 @pytest.fixture
 def runs(database: Database) -> PostgresImportRepository:
     return PostgresImportRepository(database)
@@ -109,7 +187,7 @@ def runs(database: Database) -> PostgresImportRepository:
 def test_one_source_object_becomes_one_asset_however_many_adopt_it_at_once(
     database_url: str, runs: PostgresImportRepository, owner: str,
 ) -> None:
-    run = runs.start(owner, uuid.uuid4(), ImportSource("b", "p/"), None)[0]
+    run = runs.start(owner, uuid.uuid4(), ImportSource("b", "p/"), None, "UTC")[0]
     listed = StoredObject("p/IMG_1.JPG", 1234, '"abc"')
     results: list[tuple[Any, bool] | Exception] = []
     barrier = threading.Barrier(8)
@@ -143,14 +221,14 @@ def test_one_source_object_becomes_one_asset_however_many_adopt_it_at_once(
 def test_a_second_start_of_a_source_being_listed_joins_it(runs: PostgresImportRepository,
                                                           owner: str) -> None:
     repo = runs
-    first, started = repo.start(owner, uuid.uuid4(), ImportSource("b", "p/"), None)
-    second, again = repo.start(owner, uuid.uuid4(), ImportSource("b", "p/"), None)
-    other, elsewhere = repo.start(owner, uuid.uuid4(), ImportSource("b", "q/"), None)
+    first, started = repo.start(owner, uuid.uuid4(), ImportSource("b", "p/"), None, "UTC")
+    second, again = repo.start(owner, uuid.uuid4(), ImportSource("b", "p/"), None, "UTC")
+    other, elsewhere = repo.start(owner, uuid.uuid4(), ImportSource("b", "q/"), None, "UTC")
     assert (started, again, elsewhere) == (True, False, True)
     assert second.id == first.id and other.id != first.id
     assert repo.advance(first, after_key=None, listed=0, skipped={}, done=True)
     assert not repo.advance(first, after_key=None, listed=0, skipped={}, done=True)
-    third, anew = repo.start(owner, uuid.uuid4(), ImportSource("b", "p/"), None)
+    third, anew = repo.start(owner, uuid.uuid4(), ImportSource("b", "p/"), None, "UTC")
     assert anew and third.id != first.id  # the first one has finished listing
 
 

@@ -4,16 +4,20 @@ crashes and second runs add nothing."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
 import pytest
 
 from lightbox.domain import (
+    Declared,
     ImportSource,
     ImportStatus,
     Lane,
+    Location,
     NewAsset,
     Status,
     ThumbnailJob,
@@ -51,7 +55,8 @@ OWNER = "studio"
 MEDIA = "media"
 JPEG = image_bytes("JPEG", (64, 48))
 POLICY = ImportPolicy(sources=("{bucket}/imports/{owner}/", "archive/shared/"),
-                      media_bucket=MEDIA, page_size=1000, max_upload_bytes=10_000_000)
+                      media_bucket=MEDIA, page_size=1000, max_upload_bytes=10_000_000,
+                      max_projects=5)
 
 
 @dataclass
@@ -78,21 +83,24 @@ class Library:
         return self.sources.setdefault(bucket, FakeSourceBucket(self.storage, bucket))
 
     def start(self, uri: str = f"s3://{MEDIA}/imports/{OWNER}/", owner: str = OWNER,
-              project_id: uuid.UUID | None = None) -> imports.ImportReport:
-        source, _ = parse_import_request({"source": uri})
-        report, _ = imports.start_import(owner, source, project_id, imports=self.imports,
-                                         queue=self.queue, projects=self.projects,
-                                         policy=self.policy)
+              project_id: uuid.UUID | None = None,
+              time_zone: str = "UTC") -> imports.ImportReport:
+        request = parse_import_request({"source": uri, "time_zone": time_zone})
+        report, _ = imports.start_import(owner, replace(request, project_id=project_id),
+                                         imports=self.imports, queue=self.queue,
+                                         projects=self.projects, policy=self.policy)
         return report
 
     def page(self) -> Any:
         """Handle the oldest queued page message, as the importer does."""
         job = self.queue.sent.pop(0)
         return imports.import_page(job, self.pipeline, imports=self.imports, queue=self.queue,
-                                   open_source=self.source, policy=self.policy)
+                                   projects=self.projects, open_source=self.source,
+                                   policy=self.policy)
 
-    def run(self, uri: str = f"s3://{MEDIA}/imports/{OWNER}/") -> imports.ImportReport:
-        report = self.start(uri)
+    def run(self, uri: str = f"s3://{MEDIA}/imports/{OWNER}/",
+            time_zone: str = "UTC") -> imports.ImportReport:
+        report = self.start(uri, time_zone=time_zone)
         while self.queue.sent:
             self.page()
         return imports.import_report(OWNER, report.run.id, imports=self.imports)
@@ -169,6 +177,12 @@ def test_a_run_whose_source_the_deployment_no_longer_allows_fails_saying_so() ->
     ({"source": 3}, "must be a string"),
     ({}, "source is required"),
     ({"source": "s3://media/x/", "project_id": "nope"}, "project_id must be a UUID"),
+    ({"source": "s3://media/x/", "time_zone": "Mars/Olympus"}, "time_zone must be"),
+    ({"source": "s3://media/x/", "time_zone": "../../etc/passwd"}, "time_zone must be"),
+    ({"source": "s3://media/x/", "time_zone": "Europe/"}, "time_zone must be"),
+    ({"source": "s3://media/x/", "time_zone": "zone.tab"}, "time_zone must be"),
+    ({"source": "s3://media/x/", "time_zone": ""}, "time_zone must be"),
+    ({"source": "s3://media/x/", "time_zone": 2}, "time_zone must be"),
 ])
 def test_a_malformed_import_request_is_refused_saying_why(body: dict[str, Any],
                                                           error: str) -> None:
@@ -191,15 +205,22 @@ def test_joining_a_run_that_imports_into_another_project_is_refused() -> None:
     library = Library()
     project = library.projects.add(OWNER, uuid.uuid4(), "Archive", max_projects=10)
     library.start(project_id=project.id)
-    with pytest.raises(Conflict, match="into another project is under way"):
+    with pytest.raises(Conflict, match="into another project or time zone is under way"):
         library.start()
+
+
+def test_joining_a_run_that_reads_dates_in_another_zone_is_refused() -> None:
+    library = Library()
+    library.start(time_zone="Europe/Paris")
+    with pytest.raises(Conflict, match="into another project or time zone is under way"):
+        library.start(time_zone="Asia/Tokyo")
 
 
 def test_a_second_request_for_a_source_being_listed_joins_that_run() -> None:
     library = Library()
     first = library.start()
-    source, _ = parse_import_request({"source": f"s3://{MEDIA}/imports/{OWNER}/"})
-    second, started = imports.start_import(OWNER, source, None, imports=library.imports,
+    request = parse_import_request({"source": f"s3://{MEDIA}/imports/{OWNER}/"})
+    second, started = imports.start_import(OWNER, request, imports=library.imports,
                                            queue=library.queue, projects=library.projects,
                                            policy=library.policy)
     assert not started and second.run.id == first.run.id
@@ -289,6 +310,157 @@ def test_a_large_source_is_listed_a_page_per_message_in_key_order() -> None:
     final = imports.import_report(OWNER, report.run.id, imports=library.imports)
     assert (final.run.status, final.run.listed, final.adopted) == (ImportStatus.LISTED, 10, 10)
     assert final.run.after_key == f"imports/{OWNER}/IMG_0009.JPG"
+
+
+# --- a Google Takeout in a bucket ------------------------------------------------------------
+
+TAKEOUT = f"imports/{OWNER}/Takeout/Google Photos/"
+TAKEN = 1563121805  # 2019-07-14 16:30:05 UTC
+
+
+def sidecar(title: str, taken: int = TAKEN, **fields: object) -> bytes:
+    return json.dumps({"title": title, "photoTakenTime": {"timestamp": str(taken)},
+                       **fields}).encode()
+
+
+def test_a_takeout_in_a_bucket_gives_its_photos_what_their_sidecars_say() -> None:
+    library = Library()
+    year, album = f"{TAKEOUT}Photos from 2019/", f"{TAKEOUT}Summer/"
+    cut = "PXL_20230615_183055123.NIGHT.PORTRAIT-01.COVER"  # 47 of the name's characters kept
+    library.bucket(**{
+        f"{year}IMG_1.JPG": JPEG,
+        f"{year}IMG_1.JPG.supplemental-metadata.json": sidecar(
+            "IMG_1.JPG", description="Low tide",
+            geoData={"latitude": 48.8583736, "longitude": 2.291901, "altitude": 82.1}),
+        f"{year}IMG_2.JPG": image_bytes("JPEG", (50, 40)),  # its sidecar is missing
+        f"{year}{cut}.jpg": image_bytes("JPEG", (52, 40)),
+        f"{year}{cut[:46]}.json": sidecar(f"{cut}_ORIGINAL.jpg"),
+        f"{year}binned.jpg": image_bytes("JPEG", (54, 40)),
+        f"{year}binned.jpg.json": sidecar("binned.jpg", trashed=True),
+        # An album's description is no sidecar, even of a photo whose name it could be.
+        f"{album}metadata.jpg": image_bytes("JPEG", (56, 40)),
+        f"{album}metadata.json": json.dumps({"title": "Summer 2019"}).encode(),
+    })
+    report = library.run(time_zone="Europe/Paris")
+
+    assert report.run.time_zone == "Europe/Paris"
+    assert report.run.skipped == {Skip.SIDECAR: 4, Skip.TRASHED: 1}
+    adopted = {a.filename: a.declared for a in library.adopted()}
+    paris = datetime(2019, 7, 14, 18, 30, 5)  # the wall clock there, as EXIF keeps dates
+    assert adopted == {
+        "IMG_1.JPG": Declared(taken_at=paris, location=Location(48.8583736, 2.291901),
+                              description="Low tide"),
+        "IMG_2.JPG": Declared(),
+        f"{cut}_ORIGINAL.jpg": Declared(taken_at=paris),
+        "metadata.jpg": Declared(),
+    }
+
+
+@pytest.mark.parametrize("page_size", [1, 2, 3])
+def test_a_sidecar_on_another_page_than_its_photo_is_still_read(page_size: int) -> None:
+    library = Library(policy=replace(POLICY, page_size=page_size))
+    # A cut name whose 47th character sorts after ".": its sidecar sorts before the photo.
+    cut = "X" * 46 + "_long_name.jpg"
+    library.bucket(**{
+        f"{TAKEOUT}{cut[:46]}.json": sidecar(cut, TAKEN),
+        f"{TAKEOUT}{cut}": JPEG,
+        f"{TAKEOUT}IMG_1.JPG": image_bytes("JPEG", (50, 40)),
+        f"{TAKEOUT}IMG_1.JPG.json": sidecar("IMG_1.JPG", TAKEN + 3600),
+    })
+    library.run()
+    assert {a.filename: a.declared.taken_at for a in library.adopted()} == {
+        cut: datetime(2019, 7, 14, 16, 30, 5), "IMG_1.JPG": datetime(2019, 7, 14, 17, 30, 5)}
+
+
+def test_nothing_outside_the_runs_prefix_is_read_for_a_sidecar() -> None:
+    library = Library()
+    library.bucket(**{f"imports/{OWNER}/IMG_1-edited.jpg": JPEG,
+                      f"imports/{OWNER}/IMG_1.jpg.json": sidecar("IMG_1.jpg")})
+    library.run(f"s3://{MEDIA}/imports/{OWNER}/IMG_1-")
+    assert [a.declared for a in library.adopted()] == [Declared()]
+    assert all(key.startswith(f"imports/{OWNER}/IMG_1-")
+               for key in library.source(MEDIA).read)
+
+
+def test_a_sidecar_that_is_not_one_leaves_its_photo_as_its_file_says() -> None:
+    library = Library()
+    library.bucket(**{f"{TAKEOUT}IMG_1.JPG": JPEG,
+                      f"{TAKEOUT}IMG_1.JPG.json": b'{"title": "x", "geoData": [' * 50_000,
+                      f"{TAKEOUT}IMG_2.JPG": image_bytes("JPEG", (50, 40)),
+                      f"{TAKEOUT}IMG_2.JPG.json": b'{"title": "' + b"x" * (2 << 20) + b'"}'})
+    report = library.run()
+    assert report.adopted == 2
+    assert [a.declared for a in library.adopted()] == [Declared(), Declared()]
+
+
+def takeout_with_an_album(library: Library) -> None:
+    album = f"{TAKEOUT}Summer in Brittany/"
+    library.bucket(**{
+        f"{TAKEOUT}Photos from 2019/IMG_9.JPG": image_bytes("JPEG", (70, 40)),
+        f"{TAKEOUT}Photos from 2019/IMG_9.JPG.json": sidecar("IMG_9.JPG"),
+        **{f"{album}IMG_{n}.JPG": image_bytes("JPEG", (60 + n, 40)) for n in range(3)},
+        **{f"{album}IMG_{n}.JPG.json": sidecar(f"IMG_{n}.JPG") for n in range(3)},
+        # Named in the account's language, after the photos in key order.
+        f"{album}métadonnées.json": json.dumps({"title": "Summer\x07 in Brittany ",
+                                                "description": ""}).encode(),
+        f"{album}more/IMG_5.JPG": image_bytes("JPEG", (80, 40)),  # a folder below: not in it
+    })
+
+
+def projects_of(library: Library) -> dict[str, str | None]:
+    names = {project.id: project.name for project in library.projects.list(OWNER)}
+    return {a.filename: names.get(a.project_id) if a.project_id else None
+            for a in library.adopted()}
+
+
+@pytest.mark.parametrize("page_size", [1000, 2, 3, 7])
+def test_a_takeouts_album_folders_become_projects_of_their_titles(page_size: int) -> None:
+    library = Library(policy=replace(POLICY, page_size=page_size))
+    takeout_with_an_album(library)
+    library.run()
+    assert projects_of(library) == {
+        "IMG_0.JPG": "Summer\ufffd in Brittany", "IMG_1.JPG": "Summer\ufffd in Brittany",
+        "IMG_2.JPG": "Summer\ufffd in Brittany", "IMG_5.JPG": None, "IMG_9.JPG": None}
+
+
+def test_an_album_joins_the_project_of_its_name_that_exists() -> None:
+    library = Library()
+    project = library.projects.add(OWNER, uuid.uuid4(), "Summer\ufffd in Brittany",
+                                   max_projects=5)
+    takeout_with_an_album(library)
+    library.run()
+    assert {a.project_id for a in library.adopted() if a.filename < "IMG_3"} == {project.id}
+    assert len(library.projects.list(OWNER)) == 1
+
+
+def test_an_import_into_a_project_puts_every_album_there() -> None:
+    library = Library()
+    project = library.projects.add(OWNER, uuid.uuid4(), "Everything", max_projects=5)
+    takeout_with_an_album(library)
+    report = library.start(project_id=project.id)
+    while library.queue.sent:
+        library.page()
+    assert set(projects_of(library).values()) == {"Everything"}
+    assert report.run.project_id == project.id
+
+
+def test_an_album_past_the_owners_projects_limit_leaves_its_photos_in_none() -> None:
+    library = Library(policy=replace(POLICY, max_projects=1))
+    library.projects.add(OWNER, uuid.uuid4(), "Full", max_projects=1)
+    takeout_with_an_album(library)
+    report = library.run()
+    assert report.adopted == 5
+    assert set(projects_of(library).values()) == {None}
+
+
+def test_photos_without_sidecars_read_one_at_most_per_page_edge() -> None:
+    library = Library(policy=replace(POLICY, page_size=4))
+    library.bucket(**photos(10))
+    library.run()
+    sidecar_reads = [key for key in library.source(MEDIA).read if key.endswith(".json")]
+    # The last photo of each page but the last looks past the page for its two names.
+    assert sidecar_reads == [f"imports/{OWNER}/IMG_{n:04}.JPG{suffix}.json"
+                             for n in (3, 7) for suffix in (".supplemental-metadata", "")]
 
 
 # --- nothing twice ---------------------------------------------------------------------------

@@ -56,10 +56,13 @@ _INSERT = f"""
 _ADD_ADOPTED = f"""
     WITH added AS (
         INSERT INTO assets (id, owner_id, project_id, filename, content_type, size_bytes,
-                            import_id, source_bucket, source_key, source_etag)
+                            import_id, source_bucket, source_key, source_etag,
+                            declared_taken_at, declared_latitude, declared_longitude,
+                            description)
         VALUES (%(id)s, %(owner_id)s, %(project_id)s, %(filename)s, %(content_type)s,
                 %(size_bytes)s, %(import_id)s, %(source_bucket)s, %(source_key)s,
-                %(source_etag)s)
+                %(source_etag)s, %(declared_taken_at)s, %(declared_latitude)s,
+                %(declared_longitude)s, %(description)s)
         ON CONFLICT (owner_id, source_bucket, source_key, source_etag)
             WHERE source_key IS NOT NULL DO NOTHING
         RETURNING {ASSET_COLUMNS}, true AS added
@@ -485,10 +488,8 @@ class PostgresAssetRepository:
     def add_adopted(self, asset: NewAsset, *, import_id: UUID, source_bucket: str,
                     source: StoredObject) -> tuple[Asset, bool]:
         row = self._db.fetch_one(_ADD_ADOPTED, {
-            "id": asset.id, "owner_id": asset.owner_id, "project_id": asset.project_id,
-            "filename": asset.filename, "content_type": asset.content_type,
-            "size_bytes": asset.size_bytes, "import_id": import_id,
-            "source_bucket": source_bucket, "source_key": source.key, "source_etag": source.etag,
+            **_new_asset_params(asset), "import_id": import_id, "source_bucket": source_bucket,
+            "source_key": source.key, "source_etag": source.etag,
         })
         if row is None:
             # Added by a concurrent listing after this statement's snapshot: read it now.

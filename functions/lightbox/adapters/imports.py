@@ -11,14 +11,14 @@ from lightbox.domain import Import, ImportSource, ImportStatus, Status
 from lightbox.errors import Conflict
 
 _IMPORT_COLUMNS = """
-    id, owner_id, source_bucket, source_prefix, project_id, status, after_key, listed, skipped,
-    error, created_at, updated_at
+    id, owner_id, source_bucket, source_prefix, project_id, time_zone, status, after_key, listed,
+    skipped, error, created_at, updated_at
 """
 # The run already listing this source wins (imports_one_listing): a second request joins it.
 _START = f"""
     WITH added AS (
-        INSERT INTO imports (id, owner_id, source_bucket, source_prefix, project_id)
-        VALUES (%(id)s, %(owner)s, %(bucket)s, %(prefix)s, %(project_id)s)
+        INSERT INTO imports (id, owner_id, source_bucket, source_prefix, project_id, time_zone)
+        VALUES (%(id)s, %(owner)s, %(bucket)s, %(prefix)s, %(project_id)s, %(time_zone)s)
         ON CONFLICT (owner_id, source_bucket, source_prefix) WHERE status = 'listing'
             DO NOTHING
         RETURNING {_IMPORT_COLUMNS}, true AS added
@@ -56,6 +56,20 @@ _STALLED = f"""
     WHERE status = 'listing' AND updated_at < now() - make_interval(secs => %(age)s)
     ORDER BY updated_at LIMIT %(limit)s
 """
+_ALBUMS = "SELECT folder, project_id FROM import_albums WHERE import_id = %(id)s"
+_ADD_ALBUM = """
+    INSERT INTO import_albums (import_id, folder, project_id)
+    VALUES (%(id)s, %(folder)s, %(project_id)s)
+    ON CONFLICT (import_id, folder) DO NOTHING
+"""
+# The folder's photos the run adopted before it met the description: those in the folder
+# itself, not in one below it, that no one has put in a project since.
+_JOIN_ALBUM = """
+    UPDATE assets SET project_id = %(project_id)s, updated_at = now()
+    WHERE owner_id = %(owner)s AND import_id = %(id)s AND project_id IS NULL
+      AND status <> 'deleted' AND source_key LIKE %(pattern)s
+      AND strpos(substr(source_key, %(length)s + 1), '/') = 0
+"""
 _RENEW = """
     UPDATE imports SET updated_at = now()
     WHERE owner_id = %(owner)s AND id = %(id)s AND status = 'listing'
@@ -68,9 +82,9 @@ class PostgresImportRepository:
         self._db = database
 
     def start(self, owner_id: str, import_id: UUID, source: ImportSource,
-              project_id: UUID | None) -> tuple[Import, bool]:
+              project_id: UUID | None, time_zone: str) -> tuple[Import, bool]:
         params = {"id": import_id, "owner": owner_id, "bucket": source.bucket,
-                  "prefix": source.prefix, "project_id": project_id}
+                  "prefix": source.prefix, "project_id": project_id, "time_zone": time_zone}
         row = self._db.fetch_one(_START, params)
         if row is None:
             # The run under way finished between the insert's check and the read: the insert
@@ -107,6 +121,19 @@ class PostgresImportRepository:
         rows = self._db.fetch_all(_STALLED, {"age": older_than_seconds, "limit": limit})
         return [_import(row) for row in rows]
 
+    def albums(self, run: Import) -> dict[str, UUID]:
+        rows = self._db.fetch_all(_ALBUMS, {"id": run.id})
+        return {row["folder"]: row["project_id"] for row in rows}
+
+    def add_album(self, run: Import, folder: str, project_id: UUID) -> int:
+        params = {"id": run.id, "owner": run.owner_id, "folder": folder,
+                  "project_id": project_id, "pattern": _like_prefix(folder) + "%",
+                  "length": len(folder)}
+        with self._db.cursor(transaction=True) as cur:
+            cur.execute(_ADD_ALBUM, params)
+            cur.execute(_JOIN_ALBUM, params)
+            return cur.rowcount
+
     def renew(self, run: Import) -> bool:
         return self._db.execute(_RENEW, {"owner": run.owner_id, "id": run.id,
                                          "updated_at": run.updated_at}) == 1
@@ -116,8 +143,14 @@ def _import(row: Row) -> Import:
     return Import(
         id=row["id"], owner_id=row["owner_id"],
         source=ImportSource(row["source_bucket"], row["source_prefix"]),
-        project_id=row["project_id"], status=ImportStatus(row["status"]),
+        project_id=row["project_id"], time_zone=row["time_zone"],
+        status=ImportStatus(row["status"]),
         created_at=row["created_at"], updated_at=row["updated_at"],
         after_key=row["after_key"], listed=row["listed"], skipped=dict(row["skipped"]),
         error=row["error"],
     )
+
+
+def _like_prefix(text: str) -> str:
+    """``text`` as a LIKE pattern that matches it alone (its wildcards escaped)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -15,12 +15,21 @@ from collections.abc import Collection, Mapping
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from chalice.app import Request
 
 from lightbox import filetypes
 from lightbox.config import THUMBNAIL_FORMATS, THUMBNAIL_SIZE_RANGE
-from lightbox.domain import MAX_FILENAME_CHARS, Declared, ImportSource, Location, Principal, Status
+from lightbox.domain import (
+    MAX_FILENAME_CHARS,
+    MAX_PROJECT_NAME_CHARS,
+    Declared,
+    ImportSource,
+    Location,
+    Principal,
+    Status,
+)
 from lightbox.errors import (
     AssetNotFound,
     ImportNotFound,
@@ -32,6 +41,7 @@ from lightbox.errors import (
     Unauthorized,
     unknown_names,
 )
+from lightbox.services.imports import ImportRequest
 from lightbox.services.library import AssetChanges
 from lightbox.services.listing import (
     DEFAULT_PAGE_SIZE,
@@ -54,7 +64,6 @@ from lightbox.services.resize import ThumbnailRequest
 from lightbox.services.uploads import MAX_PARTS, MAX_PARTS_PER_ANSWER, PartsQuery, UploadRequest
 from lightbox.values import AssetFilter, SortOrder
 
-MAX_PROJECT_NAME_CHARS = 200
 MAX_DESCRIPTION_CHARS = 2000
 # Photographs exist since the 1820s; a date past the next century is a mistake.
 EARLIEST_TAKEN, LATEST_TAKEN = 1826, 2200
@@ -63,6 +72,7 @@ _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 _S3_URI = re.compile(r"s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:/(?P<prefix>.*))?",
                      re.DOTALL)
 MAX_KEY_BYTES = 1024  # S3's longest key
+MAX_TIME_ZONE_CHARS = 64  # the longest IANA name is 32
 _FILTERS = {"status", "project_id", "content_type", "taken_from", "taken_until", "sort"}
 
 
@@ -147,9 +157,9 @@ def import_id_param(raw: str) -> UUID:
     return _id_param(raw, ImportNotFound, "import")
 
 
-def parse_import_request(body: Mapping[str, Any]) -> tuple[ImportSource, UUID | None]:
-    """``{"source": "s3://BUCKET/PREFIX", "project_id": UUID?}``."""
-    _refuse_unknown(body, {"source", "project_id"}, "fields")
+def parse_import_request(body: Mapping[str, Any]) -> ImportRequest:
+    """``{"source": "s3://BUCKET/PREFIX", "project_id": UUID?, "time_zone": IANA name?}``."""
+    _refuse_unknown(body, {"source", "project_id", "time_zone"}, "fields")
     uri = _text(body, "source")
     match = _S3_URI.fullmatch(uri)
     if match is None:
@@ -160,8 +170,20 @@ def parse_import_request(body: Mapping[str, Any]) -> tuple[ImportSource, UUID | 
             unicodedata.category(char) in ("Cc", "Cs") for char in prefix):
         raise InvalidField(f"the source's prefix must be at most {MAX_KEY_BYTES} bytes, without "
                            "control characters")
-    return (ImportSource(match["bucket"], prefix),
-            parse_uuid(body.get("project_id"), "project_id"))
+    return ImportRequest(ImportSource(match["bucket"], prefix),
+                         project_id=parse_uuid(body.get("project_id"), "project_id"),
+                         time_zone=_time_zone(body.get("time_zone", "UTC")))
+
+
+def _time_zone(value: Any) -> str:
+    if isinstance(value, str) and 0 < len(value) <= MAX_TIME_ZONE_CHARS:
+        try:
+            ZoneInfo(value)
+        except (ValueError, ZoneInfoNotFoundError):  # a path, or no such zone
+            pass
+        else:
+            return value
+    raise InvalidField("time_zone must be a time zone's IANA name, as Europe/Paris or UTC")
 
 
 def parse_thumbnail_request(size: str, params: Mapping[str, str]) -> ThumbnailRequest:

@@ -92,6 +92,7 @@ def import_json(report: ImportReport) -> dict[str, Any]:
         "import_id": str(run.id),
         "source": run.source.uri,
         "project_id": _optional_str(run.project_id),
+        "time_zone": run.time_zone,
         "status": run.status.value,
         "listed": run.listed,
         "adopted": report.adopted,

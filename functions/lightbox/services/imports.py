@@ -17,14 +17,15 @@ leave it. A copy costs no transfer and one request (parts above 5 GiB); the sour
 changed, and its owner removes it when they wish.
 
 Objects that cannot be assets are skipped, counted by reason: folder markers, sidecars (by
-name), empty or oversized objects, anything the sniffer does not take (by content), and what
-the importer may not read (one such object never stops the run).
+name), empty or oversized objects, anything the sniffer does not take (by content), what the
+importer may not read (one such object never stops the run), and photos a Google Takeout
+sidecar says were in the bin. A Takeout's sidecars give their photos dates, places, captions
+and names (``sidecars``), read in the run's time zone.
 """
 
 from __future__ import annotations
 
 import logging
-import unicodedata
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -32,11 +33,13 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from uuid import UUID, uuid4
+from zoneinfo import ZoneInfo
 
 from lightbox import filetypes
 from lightbox.domain import (
     DERIVATIVES_PREFIX,
     MAX_FILENAME_CHARS,
+    MAX_PROJECT_NAME_CHARS,
     ORIGINALS_PREFIX,
     Asset,
     Import,
@@ -45,6 +48,7 @@ from lightbox.domain import (
     ImportStatus,
     NewAsset,
     Status,
+    tidy_name,
 )
 from lightbox.errors import (
     ConfigError,
@@ -52,12 +56,15 @@ from lightbox.errors import (
     Forbidden,
     ImportNotFound,
     LightboxError,
+    LimitReached,
     ObjectNotFound,
+    ProjectExists,
     ProjectNotFound,
     SourceChanged,
     Unavailable,
 )
 from lightbox.ports import ImportQueue, ImportRepository, Pipeline, ProjectRepository, SourceBucket
+from lightbox.services.sidecars import PageSidecars
 from lightbox.services.uploads import send_job
 from lightbox.values import StoredObject
 
@@ -83,6 +90,7 @@ class Skip(StrEnum):
     GONE = "gone"  # removed between its listing and its reading
     ALREADY_IMPORTED = "already_imported"  # by an earlier run, even if deleted since
     UNREADABLE = "unreadable"  # refused to the importer: archived (Glacier), another's key
+    TRASHED = "trashed"  # in the Google Photos bin, its Takeout sidecar says
 
 
 @dataclass(frozen=True)
@@ -92,6 +100,7 @@ class ImportPolicy:
     media_bucket: str
     page_size: int
     max_upload_bytes: int
+    max_projects: int  # per owner: a Takeout's albums become projects up to it
 
     def allowed(self, owner_id: str) -> list[ImportSource]:
         sources = []
@@ -116,6 +125,13 @@ class ImportPolicy:
 
 
 @dataclass(frozen=True)
+class ImportRequest:
+    source: ImportSource
+    project_id: UUID | None = None
+    time_zone: str = "UTC"  # an IANA name: where the photos' wall clocks were
+
+
+@dataclass(frozen=True)
 class ImportReport:
     """A run and where its adopted assets are: how many are in each status."""
 
@@ -128,21 +144,21 @@ class ImportReport:
 
 
 def start_import(
-    owner_id: str, source: ImportSource, project_id: UUID | None, *,
-    imports: ImportRepository, queue: ImportQueue, projects: ProjectRepository,
-    policy: ImportPolicy,
+    owner_id: str, request: ImportRequest, *, imports: ImportRepository, queue: ImportQueue,
+    projects: ProjectRepository, policy: ImportPolicy,
 ) -> tuple[ImportReport, bool]:
     """Start a run, or join the one already listing that source; True when started now."""
+    source, project_id = request.source, request.project_id
     if not policy.allows(owner_id, source):
         allowed = ", ".join(allowed.uri for allowed in policy.allowed(owner_id)) or "nowhere"
         raise Forbidden(f"{source.uri} is not a source you may import from (allowed: "
                         f"{allowed})")
     if project_id is not None and projects.get(owner_id, project_id) is None:
         raise ProjectNotFound(f"no project {project_id}")
-    run, started = imports.start(owner_id, uuid4(), source, project_id)
-    if not started and run.project_id != project_id:
-        raise Conflict(f"an import of {source.uri} into another project is under way "
-                       f"(import {run.id}); wait for it to end")
+    run, started = imports.start(owner_id, uuid4(), source, project_id, request.time_zone)
+    if not started and (run.project_id, run.time_zone) != (project_id, request.time_zone):
+        raise Conflict(f"an import of {source.uri} into another project or time zone is under "
+                       f"way (import {run.id}); wait for it to end")
     if started:
         # Lost after the run is recorded, the message is sent again by the reaper.
         queue.send(ImportJob(run.id, owner_id))
@@ -163,7 +179,8 @@ def list_imports(owner_id: str, *, imports: ImportRepository, limit: int) -> lis
 
 def import_page(
     job: ImportJob, pipeline: Pipeline, *, imports: ImportRepository, queue: ImportQueue,
-    open_source: Callable[[str], SourceBucket], policy: ImportPolicy,
+    projects: ProjectRepository, open_source: Callable[[str], SourceBucket],
+    policy: ImportPolicy,
 ) -> Import | None:
     """List and adopt the run's next page; returns the run as recorded after it, or None
     when there was nothing to do (the run is over, or another worker recorded this page)."""
@@ -180,11 +197,14 @@ def import_page(
     except (ObjectNotFound, ConfigError) as exc:  # no such bucket, or no right to read it
         imports.fail(run, f"cannot list {run.source.uri}: {exc.message}")
         return None
+    sidecars = PageSidecars(page, prefix=run.source.prefix, after=run.after_key, source=source,
+                            zone=ZoneInfo(run.time_zone))
+    adopting = _Adopting(run, source, sidecars, _albums(run, sidecars, imports, projects, policy),
+                         pipeline, policy)
     # Each object waits mostly on S3 and the database: a page's are adopted several at once.
     objects = page.objects
     with ThreadPoolExecutor(ADOPTED_AT_ONCE) as pool:
-        reasons = list(pool.map(lambda listed: _adopt(run, listed, source, pipeline, policy),
-                                objects))
+        reasons = list(pool.map(adopting.adopt, objects))
     skipped = Counter(run.skipped) + Counter(reason for reason in reasons if reason)
     done = not page.more
     if not imports.advance(run, after_key=objects[-1].key if objects else run.after_key,
@@ -212,32 +232,82 @@ def stalled_since(before: datetime) -> int:
     return max(0, int((datetime.now(UTC) - before).total_seconds()))
 
 
-def _adopt(run: Import, listed: StoredObject, source: SourceBucket, pipeline: Pipeline,
-           policy: ImportPolicy) -> Skip | None:
-    by_listing = _skipped_by_listing(run, listed, policy)
-    if by_listing is not None:
-        return by_listing
+def _albums(run: Import, sidecars: PageSidecars, imports: ImportRepository,
+            projects: ProjectRepository, policy: ImportPolicy) -> dict[str, UUID]:
+    """The project of each album folder met so far, with those whose description is on this
+    page: a project of the album's name (found, or made). None when the run names one."""
+    if run.project_id is not None:
+        return {}
+    albums = imports.albums(run)
+    for folder, title in sidecars.albums().items():
+        if folder in albums:
+            continue
+        project_id = _project_named(run.owner_id, tidy_name(title, MAX_PROJECT_NAME_CHARS),
+                                    projects, policy)
+        if project_id is not None:
+            joined = imports.add_album(run, folder, project_id)
+            log.info("import %s: %s is the album %r; %d photos adopted before joined it",
+                     run.id, folder, title, joined)
+    return imports.albums(run)
+
+
+def _project_named(owner_id: str, name: str, projects: ProjectRepository,
+                   policy: ImportPolicy) -> UUID | None:
+    found = projects.find_by_name(owner_id, name)
+    if found is not None:
+        return found.id
     try:
-        head = source.read_range(listed.key, filetypes.HEADER_BYTES)
-    except ObjectNotFound:
-        return Skip.GONE
-    except Unavailable:
-        raise  # the page is tried again
-    except LightboxError as exc:  # refused for this object alone: it must not stop the run
-        log.warning("import %s: cannot read %s: %s", run.id, listed.key, exc.message)
-        return Skip.UNREADABLE
-    content_type = filetypes.sniff(head)
-    if content_type is None:
-        return Skip.NOT_MEDIA
-    asset, added = pipeline.assets.add_adopted(
-        NewAsset(id=uuid4(), owner_id=run.owner_id, filename=_filename(listed.key),
-                 content_type=content_type, size_bytes=listed.size, declared_sha256=None,
-                 project_id=run.project_id),
-        import_id=run.id, source_bucket=run.source.bucket, source=listed)
-    if asset.status is Status.PENDING:
-        # New; or recorded by a run (this one, or one that stopped) that never copied it.
-        _copy(asset, run, listed, head, pipeline)
-    return None if added or asset.import_id == run.id else Skip.ALREADY_IMPORTED
+        return projects.add(owner_id, uuid4(), name, max_projects=policy.max_projects).id
+    except ProjectExists:  # made meanwhile by another request
+        again = projects.find_by_name(owner_id, name)
+        return again.id if again is not None else None
+    except LimitReached as exc:  # the photos come all the same, in no project
+        log.warning("the album %r is not made a project: %s", name, exc.message)
+        return None
+
+
+@dataclass(frozen=True)
+class _Adopting:
+    """One page of a run, as its objects are adopted."""
+
+    run: Import
+    source: SourceBucket
+    sidecars: PageSidecars
+    albums: dict[str, UUID]  # folder → project
+    pipeline: Pipeline
+    policy: ImportPolicy
+
+    def adopt(self, listed: StoredObject) -> Skip | None:
+        """Adopt one object; why it was skipped, or None."""
+        run = self.run
+        by_listing = _skipped_by_listing(run, listed, self.policy)
+        if by_listing is not None:
+            return by_listing
+        declared, name, trashed = self.sidecars.declared(listed.key)
+        if trashed:
+            return Skip.TRASHED
+        try:
+            head = self.source.read_range(listed.key, filetypes.HEADER_BYTES)
+        except ObjectNotFound:
+            return Skip.GONE
+        except Unavailable:
+            raise  # the page is tried again
+        except LightboxError as exc:  # refused for this object alone: it must not stop the run
+            log.warning("import %s: cannot read %s: %s", run.id, listed.key, exc.message)
+            return Skip.UNREADABLE
+        content_type = filetypes.sniff(head)
+        if content_type is None:
+            return Skip.NOT_MEDIA
+        folder = listed.key[:listed.key.rfind("/") + 1]
+        asset, added = self.pipeline.assets.add_adopted(
+            NewAsset(id=uuid4(), owner_id=run.owner_id, filename=_filename(name or listed.key),
+                     content_type=content_type, size_bytes=listed.size, declared_sha256=None,
+                     project_id=run.project_id or self.albums.get(folder), declared=declared),
+            import_id=run.id, source_bucket=run.source.bucket, source=listed)
+        if asset.status is Status.PENDING:
+            # New; or recorded by a run (this one, or one that stopped) that never copied it.
+            _copy(asset, run, listed, head, self.pipeline)
+        return None if added or asset.import_id == run.id else Skip.ALREADY_IMPORTED
 
 
 def _skipped_by_listing(run: Import, listed: StoredObject, policy: ImportPolicy) -> Skip | None:
@@ -282,7 +352,5 @@ def _fail(asset: Asset, pipeline: Pipeline, reason: str) -> None:
 
 
 def _filename(key: str) -> str:
-    """A key's last part as an upload's filename: NFC, no control characters, cut to size."""
-    clean = "".join("\ufffd" if unicodedata.category(char) in ("Cc", "Cs") else char
-                    for char in unicodedata.normalize("NFC", key.rsplit("/", 1)[-1]))
-    return clean[:MAX_FILENAME_CHARS]
+    """A key's last part as an upload's filename."""
+    return tidy_name(key.rsplit("/", 1)[-1], MAX_FILENAME_CHARS)

@@ -243,10 +243,10 @@ class LightboxClient:
         self._json("DELETE", f"/v1/projects/{project_id}",
                    params={"cascade": "true"} if cascade else None)
 
-    def start_import(self, source: str, project_id: str | None) -> Json:
+    def start_import(self, source: str, project_id: str | None, time_zone: str) -> Json:
         # Repeating it is safe: a request for a source already being listed joins that run.
-        return self._json("POST", "/v1/imports", json={"source": source,
-                                                       "project_id": project_id})
+        return self._json("POST", "/v1/imports", json={
+            "source": source, "project_id": project_id, "time_zone": time_zone})
 
     def import_status(self, import_id: str) -> Json:
         return self._json("GET", f"/v1/imports/{import_id}")

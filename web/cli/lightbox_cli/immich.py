@@ -35,7 +35,8 @@ from typing import Any, BinaryIO, Protocol
 
 import httpx
 
-from lightbox_cli import __version__, takeout
+import lightbox_takeout as takeout
+from lightbox_cli import __version__
 from lightbox_cli.client import ATTEMPTS, CHUNK_BYTES, RETRYABLE, ClientError, Json, backoff
 from lightbox_cli.uploads import (
     CONTENT_TYPES,

@@ -42,6 +42,7 @@ from lightbox_cli.settings import (
     Settings,
     SettingsError,
     default_config_path,
+    machine_time_zone,
     resolve,
     state_dir,
     write_config,
@@ -77,6 +78,7 @@ SKIP_REASONS = {
     "too_large": "over the size limit",
     "gone": "removed while importing",
     "unreadable": "not readable by the library (archived, another's key)",
+    "trashed": "in the Google Photos bin",
 }
 # An adopted asset in these states is done with; the others are still on their way.
 SETTLED = ("ready", "failed", "duplicate", "deleted")
@@ -238,16 +240,22 @@ def upload(session: Session, paths: tuple[Path, ...], project: str | None, types
 @click.option("--timeout", default=3600.0, show_default=True, type=click.FloatRange(min=1),
               help="Seconds --wait follows at most.")
 @click.option("--json", "as_json", is_flag=True, help="s3://: the import as JSON, no summary.")
+@click.option("--time-zone", default=machine_time_zone, show_default="this machine's",
+              help="s3://: where a Google Takeout's photos were taken (an IANA name, as "
+              "Europe/Paris): its sidecars' dates become wall clocks there.")
 @pass_session
 def import_library(session: Session, source: str, source_url: str | None,
                    source_key: str | None, project: str | None, jobs: int, wait: bool,
-                   timeout: float, as_json: bool) -> None:
+                   timeout: float, as_json: bool, time_zone: str) -> None:
     """Import a library: SOURCE `s3://BUCKET/PREFIX`, or `immich` with --url and --api-key.
 
     s3://: the library adopts every photo and clip under the prefix itself, copying inside
     the storage service (nothing is downloaded here, and the source is left as it is); the
-    deployment says which prefixes an owner may import from. Sidecars, folders and anything
-    else are skipped, counted by reason. A second run adds only what is new.
+    deployment says which prefixes an owner may import from. A Google Takeout's sidecars give
+    its photos their dates, places, captions and names, its albums become projects (unless
+    --project names one), and what was in its bin stays out.
+    Sidecars, folders and anything else are skipped, counted by reason. A second run adds only
+    what is new.
 
     immich: each original, its date, place and description come over, and its albums as
     projects; the trash stays behind. Run it again to finish an interrupted import: what an
@@ -256,8 +264,8 @@ def import_library(session: Session, source: str, source_url: str | None,
     if source.startswith("s3://"):
         if source_url:
             raise click.UsageError("--url is for import immich; an s3:// source needs none")
-        _import_bucket(session.client(), source, project, wait=wait, timeout=timeout,
-                       as_json=as_json)
+        _import_bucket(session.client(), source, project, time_zone, wait=wait,
+                       timeout=timeout, as_json=as_json)
         return
     if source != "immich":
         raise click.UsageError(f"cannot import from {source!r}: SOURCE is s3://BUCKET/PREFIX "
@@ -299,10 +307,10 @@ def import_library(session: Session, source: str, source_url: str | None,
         sys.exit(1)
 
 
-def _import_bucket(client: LightboxClient, source: str, project: str | None, *, wait: bool,
-                   timeout: float, as_json: bool) -> None:
+def _import_bucket(client: LightboxClient, source: str, project: str | None, time_zone: str,
+                   *, wait: bool, timeout: float, as_json: bool) -> None:
     project_id = _project_id(client, project, create=True) if project else None
-    report = client.start_import(source, project_id)
+    report = client.start_import(source, project_id, time_zone)
     if not as_json:
         err.print(f"Importing {report['source']} (import {report['import_id']}).")
     if wait:

@@ -16,6 +16,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 CONFIG_KEYS = ("url", "api_key")
 STACK_FILE = "stack.json"
@@ -112,3 +113,20 @@ def _local_stack(env: Mapping[str, str], cwd: Path) -> dict[str, str]:
         if isinstance(exports, dict):
             return {key: str(value) for key, value in exports.items()}
     return {}
+
+
+def machine_time_zone() -> str:
+    """This machine's time zone, by its IANA name: ``TZ`` when it names one, else the zone
+    ``/etc/localtime`` links to; UTC when neither says."""
+    name = os.environ.get("TZ", "").removeprefix(":")
+    if not name:
+        try:
+            _, found, name = os.readlink("/etc/localtime").partition("zoneinfo/")
+        except OSError:
+            found = ""
+        name = name if found else ""
+    try:
+        ZoneInfo(name)
+    except (ValueError, ZoneInfoNotFoundError):  # none, a path, or a POSIX rule as "CET-1"
+        return "UTC"
+    return name

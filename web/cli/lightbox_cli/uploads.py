@@ -21,7 +21,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Protocol, TypeVar
 
-from lightbox_cli import takeout
+import lightbox_takeout as takeout
 from lightbox_cli.client import SETTLED, ClientError, Json, LightboxClient, TransferError
 
 Done = TypeVar("Done")
@@ -182,7 +182,7 @@ class _TakeoutFiles:
 
     def take(self, path: Path) -> str | None:
         """Why ``path`` is not uploaded, when it is one of Takeout's JSON files."""
-        document = takeout.read(path) if path.suffix.lower() == ".json" else None
+        document = read_takeout_json(path) if path.suffix.lower() == ".json" else None
         if document is None:
             return None
         folder = path.resolve().parent
@@ -199,8 +199,8 @@ class _TakeoutFiles:
         JSON with a title is not Google's."""
         sidecars = self._sidecars.get(file.path.parent, {})
         album = self._albums.get(file.path.parent) if sidecars else None
-        sidecar = takeout.match(file.path, sidecars)
-        document = takeout.read(sidecar) if sidecar is not None else None
+        sidecar = takeout.match(file.path.name, sidecars)
+        document = read_takeout_json(sidecars[sidecar]) if sidecar is not None else None
         if document is None:
             return replace(file, album=album)
         notes = takeout.notes(document)
@@ -210,6 +210,18 @@ class _TakeoutFiles:
         return replace(file, taken_at=notes.taken_at, place=notes.place,
                        description=notes.description, album=album,
                        filename=name if name != file.path.name else None)
+
+
+def read_takeout_json(path: Path) -> Mapping[str, object] | None:
+    """A Takeout sidecar's or album's JSON at ``path``; None for any other file, a link to a
+    device or a file too large to be one included."""
+    try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            return None
+        with path.open("rb") as file:
+            return takeout.parse(file.read(takeout.LARGEST_SIDECAR_BYTES + 1))
+    except OSError:
+        return None
 
 
 def _walk(folder: Path, left_out: list[tuple[Path, str]]) -> Iterator[Path]:

@@ -1,5 +1,8 @@
 """Google Takeout's JSON sidecars: which photo each describes, and what they say of it.
 
+Shared by the functions (an import of a Takeout in a bucket) and the ``lightbox`` command (an
+upload of one from a disk): standard library only, and nothing of where the files are.
+
 Google Photos exports every photo with a sidecar beside it, named after the photo with
 ``.json`` or ``.supplemental-metadata.json`` appended, the whole name cut to 51 characters
 (46 and ``.json``), a duplicate's counter moved behind what was cut (``IMG.jpg(1).json`` for
@@ -18,12 +21,10 @@ from __future__ import annotations
 import json
 import math
 import re
-import stat
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
+from datetime import UTC, datetime, tzinfo
 
 # Google cuts a sidecar's name before `.json` to this many characters.
 _NAME_CHARS = 46
@@ -32,51 +33,49 @@ _COUNTER = re.compile(r"^(?P<stem>.*)(?P<counter>\(\d+\))(?P<extension>\.[^.]*)$
 # What Google Photos appends to an edited copy's name, in the languages it exports in.
 _EDITED = ("-edited", "-bearbeitet", "-modifié", "-modificato", "-bewerkt", "-editado",
            "-edytowane", "-editat", "-編集済み")
-_LARGEST_SIDECAR_BYTES = 1024 * 1024
+LARGEST_SIDECAR_BYTES = 1024 * 1024
 # The longest description and name the library takes (its API's limits).
 MAX_DESCRIPTION_CHARS = 2000
 MAX_NAME_CHARS = 255
 
 
 Place = tuple[float, float]  # latitude, longitude
+Document = Mapping[str, object]  # a sidecar's or an album's JSON
 
 
 @dataclass(frozen=True)
 class Notes:
     """What a sidecar says of its photo."""
 
-    taken_at: datetime | None  # in this machine's time zone
+    taken_at: datetime | None  # in the zone asked for
     title: str | None
     description: str | None
     place: Place | None
     trashed: bool
 
 
-def read(path: Path) -> Mapping[str, object] | None:
-    """A sidecar's or an album's JSON; None for any other file, whatever it holds (a link to a
-    device, a gigabyte, JSON nested past Python's stack, numbers past a float)."""
+def parse(data: bytes) -> Document | None:
+    """A sidecar's or an album's JSON; None for anything else, whatever it holds (a gigabyte,
+    JSON nested past Python's stack, numbers past a float, text that is not UTF-8)."""
+    if len(data) > LARGEST_SIDECAR_BYTES:
+        return None
     try:
-        if not stat.S_ISREG(path.stat().st_mode):
-            return None
-        with path.open("rb") as file:
-            data = file.read(_LARGEST_SIDECAR_BYTES + 1)
-        if len(data) > _LARGEST_SIDECAR_BYTES:
-            return None
         document = json.loads(data.decode("utf-8"))
-    except (OSError, ValueError, RecursionError):
+    except (ValueError, RecursionError):
         return None
     if not isinstance(document, dict) or "title" not in document:
         return None
     return document
 
 
-def is_album(document: Mapping[str, object]) -> bool:
+def is_album(document: Document) -> bool:
     return "photoTakenTime" not in document and "creationTime" not in document
 
 
-def notes(document: Mapping[str, object]) -> Notes:
+def notes(document: Document, zone: tzinfo | None = None) -> Notes:
+    """What the sidecar says, its date in ``zone`` (None: this machine's)."""
     description = _text(document.get("description"))
-    return Notes(taken_at=taken_at(document), title=_text(document.get("title")),
+    return Notes(taken_at=taken_at(document, zone), title=_text(document.get("title")),
                  description=caption(description) if description else None,
                  place=place_of(document.get("geoData")) or place_of(document.get("geoDataExif")),
                  trashed=document.get("trashed") is True)
@@ -116,7 +115,7 @@ def _degrees(value: object) -> float | None:
     return degrees if math.isfinite(degrees) else None
 
 
-def album_title(document: Mapping[str, object]) -> str | None:
+def album_title(document: Document) -> str | None:
     return _text(document.get("title"))
 
 
@@ -132,7 +131,7 @@ def restored_name(name: str, title: str | None) -> str:
     return title if cut and extension.lower() == title_extension.lower() else name
 
 
-def taken_at(document: Mapping[str, object]) -> datetime | None:
+def taken_at(document: Document, zone: tzinfo | None = None) -> datetime | None:
     taken = document.get("photoTakenTime")
     seconds = taken.get("timestamp") if isinstance(taken, dict) else None
     try:
@@ -142,10 +141,10 @@ def taken_at(document: Mapping[str, object]) -> datetime | None:
     if value <= 0:  # an unknown date is exported as 0
         return None
     try:
-        # As the wall clock of the machine importing, where the photos were most likely
-        # taken: the library keeps dates as EXIF does, in local time without a zone, and a
+        # As a wall clock where the photos were most likely taken (the importer's, unless
+        # told): the library keeps dates as EXIF does, in local time without a zone, and a
         # sidecar says only the instant.
-        return datetime.fromtimestamp(value, UTC).astimezone()
+        return datetime.fromtimestamp(value, UTC).astimezone(zone)
     except (OverflowError, OSError, ValueError):
         return None
 
@@ -167,13 +166,12 @@ def _unedited(name: str) -> Iterable[str]:
             yield f"{stem[:-len(edited)]}.{extension}"
 
 
-def match(photo: Path, sidecars: Mapping[str, Path]) -> Path | None:
-    """The sidecar of ``photo`` among those of its folder (by name), if there is one."""
-    for name in sidecar_names(photo.name):
+def match(photo: str, sidecars: Collection[str]) -> str | None:
+    """The name of ``photo``'s sidecar among those of its folder, if there is one."""
+    for name in sidecar_names(photo):
         if name in sidecars:
-            return sidecars[name]
+            return name
     # A live photo's video shares its still's sidecar: the one whose photo has the same stem.
-    stem = photo.stem + "."
-    shared = [path for name, path in sidecars.items() if name.startswith(stem)
-              and name.count(".") >= 2]
+    stem = (photo.rpartition(".")[0] or photo) + "."
+    shared = [name for name in sidecars if name.startswith(stem) and name.count(".") >= 2]
     return shared[0] if len(shared) == 1 else None
