@@ -10,6 +10,7 @@ there with its type, and the ``x-api-key`` header checked on each (401 without t
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import io
 import json
@@ -183,10 +184,9 @@ def serve(immich: FakeImmich) -> Iterator[FakeImmich]:
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
-            try:
+            # An interrupted import may hang up mid-answer.
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 self.wfile.write(data)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # an interrupted import hung up mid-answer, as it may
 
         do_GET = do_POST = _handle
 
