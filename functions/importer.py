@@ -23,4 +23,5 @@ def _import_page(record: SqsRecord) -> None:
         ImportJob.from_json(record.body), container.pipeline, imports=container.imports,
         queue=container.import_queue, projects=container.projects,
         open_source=container.import_source, policy=container.import_policy,
+        give_way=container.give_way,
     )

@@ -19,6 +19,7 @@ def handle_jobs(event: SQSEvent) -> BatchResponse:
 
 
 def _render(record: SqsRecord) -> None:
+    container.give_way.wait()  # the backfill lane's, on a shared machine; at once elsewhere
     job = ThumbnailJob.from_json(record.body)
     if job.rerender:
         thumbnails.rerender_job(job, container.pipeline, render=container.render,

@@ -141,6 +141,12 @@ class FakeAssetRepository:
         self.sources[identity] = asset.id
         return self.change(asset.id, import_id=import_id), True
 
+    def live_upload_under_way(self) -> bool:
+        recent = self._now() - timedelta(minutes=1)
+        return any(a.import_id is None and a.updated_at > recent
+                   and a.status in (Status.PENDING, Status.UPLOADED, Status.PROCESSING)
+                   for a in self.assets.values())
+
     def folder_of(self, asset_id: UUID) -> str | None:
         """The folder of the source key an adopted asset came from."""
         key = next((key for (_, _, key, _), adopted in self.sources.items()

@@ -284,6 +284,10 @@ SETTINGS = (
             "an `uploaded` asset this old has lost its job", "reaper"),
     Setting("LIGHTBOX_PENDING_GRACE_SECONDS", "pending_grace_seconds", Whole(3600),
             "after the upload URL expires, how long a `pending` asset may still wait", "reaper"),
+    Setting("LIGHTBOX_GIVE_WAY_SECONDS", "give_way_seconds", Whole(0, minimum=0, maximum=60),
+            "longest a background step (an import's objects, a backfill render) waits while a "
+            "user's own upload is on its way (services/courtesy.py)", "importer, backfill",
+            default_note="`0`; the local runtime sets `3` for its background functions"),
     Setting("LIGHTBOX_S3_PATH_STYLE", "s3_path_style", Flag(None),
             "path-style S3 URLs (LocalStack, MinIO, moto)", "all",
             default_note="`true` when `AWS_ENDPOINT_URL_S3` or `AWS_ENDPOINT_URL` is set"),
@@ -345,6 +349,7 @@ class Config:
     retry_max_seconds: int
     redrive_after_seconds: int
     pending_grace_seconds: int
+    give_way_seconds: int
     s3_endpoint_url: str | None
     s3_path_style: bool
     log_level: str

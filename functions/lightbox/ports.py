@@ -172,6 +172,11 @@ class AssetRepository(Protocol):
         first: those uploaded, or (``imported``) those an import adopted."""
         ...
 
+    def live_upload_under_way(self) -> bool:
+        """Whether an upload of a user's own (not an import's) is on its way to ``ready``:
+        presigned, uploaded or rendering, and moved in the last minute."""
+        ...
+
     def stranded(self, status: Status, *, before: datetime,
                  after: tuple[datetime, UUID] | None, limit: int) -> list[Asset]:
         """Assets of every owner in ``status`` unchanged since before ``before``, in

@@ -43,6 +43,7 @@ from lightbox.ports import (
     SourceBucket,
 )
 from lightbox.services.auth import TokenVerifier
+from lightbox.services.courtesy import GiveWay
 from lightbox.services.imports import ImportPolicy
 from lightbox.services.reaper import ReaperPolicy
 from lightbox.services.resize import ResizePolicy
@@ -222,6 +223,11 @@ class Container:
             url_ttl=config.upload_url_ttl, multipart_threshold=config.multipart_threshold_bytes,
             part_bytes=config.multipart_part_bytes, max_pending=config.max_pending_uploads,
         )
+
+    @cached_property
+    def give_way(self) -> GiveWay:
+        return GiveWay(self.assets.live_upload_under_way,
+                       longest_seconds=self.config.give_way_seconds)
 
     @cached_property
     def processing_policy(self) -> ProcessingPolicy:

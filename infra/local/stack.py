@@ -59,6 +59,9 @@ BACKEND_FILE = "s3-backend"
 # machine they share the CPUs and servers that Lambda and S3 would give them alone, and a
 # user's own uploads must not wait behind them.
 BACKGROUND_NICENESS = 19
+# What frees the servers they share: each of their steps first waits, up to this, while a
+# user's own upload is on its way (services/courtesy.py).
+BACKGROUND_GIVE_WAY = {"LIGHTBOX_GIVE_WAY_SECONDS": "3"}
 # LocalStack community keeps nothing between runs (persistence is a Pro feature).
 EPHEMERAL_BACKENDS = frozenset({"localstack"})
 # What a function's process inherits from the runtime besides its own variables.
@@ -230,7 +233,8 @@ class DevStack:
                 name,
                 handler=spec.handler,
                 code_uri=str(spec.code_uri),
-                environment=_function_environment(name, environment, local_env),
+                environment=function_environment(name, environment, local_env,
+                                                 background=spec.background),
                 timeout=spec.timeout,
                 memory=spec.memory,
                 concurrency=self._options.concurrency,
@@ -334,9 +338,12 @@ def _bind_backend(data: Path, s3: str) -> None:
     marker.write_text(s3 + "\n")
 
 
-def _function_environment(
-    name: str, template_env: Mapping[str, str], local_env: Mapping[str, str]
+def function_environment(
+    name: str, template_env: Mapping[str, str], local_env: Mapping[str, str], *,
+    background: bool,
 ) -> dict[str, str]:
+    """A function's variables: the runtime's few, the local stack's, the template's, then a
+    LIGHTBOX_* setting exported for ./dev.sh up."""
     inherited = {key: os.environ[key] for key in _INHERITED if key in os.environ}
     # A LIGHTBOX_* setting exported for ./dev.sh up overrides the template's value; the
     # names of resources do not (a shell may still hold a previous stack's).
@@ -345,6 +352,7 @@ def _function_environment(
     return {
         **inherited,
         **local_env,
+        **(BACKGROUND_GIVE_WAY if background else {}),
         **template_env,
         **overrides,
         "AWS_LAMBDA_FUNCTION_NAME": name,

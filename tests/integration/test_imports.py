@@ -77,7 +77,7 @@ def run_import(container: Container, sqs_client: Any, owner: str,
             imports.import_page(ImportJob.from_json(message["Body"]), container.pipeline,
                                 imports=container.imports, queue=container.import_queue,
                                 projects=container.projects, open_source=container.import_source,
-                                policy=container.import_policy)
+                                policy=container.import_policy, give_way=container.give_way)
     return imports.import_report(owner, report.run.id, imports=container.imports)
 
 

@@ -14,7 +14,7 @@ from chalice.app import Chalice
 
 from infra.local.functions import LocalFunction
 from infra.local.resources import provision
-from infra.local.stack import BACKGROUND_NICENESS
+from infra.local.stack import BACKGROUND_NICENESS, function_environment
 from infra.template import Template
 from lightbox.config import Config
 from lightbox.events import Action, ObjectEvent, object_events
@@ -169,3 +169,18 @@ def test_background_functions_run_at_a_lower_cpu_priority_locally(tmp_path: Path
             function.close()
     base = niceness[0]
     assert niceness == {0: base, BACKGROUND_NICENESS: base + BACKGROUND_NICENESS}
+
+
+def test_background_functions_give_way_to_live_uploads_locally(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("LIGHTBOX_GIVE_WAY_SECONDS", raising=False)
+    environments = {name: function_environment(name, {}, {}, background=function.background)
+                    for name, function in TEMPLATE.functions.items()}
+    giving_way = {name for name, env in environments.items()
+                  if Config.from_env(env).give_way_seconds > 0}
+    assert giving_way == {"BackfillFunction", "ImporterFunction"}
+    # A setting exported for ./dev.sh up still has the last word.
+    monkeypatch.setenv("LIGHTBOX_GIVE_WAY_SECONDS", "0")
+    assert function_environment("BackfillFunction", {}, {}, background=True)[
+        "LIGHTBOX_GIVE_WAY_SECONDS"] == "0"

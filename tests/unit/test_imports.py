@@ -35,6 +35,7 @@ from lightbox.errors import (
 from lightbox.http.inputs import parse_import_request
 from lightbox.ports import Pipeline
 from lightbox.services import imports
+from lightbox.services.courtesy import GiveWay
 from lightbox.services.imports import ImportPolicy, Skip
 from lightbox.services.reaper import ReaperPolicy, reap
 from lightbox.services.uploads import complete_upload
@@ -58,6 +59,8 @@ POLICY = ImportPolicy(sources=("{bucket}/imports/{owner}/", "archive/shared/"),
                       media_bucket=MEDIA, page_size=1000, max_upload_bytes=10_000_000,
                       max_projects=5)
 
+NEVER_WAITS = GiveWay(lambda: False, longest_seconds=0)
+
 
 @dataclass
 class Library:
@@ -66,6 +69,7 @@ class Library:
     jobs: FakeJobQueue = field(default_factory=FakeJobQueue)
     queue: FakeImportQueue = field(default_factory=FakeImportQueue)
     policy: ImportPolicy = POLICY
+    give_way: GiveWay = NEVER_WAITS
 
     def __post_init__(self) -> None:
         self.imports = FakeImportRepository(self.assets)
@@ -96,7 +100,7 @@ class Library:
         job = self.queue.sent.pop(0)
         return imports.import_page(job, self.pipeline, imports=self.imports, queue=self.queue,
                                    projects=self.projects, open_source=self.source,
-                                   policy=self.policy)
+                                   policy=self.policy, give_way=self.give_way)
 
     def run(self, uri: str = f"s3://{MEDIA}/imports/{OWNER}/",
             time_zone: str = "UTC") -> imports.ImportReport:
@@ -461,6 +465,17 @@ def test_photos_without_sidecars_read_one_at_most_per_page_edge() -> None:
     # The last photo of each page but the last looks past the page for its two names.
     assert sidecar_reads == [f"imports/{OWNER}/IMG_{n:04}.JPG{suffix}.json"
                              for n in (3, 7) for suffix in (".supplemental-metadata", "")]
+
+
+def test_a_page_gives_way_to_a_users_own_upload_every_few_objects() -> None:
+    looks: list[int] = []
+    library = Library()
+    library.give_way = GiveWay(lambda: looks.append(len(library.adopted())) or False,
+                               longest_seconds=3)
+    library.bucket(**photos(40))
+    library.run()
+    step = imports.ADOPTED_BETWEEN_GIVING_WAY
+    assert looks == list(range(0, 40, step))
 
 
 # --- nothing twice ---------------------------------------------------------------------------

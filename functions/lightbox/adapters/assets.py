@@ -281,6 +281,16 @@ _WAITING = """
 _WAITING_LIVE = _WAITING.format(columns=ASSET_COLUMNS, imported="NULL")
 _WAITING_IMPORTED = _WAITING.format(columns=ASSET_COLUMNS, imported="NOT NULL")
 
+# Through assets_waiting_live: a handful of rows at most. A minute bounds what a presign never
+# followed by its PUT, or a worker that died mid-render, holds up.
+_LIVE_UNDER_WAY = """
+    SELECT EXISTS (
+        SELECT 1 FROM assets
+        WHERE status IN ('pending', 'uploaded', 'processing') AND import_id IS NULL
+          AND updated_at > now() - interval '1 minute'
+    ) AS under_way
+"""
+
 _STRANDED = f"""
     SELECT {ASSET_COLUMNS} FROM assets
     WHERE status = %(status)s AND updated_at < %(before)s
@@ -596,6 +606,10 @@ class PostgresAssetRepository:
                 imported: bool = False) -> list[Asset]:
         return all_assets(self._db, _WAITING_IMPORTED if imported else _WAITING_LIVE,
                           {"status": status.value, "age": older_than_seconds, "limit": limit})
+
+    def live_upload_under_way(self) -> bool:
+        row = self._db.fetch_one(_LIVE_UNDER_WAY, {})
+        return bool(row and row["under_way"])
 
     def stranded(self, status: Status, *, before: datetime,
                  after: tuple[datetime, UUID] | None, limit: int) -> list[Asset]:

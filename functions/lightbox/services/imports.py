@@ -64,6 +64,7 @@ from lightbox.errors import (
     Unavailable,
 )
 from lightbox.ports import ImportQueue, ImportRepository, Pipeline, ProjectRepository, SourceBucket
+from lightbox.services.courtesy import GiveWay
 from lightbox.services.sidecars import PageSidecars
 from lightbox.services.uploads import send_job
 from lightbox.values import StoredObject
@@ -77,6 +78,8 @@ SIDECAR_SUFFIXES = (".json", ".xmp", ".aae", ".thm", ".xml", ".txt", ".html", ".
 # On the local stack (bench/imports.py) 8 adopted 31 objects/s and slowed a user's own
 # uploads 2.6-fold, 4 adopted 24/s and slowed them 2.3-2.4-fold: the copies share its servers.
 ADOPTED_AT_ONCE = 4
+# Objects adopted between two looks for a user's own upload under way.
+ADOPTED_BETWEEN_GIVING_WAY = 4 * ADOPTED_AT_ONCE
 
 
 class Skip(StrEnum):
@@ -180,7 +183,7 @@ def list_imports(owner_id: str, *, imports: ImportRepository, limit: int) -> lis
 def import_page(
     job: ImportJob, pipeline: Pipeline, *, imports: ImportRepository, queue: ImportQueue,
     projects: ProjectRepository, open_source: Callable[[str], SourceBucket],
-    policy: ImportPolicy,
+    policy: ImportPolicy, give_way: GiveWay,
 ) -> Import | None:
     """List and adopt the run's next page; returns the run as recorded after it, or None
     when there was nothing to do (the run is over, or another worker recorded this page)."""
@@ -201,10 +204,15 @@ def import_page(
                             zone=ZoneInfo(run.time_zone))
     adopting = _Adopting(run, source, sidecars, _albums(run, sidecars, imports, projects, policy),
                          pipeline, policy)
-    # Each object waits mostly on S3 and the database: a page's are adopted several at once.
+    # Each object waits mostly on S3 and the database: a page's are adopted several at once,
+    # a few at a time, each few after a user's own upload under way (``courtesy``).
     objects = page.objects
+    reasons: list[Skip | None] = []
     with ThreadPoolExecutor(ADOPTED_AT_ONCE) as pool:
-        reasons = list(pool.map(adopting.adopt, objects))
+        for first in range(0, len(objects), ADOPTED_BETWEEN_GIVING_WAY):
+            give_way.wait()
+            reasons += pool.map(adopting.adopt,
+                                objects[first:first + ADOPTED_BETWEEN_GIVING_WAY])
     skipped = Counter(run.skipped) + Counter(reason for reason in reasons if reason)
     done = not page.more
     if not imports.advance(run, after_key=objects[-1].key if objects else run.after_key,
