@@ -287,7 +287,7 @@ SETTINGS = (
     Setting("LIGHTBOX_GIVE_WAY_SECONDS", "give_way_seconds", Whole(0, minimum=0, maximum=60),
             "longest a background step (an import's objects, a backfill render) waits while a "
             "user's own upload is on its way (services/courtesy.py)", "importer, backfill",
-            default_note="`0`; the local runtime sets `3` for its background functions"),
+            default_note="the local runtime sets `3` for its background functions"),
     Setting("LIGHTBOX_S3_PATH_STYLE", "s3_path_style", Flag(None),
             "path-style S3 URLs (LocalStack, MinIO, moto)", "all",
             default_note="`true` when `AWS_ENDPOINT_URL_S3` or `AWS_ENDPOINT_URL` is set"),
