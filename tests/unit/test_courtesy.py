@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from lightbox.services.courtesy import GiveWay
+from lightbox.services.courtesy import POLL_SECONDS, GiveWay
 
 
 @dataclass
@@ -27,7 +27,7 @@ def test_a_step_waits_while_a_users_upload_is_under_way_then_goes_on() -> None:
     clock = Clock()
     waited = uploads_under_way_for(clock, 0.4).wait()
     assert 0.4 <= waited < 0.5
-    assert max(clock.slept) <= 0.05  # it looks again often
+    assert max(clock.slept) <= POLL_SECONDS  # it looks again soon
 
 
 def test_a_step_waits_no_longer_than_its_bound_however_long_uploads_go_on() -> None:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 # How often a waiting worker looks again: a live upload's render takes a few hundred ms.
-POLL_SECONDS = 0.05
+POLL_SECONDS = 0.1
 
 
 @dataclass(frozen=True)
