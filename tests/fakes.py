@@ -819,9 +819,11 @@ class FakeImportRepository:
 class FakeImportQueue:
     def __init__(self) -> None:
         self.sent: list[ImportJob] = []
+        self.delays: list[int] = []
 
-    def send(self, job: ImportJob) -> None:
+    def send(self, job: ImportJob, *, delay_seconds: int = 0) -> None:
         self.sent.append(job)
+        self.delays.append(delay_seconds)
 
 
 def _refused(code: str) -> InvalidParts:
@@ -835,14 +837,17 @@ class FakeJobQueue:
     def __init__(self) -> None:
         self.sent: list[ThumbnailJob] = []
         self.lanes: list[Lane] = []
+        self.taken = 0  # the first jobs sent, which workers have taken: no longer waiting
 
     def send(self, job: ThumbnailJob, lane: Lane) -> None:
         self.sent.append(job)
         self.lanes.append(lane)
 
     def depths(self) -> dict[Lane, QueueDepth]:
-        return {lane: QueueDepth(waiting=self.lanes.count(lane), in_flight=0, delayed=0)
-                for lane in Lane}
+        return {lane: self.depth(lane) for lane in Lane}
+
+    def depth(self, lane: Lane) -> QueueDepth:
+        return QueueDepth(waiting=self.lanes[self.taken:].count(lane), in_flight=0, delayed=0)
 
     def ping(self) -> None:
         pass

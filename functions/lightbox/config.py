@@ -187,6 +187,9 @@ SETTINGS = (
     Setting("LIGHTBOX_IMPORT_PAGE_SIZE", "import_page_size", Whole(1000, maximum=1000),
             "source objects an importer run lists and adopts before it hands the rest on",
             "importer"),
+    Setting("LIGHTBOX_IMPORT_BACKLOG", "import_backlog", Whole(1000, maximum=100_000),
+            "backfill jobs waiting past which an import's next page waits for the lane to "
+            "catch up", "importer"),
     Setting("LIGHTBOX_INGEST_QUEUE_URL", "ingest_queue_url", Text(),
             "the bucket events' queue, where redrive sends their dead letters back",
             "admin (redrive)", template=True),
@@ -313,6 +316,7 @@ class Config:
     import_queue_url: str | None
     import_sources: tuple[str, ...]
     import_page_size: int
+    import_backlog: int
     ingest_queue_url: str | None
     ingest_dead_letter_queue_url: str | None
     thumbnail_dead_letter_queue_url: str | None

@@ -246,6 +246,7 @@ class Container:
         config = self.config
         return ImportPolicy(sources=config.import_sources, media_bucket=config.require("bucket"),
                             page_size=config.import_page_size,
+                            backlog=config.import_backlog,
                             max_upload_bytes=config.max_upload_bytes,
                             max_projects=config.max_projects)
 

@@ -3,6 +3,7 @@ server's S3 and SQS (the import's pages and the backfill lane are real queues)."
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import threading
@@ -177,6 +178,34 @@ def test_an_album_met_pages_after_its_photos_takes_them_and_only_them(
                                              for job in jobs)
                 if asset is not None and asset.project_id == project.id}
     assert in_album == {"IMG_0.JPG", "IMG_1.JPG", "IMG_2.JPG", "IMG_3.JPG"}
+
+
+def test_a_page_waits_on_the_real_queue_while_the_backfill_lane_is_behind(
+    container: Container, s3_client: Any, sqs_client: Any, bucket: str, owner: str,
+) -> None:
+    behind = Container(dataclasses.replace(container.config, import_backlog=2))
+    for n in range(7):
+        s3_client.put_object(Bucket=bucket, Key=f"imports/{owner}/IMG_{n}.JPG",
+                             Body=image_bytes("JPEG", (60 + n, 40)))
+    report, _ = imports.start_import(
+        owner, imports.ImportRequest(ImportSource(bucket, f"imports/{owner}/")),
+        imports=behind.imports, queue=behind.import_queue, projects=behind.projects,
+        policy=behind.import_policy)
+    import_url = container.config.require("import_queue_url")
+    for _ in range(2):  # the first page; then the second finds 3 jobs waiting, past 2
+        [message] = messages(sqs_client, import_url)
+        imports.import_page(ImportJob.from_json(message["Body"]), behind.pipeline,
+                            imports=behind.imports, queue=behind.import_queue,
+                            projects=behind.projects, open_source=behind.import_source,
+                            policy=behind.import_policy, give_way=behind.give_way)
+
+    run = behind.imports.get(owner, report.run.id)
+    assert run is not None and (run.listed, run.status) == (3, ImportStatus.LISTING)
+    waiting = sqs_client.get_queue_attributes(
+        QueueUrl=import_url, AttributeNames=["All"])["Attributes"]
+    assert (waiting["ApproximateNumberOfMessages"],
+            waiting["ApproximateNumberOfMessagesDelayed"]) == ("0", "1")
+    behind.database.close()
 
 
 @pytest.fixture

@@ -56,8 +56,8 @@ OWNER = "studio"
 MEDIA = "media"
 JPEG = image_bytes("JPEG", (64, 48))
 POLICY = ImportPolicy(sources=("{bucket}/imports/{owner}/", "archive/shared/"),
-                      media_bucket=MEDIA, page_size=1000, max_upload_bytes=10_000_000,
-                      max_projects=5)
+                      media_bucket=MEDIA, page_size=1000, backlog=1000,
+                      max_upload_bytes=10_000_000, max_projects=5)
 
 NEVER_WAITS = GiveWay(lambda: False, longest_seconds=0)
 
@@ -95,8 +95,11 @@ class Library:
                                          projects=self.projects, policy=self.policy)
         return report
 
-    def page(self) -> Any:
-        """Handle the oldest queued page message, as the importer does."""
+    def page(self, *, backfill_keeps_up: bool = True) -> Any:
+        """Handle the oldest queued page message, as the importer does; the backfill lane has
+        taken every job sent so far, unless told otherwise."""
+        if backfill_keeps_up:
+            self.jobs.taken = len(self.jobs.sent)
         job = self.queue.sent.pop(0)
         return imports.import_page(job, self.pipeline, imports=self.imports, queue=self.queue,
                                    projects=self.projects, open_source=self.source,
@@ -476,6 +479,27 @@ def test_a_page_gives_way_to_a_users_own_upload_every_few_objects() -> None:
     library.run()
     step = imports.ADOPTED_BETWEEN_GIVING_WAY
     assert looks == list(range(0, 40, step))
+
+
+def test_a_page_waits_while_the_backfill_lane_is_too_far_behind() -> None:
+    library = Library(policy=replace(POLICY, page_size=4, backlog=4))
+    library.bucket(**photos(12))
+    report = library.start()
+    library.page(backfill_keeps_up=False)
+    library.page(backfill_keeps_up=False)  # 4 jobs waiting: not more than a page
+    assert len(library.adopted()) == 8 and library.queue.delays[-1] == 0
+    library.assets.advance(60)
+
+    assert library.page(backfill_keeps_up=False) is None  # 8 waiting: it waits
+    assert len(library.adopted()) == 8
+    assert library.queue.delays[-1] == imports.BACKLOG_WAIT_SECONDS
+    run = library.imports.get(OWNER, report.run.id)
+    assert run is not None and run.updated_at == library.assets.now  # not stalled
+    assert run.listed == 8
+
+    while library.queue.sent:  # the lane catches up
+        library.page()
+    assert len(library.adopted()) == 12
 
 
 # --- nothing twice ---------------------------------------------------------------------------

@@ -45,21 +45,24 @@ class SqsJobQueue:
             self._client.send_message(QueueUrl=url, MessageBody=job.to_json())
 
     def depths(self) -> dict[Lane, QueueDepth]:
-        depths = {}
-        for lane, url in self._queue_urls.items():
-            with translated("reading a thumbnail queue", QueueUnavailable):
-                attributes = self._client.get_queue_attributes(
-                    QueueUrl=url, AttributeNames=[
-                        "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
-                        "ApproximateNumberOfMessagesDelayed",
-                    ],
-                )["Attributes"]
-            depths[lane] = QueueDepth(
-                waiting=int(attributes.get("ApproximateNumberOfMessages", 0)),
-                in_flight=int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0)),
-                delayed=int(attributes.get("ApproximateNumberOfMessagesDelayed", 0)),
-            )
-        return depths
+        return {lane: self._depth(url) for lane, url in self._queue_urls.items()}
+
+    def depth(self, lane: Lane) -> QueueDepth:
+        return self._depth(self._queue_urls.get(lane) or self._queue_urls[Lane.STANDARD])
+
+    def _depth(self, url: str) -> QueueDepth:
+        with translated("reading a thumbnail queue", QueueUnavailable):
+            attributes = self._client.get_queue_attributes(
+                QueueUrl=url, AttributeNames=[
+                    "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
+                    "ApproximateNumberOfMessagesDelayed",
+                ],
+            )["Attributes"]
+        return QueueDepth(
+            waiting=int(attributes.get("ApproximateNumberOfMessages", 0)),
+            in_flight=int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0)),
+            delayed=int(attributes.get("ApproximateNumberOfMessagesDelayed", 0)),
+        )
 
     def ping(self) -> None:
         for url in set(self._queue_urls.values()):
@@ -74,9 +77,10 @@ class SqsImportQueue:
         self._client = client
         self._queue_url = queue_url
 
-    def send(self, job: ImportJob) -> None:
+    def send(self, job: ImportJob, *, delay_seconds: int = 0) -> None:
         with translated("sending an import's page", QueueUnavailable):
-            self._client().send_message(QueueUrl=self._queue_url, MessageBody=job.to_json())
+            self._client().send_message(QueueUrl=self._queue_url, MessageBody=job.to_json(),
+                                        DelaySeconds=delay_seconds)
 
 
 class SqsRedelivery:

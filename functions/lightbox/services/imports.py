@@ -46,6 +46,7 @@ from lightbox.domain import (
     ImportJob,
     ImportSource,
     ImportStatus,
+    Lane,
     NewAsset,
     Status,
     tidy_name,
@@ -79,6 +80,9 @@ SIDECAR_SUFFIXES = (".json", ".xmp", ".aae", ".thm", ".xml", ".txt", ".html", ".
 # adopted 31 objects/s and slowed a user's own uploads 2.6-fold, 4 adopted 24/s and slowed
 # them 2.3-2.4-fold: the copies share its servers.
 ADOPTED_AT_ONCE = 4
+# How long a page that waits for the backfill lane (ImportPolicy.backlog) waits before it
+# looks again.
+BACKLOG_WAIT_SECONDS = 30
 # Objects adopted between two looks for a user's own upload under way: with 16 (some 0.7 s of
 # copies) a live upload waited 1.7 times as long as on an idle stack, with 4 1.1 times.
 ADOPTED_BETWEEN_GIVING_WAY = ADOPTED_AT_ONCE
@@ -104,6 +108,10 @@ class ImportPolicy:
     sources: tuple[str, ...]
     media_bucket: str
     page_size: int
+    # A page waits while the backfill lane has more jobs than this to take: adopting far ahead
+    # of rendering only piles up work (and on the local stack SQS answers slower the more it
+    # holds: with 10,000 queued a 10,000-object import's renders fell from 7 a second to 2).
+    backlog: int
     max_upload_bytes: int
     max_projects: int  # per owner: a Takeout's albums become projects up to it
 
@@ -196,6 +204,12 @@ def import_page(
     if not policy.allows(run.owner_id, run.source):  # the deployment's sources changed since
         imports.fail(run, f"{run.source.uri} is no longer a source you may import from")
         return None
+    if backfill_backlog(pipeline) > policy.backlog:
+        # Restart the run's clock, or the reaper would take it for stalled.
+        imports.renew(run)
+        queue.send(job, delay_seconds=BACKLOG_WAIT_SECONDS)
+        log.info("import %s waits for the backfill lane to catch up", run.id)
+        return None
     source = open_source(run.source.bucket)
     try:
         page = source.list_page(run.source.prefix, after=run.after_key, limit=policy.page_size)
@@ -224,6 +238,12 @@ def import_page(
     if not done:
         queue.send(job)
     return imports.get(run.owner_id, run.id)
+
+
+def backfill_backlog(pipeline: Pipeline) -> int:
+    """The jobs the backfill lane has yet to take (waiting or delayed)."""
+    depth = pipeline.jobs.depth(Lane.BACKFILL)
+    return depth.waiting + depth.delayed
 
 
 def resume_stalled(*, imports: ImportRepository, queue: ImportQueue, older_than_seconds: int,

@@ -27,9 +27,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from lightbox.domain import Asset, Lane, Status
+from lightbox.domain import Asset, Status
 from lightbox.errors import InvalidParts, ObjectNotFound, UploadIncomplete, UploadMissing
 from lightbox.ports import Pipeline
+from lightbox.services.imports import backfill_backlog
 from lightbox.services.uploads import complete_upload, queue_job
 
 log = logging.getLogger(__name__)
@@ -122,9 +123,7 @@ def _recover_one(asset: Asset, recovered: Recovered, pipeline: Pipeline) -> None
 
 
 def _backfill_drained(pipeline: Pipeline) -> bool:
-    depths = pipeline.jobs.depths()
-    depth = depths.get(Lane.BACKFILL) or depths[Lane.STANDARD]  # without a lane of its own
-    return depth.waiting == 0 and depth.delayed == 0
+    return backfill_backlog(pipeline) == 0
 
 
 @contextmanager
