@@ -54,17 +54,17 @@ class Lane(StrEnum):
 
 @dataclass(frozen=True)
 class Lanes:
-    """Video takes its own lane; images adopted by an import the backfill lane; other images
-    this large, in bytes or pixels, the large lane."""
+    """Video takes its own lane; background images (an import's, a rerender) the backfill
+    lane; other images this large, in bytes or pixels, the large lane."""
 
     large_bytes: int
     large_pixels: int
 
     def of(self, size_bytes: int, dimensions: tuple[int, int] | None, *,
-           video: bool = False, imported: bool = False) -> Lane:
+           video: bool = False, background: bool = False) -> Lane:
         if video:
             return Lane.VIDEO
-        if imported:
+        if background:
             return Lane.BACKFILL
         pixels = dimensions[0] * dimensions[1] if dimensions else 0
         large = size_bytes >= self.large_bytes or pixels >= self.large_pixels

@@ -76,7 +76,7 @@ def _send(asset: Asset, pipeline: Pipeline) -> None:
     # A clip is rendered by the video function, every other original in the backfill lane,
     # however large: the lane exists so that a rerender never delays users' own uploads.
     lane = pipeline.lanes.of(asset.size_bytes, None,
-                             video=asset.content_type in filetypes.VIDEO, imported=True)
+                             video=asset.content_type in filetypes.VIDEO, background=True)
     pipeline.jobs.send(ThumbnailJob(asset.id, asset.owner_id, rerender=True), lane)
 
 

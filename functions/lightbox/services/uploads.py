@@ -309,7 +309,7 @@ def send_job(asset: Asset, head: bytes, pipeline: Pipeline) -> Lane:
     ``head``) belongs in."""
     lane = pipeline.lanes.of(asset.size_bytes, filetypes.dimensions(head),
                              video=filetypes.sniff(head) in filetypes.VIDEO,
-                             imported=asset.import_id is not None)
+                             background=asset.import_id is not None)
     pipeline.jobs.send(ThumbnailJob(asset.id, asset.owner_id), lane)
     return lane
 
