@@ -265,15 +265,16 @@ def stalled_since(before: datetime) -> int:
 def _albums(run: Import, sidecars: PageSidecars, imports: ImportRepository,
             projects: ProjectRepository, policy: ImportPolicy) -> dict[str, UUID]:
     """The project of each album folder met so far, with those whose description is on this
-    page: a project of the album's name (found, or made). None when the run names one."""
+    page: a project of the album's name (found, or made). None when the run names a project:
+    everything goes there."""
     if run.project_id is not None:
         return {}
     albums = imports.albums(run)
     for folder, title in sidecars.albums().items():
-        if folder in albums:
+        name = tidy_name(title, MAX_PROJECT_NAME_CHARS).strip()
+        if folder in albums or not name:
             continue
-        project_id = _project_named(run.owner_id, tidy_name(title, MAX_PROJECT_NAME_CHARS),
-                                    projects, policy)
+        project_id = _project_named(run.owner_id, name, projects, policy)
         if project_id is not None:
             joined = imports.add_album(run, folder, project_id)
             log.info("import %s: %s is the album %r; %d photos adopted before joined it",

@@ -67,8 +67,10 @@ class PageSidecars:
         return found
 
     def _holds_sidecars(self, folder: str) -> bool:
-        """Whether the folder's first keys (its sidecars follow their photos) hold one."""
-        listed = self._source.list_page(folder, after=None, limit=SIDECARS_LOOKED_FOR)
+        """Whether the folder's first keys (its sidecars follow their photos) hold one; of a
+        folder the run's prefix cuts through, only those under the prefix."""
+        listed = self._source.list_page(max(folder, self._prefix, key=len), after=None,
+                                        limit=SIDECARS_LOOKED_FOR)
         return any(_names_a_file(name) for name in
                    (_split(item.key)[1] for item in listed.objects)
                    if name.lower().endswith(".json"))
