@@ -70,9 +70,29 @@ def update_asset(asset_id: str) -> Response:
 
 @app.route("/v1/assets/{asset_id}", methods=["DELETE"])
 def delete_asset(asset_id: str) -> Response:
-    owner_id = inputs.owner_of(app.request)
-    library.delete_asset(owner_id, inputs.asset_id_param(asset_id), container.pipeline)
+    request = app.request
+    owner_id = inputs.owner_of(request)
+    permanent = inputs.parse_delete_query(inputs.query_params(request))
+    if permanent:
+        library.delete_asset(owner_id, inputs.asset_id_param(asset_id), container.pipeline)
+    else:
+        library.trash_asset(owner_id, inputs.asset_id_param(asset_id), container.pipeline)
     return outputs.no_content()
+
+
+@app.route("/v1/assets/{asset_id}/restore", methods=["POST"])
+def restore_asset(asset_id: str) -> Response:
+    owner_id = inputs.owner_of(app.request)
+    asset = library.restore_asset(owner_id, inputs.asset_id_param(asset_id), container.pipeline)
+    view = listing.view_one(asset, container.pipeline, url_ttl=container.config.download_url_ttl)
+    return outputs.json_response(outputs.asset_json(view))
+
+
+@app.route("/v1/trash", methods=["DELETE"])
+def empty_trash() -> Response:
+    owner_id = inputs.owner_of(app.request)
+    emptied = library.empty_trash(owner_id, container.pipeline)
+    return outputs.json_response({"deleted": emptied.deleted, "more": emptied.more})
 
 
 @app.route("/v1/projects", methods=["GET"])

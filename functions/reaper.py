@@ -21,8 +21,11 @@ def reap_waiting_assets(event: CloudWatchEvent) -> dict[str, Any]:
     purged = library.purge_deleted(container.pipeline,
                                    older_than_seconds=policy.purge_after_seconds,
                                    limit=policy.batch)
+    expired = library.expire_trash(container.pipeline, kept_days=policy.trash_days,
+                                   limit=policy.batch)
     resumed = imports.resume_stalled(
         imports=container.imports, queue=container.import_queue,
         older_than_seconds=policy.import_seconds, limit=policy.batch,
     ) if container.config.import_queue_url else 0
-    return {**asdict(report), "purged": purged, "imports_resumed": resumed}
+    return {**asdict(report), "purged": purged, "trash_expired": expired,
+            "imports_resumed": resumed}

@@ -309,7 +309,8 @@ class FakeAssetRepository:
 
         rows = [
             a for a in self._owned(owner_id)
-            if (a.status == filters.status if filters.status else a.status is not Status.DELETED)
+            if (a.shown_status == filters.status if filters.status
+                else a.status is not Status.DELETED and a.trashed_at is None)
             and (filters.project_id is None or a.project_id == filters.project_id)
             and (filters.content_type is None or a.content_type == filters.content_type)
             and _taken_within(a, filters)
@@ -338,11 +339,14 @@ class FakeAssetRepository:
     def totals(self, owner_id: str) -> dict[Status, StatusTotal]:
         totals = dict.fromkeys(Status, StatusTotal(count=0, size_bytes=0, oldest_update=None))
         for asset in self._owned(owner_id):
-            total = totals[asset.status]
+            shown = asset.status if asset.status is Status.DELETED else asset.shown_status
+            total = totals[shown]
             oldest = min(filter(None, (total.oldest_update, asset.updated_at)))
-            totals[asset.status] = StatusTotal(count=total.count + 1,
-                                               size_bytes=total.size_bytes + asset.size_bytes,
-                                               oldest_update=oldest)
+            stored = shown is not Status.TRASHED or asset.status in (
+                Status.UPLOADED, Status.PROCESSING, Status.READY, Status.FAILED)
+            totals[shown] = StatusTotal(count=total.count + 1,
+                                        size_bytes=total.size_bytes + stored * asset.size_bytes,
+                                        oldest_update=oldest)
         return totals
 
     def update(
@@ -355,12 +359,39 @@ class FakeAssetRepository:
         return self.change(asset_id, filename=filename or asset.filename,
                            project_id=project_id if move else asset.project_id)
 
-    def delete(self, owner_id: str, asset_id: UUID) -> Asset | None:
+    def delete(self, owner_id: str, asset_id: UUID, *,
+               trashed_for_seconds: int | None = None) -> Asset | None:
         asset = self.get(owner_id, asset_id)
         if asset is None or asset.status is Status.DELETED:
             return None
+        if trashed_for_seconds is not None and not (
+                asset.trashed_at is not None
+                and asset.trashed_at <= self.now - timedelta(seconds=trashed_for_seconds)):
+            return None
         self.purged.discard(asset_id)
-        return self.change(asset_id, status=Status.DELETED, **_FORGOTTEN)
+        return self.change(asset_id, status=Status.DELETED, trashed_at=None, **_FORGOTTEN)
+
+    def trash(self, owner_id: str, asset_id: UUID) -> Asset | None:
+        asset = self.get(owner_id, asset_id)
+        if asset is None or asset.status is Status.DELETED:
+            return None
+        return asset if asset.trashed_at else self.change(asset_id, trashed_at=self._now())
+
+    def restore(self, owner_id: str, asset_id: UUID) -> Asset | None:
+        asset = self.get(owner_id, asset_id)
+        if asset is None or asset.status is Status.DELETED:
+            return None
+        return self.change(asset_id, trashed_at=None) if asset.trashed_at else asset
+
+    def trashed(self, owner_id: str | None, *, older_than_seconds: int,
+                limit: int) -> list[Asset]:
+        before = self.now - timedelta(seconds=older_than_seconds)
+        found = sorted((a for a in self.assets.values()
+                        if a.trashed_at is not None and a.trashed_at <= before
+                        and a.status is not Status.DELETED
+                        and owner_id in (None, a.owner_id)),
+                       key=lambda a: (a.trashed_at, a.id))
+        return found[:limit]
 
     def mark_purged(self, owner_id: str, asset_id: UUID) -> None:
         self.purged.add(asset_id)
@@ -389,7 +420,7 @@ class FakeAssetRepository:
         if reference is None or reference.status is not Status.READY:
             return []
         found = sorted(((near, gap) for near in self._hashed(owner_id)
-                        if near.id != asset_id
+                        if near.id != asset_id and near.trashed_at is None
                         and (gap := _distance(reference, near)) is not None and gap <= distance),
                        key=lambda pair: (pair[1], pair[0].id))
         return found[:limit]
@@ -413,8 +444,8 @@ class FakeAssetRepository:
                 if asset.status is Status.READY and asset.perceptual_hash is not None]
 
     def in_project(self, owner_id: str, project_id: UUID, limit: int) -> list[Asset]:
-        return [a for a in self._owned(owner_id)
-                if a.project_id == project_id and a.status is not Status.DELETED][:limit]
+        return [a for a in self._owned(owner_id) if a.project_id == project_id
+                and a.status is not Status.DELETED and a.trashed_at is None][:limit]
 
     def _owned(self, owner_id: str) -> list[Asset]:
         return [a for a in self.assets.values() if a.owner_id == owner_id]
@@ -532,6 +563,9 @@ class FakeProjectRepository:
         if project is None or project.asset_count:
             return False
         del self.projects[project_id]
+        for asset in list(self._assets.assets.values()):  # ON DELETE SET NULL
+            if asset.project_id == project_id:
+                self._assets.change(asset.id, project_id=None)
         return True
 
     def _counted(self, project: Project) -> Project:

@@ -287,6 +287,8 @@ SETTINGS = (
             "an `uploaded` asset this old has lost its job", "reaper"),
     Setting("LIGHTBOX_PENDING_GRACE_SECONDS", "pending_grace_seconds", Whole(3600),
             "after the upload URL expires, how long a `pending` asset may still wait", "reaper"),
+    Setting("LIGHTBOX_TRASH_DAYS", "trash_days", Whole(30, maximum=3650),
+            "days an asset stays in the trash before the reaper deletes it for good", "reaper"),
     Setting("LIGHTBOX_GIVE_WAY_SECONDS", "give_way_seconds", Whole(0, minimum=0, maximum=60),
             "longest a background step (an import's objects, a backfill render) waits while a "
             "user's own upload is on its way (services/courtesy.py)", "importer, backfill",
@@ -353,6 +355,7 @@ class Config:
     retry_max_seconds: int
     redrive_after_seconds: int
     pending_grace_seconds: int
+    trash_days: int
     give_way_seconds: int
     s3_endpoint_url: str | None
     s3_path_style: bool

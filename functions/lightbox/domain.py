@@ -40,6 +40,9 @@ class Status(StrEnum):
     FAILED = "failed"
     DUPLICATE = "duplicate"
     DELETED = "deleted"
+    # How an asset in the trash is shown, whatever its status underneath, which it keeps and
+    # comes back with when restored; never stored.
+    TRASHED = "trashed"
 
 
 class Lane(StrEnum):
@@ -162,6 +165,13 @@ class Asset:
     perceptual_hash: int | None = None
     # The fingerprint of the render spec its derivatives were made with ("" before any).
     render_spec: str = ""
+    # When its owner put it in the trash (None: it is not there).
+    trashed_at: datetime | None = None
+
+    @property
+    def shown_status(self) -> Status:
+        """Its status as its owner sees it: trashed while in the trash."""
+        return Status.TRASHED if self.trashed_at is not None else self.status
 
     @property
     def original_key(self) -> str:

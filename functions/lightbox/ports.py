@@ -227,9 +227,26 @@ class AssetRepository(Protocol):
         """Rename and/or move (``move``: to ``project_id``, None for none) a live asset."""
         ...
 
-    def delete(self, owner_id: str, asset_id: UUID) -> Asset | None:
-        """The owner deletes it: any state but deleted → deleted, keeping the row as a
-        tombstone; the asset as it was."""
+    def delete(self, owner_id: str, asset_id: UUID, *,
+               trashed_for_seconds: int | None = None) -> Asset | None:
+        """Delete for good: any state but deleted → deleted, keeping the row as a tombstone;
+        the asset as it was. With ``trashed_for_seconds``, only if it is in the trash and has
+        been for that long (not restored meanwhile)."""
+        ...
+
+    def trash(self, owner_id: str, asset_id: UUID) -> Asset | None:
+        """Into the trash, keeping its status, bytes and project: the asset as it is now;
+        None for no asset or a deleted one."""
+        ...
+
+    def restore(self, owner_id: str, asset_id: UUID) -> Asset | None:
+        """Out of the trash, as it was: the asset as it is now; None as for ``trash``."""
+        ...
+
+    def trashed(self, owner_id: str | None, *, older_than_seconds: int,
+                limit: int) -> list[Asset]:
+        """What has been in the trash for that long, longest first: the owner's, or every
+        owner's for None."""
         ...
 
     def mark_purged(self, owner_id: str, asset_id: UUID) -> None:

@@ -71,8 +71,9 @@ class LegacyChangeCursor:
 
 @dataclass(frozen=True)
 class StatusTotal:
-    """An owner's assets in one status: how many, their declared bytes, and the earliest
-    time one of them last changed (None when there are none)."""
+    """An owner's assets in one status: how many, their declared bytes (in the trash: of those
+    that hold an original), and the earliest time one of them last changed (None when there
+    are none)."""
 
     count: int
     size_bytes: int

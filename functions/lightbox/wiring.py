@@ -257,6 +257,7 @@ class Container:
             pending_seconds=config.upload_url_ttl + config.pending_grace_seconds,
             uploaded_seconds=config.redrive_after_seconds,
             processing_seconds=config.processing_lease_seconds,
+            trash_days=config.trash_days,
         )
 
     # AWS clients, through botocore without boto3: boto3 would also import s3transfer, a

@@ -417,7 +417,7 @@ def test_a_clip_this_browser_cannot_play_shows_its_poster_and_a_link_to_the_orig
 
 # --- changing -------------------------------------------------------------------------------
 
-def test_a_deleted_photo_leaves_the_grid_and_the_library(gallery: Gallery) -> None:
+def test_a_deleted_photo_leaves_the_grid_for_the_trash(gallery: Gallery) -> None:
     gallery.sign_in()
     gallery.signed_in()
     gallery.choose(("keep.jpg", "image/jpeg", landscape(109)), ("drop.jpg", "image/jpeg", landscape(110)))
@@ -432,7 +432,8 @@ def test_a_deleted_photo_leaves_the_grid_and_the_library(gallery: Gallery) -> No
     expect(gallery.tile("drop.jpg")).to_have_count(0)
     assert confirmations and "drop.jpg" in confirmations[0]
     expect(gallery.tile("keep.jpg").get_by_role("button")).to_be_focused()
-    assert gallery.api.http.get(f"{gallery.api.api}/v1/assets/{asset_id}", timeout=30).status_code == 404
+    trashed = gallery.api.http.get(f"{gallery.api.api}/v1/assets/{asset_id}", timeout=30).json()
+    assert trashed["status"] == "trashed"
     gallery.page.reload()
     expect(gallery.tile("keep.jpg")).to_be_visible()
     expect(gallery.tile("drop.jpg")).to_have_count(0)

@@ -74,7 +74,8 @@ class Library:
     def assets(self, *, limit: int | None = None, page_size: int = 100,
                **filters: str | None) -> Iterator[Json]:
         self._note("assets", *(f"{k}={v}" for k, v in filters.items() if v is not None))
-        found = [a for a in self.items.values() if a["status"] != "deleted"
+        found = [a for a in self.items.values()
+                 if (filters.get("status") or a["status"] not in ("deleted", "trashed"))
                  and all(a.get(k) == v for k, v in filters.items() if v is not None and k != "sort")]
         yield from found[:limit]
 
@@ -84,9 +85,23 @@ class Library:
             raise ApiError(404, "asset_not_found", f"no asset {asset_id}")
         return self.items[asset_id]
 
-    def delete(self, asset_id: str) -> None:
-        self._note("delete", asset_id)
-        self.asset(asset_id)["status"] = "deleted"
+    def delete(self, asset_id: str, *, permanent: bool = False) -> None:
+        self._note("delete", asset_id, *(["permanent"] if permanent else []))
+        self.asset(asset_id)["status"] = "deleted" if permanent else "trashed"
+
+    def restore(self, asset_id: str) -> Json:
+        self._note("restore", asset_id)
+        asset = self.asset(asset_id)
+        asset["status"] = "ready"
+        return asset
+
+    def empty_trash(self) -> Json:
+        self._note("empty_trash")
+        trashed = [a for a in self.items.values() if a["status"] == "trashed"][:2]
+        for asset in trashed:
+            asset["status"] = "deleted"
+        return {"deleted": len(trashed),
+                "more": any(a["status"] == "trashed" for a in self.items.values())}
 
     def retry(self, asset_id: str) -> Json:
         self._note("retry", asset_id)
@@ -347,14 +362,43 @@ def test_first_characters_that_start_no_id_or_several_say_so(library: Library) -
     assert library.called("assets") == [("assets",)] and library.called("delete") == []
 
 
-def test_rm_shows_what_the_ids_turned_out_to_be_before_it_asks(library: Library) -> None:
+def test_rm_permanent_shows_what_the_ids_turned_out_to_be_before_it_asks(
+    library: Library,
+) -> None:
     photo, scan = uuid_starting("0a6f3b1e"), uuid_starting("9c2d4e5f")
-    library.add(an_asset(photo, "photo.jpg"), an_asset(scan, "scan.tif", status="failed"))
+    library.add(an_asset(photo, "photo.jpg"), an_asset(scan, "scan.tif", status="trashed"))
 
-    asked = run("rm", "9c2d", photo, answer="n\n", code=1).stderr
+    asked = run("rm", "--permanent", "9c2d", photo, answer="n\n", code=1).stderr
 
-    assert "9c2d4e5f  scan.tif (failed)" in asked and "0a6f3b1e  photo.jpg (ready)" in asked
+    assert "9c2d4e5f  scan.tif (trashed)" in asked and "0a6f3b1e  photo.jpg (ready)" in asked
     assert "Delete 2 asset(s) for good" in asked and library.called("delete") == []
+    run("rm", "--permanent", "--yes", "9c2d")  # found in the trash too
+    assert library.called("delete") == [("delete", scan, "permanent")]
+
+
+def test_rm_moves_to_the_trash_without_asking_and_restore_brings_back(library: Library) -> None:
+    photo, scan = uuid_starting("0a6f3b1e"), uuid_starting("9c2d4e5f")
+    library.add(an_asset(photo, "photo.jpg"), an_asset(scan, "scan.tif"))
+
+    moved = run("rm", "0a6f", "9c2d").stderr
+
+    assert f"Moved to the trash: {photo}." in moved
+    assert library.called("delete") == [("delete", photo), ("delete", scan)]
+    assert "photo.jpg" in run("trash", "ls").stdout
+    assert "photo.jpg" not in run("ls").stdout
+    assert f"Restored {photo}." in run("restore", "0a6f").stderr  # looked for in the trash
+    assert library.called("assets")[-1] == ("assets", "status=trashed")
+    assert library.items[photo]["status"] == "ready"
+
+
+def test_trash_empty_asks_then_empties_it_a_batch_at_a_time(library: Library) -> None:
+    library.add(*(an_asset(uuid_starting(f"0a6f{n:04}"), f"{n}.jpg", status="trashed")
+                  for n in range(5)))
+    assert "Delete everything in the trash for good" in run("trash", "empty", answer="n\n",
+                                                          code=1).stderr
+    assert library.called("empty_trash") == []
+    assert "Deleted 5 asset(s) for good." in run("trash", "empty", "--yes").stderr
+    assert len(library.called("empty_trash")) == 3
 
 
 def test_projects_rm_names_the_project_it_found_before_it_asks(library: Library) -> None:
@@ -427,7 +471,8 @@ def test_upload_of_a_takeout_folder_declares_each_photos_date_place_and_caption(
     assert library.declared_notes == {"IMG_1.png": ((43.3, 5.37), "Harbour"),
                                       "IMG_2.png": (None, None)}
     assert "a Google Takeout sidecar (its date goes with its photo)" in done.stderr
-    assert [call for call in library.calls if call[0] == "presign"] == [
+    # Sent at once, in whatever order their threads run: each once.
+    assert sorted(call for call in library.calls if call[0] == "presign") == [
         ("presign", "IMG_1.png"), ("presign", "IMG_2.png")]
 
 

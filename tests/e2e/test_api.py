@@ -20,7 +20,7 @@ from PIL import Image
 from infra.template import Template
 from tests.conftest import REPO
 from tests.e2e.conftest import Client, Stack
-from tests.support import image_bytes
+from tests.support import image_bytes, unique_owner
 
 pytestmark = pytest.mark.e2e
 
@@ -40,8 +40,9 @@ def stranger(stack: Stack) -> Client:
 
 
 def keys_of(stack: Stack, client: Client) -> set[str]:
-    return {object_["Key"] for object_ in stack.client("s3").list_objects_v2(
-        Bucket=stack.exports["LIGHTBOX_BUCKET"]).get("Contents", [])}
+    pages = stack.client("s3").get_paginator("list_objects_v2").paginate(
+        Bucket=stack.exports["LIGHTBOX_BUCKET"])
+    return {object_["Key"] for page in pages for object_ in page.get("Contents", [])}
 
 
 def listed(client: Client, **params: str) -> list[dict[str, Any]]:
@@ -127,6 +128,8 @@ def test_one_owner_can_never_see_or_touch_anothers_assets_or_projects(
         ("GET", f"/v1/assets/{asset_id}", None),
         ("PATCH", f"/v1/assets/{asset_id}", {"filename": "stolen.jpg"}),
         ("DELETE", f"/v1/assets/{asset_id}", None),
+        ("DELETE", f"/v1/assets/{asset_id}?permanent=true", None),
+        ("POST", f"/v1/assets/{asset_id}/restore", None),
         ("POST", f"/v1/assets/{asset_id}/retry", None),
         ("GET", f"/v1/assets/{asset_id}/similar", None),
         ("GET", f"/v1/assets/{asset_id}/thumbnails/256", None),
@@ -164,11 +167,16 @@ def test_one_owner_can_never_see_or_touch_anothers_assets_or_projects(
     stats = stranger.http.get(f"{api}/v1/stats", timeout=30).json()
     assert stats["assets"]["ready"] == 0 and stats["stored_bytes"] == 0
     assert "queues" not in stats  # the shared queues tell of other owners' work
+    # Emptying one's trash empties no one else's.
+    assert client.http.delete(f"{api}/v1/assets/{pending}", timeout=30).status_code == 204
+    emptied = stranger.http.delete(f"{api}/v1/trash", timeout=30)
+    assert emptied.json() == {"deleted": 0, "more": False}, emptied.text
+    assert listed(stranger, status="trashed") == []
 
     # And the owner still has everything, untouched.
     mine = client.asset(asset_id)
     assert mine["filename"] == "mine.jpg" and mine["project_id"] == project["project_id"]
-    assert client.asset(pending)["status"] == "pending"
+    assert client.asset(pending)["status"] == "trashed"
 
 
 def test_a_size_made_on_demand_is_rendered_once_and_an_unlisted_size_is_refused(
@@ -196,7 +204,7 @@ def test_a_size_made_on_demand_is_rendered_once_and_an_unlisted_size_is_refused(
 
 # --- projects --------------------------------------------------------------------------------
 
-def test_projects_are_created_renamed_and_deleted_only_when_empty_or_cascading(
+def test_projects_are_created_renamed_and_deleted_only_when_empty_or_to_the_trash(
     stack: Stack, client: Client
 ) -> None:
     api = client.api
@@ -226,8 +234,12 @@ def test_projects_are_created_renamed_and_deleted_only_when_empty_or_cascading(
     assert deleted.status_code == 204
     assert client.http.get(f"{api}/v1/projects/{project['project_id']}",
                            timeout=30).status_code == 404
-    assert client.http.get(f"{api}/v1/assets/{photo}", timeout=30).status_code == 404
-    assert not any(photo in key for key in keys_of(stack, client))
+    # Its photo went to the trash, bytes kept; restored, it is in no project.
+    trashed = client.asset(photo)
+    assert (trashed["status"], trashed["project_id"]) == ("trashed", None)
+    assert any(photo in key for key in keys_of(stack, client))
+    restored = client.http.post(f"{api}/v1/assets/{photo}/restore", timeout=30).json()
+    assert (restored["status"], restored["project_id"]) == ("ready", None)
 
 
 # --- sync ------------------------------------------------------------------------------------
@@ -246,7 +258,8 @@ def test_a_client_syncs_every_creation_change_and_deletion_as_tombstones(
     renamed = client.http.patch(f"{api}/v1/assets/{second}", json={"filename": "2.jpg"},
                                 timeout=30)
     assert renamed.status_code == 200
-    assert client.http.delete(f"{api}/v1/assets/{first}", timeout=30).status_code == 204
+    assert client.http.delete(f"{api}/v1/assets/{first}?permanent=true",
+                              timeout=30).status_code == 204
 
     items, cursor = changes(client, cursor)
     latest = {item["asset_id"]: item for item in items}  # the feed may repeat an asset
@@ -377,14 +390,49 @@ def test_a_declared_hash_is_enforced_by_the_bucket(
 
 # --- lifecycle -------------------------------------------------------------------------------
 
+def test_a_deleted_asset_waits_in_the_trash_until_restored_or_deleted_for_good(
+    stack: Stack,
+) -> None:
+    client = stack.api_client(stack.create_key(unique_owner()))  # a trash of its own
+    api = client.api
+    asset_id = client.upload("oops.jpg", "image/jpeg", unique_image("JPEG", (800, 600)))
+    assert client.wait_until_settled(asset_id)["status"] == "ready"
+    keys = {key for key in keys_of(stack, client) if asset_id in key}
+    sync = client.http.get(f"{api}/v1/assets", timeout=30).json()["sync_cursor"]
+
+    assert client.http.delete(f"{api}/v1/assets/{asset_id}", timeout=30).status_code == 204
+    assert asset_id not in {item["asset_id"] for item in listed(client)}
+    [trashed] = listed(client, status="trashed")
+    assert (trashed["asset_id"], trashed["status"]) == (asset_id, "trashed")
+    assert trashed["trashed_at"] is not None and trashed["thumbnails"]
+    assert {key for key in keys_of(stack, client) if asset_id in key} == keys
+    feed, sync = changes(client, sync)
+    assert [item["status"] for item in feed if item["asset_id"] == asset_id] == ["trashed"]
+
+    restored = client.http.post(f"{api}/v1/assets/{asset_id}/restore", timeout=30)
+    assert restored.status_code == 200, restored.text
+    assert (restored.json()["status"], restored.json()["trashed_at"]) == ("ready", None)
+    assert asset_id in {item["asset_id"] for item in listed(client)}
+    feed, sync = changes(client, sync)
+    assert [item["status"] for item in feed if item["asset_id"] == asset_id] == ["ready"]
+
+    assert client.http.delete(f"{api}/v1/assets/{asset_id}", timeout=30).status_code == 204
+    emptied = client.http.delete(f"{api}/v1/trash", timeout=30).json()
+    assert emptied == {"deleted": 1, "more": False}
+    assert client.http.get(f"{api}/v1/assets/{asset_id}", timeout=30).status_code == 404
+    assert not any(asset_id in key for key in keys_of(stack, client))
+    feed, _ = changes(client, sync)
+    assert [item["status"] for item in feed if item["asset_id"] == asset_id][-1] == "deleted"
+
+
 def test_delete_removes_the_original_and_every_derivative(stack: Stack, client: Client) -> None:
     asset_id = client.upload("gone.jpg", "image/jpeg", unique_image("JPEG", (800, 600)))
     assert client.wait_until_settled(asset_id)["status"] == "ready"
     assert any(asset_id in key for key in keys_of(stack, client))
-    assert client.http.delete(f"{client.api}/v1/assets/{asset_id}", timeout=30).status_code == 204
+    gone = f"{client.api}/v1/assets/{asset_id}?permanent=true"
+    assert client.http.delete(gone, timeout=30).status_code == 204
     assert client.http.get(f"{client.api}/v1/assets/{asset_id}", timeout=30).status_code == 404
-    again = client.http.delete(f"{client.api}/v1/assets/{asset_id}", timeout=30)
-    assert again.status_code == 404
+    assert client.http.delete(gone, timeout=30).status_code == 404
     assert not any(asset_id in key for key in keys_of(stack, client))
 
 

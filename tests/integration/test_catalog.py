@@ -478,3 +478,70 @@ def plan_of(database_url: str, query: str) -> str:
 def test_listing_queries_use_their_index(filled_database: str, query: str, index: str) -> None:
     plan = plan_of(filled_database, query)
     assert index in plan and "Sort" not in plan, plan
+
+
+# --- the trash --------------------------------------------------------------------------------
+
+def test_the_trash_keeps_an_asset_as_it_was_out_of_listings_and_counts(
+    repo: PostgresAssetRepository, catalog: PostgresAssetRepository,
+    projects: PostgresProjectRepository, owner: str,
+) -> None:
+    album = projects.add(owner, uuid.uuid4(), "Album", max_projects=100)
+    kept = ready(repo, owner, None)
+    trashed = ready(repo, owner, None)
+    for asset in (kept, trashed):
+        catalog.update(owner, asset.id, filename=None, move=True, project_id=album.id)
+    before = repo.get(owner, trashed.id)
+    assert before is not None
+
+    moved = catalog.trash(owner, trashed.id)
+    assert moved is not None and moved.shown_status is Status.TRASHED
+    assert (moved.status, moved.project_id, moved.info) == (Status.READY, album.id, before.info)
+    assert moved.change_seq > before.change_seq
+    again = catalog.trash(owner, trashed.id)  # no change the second time
+    assert again is not None and (again.trashed_at, again.change_seq) == (
+        moved.trashed_at, moved.change_seq)
+    assert catalog.trash(unique_owner(), trashed.id) is None
+
+    everything = SortOrder.NEWEST
+    assert every_page(catalog, owner, everything) == [kept.id]
+    assert every_page(catalog, owner, everything,
+                      AssetFilter(status=Status.READY, project_id=album.id)) == [kept.id]
+    assert every_page(catalog, owner, everything, AssetFilter(status=Status.TRASHED)) == [
+        trashed.id]
+    totals = catalog.totals(owner)
+    assert (totals[Status.READY].count, totals[Status.TRASHED].count) == (1, 1)
+    assert totals[Status.TRASHED].size_bytes == trashed.size_bytes
+    assert projects.get(owner, album.id).asset_count == 1  # type: ignore[union-attr]
+
+    restored = catalog.restore(owner, trashed.id)
+    assert restored is not None and restored.trashed_at is None
+    assert (restored.status, restored.project_id, restored.info) == (
+        Status.READY, album.id, before.info)
+    assert catalog.restore(owner, trashed.id) == restored  # not in the trash: as it is
+
+
+def test_what_is_deleted_from_the_trash_is_what_stayed_there_long_enough(
+    repo: PostgresAssetRepository, catalog: PostgresAssetRepository, owner: str,
+    database_url: str,
+) -> None:
+    old, recent, restored = (ready(repo, owner, None) for _ in range(3))
+    for asset in (old, recent, restored):
+        catalog.trash(owner, asset.id)
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        connection.execute("UPDATE assets SET trashed_at = now() - interval '31 days' "
+                           "WHERE id = ANY(%s)", ([old.id, restored.id],))
+    catalog.restore(owner, restored.id)
+    month = 30 * 86_400
+
+    assert [a.id for a in catalog.trashed(owner, older_than_seconds=month, limit=10)] == [old.id]
+    assert {a.id for a in catalog.trashed(owner, older_than_seconds=0, limit=10)} == {
+        old.id, recent.id}
+    assert old.id in {a.id for a in catalog.trashed(None, older_than_seconds=month, limit=10_000)}
+    assert catalog.trashed(unique_owner(), older_than_seconds=0, limit=10) == []
+    # Deleted only if still in the trash for that long.
+    assert catalog.delete(owner, recent.id, trashed_for_seconds=month) is None
+    assert catalog.delete(owner, restored.id, trashed_for_seconds=0) is None
+    gone = catalog.delete(owner, old.id, trashed_for_seconds=month)
+    assert gone is not None and gone.status is Status.DELETED
+    assert repo.get(owner, old.id).trashed_at is None  # type: ignore[union-attr]

@@ -413,7 +413,12 @@ def test_a_failing_job_is_reported_for_retry_alone(fakes: Fakes, monkeypatch: py
 
 def test_the_reaper_runs_on_its_schedule_and_reports_what_it_did(fakes: Fakes) -> None:
     stuck = sample_asset(fakes)
-    fakes.assets.advance(CONFIG.upload_url_ttl + CONFIG.pending_grace_seconds + 1)
+    trashed = fakes.assets.add(NewAsset(id=uuid.uuid4(), owner_id="local", filename="b.jpg",
+                                        content_type="image/jpeg", size_bytes=9,
+                                        declared_sha256=None, project_id=None), max_pending=100).id
+    fakes.assets.change(trashed, status=Status.READY)
+    fakes.assets.trash("local", trashed)
+    fakes.assets.advance(CONFIG.trash_days * 86400 + 1)  # past the grace and the trash's days
 
     with ChaliceClient(reaper.app) as client:
         event = client.events.generate_cw_event(
@@ -423,8 +428,9 @@ def test_the_reaper_runs_on_its_schedule_and_reports_what_it_did(fakes: Fakes) -
         response = client.lambda_.invoke("reap_waiting_assets", event)
 
     assert response.payload == {"completed": 1, "expired": 0, "redriven": 0, "errors": 0,
-                                "purged": 0, "imports_resumed": 0}
+                                "purged": 0, "trash_expired": 1, "imports_resumed": 0}
     assert status_of(fakes, stuck) is Status.UPLOADED
+    assert status_of(fakes, trashed) is Status.DELETED
     assert fakes.jobs.lanes == [Lane.STANDARD]
 
 
@@ -557,8 +563,9 @@ def test_projects_are_managed_through_the_listing_function(fakes: Fakes) -> None
         assert client.delete(f"/v1/projects/{project_id}?force=true").status_code == 400
         deleted = client.delete(f"/v1/projects/{project_id}?cascade=true")
         assert deleted.status_code == 204 and deleted.body == ""
-    assert status_of(fakes, asset_id) is Status.DELETED
-    assert fakes.storage.objects == {}
+    # Its assets went to the trash, bytes kept.
+    assert fakes.assets.assets[asset_id].shown_status is Status.TRASHED
+    assert fakes.storage.objects != {}
 
 
 def test_a_project_is_found_by_its_name_under_the_servers_rule(fakes: Fakes) -> None:
@@ -595,6 +602,17 @@ def test_delete_and_stats_answer_for_the_callers_library_only(fakes: Fakes) -> N
         assert client.get("/v1/stats").json_body["assets"]["pending"] == 1
         assert client.delete(f"/v1/assets/{asset_id}", owner="other").status_code == 404
         assert client.delete(f"/v1/assets/{asset_id}").status_code == 204
+        assert client.get(f"/v1/assets/{asset_id}").json_body["status"] == "trashed"
+        assert client.get("/v1/stats").json_body["assets"]["trashed"] == 1
+        assert client.post(f"/v1/assets/{asset_id}/restore", owner="other").status_code == 404
+        assert client.delete("/v1/trash", owner="other").json_body == {"deleted": 0,
+                                                                        "more": False}
+        restored = client.post(f"/v1/assets/{asset_id}/restore")
+        assert (restored.status_code, restored.json_body["status"]) == (200, "pending")
+        assert client.delete(f"/v1/assets/{asset_id}?permanent=yes").status_code == 422
+        assert client.delete(f"/v1/assets/{asset_id}?permanent=true", owner="other"
+                             ).status_code == 404
+        assert client.delete(f"/v1/assets/{asset_id}?permanent=true").status_code == 204
         assert client.get(f"/v1/assets/{asset_id}").status_code == 404
     assert status_of(fakes, asset_id) is Status.DELETED
 

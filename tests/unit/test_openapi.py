@@ -139,7 +139,7 @@ def pending_asset() -> dict[str, Any]:
         "description": None,
         "placeholder": None,
         "created_at": "2026-01-01T00:00:00+00:00", "updated_at": "2026-01-01T00:00:00+00:00",
-        "error": None, "original_url": None,
+        "trashed_at": None, "error": None, "original_url": None,
         "thumbnails": [],
     }
 
@@ -284,7 +284,9 @@ def upload(api: Api, data: bytes = JPEG, **extra: Any) -> str:
     return asset_id
 
 
-def test_an_upload_is_presigned_completed_listed_and_deleted_on_contract(api: Api) -> None:
+def test_an_upload_is_presigned_completed_listed_trashed_and_deleted_on_contract(
+    api: Api,
+) -> None:
     asset_id = upload(api, project_id=None)
     assert api.completes("POST", f"/v1/uploads/{asset_id}/complete").status_code == 202
     assert api.completes("POST", f"/v1/uploads/{asset_id}/complete").status_code == 202
@@ -308,6 +310,12 @@ def test_an_upload_is_presigned_completed_listed_and_deleted_on_contract(api: Ap
     assert api.library("GET", f"/v1/assets/{asset_id}").status_code == 200
     assert api.library("PATCH", f"/v1/assets/{asset_id}", {"filename": "c.jpg"}).status_code == 200
     assert api.library("DELETE", f"/v1/assets/{asset_id}").status_code == 204
+    changes = api.library("GET", f"/v1/assets?changed_since={sync}")
+    assert changes.json_body["items"][-1]["status"] == "trashed"
+    assert api.library("GET", "/v1/assets?status=trashed").json_body["items"]
+    assert api.library("POST", f"/v1/assets/{asset_id}/restore").json_body["status"] == "ready"
+    assert api.library("DELETE", f"/v1/assets/{asset_id}").status_code == 204
+    assert api.library("DELETE", "/v1/trash").json_body == {"deleted": 1, "more": False}
     changes = api.library("GET", f"/v1/assets?changed_since={sync}")
     assert changes.json_body["items"][-1]["status"] == "deleted"
     assert api.library("GET", "/v1/assets?status=deleted").json_body["items"]

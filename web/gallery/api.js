@@ -23,7 +23,7 @@ const TYPE_ALIASES = {
 const ACCEPTED_TYPES = new Set(Object.values(TYPES_BY_EXTENSION));
 
 // The statuses from which an asset moves no more by itself.
-const SETTLED = new Set(["ready", "failed", "duplicate", "deleted"]);
+const SETTLED = new Set(["ready", "failed", "duplicate", "trashed", "deleted"]);
 
 export class ApiError extends Error {
   constructor(status, code, message) {

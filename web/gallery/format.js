@@ -9,6 +9,7 @@ const STATUS_LABELS = {
   ready: "Ready",
   failed: "Failed",
   duplicate: "Duplicate",
+  trashed: "In the trash",
   deleted: "Deleted",
 };
 

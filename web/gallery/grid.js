@@ -97,7 +97,7 @@ export class Grid {
 
   /** Shows what the API says of an asset: updates its tile, or adds it in its place. */
   update(asset) {
-    if (asset.status === "deleted") {
+    if (asset.status === "deleted" || asset.status === "trashed") {
       this.remove(asset.asset_id);
       return;
     }

@@ -158,7 +158,7 @@ export class Viewer {
 
   async delete() {
     const asset = this.asset;
-    if (!window.confirm(`Delete “${asset.filename}”? Its original and thumbnails are removed for good.`)) return;
+    if (!window.confirm(`Move “${asset.filename}” to the trash? It can be restored until the trash is emptied.`)) return;
     this.error.textContent = "";
     this.deleteButton.disabled = true;
     try {

@@ -37,7 +37,7 @@ ASSET_COLUMNS = """
     camera_model, orientation, frames, duration, has_location, codec, frame_rate, has_audio,
     derivatives, placeholder, error, attempts, claimed_at, created_at, updated_at,
     multipart_upload_id, declared_taken_at, declared_latitude, declared_longitude, description,
-    import_id, change_seq, perceptual_hash, render_spec
+    import_id, change_seq, perceptual_hash, render_spec, trashed_at
 """
 
 _INSERT = f"""
@@ -313,8 +313,9 @@ _RELEASE = """
 
 
 _PAGE = f"SELECT {ASSET_COLUMNS} FROM assets WHERE owner_id = %(owner)s"
-_ANY_LIVE_STATUS = " AND status <> 'deleted'"
-_STATUS = " AND status = %(status)s"
+_ANY_LIVE_STATUS = " AND status <> 'deleted' AND trashed_at IS NULL"
+_STATUS = " AND status = %(status)s AND trashed_at IS NULL"
+_IN_TRASH = " AND status <> 'deleted' AND trashed_at IS NOT NULL"
 _PROJECT = " AND project_id = %(project)s"
 _CONTENT_TYPE = " AND content_type = %(content_type)s"
 _TAKEN_FROM = " AND taken_at >= %(taken_from)s"
@@ -349,10 +350,18 @@ _GET_MANY = f"""
     SELECT {ASSET_COLUMNS} FROM assets WHERE owner_id = %(owner)s AND id = ANY(%(ids)s)
 """
 
+# What is in the trash is counted as trashed, whatever its status underneath; its bytes are
+# those of the trashed assets that hold an original.
 _TOTALS = """
-    SELECT status, count(*) AS n, COALESCE(sum(size_bytes), 0) AS size_bytes,
+    SELECT shown AS status, count(*) AS n,
+           COALESCE(sum(size_bytes) FILTER (
+               WHERE shown <> 'trashed'
+                  OR status IN ('uploaded', 'processing', 'ready', 'failed')), 0) AS size_bytes,
            min(updated_at) AS oldest_update
-    FROM assets WHERE owner_id = %(owner)s GROUP BY status
+    FROM (SELECT CASE WHEN trashed_at IS NULL OR status = 'deleted' THEN status
+                      ELSE 'trashed' END AS shown, status, size_bytes, updated_at
+          FROM assets WHERE owner_id = %(owner)s) shown_assets
+    GROUP BY shown
 """
 
 _UPDATE = f"""
@@ -364,11 +373,40 @@ _UPDATE = f"""
     RETURNING {ASSET_COLUMNS}
 """
 
+# With an age, only what is still in the trash and has been for that long: an asset restored
+# meanwhile stays.
 _DELETE = f"""
-    UPDATE assets SET status = 'deleted', purged_at = NULL, {_FORGET_DECLARED},
-        updated_at = now()
+    UPDATE assets SET status = 'deleted', purged_at = NULL, trashed_at = NULL,
+        {_FORGET_DECLARED}, updated_at = now()
     WHERE owner_id = %(owner)s AND id = %(id)s AND status <> 'deleted'
+      AND (%(age)s::integer IS NULL OR trashed_at <= now() - make_interval(secs => %(age)s))
     RETURNING {ASSET_COLUMNS}
+"""
+
+# Into the trash and out: nothing else changes, so a render under way goes on and a restored
+# asset is as it was. A second move is no change, and answers the asset as it is.
+_TRASH_MOVE = """
+    WITH moved AS (
+        UPDATE assets SET trashed_at = {to}, updated_at = now()
+        WHERE owner_id = %(owner)s AND id = %(id)s AND status <> 'deleted'
+          AND trashed_at IS {was}
+        RETURNING {columns}
+    )
+    SELECT * FROM moved
+    UNION ALL
+    SELECT {columns} FROM assets
+    WHERE owner_id = %(owner)s AND id = %(id)s AND status <> 'deleted'
+      AND NOT EXISTS (SELECT 1 FROM moved)
+"""
+_TRASH = _TRASH_MOVE.format(to="now()", was="NULL", columns=ASSET_COLUMNS)
+_RESTORE = _TRASH_MOVE.format(to="NULL", was="NOT NULL", columns=ASSET_COLUMNS)
+# What has been in the owner's trash, or anyone's (the reaper), for that long.
+_TRASHED = f"""
+    SELECT {ASSET_COLUMNS} FROM assets
+    WHERE trashed_at <= now() - make_interval(secs => %(age)s) AND status <> 'deleted'
+      AND (%(owner)s::text IS NULL OR owner_id = %(owner)s)
+    ORDER BY trashed_at, id
+    LIMIT %(limit)s
 """
 
 _MARK_PURGED = """
@@ -403,6 +441,7 @@ _RESET_FAILED = """
 _IN_PROJECT = f"""
     SELECT {ASSET_COLUMNS} FROM assets
     WHERE owner_id = %(owner)s AND project_id = %(project)s AND status <> 'deleted'
+      AND trashed_at IS NULL
     LIMIT %(limit)s
 """
 
@@ -440,7 +479,7 @@ _SIMILAR = f"""
         FROM probed r CROSS JOIN LATERAL ({_NEAR}) found
         WHERE found.id <> r.id
     ) matched USING (id)
-    WHERE owner_id = %(owner)s
+    WHERE owner_id = %(owner)s AND trashed_at IS NULL
     ORDER BY distance, id
     LIMIT %(limit)s
 """
@@ -628,10 +667,14 @@ class PostgresAssetRepository:
         self, owner_id: str, *, filters: AssetFilter, sort: SortOrder, limit: int,
         after: PageCursor | None,
     ) -> list[Asset]:
-        query = _PAGE + (_STATUS if filters.status else _ANY_LIVE_STATUS)
         params: dict[str, Any] = {"owner": owner_id, "limit": limit}
-        if filters.status:
+        if filters.status is Status.TRASHED:
+            query = _PAGE + _IN_TRASH
+        elif filters.status is not None:
+            query = _PAGE + _STATUS
             params["status"] = filters.status.value
+        else:
+            query = _PAGE + _ANY_LIVE_STATUS
         for fragment, name, value in (
             (_PROJECT, "project", filters.project_id),
             (_CONTENT_TYPE, "content_type", filters.content_type),
@@ -683,8 +726,21 @@ class PostgresAssetRepository:
                                              "filename": filename, "move": move,
                                              "project": project_id})
 
-    def delete(self, owner_id: str, asset_id: UUID) -> Asset | None:
-        return one_asset(self._db, _DELETE, {"owner": owner_id, "id": asset_id})
+    def delete(self, owner_id: str, asset_id: UUID, *,
+               trashed_for_seconds: int | None = None) -> Asset | None:
+        return one_asset(self._db, _DELETE, {"owner": owner_id, "id": asset_id,
+                                             "age": trashed_for_seconds})
+
+    def trash(self, owner_id: str, asset_id: UUID) -> Asset | None:
+        return one_asset(self._db, _TRASH, {"owner": owner_id, "id": asset_id})
+
+    def restore(self, owner_id: str, asset_id: UUID) -> Asset | None:
+        return one_asset(self._db, _RESTORE, {"owner": owner_id, "id": asset_id})
+
+    def trashed(self, owner_id: str | None, *, older_than_seconds: int,
+                limit: int) -> list[Asset]:
+        return all_assets(self._db, _TRASHED,
+                          {"owner": owner_id, "age": older_than_seconds, "limit": limit})
 
     def mark_purged(self, owner_id: str, asset_id: UUID) -> None:
         self._db.execute(_MARK_PURGED, {"owner": owner_id, "id": asset_id})
@@ -812,6 +868,7 @@ def asset_of(row: Row) -> Asset:
         change_seq=row["change_seq"],
         perceptual_hash=_unsigned(row["perceptual_hash"]),
         render_spec=row["render_spec"],
+        trashed_at=row["trashed_at"],
     )
 
 

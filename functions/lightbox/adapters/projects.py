@@ -10,7 +10,8 @@ from lightbox.errors import Conflict, LimitReached, ProjectExists
 
 _PROJECT_COLUMNS = """
     p.id, p.owner_id, p.name, p.created_at, p.updated_at,
-    (SELECT count(*) FROM assets a WHERE a.project_id = p.id AND a.status <> 'deleted')
+    (SELECT count(*) FROM assets a WHERE a.project_id = p.id AND a.status <> 'deleted'
+        AND a.trashed_at IS NULL)
         AS asset_count
 """
 _ADD_PROJECT = """
@@ -38,7 +39,8 @@ _RENAME_PROJECT = f"""
 _DELETE_EMPTY_PROJECT = """
     DELETE FROM projects p
     WHERE p.owner_id = %(owner)s AND p.id = %(id)s
-      AND NOT EXISTS (SELECT 1 FROM assets a WHERE a.project_id = p.id AND a.status <> 'deleted')
+      AND NOT EXISTS (SELECT 1 FROM assets a WHERE a.project_id = p.id AND a.status <> 'deleted'
+                      AND a.trashed_at IS NULL)
 """
 _COUNT_PROJECTS = "SELECT count(*) AS n FROM projects WHERE owner_id = %(owner)s"
 

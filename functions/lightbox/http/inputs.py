@@ -129,11 +129,21 @@ def parse_project_query(params: Mapping[str, str]) -> str | None:
 
 
 def parse_cascade_query(params: Mapping[str, str]) -> bool:
-    """``DELETE /v1/projects/{id}``: whether its assets go too."""
+    """``DELETE /v1/projects/{id}``: whether its assets go (to the trash) too."""
     _refuse_unknown(params, {"cascade"}, "query parameters")
-    raw = params.get("cascade", "false").lower()
+    return _flag(params, "cascade")
+
+
+def parse_delete_query(params: Mapping[str, str]) -> bool:
+    """``DELETE /v1/assets/{id}``: whether it is deleted for good rather than trashed."""
+    _refuse_unknown(params, {"permanent"}, "query parameters")
+    return _flag(params, "permanent")
+
+
+def _flag(params: Mapping[str, str], name: str) -> bool:
+    raw = params.get(name, "false").lower()
     if raw not in ("true", "false"):
-        raise InvalidField("cascade must be true or false")
+        raise InvalidField(f"{name} must be true or false")
     return raw == "true"
 
 

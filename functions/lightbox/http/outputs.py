@@ -124,7 +124,7 @@ def asset_json(view: AssetView) -> dict[str, Any]:
     asset, info = view.asset, view.asset.info
     return {
         "asset_id": str(asset.id),
-        "status": asset.status.value,
+        "status": asset.shown_status.value,
         "filename": asset.filename,
         "content_type": asset.content_type,
         "size_bytes": asset.size_bytes,
@@ -150,6 +150,7 @@ def asset_json(view: AssetView) -> dict[str, Any]:
         "placeholder": asset.placeholder,
         "created_at": _timestamp(asset.created_at),
         "updated_at": _timestamp(asset.updated_at),
+        "trashed_at": _timestamp(asset.trashed_at),
         "error": asset.error,
         "original_url": view.original_url,
         "thumbnails": [

@@ -1,7 +1,10 @@
-"""Organising a library: projects, moving and renaming assets, deleting, retrying.
+"""Organising a library: projects, moving and renaming assets, the trash, deleting, retrying.
 
-Deleting an asset keeps its row as a tombstone (status ``deleted``) so that syncing clients
-learn of it; its objects are deleted right away, and the reaper finishes what a failure
+Deleting an asset puts it in the trash (``trash_asset``): it keeps its bytes, its status and
+its project, leaves listings, and comes back as it was when restored; what stays there longer
+than the trash keeps things (``expire_trash``, the reaper) or is emptied out is deleted for
+good. Deleting for good keeps the row as a tombstone (status ``deleted``) so that syncing
+clients learn of it; its objects are deleted right away, and the reaper finishes what a failure
 interrupted (``purge_deleted``). A duplicate has no bytes of its own: it shows those of the
 asset it duplicates, which keeps them, deleted or not, as long as a live duplicate refers to it.
 """
@@ -24,8 +27,16 @@ from lightbox.services.uploads import complete_upload
 
 log = logging.getLogger(__name__)
 
-# Assets deleted per round of a cascading project deletion.
+# Assets moved per round of a cascading project deletion.
 _CASCADE_BATCH = 200
+# Assets deleted for good per request to empty the trash: the rest on the next.
+EMPTIED_AT_ONCE = 500
+
+
+@dataclass(frozen=True)
+class Emptied:
+    deleted: int
+    more: bool  # the trash holds more: ask again
 
 
 @dataclass(frozen=True)
@@ -68,11 +79,13 @@ def delete_project(
     owner_id: str, project_id: UUID, pipeline: Pipeline, *, cascade: bool,
     projects: ProjectRepository,
 ) -> None:
+    """Delete an empty project; with ``cascade``, its assets go to the trash first (and leave
+    it: restored, they are in no project)."""
     get_project(owner_id, project_id, projects=projects)
     if cascade:
         while batch := pipeline.assets.in_project(owner_id, project_id, _CASCADE_BATCH):
             for asset in batch:
-                _delete(owner_id, asset.id, pipeline)
+                pipeline.assets.trash(owner_id, asset.id)
     if projects.delete_if_empty(owner_id, project_id):
         return
     if projects.get(owner_id, project_id) is None:  # deleted by a concurrent request
@@ -95,9 +108,41 @@ def update_asset(
     return updated
 
 
+def trash_asset(owner_id: str, asset_id: UUID, pipeline: Pipeline) -> Asset:
+    trashed = pipeline.assets.trash(owner_id, asset_id)
+    if trashed is None:
+        raise AssetNotFound(f"no asset {asset_id}")
+    return trashed
+
+
+def restore_asset(owner_id: str, asset_id: UUID, pipeline: Pipeline) -> Asset:
+    restored = pipeline.assets.restore(owner_id, asset_id)
+    if restored is None:
+        raise AssetNotFound(f"no asset {asset_id}")
+    return restored
+
+
 def delete_asset(owner_id: str, asset_id: UUID, pipeline: Pipeline) -> None:
+    """Delete for good, from the trash or not."""
     if not _delete(owner_id, asset_id, pipeline):
         raise AssetNotFound(f"no asset {asset_id}")
+
+
+def empty_trash(owner_id: str, pipeline: Pipeline) -> Emptied:
+    """Delete for good what the owner's trash holds, up to ``EMPTIED_AT_ONCE``; what is
+    restored meanwhile stays."""
+    batch = pipeline.assets.trashed(owner_id, older_than_seconds=0, limit=EMPTIED_AT_ONCE + 1)
+    deleted = sum(_delete(owner_id, asset.id, pipeline, trashed_for_seconds=0)
+                  for asset in batch[:EMPTIED_AT_ONCE])
+    return Emptied(deleted=deleted, more=len(batch) > EMPTIED_AT_ONCE)
+
+
+def expire_trash(pipeline: Pipeline, *, kept_days: int, limit: int) -> int:
+    """Delete for good, of every owner, what has been in the trash longer than ``kept_days``;
+    how many."""
+    kept = kept_days * 86_400
+    return sum(_delete(asset.owner_id, asset.id, pipeline, trashed_for_seconds=kept)
+               for asset in pipeline.assets.trashed(None, older_than_seconds=kept, limit=limit))
 
 
 def abort_upload(owner_id: str, asset_id: UUID, pipeline: Pipeline) -> None:
@@ -129,10 +174,11 @@ def purge_deleted(pipeline: Pipeline, *, older_than_seconds: int, limit: int) ->
     return purged
 
 
-def _delete(owner_id: str, asset_id: UUID, pipeline: Pipeline) -> bool:
+def _delete(owner_id: str, asset_id: UUID, pipeline: Pipeline, *,
+            trashed_for_seconds: int | None = None) -> bool:
     # The tombstone first: a thumbnail worker that finishes afterwards cannot mark it ready
     # and removes what it wrote; a failure below leaves the purge to the reaper.
-    deleted = pipeline.assets.delete(owner_id, asset_id)
+    deleted = pipeline.assets.delete(owner_id, asset_id, trashed_for_seconds=trashed_for_seconds)
     if deleted is None:
         return False
     # A holder's bytes stay while a live duplicate shows them; the last duplicate to go takes

@@ -40,6 +40,8 @@ MAX_PAGE_SIZE = 200
 MAX_PAGE_URLS = 2000
 # The original is in the bucket from the moment it was uploaded until it is deleted.
 _HAS_ORIGINAL = frozenset({Status.UPLOADED, Status.PROCESSING, Status.READY, Status.FAILED})
+# The totals' statuses whose bytes are in the bucket (the trash's: those that hold one).
+_STORED = _HAS_ORIGINAL | {Status.TRASHED}
 _WAITING = (Status.UPLOADED, Status.PROCESSING)
 _MAX_SEQ = 2**63  # an owner's change numbers are Postgres bigints
 _MAX_XID = 2**64  # the earlier feed's were xid8s
@@ -190,7 +192,8 @@ def view_one(asset: Asset, pipeline: Pipeline, *, url_ttl: int) -> AssetView:
 
 def similar_assets(owner_id: str, asset_id: UUID, query: SimilarQuery, pipeline: Pipeline, *,
                    url_ttl: int) -> tuple[Similar, ...]:
-    """The owner's ready assets within ``query.distance`` bits of this one, nearest first.
+    """The owner's ready assets (not in the trash) within ``query.distance`` bits of this one,
+    nearest first.
 
     An asset without a perceptual hash is refused (InvalidState), saying why: one not yet
     ready, a duplicate (whose holder has the hash), or one rendered before hashes were made."""
@@ -220,9 +223,9 @@ def similar_groups(owner_id: str, query: GroupsQuery, pipeline: Pipeline) -> Sim
                                          scan=SIMILAR_WALK, per_asset=SIMILAR_PER_ASSET,
                                          project_id=query.project_id)
     wanted = {pair.asset_id for pair in scan.pairs} | {pair.similar_id for pair in scan.pairs}
-    # Read after the walk: one deleted meanwhile is left out.
+    # Read after the walk: one deleted meanwhile, or in the trash, is left out.
     ready = {asset.id: asset for asset in pipeline.assets.get_many(owner_id, wanted)
-             if asset.status is Status.READY} if wanted else {}
+             if asset.shown_status is Status.READY} if wanted else {}
     near: dict[UUID, list[tuple[Asset, int]]] = {}
     for pair in scan.pairs:
         if pair.asset_id in ready and pair.similar_id in ready:
@@ -255,7 +258,7 @@ def library_stats(principal: Principal, pipeline: Pipeline) -> Stats:
     waiting = [totals[status] for status in _WAITING]
     return Stats(
         counts={status: total.count for status, total in totals.items()},
-        stored_bytes=sum(totals[status].size_bytes for status in _HAS_ORIGINAL),
+        stored_bytes=sum(totals[status].size_bytes for status in _STORED),
         waiting=sum(total.count for total in waiting),
         oldest_waiting=min((t.oldest_update for t in waiting if t.oldest_update), default=None),
         queues=pipeline.jobs.depths() if principal.admin else None,

@@ -41,6 +41,7 @@ class ReaperPolicy:
     pending_seconds: int  # the upload URL's life and some grace
     uploaded_seconds: int
     processing_seconds: int  # the claim's lease
+    trash_days: int = 30  # then what is in the trash is deleted for good
     purge_after_seconds: int = 60  # a deletion still under way is not the reaper's
     # An import's page outlives the importer's 15 minutes only when its worker is gone.
     import_seconds: int = 1200

@@ -150,7 +150,13 @@ def _known_content(
 ) -> UploadTicket | None:
     """No upload for bytes the owner has: the asset holding them, or, for another project,
     a duplicate of it there (None when the holder stopped being live meanwhile). What the
-    request declares of the bytes goes to the holder where it has none."""
+    request declares of the bytes goes to the holder where it has none; a holder in the trash
+    comes out of it, since its owner is sending those bytes again."""
+    if holder.trashed_at is not None:
+        restored = assets.restore(owner_id, holder.id)
+        if restored is None:
+            return None
+        holder = restored
     if request.declared:
         assets.fill_declared(owner_id, holder.id, request.declared)
     if request.project_id is None or request.project_id == holder.project_id:

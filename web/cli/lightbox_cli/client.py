@@ -195,8 +195,17 @@ class LightboxClient:
                 return changed, str(page["sync_cursor"])
             since = page["next_cursor"]
 
-    def delete(self, asset_id: str) -> None:
-        self._json("DELETE", f"/v1/assets/{asset_id}")
+    def delete(self, asset_id: str, *, permanent: bool = False) -> None:
+        # Repeating it is safe: a second move to the trash changes nothing, and an asset
+        # deleted for good is a 404 the second time.
+        self._json("DELETE", f"/v1/assets/{asset_id}",
+                   params={"permanent": "true"} if permanent else None)
+
+    def restore(self, asset_id: str) -> Json:
+        return self._json("POST", f"/v1/assets/{asset_id}/restore")
+
+    def empty_trash(self) -> Json:
+        return self._json("DELETE", "/v1/trash")
 
     def retry(self, asset_id: str) -> Json:
         # Not retried: after a lost answer the asset is processing and a second try a 409.

@@ -59,7 +59,8 @@ from lightbox_cli.uploads import (
     wait_until_settled,
 )
 
-STATUSES = ("pending", "uploaded", "processing", "ready", "failed", "duplicate", "deleted")
+STATUSES = ("pending", "uploaded", "processing", "ready", "failed", "duplicate", "trashed",
+            "deleted")
 SORTS = ("-created", "created", "-taken", "taken")
 # Up to this many files the summary lists every one; beyond it only those that need a look.
 FULL_SUMMARY_FILES = 50
@@ -509,21 +510,66 @@ def get(session: Session, asset_id: str, size: int | None, page: int, output: Pa
 
 @cli.command()
 @click.argument("asset_ids", nargs=-1, required=True)
-@click.option("--yes", is_flag=True, help="Do not ask before deleting.")
+@click.option("--permanent", is_flag=True, help="Delete for good, from the trash or not: "
+              "originals and thumbnails go too.")
+@click.option("--yes", is_flag=True, help="With --permanent: do not ask first.")
 @pass_session
-def rm(session: Session, asset_ids: tuple[str, ...], yes: bool) -> None:
-    """Delete assets: their originals and derivatives go too, for good."""
+def rm(session: Session, asset_ids: tuple[str, ...], permanent: bool, yes: bool) -> None:
+    """Move assets to the trash (`lightbox restore` brings them back), or delete them for
+    good with --permanent. The trash is emptied after 30 days, or by `lightbox trash empty`."""
     client = session.client()
     # Every id is resolved before anything is deleted: a wrong one stops them all.
-    resolved = _asset_ids(client, asset_ids)
+    resolved = _asset_ids(client, asset_ids, in_trash=permanent)
+    if not permanent:
+        _for_each(resolved, client.delete, "Moved to the trash:")
+        return
     if not yes:
-        # There is no trash to take them back from: say what the ids turned out to be.
+        # Nothing brings them back: say what the ids turned out to be.
         short = ids.short_ids(resolved)
         for asset_id in resolved:
             err.print(f"  {short[asset_id]}  {_described(client, asset_id)}", markup=False)
         click.confirm(f"Delete {len(resolved)} asset(s) for good, with their originals and "
                       "thumbnails?", abort=True, err=True)
-    _for_each(resolved, client.delete, "Deleted")
+    _for_each(resolved, lambda asset_id: client.delete(asset_id, permanent=True), "Deleted")
+
+
+@cli.command()
+@click.argument("asset_ids", nargs=-1, required=True)
+@pass_session
+def restore(session: Session, asset_ids: tuple[str, ...]) -> None:
+    """Bring assets back from the trash, as they were."""
+    client = session.client()
+    _for_each(_asset_ids(client, asset_ids, in_trash=True, only_trash=True), client.restore,
+              "Restored")
+
+
+@cli.group()
+def trash() -> None:
+    """What is in the trash: list it, or empty it."""
+
+
+@trash.command("ls")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per asset.")
+@click.pass_context
+def list_trash(ctx: click.Context, as_json: bool) -> None:
+    """List the trash, as `ls --status trashed`."""
+    ctx.invoke(list_assets, status="trashed", as_json=as_json)
+
+
+@trash.command("empty")
+@click.option("--yes", is_flag=True, help="Do not ask first.")
+@pass_session
+def empty_trash(session: Session, yes: bool) -> None:
+    """Delete for good everything in the trash."""
+    client = session.client()
+    if not yes:
+        click.confirm("Delete everything in the trash for good, with its originals and "
+                      "thumbnails?", abort=True, err=True)
+    deleted, more = 0, True
+    while more:
+        answer = client.empty_trash()
+        deleted, more = deleted + answer["deleted"], answer["more"]
+    err.print(f"Deleted {deleted} asset(s) for good.")
 
 
 def _described(client: LightboxClient, asset_id: str) -> str:
@@ -790,15 +836,19 @@ def _asset_id(client: LightboxClient, asset_id: str) -> str:
     return _asset_ids(client, [asset_id])[0]
 
 
-def _asset_ids(client: LightboxClient, typed: Sequence[str]) -> list[str]:
+def _asset_ids(client: LightboxClient, typed: Sequence[str], *, in_trash: bool = False,
+               only_trash: bool = False) -> list[str]:
     """Whole asset ids for ids typed whole or by their first characters.
 
     The API takes whole ids only, so first characters are matched against a listing of the
-    library (one for all of them, in pages of the most the API gives); whole ids need none.
+    library (one for all of them, in pages of the most the API gives), and of the trash
+    (``in_trash``), or of the trash alone (``only_trash``); whole ids need none.
     """
     wholes = {text: ids.whole(text) for text in typed}
     prefixes = {text: ids.prefix(text, "an asset") for text in typed if wholes[text] is None}
-    listed = ([(a["asset_id"], a["filename"]) for a in client.assets(limit=None, page_size=200)]
+    statuses = ["trashed"] if only_trash else [None, "trashed"] if in_trash else [None]
+    listed = ([(a["asset_id"], a["filename"]) for status in statuses
+               for a in client.assets(limit=None, page_size=200, status=status)]
               if prefixes else [])
     found, problems = {}, []
     for text, digits in prefixes.items():
