@@ -313,7 +313,7 @@ class FakeAssetRepository:
                 else a.status is not Status.DELETED and a.trashed_at is None)
             and (filters.project_id is None or a.project_id == filters.project_id)
             and (filters.content_type is None or a.content_type == filters.content_type)
-            and _taken_within(a, filters)
+            and _taken_within(a, filters) and _searched(a, filters)
             and (after is None or (position(a) < (after.key, after.asset_id) if sort.descending
                                    else position(a) > (after.key, after.asset_id)))
         ]
@@ -505,6 +505,15 @@ class FakeAssetRepository:
         self._tick += 1
         return self.now
 
+
+
+def _searched(asset: Asset, filters: AssetFilter) -> bool:
+    """The kind, camera and filename filters, as ILIKE would (casefold stands in for it)."""
+    info = asset.info
+    camera = " ".join(filter(None, (info.camera_make, info.camera_model))) if info else ""
+    return ((filters.content_types is None or asset.content_type in filters.content_types)
+            and (filters.camera is None or filters.camera.casefold() in camera.casefold())
+            and (filters.text is None or filters.text.casefold() in asset.filename.casefold()))
 
 
 def _taken_within(asset: Asset, filters: AssetFilter) -> bool:

@@ -40,6 +40,14 @@ THREE_GPP = "video/3gpp"
 VIDEO = (MP4, MOV, M4V, WEBM, THREE_GPP)
 SUPPORTED = (JPEG, PNG, TIFF, WEBP, GIF, HEIC, HEIF, HEIC_SEQUENCE, AVIF, JXL, PDF, *RAW,
              *VIDEO)
+# What a person looks for by kind (GET /v1/assets?kind=): every still picture, the camera RAWs
+# among them, clips, and documents.
+KINDS = {
+    "photo": tuple(t for t in SUPPORTED if t.startswith("image/")),
+    "raw": RAW,
+    "video": VIDEO,
+    "document": (PDF,),
+}
 SUPPORTED_NAMES = ("a JPEG, PNG, TIFF, WebP, GIF, HEIC/HEIF, AVIF, JPEG XL or camera RAW "
                    "image, a PDF document, or an MP4, QuickTime, WebM or 3GP video")
 

@@ -42,6 +42,9 @@ class AssetFilter:
     content_type: str | None = None
     taken_from: datetime | None = None  # inclusive, camera wall-clock time
     taken_until: datetime | None = None  # exclusive
+    content_types: tuple[str, ...] | None = None  # a kind's (filetypes.KINDS)
+    camera: str | None = None  # in the camera's make and model, any case
+    text: str | None = None  # in the filename, any case
 
 
 @dataclass(frozen=True)

@@ -225,6 +225,13 @@ def uuid_starting(start: str) -> str:
 
 # --- tables ---------------------------------------------------------------------------------------
 
+def test_ls_searches_by_kind_camera_and_file_name_on_the_server(library: Library) -> None:
+    run("ls", "--kind", "raw", "--camera", "x-t5", "--search", "DSCF")
+    assert library.called("assets") == [
+        ("assets", "sort=-created", "kind=raw", "camera=x-t5", "q=DSCF")]
+    assert "kind" in run("ls", "--kind", "photos", code=2).stderr
+
+
 def test_ls_fits_80_columns_with_short_ids_and_long_names_cut_in_the_middle(library: Library) -> None:
     long_name = "PXL_20240531_140012345_a_very_long_description_of_the_evening_at_the_lake.jpg"
     library.add(

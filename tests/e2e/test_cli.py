@@ -256,10 +256,15 @@ def test_browse_download_and_manage_the_library(cli: Cli) -> None:
         assert thumb.format == "JPEG" and thumb.size == (64, 48)  # never upscaled
     assert "no 999 px thumbnail" in cli.run("get", first["asset_id"], "--thumb", "999", check=1).stderr
 
-    asked = cli.run("rm", first["asset_id"], answer="n\n", check=1)
+    cli.run("rm", first["asset_id"][:8])  # to the trash: nothing asked
+    assert "trashed" in cli.run("show", first["asset_id"]).stdout
+    assert [a["asset_id"] for a in cli.lines("trash", "ls")] == [first["asset_id"]]
+    cli.run("restore", first["asset_id"][:8])  # found in the trash by its first characters
+    assert cli.lines("trash", "ls") == []
+    asked = cli.run("rm", "--permanent", first["asset_id"], answer="n\n", check=1)
     assert "Delete 1 asset(s) for good" in asked.stderr and "Aborted" in asked.stderr
     cli.run("show", first["asset_id"])  # still there
-    cli.run("rm", first["asset_id"], answer="y\n")
+    cli.run("rm", "--permanent", first["asset_id"], answer="y\n")
     assert "(404 asset_not_found)" in cli.run("show", first["asset_id"], check=1).stderr
     ready = next(a for a in listed if a is not first)
     assert "invalid_state" in cli.run("retry", ready["asset_id"][:8], check=1).stderr
@@ -268,6 +273,8 @@ def test_browse_download_and_manage_the_library(cli: Cli) -> None:
     cli.run("projects", "rename", "Trip to Porto", "Porto 2024")
     cli.run("projects", "rm", "Porto 2024", "--cascade", "--yes")
     assert cli.lines("projects", "ls") == [] and cli.lines("ls", "--all") == []
+    assert len(cli.lines("trash", "ls")) == 2  # the project's photos, kept there
+    assert "Deleted 2 asset(s) for good." in cli.run("trash", "empty", "--yes").stderr
     assert json.loads(cli.run("stats", "--json").stdout)["assets"]["deleted"] == 3
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from lightbox import filetypes
 from lightbox.adapters.api_keys import PostgresApiKeyRepository
 from lightbox.adapters.assets import PostgresAssetRepository
 from lightbox.adapters.migrations import apply_migrations
@@ -545,3 +546,39 @@ def test_what_is_deleted_from_the_trash_is_what_stayed_there_long_enough(
     gone = catalog.delete(owner, old.id, trashed_for_seconds=month)
     assert gone is not None and gone.status is Status.DELETED
     assert repo.get(owner, old.id).trashed_at is None  # type: ignore[union-attr]
+
+
+# --- search -----------------------------------------------------------------------------------
+
+def test_assets_are_found_by_kind_camera_and_filename_text_taken_as_written(
+    repo: PostgresAssetRepository, catalog: PostgresAssetRepository, owner: str,
+) -> None:
+    def shot(filename: str, content_type: str, make: str | None, model: str | None) -> uuid.UUID:
+        asset = add(repo, owner, filename=filename, content_type=content_type)
+        assert repo.mark_uploaded(owner, asset.id, content_type)
+        assert repo.claim(owner, asset.id, 900)
+        info = ImageInfo(width=4, height=3, pages=1, bit_depth=8, color_mode="RGB",
+                         camera_make=make, camera_model=model)
+        assert repo.mark_ready(owner, asset.id, info, [], None, render_spec="")
+        return asset.id
+
+    fuji = shot("DSCF0001.RAF", "image/x-fuji-raf", "FUJIFILM", "X-T5")
+    phone = shot("IMG_0001.HEIC", "image/heic", "Apple", "iPhone 15 Pro")
+    clip = shot("IMG_0002.MOV", "video/quicktime", "Apple", "iPhone 15 Pro")
+    scan = shot("tax 2019_50%.pdf", "application/pdf", None, None)
+    other = shot("tax 2019X50 .pdf", "application/pdf", None, None)  # a LIKE of "_" and "%"
+
+    def found(**filters: object) -> set[uuid.UUID]:
+        return set(every_page(catalog, owner, SortOrder.NEWEST, AssetFilter(**filters)))
+
+    assert found(content_types=filetypes.KINDS["photo"]) == {fuji, phone}
+    assert found(content_types=filetypes.KINDS["raw"]) == {fuji}
+    assert found(content_types=filetypes.KINDS["video"]) == {clip}
+    assert found(content_types=filetypes.KINDS["document"]) == {scan, other}
+    assert found(camera="fujifilm x-t") == {fuji}
+    assert found(camera="IPHONE") == {phone, clip}
+    assert found(camera="iphone", content_types=filetypes.KINDS["video"]) == {clip}
+    assert found(text="img_") == {phone, clip}
+    assert found(text="2019_50%") == {scan}
+    assert found(text="dscf0001.raf") == {fuji}
+    assert found(text="nothing") == set()

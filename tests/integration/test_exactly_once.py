@@ -339,7 +339,7 @@ def test_deleting_an_asset_keeps_the_bytes_a_live_duplicate_uses_until_the_last_
     assert holder not in {a.id for a in container.assets.unpurged(0, 1000)}
 
 
-def test_deleting_a_project_with_cascade_keeps_the_bytes_a_duplicate_outside_it_uses(
+def test_emptying_a_cascaded_project_from_the_trash_keeps_the_bytes_a_duplicate_uses(
     library: Library
 ) -> None:
     holder, copy = held_and_duplicate(library)
@@ -350,6 +350,8 @@ def test_deleting_a_project_with_cascade_keeps_the_bytes_a_duplicate_outside_it_
 
     library_service.delete_project(library.owner, project.id, cascade=True,
                                    projects=container.projects, pipeline=container.pipeline)
+    assert library.get(holder).shown_status is Status.TRASHED  # first to the trash
+    assert library_service.empty_trash(library.owner, container.pipeline).deleted == 1
     assert library.status(holder) is Status.DELETED
     assert library.status(copy) is Status.DUPLICATE
     assert container.storage.head(library.get(holder).original_key) is not None

@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 from lightbox import filetypes
+from lightbox_cli.main import KINDS
 from lightbox_cli.uploads import CONTENT_TYPES, TYPE_NAMES
 
 REPO = Path(__file__).resolve().parents[2]
@@ -47,6 +48,15 @@ def test_the_openapi_document_offers_exactly_these_types() -> None:
 def test_the_cli_sends_exactly_these_types() -> None:
     assert set(CONTENT_TYPES.values()) == SUPPORTED
     assert set(TYPE_NAMES.values()) == SUPPORTED
+
+
+def test_the_kinds_searched_for_are_named_alike_everywhere_and_cover_every_type() -> None:
+    document = json.loads((REPO / "functions" / "openapi.json").read_text())
+    [kind] = [parameter for parameter in document["paths"]["/v1/assets"]["get"]["parameters"]
+              if parameter.get("name") == "kind"]
+    assert kind["schema"]["enum"] == list(filetypes.KINDS) == list(KINDS)
+    assert set().union(*filetypes.KINDS.values()) == SUPPORTED
+    assert set(filetypes.KINDS["raw"]) < set(filetypes.KINDS["photo"])
 
 
 def test_the_gallery_sends_exactly_these_types() -> None:

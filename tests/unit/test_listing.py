@@ -7,6 +7,7 @@ from datetime import datetime
 
 import pytest
 
+from lightbox import filetypes
 from lightbox.domain import Asset, Derivative, ImageInfo, Lane, NewAsset, Principal, Status
 from lightbox.errors import AssetNotFound, InvalidField, RequestError
 from lightbox.http.inputs import parse_list_query
@@ -226,6 +227,9 @@ def test_query_parameters_are_parsed() -> None:
         status=Status.READY, project_id=asset_id, content_type="image/png",
         taken_from=datetime(2020, 1, 1), taken_until=datetime(2020, 2, 1, 12))
     assert query.cursor == PageCursor(datetime(2020, 1, 1), asset_id)
+    searched = parse_list_query({"kind": "video", "camera": " X-T5 ", "q": "Cafe\u0301_50%"})
+    assert searched.filters == AssetFilter(content_types=filetypes.VIDEO, camera="X-T5",
+                                           text="Café_50%")
     assert parse_list_query({}).limit == DEFAULT_PAGE_SIZE
     since = encode_change_cursor(ChangeCursor(41))
     assert parse_list_query({"changed_since": since}).changed_since == ChangeCursor(41)
@@ -251,6 +255,10 @@ def test_query_parameters_are_parsed() -> None:
           "sort": "taken"}, InvalidField, "this cursor belongs to sort=-created"),
         ({"project_id": "7"}, InvalidField, "project_id must be a UUID"),
         ({"content_type": "text/html"}, InvalidField, "content_type must be one of"),
+        ({"kind": "photos"}, InvalidField, "kind must be one of photo, raw, video, document"),
+        ({"camera": "  "}, InvalidField, "camera must be 1 to 200 characters"),
+        ({"q": "x" * 201}, InvalidField, "q must be 1 to 200 characters"),
+        ({"q": "a\x00b"}, InvalidField, "q must be 1 to 200 characters"),
         ({"taken_from": "yesterday"}, InvalidField, "taken_from must be a date"),
         ({"changed_since": "W10"}, InvalidField, "changed_since is not a cursor"),
         ({"changed_since": encode_change_cursor(ChangeCursor(2**63)),

@@ -16,7 +16,13 @@ from uuid import UUID
 
 from psycopg.types.json import Jsonb
 
-from lightbox.adapters.postgres import LOCK_OWNER, PENDING_UPLOADS_LOCK, Database, Row
+from lightbox.adapters.postgres import (
+    LOCK_OWNER,
+    PENDING_UPLOADS_LOCK,
+    Database,
+    Row,
+    like_pattern,
+)
 from lightbox.domain import Asset, Declared, Derivative, ImageInfo, Location, NewAsset, Status
 from lightbox.errors import Conflict, LimitReached
 from lightbox.values import (
@@ -320,6 +326,9 @@ _PROJECT = " AND project_id = %(project)s"
 _CONTENT_TYPE = " AND content_type = %(content_type)s"
 _TAKEN_FROM = " AND taken_at >= %(taken_from)s"
 _TAKEN_UNTIL = " AND taken_at < %(taken_until)s"
+_CONTENT_TYPES = " AND content_type = ANY(%(content_types)s)"
+_CAMERA = " AND concat_ws(' ', camera_make, camera_model) ILIKE %(camera)s"
+_TEXT = " AND filename ILIKE %(text)s"
 _SORT_COLUMN = {False: "created_at", True: "taken_sort"}
 _NONE = StatusTotal(count=0, size_bytes=0, oldest_update=None)
 
@@ -680,6 +689,11 @@ class PostgresAssetRepository:
             (_CONTENT_TYPE, "content_type", filters.content_type),
             (_TAKEN_FROM, "taken_from", filters.taken_from),
             (_TAKEN_UNTIL, "taken_until", filters.taken_until),
+            (_CONTENT_TYPES, "content_types",
+             list(filters.content_types) if filters.content_types else None),
+            (_CAMERA, "camera",
+             like_pattern(filters.camera, anywhere=True) if filters.camera else None),
+            (_TEXT, "text", like_pattern(filters.text, anywhere=True) if filters.text else None),
         ):
             if value is not None:
                 query += fragment

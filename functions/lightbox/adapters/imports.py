@@ -6,7 +6,7 @@ from uuid import UUID
 
 from psycopg.types.json import Jsonb
 
-from lightbox.adapters.postgres import Database, Row
+from lightbox.adapters.postgres import Database, Row, like_pattern
 from lightbox.domain import Import, ImportSource, ImportStatus, Status
 from lightbox.errors import Conflict
 
@@ -127,7 +127,7 @@ class PostgresImportRepository:
 
     def add_album(self, run: Import, folder: str, project_id: UUID) -> int:
         params = {"id": run.id, "owner": run.owner_id, "folder": folder,
-                  "project_id": project_id, "pattern": _like_prefix(folder) + "%",
+                  "project_id": project_id, "pattern": like_pattern(folder, anywhere=False),
                   "length": len(folder)}
         with self._db.cursor(transaction=True) as cur:
             cur.execute(_ADD_ALBUM, params)
@@ -149,8 +149,3 @@ def _import(row: Row) -> Import:
         after_key=row["after_key"], listed=row["listed"], skipped=dict(row["skipped"]),
         error=row["error"],
     )
-
-
-def _like_prefix(text: str) -> str:
-    """``text`` as a LIKE pattern that matches it alone (its wildcards escaped)."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -103,3 +103,9 @@ class Database:
             )
         return self._connection
 
+
+def like_pattern(text: str, *, anywhere: bool) -> str:
+    """A LIKE pattern for ``text`` as written (its wildcards and the escape character escaped):
+    a prefix, or text ``anywhere`` in the value."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%" if anywhere else f"{escaped}%"

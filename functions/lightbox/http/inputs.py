@@ -73,7 +73,9 @@ _S3_URI = re.compile(r"s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:/(?P<
                      re.DOTALL)
 MAX_KEY_BYTES = 1024  # S3's longest key
 MAX_TIME_ZONE_CHARS = 64  # the longest IANA name is 32
-_FILTERS = {"status", "project_id", "content_type", "taken_from", "taken_until", "sort"}
+_FILTERS = {"status", "project_id", "content_type", "taken_from", "taken_until", "kind",
+            "camera", "q", "sort"}
+MAX_SEARCH_CHARS = 200
 
 
 def owner_of(request: Request) -> str:
@@ -372,6 +374,9 @@ def parse_list_query(params: Mapping[str, str]) -> ListQuery:
             content_type=_content_type(params.get("content_type")),
             taken_from=_time(params.get("taken_from"), "taken_from"),
             taken_until=_time(params.get("taken_until"), "taken_until"),
+            content_types=_kind(params.get("kind")),
+            camera=_search(params.get("camera"), "camera"),
+            text=_search(params.get("q"), "q"),
         ),
     )
 
@@ -427,6 +432,25 @@ def _sort(raw: str | None) -> SortOrder:
         raise InvalidField(
             f"sort must be one of {', '.join(s.value for s in SortOrder)}"
         ) from None
+
+
+def _kind(raw: str | None) -> tuple[str, ...] | None:
+    if raw is None:
+        return None
+    if raw not in filetypes.KINDS:
+        raise InvalidField(f"kind must be one of {', '.join(filetypes.KINDS)}")
+    return filetypes.KINDS[raw]
+
+
+def _search(raw: str | None, name: str) -> str | None:
+    """Text looked for as typed (NFC, no spaces around); at most MAX_SEARCH_CHARS."""
+    if raw is None:
+        return None
+    text = unicodedata.normalize("NFC", raw).strip()
+    if not 1 <= len(text) <= MAX_SEARCH_CHARS or any(
+            unicodedata.category(char) in ("Cc", "Cs") for char in text):
+        raise InvalidField(f"{name} must be 1 to {MAX_SEARCH_CHARS} characters of text")
+    return text
 
 
 def _content_type(raw: str | None) -> str | None:

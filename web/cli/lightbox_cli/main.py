@@ -62,6 +62,7 @@ from lightbox_cli.uploads import (
 STATUSES = ("pending", "uploaded", "processing", "ready", "failed", "duplicate", "trashed",
             "deleted")
 SORTS = ("-created", "created", "-taken", "taken")
+KINDS = ("photo", "raw", "video", "document")  # the API's kind=
 # Up to this many files the summary lists every one; beyond it only those that need a look.
 FULL_SUMMARY_FILES = 50
 # Piped, ls lays its table out for the usual terminal (--json has every field whole).
@@ -387,6 +388,10 @@ def _wait(client: LightboxClient, results: list[FileResult], since: str, timeout
 @click.option("--sort", type=click.Choice(SORTS), default="-created", show_default=True)
 @click.option("--taken-from", help="Taken at or after (2024-05-31 or 2024-05-31T14:00).")
 @click.option("--taken-until", help="Taken before.")
+@click.option("--kind", type=click.Choice(KINDS), help="Photos (RAWs too), RAWs, videos or "
+              "documents.")
+@click.option("--camera", help="Text in the camera's make and model, any case (x-t5).")
+@click.option("--search", "text", help="Text in the file name, any case.")
 @click.option("-n", "--limit", default=50, show_default=True, type=click.IntRange(min=1),
               help="How many assets at most.")
 @click.option("--all", "everything", is_flag=True, help="Every asset (no limit).")
@@ -396,7 +401,8 @@ def _wait(client: LightboxClient, results: list[FileResult], since: str, timeout
 @pass_session
 def list_assets(session: Session, status: str | None, project: str | None,
                 content_type: str | None, sort: str, taken_from: str | None,
-                taken_until: str | None, limit: int, everything: bool, page_size: int,
+                taken_until: str | None, kind: str | None, camera: str | None,
+                text: str | None, limit: int, everything: bool, page_size: int,
                 as_json: bool) -> None:
     """List assets, newest first; pages are followed for you.
 
@@ -409,7 +415,7 @@ def list_assets(session: Session, status: str | None, project: str | None,
         limit=None if everything else limit, page_size=page_size, status=status,
         project_id=_project_id(client, project) if project else None,
         content_type=TYPE_NAMES[content_type] if content_type else None, sort=sort,
-        taken_from=taken_from, taken_until=taken_until)
+        taken_from=taken_from, taken_until=taken_until, kind=kind, camera=camera, q=text)
     if as_json:
         for asset in assets:
             _print_json(asset)
