@@ -92,7 +92,7 @@ def restore_asset(asset_id: str) -> Response:
 def empty_trash() -> Response:
     owner_id = inputs.owner_of(app.request)
     emptied = library.empty_trash(owner_id, container.pipeline)
-    return outputs.json_response({"deleted": emptied.deleted, "more": emptied.more})
+    return outputs.json_response(outputs.emptied_json(emptied))
 
 
 @app.route("/v1/projects", methods=["GET"])

@@ -23,11 +23,17 @@ OWNER_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # whole strings only: fullmatch
 _ORIGINAL_KEY = re.compile(r"originals/(?P<owner>[A-Za-z0-9_-]{1,64})/(?P<asset>[0-9a-f-]{36})")
 
 
+def is_control(char: str) -> bool:
+    """Whether a character is one no name or text the library keeps may hold as it is: a
+    control character, or half of a surrogate pair."""
+    return unicodedata.category(char) in ("Cc", "Cs")
+
+
 def tidy_name(text: str, max_chars: int) -> str:
     """A name found in data (an object's key, an album's title) as the library keeps names:
     NFC, control characters shown as U+FFFD, cut to size. Names a client sends are refused
     instead when they break these rules: it can send another."""
-    clean = "".join("\ufffd" if unicodedata.category(char) in ("Cc", "Cs") else char
+    clean = "".join("\ufffd" if is_control(char) else char
                     for char in unicodedata.normalize("NFC", text))
     return clean[:max_chars]
 
@@ -220,6 +226,13 @@ class ImportSource:
     @property
     def uri(self) -> str:
         return f"s3://{self.bucket}/{self.prefix}"
+
+
+@dataclass(frozen=True)
+class ImportRequest:
+    source: ImportSource
+    project_id: UUID | None = None
+    time_zone: str = "UTC"  # an IANA name: where the photos' wall clocks were
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,25 +18,40 @@ from tests.support import image_bytes, unique_owner
 pytestmark = pytest.mark.e2e
 
 
+@dataclass(frozen=True)
+class Importer:
+    """An owner of their own, their command, and the media bucket their imports come from."""
+
+    cli: Cli
+    owner: str
+    s3: Any
+    bucket: str
+
+    @property
+    def prefix(self) -> str:
+        return f"imports/{self.owner}/"
+
+    def put(self, objects: dict[str, bytes]) -> None:
+        """Objects by key under the owner's ``imports/``."""
+        for key, data in objects.items():
+            self.s3.put_object(Bucket=self.bucket, Key=self.prefix + key, Body=data)
+
+
 @pytest.fixture
-def importer(stack: Stack, tmp_path: Path) -> tuple[Cli, str]:
+def importer(stack: Stack, tmp_path: Path) -> Importer:
     owner = unique_owner()
-    return Cli(stack, stack.create_key(owner), tmp_path), owner
+    return Importer(Cli(stack, stack.create_key(owner), tmp_path), owner, stack.client("s3"),
+                    stack.exports["LIGHTBOX_BUCKET"])
 
 
 def test_photos_already_in_the_bucket_become_ready_assets_through_one_import(
-    stack: Stack, importer: tuple[Cli, str],
+    stack: Stack, importer: Importer,
 ) -> None:
-    cli, owner = importer
-    s3, bucket = stack.client("s3"), stack.exports["LIGHTBOX_BUCKET"]
-    prefix = f"imports/{owner}/"
-    photos = {f"{prefix}2019/IMG_{n:04}.JPG": image_bytes("JPEG", (64 + n, 48))
-              for n in range(24)}
-    for key, data in photos.items():
-        s3.put_object(Bucket=bucket, Key=key, Body=data)
-    s3.put_object(Bucket=bucket, Key=f"{prefix}2019/IMG_0000.JPG.json", Body=b'{"title": "x"}')
-    s3.put_object(Bucket=bucket, Key=f"{prefix}notes.txt", Body=b"not a photo")
-    s3.put_object(Bucket=bucket, Key=f"{prefix}README", Body=b"not a photo either")
+    cli, s3, bucket, prefix = importer.cli, importer.s3, importer.bucket, importer.prefix
+    photos = {f"2019/IMG_{n:04}.JPG": image_bytes("JPEG", (64 + n, 48)) for n in range(24)}
+    importer.put(photos)
+    importer.put({"2019/IMG_0000.JPG.json": b'{"title": "x"}', "notes.txt": b"not a photo",
+                  "README": b"not a photo either"})
 
     first = json.loads(cli.run("import", f"s3://{bucket}/{prefix}", "--wait", "--json",
                                timeout=300).stdout)
@@ -61,10 +78,9 @@ def test_photos_already_in_the_bucket_become_ready_assets_through_one_import(
 
 
 def test_another_owners_prefix_and_the_librarys_own_objects_are_refused(
-    stack: Stack, importer: tuple[Cli, str],
+    importer: Importer,
 ) -> None:
-    cli, owner = importer
-    bucket = stack.exports["LIGHTBOX_BUCKET"]
+    cli, owner, bucket = importer.cli, importer.owner, importer.bucket
     for source in (f"s3://{bucket}/imports/someone-else/", f"s3://{bucket}/originals/"):
         refused = cli.run("import", source, check=1)
         assert f"is not a source you may import from (allowed: s3://{bucket}/imports/{owner}/)" \
@@ -72,20 +88,17 @@ def test_another_owners_prefix_and_the_librarys_own_objects_are_refused(
 
 
 def test_a_takeout_in_the_bucket_brings_its_sidecars_dates_captions_places_and_albums(
-    stack: Stack, importer: tuple[Cli, str],
+    importer: Importer,
 ) -> None:
-    cli, owner = importer
-    s3, bucket = stack.client("s3"), stack.exports["LIGHTBOX_BUCKET"]
-    photos = f"imports/{owner}/Takeout/Google Photos/"
-    folder = f"{photos}Photos from 2019/"
+    cli, bucket = importer.cli, importer.bucket
+    photos = "Takeout/Google Photos/"
     album = {
         "IMG_2.png": image_bytes("PNG", (68, 48)),
         "IMG_2.png.json": json.dumps({"title": "IMG_2.png",
                                       "photoTakenTime": {"timestamp": "1563121805"}}).encode(),
         "metadata.json": json.dumps({"title": "Trip 2019", "description": ""}).encode(),
     }
-    for name, data in album.items():
-        s3.put_object(Bucket=bucket, Key=f"{photos}Trip/{name}", Body=data)
+    importer.put({f"{photos}Trip/{name}": data for name, data in album.items()})
     objects = {
         # A PNG says no date of its own: the sidecar's is the one it gets.
         "Screenshot_1.png": image_bytes("PNG", (64, 48)),
@@ -98,10 +111,9 @@ def test_a_takeout_in_the_bucket_brings_its_sidecars_dates_captions_places_and_a
         "binned.png.json": json.dumps({"title": "binned.png", "trashed": True,
                                        "photoTakenTime": {"timestamp": "1563121805"}}).encode(),
     }
-    for name, data in objects.items():
-        s3.put_object(Bucket=bucket, Key=folder + name, Body=data)
+    importer.put({f"{photos}Photos from 2019/{name}": data for name, data in objects.items()})
 
-    report = json.loads(cli.run("import", f"s3://{bucket}/imports/{owner}/", "--wait", "--json",
+    report = json.loads(cli.run("import", f"s3://{bucket}/{importer.prefix}", "--wait", "--json",
                                 "--time-zone", "Europe/Paris", timeout=300).stdout)
 
     assert (report["adopted"], report["assets"]) == (2, {"ready": 2})

@@ -22,6 +22,7 @@ from lightbox.config import Config
 from lightbox.domain import (
     Declared,
     ImportJob,
+    ImportRequest,
     ImportSource,
     ImportStatus,
     Location,
@@ -70,7 +71,7 @@ def run_import(container: Container, sqs_client: Any, owner: str,
     """Start an import of the owner's imports/ prefix and act as the importer until it ends."""
     config = container.config
     source = ImportSource(config.require("bucket"), f"imports/{owner}/")
-    report, _ = imports.start_import(owner, imports.ImportRequest(source, time_zone=time_zone),
+    report, _ = imports.start_import(owner, ImportRequest(source, time_zone=time_zone),
                                      imports=container.imports, queue=container.import_queue,
                                      projects=container.projects, policy=container.import_policy)
     while pages := messages(sqs_client, config.require("import_queue_url")):
@@ -188,7 +189,7 @@ def test_a_page_waits_on_the_real_queue_while_the_backfill_lane_is_behind(
         s3_client.put_object(Bucket=bucket, Key=f"imports/{owner}/IMG_{n}.JPG",
                              Body=image_bytes("JPEG", (60 + n, 40)))
     report, _ = imports.start_import(
-        owner, imports.ImportRequest(ImportSource(bucket, f"imports/{owner}/")),
+        owner, ImportRequest(ImportSource(bucket, f"imports/{owner}/")),
         imports=behind.imports, queue=behind.import_queue, projects=behind.projects,
         policy=behind.import_policy)
     import_url = container.config.require("import_queue_url")

@@ -15,7 +15,6 @@ from collections.abc import Collection, Mapping
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from chalice.app import Request
 
@@ -25,10 +24,12 @@ from lightbox.domain import (
     MAX_FILENAME_CHARS,
     MAX_PROJECT_NAME_CHARS,
     Declared,
+    ImportRequest,
     ImportSource,
     Location,
     Principal,
     Status,
+    is_control,
 )
 from lightbox.errors import (
     AssetNotFound,
@@ -41,7 +42,6 @@ from lightbox.errors import (
     Unauthorized,
     unknown_names,
 )
-from lightbox.services.imports import ImportRequest
 from lightbox.services.library import AssetChanges
 from lightbox.services.listing import (
     DEFAULT_PAGE_SIZE,
@@ -179,7 +179,7 @@ def parse_import_request(body: Mapping[str, Any]) -> ImportRequest:
                            "lower-case letters, digits, dots and hyphens")
     prefix = match["prefix"] or ""
     if len(prefix.encode()) > MAX_KEY_BYTES or any(
-            unicodedata.category(char) in ("Cc", "Cs") for char in prefix):
+            map(is_control, prefix)):
         raise InvalidField(f"the source's prefix must be at most {MAX_KEY_BYTES} bytes, without "
                            "control characters")
     return ImportRequest(ImportSource(match["bucket"], prefix),
@@ -188,6 +188,9 @@ def parse_import_request(body: Mapping[str, Any]) -> ImportRequest:
 
 
 def _time_zone(value: Any) -> str:
+    # Imported here: zoneinfo is for imports alone, not every cold start of presign and listing.
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
     if isinstance(value, str) and 0 < len(value) <= MAX_TIME_ZONE_CHARS:
         try:
             ZoneInfo(value)
@@ -273,7 +276,7 @@ def parse_filename(value: str) -> str:
         raise InvalidField("filename must not be empty")
     if len(name) > MAX_FILENAME_CHARS:
         raise InvalidField(f"filename must be at most {MAX_FILENAME_CHARS} characters")
-    if any(unicodedata.category(char) in ("Cc", "Cs") for char in name):
+    if any(map(is_control, name)):
         raise InvalidField("filename must not contain control characters")
     return name
 
@@ -336,7 +339,7 @@ def parse_name(value: str) -> str:
     name = unicodedata.normalize("NFC", value).strip()
     if not 1 <= len(name) <= MAX_PROJECT_NAME_CHARS:
         raise InvalidField(f"name must be 1 to {MAX_PROJECT_NAME_CHARS} characters")
-    if any(unicodedata.category(char) in ("Cc", "Cs") for char in name):
+    if any(map(is_control, name)):
         raise InvalidField("name must not contain control characters")
     return name
 
@@ -448,7 +451,7 @@ def _search(raw: str | None, name: str) -> str | None:
         return None
     text = unicodedata.normalize("NFC", raw).strip()
     if not 1 <= len(text) <= MAX_SEARCH_CHARS or any(
-            unicodedata.category(char) in ("Cc", "Cs") for char in text):
+            map(is_control, text)):
         raise InvalidField(f"{name} must be 1 to {MAX_SEARCH_CHARS} characters of text")
     return text
 
@@ -509,7 +512,7 @@ def _description(value: Any) -> str | None:
     text = unicodedata.normalize("NFC", lines).strip()
     if len(text) > MAX_DESCRIPTION_CHARS:
         raise InvalidField(f"description must be at most {MAX_DESCRIPTION_CHARS} characters")
-    if any(unicodedata.category(c) in ("Cc", "Cs") and c not in "\n\t" for c in text):
+    if any(is_control(c) and c not in "\n\t" for c in text):
         raise InvalidField("description must not contain control characters")
     return text or None
 

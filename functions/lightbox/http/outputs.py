@@ -15,6 +15,7 @@ from chalice.app import Response
 
 from lightbox.domain import Asset, Project
 from lightbox.services.imports import ImportReport
+from lightbox.services.library import Emptied
 from lightbox.services.listing import AssetPage, AssetView, Similar, SimilarGroups, Stats
 from lightbox.services.rerender import RerenderPage, RerenderProgress
 from lightbox.services.uploads import MultipartUpload, UploadTicket
@@ -103,6 +104,10 @@ def import_json(report: ImportReport) -> dict[str, Any]:
         "created_at": _timestamp(run.created_at),
         "updated_at": _timestamp(run.updated_at),
     }
+
+
+def emptied_json(emptied: Emptied) -> dict[str, Any]:
+    return {"deleted": emptied.deleted, "more": emptied.more}
 
 
 def stats_json(stats: Stats) -> dict[str, Any]:

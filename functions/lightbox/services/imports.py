@@ -32,8 +32,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 from uuid import UUID, uuid4
-from zoneinfo import ZoneInfo
 
 from lightbox import filetypes
 from lightbox.domain import (
@@ -44,6 +44,7 @@ from lightbox.domain import (
     Asset,
     Import,
     ImportJob,
+    ImportRequest,
     ImportSource,
     ImportStatus,
     Lane,
@@ -66,9 +67,11 @@ from lightbox.errors import (
 )
 from lightbox.ports import ImportQueue, ImportRepository, Pipeline, ProjectRepository, SourceBucket
 from lightbox.services.courtesy import GiveWay
-from lightbox.services.sidecars import PageSidecars
 from lightbox.services.uploads import send_job
 from lightbox.values import StoredObject
+
+if TYPE_CHECKING:
+    from lightbox.services.sidecars import PageSidecars
 
 log = logging.getLogger(__name__)
 
@@ -135,13 +138,6 @@ class ImportPolicy:
         return source.bucket == self.media_bucket and any(
             source.prefix.startswith(managed) or managed.startswith(source.prefix)
             for managed in (ORIGINALS_PREFIX, DERIVATIVES_PREFIX))
-
-
-@dataclass(frozen=True)
-class ImportRequest:
-    source: ImportSource
-    project_id: UUID | None = None
-    time_zone: str = "UTC"  # an IANA name: where the photos' wall clocks were
 
 
 @dataclass(frozen=True)
@@ -216,6 +212,12 @@ def import_page(
     except (ObjectNotFound, ConfigError) as exc:  # no such bucket, or no right to read it
         imports.fail(run, f"cannot list {run.source.uri}: {exc.message}")
         return None
+    # Imported here, for the importer alone: the API functions import this module for its
+    # routes and policy, and their cold start need not read Takeout's rules or time zones.
+    from zoneinfo import ZoneInfo
+
+    from lightbox.services.sidecars import PageSidecars
+
     sidecars = PageSidecars(page, prefix=run.source.prefix, after=run.after_key, source=source,
                             zone=ZoneInfo(run.time_zone))
     adopting = _Adopting(run, source, sidecars, _albums(run, sidecars, imports, projects, policy),
