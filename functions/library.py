@@ -1,5 +1,6 @@
-"""library: the library API — assets (pages, changes, one, rename/move, delete, similar ones),
-groups of near-duplicates, projects, imports, stats, the admin's rerender — and ``GET /health``
+"""library: the library API — assets (pages, changes, the timeline's months, one, rename/move,
+delete, similar ones), groups of near-duplicates, projects with their members and shares, a
+shared album as its link opens it, imports, stats, the admin's rerender — and ``GET /health``
 and ``GET /openapi.json``."""
 
 from pathlib import Path
@@ -8,7 +9,7 @@ from chalice.app import Response
 
 from lightbox.http import inputs, outputs
 from lightbox.http.app import Api
-from lightbox.services import imports, library, listing, rerender
+from lightbox.services import imports, library, listing, rerender, sharing
 from lightbox.services.health import check_health
 from lightbox.wiring import Container
 
@@ -28,6 +29,15 @@ def list_assets() -> Response:
     page = listing.list_assets(owner_id, query, container.pipeline,
                                url_ttl=container.config.download_url_ttl)
     return outputs.json_response(outputs.page_json(page))
+
+
+@app.route("/v1/timeline", methods=["GET"])
+def timeline() -> Response:
+    request = app.request
+    owner_id = inputs.owner_of(request)
+    filters = inputs.parse_timeline_query(inputs.query_params(request))
+    months = listing.timeline(owner_id, filters, container.pipeline.assets)
+    return outputs.json_response(outputs.timeline_json(months))
 
 
 @app.route("/v1/assets/{asset_id}", methods=["GET"])
@@ -140,6 +150,66 @@ def delete_project(project_id: str) -> Response:
     library.delete_project(owner_id, inputs.project_id_param(project_id), container.pipeline,
                            cascade=cascade, projects=container.projects)
     return outputs.no_content()
+
+
+@app.route("/v1/projects/{project_id}/assets", methods=["POST"])
+def add_to_project(project_id: str) -> Response:
+    request = app.request
+    owner_id = inputs.owner_of(request)
+    asset_ids = inputs.parse_members(inputs.read_json_object(request))
+    added = library.add_to_project(owner_id, inputs.project_id_param(project_id), asset_ids,
+                                   projects=container.projects)
+    return outputs.json_response(outputs.members_json(added, "added"))
+
+
+@app.route("/v1/projects/{project_id}/assets", methods=["DELETE"])
+def remove_from_project(project_id: str) -> Response:
+    request = app.request
+    owner_id = inputs.owner_of(request)
+    asset_ids = inputs.parse_members(inputs.read_json_object(request))
+    removed = library.remove_from_project(owner_id, inputs.project_id_param(project_id),
+                                          asset_ids, projects=container.projects)
+    return outputs.json_response(outputs.members_json(removed, "removed"))
+
+
+@app.route("/v1/projects/{project_id}/shares", methods=["POST"])
+def share_project(project_id: str) -> Response:
+    request = app.request
+    owner_id = inputs.owner_of(request)
+    wanted = inputs.parse_share_request(inputs.read_json_object(request))
+    made = sharing.share_project(owner_id, inputs.project_id_param(project_id), wanted,
+                                 shares=container.shares)
+    gallery = container.config.gallery_url or inputs.api_url(request)
+    url = f"{gallery.rstrip('/')}/#shared={made.token}"
+    return outputs.json_response(outputs.share_json(made.share, token=made.token, url=url), 201)
+
+
+@app.route("/v1/projects/{project_id}/shares", methods=["GET"])
+def list_shares(project_id: str) -> Response:
+    owner_id = inputs.owner_of(app.request)
+    shares = sharing.list_shares(owner_id, inputs.project_id_param(project_id),
+                                 shares=container.shares, projects=container.projects)
+    return outputs.json_response({"items": [outputs.share_json(share) for share in shares]})
+
+
+@app.route("/v1/projects/{project_id}/shares/{share_id}", methods=["DELETE"])
+def revoke_share(project_id: str, share_id: str) -> Response:
+    owner_id = inputs.owner_of(app.request)
+    sharing.revoke_share(owner_id, inputs.project_id_param(project_id),
+                         inputs.share_id_param(share_id), shares=container.shares)
+    return outputs.no_content()
+
+
+# The one view without an owner: the token in its path is the credential, and opens that
+# album only.
+@app.route("/v1/shared/{token}", methods=["GET"])
+def open_share(token: str) -> Response:
+    request = app.request
+    query = inputs.parse_shared_query(inputs.query_params(request))
+    page = sharing.open_share(inputs.share_token_param(token), query, container.pipeline,
+                              shares=container.shares, projects=container.projects,
+                              url_ttl=container.config.download_url_ttl)
+    return outputs.json_response(outputs.shared_page_json(page))
 
 
 @app.route("/v1/imports", methods=["POST"])

@@ -31,6 +31,7 @@ from lightbox.domain import (
     ThumbnailJob,
 )
 from lightbox.errors import (
+    AssetNotFound,
     Conflict,
     InvalidParts,
     LimitReached,
@@ -106,6 +107,7 @@ class FakeAssetRepository:
             id=asset.id, owner_id=asset.owner_id, status=Status.PENDING, filename=asset.filename,
             content_type=asset.content_type, size_bytes=asset.size_bytes,
             declared_sha256=asset.declared_sha256, project_id=asset.project_id,
+            project_ids=(asset.project_id,) if asset.project_id else (),
             multipart_upload_id=asset.multipart_upload_id,
             declared=asset.declared,
             created_at=now, updated_at=now,
@@ -311,7 +313,8 @@ class FakeAssetRepository:
             a for a in self._owned(owner_id)
             if (a.shown_status == filters.status if filters.status
                 else a.status is not Status.DELETED and a.trashed_at is None)
-            and (filters.project_id is None or a.project_id == filters.project_id)
+            and (filters.project_id is None or filters.project_id in a.project_ids)
+            and (not filters.shown_only or a.status in (Status.READY, Status.DUPLICATE))
             and (filters.content_type is None or a.content_type == filters.content_type)
             and _taken_within(a, filters) and _searched(a, filters)
             and (after is None or (position(a) < (after.key, after.asset_id) if sort.descending
@@ -428,7 +431,7 @@ class FakeAssetRepository:
     def similar_pairs(self, owner_id: str, *, distance: int, after: UUID | None, scan: int,
                       per_asset: int, project_id: UUID | None = None) -> SimilarScan:
         hashed = sorted((asset for asset in self._hashed(owner_id)
-                         if project_id is None or asset.project_id == project_id),
+                         if project_id is None or project_id in asset.project_ids),
                         key=lambda asset: asset.id)
         walked = [asset for asset in hashed if after is None or asset.id > after][:scan]
         pairs: list[SimilarPair] = []
@@ -444,7 +447,7 @@ class FakeAssetRepository:
                 if asset.status is Status.READY and asset.perceptual_hash is not None]
 
     def in_project(self, owner_id: str, project_id: UUID, limit: int) -> list[Asset]:
-        return [a for a in self._owned(owner_id) if a.project_id == project_id
+        return [a for a in self._owned(owner_id) if project_id in a.project_ids
                 and a.status is not Status.DELETED and a.trashed_at is None][:limit]
 
     def _owned(self, owner_id: str) -> list[Asset]:
@@ -469,8 +472,14 @@ class FakeAssetRepository:
         return True
 
     def change(self, asset_id: UUID, **changes: object) -> Asset:
-        """Change any fields of an asset as an UPDATE would (stamping its change)."""
+        """Change any fields of an asset as an UPDATE would (stamping its change, and leaving
+        the project it leaves, as migration 0016's trigger does)."""
         asset = self.assets[asset_id]
+        moved_to = changes.get("project_id", asset.project_id)
+        if moved_to != asset.project_id:
+            changes.setdefault("project_ids", (*([moved_to] if moved_to else []), *(
+                member for member in asset.project_ids if member not in (asset.project_id,
+                                                                         moved_to))))
         return self._store(dataclasses.replace(
             asset, updated_at=self._now(), change_seq=self._next_change(asset.owner_id),
             **changes,  # type: ignore[arg-type]
@@ -572,10 +581,43 @@ class FakeProjectRepository:
         if project is None or project.asset_count:
             return False
         del self.projects[project_id]
-        for asset in list(self._assets.assets.values()):  # ON DELETE SET NULL
-            if asset.project_id == project_id:
-                self._assets.change(asset.id, project_id=None)
+        for asset in list(self._assets.assets.values()):  # ON DELETE SET NULL, and CASCADE
+            if project_id in asset.project_ids:
+                self._assets.change(
+                    asset.id,
+                    project_id=None if asset.project_id == project_id else asset.project_id,
+                    project_ids=tuple(m for m in asset.project_ids if m != project_id))
         return True
+
+    def add_members(self, owner_id: str, project_id: UUID,
+                    asset_ids: Sequence[UUID]) -> int | None:
+        if self.get(owner_id, project_id) is None:
+            return None
+        for asset_id in asset_ids:
+            asset = self._assets.get(owner_id, asset_id)
+            if asset is None or asset.status is Status.DELETED or asset.trashed_at is not None:
+                raise AssetNotFound(f"no asset {asset_id} to add")
+        added = 0
+        for asset_id in asset_ids:
+            asset = self._assets.assets[asset_id]
+            if project_id not in asset.project_ids:
+                self._assets.change(asset_id, project_ids=(*asset.project_ids, project_id))
+                added += 1
+        return added
+
+    def remove_members(self, owner_id: str, project_id: UUID,
+                       asset_ids: Sequence[UUID]) -> int | None:
+        if self.get(owner_id, project_id) is None:
+            return None
+        removed = 0
+        for asset_id in asset_ids:
+            asset = self._assets.get(owner_id, asset_id)
+            if asset is not None and project_id in asset.project_ids:
+                self._assets.change(
+                    asset_id, project_ids=tuple(m for m in asset.project_ids if m != project_id),
+                    project_id=None if asset.project_id == project_id else asset.project_id)
+                removed += 1
+        return removed
 
     def _counted(self, project: Project) -> Project:
         count = len(self._assets.in_project(project.owner_id, project.id, 1_000_000))

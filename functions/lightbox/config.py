@@ -213,6 +213,9 @@ SETTINGS = (
     Setting("LIGHTBOX_CORS_ORIGIN", "cors_origin", Text("*"),
             "`Access-Control-Allow-Origin` on every answer, errors included",
             "presign, upload-complete, library", template=True),
+    Setting("LIGHTBOX_GALLERY_URL", "gallery_url", Text(),
+            "where the web gallery is served: a share's link opens it there", "library",
+            template=True, default_note="the API's own URL, where the local stack serves it"),
     Setting("LIGHTBOX_OIDC_ISSUER", "oidc_issuer", Parsed("", _issuer),
             "also accept JWTs of this issuer", "authorizer", template=True,
             default_note="API keys only"),
@@ -327,6 +330,7 @@ class Config:
     backfill_dead_letter_queue_url: str | None
     webhook_token: str | None
     cors_origin: str
+    gallery_url: str | None
     oidc_issuer: str | None
     oidc_audience: str | None
     oidc_jwks_url: str | None

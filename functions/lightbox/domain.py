@@ -173,6 +173,9 @@ class Asset:
     render_spec: str = ""
     # When its owner put it in the trash (None: it is not there).
     trashed_at: datetime | None = None
+    # Every project (album) it is in: its project_id first, then the others as they were
+    # added (migration 0016).
+    project_ids: tuple[UUID, ...] = ()
 
     @property
     def shown_status(self) -> Status:
@@ -274,7 +277,7 @@ class ImportJob:
 
 @dataclass(frozen=True)
 class Project:
-    """An album: an asset belongs to at most one."""
+    """An album: it holds any number of assets, and an asset may be in several."""
 
     id: UUID
     owner_id: str
@@ -282,6 +285,19 @@ class Project:
     created_at: datetime
     updated_at: datetime
     asset_count: int = 0
+
+
+@dataclass(frozen=True)
+class Share:
+    """A read-only link to a project, as stored: never its token, only the token's hash."""
+
+    id: UUID
+    owner_id: str
+    project_id: UUID
+    allow_original: bool
+    created_at: datetime
+    expires_at: datetime | None = None
+    revoked_at: datetime | None = None
 
 
 @dataclass(frozen=True)

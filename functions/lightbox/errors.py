@@ -15,6 +15,7 @@ catches a library's exception type.
     ├── NotFound                     404 not_found
     │   ├── AssetNotFound            404 asset_not_found
     │   ├── ProjectNotFound          404 project_not_found
+    │   ├── ShareNotFound            404 share_not_found         also revoked or expired
     │   ├── ImportNotFound           404 import_not_found
     │   └── ObjectNotFound           404 object_not_found        no such key in the bucket
     ├── Conflict                     409 conflict
@@ -98,6 +99,13 @@ class AssetNotFound(NotFound):
 class ProjectNotFound(NotFound):
     status = 404
     code = "project_not_found"
+
+
+class ShareNotFound(NotFound):
+    """No such share, or one revoked or expired: told apart to nobody."""
+
+    status = 404
+    code = "share_not_found"
 
 
 class ImportNotFound(NotFound):

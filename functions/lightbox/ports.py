@@ -29,6 +29,7 @@ from lightbox.domain import (
     Project,
     RenderSpec,
     Rendition,
+    Share,
     Status,
     ThumbnailJob,
 )
@@ -196,6 +197,11 @@ class AssetRepository(Protocol):
         after: PageCursor | None,
     ) -> list[Asset]: ...
 
+    def months(self, owner_id: str, filters: AssetFilter) -> list[tuple[datetime, int]]:
+        """Each month (its first instant) in which the assets passing ``filters`` were taken,
+        by the date a taken-order page sorts them by, newest first, with how many."""
+        ...
+
     def changes(self, owner_id: str, *, after: int, limit: int) -> list[Asset]:
         """The owner's assets changed after that number of their sequence (tombstones
         included), in change order. Every change numbered below the last one returned has
@@ -308,6 +314,38 @@ class ProjectRepository(Protocol):
     def rename(self, owner_id: str, project_id: UUID, name: str) -> Project | None: ...
 
     def delete_if_empty(self, owner_id: str, project_id: UUID) -> bool: ...
+
+    def add_members(self, owner_id: str, project_id: UUID,
+                    asset_ids: Sequence[UUID]) -> int | None:
+        """Put the owner's assets in the project: how many were not in it already; None when
+        the owner has no such project. Raises AssetNotFound, adding none, when one of them is
+        not a live asset of theirs (unknown, deleted or in the trash)."""
+        ...
+
+    def remove_members(self, owner_id: str, project_id: UUID,
+                       asset_ids: Sequence[UUID]) -> int | None:
+        """Take assets out of the project: how many were in it; None when the owner has no
+        such project. An asset that was not in it is no change."""
+        ...
+
+
+class ShareRepository(Protocol):
+    def add(self, share: Share, token_hash: bytes, *, max_active: int) -> Share | None:
+        """The share as stored; None when its owner has no such project. Raises LimitReached
+        when the project has ``max_active`` live shares already."""
+        ...
+
+    def list(self, owner_id: str, project_id: UUID) -> list[Share]:
+        """Every share of the project, revoked and expired ones too, oldest first."""
+        ...
+
+    def revoke(self, owner_id: str, project_id: UUID, share_id: UUID) -> Share | None:
+        """Revoked (again, if it was): None when there is no such share."""
+        ...
+
+    def open(self, token_hash: bytes) -> Share | None:
+        """The live (unrevoked, unexpired) share with this token's hash."""
+        ...
 
 
 class ApiKeyRepository(Protocol):

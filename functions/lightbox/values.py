@@ -45,6 +45,7 @@ class AssetFilter:
     content_types: tuple[str, ...] | None = None  # a kind's (filetypes.KINDS)
     camera: str | None = None  # in the camera's make and model, any case
     text: str | None = None  # in the filename, any case
+    shown_only: bool = False  # only what has something to show: ready, or a duplicate of such
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from lightbox.adapters.postgres import Database
 from lightbox.adapters.projects import PostgresProjectRepository
 from lightbox.adapters.rds import iam_auth_token
 from lightbox.adapters.s3 import S3ObjectStore, S3SourceBucket, S3UrlSigner
+from lightbox.adapters.shares import PostgresShareRepository
 from lightbox.adapters.sqs import SqsDeadLetterQueue, SqsImportQueue, SqsJobQueue, SqsRedelivery
 from lightbox.batch import Backoff
 from lightbox.config import Config
@@ -40,6 +41,7 @@ from lightbox.ports import (
     Pipeline,
     ProjectRepository,
     Renderer,
+    ShareRepository,
     SourceBucket,
 )
 from lightbox.services.auth import TokenVerifier
@@ -96,6 +98,10 @@ class Container:
     @cached_property
     def projects(self) -> ProjectRepository:
         return PostgresProjectRepository(self.database)
+
+    @cached_property
+    def shares(self) -> ShareRepository:
+        return PostgresShareRepository(self.database)
 
     @cached_property
     def api_keys(self) -> ApiKeyRepository:

@@ -311,7 +311,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
                      body: bytes) -> dict[str, Any]:
         headers: dict[str, str] = {}
         multi_headers: dict[str, list[str]] = {}
-        for name, value in self.headers.items():
+        # What API Gateway adds, so that a function can tell the URL it was reached at.
+        for name, value in [*self.headers.items(), ("X-Forwarded-Proto", "http")]:
             headers[name] = value
             multi_headers.setdefault(name, []).append(value)
         params: dict[str, str] = {}
@@ -337,7 +338,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
             "requestContext": {
                 "resourcePath": route.path,
                 "httpMethod": self.command,
-                "path": f"/{stage}{path}",
+                # The path as the caller asked for it, with no stage: as API Gateway gives it
+                # behind a custom domain without a base path (this gateway's URLs have none).
+                "path": path,
                 "stage": stage,
                 "requestId": str(uuid.uuid4()),
                 "requestTimeEpoch": int(time.time() * 1000),

@@ -74,7 +74,8 @@ def changes(client: Client, cursor: str) -> tuple[list[dict[str, Any]], str]:
 
 # Every /v1 route the template declares, as a client would call it.
 V1_ROUTES = sorted((route.method, route.path) for route in
-                   Template.load(REPO / "template.yaml").routes if route.path.startswith("/v1/"))
+                   Template.load(REPO / "template.yaml").routes
+                   if route.path.startswith("/v1/") and route.authorizer is not None)
 
 
 @pytest.mark.parametrize("credentials", [None, "Bearer lbk_not-a-real-key", "Basic dXNlcg==",
@@ -89,7 +90,7 @@ def test_every_v1_route_refuses_requests_without_valid_credentials(
         anonymous.hooks["response"] = client.http.hooks["response"]
         response = anonymous.request(
             method, client.api + path.format(asset_id=asset, project_id=project, import_id=asset,
-                                             size=256), headers=headers,
+                                             share_id=asset, size=256), headers=headers,
             json={}, timeout=30)
         assert response.status_code == 401, (method, path, response.text)
         assert response.json()["error"]["code"] == "unauthorized"
@@ -122,6 +123,10 @@ def test_one_owner_can_never_see_or_touch_anothers_assets_or_projects(
     import_id = started.json()["import_id"]
     sync_cursor = stranger.http.get(f"{stranger.api}/v1/assets",
                                     timeout=30).json()["sync_cursor"]
+    share = client.http.post(f"{client.api}/v1/projects/{project['project_id']}/shares",
+                             json={}, timeout=30).json()
+    theirs_project = stranger.http.post(f"{stranger.api}/v1/projects", json={"name": "Theirs"},
+                                        timeout=30).json()["project_id"]
 
     api = stranger.api
     for method, path, body in [
@@ -141,6 +146,12 @@ def test_one_owner_can_never_see_or_touch_anothers_assets_or_projects(
         ("GET", f"/v1/projects/{project['project_id']}", None),
         ("PATCH", f"/v1/projects/{project['project_id']}", {"name": "Mine now"}),
         ("DELETE", f"/v1/projects/{project['project_id']}?cascade=true", None),
+        ("POST", f"/v1/projects/{project['project_id']}/assets", {"asset_ids": [asset_id]}),
+        ("DELETE", f"/v1/projects/{project['project_id']}/assets", {"asset_ids": [asset_id]}),
+        ("POST", f"/v1/projects/{theirs_project}/assets", {"asset_ids": [asset_id]}),
+        ("POST", f"/v1/projects/{project['project_id']}/shares", {}),
+        ("GET", f"/v1/projects/{project['project_id']}/shares", None),
+        ("DELETE", f"/v1/projects/{project['project_id']}/shares/{share['share_id']}", None),
         ("POST", "/v1/uploads", {"filename": "x.jpg", "content_type": "image/jpeg",
                                  "size_bytes": 10, "project_id": project["project_id"]}),
     ]:
@@ -153,7 +164,8 @@ def test_one_owner_can_never_see_or_touch_anothers_assets_or_projects(
     assert declared.status_code == 201, declared.text
     assert asset_id not in {item["asset_id"] for item in listed(stranger)}
     assert listed(stranger, project_id=project["project_id"]) == []
-    assert stranger.http.get(f"{api}/v1/projects", timeout=30).json()["items"] == []
+    assert [p["project_id"] for p in stranger.http.get(f"{api}/v1/projects", timeout=30).json()[
+        "items"]] == [theirs_project]
     assert stranger.http.get(f"{api}/v1/imports", timeout=30).json()["items"] == []
     # Nor may the stranger import what the owner keeps for import.
     taken = stranger.http.post(f"{api}/v1/imports", json={"source": f"s3://{bucket}/imports/local/"},
@@ -176,6 +188,8 @@ def test_one_owner_can_never_see_or_touch_anothers_assets_or_projects(
     # And the owner still has everything, untouched.
     mine = client.asset(asset_id)
     assert mine["filename"] == "mine.jpg" and mine["project_id"] == project["project_id"]
+    assert mine["project_ids"] == [project["project_id"]]
+    assert requests.get(f"{api}/v1/shared/{share['token']}", timeout=30).status_code == 200
     assert client.asset(pending)["status"] == "trashed"
 
 

@@ -43,7 +43,9 @@ ASSET_COLUMNS = """
     camera_model, orientation, frames, duration, has_location, codec, frame_rate, has_audio,
     derivatives, placeholder, error, attempts, claimed_at, created_at, updated_at,
     multipart_upload_id, declared_taken_at, declared_latitude, declared_longitude, description,
-    import_id, change_seq, perceptual_hash, render_spec, trashed_at
+    import_id, change_seq, perceptual_hash, render_spec, trashed_at,
+    ARRAY(SELECT member.project_id FROM project_members member WHERE member.asset_id = id
+          ORDER BY member.added_at, member.project_id) AS member_of
 """
 
 _INSERT = f"""
@@ -322,7 +324,10 @@ _PAGE = f"SELECT {ASSET_COLUMNS} FROM assets WHERE owner_id = %(owner)s"
 _ANY_LIVE_STATUS = " AND status <> 'deleted' AND trashed_at IS NULL"
 _STATUS = " AND status = %(status)s AND trashed_at IS NULL"
 _IN_TRASH = " AND status <> 'deleted' AND trashed_at IS NOT NULL"
-_PROJECT = " AND project_id = %(project)s"
+_SHOWN = " AND status IN ('ready', 'duplicate')"
+_PROJECT = """
+    AND id IN (SELECT asset_id FROM project_members WHERE project_id = %(project)s)
+"""
 _CONTENT_TYPE = " AND content_type = %(content_type)s"
 _TAKEN_FROM = " AND taken_at >= %(taken_from)s"
 _TAKEN_UNTIL = " AND taken_at < %(taken_until)s"
@@ -330,6 +335,12 @@ _CONTENT_TYPES = " AND content_type = ANY(%(content_types)s)"
 _CAMERA = " AND concat_ws(' ', camera_make, camera_model) ILIKE %(camera)s"
 _TEXT = " AND filename ILIKE %(text)s"
 _SORT_COLUMN = {False: "created_at", True: "taken_sort"}
+# The timeline's months, by the date a taken-order listing sorts by.
+_MONTHS = """
+    SELECT date_trunc('month', taken_sort) AS month, count(*) AS n
+    FROM assets WHERE owner_id = %(owner)s {conditions}
+    GROUP BY 1 ORDER BY 1 DESC
+"""
 _NONE = StatusTotal(count=0, size_bytes=0, oldest_update=None)
 
 # Changes need no horizon: the owner's numbers are taken in commit order (migration 0006), so
@@ -449,8 +460,8 @@ _RESET_FAILED = """
 
 _IN_PROJECT = f"""
     SELECT {ASSET_COLUMNS} FROM assets
-    WHERE owner_id = %(owner)s AND project_id = %(project)s AND status <> 'deleted'
-      AND trashed_at IS NULL
+    WHERE owner_id = %(owner)s AND status <> 'deleted' AND trashed_at IS NULL
+      AND id IN (SELECT asset_id FROM project_members WHERE project_id = %(project)s)
     LIMIT %(limit)s
 """
 
@@ -514,8 +525,8 @@ _SIMILAR_PAIRS = f"""
     ORDER BY r.id, pair.distance, pair.id
 """
 _IN_PROJECT_OF_FOUND = """
-    AND EXISTS (SELECT 1 FROM assets member
-                WHERE member.id = found.id AND member.project_id = %(project)s)
+    AND EXISTS (SELECT 1 FROM project_members member
+                WHERE member.asset_id = found.id AND member.project_id = %(project)s)
 """
 
 
@@ -676,28 +687,9 @@ class PostgresAssetRepository:
         self, owner_id: str, *, filters: AssetFilter, sort: SortOrder, limit: int,
         after: PageCursor | None,
     ) -> list[Asset]:
-        params: dict[str, Any] = {"owner": owner_id, "limit": limit}
-        if filters.status is Status.TRASHED:
-            query = _PAGE + _IN_TRASH
-        elif filters.status is not None:
-            query = _PAGE + _STATUS
-            params["status"] = filters.status.value
-        else:
-            query = _PAGE + _ANY_LIVE_STATUS
-        for fragment, name, value in (
-            (_PROJECT, "project", filters.project_id),
-            (_CONTENT_TYPE, "content_type", filters.content_type),
-            (_TAKEN_FROM, "taken_from", filters.taken_from),
-            (_TAKEN_UNTIL, "taken_until", filters.taken_until),
-            (_CONTENT_TYPES, "content_types",
-             list(filters.content_types) if filters.content_types else None),
-            (_CAMERA, "camera",
-             like_pattern(filters.camera, anywhere=True) if filters.camera else None),
-            (_TEXT, "text", like_pattern(filters.text, anywhere=True) if filters.text else None),
-        ):
-            if value is not None:
-                query += fragment
-                params[name] = value
+        conditions, params = _filtered(owner_id, filters)
+        query = _PAGE + conditions
+        params["limit"] = limit
         column = _SORT_COLUMN[sort.by_taken]
         direction, before = ("DESC", "<") if sort.descending else ("ASC", ">")
         if after is not None:
@@ -705,6 +697,11 @@ class PostgresAssetRepository:
             params.update(after_key=after.key, after_id=after.asset_id)
         query += f" ORDER BY {column} {direction}, id {direction} LIMIT %(limit)s"
         return all_assets(self._db, query, params)
+
+    def months(self, owner_id: str, filters: AssetFilter) -> list[tuple[datetime, int]]:
+        conditions, params = _filtered(owner_id, filters)
+        rows = self._db.fetch_all(_MONTHS.format(conditions=conditions), params)
+        return [(row["month"], row["n"]) for row in rows]
 
     def changes(self, owner_id: str, *, after: int, limit: int) -> list[Asset]:
         return all_assets(self._db, _CHANGES, {"owner": owner_id, "seq": after, "limit": limit})
@@ -832,6 +829,36 @@ def all_assets(db: Database, query: str, params: Mapping[str, Any]) -> list[Asse
     return [asset_of(row) for row in db.fetch_all(query, params)]
 
 
+def _filtered(owner_id: str, filters: AssetFilter) -> tuple[str, dict[str, Any]]:
+    """The conditions (after the owner's) of the assets that pass ``filters``, and their
+    parameters."""
+    params: dict[str, Any] = {"owner": owner_id}
+    if filters.status is Status.TRASHED:
+        conditions = _IN_TRASH
+    elif filters.status is not None:
+        conditions = _STATUS
+        params["status"] = filters.status.value
+    else:
+        conditions = _ANY_LIVE_STATUS
+    if filters.shown_only:
+        conditions += _SHOWN
+    for fragment, name, value in (
+        (_PROJECT, "project", filters.project_id),
+        (_CONTENT_TYPE, "content_type", filters.content_type),
+        (_TAKEN_FROM, "taken_from", filters.taken_from),
+        (_TAKEN_UNTIL, "taken_until", filters.taken_until),
+        (_CONTENT_TYPES, "content_types",
+         list(filters.content_types) if filters.content_types else None),
+        (_CAMERA, "camera",
+         like_pattern(filters.camera, anywhere=True) if filters.camera else None),
+        (_TEXT, "text", like_pattern(filters.text, anywhere=True) if filters.text else None),
+    ):
+        if value is not None:
+            conditions += fragment
+            params[name] = value
+    return conditions, params
+
+
 def asset_of(row: Row) -> Asset:
     info = None
     if row["width"] is not None:
@@ -883,6 +910,9 @@ def asset_of(row: Row) -> Asset:
         perceptual_hash=_unsigned(row["perceptual_hash"]),
         render_spec=row["render_spec"],
         trashed_at=row["trashed_at"],
+        # A row just inserted does not show the membership its project_id makes yet.
+        project_ids=tuple(dict.fromkeys(
+            [row["project_id"], *row["member_of"]] if row["project_id"] else row["member_of"])),
     )
 
 

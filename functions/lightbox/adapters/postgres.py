@@ -27,6 +27,7 @@ Row = dict[str, Any]
 LOCK_OWNER = "SELECT pg_advisory_xact_lock(%(limit_kind)s, hashtext(%(owner)s))"
 PENDING_UPLOADS_LOCK = 1
 PROJECTS_LOCK = 2
+SHARES_LOCK = 3
 
 
 class Database:

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from uuid import UUID
 
 from lightbox.adapters.postgres import LOCK_OWNER, PROJECTS_LOCK, Database, Row
 from lightbox.domain import Project
-from lightbox.errors import Conflict, LimitReached, ProjectExists
+from lightbox.errors import AssetNotFound, Conflict, LimitReached, ProjectExists
 
 _PROJECT_COLUMNS = """
     p.id, p.owner_id, p.name, p.created_at, p.updated_at,
-    (SELECT count(*) FROM assets a WHERE a.project_id = p.id AND a.status <> 'deleted'
-        AND a.trashed_at IS NULL)
+    (SELECT count(*) FROM project_members m JOIN assets a ON a.id = m.asset_id
+     WHERE m.project_id = p.id AND a.status <> 'deleted' AND a.trashed_at IS NULL)
         AS asset_count
 """
 _ADD_PROJECT = """
@@ -39,10 +40,45 @@ _RENAME_PROJECT = f"""
 _DELETE_EMPTY_PROJECT = """
     DELETE FROM projects p
     WHERE p.owner_id = %(owner)s AND p.id = %(id)s
-      AND NOT EXISTS (SELECT 1 FROM assets a WHERE a.project_id = p.id AND a.status <> 'deleted'
-                      AND a.trashed_at IS NULL)
+      AND NOT EXISTS (SELECT 1 FROM project_members m JOIN assets a ON a.id = m.asset_id
+                      WHERE m.project_id = p.id AND a.status <> 'deleted'
+                        AND a.trashed_at IS NULL)
 """
 _COUNT_PROJECTS = "SELECT count(*) AS n FROM projects WHERE owner_id = %(owner)s"
+
+# Held for the change of members: a deletion of the project waits for it, and then finds them.
+_LOCK_PROJECT = """
+    SELECT id FROM projects WHERE owner_id = %(owner)s AND id = %(id)s FOR SHARE
+"""
+_LIVE_ASSETS = """
+    SELECT id FROM assets
+    WHERE owner_id = %(owner)s AND id = ANY(%(ids)s) AND status <> 'deleted'
+      AND trashed_at IS NULL
+"""
+# An asset's albums are part of it: touching each one changed puts it in the change feed.
+_ADD_MEMBERS = """
+    WITH added AS (
+        INSERT INTO project_members (project_id, asset_id)
+        SELECT %(id)s, asset_id FROM unnest(%(ids)s::uuid[]) AS asset_id
+        ON CONFLICT DO NOTHING
+        RETURNING asset_id
+    )
+    UPDATE assets SET updated_at = now() WHERE id IN (SELECT asset_id FROM added)
+"""
+# Leaving the project it came in with, an asset is left with no project_id.
+_REMOVE_MEMBERS = """
+    WITH removed AS (
+        DELETE FROM project_members m USING assets a
+        WHERE m.project_id = %(id)s AND m.asset_id = ANY(%(ids)s)
+          AND a.id = m.asset_id AND a.owner_id = %(owner)s
+        RETURNING m.asset_id
+    )
+    UPDATE assets
+    SET project_id = CASE WHEN project_id = %(id)s THEN NULL ELSE project_id END,
+        updated_at = now()
+    WHERE id IN (SELECT asset_id FROM removed)
+"""
+_TOUCH_PROJECT = "UPDATE projects SET updated_at = now() WHERE id = %(id)s"
 
 
 class PostgresProjectRepository:
@@ -87,6 +123,38 @@ class PostgresProjectRepository:
 
     def delete_if_empty(self, owner_id: str, project_id: UUID) -> bool:
         return self._db.execute(_DELETE_EMPTY_PROJECT, {"owner": owner_id, "id": project_id}) == 1
+
+    def add_members(self, owner_id: str, project_id: UUID,
+                    asset_ids: Sequence[UUID]) -> int | None:
+        params = {"owner": owner_id, "id": project_id, "ids": list(asset_ids)}
+        with self._db.cursor(transaction=True) as cur:
+            cur.execute(_LOCK_PROJECT, params)
+            if cur.fetchone() is None:
+                return None
+            cur.execute(_LIVE_ASSETS, params)
+            live = {row["id"] for row in cur.fetchall()}
+            missing = [asset_id for asset_id in asset_ids if asset_id not in live]
+            if missing:
+                raise AssetNotFound(f"no asset {missing[0]} to add (it is not in the library, "
+                                    "or is in the trash): nothing was added")
+            cur.execute(_ADD_MEMBERS, params)
+            added = cur.rowcount
+            if added:
+                cur.execute(_TOUCH_PROJECT, params)
+        return added
+
+    def remove_members(self, owner_id: str, project_id: UUID,
+                       asset_ids: Sequence[UUID]) -> int | None:
+        params = {"owner": owner_id, "id": project_id, "ids": list(asset_ids)}
+        with self._db.cursor(transaction=True) as cur:
+            cur.execute(_LOCK_PROJECT, params)
+            if cur.fetchone() is None:
+                return None
+            cur.execute(_REMOVE_MEMBERS, params)
+            removed = cur.rowcount
+            if removed:
+                cur.execute(_TOUCH_PROJECT, params)
+        return removed
 
 
 

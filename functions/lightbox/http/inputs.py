@@ -12,7 +12,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Collection, Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -39,6 +39,7 @@ from lightbox.errors import (
     PayloadTooLarge,
     ProjectNotFound,
     RequestError,
+    ShareNotFound,
     Unauthorized,
     unknown_names,
 )
@@ -61,6 +62,7 @@ from lightbox.services.rerender import MAX_PAGE_SIZE as MAX_RERENDER_PAGE
 from lightbox.services.rerender import PAGE_SIZE as RERENDER_PAGE
 from lightbox.services.rerender import RerenderCursor
 from lightbox.services.resize import ThumbnailRequest
+from lightbox.services.sharing import SHARED_ORDER, TOKEN_BYTES, SharedQuery, ShareRequest
 from lightbox.services.uploads import MAX_PARTS, MAX_PARTS_PER_ANSWER, PartsQuery, UploadRequest
 from lightbox.values import AssetFilter, SortOrder
 
@@ -69,6 +71,8 @@ MAX_DESCRIPTION_CHARS = 2000
 EARLIEST_TAKEN, LATEST_TAKEN = 1826, 2200
 _RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?(Z|[+-]\d\d:\d\d)")
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
+# secrets.token_urlsafe: unpadded URL-safe base64 of TOKEN_BYTES bytes.
+_SHARE_TOKEN = re.compile(rf"[A-Za-z0-9_-]{{{-(-TOKEN_BYTES * 4 // 3)}}}")
 _S3_URI = re.compile(r"s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:/(?P<prefix>.*))?",
                      re.DOTALL)
 MAX_KEY_BYTES = 1024  # S3's longest key
@@ -76,6 +80,8 @@ MAX_TIME_ZONE_CHARS = 64  # the longest IANA name is 32
 _FILTERS = {"status", "project_id", "content_type", "taken_from", "taken_until", "kind",
             "camera", "q", "sort"}
 MAX_SEARCH_CHARS = 200
+# Assets put in or taken out of a project by one request, as many as a page of the gallery.
+MAX_MEMBERS_AT_ONCE = 500
 
 
 def owner_of(request: Request) -> str:
@@ -163,6 +169,17 @@ def asset_id_param(raw: str) -> UUID:
 
 def project_id_param(raw: str) -> UUID:
     return _id_param(raw, ProjectNotFound, "project")
+
+
+def share_id_param(raw: str) -> UUID:
+    return _id_param(raw, ShareNotFound, "share")
+
+
+def share_token_param(raw: str) -> str:
+    """A share's token from its link: anything not shaped like one opens nothing."""
+    if not _SHARE_TOKEN.fullmatch(raw):
+        raise ShareNotFound("no such share: it may have been revoked or have expired")
+    return raw
 
 
 def import_id_param(raw: str) -> UUID:
@@ -344,6 +361,59 @@ def parse_name(value: str) -> str:
     return name
 
 
+def parse_members(body: Mapping[str, Any]) -> tuple[UUID, ...]:
+    """``{"asset_ids": [...]}``: 1 to MAX_MEMBERS_AT_ONCE assets, each once, in order."""
+    _refuse_unknown(body, {"asset_ids"}, "fields")
+    given = body.get("asset_ids")
+    if not isinstance(given, list) or not 1 <= len(given) <= MAX_MEMBERS_AT_ONCE:
+        raise InvalidField(f"asset_ids must be a list of 1 to {MAX_MEMBERS_AT_ONCE} asset ids")
+    if None in given:  # parse_uuid takes None for "not given"
+        raise InvalidField("each of asset_ids must be a UUID")
+    ids = (parse_uuid(value, "each of asset_ids") for value in given)
+    return tuple(dict.fromkeys(asset_id for asset_id in ids if asset_id is not None))
+
+
+def parse_share_request(body: Mapping[str, Any]) -> ShareRequest:
+    _refuse_unknown(body, {"expires_at", "allow_original"}, "fields")
+    allow_original = body.get("allow_original", False)
+    if not isinstance(allow_original, bool):
+        raise InvalidField("allow_original must be true or false")
+    expires_at = body.get("expires_at")
+    if expires_at is None:
+        return ShareRequest(allow_original=allow_original)
+    if not isinstance(expires_at, str) or not _RFC3339.fullmatch(expires_at):
+        raise InvalidField("expires_at must be a date and time with its offset, as "
+                           "2025-08-31T23:59:59+02:00 or 2025-08-31T21:59:59Z")
+    try:
+        expiry = datetime.fromisoformat(expires_at)
+    except ValueError:
+        raise InvalidField(f"expires_at {expires_at!r} is not a real date and time") from None
+    if expiry <= datetime.now(UTC):
+        raise InvalidField("expires_at must be in the future")
+    return ShareRequest(expires_at=expiry, allow_original=allow_original)
+
+
+def parse_shared_query(params: Mapping[str, str]) -> SharedQuery:
+    """``GET /v1/shared/{token}``: a page of the shared album."""
+    _refuse_unknown(params, {"limit", "cursor"}, "query parameters")
+    return SharedQuery(
+        limit=parse_whole(params.get("limit"), "limit", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE),
+        cursor=decode_page_cursor(params["cursor"], SHARED_ORDER) if "cursor" in params else None,
+    )
+
+
+def api_url(request: Request) -> str:
+    """The URL at which the caller reached this API: its scheme and host, and the path before
+    ``/v1/`` (API Gateway's default endpoint puts the stage there, a custom domain its base
+    path; the local gateway nothing)."""
+    context = request.context or {}
+    headers: Mapping[str, str] = request.headers or {}
+    host = context.get("domainName") or headers.get("host", "")
+    scheme = headers.get("x-forwarded-proto", "https")
+    base, _, _ = str(context.get("path", "")).partition("/v1/")
+    return f"{scheme}://{host}{base}"
+
+
 def parse_asset_changes(body: Mapping[str, Any]) -> AssetChanges:
     _refuse_unknown(body, {"filename", "project_id"}, "fields")
     if not body:
@@ -371,16 +441,26 @@ def parse_list_query(params: Mapping[str, str]) -> ListQuery:
         limit=limit,
         cursor=decode_page_cursor(params["cursor"], sort) if "cursor" in params else None,
         sort=sort,
-        filters=AssetFilter(
-            status=_status(params.get("status")),
-            project_id=parse_uuid(params.get("project_id"), "project_id"),
-            content_type=_content_type(params.get("content_type")),
-            taken_from=_time(params.get("taken_from"), "taken_from"),
-            taken_until=_time(params.get("taken_until"), "taken_until"),
-            content_types=_kind(params.get("kind")),
-            camera=_search(params.get("camera"), "camera"),
-            text=_search(params.get("q"), "q"),
-        ),
+        filters=_asset_filter(params),
+    )
+
+
+def parse_timeline_query(params: Mapping[str, str]) -> AssetFilter:
+    """``GET /v1/timeline``: the filters of a listing, whose months it counts."""
+    _refuse_unknown(params, _FILTERS - {"sort"}, "query parameters")
+    return _asset_filter(params)
+
+
+def _asset_filter(params: Mapping[str, str]) -> AssetFilter:
+    return AssetFilter(
+        status=_status(params.get("status")),
+        project_id=parse_uuid(params.get("project_id"), "project_id"),
+        content_type=_content_type(params.get("content_type")),
+        taken_from=_time(params.get("taken_from"), "taken_from"),
+        taken_until=_time(params.get("taken_until"), "taken_until"),
+        content_types=_kind(params.get("kind")),
+        camera=_search(params.get("camera"), "camera"),
+        text=_search(params.get("q"), "q"),
     )
 
 

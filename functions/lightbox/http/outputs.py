@@ -13,11 +13,19 @@ from uuid import UUID
 
 from chalice.app import Response
 
-from lightbox.domain import Asset, Project
+from lightbox.domain import Asset, Project, Share
 from lightbox.services.imports import ImportReport
-from lightbox.services.library import Emptied
-from lightbox.services.listing import AssetPage, AssetView, Similar, SimilarGroups, Stats
+from lightbox.services.library import Emptied, MembersChanged
+from lightbox.services.listing import (
+    AssetPage,
+    AssetView,
+    Month,
+    Similar,
+    SimilarGroups,
+    Stats,
+)
 from lightbox.services.rerender import RerenderPage, RerenderProgress
+from lightbox.services.sharing import SharedPage
 from lightbox.services.uploads import MultipartUpload, UploadTicket
 
 # A message may quote the request (a path, a name); the answer stays small all the same.
@@ -106,6 +114,59 @@ def import_json(report: ImportReport) -> dict[str, Any]:
     }
 
 
+def share_json(share: Share, *, token: str | None = None,
+               url: str | None = None) -> dict[str, Any]:
+    """A share as its owner sees it; its token and link only in the answer that made it."""
+    body: dict[str, Any] = {
+        "share_id": str(share.id),
+        "project_id": str(share.project_id),
+        "allow_original": share.allow_original,
+        "created_at": _timestamp(share.created_at),
+        "expires_at": _timestamp(share.expires_at),
+        "revoked_at": _timestamp(share.revoked_at),
+    }
+    if token is not None:
+        body.update(token=token, url=url)
+    return body
+
+
+def shared_page_json(page: SharedPage) -> dict[str, Any]:
+    """A page of a shared album: what a stranger holding its link may see, and no more."""
+    return {
+        "album": {"name": page.project.name, "asset_count": page.project.asset_count},
+        "allow_original": page.share.allow_original,
+        "expires_at": _timestamp(page.share.expires_at),
+        "assets": [_shared_asset_json(view) for view in page.items],
+        "next_cursor": page.next_cursor,
+    }
+
+
+def _shared_asset_json(view: AssetView) -> dict[str, Any]:
+    asset, info = view.asset, view.asset.info
+    return {
+        "asset_id": str(asset.id),
+        "filename": asset.filename,
+        "content_type": asset.content_type,
+        "width": info.width if info else None,
+        "height": info.height if info else None,
+        "pages": info.pages if info else None,
+        "duration": info.duration if info else None,
+        "taken_at": _timestamp(info.taken_at) if info else None,
+        "placeholder": asset.placeholder,
+        "original_url": view.original_url,
+        "thumbnails": _thumbnails_json(view),
+    }
+
+
+def timeline_json(months: tuple[Month, ...]) -> dict[str, Any]:
+    return {"months": [{"month": f"{month.start:%Y-%m}", "count": month.count,
+                        "cursor": month.cursor} for month in months]}
+
+
+def members_json(changed: MembersChanged, counted: str) -> dict[str, Any]:
+    return {"project": project_json(changed.project), counted: changed.changed}
+
+
 def emptied_json(emptied: Emptied) -> dict[str, Any]:
     return {"deleted": emptied.deleted, "more": emptied.more}
 
@@ -135,6 +196,7 @@ def asset_json(view: AssetView) -> dict[str, Any]:
         "size_bytes": asset.size_bytes,
         "sha256": asset.sha256,
         "project_id": _optional_str(asset.project_id),
+        "project_ids": [str(project_id) for project_id in asset.project_ids],
         "duplicate_of": _optional_str(asset.duplicate_of),
         "width": info.width if info else None,
         "height": info.height if info else None,
@@ -158,12 +220,13 @@ def asset_json(view: AssetView) -> dict[str, Any]:
         "trashed_at": _timestamp(asset.trashed_at),
         "error": asset.error,
         "original_url": view.original_url,
-        "thumbnails": [
-            {"size": t.size, "page": t.page, "format": t.format, "width": t.width,
-             "height": t.height, "url": t.url}
-            for t in view.thumbnails
-        ],
+        "thumbnails": _thumbnails_json(view),
     }
+
+
+def _thumbnails_json(view: AssetView) -> list[dict[str, Any]]:
+    return [{"size": t.size, "page": t.page, "format": t.format, "width": t.width,
+             "height": t.height, "url": t.url} for t in view.thumbnails]
 
 
 def similar_json(found: tuple[Similar, ...]) -> dict[str, Any]:

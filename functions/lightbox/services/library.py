@@ -1,4 +1,8 @@
-"""Organising a library: projects, moving and renaming assets, the trash, deleting, retrying.
+"""Organising a library: projects and their members, moving and renaming assets, the trash,
+deleting, retrying.
+
+A project is an album: an asset may be in any number of them (``add_to_project``). Its
+``project_id`` is the one it was uploaded, adopted or moved into, and one of them.
 
 Deleting an asset puts it in the trash (``trash_asset``): it keeps its bytes, its status and
 its project, leaves listings, and comes back as it was when restored; what stays there longer
@@ -37,6 +41,12 @@ EMPTIED_AT_ONCE = 500
 class Emptied:
     deleted: int
     more: bool  # the trash holds more: ask again
+
+
+@dataclass(frozen=True)
+class MembersChanged:
+    project: Project
+    changed: int  # how many assets came in (or left): those already in (or out) are no change
 
 
 @dataclass(frozen=True)
@@ -91,8 +101,27 @@ def delete_project(
     if projects.get(owner_id, project_id) is None:  # deleted by a concurrent request
         return
     raise ProjectNotEmpty(
-        f"project {project_id} still has assets: move or delete them, or pass cascade=true"
+        f"project {project_id} still has assets: take them out, move or delete them, or pass "
+        "cascade=true"
     )
+
+
+def add_to_project(owner_id: str, project_id: UUID, asset_ids: tuple[UUID, ...], *,
+                   projects: ProjectRepository) -> MembersChanged:
+    """Put live assets of the owner in the project, all or none."""
+    added = projects.add_members(owner_id, project_id, asset_ids)
+    if added is None:
+        raise ProjectNotFound(f"no project {project_id}")
+    return MembersChanged(get_project(owner_id, project_id, projects=projects), added)
+
+
+def remove_from_project(owner_id: str, project_id: UUID, asset_ids: tuple[UUID, ...], *,
+                        projects: ProjectRepository) -> MembersChanged:
+    """Take assets out of the project; they stay in the library and their other projects."""
+    removed = projects.remove_members(owner_id, project_id, asset_ids)
+    if removed is None:
+        raise ProjectNotFound(f"no project {project_id}")
+    return MembersChanged(get_project(owner_id, project_id, projects=projects), removed)
 
 
 def update_asset(

@@ -45,6 +45,7 @@ _STORED = _HAS_ORIGINAL | {Status.TRASHED}
 _WAITING = (Status.UPLOADED, Status.PROCESSING)
 _MAX_SEQ = 2**63  # an owner's change numbers are Postgres bigints
 _MAX_XID = 2**64  # the earlier feed's were xid8s
+_FIRST_ID = UUID(int=0)
 
 # Bits in which two perceptual hashes may differ and still be the same picture. Measured on
 # generated photographs (tests/unit/test_perceptual.py): a JPEG re-encoded at quality 60,
@@ -131,6 +132,16 @@ class SimilarGroups:
 
 
 @dataclass(frozen=True)
+class Month:
+    """A month of the timeline: when it starts, how many assets it holds, and the cursor of a
+    ``sort=-taken`` listing (with the same filters) that starts at its newest asset."""
+
+    start: datetime
+    count: int
+    cursor: str
+
+
+@dataclass(frozen=True)
 class Stats:
     """What a caller may know: figures of their own library, and for an admin the depths of
     the thumbnail queues, which every owner shares (so they tell of other owners' work)."""
@@ -151,16 +162,41 @@ def list_assets(
                         storage=storage, url_ttl=url_ttl)
     # Read before the page: whatever changes while the client pages on comes after it.
     sync_cursor = encode_change_cursor(ChangeCursor(seq=assets.sequence(owner_id)))
+    views, next_cursor = page_of(owner_id, query, pipeline, url_ttl=url_ttl)
+    return AssetPage(items=views, next_cursor=next_cursor, sync_cursor=sync_cursor)
+
+
+def page_of(owner_id: str, query: ListQuery, pipeline: Pipeline, *,
+            url_ttl: int) -> tuple[tuple[AssetView, ...], str | None]:
+    """A page of the owner's assets, and the next page's cursor (None after the last)."""
+    assets, sort = pipeline.assets, query.sort
     # One row more than asked tells whether another page follows.
-    rows = assets.page(owner_id, filters=query.filters, sort=query.sort, limit=query.limit + 1,
+    rows = assets.page(owner_id, filters=query.filters, sort=sort, limit=query.limit + 1,
                        after=query.cursor)
-    views = _within_budget(_views(owner_id, rows[: query.limit], assets=assets,
-                                  storage=storage, url_ttl=url_ttl))
+    views = _within_budget(_views(owner_id, rows[:query.limit], assets=assets,
+                                  storage=pipeline.storage, url_ttl=url_ttl))
     next_cursor = None
     if len(rows) > len(views):
         last = rows[len(views) - 1]
-        next_cursor = encode_page_cursor(query.sort, PageCursor(query.sort.key_of(last), last.id))
-    return AssetPage(items=views, next_cursor=next_cursor, sync_cursor=sync_cursor)
+        next_cursor = encode_page_cursor(sort, PageCursor(sort.key_of(last), last.id))
+    return views, next_cursor
+
+
+def timeline(owner_id: str, filters: AssetFilter, assets: AssetRepository) -> tuple[Month, ...]:
+    """The months of a library (or of what passes ``filters``), newest first: enough for a
+    gallery to lay out and scrub through years before it loads a page of any of them."""
+    months = []
+    for start, count in assets.months(owner_id, filters):
+        # Before the next month's first instant, and before any id there: the month's newest.
+        end = _next_month(start)
+        cursor = encode_page_cursor(SortOrder.TAKEN_NEWEST, PageCursor(end, _FIRST_ID))
+        months.append(Month(start=start, count=count, cursor=cursor))
+    return tuple(months)
+
+
+def _next_month(start: datetime) -> datetime:
+    return (start.replace(year=start.year + 1, month=1) if start.month == 12
+            else start.replace(month=start.month + 1))
 
 
 def _changes(owner_id: str, since: ChangeCursor | LegacyChangeCursor, limit: int, *,
