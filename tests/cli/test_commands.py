@@ -133,6 +133,34 @@ class Library:
         self.project_items[project["project_id"]] = project
         return project
 
+    def add_to_project(self, project_id: str, asset_ids: list[str]) -> Json:
+        self._note("add_to_project", project_id, *asset_ids)
+        members = self.project_items[project_id].setdefault("members", set())
+        added = len(set(asset_ids) - members)
+        members.update(asset_ids)
+        return {"project": self.project_items[project_id], "added": added}
+
+    def remove_from_project(self, project_id: str, asset_ids: list[str]) -> Json:
+        self._note("remove_from_project", project_id, *asset_ids)
+        members = self.project_items[project_id].setdefault("members", set())
+        removed = len(set(asset_ids) & members)
+        members.difference_update(asset_ids)
+        return {"project": self.project_items[project_id], "removed": removed}
+
+    def share_project(self, project_id: str, *, expires_at: str | None,
+                      allow_original: bool) -> Json:
+        self._note("share_project", project_id, str(expires_at), str(allow_original))
+        return {"share_id": str(uuid.uuid4()), "url": "https://photos.example/#shared=t0k3n",
+                "expires_at": expires_at, "allow_original": allow_original}
+
+    def shares(self, project_id: str) -> list[Json]:
+        return [{"share_id": uuid_starting("5a4e0001"), "created_at": "2024-06-01T09:30:00Z",
+                 "expires_at": None, "allow_original": False,
+                 "revoked_at": "2024-06-02T10:00:00Z"}]
+
+    def revoke_share(self, project_id: str, share_id: str) -> None:
+        self._note("revoke_share", project_id, share_id)
+
     def rename_project(self, project_id: str, name: str) -> Json:
         self._note("rename_project", project_id, name)
         self.project_items[project_id]["name"] = name
@@ -435,6 +463,44 @@ def test_projects_are_taken_by_name_or_by_the_first_characters_of_their_id(libra
     assert library.called("delete_project") == [("delete_project", cafe["project_id"])]
     assert "no project is called 'beef' and no project id starts with it" in run(
         "projects", "rm", "beef", code=1).stderr
+
+
+def test_projects_add_and_remove_take_ids_by_their_first_characters_in_batches(
+    library: Library, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    trip = {"project_id": uuid_starting("5e1f2a3b"), "name": "Trip", "asset_count": 0,
+            "created_at": "2024-06-01T09:30:00Z"}
+    library.add_projects(trip)
+    photos = [an_asset(uuid_starting(f"ab{n:02d}"), f"{n}.jpg") for n in range(3)]
+    library.add(*photos)
+    monkeypatch.setattr(main, "MEMBERS_AT_ONCE", 2)
+
+    added = run("projects", "add", "Trip", "ab00", "ab01", photos[2]["asset_id"]).stderr
+    assert "Added 3 asset(s); 0 were in it already." in added
+    assert [call[2:] for call in library.called("add_to_project")] == [
+        (photos[0]["asset_id"], photos[1]["asset_id"]), (photos[2]["asset_id"],)]
+    assert "Added 0 asset(s); 1 were in it already." in run("projects", "add", "Trip",
+                                                            "ab01").stderr
+    assert "Removed 1 asset(s)." in run("projects", "remove", "5e1f", "ab01").stderr
+
+
+def test_projects_share_prints_the_link_once_and_shares_lists_without_it(
+    library: Library,
+) -> None:
+    trip = {"project_id": uuid_starting("5e1f2a3b"), "name": "Trip", "asset_count": 0,
+            "created_at": "2024-06-01T09:30:00Z"}
+    library.add_projects(trip)
+    made = run("projects", "share", "Trip", "--originals",
+               "--expires", "2030-01-01T00:00:00Z")
+    assert made.stdout.strip() == "https://photos.example/#shared=t0k3n"
+    assert "originals too" in made.stderr
+    assert library.called("share_project") == [
+        ("share_project", trip["project_id"], "2030-01-01T00:00:00Z", "True")]
+    listed = run("projects", "shares", "Trip").stdout
+    assert "never" in listed and "2024-06-02 10:00" in listed and "t0k3n" not in listed
+    share_id = str(uuid.uuid4())
+    assert "Revoked." in run("projects", "unshare", "Trip", share_id).stderr
+    assert library.called("revoke_share") == [("revoke_share", trip["project_id"], share_id)]
 
 
 def test_upload_into_a_project_named_like_an_id_creates_it(library: Library, tmp_path: Path) -> None:

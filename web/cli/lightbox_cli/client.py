@@ -8,7 +8,7 @@ URL refused the bytes.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -251,6 +251,28 @@ class LightboxClient:
     def delete_project(self, project_id: str, *, cascade: bool = False) -> None:
         self._json("DELETE", f"/v1/projects/{project_id}",
                    params={"cascade": "true"} if cascade else None)
+
+    def add_to_project(self, project_id: str, asset_ids: Sequence[str]) -> Json:
+        # Repeating it is safe: an asset already in the project is no change.
+        return self._json("POST", f"/v1/projects/{project_id}/assets",
+                          json={"asset_ids": list(asset_ids)})
+
+    def remove_from_project(self, project_id: str, asset_ids: Sequence[str]) -> Json:
+        return self._json("DELETE", f"/v1/projects/{project_id}/assets",
+                          json={"asset_ids": list(asset_ids)})
+
+    def share_project(self, project_id: str, *, expires_at: str | None,
+                      allow_original: bool) -> Json:
+        # Not repeated: a retry after a lost answer would make a second link.
+        return self._json("POST", f"/v1/projects/{project_id}/shares", retry=False,
+                          json={"expires_at": expires_at, "allow_original": allow_original})
+
+    def shares(self, project_id: str) -> list[Json]:
+        items: list[Json] = self._json("GET", f"/v1/projects/{project_id}/shares")["items"]
+        return items
+
+    def revoke_share(self, project_id: str, share_id: str) -> None:
+        self._json("DELETE", f"/v1/projects/{project_id}/shares/{share_id}")
 
     def start_import(self, source: str, project_id: str | None, time_zone: str) -> Json:
         # Repeating it is safe: a request for a source already being listed joins that run.

@@ -86,6 +86,7 @@ SKIP_REASONS = {
 SETTLED = ("ready", "failed", "duplicate", "deleted")
 # How often import --wait and admin rerender --wait ask how far the work has come.
 POLL_SECONDS = 1.0
+MEMBERS_AT_ONCE = 500  # the API's most assets per request to a project
 
 # File names and messages come from users and servers: never read as markup. Piped into a
 # file or another program, tables keep their lines whole.
@@ -600,7 +601,8 @@ def retry(session: Session, asset_ids: tuple[str, ...]) -> None:
 @cli.group(invoke_without_command=True)
 @click.pass_context
 def projects(ctx: click.Context) -> None:
-    """List projects, or create, rename and delete them."""
+    """List projects (albums), create, rename and delete them, put assets in and take them out,
+    and share them with a link."""
     if ctx.invoked_subcommand is None:
         ctx.invoke(list_projects)
 
@@ -665,6 +667,87 @@ def delete_project(session: Session, project: str, cascade: bool, yes: bool) -> 
                       f"{found['asset_count']} asset(s)?", abort=True, err=True)
     client.delete_project(found["project_id"], cascade=cascade)
     err.print(f"Deleted project {found['name']!r}.")
+
+
+@projects.command("add")
+@click.argument("project")
+@click.argument("asset_ids", nargs=-1, required=True)
+@pass_session
+def add_to_project(session: Session, project: str, asset_ids: tuple[str, ...]) -> None:
+    """Put assets in a project (given by name or id); they stay in their other projects."""
+    client = session.client()
+    project_id, wanted = _project_id(client, project), _asset_ids(client, asset_ids)
+    added = sum(client.add_to_project(project_id, wanted[start:start + MEMBERS_AT_ONCE])["added"]
+                for start in range(0, len(wanted), MEMBERS_AT_ONCE))
+    err.print(f"Added {added} asset(s); {len(wanted) - added} were in it already.")
+
+
+@projects.command("remove")
+@click.argument("project")
+@click.argument("asset_ids", nargs=-1, required=True)
+@pass_session
+def remove_from_project(session: Session, project: str, asset_ids: tuple[str, ...]) -> None:
+    """Take assets out of a project; they stay in the library."""
+    client = session.client()
+    project_id, wanted = _project_id(client, project), _asset_ids(client, asset_ids)
+    removed = sum(client.remove_from_project(project_id, wanted[start:start + MEMBERS_AT_ONCE])[
+        "removed"] for start in range(0, len(wanted), MEMBERS_AT_ONCE))
+    err.print(f"Removed {removed} asset(s).")
+
+
+@projects.command("share")
+@click.argument("project")
+@click.option("--expires", "expires_at", metavar="TIME",
+              help="When the link stops working: a date and time with its offset "
+                   "(2025-08-31T23:59:59+02:00); default never, until revoked.")
+@click.option("--originals", is_flag=True, help="Let the link serve originals, not only "
+              "thumbnails.")
+@pass_session
+def share_project(session: Session, project: str, expires_at: str | None,
+                  originals: bool) -> None:
+    """Make a read-only link to a project; the link is printed once."""
+    client = session.client()
+    share = client.share_project(_project_id(client, project), expires_at=expires_at,
+                                 allow_original=originals)
+    out.print(share["url"], soft_wrap=True)
+    err.print(f"Shared until {share['expires_at'] or 'revoked'}"
+              f"{', originals too' if originals else ', thumbnails only'}.")
+
+
+@projects.command("shares")
+@click.argument("project")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per share.")
+@pass_session
+def list_shares(session: Session, project: str, as_json: bool = False) -> None:
+    """List a project's links (their tokens are never shown again)."""
+    client = session.client()
+    items = client.shares(_project_id(client, project))
+    if as_json:
+        for share in items:
+            _print_json(share)
+        return
+    if not items:
+        err.print("No shares.")
+        return
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for heading in ("ID", "Created", "Expires", "Originals", "Revoked"):
+        table.add_column(heading, no_wrap=heading == "ID")
+    for share in items:
+        table.add_row(share["share_id"], _minutes(share["created_at"]),
+                      _minutes(share["expires_at"]) or "never",
+                      "yes" if share["allow_original"] else "no", _minutes(share["revoked_at"]))
+    _print_table(table)
+
+
+@projects.command("unshare")
+@click.argument("project")
+@click.argument("share_id")
+@pass_session
+def revoke_share(session: Session, project: str, share_id: str) -> None:
+    """Revoke a link: it opens nothing from now on."""
+    client = session.client()
+    client.revoke_share(_project_id(client, project), share_id)
+    err.print("Revoked.")
 
 
 @cli.command()
