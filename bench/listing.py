@@ -371,6 +371,9 @@ def cases(db: RecordingDatabase, at: Positions) -> list[Case]:
         Case("`status=ready` + `project_id`, `sort=-taken`", page(in_project, taken, None)),
         Case("change feed, 90 % along", lambda: assets.changes(BIG_OWNER, after=at.change,
                                                                  limit=ASKED)),
+        Case("timeline: the library's months", lambda: assets.months(BIG_OWNER, everything)),
+        Case("timeline: a project's months",
+             lambda: assets.months(BIG_OWNER, AssetFilter(project_id=at.project))),
     ]
 
 
