@@ -6,7 +6,7 @@ import hashlib
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -514,8 +514,9 @@ class Rendition:
 
 @dataclass(frozen=True)
 class RenderedTiles:
-    """A pyramid, and its tiles as JPEG, each made when it is read: they are read while the
-    original they are made from is still at hand, and only once."""
+    """The first page's deep-zoom tiles, made when asked, while the original is still at hand:
+    ``make`` decodes the page at full size and returns its pyramid, as large as the page
+    decoded (a RAW's sensor data decodes at half size), and its tiles as JPEG, each made when
+    it is read; None when the page as decoded is too small for tiles."""
 
-    pyramid: Pyramid
-    images: Iterable[tuple[Tile, bytes]]
+    make: Callable[[], tuple[Pyramid, Generator[tuple[Tile, bytes]]] | None]

@@ -18,6 +18,7 @@ from PIL import Image
 from lightbox.config import Config
 from lightbox.domain import (
     Pyramid,
+    RenderedTiles,
     RenderSpec,
     Rendition,
     Status,
@@ -25,7 +26,7 @@ from lightbox.domain import (
     Tile,
     original_key,
 )
-from lightbox.errors import AssetNotFound
+from lightbox.errors import AssetNotFound, ImageError
 from lightbox.imaging.geometry import unturned_box, upright
 from lightbox.imaging.render import render
 from lightbox.imaging.source import DecodedPage
@@ -133,21 +134,21 @@ def test_cropping_where_the_stored_image_has_a_box_then_turning_it_is_cropping_u
 
 @pytest.mark.parametrize("orientation", [1, 6, 7])
 def test_each_tile_shows_its_region_of_the_upright_image_at_its_scale(orientation: int) -> None:
-    shown = scene((1300, 700))
+    shown = scene((1300, 1100))  # two rows and columns at half size, so that both offsets scale
     # Stored as a camera stores it: turned back, with the orientation that turns it upright.
     inverse = {1: 1, 6: 8, 7: 7}[orientation]
     stored = upright(shown, inverse)
     pyramid = Pyramid(*shown.size)
     tiles = dict(tile_images(DecodedPage(stored, None, orientation), pyramid, SPEC))
-    assert len(tiles) == pyramid.count() == 6 + 2 + 1
+    assert len(tiles) == pyramid.count() == 9 + 4 + 1
     halved = shown.reduce(2)
     for tile, data in tiles.items():
         x, y = tile.region[0] // tile.scale, tile.region[1] // tile.scale
         level = {1: shown, 2: halved, 4: halved.reduce(2)}[tile.scale]
         expected = level.crop((x, y, x + tile.size[0], y + tile.size[1]))
         assert difference(decoded(data), expected) < 5, tile  # a neighbour differs by 50+
-    edge = tiles[Tile(1, (1024, 512, 276, 188), (276, 188), full=False)]
-    assert decoded(edge).size == (276, 188)
+    edge = tiles[Tile(1, (1024, 1024, 276, 76), (276, 76), full=False)]
+    assert decoded(edge).size == (276, 76)
 
 
 def test_a_page_that_decodes_at_another_size_than_its_pyramid_is_refused() -> None:
@@ -161,10 +162,13 @@ def test_render_tiles_an_image_over_the_setting_upright_and_no_other(tmp_path: P
     turned.write_bytes(image_bytes("JPEG", (1600, 900), orientation=6))
     rendition = render(turned, SPEC)
     assert rendition.tiles is not None
-    assert rendition.tiles.pyramid == Pyramid(900, 1600)
-    made = list(rendition.tiles.images)
-    assert len(made) == rendition.tiles.pyramid.count()
-    assert decoded(made[0][1]).size == (512, 512)
+    made = rendition.tiles.make()
+    assert made is not None
+    pyramid, images = made
+    assert pyramid == Pyramid(900, 1600)
+    tiles = list(images)
+    assert len(tiles) == pyramid.count()
+    assert decoded(tiles[0][1]).size == (512, 512)
 
     small = tmp_path / "small.jpg"
     small.write_bytes(image_bytes("JPEG", (1024, 700)))
@@ -292,6 +296,30 @@ def test_tiles_written_for_an_asset_deleted_while_rendering_are_deleted_again() 
                        spec=SPEC, policy=POLICY) is None
     assert not any(key.startswith(f"derivatives/{OWNER}/{asset_id}/")
                    for key in stack.storage.objects)
+
+
+def test_a_page_that_cannot_be_cut_into_tiles_leaves_its_asset_ready_without_them() -> None:
+    stack = FakeLibrary(OWNER)
+    asset_id = stack.pending(image_bytes("JPEG", (1100, 700)))
+    stack.assets.mark_uploaded(OWNER, asset_id, "image/jpeg")
+
+    def cut_badly(path: Path, spec: RenderSpec) -> Rendition:
+        rendition = render(path, spec)
+        assert rendition.tiles is not None
+        made = rendition.tiles.make()
+        assert made is not None
+        pyramid, images = made
+
+        def broken() -> Iterator[tuple[Tile, bytes]]:
+            yield next(images)
+            raise ImageError("the page is corrupt past its first strip")
+
+        return replace(rendition, tiles=RenderedTiles(lambda: (pyramid, broken())))  # type: ignore[arg-type]
+
+    assert process_job(ThumbnailJob(asset_id, OWNER), stack.pipeline, render=cut_badly,
+                       spec=SPEC, policy=POLICY) is Status.READY
+    asset = stack.asset(asset_id)
+    assert asset.tiles is None and asset.derivatives and tile_objects(stack, asset_id) == set()
 
 
 def test_a_failure_while_storing_tiles_leaves_none_behind() -> None:

@@ -38,7 +38,7 @@ import logging
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, closing, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO, TypeVar
@@ -54,6 +54,7 @@ from lightbox.domain import (
     Rendition,
     Status,
     ThumbnailJob,
+    Tile,
     derivative_key,
     tile_key,
 )
@@ -174,13 +175,7 @@ def _render_and_store(
         if original_id is not None:
             return _mark_duplicate(asset, original_id, assets=assets, storage=storage)
         rendition = render(original, spec)
-        try:
-            tiles = store_tiles(asset, rendition.tiles, storage)
-        except Exception:
-            # Tiles belong to the asset only once it is ready with them: none of this attempt's
-            # is left behind (a failed asset is never tiled, a retry writes them all again).
-            _drop_tiles(asset, rendition.tiles, storage)
-            raise
+        tiles = store_tiles(asset, rendition.tiles, storage)
     # What the original does not say, its client may have (a Takeout sidecar).
     info = replace(rendition.info,
                    taken_at=rendition.info.taken_at or asset.declared.taken_at,
@@ -218,12 +213,38 @@ def store_images(asset: Asset, images: Iterable[RenderedImage],
 
 def store_tiles(asset: Asset, tiles: RenderedTiles | None,
                 storage: ObjectStore) -> Pyramid | None:
-    """PUT each tile at its key as it is made, ``TILE_UPLOADS`` at a time; the pyramid stored."""
+    """Make the tiles and PUT each at its key as it is made, ``TILE_UPLOADS`` at a time; the
+    pyramid stored. A page that cannot be cut into tiles (an ImageError) leaves the asset
+    without tiles, its thumbnails are what matters; any other failure is raised for the queue
+    to retry. Either way, what this attempt wrote that the asset does not already have is
+    deleted again."""
     if tiles is None:
         return None
+    try:
+        made = tiles.make()
+    except ImageError as exc:
+        log.warning("asset %s: no tiles, its page could not be decoded whole: %s", asset.id, exc)
+        return None
+    if made is None:
+        return None
+    pyramid, images = made
+    try:
+        with closing(images):
+            _put_each(asset, images, storage)
+    except ImageError as exc:
+        _drop_new_tiles(asset, pyramid, storage)
+        log.warning("asset %s: no tiles, its page could not be cut into them: %s", asset.id, exc)
+        return None
+    except Exception:
+        _drop_new_tiles(asset, pyramid, storage)
+        raise
+    return pyramid
+
+
+def _put_each(asset: Asset, images: Iterable[tuple[Tile, bytes]], storage: ObjectStore) -> None:
     with ThreadPoolExecutor(TILE_UPLOADS, thread_name_prefix="tiles") as pool:
         uploading: set[Future[None]] = set()
-        for tile, data in tiles.images:
+        for tile, data in images:
             if len(uploading) >= 2 * TILE_UPLOADS:
                 done, uploading = wait(uploading, return_when=FIRST_COMPLETED)
                 for upload in done:
@@ -232,7 +253,17 @@ def store_tiles(asset: Asset, tiles: RenderedTiles | None,
                                       data, MEDIA_TYPES["jpeg"]))
         for upload in wait(uploading).done:
             upload.result()
-    return tiles.pyramid
+
+
+def _drop_new_tiles(asset: Asset, pyramid: Pyramid, storage: ObjectStore) -> None:
+    """Delete the tiles of ``pyramid`` but those the asset's own pyramid has (a rerender's of
+    the same size writes the keys the asset already lists)."""
+    kept = set(tile_keys(asset, asset.tiles))
+    try:
+        storage.delete([key for key in tile_keys(asset, pyramid) if key not in kept])
+    except Exception:
+        # The error that stopped the tiles matters more; deleting the asset drops these too.
+        log.exception("asset %s: could not drop the tiles of a failed attempt", asset.id)
 
 
 def tile_keys(asset: Asset, pyramid: Pyramid | None) -> list[str]:
@@ -240,16 +271,6 @@ def tile_keys(asset: Asset, pyramid: Pyramid | None) -> list[str]:
     if pyramid is None:
         return []
     return [tile_key(asset.owner_id, asset.id, tile) for tile in pyramid.tiles()]
-
-
-def _drop_tiles(asset: Asset, tiles: RenderedTiles | None, storage: ObjectStore) -> None:
-    if tiles is None:
-        return
-    try:
-        storage.delete(tile_keys(asset, tiles.pyramid))
-    except Exception:
-        # The error that stopped the tiles matters more; deleting the asset drops these too.
-        log.exception("asset %s: could not drop the tiles of a failed attempt", asset.id)
 
 
 def _keys(asset: Asset, derivatives: Iterable[Derivative], tiles: Pyramid | None) -> list[str]:
