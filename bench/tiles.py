@@ -7,8 +7,12 @@ flatbed scanner writes one, of photo-like texture under lines of fine print. A f
 opens it, decodes its page at full size and makes every tile (``imaging.tiles``), as the
 thumbnail function does after its thumbnails; the tiles are counted, not stored. The pixel
 limit is raised to the scan's size for the run: at the default LIGHTBOX_MAX_IMAGE_PIXELS
-(250 million) a 280-megapixel page gets no tiles. With ``--write``, the table replaces the
-tiles section of docs/BENCHMARKS.md.
+(250 million) a 280-megapixel page gets no tiles.
+
+Then the same tiles are PUT, as the thumbnail service stores them (``services.thumbnails``,
+through the S3 adapter), into a moto S3 server of their own on loopback: one at a time, and
+``TILE_UPLOADS`` at a time. With ``--write``, the tables replace the tiles section of
+docs/BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -90,6 +94,68 @@ print(json.dumps({{"seconds": time.perf_counter() - started, "decode": decoded, 
     return dict(json.loads(result.stdout.strip().splitlines()[-1]))
 
 
+def measure_uploads(path: Path) -> dict[int, float]:
+    """Seconds to PUT every tile of the scan into a moto server, by uploads at once."""
+    code = f"""
+import json, socket, subprocess, sys, time, uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from botocore.config import Config as BotoConfig
+from botocore.session import Session
+from lightbox.adapters.s3 import S3ObjectStore, S3UrlSigner
+from lightbox.domain import Asset, RenderSpec, Status
+from lightbox.imaging.render import open_source
+from lightbox.imaging.tiles import tile_images
+from lightbox.services import thumbnails
+
+spec = RenderSpec(sizes=(256, 1280), jpeg_quality=85, max_pixels=10**9)
+source = open_source(Path({str(path)!r}), spec)
+page = source.decode(0, max(source.info.width, source.info.height))
+tiles = list(tile_images(page, spec.pyramid(source.info.width, source.info.height), spec))
+del page
+source.close()
+with socket.socket() as probe:
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p",
+                           str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+try:
+    session = Session()
+    session.set_credentials("bench", "bench")
+    endpoint = f"http://127.0.0.1:{{port}}"
+    client = session.create_client("s3", region_name="us-east-1", endpoint_url=endpoint,
+                                   config=BotoConfig(s3={{"addressing_style": "path"}}))
+    for _ in range(100):
+        try:
+            client.create_bucket(Bucket="bench")
+            break
+        except Exception:
+            time.sleep(0.1)
+    signer = S3UrlSigner(session, "bench", endpoint_url=endpoint, path_style=True)
+    store = S3ObjectStore(lambda: client, "bench", signer=signer)
+    now = datetime.now(UTC)
+    seconds = {{}}
+    for uploads in (1, thumbnails.TILE_UPLOADS):
+        thumbnails.TILE_UPLOADS = uploads
+        asset = Asset(id=uuid.uuid4(), owner_id="bench", status=Status.PROCESSING,
+                      filename="scan.tif", content_type="image/tiff", size_bytes=0,
+                      created_at=now, updated_at=now)
+        started = time.perf_counter()
+        thumbnails._put_each(asset, iter(tiles), store)
+        seconds[uploads] = time.perf_counter() - started
+    print(json.dumps(seconds))
+finally:
+    server.terminate()
+    server.wait()
+"""
+    result = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True,
+                            text=True, cwd=REPO / "functions")
+    if result.returncode:
+        raise SystemExit(f"storing failed:\n{result.stderr}")
+    return {int(uploads): seconds
+            for uploads, seconds in json.loads(result.stdout.strip().splitlines()[-1]).items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--width", type=int, default=20000)
@@ -98,6 +164,7 @@ def main() -> None:
     args = parser.parse_args()
     path = scan(args.width, args.height)
     found = measure(path)
+    stored = measure_uploads(path)
     megapixels = args.width * args.height / 1e6
     section = "\n".join([
         START,
@@ -113,6 +180,14 @@ def main() -> None:
         "|---:|---:|---:|---:|---:|",
         f"| {found['tiles']:.0f} | {found['mib']:.0f} MiB | {found['decode']:.1f} s | "
         f"{found['seconds']:.1f} s | {found['peak_mib']:.0f} MiB |",
+        "",
+        "The same tiles PUT through the S3 adapter into a moto server on loopback (its own "
+        "process), as the thumbnail service stores them:",
+        "",
+        "| uploads at once | seconds | tiles a second |",
+        "|---:|---:|---:|",
+        *(f"| {uploads} | {seconds:.1f} s | {found['tiles'] / seconds:.0f} |"
+          for uploads, seconds in sorted(stored.items())),
         END,
     ])
     print(section)

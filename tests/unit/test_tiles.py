@@ -13,6 +13,7 @@ from pathlib import Path
 import library
 import numpy as np
 import pytest
+from chalice.app import Request
 from PIL import Image
 
 from lightbox.config import Config
@@ -27,6 +28,7 @@ from lightbox.domain import (
     original_key,
 )
 from lightbox.errors import AssetNotFound, ImageError
+from lightbox.http import inputs
 from lightbox.imaging.geometry import unturned_box, upright
 from lightbox.imaging.render import render
 from lightbox.imaging.source import DecodedPage
@@ -37,7 +39,7 @@ from lightbox.services.tiles import grant_tiles, granted_asset, tile_url
 from lightbox.wiring import Container
 from tests.contract import CONTRACT
 from tests.fakes import FakeLibrary, FakeTileGrantKey
-from tests.support import ApiClient, image_bytes
+from tests.support import ApiClient, image_bytes, load_event
 
 OWNER = "studio"
 SPEC = RenderSpec(sizes=(64, 256), jpeg_quality=85, max_pixels=50_000_000, tiles_above=1024)
@@ -413,6 +415,23 @@ def test_a_tile_route_answers_404_alike_for_everything_it_does_not_serve(
     assert ApiClient(library.app, owner=None).get(path).status_code == 404
     listed = ApiClient(library.app, owner=OWNER).get("/v1/assets?status=trashed")
     assert all(item["tiles"] is None for item in listed.json_body["items"])
+
+
+def test_the_api_root_is_where_the_client_called_it() -> None:
+    # Through the execute-api host, the stage precedes the route in the path asked for.
+    event = load_event("apiGatewayProxyRequest.json")
+    assert (event["path"], event["requestContext"]["path"]) == ("/v1/uploads", "/dev/v1/uploads")
+    assert inputs.api_url(Request(event)) == (
+        "https://abcdef1234.execute-api.us-east-1.amazonaws.com/dev")
+    # A custom domain's base path; and the local gateway, which serves the stage at its root.
+    event["requestContext"]["path"] = "/photos/v1/uploads"
+    event["headers"] = {"Host": "api.example.com", "X-Forwarded-Proto": "https"}
+    assert inputs.api_url(Request(event)) == "https://api.example.com/photos"
+    event["requestContext"]["path"] = "/v1/uploads"
+    event["headers"] = {"Host": "127.0.0.1:8000"}
+    assert inputs.api_url(Request(event)) == "http://127.0.0.1:8000"
+    event["headers"] = {"Host": "[::1]:8000", "X-Forwarded-Proto": "gopher"}
+    assert inputs.api_url(Request(event)) == "http://[::1]:8000"
 
 
 def test_without_a_host_the_info_url_is_the_path_from_the_api_root(served: FakeLibrary) -> None:

@@ -258,15 +258,15 @@ def _put_each(asset: Asset, images: Iterable[tuple[Tile, bytes]], storage: Objec
 def _drop_new_tiles(asset: Asset, pyramid: Pyramid, storage: ObjectStore) -> None:
     """Delete the tiles of ``pyramid`` but those the asset's own pyramid has (a rerender's of
     the same size writes the keys the asset already lists)."""
-    kept = set(tile_keys(asset, asset.tiles))
+    kept = set(_tile_keys(asset, asset.tiles))
     try:
-        storage.delete([key for key in tile_keys(asset, pyramid) if key not in kept])
+        storage.delete([key for key in _tile_keys(asset, pyramid) if key not in kept])
     except Exception:
         # The error that stopped the tiles matters more; deleting the asset drops these too.
         log.exception("asset %s: could not drop the tiles of a failed attempt", asset.id)
 
 
-def tile_keys(asset: Asset, pyramid: Pyramid | None) -> list[str]:
+def _tile_keys(asset: Asset, pyramid: Pyramid | None) -> list[str]:
     """The keys of an asset's tiles, from its pyramid."""
     if pyramid is None:
         return []
@@ -274,7 +274,7 @@ def tile_keys(asset: Asset, pyramid: Pyramid | None) -> list[str]:
 
 
 def _keys(asset: Asset, derivatives: Iterable[Derivative], tiles: Pyramid | None) -> list[str]:
-    return [derivative.key for derivative in derivatives] + tile_keys(asset, tiles)
+    return [derivative.key for derivative in derivatives] + _tile_keys(asset, tiles)
 
 
 def rerender_job(
