@@ -168,6 +168,8 @@ def main() -> None:
     megapixels = args.width * args.height / 1e6
     section = "\n".join([
         START,
+        "## Deep-zoom tiles of a large scan",
+        "",
         f"Measured {date.today().isoformat()} on {machine()} (`./dev.sh bench tiles`): one "
         f"{args.width}×{args.height} RGB TIFF of uncompressed strips ({megapixels:.0f} MP, "
         f"{path.stat().st_size / 2**20:.0f} MiB), decoded at full size and cut into every "
