@@ -262,7 +262,7 @@ SETTINGS = (
             "images whose longest side is longer than this (px) get deep-zoom tiles of their "
             f"first page ({TILE_SIZE} px, IIIF level 0), if their whole page is within "
             "`LIGHTBOX_MAX_IMAGE_PIXELS`; after a change, `lightbox admin rerender` brings ready "
-            "assets up to date", "thumbnail, library (rerender)"),
+            "assets up to date", "thumbnail, video, resize, library (rerender)"),
     Setting("LIGHTBOX_MAX_IMAGE_PIXELS", "max_image_pixels", Whole(250_000_000),
             "most pixels decoded at once (JPEG at its reduced scale); larger images fail",
             "thumbnail"),
