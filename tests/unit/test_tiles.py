@@ -18,6 +18,7 @@ from PIL import Image
 
 from lightbox.config import Config
 from lightbox.domain import (
+    NewAsset,
     Pyramid,
     RenderedTiles,
     RenderSpec,
@@ -34,6 +35,7 @@ from lightbox.imaging.render import render
 from lightbox.imaging.source import DecodedPage
 from lightbox.imaging.tiles import tile_images
 from lightbox.services import library as library_service
+from lightbox.services import listing
 from lightbox.services.thumbnails import ProcessingPolicy, process_job, rerender_job
 from lightbox.services.tiles import grant_tiles, granted_asset, tile_url
 from lightbox.wiring import Container
@@ -236,6 +238,20 @@ def test_a_grant_opens_nothing_once_its_asset_is_trashed_or_deleted() -> None:
     library_service.delete_asset(OWNER, asset.id, stack.pipeline)
     with pytest.raises(AssetNotFound):
         granted_asset(asset.id, access.grant, assets=stack.assets, key=KEY, clock=clock)
+
+
+def test_a_duplicate_shows_the_tiles_of_the_asset_holding_its_bytes_until_it_is_trashed() -> None:
+    stack = FakeLibrary(OWNER)
+    holder = tiled_asset(stack)
+    copy = stack.assets.add_duplicate(
+        NewAsset(id=uuid.uuid4(), owner_id=OWNER, filename="again.jpg", content_type="image/jpeg",
+                 size_bytes=1, declared_sha256=None, project_id=uuid.uuid4()), holder)
+    assert copy is not None and copy.status is Status.DUPLICATE
+    view = listing.get_asset(OWNER, copy.id, stack.pipeline, url_ttl=600)
+    assert view.tiles is not None and view.tiles.asset_id == holder
+    granted_asset(holder, view.tiles.grant, assets=stack.assets, key=KEY)  # the same secret
+    library_service.trash_asset(OWNER, copy.id, stack.pipeline)
+    assert listing.get_asset(OWNER, copy.id, stack.pipeline, url_ttl=600).tiles is None
 
 
 def test_a_tile_url_is_signed_only_for_a_tile_of_the_pyramid() -> None:
