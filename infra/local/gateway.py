@@ -311,8 +311,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
                      body: bytes) -> dict[str, Any]:
         headers: dict[str, str] = {}
         multi_headers: dict[str, list[str]] = {}
-        # What API Gateway adds, so that a function can tell the URL it was reached at.
-        for name, value in [*self.headers.items(), ("X-Forwarded-Proto", "http")]:
+        for name, value in self.headers.items():
             headers[name] = value
             multi_headers.setdefault(name, []).append(value)
         params: dict[str, str] = {}
@@ -338,8 +337,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
             "requestContext": {
                 "resourcePath": route.path,
                 "httpMethod": self.command,
-                # The path as the caller asked for it, with no stage: as API Gateway gives it
-                # behind a custom domain without a base path (this gateway's URLs have none).
+                # The path as the client asked for it, which API Gateway gives here (with the
+                # stage of an execute-api URL): this gateway serves the stage at its root.
                 "path": path,
                 "stage": stage,
                 "requestId": str(uuid.uuid4()),

@@ -72,7 +72,8 @@ def changes(client: Client, cursor: str) -> tuple[list[dict[str, Any]], str]:
 
 # --- auth and isolation ----------------------------------------------------------------------
 
-# Every /v1 route the template declares, as a client would call it.
+# Every /v1 route the template puts behind the authorizer (all but the tiles a grant opens:
+# e2e/test_tiles.py), as a client would call it.
 V1_ROUTES = sorted((route.method, route.path) for route in
                    Template.load(REPO / "template.yaml").routes
                    if route.path.startswith("/v1/") and route.authorizer is not None)

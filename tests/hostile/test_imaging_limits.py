@@ -43,6 +43,7 @@ from lightbox.wiring import Container
 container = Container(Config.from_env({}))
 started = time.monotonic()
 path = Path(sys.argv[2])
+tiles = 0
 try:
     with path.open("rb") as file:
         if filetypes.sniff(file.read(filetypes.HEADER_BYTES)) in filetypes.VIDEO:
@@ -50,7 +51,11 @@ try:
             rendition = container.render_clip(file, container.render_spec)
         else:
             rendition = container.render(path, container.render_spec)
-    result = {"outcome": "rendered", "message": f"{len(rendition.images)} images"}
+            made = rendition.tiles.make() if rendition.tiles else None
+            if made is not None:
+                # Made as the thumbnail function stores them: each read, then dropped.
+                tiles = sum(1 for _ in made[1])
+    result = {"outcome": "rendered", "message": f"{len(rendition.images)} images, {tiles} tiles"}
 except ImageError as exc:
     result = {"outcome": "ImageError", "message": str(exc)}
 except BaseException as exc:

@@ -86,7 +86,8 @@ def http() -> Iterator[requests.Session]:
 SCHEMA = schemathesis.openapi.from_path(DOCUMENT)
 OPERATIONS = [operation for result in SCHEMA.get_all_operations()
               if (operation := result.ok()).path != "/hooks/minio"]
-# Every /v1 operation but the one whose credential is in its path (a shared album's link).
+# Every /v1 operation but those the document opens to anyone: a shared album's link and the
+# tiles a grant opens, whose credentials are in their paths.
 SECURED = [operation for operation in OPERATIONS if operation.path.startswith("/v1/")
            and operation.definition.raw.get("security") != []]
 

@@ -61,6 +61,19 @@ def test_a_presigned_get_serves_the_object(store: ObjectStore) -> None:
     assert response.headers["Cache-Control"] == "private, max-age=31536000, immutable"
 
 
+def test_deleting_a_prefix_deletes_every_page_of_its_listing_and_nothing_else(
+        store: ObjectStore, s3_client: Any, bucket: str) -> None:
+    # An asset's tiles: more objects than one listing page (1000) holds.
+    prefix = f"derivatives/owner/{uuid.uuid4()}/"
+    keys = [f"{prefix}iiif/{n},0,512,512/512,512/0/default.jpg" for n in range(1100)]
+    neighbour = f"{prefix[:-1]}x/1-256.jpg"  # shares the prefix's text, not its folder
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda key: store.put(key, b"tile", "image/jpeg"), [*keys, neighbour]))
+    store.delete_prefix(prefix)
+    left = s3_client.list_objects_v2(Bucket=bucket, Prefix=prefix[:-1]).get("Contents", [])
+    assert [item["Key"] for item in left] == [neighbour]
+
+
 def test_missing_objects(store: ObjectStore) -> None:
     assert store.head("originals/o/missing") is None
     with pytest.raises(ObjectNotFound):

@@ -14,8 +14,17 @@ import lightbox.adapters.assets as assets_adapter
 from lightbox.adapters.assets import PostgresAssetRepository
 from lightbox.adapters.postgres import Database
 from lightbox.adapters.projects import PostgresProjectRepository
-from lightbox.domain import Declared, Derivative, ImageInfo, Location, NewAsset, Status
-from lightbox.errors import DatabaseUnavailable
+from lightbox.adapters.tile_grants import PostgresTileGrantKey
+from lightbox.domain import (
+    Declared,
+    Derivative,
+    ImageInfo,
+    Location,
+    NewAsset,
+    Pyramid,
+    Status,
+)
+from lightbox.errors import Conflict, DatabaseUnavailable, LightboxError
 from lightbox.values import AssetFilter, SortOrder
 from tests.support import unique_owner
 
@@ -415,3 +424,37 @@ def test_a_password_source_is_asked_at_every_new_connection(database_url: str) -
         cursor.execute("SELECT 1")
     database.close()
     assert len(asked) == 2
+
+
+def test_a_tiled_asset_is_found_by_id_alone_only_while_ready_and_out_of_the_trash(
+    repo: PostgresAssetRepository, database: Database, owner: str
+) -> None:
+    asset_id = processing(repo, owner)
+    info = ImageInfo(width=20000, height=14000, pages=1, bit_depth=8, color_mode="RGB")
+    untiled_id = processing(repo, owner)
+    assert repo.mark_ready(owner, untiled_id, info, [], None, render_spec="s")
+    assert repo.get_tiled(untiled_id) is None and repo.get(owner, untiled_id).tiles is None  # type: ignore[union-attr]
+    assert repo.get_tiled(asset_id) is None  # not ready yet
+    assert repo.mark_ready(owner, asset_id, info, [], None, render_spec="s",
+                           tiles=Pyramid(20000, 14000))
+    found = repo.get_tiled(asset_id)
+    assert found is not None and found.owner_id == owner and found.tiles == Pyramid(20000, 14000)
+    assert repo.trash(owner, asset_id) is not None
+    assert repo.get_tiled(asset_id) is None
+    assert repo.restore(owner, asset_id) is not None
+    lease = repo.take_rerender(owner, asset_id, "t", 900)
+    assert lease is not None and lease.asset.tiles == Pyramid(20000, 14000)
+    assert repo.replace_derivatives(lease, [], None, "t", tiles=None) == ()
+    assert repo.get_tiled(asset_id) is None and repo.get(owner, asset_id).tiles is None  # type: ignore[union-attr]
+    with pytest.raises(LightboxError, match="assets_tiles_whole"):  # a pyramid is whole or none
+        database.execute("UPDATE assets SET tiles_width = 1 WHERE id = %(id)s", {"id": asset_id})
+
+
+def test_the_tile_grant_key_is_32_random_bytes_made_once_for_the_deployment(
+    database: Database
+) -> None:
+    secret = PostgresTileGrantKey(lambda: database).secret()
+    assert len(secret) == 32 and secret == PostgresTileGrantKey(lambda: database).secret()
+    assert secret != bytes(32)
+    with pytest.raises(Conflict, match="tile_grant_key_pkey"):  # one key, never a second
+        database.execute("INSERT INTO tile_grant_key (secret) VALUES (%(s)s)", {"s": bytes(32)})

@@ -510,12 +510,14 @@ def test_health_reports_missing_configuration(monkeypatch: pytest.MonkeyPatch) -
 
 # --- auth, and the library routes ------------------------------------------------------------
 
-# The /v1 routes whose path holds their credential: a share's link.
-PUBLIC_V1 = {"/v1/shared/{token}"}
+# The /v1 routes whose path holds their credential: a share's link, and the tiles a grant opens.
+PUBLIC_V1 = {"/v1/shared/{token}", "/v1/tiles/{asset_id}/{grant}/info.json",
+             "/v1/tiles/{asset_id}/{grant}/{region}/{size}/{rotation}/{quality_format}"}
 
 
 def every_v1_route(*, path_id: str) -> list[tuple[types.ModuleType, str, str]]:
-    """Each /v1 route of the HTTP functions that needs an owner, its path ids filled with
+    """Each /v1 route of the HTTP functions that acts for an owner (all but a shared album's
+    link and the tiles a grant opens: tests/unit/test_tiles.py), its path ids filled with
     ``path_id``."""
     return [(module, method, re.sub(r"\{\w+\}", path_id, path))
             for module in (presign, upload_complete, library)

@@ -306,12 +306,15 @@ class S3ObjectStore:
                 )
 
     def delete_prefix(self, prefix: str) -> None:
+        # A page of the listing (up to 1000 keys) at a time, each one DeleteObjects call: an
+        # asset's tiles are thousands of objects. Listing goes on from the last key listed, so
+        # deleting behind it skips nothing.
         with translated(f"listing {prefix}", StorageUnavailable):
             pages = self._client.get_paginator("list_objects_v2").paginate(
                 Bucket=self._bucket, Prefix=prefix
             )
-            keys = [item["Key"] for page in pages for item in page.get("Contents", [])]
-        self.delete(keys)
+            for page in pages:
+                self.delete([item["Key"] for item in page.get("Contents", [])])
 
     def mark_rejected(self, key: str) -> None:
         with translated(f"tagging {key}", StorageUnavailable):

@@ -6,11 +6,21 @@ a TIFF's pyramid level or block averaging), then ``derive`` the rest.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Generator
 from contextlib import closing
 from pathlib import Path
 
 from lightbox import filetypes
-from lightbox.domain import RenderedImage, RenderSpec, Rendition
+from lightbox.domain import (
+    ImageInfo,
+    Pyramid,
+    RenderedImage,
+    RenderedTiles,
+    RenderSpec,
+    Rendition,
+    Tile,
+)
 from lightbox.errors import ImageError
 from lightbox.imaging.derive import derivatives, display
 from lightbox.imaging.jxl_source import JxlSource
@@ -18,8 +28,9 @@ from lightbox.imaging.pdf_source import PdfSource
 from lightbox.imaging.perceptual import perceptual_hash
 from lightbox.imaging.pillow_source import PillowSource
 from lightbox.imaging.placeholder import placeholder
-from lightbox.imaging.source import Source
+from lightbox.imaging.source import DecodedPage, Source
 from lightbox.imaging.tiff_source import TiffSource
+from lightbox.imaging.tiles import tile_images
 
 
 def render(path: Path, spec: RenderSpec) -> Rendition:
@@ -35,8 +46,44 @@ def render(path: Path, spec: RenderSpec) -> Rendition:
                 hashed = placeholder(shown)
                 fingerprint = perceptual_hash(shown)
         info = source.info
+    tiles = RenderedTiles(functools.partial(_tiles, path, spec)) if _tiled(info, spec) else None
     return Rendition(info=info, images=tuple(images), placeholder=hashed,
-                     perceptual_hash=fingerprint)
+                     perceptual_hash=fingerprint, tiles=tiles)
+
+
+def _tiled(info: ImageInfo, spec: RenderSpec) -> bool:
+    """Whether the first page may get tiles: large enough for them, and small enough to be
+    decoded whole (tiles are cut from the full-size page, which the pixel limit applies to as
+    to any image decoded at once)."""
+    return (info.width * info.height <= spec.max_pixels
+            and spec.pyramid(info.width, info.height) is not None)
+
+
+def _tiles(path: Path, spec: RenderSpec
+           ) -> tuple[Pyramid, Generator[tuple[Tile, bytes]]] | None:
+    # Opened afresh: a JPEG was decoded at reduced scale for the thumbnails, and Pillow decodes
+    # an image once. The source stays open while its page is cut: closing it frees the page.
+    source = open_source(path, spec)
+    try:
+        page = source.decode(0, max(source.info.width, source.info.height))
+        width, height = page.image.size
+        turned = page.orientation in (5, 6, 7, 8)
+        # A page decoded at reduced scale after all (its box leaves a partial block out) is not
+        # tiled: its pixels are not the full image's.
+        pyramid = spec.pyramid(*((height, width) if turned else (width, height)))
+        if pyramid is None or page.box not in (None, (0, 0, width, height)):
+            source.close()
+            return None
+    except BaseException:
+        source.close()
+        raise
+    return pyramid, _cut(source, page, pyramid, spec)
+
+
+def _cut(source: Source, page: DecodedPage, pyramid: Pyramid,
+         spec: RenderSpec) -> Generator[tuple[Tile, bytes]]:
+    with closing(source):
+        yield from tile_images(page, pyramid, spec)
 
 
 def open_source(path: Path, spec: RenderSpec) -> Source:
