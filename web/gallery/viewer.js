@@ -77,6 +77,7 @@ export class Viewer {
       if (event.target === this.video) return;
       if (event.key === "ArrowLeft" && !this.panZoom.zoomed) this.step("previous");
       else if (event.key === "ArrowRight" && !this.panZoom.zoomed) this.step("next");
+      else if (event.key === "Delete" && !this.deleteButton.hidden) this.trash();
       else if (!this.panZoom.key(event.key)) return;
       event.preventDefault();
     });

@@ -13,7 +13,7 @@ export class PanZoom {
     this.stage = stage;
     this.image = image;
     this.controls = controls;
-    this.level = controls.querySelector("output");
+    this.level = controls.querySelector("#zoom-level");
     this.scale = 1;
     this.x = 0;
     this.y = 0;

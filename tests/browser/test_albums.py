@@ -1,0 +1,130 @@
+"""Albums, a shared album's link and the trash, as a person uses them: find a photo from a
+summer by scrolling, put it in two albums, share one with a link that opens without signing
+in, trash a photo by mistake and restore it; each view checked by axe-core."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from tests.browser.gallery import Gallery
+from tests.browser.pictures import landscape
+from tests.browser.test_timeline import upload_dated
+
+pytestmark = pytest.mark.e2e
+
+PHOTOS = [("ferry.jpg", "2023-05-02"), ("snowfield.jpg", "2022-01-15"), ("lighthouse.jpg", "2021-07-24"),
+          ("picnic.jpg", "2021-07-03"), ("orchard.jpg", "2020-09-30"), ("old-bridge.jpg", "2019-04-11"),
+          ("market.jpg", "2018-08-19"), ("canal.jpg", "2017-03-08")]
+
+
+def test_a_summer_photo_found_by_scrolling_goes_into_two_albums_and_one_is_shared_by_link(
+        gallery: Gallery, browser: Browser) -> None:
+    upload_dated(gallery.api, [(name, landscape(7500 + n, (480, 320)), f"{day}T12:00:00Z")
+                               for n, (name, day) in enumerate(PHOTOS)])
+    gallery.sign_in()
+    gallery.signed_in()
+    summer = gallery.page.get_by_role("heading", name="July 2021")
+    while not summer.evaluate("heading => heading.getBoundingClientRect().top < innerHeight"):
+        gallery.page.mouse.wheel(0, 300)
+    gallery.tile("lighthouse.jpg").hover()
+    gallery.tile("lighthouse.jpg").get_by_role("button", name="Select lighthouse.jpg").click()
+    expect(gallery.page.locator("#selection-count")).to_have_text("1 selected")
+
+    picker = gallery.page.get_by_role("dialog", name="Add to album")
+    for album in ("Summer 2021", "Lighthouses"):
+        gallery.page.get_by_role("button", name="Add to album…").click()
+        expect(picker).to_be_visible()
+        picker.get_by_label("Or a new album").fill(album)
+        gallery.expect_accessible()
+        picker.get_by_role("button", name="Add").click()
+        expect(picker).to_be_hidden()
+        expect(gallery.page.locator("#announcer")).to_have_text(f"1 photo added to {album}.")
+        gallery.tile("lighthouse.jpg").get_by_role("button", name="Select lighthouse.jpg").click()
+    lighthouse = gallery.api.asset(str(gallery.tile("lighthouse.jpg").get_attribute("data-id")))
+    assert len(lighthouse["project_ids"]) == 2
+
+    gallery.page.get_by_role("link", name="Albums").click()
+    albums = gallery.page.get_by_role("list", name="Albums")
+    expect(albums.get_by_role("link")).to_have_text([re.compile("^Lighthouses\\s*1 photo$"),
+                                                      re.compile("^Summer 2021\\s*1 photo$")])
+    gallery.expect_accessible()
+    albums.get_by_role("link", name=re.compile("^Summer 2021")).click()
+    expect(gallery.page.get_by_role("heading", level=2)).to_have_text("Summer 2021")
+    expect(gallery.page.locator("#timeline li.tile .tile-name")).to_have_text(["lighthouse.jpg"])
+    gallery.expect_accessible()
+    gallery.screenshot("album")
+
+    gallery.page.get_by_role("button", name="Share…").click()
+    share = gallery.page.get_by_role("dialog", name="Share this album")
+    link = share.get_by_label("Link")
+    expect(link).to_have_value(re.compile("#shared="))
+    url = link.input_value()
+    assert urlsplit(url).netloc == urlsplit(gallery.stack.api).netloc
+    gallery.expect_accessible()
+
+    # Someone else, never signed in, opens the link.
+    visitor_context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-US")
+    visitor = Gallery(visitor_context.new_page(), gallery.stack, "", gallery.artifacts / "visitor")
+    try:
+        visitor.page.goto(url)
+        expect(visitor.page.get_by_role("heading", level=2)).to_have_text("Summer 2021")
+        expect(visitor.page.get_by_role("button", name="Sign in")).to_be_hidden()
+        visitor.wait_for_thumbnail("lighthouse.jpg")
+        assert all("authorization" not in request.headers for request in visitor.requests)
+        visitor.expect_accessible()
+        visitor.screenshot("shared")
+        viewer = visitor.open_viewer("lighthouse.jpg")
+        expect(viewer.get_by_role("button", name="Move to trash")).to_be_hidden()
+        visitor.expect_accessible()
+        visitor.page.keyboard.press("Escape")
+
+        share.get_by_role("button", name="Revoke link").click()
+        expect(share.locator("#share-error")).to_have_text(re.compile("revoked"))
+        visitor.expect_console_error("status of 404")
+        visitor.page.reload()
+        expect(visitor.page.get_by_text("This link does not open an album")).to_be_visible()
+        assert visitor.foreign_requests() == [] and visitor.unexpected_errors() == []
+    finally:
+        visitor_context.close()
+
+
+def test_a_photo_trashed_by_mistake_is_restored_from_the_trash(gallery: Gallery) -> None:
+    upload_dated(gallery.api, [(name, landscape(7600 + n, (480, 320)), f"{day}T12:00:00Z")
+                               for n, (name, day) in enumerate(PHOTOS[:3])])
+    gallery.sign_in()
+    gallery.signed_in()
+    gallery.tile_button("ferry.jpg").focus()
+    gallery.page.keyboard.press("Delete")
+    expect(gallery.tile("ferry.jpg")).to_have_count(0)
+    expect(gallery.page.locator("#announcer")).to_have_text("1 photo moved to the trash. Restore it from Trash.")
+
+    gallery.page.get_by_role("link", name="Trash").click()
+    expect(gallery.page.get_by_role("heading", level=2)).to_have_text("Trash")
+    expect(gallery.page.locator("#timeline li.tile .tile-name")).to_have_text(["ferry.jpg"])
+    gallery.expect_accessible()
+    gallery.screenshot("trash")
+    gallery.tile("ferry.jpg").hover()
+    gallery.tile("ferry.jpg").get_by_role("button", name="Select ferry.jpg").click()
+    gallery.page.get_by_role("button", name="Restore").click()
+    expect(gallery.tile("ferry.jpg")).to_have_count(0)
+    expect(gallery.page.get_by_text("The trash is empty.")).to_be_visible()
+
+    gallery.page.get_by_role("link", name="Photos").click()
+    gallery.wait_for_thumbnail("ferry.jpg")
+    assert gallery.api.asset(str(gallery.tile("ferry.jpg").get_attribute("data-id")))["status"] == "ready"
+
+    # Deleting for good is from the trash only, and asks first.
+    gallery.tile_button("snowfield.jpg").focus()
+    gallery.page.keyboard.press("Delete")
+    expect(gallery.tile("snowfield.jpg")).to_have_count(0)
+    gallery.page.get_by_role("link", name="Trash").click()
+    expect(gallery.tile("snowfield.jpg")).to_be_visible()
+    gallery.page.once("dialog", lambda dialog: dialog.accept())
+    gallery.page.get_by_role("button", name="Empty trash").click()
+    expect(gallery.page.get_by_text("The trash is empty.")).to_be_visible()
+    listed = gallery.api.http.get(f"{gallery.api.api}/v1/assets", params={"status": "trashed"}, timeout=30).json()
+    assert listed["items"] == []
