@@ -1,6 +1,6 @@
 """library: the library API — assets (pages, changes, one, rename/move, delete, similar ones),
-groups of near-duplicates, projects, imports, stats, the admin's rerender — and ``GET /health``
-and ``GET /openapi.json``."""
+groups of near-duplicates, projects, imports, stats, the admin's rerender — ``GET /health``,
+``GET /openapi.json``, and the deep-zoom tiles a grant opens (``/v1/tiles/...``)."""
 
 from pathlib import Path
 
@@ -8,7 +8,7 @@ from chalice.app import Response
 
 from lightbox.http import inputs, outputs
 from lightbox.http.app import Api
-from lightbox.services import imports, library, listing, rerender
+from lightbox.services import imports, library, listing, rerender, tiles
 from lightbox.services.health import check_health
 from lightbox.wiring import Container
 
@@ -27,15 +27,16 @@ def list_assets() -> Response:
     query = inputs.parse_list_query(inputs.query_params(request))
     page = listing.list_assets(owner_id, query, container.pipeline,
                                url_ttl=container.config.download_url_ttl)
-    return outputs.json_response(outputs.page_json(page))
+    return outputs.json_response(outputs.page_json(page, inputs.api_url(request)))
 
 
 @app.route("/v1/assets/{asset_id}", methods=["GET"])
 def get_asset(asset_id: str) -> Response:
-    owner_id = inputs.owner_of(app.request)
+    request = app.request
+    owner_id = inputs.owner_of(request)
     view = listing.get_asset(owner_id, inputs.asset_id_param(asset_id), container.pipeline,
                              url_ttl=container.config.download_url_ttl)
-    return outputs.json_response(outputs.asset_json(view))
+    return outputs.json_response(outputs.asset_json(view, inputs.api_url(request)))
 
 
 @app.route("/v1/assets/{asset_id}/similar", methods=["GET"])
@@ -45,7 +46,7 @@ def similar_assets(asset_id: str) -> Response:
     query = inputs.parse_similar_query(inputs.query_params(request))
     found = listing.similar_assets(owner_id, inputs.asset_id_param(asset_id), query,
                                    container.pipeline, url_ttl=container.config.download_url_ttl)
-    return outputs.json_response(outputs.similar_json(found))
+    return outputs.json_response(outputs.similar_json(found, inputs.api_url(request)))
 
 
 @app.route("/v1/similar", methods=["GET"])
@@ -65,7 +66,7 @@ def update_asset(asset_id: str) -> Response:
     asset = library.update_asset(owner_id, inputs.asset_id_param(asset_id), changes,
                                  container.pipeline, projects=container.projects)
     view = listing.view_one(asset, container.pipeline, url_ttl=container.config.download_url_ttl)
-    return outputs.json_response(outputs.asset_json(view))
+    return outputs.json_response(outputs.asset_json(view, inputs.api_url(request)))
 
 
 @app.route("/v1/assets/{asset_id}", methods=["DELETE"])
@@ -82,10 +83,11 @@ def delete_asset(asset_id: str) -> Response:
 
 @app.route("/v1/assets/{asset_id}/restore", methods=["POST"])
 def restore_asset(asset_id: str) -> Response:
-    owner_id = inputs.owner_of(app.request)
+    request = app.request
+    owner_id = inputs.owner_of(request)
     asset = library.restore_asset(owner_id, inputs.asset_id_param(asset_id), container.pipeline)
     view = listing.view_one(asset, container.pipeline, url_ttl=container.config.download_url_ttl)
-    return outputs.json_response(outputs.asset_json(view))
+    return outputs.json_response(outputs.asset_json(view, inputs.api_url(request)))
 
 
 @app.route("/v1/trash", methods=["DELETE"])
@@ -191,6 +193,28 @@ def rerender_progress() -> Response:
     progress = rerender.progress(inputs.principal_of(app.request), container.pipeline,
                                  render_spec=container.render_spec.fingerprint)
     return outputs.json_response(outputs.rerender_progress_json(progress))
+
+
+# Public: a browser's viewer asks for these without the API key. The grant in the path is
+# the access (services/tiles.py); nothing is answered before it is checked.
+
+@app.route("/v1/tiles/{asset_id}/{grant}/info.json", methods=["GET"])
+def tile_info(asset_id: str, grant: str) -> Response:
+    asset = tiles.granted_asset(inputs.asset_id_param(asset_id), grant,
+                                assets=container.assets, key=container.tile_key)
+    assert asset.tiles is not None  # a granted asset is a tiled one
+    service_id = outputs.tile_service_id(inputs.api_url(app.request), asset.id, grant)
+    return outputs.json_response(outputs.tile_info_json(asset.tiles, service_id))
+
+
+@app.route("/v1/tiles/{asset_id}/{grant}/{region}/{size}/{rotation}/{quality_format}",
+           methods=["GET"])
+def get_tile(*, asset_id: str, grant: str, region: str, size: str, rotation: str,
+             quality_format: str) -> Response:  # Chalice passes path parameters by name
+    asset = tiles.granted_asset(inputs.asset_id_param(asset_id), grant,
+                                assets=container.assets, key=container.tile_key)
+    return outputs.redirect(tiles.tile_url(asset, region, size, rotation, quality_format,
+                                           storage=container.storage))
 
 
 @app.route("/health", methods=["GET"])

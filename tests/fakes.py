@@ -27,6 +27,7 @@ from lightbox.domain import (
     NewAsset,
     Principal,
     Project,
+    Pyramid,
     Status,
     ThumbnailJob,
 )
@@ -118,6 +119,12 @@ class FakeAssetRepository:
         asset = self.assets.get(asset_id)
         return asset if asset is not None and asset.owner_id == owner_id else None
 
+    def get_tiled(self, asset_id: UUID) -> Asset | None:
+        asset = self.assets.get(asset_id)
+        if asset is None or asset.status is not Status.READY or asset.trashed_at is not None:
+            return None
+        return asset if asset.tiles is not None else None
+
     def add_duplicate(self, asset: NewAsset, holder_id: UUID) -> Asset | None:
         holder = self.get(asset.owner_id, holder_id)
         if holder is None or holder.status not in _LIVE:
@@ -186,11 +193,12 @@ class FakeAssetRepository:
     def mark_ready(
         self, owner_id: str, asset_id: UUID, info: ImageInfo, derivatives: Sequence[Derivative],
         placeholder: str | None, *, render_spec: str = "",
-        perceptual_hash: int | None = None,
+        perceptual_hash: int | None = None, tiles: Pyramid | None = None,
     ) -> bool:
         return self._move(owner_id, asset_id, Status.PROCESSING, Status.READY, info=info,
                           derivatives=tuple(derivatives), placeholder=placeholder, error=None,
-                          render_spec=render_spec, perceptual_hash=perceptual_hash)
+                          render_spec=render_spec, perceptual_hash=perceptual_hash,
+                          tiles=tiles)
 
     def outdated(self, render_spec: str, *, after: tuple[str, UUID] | None,
                  limit: int) -> list[Asset]:
@@ -217,7 +225,7 @@ class FakeAssetRepository:
 
     def replace_derivatives(self, lease: RerenderLease, derivatives: Sequence[Derivative],
                             placeholder: str | None, render_spec: str, *,
-                            perceptual_hash: int | None = None,
+                            perceptual_hash: int | None = None, tiles: Pyramid | None = None,
                             ) -> tuple[Derivative, ...] | None:
         asset = lease.asset
         if self.leases.get(asset.id) != lease.taken_at:
@@ -227,7 +235,7 @@ class FakeAssetRepository:
         if current is None or current.status is not Status.READY:
             return None
         self.change(asset.id, derivatives=tuple(derivatives), placeholder=placeholder,
-                    render_spec=render_spec, perceptual_hash=perceptual_hash)
+                    render_spec=render_spec, perceptual_hash=perceptual_hash, tiles=tiles)
         return current.derivatives
 
     def add_derivative(self, owner_id: str, asset_id: UUID, derivative: Derivative) -> bool:
@@ -925,6 +933,14 @@ class FakeRedelivery:
         self.postponed.append((queue_arn, receipt_handle, delay))
 
 
+class FakeTileGrantKey:
+    def __init__(self, secret: bytes = b"k" * 32) -> None:
+        self._secret = secret
+
+    def secret(self) -> bytes:
+        return self._secret
+
+
 class FakeLibrary:
     """One owner's fakes side by side, and the assets that tests start from."""
 
@@ -940,7 +956,7 @@ class FakeLibrary:
     def pipeline(self) -> Pipeline:
         """The fakes as services take them; a test replaces one by assigning it first."""
         return Pipeline(assets=self.assets, storage=self.storage, jobs=self.jobs,
-                        lanes=self.lanes)
+                        lanes=self.lanes, tile_key=FakeTileGrantKey())
 
     def pending(self, data: bytes, *, uploaded: bool = True) -> UUID:
         """A presigned asset for ``data``, its original in the bucket unless told otherwise."""

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from lightbox.domain import TILE_SIZE
 from lightbox.errors import ConfigError
 
 MIB = 1024**2
@@ -256,6 +257,12 @@ SETTINGS = (
             "seconds an upload URL stays valid", "presign"),
     Setting("LIGHTBOX_DOWNLOAD_URL_TTL", "download_url_ttl", Whole(3600, maximum=URL_TTL_LIMIT),
             "seconds a download URL stays valid", "library, resize"),
+    Setting("LIGHTBOX_TILES_ABOVE_PIXELS", "tiles_above_pixels",
+            Whole(4096, minimum=TILE_SIZE, maximum=1_000_000),
+            "images whose longest side is longer than this (px) get deep-zoom tiles of their "
+            f"first page ({TILE_SIZE} px, IIIF level 0), if their whole page is within "
+            "`LIGHTBOX_MAX_IMAGE_PIXELS`; after a change, `lightbox admin rerender` brings ready "
+            "assets up to date", "thumbnail, library (rerender)"),
     Setting("LIGHTBOX_MAX_IMAGE_PIXELS", "max_image_pixels", Whole(250_000_000),
             "most pixels decoded at once (JPEG at its reduced scale); larger images fail",
             "thumbnail"),
@@ -343,6 +350,7 @@ class Config:
     webp_quality: int
     upload_url_ttl: int
     download_url_ttl: int
+    tiles_above_pixels: int
     max_image_pixels: int
     max_streamed_pixels: int
     max_pages: int

@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 import unicodedata
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -173,6 +174,8 @@ class Asset:
     render_spec: str = ""
     # When its owner put it in the trash (None: it is not there).
     trashed_at: datetime | None = None
+    # The deep-zoom tiles of its first page, when it is large enough to have them.
+    tiles: Pyramid | None = None
 
     @property
     def shown_status(self) -> Status:
@@ -354,6 +357,102 @@ def derivative_key(owner_id: str, asset_id: UUID, page: int, size: int, fmt: str
     return f"{DERIVATIVES_PREFIX}{owner_id}/{asset_id}/{page}-{size}.{fmt}"
 
 
+def tile_key(owner_id: str, asset_id: UUID, tile: Tile) -> str:
+    """Where a tile is stored: its IIIF path under the asset's derivatives, so that whatever
+    deletes those deletes it too."""
+    return f"{DERIVATIVES_PREFIX}{owner_id}/{asset_id}/iiif/{tile.path}"
+
+
+# Deep-zoom tiles are this many pixels square (the last row and column smaller).
+TILE_SIZE = 512
+# IIIF regions and sizes as Tile.path writes them: numbers without signs or leading zeros.
+_REGION = re.compile(r"(0|[1-9][0-9]{0,8}),(0|[1-9][0-9]{0,8}),[1-9][0-9]{0,8},[1-9][0-9]{0,8}")
+_SIZE = re.compile(r"[1-9][0-9]{0,8},[1-9][0-9]{0,8}")
+
+
+@dataclass(frozen=True)
+class Tile:
+    """One tile of a pyramid, as IIIF Image API 3.0 names it: the ``region`` of the full image
+    it shows (x, y, w, h in full-resolution pixels) at 1/``scale`` of its size, ``size``."""
+
+    scale: int
+    region: tuple[int, int, int, int]
+    size: tuple[int, int]
+    full: bool  # the region is the whole image, which IIIF calls "full"
+
+    @property
+    def path(self) -> str:
+        """``{region}/{size}/0/default.jpg``, in IIIF's canonical form."""
+        region = "full" if self.full else ",".join(map(str, self.region))
+        return f"{region}/{self.size[0]},{self.size[1]}/0/default.jpg"
+
+
+@dataclass(frozen=True)
+class Pyramid:
+    """The tiles of an image of ``width``×``height`` pixels: at scale factors 1, 2, 4, … until
+    the whole image fits one tile, each level cut into ``tile_size`` squares from its top left
+    (the last row and column smaller). A level at scale factor s is ceil(width / s) ×
+    ceil(height / s) pixels: what IIIF's level-0 viewers (OpenSeadragon) ask for."""
+
+    width: int
+    height: int
+    tile_size: int = TILE_SIZE
+
+    @property
+    def scale_factors(self) -> tuple[int, ...]:
+        factors = [1]
+        while -(-max(self.width, self.height) // factors[-1]) > self.tile_size:
+            factors.append(factors[-1] * 2)
+        return tuple(factors)
+
+    def level_size(self, scale: int) -> tuple[int, int]:
+        return -(-self.width // scale), -(-self.height // scale)
+
+    def level(self, scale: int) -> Iterator[Tile]:
+        """The tiles of one level, row by row."""
+        span = self.tile_size * scale
+        for y in range(0, self.height, span):
+            for x in range(0, self.width, span):
+                yield self._tile_at(scale, x, y)
+
+    def tiles(self) -> Iterator[Tile]:
+        for scale in self.scale_factors:
+            yield from self.level(scale)
+
+    def count(self) -> int:
+        """How many tiles ``tiles`` yields, without making them."""
+        return sum(-(-self.width // (self.tile_size * scale))
+                   * -(-self.height // (self.tile_size * scale))
+                   for scale in self.scale_factors)
+
+    def find(self, region: str, size: str) -> Tile | None:
+        """The tile a request names by its IIIF region and size, written exactly as
+        ``Tile.path`` writes them; None for anything else, however close."""
+        if _SIZE.fullmatch(size) is None:
+            return None
+        if region == "full":
+            x = y = 0
+        else:
+            position = _REGION.fullmatch(region)
+            if position is None:
+                return None
+            x, y = int(position[1]), int(position[2])
+        path = f"{region}/{size}/0/default.jpg"
+        for scale in self.scale_factors:
+            span = self.tile_size * scale
+            if x % span == 0 and y % span == 0 and x < self.width and y < self.height:
+                tile = self._tile_at(scale, x, y)
+                if tile.path == path:
+                    return tile
+        return None
+
+    def _tile_at(self, scale: int, x: int, y: int) -> Tile:
+        span = self.tile_size * scale
+        w, h = min(span, self.width - x), min(span, self.height - y)
+        return Tile(scale=scale, region=(x, y, w, h), size=(-(-w // scale), -(-h // scale)),
+                    full=(w, h) == (self.width, self.height))
+
+
 # Bumped whenever rendering itself changes what the same spec makes of an original (another
 # resampling filter, colour handling, encoder settings): every asset is then out of date.
 RENDER_VERSION = 1
@@ -371,15 +470,22 @@ class RenderSpec:
     max_streamed_pixels: int = 4_000_000_000
     max_pages: int = 100
     max_video_seconds: int = 12 * 3600
+    # Images whose longest side is longer than this get deep-zoom tiles of their first page.
+    tiles_above: int = 4096
 
     @property
     def fingerprint(self) -> str:
-        """Names what this spec makes of an original: its sizes, formats and qualities, and
-        the renderer's version. The limits (pixels, pages, seconds) are left out: they decide
-        whether an original can be rendered, not what its derivatives look like."""
+        """Names what this spec makes of an original: its sizes, formats and qualities, which
+        images get tiles, and the renderer's version. The limits (pixels, pages, seconds) are
+        left out: they decide whether an original can be rendered, not what its derivatives
+        look like."""
         made = json.dumps([RENDER_VERSION, sorted(self.sizes), sorted(self.formats),
-                           self.jpeg_quality, self.webp_quality])
+                           self.jpeg_quality, self.webp_quality, self.tiles_above, TILE_SIZE])
         return hashlib.sha256(made.encode()).hexdigest()[:16]
+
+    def pyramid(self, width: int, height: int) -> Pyramid | None:
+        """The tiles an image of this size gets, if it is large enough for them."""
+        return Pyramid(width, height) if max(width, height) > self.tiles_above else None
 
 
 @dataclass(frozen=True)
@@ -402,3 +508,14 @@ class Rendition:
     placeholder: str | None = None
     # The first page's 64-bit perceptual hash (``imaging.perceptual``), unsigned.
     perceptual_hash: int | None = None
+    # The first page's deep-zoom tiles, when it is large enough to have them.
+    tiles: RenderedTiles | None = None
+
+
+@dataclass(frozen=True)
+class RenderedTiles:
+    """A pyramid, and its tiles as JPEG, each made when it is read: they are read while the
+    original they are made from is still at hand, and only once."""
+
+    pyramid: Pyramid
+    images: Iterable[tuple[Tile, bytes]]

@@ -27,6 +27,7 @@ from lightbox.domain import (
     NewAsset,
     Principal,
     Project,
+    Pyramid,
     RenderSpec,
     Rendition,
     Status,
@@ -65,6 +66,11 @@ class AssetRepository(Protocol):
         ...
 
     def get(self, owner_id: str, asset_id: UUID) -> Asset | None: ...
+
+    def get_tiled(self, asset_id: UUID) -> Asset | None:
+        """The asset with this id if it is ready, out of the trash and tiled, whoever owns it:
+        only for a caller that proves the owner's consent by other means (a tile grant)."""
+        ...
 
     def add_duplicate(self, asset: NewAsset, holder_id: UUID) -> Asset | None:
         """A duplicate of ``holder_id`` in ``asset.project_id``: the one already there, else
@@ -108,9 +114,10 @@ class AssetRepository(Protocol):
         *,
         render_spec: str,
         perceptual_hash: int | None = None,
+        tiles: Pyramid | None = None,
     ) -> bool:
-        """processing → ready, with its derivatives and the fingerprint of the spec that made
-        them."""
+        """processing → ready, with its derivatives, its tiles' pyramid if it has tiles, and
+        the fingerprint of the spec that made them."""
         ...
 
     def outdated(self, render_spec: str, *, after: tuple[str, UUID] | None,
@@ -131,11 +138,11 @@ class AssetRepository(Protocol):
 
     def replace_derivatives(self, lease: RerenderLease, derivatives: Sequence[Derivative],
                             placeholder: str | None, render_spec: str, *,
-                            perceptual_hash: int | None = None,
+                            perceptual_hash: int | None = None, tiles: Pyramid | None = None,
                             ) -> tuple[Derivative, ...] | None:
-        """Replace a ready asset's derivatives and perceptual hash (one change) while the lease
-        is still held, and end the lease; the derivatives replaced, or None when the asset is
-        no longer ready or another worker took the lease over."""
+        """Replace a ready asset's derivatives, tiles' pyramid and perceptual hash (one change)
+        while the lease is still held, and end the lease; the derivatives replaced, or None
+        when the asset is no longer ready or another worker took the lease over."""
         ...
 
     def add_derivative(self, owner_id: str, asset_id: UUID, derivative: Derivative) -> bool:
@@ -387,6 +394,13 @@ class ObjectStore(Protocol):
     def ping(self) -> None: ...
 
 
+class TileGrantKey(Protocol):
+    def secret(self) -> bytes:
+        """The key tile grants are signed with: random, made once for the deployment, the same
+        in every function."""
+        ...
+
+
 class SourceBucket(Protocol):
     """A bucket an import reads: listed and read, never written."""
 
@@ -482,9 +496,11 @@ class Pipeline:
     """What carries an asset from its upload to ready, and what most services use together:
     the records, the bucket, the thumbnail queues and the rule that picks a queue's lane.
 
-    A test replaces one of them with ``dataclasses.replace``."""
+    A test replaces one of them with ``dataclasses.replace``. The tile grant key signs what
+    the asset JSON hands out for deep zoom; without one, no asset shows its tiles."""
 
     assets: AssetRepository
     storage: ObjectStore
     jobs: JobQueue
     lanes: Lanes
+    tile_key: TileGrantKey | None = None

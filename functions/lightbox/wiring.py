@@ -25,6 +25,7 @@ from lightbox.adapters.projects import PostgresProjectRepository
 from lightbox.adapters.rds import iam_auth_token
 from lightbox.adapters.s3 import S3ObjectStore, S3SourceBucket, S3UrlSigner
 from lightbox.adapters.sqs import SqsDeadLetterQueue, SqsImportQueue, SqsJobQueue, SqsRedelivery
+from lightbox.adapters.tile_grants import PostgresTileGrantKey
 from lightbox.batch import Backoff
 from lightbox.config import Config
 from lightbox.domain import Lane, Lanes, RenderSpec
@@ -41,6 +42,7 @@ from lightbox.ports import (
     ProjectRepository,
     Renderer,
     SourceBucket,
+    TileGrantKey,
 )
 from lightbox.services.auth import TokenVerifier
 from lightbox.services.courtesy import GiveWay
@@ -98,6 +100,10 @@ class Container:
         return PostgresProjectRepository(self.database)
 
     @cached_property
+    def tile_key(self) -> TileGrantKey:
+        return PostgresTileGrantKey(lambda: self.database)
+
+    @cached_property
     def api_keys(self) -> ApiKeyRepository:
         return PostgresApiKeyRepository(self.database)
 
@@ -143,7 +149,7 @@ class Container:
     @cached_property
     def pipeline(self) -> Pipeline:
         return Pipeline(assets=self.assets, storage=self.storage, jobs=self.jobs,
-                        lanes=self.lanes)
+                        lanes=self.lanes, tile_key=self.tile_key)
 
     @cached_property
     def ingest_dead_letters(self) -> DeadLetterQueue:
@@ -207,6 +213,7 @@ class Container:
             max_streamed_pixels=config.max_streamed_pixels,
             max_pages=config.max_pages,
             max_video_seconds=config.max_video_seconds,
+            tiles_above=config.tiles_above_pixels,
         )
 
     # The policies the services follow, from config.

@@ -337,7 +337,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
             "requestContext": {
                 "resourcePath": route.path,
                 "httpMethod": self.command,
-                "path": f"/{stage}{path}",
+                # The path as the client asked for it, which API Gateway gives here (with the
+                # stage of an execute-api URL): this gateway serves the stage at its root.
+                "path": path,
                 "stage": stage,
                 "requestId": str(uuid.uuid4()),
                 "requestTimeEpoch": int(time.time() * 1000),

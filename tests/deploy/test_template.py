@@ -161,11 +161,15 @@ def test_each_function_may_touch_only_its_own_part_of_the_bucket(
     assert "s3:*" not in every_action and "s3:DeleteBucket" not in every_action
 
 
-def test_every_v1_route_needs_the_authorizer_and_only_public_routes_do_not() -> None:
+def test_every_v1_route_but_the_granted_tiles_needs_the_authorizer() -> None:
     public = {(route.method, route.path) for route in TEMPLATE.routes if route.authorizer is None}
-    assert public == {("GET", "/health"), ("GET", "/openapi.json"), ("POST", "/hooks/minio")}
+    assert public == {("GET", "/health"), ("GET", "/openapi.json"), ("POST", "/hooks/minio"),
+                      ("GET", "/v1/tiles/{asset_id}/{grant}/info.json"),
+                      ("GET", "/v1/tiles/{asset_id}/{grant}/{region}/{size}/{rotation}/"
+                              "{quality_format}")}
     assert {route.authorizer for route in TEMPLATE.routes
-            if route.path.startswith("/v1/")} == {"AuthorizerFunction"}
+            if route.path.startswith("/v1/") and not route.path.startswith("/v1/tiles/")
+            } == {"AuthorizerFunction"}
 
 
 def test_the_authorizer_is_a_request_authorizer_cached_per_credentials(

@@ -23,7 +23,16 @@ from lightbox.adapters.postgres import (
     Row,
     like_pattern,
 )
-from lightbox.domain import Asset, Declared, Derivative, ImageInfo, Location, NewAsset, Status
+from lightbox.domain import (
+    Asset,
+    Declared,
+    Derivative,
+    ImageInfo,
+    Location,
+    NewAsset,
+    Pyramid,
+    Status,
+)
 from lightbox.errors import Conflict, LimitReached
 from lightbox.values import (
     AssetFilter,
@@ -43,7 +52,8 @@ ASSET_COLUMNS = """
     camera_model, orientation, frames, duration, has_location, codec, frame_rate, has_audio,
     derivatives, placeholder, error, attempts, claimed_at, created_at, updated_at,
     multipart_upload_id, declared_taken_at, declared_latitude, declared_longitude, description,
-    import_id, change_seq, perceptual_hash, render_spec, trashed_at
+    import_id, change_seq, perceptual_hash, render_spec, trashed_at, tiles_width, tiles_height,
+    tile_size
 """
 
 _INSERT = f"""
@@ -86,6 +96,10 @@ _PENDING_COUNT = """
 """
 
 _GET = f"SELECT {ASSET_COLUMNS} FROM assets WHERE owner_id = %(owner)s AND id = %(id)s"
+_GET_TILED = f"""
+    SELECT {ASSET_COLUMNS} FROM assets
+    WHERE id = %(id)s AND status = 'ready' AND trashed_at IS NULL AND tiles_width IS NOT NULL
+"""
 
 # The holder is locked for the statement, as in _MARK_DUPLICATE: a deletion of it either
 # commits first (and nothing is added) or waits, and then finds the duplicate. A copy already
@@ -155,7 +169,8 @@ _MARK_READY = """
         has_location = %(has_location)s, codec = %(codec)s, frame_rate = %(frame_rate)s,
         has_audio = %(has_audio)s, derivatives = %(derivatives)s,
         placeholder = %(placeholder)s, perceptual_hash = %(perceptual_hash)s,
-        render_spec = %(render_spec)s, error = NULL,
+        render_spec = %(render_spec)s, tiles_width = %(tiles_width)s,
+        tiles_height = %(tiles_height)s, tile_size = %(tile_size)s, error = NULL,
         updated_at = now()
     WHERE owner_id = %(owner)s AND id = %(id)s AND status = 'processing'
 """
@@ -213,7 +228,8 @@ _REPLACE_DERIVATIVES = """
     )
     UPDATE assets SET derivatives = %(derivatives)s, placeholder = %(placeholder)s,
                       perceptual_hash = %(perceptual_hash)s, render_spec = %(render_spec)s,
-                      updated_at = now()
+                      tiles_width = %(tiles_width)s, tiles_height = %(tiles_height)s,
+                      tile_size = %(tile_size)s, updated_at = now()
     FROM replaced WHERE assets.id = replaced.id
     RETURNING replaced.derivatives AS replaced
 """
@@ -539,6 +555,9 @@ class PostgresAssetRepository:
     def get(self, owner_id: str, asset_id: UUID) -> Asset | None:
         return one_asset(self._db, _GET, {"owner": owner_id, "id": asset_id})
 
+    def get_tiled(self, asset_id: UUID) -> Asset | None:
+        return one_asset(self._db, _GET_TILED, {"id": asset_id})
+
     def add_duplicate(self, asset: NewAsset, holder_id: UUID) -> Asset | None:
         return one_asset(self._db, _ADD_DUPLICATE,
                          {**_new_asset_params(asset), "holder": holder_id})
@@ -587,6 +606,7 @@ class PostgresAssetRepository:
         *,
         render_spec: str,
         perceptual_hash: int | None = None,
+        tiles: Pyramid | None = None,
     ) -> bool:
         return self._update(
             _MARK_READY,
@@ -597,6 +617,7 @@ class PostgresAssetRepository:
             placeholder=placeholder,
             perceptual_hash=_signed(perceptual_hash),
             render_spec=render_spec,
+            **_tiles_params(tiles),
         )
 
     def outdated(self, render_spec: str, *, after: tuple[str, UUID] | None,
@@ -618,13 +639,14 @@ class PostgresAssetRepository:
 
     def replace_derivatives(self, lease: RerenderLease, derivatives: Sequence[Derivative],
                             placeholder: str | None, render_spec: str, *,
-                            perceptual_hash: int | None = None,
+                            perceptual_hash: int | None = None, tiles: Pyramid | None = None,
                             ) -> tuple[Derivative, ...] | None:
         asset = lease.asset
         row = self._db.fetch_one(_REPLACE_DERIVATIVES, {
             "owner": asset.owner_id, "id": asset.id, "taken_at": lease.taken_at,
             "derivatives": _derivatives_json(derivatives), "placeholder": placeholder,
             "render_spec": render_spec, "perceptual_hash": _signed(perceptual_hash),
+            **_tiles_params(tiles),
         })
         return tuple(Derivative(**item) for item in row["replaced"]) if row else None
 
@@ -806,6 +828,12 @@ class PostgresAssetRepository:
         return self._db.execute(query, {"owner": owner_id, "id": asset_id, **params}) == 1
 
 
+def _tiles_params(tiles: Pyramid | None) -> dict[str, int | None]:
+    return {"tiles_width": tiles.width if tiles else None,
+            "tiles_height": tiles.height if tiles else None,
+            "tile_size": tiles.tile_size if tiles else None}
+
+
 def _derivatives_json(derivatives: Sequence[Derivative]) -> Jsonb:
     return Jsonb([asdict(d) for d in derivatives])
 
@@ -883,6 +911,8 @@ def asset_of(row: Row) -> Asset:
         perceptual_hash=_unsigned(row["perceptual_hash"]),
         render_spec=row["render_spec"],
         trashed_at=row["trashed_at"],
+        tiles=(Pyramid(row["tiles_width"], row["tiles_height"], row["tile_size"])
+               if row["tiles_width"] is not None else None),
     )
 
 

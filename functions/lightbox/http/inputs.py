@@ -73,6 +73,9 @@ _S3_URI = re.compile(r"s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:/(?P<
                      re.DOTALL)
 MAX_KEY_BYTES = 1024  # S3's longest key
 MAX_TIME_ZONE_CHARS = 64  # the longest IANA name is 32
+# A Host header as API Gateway and browsers send it: a name or an IPv4 or IPv6 address, and a
+# port. Anything else is left out of the URLs the API writes.
+_HOST = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?")
 _FILTERS = {"status", "project_id", "content_type", "taken_from", "taken_until", "kind",
             "camera", "q", "sort"}
 MAX_SEARCH_CHARS = 200
@@ -92,6 +95,22 @@ def principal_of(request: Request) -> Principal:
     # API Gateway hands the authorizer's context values on as strings ("true"); the local
     # gateway as they were returned. Anything else is no admin.
     return Principal(owner, admin=authorizer.get("admin") in (True, "true"))
+
+
+def api_url(request: Request) -> str:
+    """The API's root as the client called it: the scheme and host it reached (API Gateway's
+    ``X-Forwarded-Proto`` and ``Host``), then whatever precedes the route in the path it asked
+    for (a stage, a custom domain's base path). Without a usable host, the root's path alone.
+    """
+    headers = request.headers
+    route_path = str(request.to_original_event().get("path") or "")
+    called = str(request.context.get("path") or route_path)
+    prefix = called.removesuffix(route_path) if route_path and called.endswith(route_path) else ""
+    host = headers.get("host", "")
+    if not _HOST.fullmatch(host):
+        return prefix
+    scheme = headers.get("x-forwarded-proto", "http").split(",")[0].strip().lower()
+    return f"{'https' if scheme == 'https' else 'http'}://{host}{prefix}"
 
 
 def require_bearer(request: Request, token: str) -> None:

@@ -13,7 +13,7 @@ from uuid import UUID
 
 from chalice.app import Response
 
-from lightbox.domain import Asset, Project
+from lightbox.domain import Asset, Project, Pyramid
 from lightbox.services.imports import ImportReport
 from lightbox.services.library import Emptied
 from lightbox.services.listing import AssetPage, AssetView, Similar, SimilarGroups, Stats
@@ -72,9 +72,9 @@ def _parts_json(upload: MultipartUpload) -> dict[str, Any]:
     }
 
 
-def page_json(page: AssetPage) -> dict[str, Any]:
-    return {"items": [asset_json(view) for view in page.items], "next_cursor": page.next_cursor,
-            "sync_cursor": page.sync_cursor}
+def page_json(page: AssetPage, api_url: str) -> dict[str, Any]:
+    return {"items": [asset_json(view, api_url) for view in page.items],
+            "next_cursor": page.next_cursor, "sync_cursor": page.sync_cursor}
 
 
 def project_json(project: Project) -> dict[str, Any]:
@@ -125,7 +125,9 @@ def stats_json(stats: Stats) -> dict[str, Any]:
     return body
 
 
-def asset_json(view: AssetView) -> dict[str, Any]:
+def asset_json(view: AssetView, api_url: str) -> dict[str, Any]:
+    """An asset; ``api_url`` is the API's root as the client called it (``inputs.api_url``),
+    where its tiles are served."""
     asset, info = view.asset, view.asset.info
     return {
         "asset_id": str(asset.id),
@@ -163,11 +165,46 @@ def asset_json(view: AssetView) -> dict[str, Any]:
              "height": t.height, "url": t.url}
             for t in view.thumbnails
         ],
+        "tiles": _tiles_json(view, api_url),
     }
 
 
-def similar_json(found: tuple[Similar, ...]) -> dict[str, Any]:
-    return {"items": [{"distance": near.distance, "asset": asset_json(near.view)}
+def _tiles_json(view: AssetView, api_url: str) -> dict[str, Any] | None:
+    access = view.tiles
+    if access is None:
+        return None
+    pyramid = access.pyramid
+    return {"info_url": f"{tile_service_id(api_url, access.asset_id, access.grant)}/info.json",
+            "width": pyramid.width, "height": pyramid.height, "tile_size": pyramid.tile_size}
+
+
+def tile_service_id(api_url: str, asset_id: UUID, grant: str) -> str:
+    """Where an asset's IIIF image service is, under a grant: its tiles' URLs begin so."""
+    return f"{api_url}/v1/tiles/{asset_id}/{grant}"
+
+
+def tile_info_json(pyramid: Pyramid, service_id: str) -> dict[str, Any]:
+    """The IIIF Image API 3.0 description of a level-0 service of ``pyramid``'s tiles; its
+    ``sizes`` are the levels stored whole (region ``full``)."""
+    return {
+        "@context": "http://iiif.io/api/image/3/context.json",
+        "id": service_id,
+        "type": "ImageService3",
+        "protocol": "http://iiif.io/api/image",
+        "profile": "level0",
+        "width": pyramid.width,
+        "height": pyramid.height,
+        "sizes": [{"width": width, "height": height}
+                  for width, height in (pyramid.level_size(scale)
+                                        for scale in reversed(pyramid.scale_factors))
+                  if width <= pyramid.tile_size and height <= pyramid.tile_size],
+        "tiles": [{"width": pyramid.tile_size, "height": pyramid.tile_size,
+                   "scaleFactors": list(pyramid.scale_factors)}],
+    }
+
+
+def similar_json(found: tuple[Similar, ...], api_url: str) -> dict[str, Any]:
+    return {"items": [{"distance": near.distance, "asset": asset_json(near.view, api_url)}
                       for near in found]}
 
 

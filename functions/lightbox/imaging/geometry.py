@@ -38,3 +38,21 @@ def upright(image: Image.Image, orientation: int) -> Image.Image:
     """The image turned as its EXIF orientation says it is displayed."""
     transpose = _TRANSPOSE.get(orientation)
     return image.transpose(transpose) if transpose is not None else image
+
+
+def unturned_box(box: tuple[int, int, int, int], size: tuple[int, int],
+                 orientation: int) -> tuple[int, int, int, int]:
+    """The box of an image of ``size`` (as stored) that shows ``box`` (left, top, right,
+    bottom) of it turned upright as its EXIF ``orientation`` says: cropping that box and then
+    turning the crop upright gives what cropping the upright image would."""
+    left, top, right, bottom = box
+    width, height = size
+    return {
+        2: (width - right, top, width - left, bottom),
+        3: (width - right, height - bottom, width - left, height - top),
+        4: (left, height - bottom, right, height - top),
+        5: (top, left, bottom, right),
+        6: (top, height - right, bottom, height - left),
+        7: (width - bottom, height - right, width - top, height - left),
+        8: (width - bottom, left, width - top, right),
+    }.get(orientation, box)

@@ -6,11 +6,20 @@ a TIFF's pyramid level or block averaging), then ``derive`` the rest.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
 
 from lightbox import filetypes
-from lightbox.domain import RenderedImage, RenderSpec, Rendition
+from lightbox.domain import (
+    ImageInfo,
+    Pyramid,
+    RenderedImage,
+    RenderedTiles,
+    RenderSpec,
+    Rendition,
+    Tile,
+)
 from lightbox.errors import ImageError
 from lightbox.imaging.derive import derivatives, display
 from lightbox.imaging.jxl_source import JxlSource
@@ -20,6 +29,7 @@ from lightbox.imaging.pillow_source import PillowSource
 from lightbox.imaging.placeholder import placeholder
 from lightbox.imaging.source import Source
 from lightbox.imaging.tiff_source import TiffSource
+from lightbox.imaging.tiles import tile_images
 
 
 def render(path: Path, spec: RenderSpec) -> Rendition:
@@ -35,8 +45,27 @@ def render(path: Path, spec: RenderSpec) -> Rendition:
                 hashed = placeholder(shown)
                 fingerprint = perceptual_hash(shown)
         info = source.info
+    pyramid = _pyramid(info, spec)
+    tiles = RenderedTiles(pyramid, _tiles(path, spec, pyramid)) if pyramid else None
     return Rendition(info=info, images=tuple(images), placeholder=hashed,
-                     perceptual_hash=fingerprint)
+                     perceptual_hash=fingerprint, tiles=tiles)
+
+
+def _pyramid(info: ImageInfo, spec: RenderSpec) -> Pyramid | None:
+    """The tiles of the first page, if it is large enough for them and small enough to be
+    decoded whole: tiles are cut from the full-size page, which the pixel limit applies to
+    as to any image decoded at once."""
+    if info.width * info.height > spec.max_pixels:
+        return None
+    return spec.pyramid(info.width, info.height)
+
+
+def _tiles(path: Path, spec: RenderSpec, pyramid: Pyramid) -> Iterator[tuple[Tile, bytes]]:
+    # Opened afresh: a JPEG was decoded at reduced scale for the thumbnails, and Pillow decodes
+    # an image once.
+    with closing(open_source(path, spec)) as source:
+        page = source.decode(0, max(pyramid.width, pyramid.height))
+        yield from tile_images(page, pyramid, spec)
 
 
 def open_source(path: Path, spec: RenderSpec) -> Source:

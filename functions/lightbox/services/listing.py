@@ -22,7 +22,8 @@ from uuid import UUID
 
 from lightbox.domain import Asset, Lane, Principal, Status
 from lightbox.errors import AssetNotFound, InvalidField, InvalidState
-from lightbox.ports import AssetRepository, ObjectStore, Pipeline
+from lightbox.ports import AssetRepository, ObjectStore, Pipeline, TileGrantKey
+from lightbox.services.tiles import TileAccess, grant_tiles
 from lightbox.values import (
     AssetFilter,
     ChangeCursor,
@@ -86,6 +87,7 @@ class AssetView:
     asset: Asset
     original_url: str | None
     thumbnails: tuple[Thumbnail, ...]
+    tiles: TileAccess | None = None
 
 
 @dataclass(frozen=True)
@@ -148,14 +150,15 @@ def list_assets(
     assets, storage = pipeline.assets, pipeline.storage
     if query.changed_since is not None:
         return _changes(owner_id, query.changed_since, query.limit, assets=assets,
-                        storage=storage, url_ttl=url_ttl)
+                        storage=storage, url_ttl=url_ttl, tile_key=pipeline.tile_key)
     # Read before the page: whatever changes while the client pages on comes after it.
     sync_cursor = encode_change_cursor(ChangeCursor(seq=assets.sequence(owner_id)))
     # One row more than asked tells whether another page follows.
     rows = assets.page(owner_id, filters=query.filters, sort=query.sort, limit=query.limit + 1,
                        after=query.cursor)
     views = _within_budget(_views(owner_id, rows[: query.limit], assets=assets,
-                                  storage=storage, url_ttl=url_ttl))
+                                  storage=storage, url_ttl=url_ttl,
+                                  tile_key=pipeline.tile_key))
     next_cursor = None
     if len(rows) > len(views):
         last = rows[len(views) - 1]
@@ -164,12 +167,13 @@ def list_assets(
 
 
 def _changes(owner_id: str, since: ChangeCursor | LegacyChangeCursor, limit: int, *,
-             assets: AssetRepository, storage: ObjectStore, url_ttl: int) -> AssetPage:
+             assets: AssetRepository, storage: ObjectStore, url_ttl: int,
+             tile_key: TileGrantKey | None) -> AssetPage:
     after = (since.seq if isinstance(since, ChangeCursor)
              else assets.sequence_at(owner_id, since))
     changes = assets.changes(owner_id, after=after, limit=limit + 1)
     views = _within_budget(_views(owner_id, changes[:limit], assets=assets, storage=storage,
-                                  url_ttl=url_ttl))
+                                  url_ttl=url_ttl, tile_key=tile_key))
     page = changes[: len(views)]
     # Every change numbered below the last one read has been read (or changed again since).
     sync_cursor = encode_change_cursor(ChangeCursor(seq=page[-1].change_seq if page else after))
@@ -187,7 +191,7 @@ def get_asset(owner_id: str, asset_id: UUID, pipeline: Pipeline, *, url_ttl: int
 def view_one(asset: Asset, pipeline: Pipeline, *, url_ttl: int) -> AssetView:
     holder_id = _holder_of(asset)
     holder = pipeline.assets.get(asset.owner_id, holder_id) if holder_id is not None else None
-    return view_of(asset, pipeline.storage, url_ttl, holder)
+    return view_of(asset, pipeline.storage, url_ttl, holder, tile_key=pipeline.tile_key)
 
 
 def similar_assets(owner_id: str, asset_id: UUID, query: SimilarQuery, pipeline: Pipeline, *,
@@ -211,7 +215,8 @@ def similar_assets(owner_id: str, asset_id: UUID, query: SimilarQuery, pipeline:
                            "before near-duplicates were looked for; render it again")
     found = pipeline.assets.similar(owner_id, asset_id, distance=query.distance,
                                     limit=query.limit)
-    views = _within_budget(tuple(view_of(near, pipeline.storage, url_ttl) for near, _ in found))
+    views = _within_budget(tuple(view_of(near, pipeline.storage, url_ttl,
+                                         tile_key=pipeline.tile_key) for near, _ in found))
     return tuple(Similar(view, gap) for view, (_, gap) in zip(views, found, strict=False))
 
 
@@ -239,12 +244,13 @@ def similar_groups(owner_id: str, query: GroupsQuery, pipeline: Pipeline) -> Sim
 
 
 def _views(owner_id: str, page: list[Asset], *, assets: AssetRepository, storage: ObjectStore,
-           url_ttl: int) -> tuple[AssetView, ...]:
+           url_ttl: int, tile_key: TileGrantKey | None) -> tuple[AssetView, ...]:
     # The holders of a page's duplicates in one query, not one per row.
     wanted = {holder_id for asset in page if (holder_id := _holder_of(asset)) is not None}
     holders = {h.id: h for h in assets.get_many(owner_id, wanted)} if wanted else {}
     return tuple(view_of(asset, storage, url_ttl,
-                         holders.get(holder_id) if (holder_id := _holder_of(asset)) else None)
+                         holders.get(holder_id) if (holder_id := _holder_of(asset)) else None,
+                         tile_key=tile_key)
                  for asset in page)
 
 
@@ -347,9 +353,11 @@ def _within_budget(views: tuple[AssetView, ...]) -> tuple[AssetView, ...]:
 
 
 def view_of(asset: Asset, storage: ObjectStore, url_ttl: int,
-            holder: Asset | None = None) -> AssetView:
-    """An asset with signed URLs; a duplicate, given its holder, shows the holder's bytes."""
+            holder: Asset | None = None, *, tile_key: TileGrantKey | None = None) -> AssetView:
+    """An asset with signed URLs, and a grant to its tiles when it has them and ``tile_key``
+    is given; a duplicate, given its holder, shows the holder's bytes (and tiles)."""
     original_url = None
+    tiled = asset
     if asset.status in _HAS_ORIGINAL:
         original_url = storage.presign_get(asset.original_key, expires_in=url_ttl)
     # A tombstone tells only that the asset is gone.
@@ -359,6 +367,7 @@ def view_of(asset: Asset, storage: ObjectStore, url_ttl: int,
         # or not, so they are there to show.
         original_url = storage.presign_get(holder.original_key, expires_in=url_ttl)
         derivatives = holder.derivatives
+        tiled = holder
         asset = dataclasses.replace(asset, sha256=holder.sha256, info=holder.info,
                                     placeholder=holder.placeholder)
     thumbnails = tuple(
@@ -368,6 +377,12 @@ def view_of(asset: Asset, storage: ObjectStore, url_ttl: int,
         )
         for d in derivatives
     )
-    return AssetView(asset=asset, original_url=original_url, thumbnails=thumbnails)
+    # Tiles are shown only where they are served: of a ready asset out of the trash (and, for
+    # a duplicate, itself out of the trash too).
+    tiles = None
+    if (tile_key is not None and tiled.status is Status.READY and tiled.trashed_at is None
+            and asset.trashed_at is None):
+        tiles = grant_tiles(tiled, tile_key, ttl=url_ttl)
+    return AssetView(asset=asset, original_url=original_url, thumbnails=thumbnails, tiles=tiles)
 
 

@@ -24,6 +24,11 @@ throughout: a lease of its own (not a state) keeps a second worker off it, the n
 replace the old in one conditional UPDATE (one change in the feed), and only then are keys no
 longer listed deleted. Its bytes were hashed when it was first rendered: they are read, not
 hashed again, and the original is never written.
+
+A large image's deep-zoom tiles (``RenderedTiles``) are made one by one as they are stored,
+while the original is still at hand, and PUT a few at a time: a scan has a thousand or more.
+Their keys follow from the pyramid recorded with the asset, so that whatever drops an asset's
+tiles names them without listing the bucket.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ import hashlib
 import logging
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -41,12 +47,15 @@ from uuid import UUID
 from lightbox.domain import (
     Asset,
     Derivative,
+    Pyramid,
     RenderedImage,
+    RenderedTiles,
     RenderSpec,
     Rendition,
     Status,
     ThumbnailJob,
     derivative_key,
+    tile_key,
 )
 from lightbox.errors import Conflict, ImageError, ObjectNotFound
 from lightbox.ports import AssetRepository, ObjectStore, Pipeline
@@ -56,6 +65,9 @@ log = logging.getLogger(__name__)
 
 MEDIA_TYPES = {"jpeg": "image/jpeg", "webp": "image/webp"}
 EXTENSIONS = {"jpeg": "jpg", "webp": "webp"}
+# Tiles PUT at once (within botocore's pool of 10 connections); twice as many are made ahead
+# of the uploads, no more, so that memory holds a few dozen tiles at most.
+TILE_UPLOADS = 8
 
 
 Original = TypeVar("Original", Path, BinaryIO)
@@ -162,6 +174,13 @@ def _render_and_store(
         if original_id is not None:
             return _mark_duplicate(asset, original_id, assets=assets, storage=storage)
         rendition = render(original, spec)
+        try:
+            tiles = store_tiles(asset, rendition.tiles, storage)
+        except Exception:
+            # Tiles belong to the asset only once it is ready with them: none of this attempt's
+            # is left behind (a failed asset is never tiled, a retry writes them all again).
+            _drop_tiles(asset, rendition.tiles, storage)
+            raise
     # What the original does not say, its client may have (a Takeout sidecar).
     info = replace(rendition.info,
                    taken_at=rendition.info.taken_at or asset.declared.taken_at,
@@ -170,14 +189,15 @@ def _render_and_store(
     derivatives = store_images(asset, rendition.images, storage)
     if not assets.mark_ready(asset.owner_id, asset.id, info, derivatives,
                              rendition.placeholder, render_spec=spec.fingerprint,
-                             perceptual_hash=rendition.perceptual_hash):
+                             perceptual_hash=rendition.perceptual_hash, tiles=tiles):
         current = assets.get(asset.owner_id, asset.id)
         if current is None or current.status is Status.DELETED:
             # Deleted while rendering: what was just written belongs to nothing.
-            storage.delete([derivative.key for derivative in derivatives])
+            storage.delete(_keys(asset, derivatives, tiles))
         log.warning("asset %s changed state while rendering; its result was dropped", asset.id)
         return None
-    log.info("asset %s ready: %d derivatives", asset.id, len(derivatives))
+    log.info("asset %s ready: %d derivatives%s", asset.id, len(derivatives),
+             f", {tiles.count()} tiles" if tiles else "")
     return Status.READY
 
 
@@ -194,6 +214,46 @@ def store_images(asset: Asset, images: Iterable[RenderedImage],
                        width=image.width, height=image.height, key=key, bytes=len(image.data))
         )
     return derivatives
+
+
+def store_tiles(asset: Asset, tiles: RenderedTiles | None,
+                storage: ObjectStore) -> Pyramid | None:
+    """PUT each tile at its key as it is made, ``TILE_UPLOADS`` at a time; the pyramid stored."""
+    if tiles is None:
+        return None
+    with ThreadPoolExecutor(TILE_UPLOADS, thread_name_prefix="tiles") as pool:
+        uploading: set[Future[None]] = set()
+        for tile, data in tiles.images:
+            if len(uploading) >= 2 * TILE_UPLOADS:
+                done, uploading = wait(uploading, return_when=FIRST_COMPLETED)
+                for upload in done:
+                    upload.result()  # the first failure stops the making of more
+            uploading.add(pool.submit(storage.put, tile_key(asset.owner_id, asset.id, tile),
+                                      data, MEDIA_TYPES["jpeg"]))
+        for upload in wait(uploading).done:
+            upload.result()
+    return tiles.pyramid
+
+
+def tile_keys(asset: Asset, pyramid: Pyramid | None) -> list[str]:
+    """The keys of an asset's tiles, from its pyramid."""
+    if pyramid is None:
+        return []
+    return [tile_key(asset.owner_id, asset.id, tile) for tile in pyramid.tiles()]
+
+
+def _drop_tiles(asset: Asset, tiles: RenderedTiles | None, storage: ObjectStore) -> None:
+    if tiles is None:
+        return
+    try:
+        storage.delete(tile_keys(asset, tiles.pyramid))
+    except Exception:
+        # The error that stopped the tiles matters more; deleting the asset drops these too.
+        log.exception("asset %s: could not drop the tiles of a failed attempt", asset.id)
+
+
+def _keys(asset: Asset, derivatives: Iterable[Derivative], tiles: Pyramid | None) -> list[str]:
+    return [derivative.key for derivative in derivatives] + tile_keys(asset, tiles)
 
 
 def rerender_job(
@@ -224,21 +284,24 @@ def rerender_job(
     try:
         with read_original(storage, asset) as original:
             rendition = render(original, spec)
+            tiles = store_tiles(asset, rendition.tiles, storage)
     except (ImageError, ObjectNotFound) as exc:
         log.warning("asset %s: left as it was, its rerender failed: %s", asset.id, exc)
         return False
     derivatives = store_images(asset, rendition.images, storage)
     replaced = assets.replace_derivatives(lease, derivatives, rendition.placeholder, fingerprint,
-                                          perceptual_hash=rendition.perceptual_hash)
+                                          perceptual_hash=rendition.perceptual_hash, tiles=tiles)
     if replaced is None:
         current = assets.get(asset.owner_id, asset.id)
         if current is None or current.status is not Status.READY:
             # Deleted (or removed) while rendering: what was just written belongs to nothing.
-            storage.delete([derivative.key for derivative in derivatives])
+            storage.delete(_keys(asset, derivatives, tiles))
         log.warning("asset %s changed while rerendering; its result was dropped", asset.id)
         return False
-    kept = {derivative.key for derivative in derivatives}
-    storage.delete([old.key for old in replaced if old.key not in kept])
+    # The tiles replaced are those of the pyramid recorded when the lease was taken: only a
+    # render holding the lease changes it.
+    kept = set(_keys(asset, derivatives, tiles))
+    storage.delete([key for key in _keys(asset, replaced, asset.tiles) if key not in kept])
     log.info("asset %s rerendered: %d derivatives", asset.id, len(derivatives))
     return True
 
