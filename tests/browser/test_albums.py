@@ -5,6 +5,8 @@ in, trash a photo by mistake and restore it; each view checked by axe-core."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import pytest
@@ -34,15 +36,8 @@ def test_a_summer_photo_found_by_scrolling_goes_into_two_albums_and_one_is_share
     gallery.tile("lighthouse.jpg").get_by_role("button", name="Select lighthouse.jpg").click()
     expect(gallery.page.locator("#selection-count")).to_have_text("1 selected")
 
-    picker = gallery.page.get_by_role("dialog", name="Add to album")
     for album in ("Summer 2021", "Lighthouses"):
-        gallery.page.get_by_role("button", name="Add to album…").click()
-        expect(picker).to_be_visible()
-        picker.get_by_label("Or a new album").fill(album)
-        gallery.expect_accessible()
-        picker.get_by_role("button", name="Add").click()
-        expect(picker).to_be_hidden()
-        expect(gallery.page.locator("#announcer")).to_have_text(f"1 photo added to {album}.")
+        add_to_a_new_album(gallery, album)
         gallery.tile("lighthouse.jpg").get_by_role("button", name="Select lighthouse.jpg").click()
     lighthouse = gallery.api.asset(str(gallery.tile("lighthouse.jpg").get_attribute("data-id")))
     assert len(lighthouse["project_ids"]) == 2
@@ -66,30 +61,48 @@ def test_a_summer_photo_found_by_scrolling_goes_into_two_albums_and_one_is_share
     assert urlsplit(url).netloc == urlsplit(gallery.stack.api).netloc
     gallery.expect_accessible()
 
-    # Someone else, never signed in, opens the link.
-    visitor_context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-US")
-    visitor = Gallery(visitor_context.new_page(), gallery.stack, "", gallery.artifacts / "visitor")
-    try:
-        visitor.page.goto(url)
-        expect(visitor.page.get_by_role("heading", level=2)).to_have_text("Summer 2021")
-        expect(visitor.page.get_by_role("button", name="Sign in")).to_be_hidden()
-        visitor.wait_for_thumbnail("lighthouse.jpg")
-        assert all("authorization" not in request.headers for request in visitor.requests)
-        visitor.expect_accessible()
-        visitor.screenshot("shared")
-        viewer = visitor.open_viewer("lighthouse.jpg")
+    with visitor(browser, gallery) as someone:
+        someone.page.goto(url)
+        expect(someone.page.get_by_role("heading", level=2)).to_have_text("Summer 2021")
+        expect(someone.page.get_by_role("button", name="Sign in")).to_be_hidden()
+        someone.wait_for_thumbnail("lighthouse.jpg")
+        assert all("authorization" not in request.headers for request in someone.requests)
+        someone.expect_accessible()
+        someone.screenshot("shared")
+        viewer = someone.open_viewer("lighthouse.jpg")
         expect(viewer.get_by_role("button", name="Move to trash")).to_be_hidden()
-        visitor.expect_accessible()
-        visitor.page.keyboard.press("Escape")
+        someone.expect_accessible()
+        someone.page.keyboard.press("Escape")
 
         share.get_by_role("button", name="Revoke link").click()
         expect(share.locator("#share-error")).to_have_text(re.compile("revoked"))
-        visitor.expect_console_error("status of 404")
-        visitor.page.reload()
-        expect(visitor.page.get_by_text("This link does not open an album")).to_be_visible()
-        assert visitor.foreign_requests() == [] and visitor.unexpected_errors() == []
+        someone.expect_console_error("status of 404")
+        someone.page.reload()
+        expect(someone.page.get_by_text("This link does not open an album")).to_be_visible()
+
+
+def add_to_a_new_album(gallery: Gallery, name: str) -> None:
+    """The selected photos into a new album, through the selection bar's dialog."""
+    picker = gallery.page.get_by_role("dialog", name="Add to album")
+    gallery.page.get_by_role("button", name="Add to album…").click()
+    expect(picker).to_be_visible()
+    picker.get_by_label("Or a new album").fill(name)
+    gallery.expect_accessible()
+    picker.get_by_role("button", name="Add").click()
+    expect(picker).to_be_hidden()
+    expect(gallery.page.locator("#announcer")).to_have_text(f"1 photo added to {name}.")
+
+
+@contextmanager
+def visitor(browser: Browser, gallery: Gallery) -> Iterator[Gallery]:
+    """Someone else, never signed in, in a browser of their own; checked as the fixture checks."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-US")
+    someone = Gallery(context.new_page(), gallery.stack, "", gallery.artifacts / "visitor")
+    try:
+        yield someone
+        assert someone.foreign_requests() == [] and someone.unexpected_errors() == []
     finally:
-        visitor_context.close()
+        context.close()
 
 
 def test_a_photo_trashed_by_mistake_is_restored_from_the_trash(gallery: Gallery) -> None:

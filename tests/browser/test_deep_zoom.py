@@ -25,7 +25,7 @@ def long_scan() -> bytes:
     centre, 16 pixels high."""
     page = Image.new("L", (WIDTH, HEIGHT), 236)
     draw = ImageDraw.Draw(page)
-    for y in range(100, HEIGHT, 120):
+    for y in range(40, HEIGHT, 120):
         draw.line((0, y, WIDTH, y), fill=150, width=3)
     font = ImageFont.load_default(size=16)
     draw.text((WIDTH / 2, HEIGHT / 2), FINE_PRINT, fill=20, font=font, anchor="mm")

@@ -18,7 +18,7 @@ import pytest
 from PIL import Image, ImageStat
 from playwright.sync_api import Browser, expect
 
-from tests.browser.gallery import SETTLE_MS, Gallery
+from tests.browser.gallery import Gallery
 from tests.browser.pictures import corrupt_jpeg, landscape
 from tests.e2e.conftest import Client, Stack
 from tests.support import unique_owner
@@ -56,7 +56,7 @@ def upload_dated(client: Client, photos: list[tuple[str, bytes, str]]) -> list[s
 @pytest.fixture(scope="module")
 def dated_library(gallery_stack: Stack) -> Iterator[DatedLibrary]:
     key = gallery_stack.create_key(unique_owner())
-    photos = []
+    photos: list[tuple[str, bytes, str]] = []
     for year, month, count in MONTHS:
         for n in range(count):
             seed = 8000 + len(photos)
@@ -101,7 +101,7 @@ def test_months_come_newest_first_and_the_scrubber_jumps_to_a_year_not_loaded_ye
 def test_photos_keep_their_shape_in_justified_rows(gallery: Gallery, dated_library: DatedLibrary) -> None:
     gallery.sign_in(dated_library.key)
     gallery.signed_in()
-    summer = gallery.page.locator("section", has=gallery.page.get_by_role("heading", name="July 2021"))
+    summer = gallery.page.get_by_role("region", name="July 2021")
     summer.scroll_into_view_if_needed()
     tiles = summer.locator("li.tile")
     expect(tiles).to_have_count(5)
@@ -135,9 +135,16 @@ def test_the_keyboard_moves_opens_and_selects_and_the_mouse_selects_ranges_and_d
     gallery.page.keyboard.press("ArrowRight")
     expect(gallery.tile_button(second)).to_be_focused()
     gallery.page.keyboard.press("ArrowLeft")
+    expect(gallery.tile_button(first)).to_be_focused()
+    top = gallery.tile(first).bounding_box()
     gallery.page.keyboard.press("ArrowDown")
-    below = gallery.page.evaluate("document.activeElement.closest('li').querySelector('.tile-name').textContent")
-    assert below not in (first, second)
+    gallery.page.keyboard.press("ArrowDown")
+    # Two rows down (the months between have a row each).
+    below, y = gallery.page.evaluate("""() => {
+        const tile = document.activeElement.closest('li');
+        return [tile.querySelector('.tile-name').textContent, tile.getBoundingClientRect().top];
+    }""")
+    assert top and y > top["y"] + 2 * top["height"], (below, y, top)
     gallery.page.keyboard.press("Enter")
     viewer = gallery.page.get_by_role("dialog")
     expect(viewer.get_by_role("heading", level=2)).to_have_text(below)

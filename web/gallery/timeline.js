@@ -22,7 +22,7 @@ const DEFAULT_RATIO = 1.4;
 const PAGE_SIZE = 200;
 // Months this near the viewport are fetched; those farther than FORGET are dropped.
 const LOAD_MARGIN = "150% 0px";
-const FORGET_MARGIN = "600% 0px";
+const FORGET_MARGIN = "300% 0px";
 // A file the browser can show itself stands in for its thumbnail until that exists (TIFF, HEIC
 // and RAW it cannot; files this big would cost more to decode than they help).
 const SHOWN_BY_BROWSERS = new Set(["image/jpeg", "image/png", "image/webp", "image/gif", "image/avif"]);
@@ -94,8 +94,10 @@ export class Timeline {
     this.selected = new Set();
     // The tile a shift-click selects from.
     this.anchor = null;
-    // The tile that is in the tab order (one, so that Tab leaves the grid in one step).
+    // The tile that is in the tab order (one, so that Tab leaves the grid in one step): the
+    // first on the page until the user moves.
     this.current = null;
+    this.moved = false;
     this.drag = null;
     this.controller = new AbortController();
     this.uploads = this.newSection({ key: "uploads", label: "Just added", count: 0, cursor: null });
@@ -205,6 +207,7 @@ export class Timeline {
     section.list.replaceChildren(...shown.map((asset) => this.newTile(asset).element));
     section.list.style.minHeight = "";
     section.loaded = true;
+    this.keepTabStop();
     if (section.count !== assets.length) {
       section.count = assets.length;
       this.renderScrubber();
@@ -221,6 +224,14 @@ export class Timeline {
     }
     section.list.replaceChildren();
     section.loaded = false;
+    this.keepTabStop();
+  }
+
+  /** Months load in any order, and go: the tab stop stays on a tile that is there. */
+  keepTabStop() {
+    if (this.moved && this.tiles.has(this.current)) return;
+    const first = this.root.querySelector("li.tile");
+    if (first) this.makeCurrent(first.dataset.id);
   }
 
   renderScrubber() {
@@ -278,6 +289,7 @@ export class Timeline {
     this.uploads.ids.unshift(assetId);
     this.uploads.list.prepend(tile.element);
     this.uploads.element.hidden = false;
+    this.keepTabStop();
     this.showEmptiness();
   }
 
@@ -316,7 +328,7 @@ export class Timeline {
       section.element.hidden = section.ids.length === 0 && section.count === 0;
     }
     this.selected.delete(assetId);
-    if (this.current === assetId) this.current = null;
+    this.keepTabStop();
     this.selectionChanged();
     this.showEmptiness();
   }
@@ -358,9 +370,8 @@ export class Timeline {
     const button = document.createElement("button");
     button.type = "button";
     button.className = "tile-button";
-    // One tile in the tab order; the arrows move between them.
-    button.tabIndex = this.current === null ? 0 : -1;
-    if (this.current === null) this.current = asset.asset_id;
+    // One tile in the tab order (keepTabStop); the arrows move between them.
+    button.tabIndex = -1;
     const frame = document.createElement("span");
     frame.className = "tile-frame";
     const image = document.createElement("img");
@@ -554,29 +565,35 @@ export class Timeline {
         this.onOpen(id);
       }
     });
-    // Dragging from one tile's check across others selects (or unselects) them all.
+    // Dragging from one tile's check to another selects (or unselects) every tile between.
     this.root.addEventListener("pointerdown", (event) => {
       const check = event.target.closest(".tile-check");
       if (!check || event.button !== 0) return;
       const id = check.closest("li.tile").dataset.id;
-      this.drag = { selecting: !this.selected.has(id), last: id, moved: false };
+      this.drag = { selecting: !this.selected.has(id), start: id, last: id, moved: false, before: new Set(this.selected) };
       check.releasePointerCapture?.(event.pointerId);
     });
     this.root.addEventListener("pointermove", (event) => {
       if (!this.drag || !(event.buttons & 1)) return;
-      const element = document.elementFromPoint(event.clientX, event.clientY)?.closest("li.tile");
-      const id = element?.dataset.id;
+      const id = document.elementFromPoint(event.clientX, event.clientY)?.closest("li.tile")?.dataset.id;
       if (!id || id === this.drag.last) return;
-      if (!this.drag.moved) this.setSelected(this.drag.last, this.drag.selecting);
       this.drag.moved = true;
       this.drag.last = id;
-      this.setSelected(id, this.drag.selecting);
+      const ids = this.ids();
+      const [from, to] = [ids.indexOf(this.drag.start), ids.indexOf(id)].sort((a, b) => a - b);
+      const range = new Set(ids.slice(from, to + 1));
+      for (const each of new Set([...this.selected, ...range, ...this.drag.before])) {
+        this.setSelected(each, range.has(each) ? this.drag.selecting : this.drag.before.has(each));
+      }
+      this.anchor = id;
       this.selectionChanged();
     });
     this.root.addEventListener("keydown", (event) => this.keyDown(event));
     this.root.addEventListener("focusin", (event) => {
       const element = event.target.closest("li.tile");
-      if (element && event.target.classList.contains("tile-button")) this.makeCurrent(element.dataset.id);
+      if (!element || !event.target.classList.contains("tile-button")) return;
+      this.moved = true;
+      this.makeCurrent(element.dataset.id);
     });
   }
 
