@@ -510,8 +510,10 @@ export class Timeline {
 
   // --- selection and keys ---------------------------------------------------------------------
 
+  /** In the order shown; those in months since let go (far off screen) after them. */
   selectedIds() {
-    return this.ids().filter((id) => this.selected.has(id));
+    const shown = this.ids().filter((id) => this.selected.has(id));
+    return [...shown, ...[...this.selected].filter((id) => !shown.includes(id))];
   }
 
   setSelected(assetId, selected) {
