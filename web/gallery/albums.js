@@ -22,7 +22,7 @@ export function renderAlbumList(list, albums) {
 
 /** Asks which album (an existing one, or a new one by name) and adds the photos to it. */
 export class AlbumPicker {
-  constructor(dialog, api) {
+  constructor(dialog, api, signal) {
     this.dialog = dialog;
     this.api = api;
     this.list = dialog.querySelector("#picker-albums");
@@ -34,11 +34,11 @@ export class AlbumPicker {
       // The dialog stays open until the photos are in the album, or the error is shown.
       event.preventDefault();
       this.add();
-    });
+    }, { signal });
     dialog.addEventListener("close", () => {
       this.pending?.resolve(null);
       this.pending = null;
-    });
+    }, { signal });
   }
 
   /** The album the photos went to, or null if the user cancelled. */
@@ -89,15 +89,15 @@ export class AlbumPicker {
 
 /** Makes a link to an album that anyone can open, shows it to copy, and revokes it. */
 export class ShareDialog {
-  constructor(dialog, api) {
+  constructor(dialog, api, signal) {
     this.dialog = dialog;
     this.api = api;
     this.url = dialog.querySelector("#share-url");
     this.error = dialog.querySelector("#share-error");
     this.share = null;
     this.album = null;
-    dialog.querySelector("#share-copy").addEventListener("click", () => this.copy());
-    dialog.querySelector("#share-revoke").addEventListener("click", () => this.revoke());
+    dialog.querySelector("#share-copy").addEventListener("click", () => this.copy(), { signal });
+    dialog.querySelector("#share-revoke").addEventListener("click", () => this.revoke(), { signal });
   }
 
   async open(album) {

@@ -189,6 +189,9 @@ class Library {
     this.uploader = new Uploader(this.api, (item) => this.uploadChanged(item));
     // Where focus goes when the viewer closes after its asset left the view.
     this.focusAfterClose = null;
+    // The page's elements outlive a session: what this one listens to ends with it.
+    this.listeners = new AbortController();
+    const signal = this.listeners.signal;
     this.viewer = new Viewer(byId("viewer"), {
       fetch: (assetId) => this.api.getAsset(assetId),
       neighbours: (assetId) => neighboursIn(this.timeline, assetId),
@@ -201,11 +204,9 @@ class Library {
         this.timeline?.focus(this.timeline.asset(assetId) ? assetId : this.focusAfterClose);
         this.focusAfterClose = null;
       },
-    });
-    this.picker = new AlbumPicker(byId("album-picker"), this.api);
-    this.share = new ShareDialog(byId("share-dialog"), this.api);
-    this.listeners = new AbortController();
-    const signal = this.listeners.signal;
+    }, signal);
+    this.picker = new AlbumPicker(byId("album-picker"), this.api, signal);
+    this.share = new ShareDialog(byId("share-dialog"), this.api, signal);
     window.addEventListener("hashchange", () => this.showRoute(), { signal });
     byId("selection-bar").addEventListener("click", (event) => {
       const action = event.target.closest("button[data-action]")?.dataset.action;
@@ -221,7 +222,6 @@ class Library {
   }
 
   close() {
-    this.listeners.abort();
     this.api.close();
     this.uploader.cancelAll();
     this.live?.stop();
@@ -232,6 +232,7 @@ class Library {
     byId("album-list").replaceChildren();
     byId("library-error").hidden = true;
     byId("selection-bar").hidden = true;
+    this.listeners.abort();
   }
 
   /** Shows the view the address names: a timeline (photos, an album, the trash) or the albums. */
@@ -537,7 +538,8 @@ async function startShared(apiUrl, token) {
     known: (assetId) => timeline.asset(assetId),
     onChanged: () => {},
     onClosed: (assetId) => timeline.focus(assetId),
-  });
+  // Nobody signs out of a shared album: the viewer stays as long as the page.
+  }, new AbortController().signal);
   timeline = new Timeline(TIMELINE_ELEMENTS(), {
     onOpen: (assetId) => viewer.open(assetId, { mode: "shared" }),
     onError: (error) => {

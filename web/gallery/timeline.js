@@ -566,7 +566,7 @@ export class Timeline {
       } else if (event.target.closest(".tile-button")) {
         this.onOpen(id);
       }
-    });
+    }, { signal: this.controller.signal });
     // Dragging from one tile's check to another selects (or unselects) every tile between.
     this.root.addEventListener("pointerdown", (event) => {
       const check = event.target.closest(".tile-check");
@@ -574,7 +574,7 @@ export class Timeline {
       const id = check.closest("li.tile").dataset.id;
       this.drag = { selecting: !this.selected.has(id), start: id, last: id, moved: false, before: new Set(this.selected) };
       check.releasePointerCapture?.(event.pointerId);
-    });
+    }, { signal: this.controller.signal });
     this.root.addEventListener("pointermove", (event) => {
       if (!this.drag || !(event.buttons & 1)) return;
       const id = document.elementFromPoint(event.clientX, event.clientY)?.closest("li.tile")?.dataset.id;
@@ -589,14 +589,14 @@ export class Timeline {
       }
       this.anchor = id;
       this.selectionChanged();
-    });
-    this.root.addEventListener("keydown", (event) => this.keyDown(event));
+    }, { signal: this.controller.signal });
+    this.root.addEventListener("keydown", (event) => this.keyDown(event), { signal: this.controller.signal });
     this.root.addEventListener("focusin", (event) => {
       const element = event.target.closest("li.tile");
       if (!element || !event.target.classList.contains("tile-button")) return;
       this.moved = true;
       this.makeCurrent(element.dataset.id);
-    });
+    }, { signal: this.controller.signal });
   }
 
   keyDown(event) {

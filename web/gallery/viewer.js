@@ -23,8 +23,9 @@ export class Viewer {
    *   trash?: (assetId: string) => Promise<number>,
    *   restore?: (assetId: string) => Promise<number>,
    * }} handlers (a shared album's viewer has no retry, trash or restore)
+   * @param {AbortSignal} signal ends the viewer's hold on the dialog (at sign-out)
    */
-  constructor(dialog, handlers) {
+  constructor(dialog, handlers, signal) {
     this.dialog = dialog;
     this.handlers = handlers;
     this.asset = null;
@@ -55,22 +56,22 @@ export class Viewer {
     this.retryButton = find("viewer-retry");
     this.deleteButton = find("viewer-delete");
     this.restoreButton = find("viewer-restore");
-    this.panZoom = new PanZoom(find("viewer-stage"), this.preview, find("zoom-controls"));
+    this.panZoom = new PanZoom(find("viewer-stage"), this.preview, find("zoom-controls"), signal);
     this.deepZoom = new DeepZoom(find("deep-zoom"), this.panZoom);
     this.previousButton = find("viewer-previous");
     this.nextButton = find("viewer-next");
 
-    find("viewer-close").addEventListener("click", () => dialog.close());
-    this.previousButton.addEventListener("click", () => this.step("previous"));
-    this.nextButton.addEventListener("click", () => this.step("next"));
-    this.retryButton.addEventListener("click", () => this.retry());
-    this.deleteButton.addEventListener("click", () => this.trash());
-    this.restoreButton.addEventListener("click", () => this.restore());
+    find("viewer-close").addEventListener("click", () => dialog.close(), { signal });
+    this.previousButton.addEventListener("click", () => this.step("previous"), { signal });
+    this.nextButton.addEventListener("click", () => this.step("next"), { signal });
+    this.retryButton.addEventListener("click", () => this.retry(), { signal });
+    this.deleteButton.addEventListener("click", () => this.trash(), { signal });
+    this.restoreButton.addEventListener("click", () => this.restore(), { signal });
     this.pageList.addEventListener("click", (event) => {
       const button = event.target.closest("button[data-page]");
       if (button) this.showPage(Number(button.dataset.page));
-    });
-    this.video.addEventListener("error", () => this.cannotPlay());
+    }, { signal });
+    this.video.addEventListener("error", () => this.cannotPlay(), { signal });
     dialog.addEventListener("keydown", (event) => {
       if (event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;
       // In a clip's controls the arrows seek.
@@ -80,7 +81,7 @@ export class Viewer {
       else if (event.key === "Delete" && !this.deleteButton.hidden) this.trash();
       else if (!this.panZoom.key(event.key)) return;
       event.preventDefault();
-    });
+    }, { signal });
     // Esc closes a modal dialog by itself; either way focus returns to the asset's tile.
     dialog.addEventListener("close", () => {
       const closed = this.asset?.asset_id;
@@ -91,7 +92,7 @@ export class Viewer {
       this.deepZoom.show(null);
       this.panZoom.reset();
       if (closed) this.handlers.onClosed(closed);
-    });
+    }, { signal });
   }
 
   get openAssetId() {

@@ -9,7 +9,7 @@ const DOUBLE_CLICK_SCALE = 2.5;
 const OPENSEADRAGON = "vendor/openseadragon/openseadragon.min.js";
 
 export class PanZoom {
-  constructor(stage, image, controls) {
+  constructor(stage, image, controls, signal) {
     this.stage = stage;
     this.image = image;
     this.controls = controls;
@@ -20,24 +20,24 @@ export class PanZoom {
     // While a deep zoom is on show, it takes the buttons and keys: {zoomBy, reset, zoomed, percent}.
     this.delegate = null;
     this.pointers = new Map();
-    controls.querySelector("#zoom-in").addEventListener("click", () => this.zoomBy(STEP));
-    controls.querySelector("#zoom-out").addEventListener("click", () => this.zoomBy(1 / STEP));
-    controls.querySelector("#zoom-reset").addEventListener("click", () => this.reset());
+    controls.querySelector("#zoom-in").addEventListener("click", () => this.zoomBy(STEP), { signal });
+    controls.querySelector("#zoom-out").addEventListener("click", () => this.zoomBy(1 / STEP), { signal });
+    controls.querySelector("#zoom-reset").addEventListener("click", () => this.reset(), { signal });
     image.addEventListener("wheel", (event) => {
       event.preventDefault();
       this.zoomBy(Math.exp(-event.deltaY / 300), event);
-    }, { passive: false });
+    }, { passive: false, signal });
     image.addEventListener("dblclick", (event) => {
       if (this.scale > 1) this.reset();
       else this.zoomBy(DOUBLE_CLICK_SCALE, event);
-    });
+    }, { signal });
     image.addEventListener("pointerdown", (event) => {
       image.setPointerCapture(event.pointerId);
       this.pointers.set(event.pointerId, { x: event.clientX, y: event.clientY });
-    });
-    image.addEventListener("pointermove", (event) => this.pointerMoved(event));
+    }, { signal });
+    image.addEventListener("pointermove", (event) => this.pointerMoved(event), { signal });
     for (const type of ["pointerup", "pointercancel"]) {
-      image.addEventListener(type, (event) => this.pointers.delete(event.pointerId));
+      image.addEventListener(type, (event) => this.pointers.delete(event.pointerId), { signal });
     }
   }
 
