@@ -7,10 +7,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Download, expect
 
 from tests.browser.gallery import Gallery
 from tests.browser.pictures import landscape
@@ -105,11 +106,28 @@ def visitor(browser: Browser, gallery: Gallery) -> Iterator[Gallery]:
         context.close()
 
 
-def test_a_photo_trashed_by_mistake_is_restored_from_the_trash(gallery: Gallery) -> None:
-    upload_dated(gallery.api, [(name, landscape(7600 + n, (480, 320)), f"{day}T12:00:00Z")
-                               for n, (name, day) in enumerate(PHOTOS[:3])])
+def test_selected_originals_download_and_a_photo_trashed_by_mistake_is_restored(
+        gallery: Gallery) -> None:
+    photos = {name: landscape(7600 + n, (480, 320)) for n, (name, _) in enumerate(PHOTOS[:3])}
+    upload_dated(gallery.api, [(name, photos[name], f"{day}T12:00:00Z") for name, day in PHOTOS[:3]])
     gallery.sign_in()
     gallery.signed_in()
+    # Two originals downloaded at once, under their own names, with the bytes uploaded.
+    for name in ("snowfield.jpg", "lighthouse.jpg"):
+        gallery.tile(name).hover()
+        gallery.tile(name).get_by_role("button", name=f"Select {name}").click()
+    downloads: list[Download] = []
+    gallery.page.on("download", lambda download: downloads.append(download))
+    gallery.page.get_by_role("button", name="Download").click()
+    expect(gallery.page.locator("#announcer")).to_have_text("2 originals downloaded.")
+    for _ in range(50):
+        if len(downloads) == 2:
+            break
+        gallery.page.wait_for_timeout(100)
+    assert sorted(download.suggested_filename for download in downloads) == ["lighthouse.jpg", "snowfield.jpg"]
+    assert Path(downloads[0].path()).read_bytes() == photos[downloads[0].suggested_filename]
+    gallery.page.get_by_role("button", name="Clear selection").click()
+
     gallery.tile_button("ferry.jpg").focus()
     gallery.page.keyboard.press("Delete")
     expect(gallery.tile("ferry.jpg")).to_have_count(0)
@@ -124,7 +142,7 @@ def test_a_photo_trashed_by_mistake_is_restored_from_the_trash(gallery: Gallery)
     gallery.tile("ferry.jpg").get_by_role("button", name="Select ferry.jpg").click()
     gallery.page.get_by_role("button", name="Restore").click()
     expect(gallery.tile("ferry.jpg")).to_have_count(0)
-    expect(gallery.page.get_by_text("The trash is empty.")).to_be_visible()
+    expect(gallery.page.locator("#empty", has_text="The trash is empty.")).to_be_visible()
 
     gallery.page.get_by_role("link", name="Photos").click()
     gallery.wait_for_thumbnail("ferry.jpg")
@@ -138,6 +156,6 @@ def test_a_photo_trashed_by_mistake_is_restored_from_the_trash(gallery: Gallery)
     expect(gallery.tile("snowfield.jpg")).to_be_visible()
     gallery.page.once("dialog", lambda dialog: dialog.accept())
     gallery.page.get_by_role("button", name="Empty trash").click()
-    expect(gallery.page.get_by_text("The trash is empty.")).to_be_visible()
+    expect(gallery.page.locator("#empty", has_text="The trash is empty.")).to_be_visible()
     listed = gallery.api.http.get(f"{gallery.api.api}/v1/assets", params={"status": "trashed"}, timeout=30).json()
     assert listed["items"] == []
