@@ -61,7 +61,9 @@ export function librarySource(api, { status, projectId } = {}) {
 export function sharedSource(api, token, album) {
   return {
     async sections() {
-      return [{ key: "shared", label: album.name, count: album.asset_count, cursor: null }];
+      // The album's name is the page's heading; its one section says how many it holds.
+      const label = `${album.asset_count} ${album.asset_count === 1 ? "photo" : "photos"}`;
+      return [{ key: "shared", label, count: album.asset_count, cursor: null }];
     },
     async page(section, cursor, signal) {
       const answer = await api.sharedAlbum(token, { cursor: cursor ?? undefined, limit: PAGE_SIZE }, signal);
