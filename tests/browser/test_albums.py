@@ -33,13 +33,12 @@ def test_a_summer_photo_found_by_scrolling_goes_into_two_albums_and_one_is_share
     summer = gallery.page.get_by_role("heading", name="July 2021")
     while not summer.evaluate("heading => heading.getBoundingClientRect().top < innerHeight"):
         gallery.page.mouse.wheel(0, 300)
-    gallery.tile("lighthouse.jpg").hover()
-    gallery.tile("lighthouse.jpg").get_by_role("button", name="Select lighthouse.jpg").click()
+    select(gallery, "lighthouse.jpg")
     expect(gallery.page.locator("#selection-count")).to_have_text("1 selected")
 
     for album in ("Summer 2021", "Lighthouses"):
         add_to_a_new_album(gallery, album)
-        gallery.tile("lighthouse.jpg").get_by_role("button", name="Select lighthouse.jpg").click()
+        select(gallery, "lighthouse.jpg")
     lighthouse = gallery.api.asset(str(gallery.tile("lighthouse.jpg").get_attribute("data-id")))
     assert len(lighthouse["project_ids"]) == 2
 
@@ -81,6 +80,19 @@ def test_a_summer_photo_found_by_scrolling_goes_into_two_albums_and_one_is_share
         someone.page.reload()
         expect(someone.page.get_by_text("This link does not open an album")).to_be_visible()
 
+    # Out of one album, still in the other.
+    share.get_by_role("button", name="Close").click()
+    select(gallery, "lighthouse.jpg")
+    gallery.page.get_by_role("button", name="Remove from album").click()
+    expect(gallery.page.locator("#empty")).to_have_text(re.compile("^This album is empty"))
+    assert len(gallery.api.asset(lighthouse["asset_id"])["project_ids"]) == 1
+
+
+def select(gallery: Gallery, name: str) -> None:
+    """A click on the check of a photo's tile, which shows when the pointer is on it."""
+    gallery.tile(name).hover()
+    gallery.tile(name).get_by_role("button", name=f"Select {name}").click()
+
 
 def add_to_a_new_album(gallery: Gallery, name: str) -> None:
     """The selected photos into a new album, through the selection bar's dialog."""
@@ -114,8 +126,7 @@ def test_selected_originals_download_and_a_photo_trashed_by_mistake_is_restored(
     gallery.signed_in()
     # Two originals downloaded at once, under their own names, with the bytes uploaded.
     for name in ("snowfield.jpg", "lighthouse.jpg"):
-        gallery.tile(name).hover()
-        gallery.tile(name).get_by_role("button", name=f"Select {name}").click()
+        select(gallery, name)
     downloads: list[Download] = []
     gallery.page.on("download", lambda download: downloads.append(download))
     gallery.page.get_by_role("button", name="Download").click()
@@ -138,8 +149,7 @@ def test_selected_originals_download_and_a_photo_trashed_by_mistake_is_restored(
     expect(gallery.page.locator("#timeline li.tile .tile-name")).to_have_text(["ferry.jpg"])
     gallery.expect_accessible()
     gallery.screenshot("trash")
-    gallery.tile("ferry.jpg").hover()
-    gallery.tile("ferry.jpg").get_by_role("button", name="Select ferry.jpg").click()
+    select(gallery, "ferry.jpg")
     gallery.page.get_by_role("button", name="Restore").click()
     expect(gallery.tile("ferry.jpg")).to_have_count(0)
     expect(gallery.page.locator("#empty", has_text="The trash is empty.")).to_be_visible()

@@ -213,7 +213,6 @@ class Library {
       if (action) this.selectionAction(action);
     }, { signal });
     byId("empty-trash").addEventListener("click", () => this.emptyTrash(), { signal });
-    byId("new-album").addEventListener("click", () => this.newAlbum(), { signal });
     byId("share-album").addEventListener("click", () => this.share.open(this.album), { signal });
   }
 
@@ -256,7 +255,6 @@ class Library {
     byId("album-list").hidden = route.view !== "albums";
     byId("album-list").replaceChildren();
     byId("share-album").hidden = route.view !== "album";
-    byId("new-album").hidden = route.view !== "albums";
     byId("empty-trash").hidden = route.view !== "trash";
     byId("selection-bar").hidden = true;
     byId("empty").hidden = true;
@@ -273,7 +271,8 @@ class Library {
     const albums = await this.api.listAlbums();
     if (this.route.view !== "albums") return;
     renderAlbumList(byId("album-list"), albums);
-    byId("empty").textContent = "No albums yet. Select photos and choose Add to album, or make a new album.";
+    // One way to make an album: from the photos to put in it.
+    byId("empty").textContent = "No albums yet. Select photos in Photos and choose Add to album.";
     byId("empty").hidden = albums.length > 0;
   }
 
@@ -467,17 +466,6 @@ class Library {
       await this.api.removeFromAlbum(this.route.albumId, ids);
       for (const id of ids) this.timeline.remove(id);
       announce(`${plural(ids.length, "photo")} removed from ${this.album.name}.`);
-    } catch (error) {
-      this.showError(error);
-    }
-  }
-
-  async newAlbum() {
-    const name = window.prompt("Name of the new album");
-    if (!name?.trim()) return;
-    try {
-      const album = await this.api.createAlbum(name.trim());
-      window.location.hash = `album=${album.project_id}`;
     } catch (error) {
       this.showError(error);
     }
