@@ -59,7 +59,8 @@ def browser() -> Iterator[Browser]:
 def gallery(gallery_stack: Stack, browser: Browser, request: pytest.FixtureRequest
             ) -> Iterator[Gallery]:
     """The gallery for a new owner; after the test, nothing went elsewhere and nothing broke."""
-    context = browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
+    # Month names as the tests spell them.
+    context = browser.new_context(viewport=VIEWPORT, locale="en-US")  # type: ignore[arg-type]
     page = context.new_page()
     artifacts = ARTIFACTS / request.node.name
     shutil.rmtree(artifacts, ignore_errors=True)

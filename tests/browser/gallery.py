@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -13,6 +14,9 @@ from tests.e2e.conftest import Client, Stack
 
 # A thumbnail is made within a second or two; a slow machine gets ten times that.
 SETTLE_MS = 30_000
+# axe-core (MPL-2.0), as the axe-playwright-python package bundles it: run in the page, it
+# checks what is on show against WCAG 2 and best practice.
+AXE_SCRIPT = (files("axe_playwright_python") / "axe.min.js").read_text()
 
 
 class Gallery:
@@ -57,8 +61,12 @@ class Gallery:
             [{"name": name, "mimeType": mime, "buffer": data} for name, mime, data in files])
 
     def tile(self, filename: str) -> Locator:
-        return self.page.locator("#grid > li").filter(
+        return self.page.locator("#timeline li.tile").filter(
             has=self.page.locator(".tile-name", has_text=re.compile(f"^{re.escape(filename)}$")))
+
+    def tile_button(self, filename: str) -> Locator:
+        """The button that opens the tile's asset (the tile has others: select, retry)."""
+        return self.tile(filename).locator(".tile-button")
 
     def badge(self, filename: str) -> Locator:
         return self.tile(filename).locator(".tile-badge")
@@ -67,7 +75,7 @@ class Gallery:
         """From now on, remember every status text any tile shows, however briefly."""
         self.page.evaluate("""() => {
             window.badgesSeen = new Set();
-            const grid = document.getElementById('grid');
+            const grid = document.getElementById('timeline');
             new MutationObserver(() => {
                 for (const badge of grid.querySelectorAll('.tile-badge')) {
                     window.badgesSeen.add(badge.textContent);
@@ -87,7 +95,7 @@ class Gallery:
             timeout=SETTLE_MS)
 
     def open_viewer(self, filename: str) -> Locator:
-        self.tile(filename).get_by_role("button").click()
+        self.tile_button(filename).click()
         viewer = self.page.get_by_role("dialog")
         expect(viewer).to_be_visible()
         expect(viewer.get_by_role("heading", level=2)).to_have_text(filename)
@@ -105,6 +113,19 @@ class Gallery:
                                     arg=image.element_handle(), timeout=SETTLE_MS)
         width: int = image.evaluate("image => image.naturalWidth")
         return width
+
+    def serious_accessibility_violations(self) -> list[str]:
+        """What axe-core finds of serious or critical impact on the page as it is now."""
+        self.page.evaluate(AXE_SCRIPT)
+        results: dict[str, Any] = self.page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+        return [f"{violation['id']} ({violation['impact']}): {violation['help']}: "
+                + "; ".join(" ".join(node["target"]) for node in violation["nodes"][:5])
+                for violation in results["violations"]
+                if violation["impact"] in ("serious", "critical")]
+
+    def expect_accessible(self) -> None:
+        violations = self.serious_accessibility_violations()
+        assert violations == [], violations
 
     def screenshot(self, step: str) -> None:
         self._shots += 1

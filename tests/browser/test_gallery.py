@@ -98,7 +98,7 @@ def test_chosen_photos_show_at_once_and_become_thumbnails(gallery: Gallery) -> N
     assert [asset["status"] for asset in listed] == ["ready", "ready"]
     # Newest first, as the API lists them, also after a reload.
     gallery.page.reload()
-    expect(gallery.page.locator("#grid .tile-name")).to_have_text([asset["filename"] for asset in listed])
+    expect(gallery.page.locator("#timeline .tile-name")).to_have_text([asset["filename"] for asset in listed])
     # Every PUT went straight to the bucket with the signed checksum header.
     puts = gallery.requests_to("PUT", "/originals/")
     assert len(puts) == 2 and all("x-amz-checksum-sha256" in put.headers for put in puts)
@@ -154,7 +154,7 @@ def test_files_lightbox_does_not_take_are_refused_before_any_request(gallery: Ga
     expect(rows.filter(has_text="empty.png")).to_contain_text("is empty")
     expect(gallery.page.locator("#uploads-summary")).to_have_text("0 of 2 in the library, 2 not uploaded")
     assert gallery.requests_to("POST", "^/v1/uploads$") == []
-    expect(gallery.page.locator("#grid > li")).to_have_count(0)
+    expect(gallery.page.locator("#timeline li.tile")).to_have_count(0)
 
 
 def test_the_same_bytes_again_are_reported_as_already_in_the_library(gallery: Gallery) -> None:
@@ -168,7 +168,7 @@ def test_the_same_bytes_again_are_reported_as_already_in_the_library(gallery: Ga
         "Already in the library")
     # Nothing was sent to the bucket the second time, and the library holds one asset.
     assert len(gallery.requests_to("PUT", "/originals/")) == 1
-    expect(gallery.page.locator("#grid > li")).to_have_count(1)
+    expect(gallery.page.locator("#timeline li.tile")).to_have_count(1)
     gallery.screenshot("duplicate")
 
 
@@ -221,7 +221,7 @@ def test_the_viewer_shows_the_preview_and_details_and_steps_with_the_keyboard(ga
     gallery.choose(("valley.jpg", "image/jpeg", landscape(107)))
     for name in ("coast.jpg", "valley.jpg"):
         expect(gallery.badge(name)).to_have_text("Ready", timeout=SETTLE_MS)
-    expect(gallery.page.locator("#grid .tile-name")).to_have_text(["valley.jpg", "coast.jpg"])
+    expect(gallery.page.locator("#timeline .tile-name")).to_have_text(["valley.jpg", "coast.jpg"])
     viewer = gallery.open_viewer("valley.jpg")
     preview = viewer.get_by_role("img", name="valley.jpg")
     expect(preview).to_have_attribute("src", re.compile("/derivatives/"))
@@ -249,7 +249,7 @@ def test_the_viewer_shows_the_preview_and_details_and_steps_with_the_keyboard(ga
     expect(viewer.get_by_role("heading", level=2)).to_have_text("valley.jpg")
     gallery.page.keyboard.press("Escape")
     expect(viewer).to_be_hidden()
-    expect(gallery.tile("valley.jpg").get_by_role("button")).to_be_focused()
+    expect(gallery.tile_button("valley.jpg")).to_be_focused()
 
 
 def test_a_multi_page_scan_shows_a_page_strip_and_each_page(gallery: Gallery) -> None:
@@ -314,7 +314,7 @@ def test_a_clips_tile_shows_its_length_as_a_clock_and_says_it_in_words(gallery: 
     gallery.wait_for_thumbnail("harbour.webm")
     tile = gallery.tile("harbour.webm")
     expect(tile.locator(".tile-clock")).to_have_text("0:03")
-    expect(tile.get_by_role("button")).to_have_accessible_name(
+    expect(tile.locator(".tile-button")).to_have_accessible_name(
         re.compile(r"harbour\.webm\s*video, 3 seconds$"))
     # An animation has a duration too (one loop's), but no clock: it plays by itself.
     expect(gallery.tile("swing.gif").locator(".tile-duration")).to_be_hidden()
@@ -332,7 +332,7 @@ def test_a_clips_tile_shows_its_length_as_a_clock_and_says_it_in_words(gallery: 
     gallery.page.route(re.compile(r"/v1/assets(\?|/[\w-]+$)"), an_hour_long)
     gallery.page.reload()
     expect(tile.locator(".tile-clock")).to_have_text("1:02:05")
-    expect(tile.get_by_role("button")).to_have_accessible_name(
+    expect(tile.locator(".tile-button")).to_have_accessible_name(
         re.compile(r"video, 1 hour 2 minutes 5 seconds$"))
     gallery.open_viewer("harbour.webm")
     assert gallery.metadata()["Duration"] == "1 h 2 min 5 s"
@@ -384,7 +384,7 @@ def test_a_clip_plays_its_original_in_the_viewer_with_its_poster_and_details(
     closed = gallery.page.locator("#viewer video")
     expect(closed).not_to_have_attribute("src", re.compile(""))
     expect(closed).to_have_js_property("readyState", 0)
-    expect(gallery.tile("estuary.webm").get_by_role("button")).to_be_focused()
+    expect(gallery.tile_button("estuary.webm")).to_be_focused()
 
 
 def test_a_clip_this_browser_cannot_play_shows_its_poster_and_a_link_to_the_original(
@@ -425,30 +425,17 @@ def test_a_deleted_photo_leaves_the_grid_for_the_trash(gallery: Gallery) -> None
         expect(gallery.badge(name)).to_have_text("Ready", timeout=SETTLE_MS)
     asset_id = gallery.tile("drop.jpg").get_attribute("data-id")
     viewer = gallery.open_viewer("drop.jpg")
-    confirmations: list[str] = []
-    gallery.page.once("dialog", lambda dialog: (confirmations.append(dialog.message), dialog.accept()))
-    viewer.get_by_role("button", name="Delete").click()
+    # No question asked: the trash gives it back, and the page says so.
+    viewer.get_by_role("button", name="Move to trash").click()
     expect(viewer).to_be_hidden()
     expect(gallery.tile("drop.jpg")).to_have_count(0)
-    assert confirmations and "drop.jpg" in confirmations[0]
-    expect(gallery.tile("keep.jpg").get_by_role("button")).to_be_focused()
+    expect(gallery.page.locator("#announcer")).to_have_text(re.compile("moved to the trash. Restore it from Trash"))
+    expect(gallery.tile_button("keep.jpg")).to_be_focused()
     trashed = gallery.api.http.get(f"{gallery.api.api}/v1/assets/{asset_id}", timeout=30).json()
     assert trashed["status"] == "trashed"
     gallery.page.reload()
     expect(gallery.tile("keep.jpg")).to_be_visible()
     expect(gallery.tile("drop.jpg")).to_have_count(0)
-
-
-def test_declining_the_confirmation_deletes_nothing(gallery: Gallery) -> None:
-    gallery.sign_in()
-    gallery.signed_in()
-    gallery.choose(("stays.jpg", "image/jpeg", landscape(111)))
-    expect(gallery.badge("stays.jpg")).to_have_text("Ready", timeout=SETTLE_MS)
-    viewer = gallery.open_viewer("stays.jpg")
-    gallery.page.once("dialog", lambda dialog: dialog.dismiss())
-    viewer.get_by_role("button", name="Delete").click()
-    expect(viewer).to_be_visible()
-    assert gallery.requests_to("DELETE", "/v1/assets/") == []
 
 
 def test_a_corrupt_file_fails_with_its_reason_and_can_be_retried(gallery: Gallery) -> None:

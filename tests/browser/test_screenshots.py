@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 
 from tests.browser.gallery import SETTLE_MS, Gallery
 from tests.browser.pictures import landscape, scan
+from tests.browser.test_timeline import SHAPES, upload_dated
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.e2e
@@ -31,11 +32,15 @@ MAX_BYTES = 200_000
 
 def test_screenshots_for_the_readme(gallery: Gallery) -> None:
     target = REPO / TARGET if TARGET else gallery.artifacts
+    # Photos from two summers, and a scan uploaded today.
+    upload_dated(gallery.api, [
+        (name, landscape(900 + n, SHAPES[n % len(SHAPES)]),
+         f"{2023 - n // 9}-{8 - n % 9 // 5:02d}-{28 - n % 9 * 3:02d}T10:00:00Z")
+        for n, name in enumerate(PHOTOS)])
     gallery.sign_in()
     gallery.signed_in()
     gallery.choose((SCAN, "image/tiff", scan(4, seed=900)))
-    gallery.choose(*[(name, "image/jpeg", landscape(900 + n)) for n, name in enumerate(PHOTOS)])
-    for name in [SCAN, *PHOTOS]:
+    for name in [SCAN, *PHOTOS[:12]]:
         expect(gallery.badge(name)).to_have_text("Ready", timeout=SETTLE_MS)
         gallery.wait_for_thumbnail(name)
     gallery.page.get_by_role("button", name="Clear finished").click()
@@ -47,6 +52,14 @@ def test_screenshots_for_the_readme(gallery: Gallery) -> None:
     for image in viewer.locator("#page-list img").all():
         gallery.natural_width(image)
     _save(gallery.page.screenshot(), target / "viewer.png")
+    gallery.page.keyboard.press("Escape")
+
+    # On a phone: narrow rows, the same timeline.
+    gallery.page.set_viewport_size({"width": 390, "height": 844})
+    gallery.page.evaluate("window.scrollTo(0, 0)")
+    for name in PHOTOS[:6]:
+        gallery.wait_for_thumbnail(name)
+    _save(gallery.page.screenshot(), target / "phone.png")
 
 
 def _save(png: bytes, path: Path) -> None:

@@ -53,7 +53,8 @@ export function isSettled(asset) {
 export class Api {
   /**
    * @param {string} baseUrl where the API answers (no trailing slash needed)
-   * @param {string} key an API key, sent as a bearer token
+   * @param {string|null} key an API key, sent as a bearer token; null for the public routes
+   *   of a shared album, which a visitor without a key opens
    * @param {(error: ApiError) => void} onUnauthorized called for every 401, before it throws
    */
   constructor(baseUrl, key, onUnauthorized = () => {}) {
@@ -74,7 +75,7 @@ export class Api {
     for (const [name, value] of Object.entries(query ?? {})) {
       if (value !== undefined && value !== null) url.searchParams.set(name, value);
     }
-    const headers = { Authorization: `Bearer ${this.key}` };
+    const headers = this.key ? { Authorization: `Bearer ${this.key}` } : {};
     if (body !== undefined) headers["Content-Type"] = "application/json";
     let response;
     try {
@@ -133,9 +134,20 @@ export class Api {
     return this.request("POST", `/v1/uploads/${encodeURIComponent(assetId)}/complete`, { signal });
   }
 
-  /** A page of assets, newest first: {items, next_cursor, sync_cursor}. */
-  listAssets({ cursor, limit = 60 } = {}, signal) {
-    return this.request("GET", "/v1/assets", { query: { limit, cursor }, signal });
+  /**
+   * A page of assets: {items, next_cursor, sync_cursor}. The timeline lists by taken date,
+   * newest first; a cursor of GET /v1/timeline starts at its month.
+   */
+  listAssets({ cursor, limit = 60, sort = "-taken", status, projectId } = {}, signal) {
+    return this.request("GET", "/v1/assets", {
+      query: { limit, cursor, sort, status, project_id: projectId }, signal,
+    });
+  }
+
+  /** The months of the library (or an album, or the trash), newest first: [{month, count, cursor}]. */
+  async timeline({ status, projectId } = {}, signal) {
+    const answer = await this.request("GET", "/v1/timeline", { query: { status, project_id: projectId }, signal });
+    return answer.months;
   }
 
   /** Everything changed since a sync cursor, tombstones included: {items, next_cursor, sync_cursor}. */
@@ -147,12 +159,65 @@ export class Api {
     return this.request("GET", `/v1/assets/${encodeURIComponent(assetId)}`, { signal });
   }
 
-  deleteAsset(assetId) {
-    return this.request("DELETE", `/v1/assets/${encodeURIComponent(assetId)}`);
+  /** To the trash; `permanent` deletes it for good (the trash's own Delete). */
+  deleteAsset(assetId, { permanent = false } = {}) {
+    return this.request("DELETE", `/v1/assets/${encodeURIComponent(assetId)}`, {
+      query: { permanent: permanent ? "true" : undefined },
+    });
+  }
+
+  restoreAsset(assetId) {
+    return this.request("POST", `/v1/assets/${encodeURIComponent(assetId)}/restore`);
+  }
+
+  /** {deleted, more}: one batch a request; more says the trash still holds some. */
+  emptyTrash() {
+    return this.request("DELETE", "/v1/trash");
   }
 
   retryAsset(assetId) {
     return this.request("POST", `/v1/assets/${encodeURIComponent(assetId)}/retry`);
+  }
+
+  // Albums: the API calls them projects.
+
+  async listAlbums() {
+    return (await this.request("GET", "/v1/projects")).items;
+  }
+
+  getAlbum(albumId) {
+    return this.request("GET", `/v1/projects/${encodeURIComponent(albumId)}`);
+  }
+
+  createAlbum(name) {
+    return this.request("POST", "/v1/projects", { body: { name } });
+  }
+
+  /** {project, added}: assets already in the album are not counted again. */
+  addToAlbum(albumId, assetIds) {
+    return this.request("POST", `/v1/projects/${encodeURIComponent(albumId)}/assets`, { body: { asset_ids: assetIds } });
+  }
+
+  removeFromAlbum(albumId, assetIds) {
+    return this.request("DELETE", `/v1/projects/${encodeURIComponent(albumId)}/assets`, { body: { asset_ids: assetIds } });
+  }
+
+  /** A link anyone can open: {share_id, token, url, allow_original, expires_at, ...}. */
+  shareAlbum(albumId, { allowOriginal = false } = {}) {
+    return this.request("POST", `/v1/projects/${encodeURIComponent(albumId)}/shares`, { body: { allow_original: allowOriginal } });
+  }
+
+  async listShares(albumId) {
+    return (await this.request("GET", `/v1/projects/${encodeURIComponent(albumId)}/shares`)).shares;
+  }
+
+  revokeShare(albumId, shareId) {
+    return this.request("DELETE", `/v1/projects/${encodeURIComponent(albumId)}/shares/${encodeURIComponent(shareId)}`);
+  }
+
+  /** A page of a shared album, asked without a key: {album, allow_original, assets, next_cursor}. */
+  sharedAlbum(token, { cursor, limit = 100 } = {}, signal) {
+    return this.request("GET", `/v1/shared/${encodeURIComponent(token)}`, { query: { cursor, limit }, signal });
   }
 }
 

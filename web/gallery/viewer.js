@@ -1,31 +1,37 @@
 // The viewer: one asset at a time in a modal dialog (Esc closes it, ←/→ step through the
-// grid), its 1280 px preview (an animation or a clip plays), one button per page of a
-// multi-page scan or document, its metadata, and what can be done to it.
+// timeline), its 1280 px preview to zoom and pan (an animation or a clip plays; a large scan
+// zooms down to its pixels from IIIF tiles), one button per page of a multi-page scan or
+// document, its metadata, and what can be done to it.
 
 import { animationLabel, animationUrlOf, clipUrlOf, isClip, isSettled, pagesOf, thumbnailFor } from "./api.js";
 import { formatBytes, formatCodec, formatDuration, formatTakenAt, formatTimestamp, statusLabel } from "./format.js";
+import { DeepZoom, PanZoom } from "./zoom.js";
 
 const PREVIEW_PIXELS = 1280;
 const PAGE_BUTTON_PIXELS = 256;
 
 export class Viewer {
   /**
-   * @param {import("./api.js").Api} api
    * @param {HTMLDialogElement} dialog
    * @param {{
+   *   fetch: (assetId: string) => Promise<object>,
    *   neighbours: (assetId: string) => {previous: string|null, next: string|null},
    *   known: (assetId: string) => object|null,
    *   onChanged: (asset: object) => void,
-   *   onDeleted: (assetId: string) => void,
    *   onClosed: (assetId: string) => void,
-   * }} handlers
+   *   retry?: (assetId: string) => Promise<unknown>,
+   *   trash?: (assetId: string) => Promise<number>,
+   *   restore?: (assetId: string) => Promise<number>,
+   * }} handlers (a shared album's viewer has no retry, trash or restore)
+   * @param {AbortSignal} signal ends the viewer's hold on the dialog (at sign-out)
    */
-  constructor(api, dialog, handlers) {
-    this.api = api;
+  constructor(dialog, handlers, signal) {
     this.dialog = dialog;
     this.handlers = handlers;
     this.asset = null;
     this.page = 1;
+    // "library", "trash" or "shared": which actions the viewer offers.
+    this.mode = "library";
     this.shownPreview = null;
     // Whether this.asset is an answer of the API since the viewer opened it: the grid's copy
     // may be older than the hour its URLs are signed for.
@@ -49,28 +55,33 @@ export class Viewer {
     this.download = find("viewer-download");
     this.retryButton = find("viewer-retry");
     this.deleteButton = find("viewer-delete");
+    this.restoreButton = find("viewer-restore");
+    this.panZoom = new PanZoom(find("viewer-stage"), this.preview, find("zoom-controls"), signal);
+    this.deepZoom = new DeepZoom(find("deep-zoom"), this.panZoom);
     this.previousButton = find("viewer-previous");
     this.nextButton = find("viewer-next");
 
-    find("viewer-close").addEventListener("click", () => dialog.close());
-    this.previousButton.addEventListener("click", () => this.step("previous"));
-    this.nextButton.addEventListener("click", () => this.step("next"));
-    this.retryButton.addEventListener("click", () => this.retry());
-    this.deleteButton.addEventListener("click", () => this.delete());
+    find("viewer-close").addEventListener("click", () => dialog.close(), { signal });
+    this.previousButton.addEventListener("click", () => this.step("previous"), { signal });
+    this.nextButton.addEventListener("click", () => this.step("next"), { signal });
+    this.retryButton.addEventListener("click", () => this.retry(), { signal });
+    this.deleteButton.addEventListener("click", () => this.trash(), { signal });
+    this.restoreButton.addEventListener("click", () => this.restore(), { signal });
     this.pageList.addEventListener("click", (event) => {
       const button = event.target.closest("button[data-page]");
       if (button) this.showPage(Number(button.dataset.page));
-    });
-    this.video.addEventListener("error", () => this.cannotPlay());
+    }, { signal });
+    this.video.addEventListener("error", () => this.cannotPlay(), { signal });
     dialog.addEventListener("keydown", (event) => {
       if (event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;
       // In a clip's controls the arrows seek.
       if (event.target === this.video) return;
-      if (event.key === "ArrowLeft") this.step("previous");
-      else if (event.key === "ArrowRight") this.step("next");
-      else return;
+      if (event.key === "ArrowLeft" && !this.panZoom.zoomed) this.step("previous");
+      else if (event.key === "ArrowRight" && !this.panZoom.zoomed) this.step("next");
+      else if (event.key === "Delete" && !this.deleteButton.hidden) this.trash();
+      else if (!this.panZoom.key(event.key)) return;
       event.preventDefault();
-    });
+    }, { signal });
     // Esc closes a modal dialog by itself; either way focus returns to the asset's tile.
     dialog.addEventListener("close", () => {
       const closed = this.asset?.asset_id;
@@ -78,16 +89,19 @@ export class Viewer {
       this.preview.removeAttribute("src");
       this.shownPreview = null;
       this.renderClip(null);
+      this.deepZoom.show(null);
+      this.panZoom.reset();
       if (closed) this.handlers.onClosed(closed);
-    });
+    }, { signal });
   }
 
   get openAssetId() {
     return this.dialog.open ? this.asset?.asset_id ?? null : null;
   }
 
-  /** Shows what the grid knows at once, then the asset as the API has it now. */
-  open(assetId) {
+  /** Shows what the timeline knows at once, then the asset as the API has it now. */
+  open(assetId, { mode = this.mode } = {}) {
+    this.mode = mode;
     this.asset = this.handlers.known(assetId) ?? { asset_id: assetId, filename: "", status: "pending", thumbnails: [] };
     this.page = 1;
     this.answered = false;
@@ -102,22 +116,17 @@ export class Viewer {
     this.refresh();
   }
 
-  /** The grid's URLs were signed when its page loaded and expire after an hour: fresh ones. */
+  /** The timeline's URLs were signed when it loaded and expire after an hour: fresh ones. */
   async refresh() {
     const assetId = this.asset.asset_id;
     try {
-      const asset = await this.api.getAsset(assetId);
+      const asset = await this.handlers.fetch(assetId);
       if (this.openAssetId !== assetId) return;
       this.show(asset);
       this.handlers.onChanged(asset);
     } catch (error) {
       if (this.openAssetId !== assetId) return;
-      if (error.status === 404) {
-        this.error.textContent = "This photo is no longer in the library.";
-        this.handlers.onDeleted(assetId);
-      } else {
-        this.error.textContent = error.message;
-      }
+      this.error.textContent = error.status === 404 ? "This photo is no longer in the library." : error.message;
     }
   }
 
@@ -137,6 +146,7 @@ export class Viewer {
 
   showPage(page) {
     this.page = page;
+    this.panZoom.reset();
     this.render();
   }
 
@@ -145,7 +155,7 @@ export class Viewer {
     this.error.textContent = "";
     this.retryButton.disabled = true;
     try {
-      await this.api.retryAsset(asset.asset_id);
+      await this.handlers.retry(asset.asset_id);
       // The answer has the new status only; the asset may have failed again already, with
       // its reason, or be on its way to ready.
       await this.refresh();
@@ -156,19 +166,22 @@ export class Viewer {
     }
   }
 
-  async delete() {
-    const asset = this.asset;
-    if (!window.confirm(`Move “${asset.filename}” to the trash? It can be restored until the trash is emptied.`)) return;
+  /** To the trash, without asking: the trash gives it back. */
+  async trash() {
+    await this.leave(this.deleteButton, this.handlers.trash);
+  }
+
+  async restore() {
+    await this.leave(this.restoreButton, this.handlers.restore);
+  }
+
+  async leave(button, action) {
     this.error.textContent = "";
-    this.deleteButton.disabled = true;
+    button.disabled = true;
     try {
-      await this.api.deleteAsset(asset.asset_id);
-      this.handlers.onDeleted(asset.asset_id);
-      this.dialog.close();
-    } catch (error) {
-      this.error.textContent = error.message;
+      if (await action(this.asset.asset_id) > 0) this.dialog.close();
     } finally {
-      this.deleteButton.disabled = false;
+      button.disabled = false;
     }
   }
 
@@ -189,7 +202,9 @@ export class Viewer {
     } else {
       this.download.removeAttribute("href");
     }
-    this.retryButton.hidden = asset.status !== "failed";
+    this.retryButton.hidden = this.mode !== "library" || asset.status !== "failed";
+    this.deleteButton.hidden = this.mode !== "library";
+    this.restoreButton.hidden = this.mode !== "trash";
     const { previous, next } = this.handlers.neighbours(asset.asset_id);
     this.previousButton.disabled = !previous;
     this.nextButton.disabled = !next;
@@ -203,7 +218,12 @@ export class Viewer {
     // stands alone.
     const playable = Boolean(thumbnail) && isClip(asset) && !this.clipFailed;
     this.renderClip(playable && this.answered ? clipUrlOf(asset) : null, thumbnail);
-    this.preview.hidden = !thumbnail || playable;
+    // A scan with tiles zooms from them, in place of the preview.
+    const tiled = Boolean(asset.tiles) && this.page === 1 && !playable;
+    this.deepZoom.show(tiled && this.answered ? asset.tiles : null, asset.asset_id, asset.filename)
+      .catch((error) => { this.error.textContent = error.message; });
+    this.preview.hidden = !thumbnail || playable || tiled;
+    this.panZoom.enable(Boolean(thumbnail) && !playable);
     this.noPreview.hidden = Boolean(thumbnail);
     if (!thumbnail) this.noPreview.textContent = noPreviewReason(asset);
     if (!thumbnail || playable) {
@@ -220,6 +240,7 @@ export class Viewer {
       : `${asset.asset_id}/${thumbnail.page}/${thumbnail.size}/${thumbnail.format}`;
     if (this.shownPreview !== key) {
       this.shownPreview = key;
+      this.panZoom.reset();
       this.preview.src = animation ?? thumbnail.url;
     }
     this.preview.alt = pages.length > 1
