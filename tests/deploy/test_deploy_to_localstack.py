@@ -41,8 +41,11 @@ CREDENTIALS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
                "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1"}
 TEMPLATE = Template.load(REPO / "template.yaml")
 
-pytestmark = pytest.mark.skipif(not LOCALSTACK_PYTHON.exists(),
-                                reason="LocalStack is not installed (./dev.sh test installs it)")
+pytestmark = [
+    pytest.mark.cloud,
+    pytest.mark.skipif(not LOCALSTACK_PYTHON.exists(),
+                       reason="LocalStack is not installed (./dev.sh test installs it)"),
+]
 
 
 @dataclass

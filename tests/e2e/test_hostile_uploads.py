@@ -33,7 +33,10 @@ SUPPORTED = f"not {filetypes.SUPPORTED_NAMES}"
 JPEG = image_bytes("JPEG", (32, 32))
 # Every key the service writes (functions/lightbox/domain.py): owner and asset id, never a name.
 KEY_LAYOUT = re.compile(r"originals/[A-Za-z0-9_-]{1,64}/[0-9a-f-]{36}"
-                        r"|derivatives/[A-Za-z0-9_-]{1,64}/[0-9a-f-]{36}/\d+-\d+\.(jpg|webp)")
+                        r"|derivatives/[A-Za-z0-9_-]{1,64}/[0-9a-f-]{36}/\d+-\d+\.(jpg|webp)"
+                        # a deep-zoom tile: its IIIF region and size (domain.tile_key)
+                        r"|derivatives/[A-Za-z0-9_-]{1,64}/[0-9a-f-]{36}/iiif/"
+                        r"(\d+,\d+,\d+,\d+|full)/\d+,\d+/0/default\.jpg")
 
 
 @pytest.fixture(scope="module")
