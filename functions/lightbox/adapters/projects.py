@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 from uuid import UUID
+
+from psycopg import Cursor
 
 from lightbox.adapters.postgres import LOCK_OWNER, PROJECTS_LOCK, Database, Row
 from lightbox.domain import Project
@@ -126,35 +129,39 @@ class PostgresProjectRepository:
 
     def add_members(self, owner_id: str, project_id: UUID,
                     asset_ids: Sequence[UUID]) -> int | None:
-        params = {"owner": owner_id, "id": project_id, "ids": list(asset_ids)}
-        with self._db.cursor(transaction=True) as cur:
-            cur.execute(_LOCK_PROJECT, params)
-            if cur.fetchone() is None:
-                return None
+        def all_live(cur: Cursor[Row], params: dict[str, Any]) -> None:
             cur.execute(_LIVE_ASSETS, params)
             live = {row["id"] for row in cur.fetchall()}
             missing = [asset_id for asset_id in asset_ids if asset_id not in live]
             if missing:
                 raise AssetNotFound(f"no asset {missing[0]} to add (it is not in the library, "
                                     "or is in the trash): nothing was added")
-            cur.execute(_ADD_MEMBERS, params)
-            added = cur.rowcount
-            if added:
-                cur.execute(_TOUCH_PROJECT, params)
-        return added
+
+        return self._change_members(owner_id, project_id, asset_ids, _ADD_MEMBERS,
+                                    check=all_live)
 
     def remove_members(self, owner_id: str, project_id: UUID,
                        asset_ids: Sequence[UUID]) -> int | None:
-        params = {"owner": owner_id, "id": project_id, "ids": list(asset_ids)}
+        return self._change_members(owner_id, project_id, asset_ids, _REMOVE_MEMBERS)
+
+    def _change_members(
+        self, owner_id: str, project_id: UUID, asset_ids: Sequence[UUID], change: str, *,
+        check: Callable[[Cursor[Row], dict[str, Any]], None] | None = None,
+    ) -> int | None:
+        """Run ``change`` on the project's members under its lock (after ``check``): how many
+        assets it changed; None when the owner has no such project."""
+        params: dict[str, Any] = {"owner": owner_id, "id": project_id, "ids": list(asset_ids)}
         with self._db.cursor(transaction=True) as cur:
             cur.execute(_LOCK_PROJECT, params)
             if cur.fetchone() is None:
                 return None
-            cur.execute(_REMOVE_MEMBERS, params)
-            removed = cur.rowcount
-            if removed:
+            if check is not None:
+                check(cur, params)
+            cur.execute(change, params)
+            changed = cur.rowcount
+            if changed:
                 cur.execute(_TOUCH_PROJECT, params)
-        return removed
+        return changed
 
 
 

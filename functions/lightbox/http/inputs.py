@@ -397,17 +397,8 @@ def parse_share_request(body: Mapping[str, Any]) -> ShareRequest:
     allow_original = body.get("allow_original", False)
     if not isinstance(allow_original, bool):
         raise InvalidField("allow_original must be true or false")
-    expires_at = body.get("expires_at")
-    if expires_at is None:
-        return ShareRequest(allow_original=allow_original)
-    if not isinstance(expires_at, str) or not _RFC3339.fullmatch(expires_at):
-        raise InvalidField("expires_at must be a date and time with its offset, as "
-                           "2025-08-31T23:59:59+02:00 or 2025-08-31T21:59:59Z")
-    try:
-        expiry = datetime.fromisoformat(expires_at)
-    except ValueError:
-        raise InvalidField(f"expires_at {expires_at!r} is not a real date and time") from None
-    if expiry <= datetime.now(UTC):
+    expiry = _rfc3339(body.get("expires_at"), "expires_at")
+    if expiry is not None and expiry <= datetime.now(UTC):
         raise InvalidField("expires_at must be in the future")
     return ShareRequest(expires_at=expiry, allow_original=allow_original)
 
@@ -551,18 +542,25 @@ def _content_type(raw: str | None) -> str | None:
     return raw
 
 
-def _taken_at(value: Any) -> datetime | None:
-    """A date and time with its offset (RFC 3339), kept as the wall clock at that offset: what
-    EXIF dates are."""
+def _rfc3339(value: Any, name: str) -> datetime | None:
+    """A date and time with its offset (RFC 3339), or None when not given."""
     if value is None:
         return None
     if not isinstance(value, str) or not _RFC3339.fullmatch(value):
-        raise InvalidField("taken_at must be a date and time with its offset, as "
+        raise InvalidField(f"{name} must be a date and time with its offset, as "
                            "2024-05-31T14:00:12+02:00 or 2024-05-31T12:00:12Z")
     try:
-        taken = datetime.fromisoformat(value)
+        return datetime.fromisoformat(value)
     except ValueError:
-        raise InvalidField(f"taken_at {value!r} is not a real date and time") from None
+        raise InvalidField(f"{name} {value!r} is not a real date and time") from None
+
+
+def _taken_at(value: Any) -> datetime | None:
+    """A date and time with its offset (RFC 3339), kept as the wall clock at that offset: what
+    EXIF dates are."""
+    taken = _rfc3339(value, "taken_at")
+    if taken is None:
+        return None
     if not EARLIEST_TAKEN <= taken.year <= LATEST_TAKEN:
         raise InvalidField(f"taken_at must lie between the years {EARLIEST_TAKEN} and "
                            f"{LATEST_TAKEN}")

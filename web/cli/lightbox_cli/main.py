@@ -677,8 +677,7 @@ def add_to_project(session: Session, project: str, asset_ids: tuple[str, ...]) -
     """Put assets in a project (given by name or id); they stay in their other projects."""
     client = session.client()
     project_id, wanted = _project_id(client, project), _asset_ids(client, asset_ids)
-    added = sum(client.add_to_project(project_id, wanted[start:start + MEMBERS_AT_ONCE])["added"]
-                for start in range(0, len(wanted), MEMBERS_AT_ONCE))
+    added = _in_batches(client.add_to_project, project_id, wanted, "added")
     err.print(f"Added {added} asset(s); {len(wanted) - added} were in it already.")
 
 
@@ -690,9 +689,15 @@ def remove_from_project(session: Session, project: str, asset_ids: tuple[str, ..
     """Take assets out of a project; they stay in the library."""
     client = session.client()
     project_id, wanted = _project_id(client, project), _asset_ids(client, asset_ids)
-    removed = sum(client.remove_from_project(project_id, wanted[start:start + MEMBERS_AT_ONCE])[
-        "removed"] for start in range(0, len(wanted), MEMBERS_AT_ONCE))
+    removed = _in_batches(client.remove_from_project, project_id, wanted, "removed")
     err.print(f"Removed {removed} asset(s).")
+
+
+def _in_batches(change: Callable[[str, Sequence[str]], Json], project_id: str,
+                wanted: Sequence[str], counted: str) -> int:
+    """Put in or take out ``wanted``, as many at a time as the API takes; how many changed."""
+    return sum(change(project_id, wanted[start:start + MEMBERS_AT_ONCE])[counted]
+               for start in range(0, len(wanted), MEMBERS_AT_ONCE))
 
 
 @projects.command("share")
