@@ -63,6 +63,7 @@ DEADLINE_SECONDS = 300
 class Stack:
     process: subprocess.Popen[bytes]
     exports: dict[str, str]
+    log: Path
 
     @property
     def api(self) -> str:
@@ -88,7 +89,7 @@ def running(backend: str, *args: str, **settings: str) -> Iterator[Stack]:
                 [sys.executable, "-m", "infra.local", "up", "--port", "0", "--data", str(data),
                  "--s3", backend, *args], cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=env)
         try:
-            yield Stack(process, _wait_until_healthy(process, data))
+            yield Stack(process, _wait_until_healthy(process, data), Path(scratch) / "stack.log")
         finally:
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=120)

@@ -40,6 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("--schedule-seconds", type=int, metavar="N",
                     help="run scheduled functions (the reaper) every N seconds")
     up.add_argument("--concurrency", type=int, default=2, help="processes per function")
+    up.add_argument("--verbose", action="store_true",
+                    help="log each queue delivery and bucket notification, with timings")
     env = commands.add_parser("env", help="print export lines for the running stack")
     env.add_argument("--s3", default="embedded", metavar="BACKEND")
     env.add_argument("--data", type=Path)
@@ -65,10 +67,10 @@ def main(argv: list[str] | None = None) -> int:
         database_url = None  # a shell's exports from this very stack: not an external database
     return _run(Options(data_dir=data_dir, port=args.port, s3=args.s3,
                         database_url=database_url, concurrency=args.concurrency,
-                        schedule_seconds=args.schedule_seconds))
+                        schedule_seconds=args.schedule_seconds), verbose=args.verbose)
 
 
-def _run(options: Options) -> int:
+def _run(options: Options, *, verbose: bool = False) -> int:
     from infra.local.stack import DevStack, StackError
     from lightbox.errors import LightboxError
 
@@ -76,6 +78,8 @@ def _run(options: Options) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for chatty in ("pgserver", "botocore"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
+    if verbose:
+        log.setLevel(logging.DEBUG)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())

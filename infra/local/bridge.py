@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import logging
 import threading
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -84,11 +85,17 @@ class Bridge:
     def _deliver(self, trigger: QueueTrigger, function: LocalFunction, url: str, arn: str,
                  messages: list[MessageTypeDef]) -> None:
         event = {"Records": [self._record(message, arn) for message in messages]}
+        started = time.time()
         try:
             result = function.invoke(event)
         except InvocationError as exc:
             log.error("%s", exc)
             return
+        if log.isEnabledFor(logging.DEBUG):
+            sent = min(int(m.get("Attributes", {}).get("SentTimestamp", 0)) for m in messages)
+            log.debug("%s: %d message(s) to %s, sent %.0f ms before; it took %.0f ms",
+                      trigger.queue, len(messages), function.name, started * 1000 - sent,
+                      (time.time() - started) * 1000)
         failed: set[str] = set()
         if trigger.report_failures and isinstance(result, dict):
             failed = {item["itemIdentifier"] for item in result.get("batchItemFailures", [])}

@@ -8,6 +8,7 @@ the runtime leaks into a function.
 
 from __future__ import annotations
 
+import ctypes
 import importlib
 import logging
 import multiprocessing
@@ -118,6 +119,7 @@ class LocalFunction:
 # --- inside a worker process --------------------------------------------------------------
 
 _handler: Callable[[Any, Any], Any] | None = None
+_PR_SET_NAME = 15  # prctl(2)
 
 
 def _start_environment(code_uri: str, handler: str, environment: dict[str, str],
@@ -130,6 +132,7 @@ def _start_environment(code_uri: str, handler: str, environment: dict[str, str],
     sys.path.insert(0, code_uri)
     # Named by function: both thumbnail lanes run the same handler.
     name = environment.get("AWS_LAMBDA_FUNCTION_NAME", handler)
+    _show_in_process_list(name.removesuffix("Function"))
     logging.basicConfig(
         level=logging.WARNING, format=f"%(asctime)s {name} %(levelname)s %(name)s: %(message)s"
     )
@@ -137,6 +140,15 @@ def _start_environment(code_uri: str, handler: str, environment: dict[str, str],
     module, attribute = handler.rsplit(".", 1)
     global _handler  # noqa: PLW0603 - one handler per execution environment, as in Lambda
     _handler = getattr(importlib.import_module(module), attribute)
+
+
+def _show_in_process_list(name: str) -> None:
+    """Name the process after its function in ps, top and /proc/PID/comm, where every worker
+    would otherwise be one more "python" (Linux only; the kernel keeps 15 bytes)."""
+    try:
+        ctypes.CDLL(None).prctl(_PR_SET_NAME, name.encode()[:15], 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
 
 
 def _invoke(event: dict[str, Any], context: LambdaContext) -> tuple[bool, Any]:
