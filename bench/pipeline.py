@@ -26,7 +26,6 @@ import re
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterable
@@ -160,12 +159,12 @@ def _part(pid: int, functions: set[str]) -> str | None:
         return "SeaweedFS"
     if "postgres" in command:
         return "PostgreSQL"
-    if "moto" in command:
-        return "moto (queues)"
+    if "infra.local.mock_aws" in command:
+        return "queues (moto's SQS)"
+    if "infra.local" in command:  # before LocalStack: the runtime is told --s3 localstack
+        return "runtime (gateway, queue pollers)"
     if "localstack" in command:
         return "LocalStack"
-    if "infra.local" in command:
-        return "runtime (gateway, queue pollers)"
     return None
 
 

@@ -742,6 +742,10 @@ class FakeObjectStore:
         data = self.objects.get(key)
         return None if data is None else StoredObject(key=key, size=len(data), etag="etag")
 
+    def read_start(self, key: str, length: int) -> tuple[StoredObject, bytes] | None:
+        stored = self.head(key)
+        return None if stored is None else (stored, self.objects[key][:length])
+
     def read_range(self, key: str, length: int, *, start: int = 0) -> bytes:
         self.ranges_read += 1
         return self._get(key)[start:start + length]

@@ -401,6 +401,11 @@ class ObjectStore(Protocol):
 
     def head(self, key: str) -> StoredObject | None: ...
 
+    def read_start(self, key: str, length: int) -> tuple[StoredObject, bytes] | None:
+        """An object's size and ETag with its first ``length`` bytes (fewer when it is
+        shorter), in one request; None when there is no such object."""
+        ...
+
     def read_range(self, key: str, length: int, *, start: int = 0) -> bytes:
         """``length`` bytes of an object from ``start`` (fewer at its end); raises
         ObjectNotFound."""

@@ -8,6 +8,7 @@ the runtime leaks into a function.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import importlib
 import logging
@@ -145,10 +146,8 @@ def _start_environment(code_uri: str, handler: str, environment: dict[str, str],
 def _show_in_process_list(name: str) -> None:
     """Name the process after its function in ps, top and /proc/PID/comm, where every worker
     would otherwise be one more "python" (Linux only; the kernel keeps 15 bytes)."""
-    try:
+    with contextlib.suppress(OSError, AttributeError):  # not Linux: left as it was
         ctypes.CDLL(None).prctl(_PR_SET_NAME, name.encode()[:15], 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
 
 
 def _invoke(event: dict[str, Any], context: LambdaContext) -> tuple[bool, Any]:

@@ -20,6 +20,8 @@ import psutil
 
 log = logging.getLogger(__name__)
 
+REPO = Path(__file__).resolve().parents[2]
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -157,7 +159,8 @@ class ServerRecords:
 
 
 class MotoServer:
-    """SQS (and S3) in memory, on 127.0.0.1, in a child process of its own."""
+    """SQS and S3 in memory (moto's, ``infra/local/mock_aws.py``), on 127.0.0.1, in a child
+    process of its own."""
 
     def __init__(self, log_path: Path, port: int = 0) -> None:
         self._log_path = log_path
@@ -172,7 +175,8 @@ class MotoServer:
     def start(self) -> str:
         self._log = self._log_path.open("ab")
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self._port)],
+            [sys.executable, "-m", "infra.local.mock_aws", str(self._port)],
+            cwd=REPO,
             stdout=self._log,
             stderr=subprocess.STDOUT,
             # Its own session: a Ctrl-C in the terminal reaches the runtime, which stops it.

@@ -87,6 +87,20 @@ def test_the_head_of_an_empty_object_is_empty(store: ObjectStore) -> None:
     assert store.read_range("originals/o/empty", 16) == b""
 
 
+def test_an_objects_start_comes_with_what_a_head_says_of_it(store: ObjectStore) -> None:
+    data = b"\xff\xd8\xff" + bytes(range(256)) * 400
+    store.put("originals/o/start", data, "image/jpeg")
+    store.put("originals/o/short", b"\xff\xd8", "image/jpeg")
+    store.put("originals/o/empty", b"", "image/jpeg")
+
+    assert store.read_start("originals/o/start", 64) == (store.head("originals/o/start"),
+                                                          data[:64])
+    assert store.read_start("originals/o/short", 64) == (store.head("originals/o/short"),
+                                                          b"\xff\xd8")
+    assert store.read_start("originals/o/empty", 64) == (store.head("originals/o/empty"), b"")
+    assert store.read_start("originals/o/missing", 64) is None
+
+
 def test_a_range_anywhere_reads_those_bytes_and_a_clip_reads_through_ranges(
     store: ObjectStore,
 ) -> None:

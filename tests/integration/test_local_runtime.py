@@ -9,11 +9,13 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 from chalice.app import Chalice
 
 from infra.local.functions import LocalFunction
 from infra.local.resources import provision
+from infra.local.services import MotoServer
 from infra.local.stack import BACKGROUND_NICENESS, function_environment
 from infra.template import Template
 from lightbox.config import Config
@@ -169,6 +171,42 @@ def test_background_functions_run_at_a_lower_cpu_priority_locally(tmp_path: Path
             function.close()
     base = niceness[0]
     assert niceness == {0: base, BACKGROUND_NICENESS: base + BACKGROUND_NICENESS}
+
+
+def test_each_execution_environment_is_named_after_its_function_in_the_process_list(
+        tmp_path: Path) -> None:
+    (tmp_path / "probe.py").write_text(
+        "def handler(event, context):\n    return open('/proc/self/comm').read().strip()\n")
+    function = LocalFunction("UploadCompleteFunction", handler="probe.handler",
+                             code_uri=str(tmp_path), environment={
+                                 "AWS_LAMBDA_FUNCTION_NAME": "UploadCompleteFunction"},
+                             timeout=30, memory=128, concurrency=1)
+    try:
+        assert function.invoke({}) == "UploadComplete"  # the kernel keeps 15 bytes of a name
+    finally:
+        function.close()
+
+
+def test_the_embedded_mock_serves_sqs_and_s3_on_one_port_and_logs_no_line_per_request(
+        tmp_path: Path) -> None:
+    mock = MotoServer(tmp_path / "moto.log")
+    endpoint = mock.start()
+    try:
+        session = boto3.session.Session(region_name="us-east-1", aws_access_key_id="test",
+                                        aws_secret_access_key="test")
+        sqs, s3 = (session.client(name, endpoint_url=endpoint) for name in ("sqs", "s3"))
+        url = sqs.create_queue(QueueName="jobs")["QueueUrl"]
+        for n in range(20):
+            sqs.send_message(QueueUrl=url, MessageBody=f"job {n}")
+        received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
+                                       WaitTimeSeconds=1)["Messages"]
+        assert len(received) == 10
+        s3.create_bucket(Bucket="photos")
+        s3.put_object(Bucket="photos", Key="originals/a.jpg", Body=b"bytes")
+        assert s3.get_object(Bucket="photos", Key="originals/a.jpg")["Body"].read() == b"bytes"
+    finally:
+        mock.stop()
+    assert "POST /" not in (tmp_path / "moto.log").read_text()
 
 
 def test_background_functions_give_way_to_live_uploads_locally(

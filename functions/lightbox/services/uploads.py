@@ -39,7 +39,7 @@ from lightbox.errors import (
     UploadMissing,
 )
 from lightbox.ports import AssetRepository, ObjectStore, Pipeline, ProjectRepository
-from lightbox.values import PresignedPart, PresignedUpload, StoredObject
+from lightbox.values import PresignedPart, PresignedUpload
 
 MAX_PARTS = 10_000  # S3's limit
 # Part URLs in one answer: some 50 kB of JSON, where all of 10,000 parts would be 5 MB.
@@ -237,23 +237,27 @@ def complete_upload(owner_id: str, asset_id: UUID, pipeline: Pipeline) -> Status
     if asset.status is not Status.PENDING:
         return _completed_before(asset, pipeline)
 
-    stored = storage.head(asset.original_key)
-    if stored is None and asset.multipart_upload_id is not None:
-        stored = _assemble_parts(asset, storage)
-    if stored is None:
+    started = storage.read_start(asset.original_key, filetypes.HEADER_BYTES)
+    if started is None and asset.multipart_upload_id is not None:
+        _assemble_parts(asset, storage)
+        started = storage.read_start(asset.original_key, filetypes.HEADER_BYTES)
+        if started is None:
+            raise UploadMissing(f"the multipart upload of asset {asset.id} is gone and nothing "
+                                "was assembled: abort the upload and presign again")
+    if started is None:
         current = _current_status(assets, owner_id, asset_id)
         if current is not Status.PENDING:
             # Its bucket event completed it meanwhile, and the copy may already be gone as a
             # duplicate's: the upload did arrive.
             return current
         raise UploadMissing(f"nothing was uploaded for asset {asset_id} yet; PUT the file first")
+    stored, head = started
     if stored.size != asset.size_bytes:
         return _reject(
             asset, assets=assets, storage=storage,
             reason=f"size mismatch: {asset.size_bytes} bytes were declared, "
             f"{stored.size} arrived",
         )
-    head = storage.read_range(asset.original_key, filetypes.HEADER_BYTES)
     detected = filetypes.sniff(head)
     if detected is None:
         return _reject(
@@ -283,7 +287,7 @@ def _completed_before(asset: Asset, pipeline: Pipeline) -> Status:
     return asset.status
 
 
-def _assemble_parts(asset: Asset, storage: ObjectStore) -> StoredObject:
+def _assemble_parts(asset: Asset, storage: ObjectStore) -> None:
     assert asset.multipart_upload_id is not None
     try:
         parts = storage.uploaded_parts(asset.original_key, asset.multipart_upload_id)
@@ -296,12 +300,7 @@ def _assemble_parts(asset: Asset, storage: ObjectStore) -> StoredObject:
         storage.complete_multipart(asset.original_key, asset.multipart_upload_id,
                                    sorted(parts, key=lambda part: part.number))
     except ObjectNotFound:
-        pass  # completed (or aborted) by a concurrent call: the HEAD that follows tells
-    stored = storage.head(asset.original_key)
-    if stored is None:
-        raise UploadMissing(f"the multipart upload of asset {asset.id} is gone and nothing was "
-                            "assembled: abort the upload and presign again")
-    return stored
+        pass  # completed (or aborted) by a concurrent call: the read that follows tells
 
 
 def queue_job(asset: Asset, pipeline: Pipeline) -> Lane:
