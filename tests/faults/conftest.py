@@ -47,11 +47,17 @@ class World:
     database_url: str = ""
 
     def start(self) -> World:
-        self.moto = MotoServer(self.directory / "moto.log")
-        self.proxy = FaultProxy(self.moto.start()).start()
-        self.postgres = EmbeddedPostgres(self.directory / "postgres")
-        self.database_url = self.postgres.start()
-        self.stack = self._start_stack()
+        with contextlib.ExitStack() as undo:  # a part that fails to start stops those started before it
+            self.moto = MotoServer(self.directory / "moto.log")
+            endpoint = self.moto.start()
+            undo.callback(self.moto.stop)
+            self.proxy = FaultProxy(endpoint).start()
+            undo.callback(self.proxy.close)
+            self.postgres = EmbeddedPostgres(self.directory / "postgres")
+            self.database_url = self.postgres.start()
+            undo.callback(self.postgres.stop)
+            self.stack = self._start_stack()
+            undo.pop_all()
         return self
 
     def stop(self) -> None:
