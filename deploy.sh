@@ -84,6 +84,13 @@ case "$create_database" in
     fi ;;
   *) fail "CreateDatabase must be true or false, not '$create_database'" ;;
 esac
+# The processor the functions run on, and the packages' wheels are built for; unset, the
+# template's default.
+architecture=$(parameter Architecture "")
+case "$architecture" in
+  "" | x86_64 | arm64) ;;
+  *) fail "Architecture must be x86_64 or arm64, not '$architecture'" ;;
+esac
 if [ "$create_database" = true ]; then
   for name in VpcId PrivateSubnetIds; do
     [ -n "$(parameter "$name" "")" ] ||
@@ -144,7 +151,8 @@ aws_cli() {
 # --- build and check: packages for Lambda's runtime, never this machine's ----------------------
 ./dev.sh setup deploy
 echo "==> building the Lambda packages in $build"
-.venv/bin/python -m infra.aws.build --out "$build" --python "$python"
+.venv/bin/python -m infra.aws.build --out "$build" --python "$python" \
+  ${architecture:+--architecture "$architecture"}
 if [ "$dry_run" = 1 ]; then
   # The deploy guide quotes the packages' sizes as this build measured them, never by hand.
   .venv/bin/python -m infra.aws.sizes "$build/packages.json" docs/DEPLOY.md

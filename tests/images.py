@@ -86,9 +86,11 @@ def heic(image: Image.Image, *, exif: Image.Exif | None = None, quality: int = 9
     return buffer.getvalue()
 
 
-def heic_grid(tiles: Sequence[Image.Image], columns: int, width: int, height: int) -> bytes:
+def heic_grid(tiles: Sequence[Image.Image], columns: int, width: int, height: int, *,
+              quality: int = 80) -> bytes:
     """A HEIC whose primary image is a grid (ISO/IEC 23008-12) of ``tiles``, row by row,
-    ``columns`` to a row, declaring ``width`` × ``height`` pixels, box by box.
+    ``columns`` to a row, declaring ``width`` × ``height`` pixels, box by box, as phones write
+    their photos.
 
     libheif writes a grid only through an API pillow-heif does not offer, so the boxes are
     written here around tiles coded by pillow-heif's encoder: each distinct tile (all of one
@@ -97,7 +99,7 @@ def heic_grid(tiles: Sequence[Image.Image], columns: int, width: int, height: in
     coded: dict[int, bytes] = {}
     for tile in tiles:
         if id(tile) not in coded:
-            coded[id(tile)] = heic(tile, quality=80)
+            coded[id(tile)] = heic(tile, quality=quality)
     first = next(iter(coded.values()))
     data = {key: iso_box_in(file, b"mdat")[8:] for key, file in coded.items()}
     order = list(data)

@@ -1,14 +1,19 @@
 """Build the Lambda packages and the template that deploy.sh hands to CloudFormation.
 
-    python -m infra.aws.build --out .build/dev --python python3.12
+    python -m infra.aws.build --out .build/dev --python python3.12 [--architecture arm64]
 
 Each function's ``Metadata.Package`` in template.yaml names its dependency set in
 ``infra/aws/packages/``; every set is installed once, with wheels for Lambda's runtime and
-architecture (never this machine's), next to a copy of ``functions/`` and ``migrations/``.
-botocore keeps the models of the AWS services the functions call, and no others. Nothing
-leaves here unless every handler imports from its own package under Python 3.12 and those
-services' clients can be made there, every package is under Lambda's size limit, and the
-template translates and lints cleanly.
+the architecture the template's ``Architecture`` parameter chooses (never this machine's),
+next to a copy of ``functions/`` and ``migrations/``. botocore keeps the models of the AWS
+services the functions call, and no others. Nothing leaves here unless every handler imports
+from its own package under Python 3.12 and those services' clients can be made there, every
+package is under Lambda's size limit, and the template translates and lints cleanly.
+
+Packages for another architecture than this machine's cannot be imported here: their native
+extensions are another processor's code. For them the check is what can be checked: every
+native library is an ELF for the target processor, every handler's module is in the package,
+and the AWS clients (pure Python) can be made; the handlers themselves are not imported.
 Each package's measured size is left in ``packages.json`` (see ``infra.aws.sizes``).
 """
 
@@ -16,6 +21,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import platform
 import re
 import shutil
 import subprocess
@@ -36,9 +43,9 @@ from infra.template import Template, load_document
 
 REPO = Path(__file__).resolve().parents[2]
 PACKAGES = REPO / "infra" / "aws" / "packages"
-# Lambda's runtime: CPython 3.12 on x86_64 Amazon Linux 2023 (glibc 2.34).
-TARGET = ["--platform", "manylinux2014_x86_64", "--platform", "manylinux_2_28_x86_64",
-          "--only-binary=:all:", "--python-version", "3.12", "--implementation", "cp"]
+# Lambda's architectures (the template's Architecture parameter), each with the processor its
+# wheels name and the ELF machine number (e_machine) of its native code.
+MACHINES = {"x86_64": ("x86_64", 62), "arm64": ("aarch64", 183)}
 
 # The AWS services whose clients the functions create (wiring.Container). botocore carries
 # the models of four hundred more, 27 MB in every package that no function ever loads.
@@ -68,9 +75,31 @@ print(json.dumps(failures))
 """
 
 
-def build(out: Path, python: str) -> dict[str, int]:
-    """Build into ``out``; returns each package's unzipped size in bytes."""
+def wheel_target(architecture: str) -> list[str]:
+    """pip's options for wheels of Lambda's runtime: CPython 3.12 on Amazon Linux 2023
+    (glibc 2.34), on ``architecture``."""
+    machine, _ = MACHINES[architecture]
+    return ["--platform", f"manylinux2014_{machine}", "--platform", f"manylinux_2_28_{machine}",
+            "--only-binary=:all:", "--python-version", "3.12", "--implementation", "cp"]
+
+
+def default_architecture(template: Template) -> str:
+    return str(template.parameters["Architecture"]["Default"])
+
+
+def this_machine() -> str | None:
+    """This machine's architecture in Lambda's words, None for one Lambda does not run on."""
+    machine = platform.machine().lower()
+    return next((name for name, (wheels, _) in MACHINES.items()
+                 if machine in (name, wheels)), None)
+
+
+def build(out: Path, python: str, architecture: str) -> dict[str, int]:
+    """Build into ``out`` for ``architecture``; returns each package's unzipped size in
+    bytes."""
     template = Template.load(REPO / "template.yaml")
+    if architecture not in MACHINES:
+        raise CheckError(f"no such architecture {architecture!r}: {', '.join(MACHINES)}")
     unnamed = sorted(name for name, f in template.functions.items() if not f.package)
     if unnamed:
         raise CheckError(f"functions without Metadata.Package: {', '.join(unnamed)}")
@@ -82,11 +111,14 @@ def build(out: Path, python: str) -> dict[str, int]:
     sizes = {}
     for package in packages:
         directory = out / "packages" / package
-        install_package(package, directory, constraints)
+        install_package(package, directory, constraints, architecture)
         compile_bytecode(python, directory)
         handlers = sorted({f.handler for f in template.functions.values()
                            if f.package == package})
-        check_handlers_import(python, directory, handlers)
+        if architecture == this_machine():
+            check_handlers_import(python, directory, handlers)
+        else:
+            check_foreign_package(python, directory, handlers, architecture)
         sizes[package] = unzipped_size(directory)
         if sizes[package] > UNZIPPED_LIMIT_BYTES:
             raise CheckError(f"package {package} is {sizes[package] / 2**20:.0f} MiB unzipped; "
@@ -108,14 +140,15 @@ def build(out: Path, python: str) -> dict[str, int]:
     # What was measured, for the deploy guide's table (python -m infra.aws.sizes).
     functions = {name: function.package for name, function in template.functions.items()}
     (out / size_table.MANIFEST).write_text(json.dumps(
-        size_table.manifest(sizes, functions, UNZIPPED_LIMIT_BYTES), indent=1) + "\n")
+        size_table.manifest(sizes, functions, UNZIPPED_LIMIT_BYTES, architecture=architecture),
+        indent=1) + "\n")
     return sizes
 
 
-def install_package(name: str, directory: Path, constraints: Path) -> None:
+def install_package(name: str, directory: Path, constraints: Path, architecture: str) -> None:
     pip = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
            "--no-warn-conflicts", "--root-user-action=ignore", "--target", str(directory),
-           *TARGET]
+           *wheel_target(architecture)]
     # chalice's command-line tool pulls in pip, setuptools and more; its app module needs none.
     for requirements in (["-r", str(PACKAGES / f"{name}.txt"), "-c", str(constraints)],
                          ["--no-deps", _pin_of("chalice")]):
@@ -124,9 +157,20 @@ def install_package(name: str, directory: Path, constraints: Path) -> None:
     for service in (directory / "botocore" / "data").iterdir():
         if service.is_dir() and service.name not in AWS_SERVICES:
             shutil.rmtree(service)
+    drop_test_suites(directory)
     shutil.copytree(REPO / "functions", directory, dirs_exist_ok=True,
                     ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(REPO / "migrations", directory / "migrations")
+
+
+def drop_test_suites(directory: Path) -> None:
+    """Remove the libraries' own test suites (numpy's alone is 16 MB): no function runs them,
+    and without them the imaging package built for arm64, whose native libraries are larger,
+    stays under Lambda's size limit."""
+    for root, subdirectories, _ in os.walk(directory):
+        for name in [name for name in subdirectories if name == "tests"]:
+            shutil.rmtree(Path(root) / name)
+            subdirectories.remove(name)
 
 
 def compile_bytecode(python: str, directory: Path) -> None:
@@ -138,6 +182,44 @@ def compile_bytecode(python: str, directory: Path) -> None:
 
 
 def check_handlers_import(python: str, directory: Path, handlers: Sequence[str]) -> None:
+    _report(directory, _run_import_check(python, directory, handlers))
+
+
+def check_foreign_package(python: str, directory: Path, handlers: Sequence[str],
+                          architecture: str) -> None:
+    """What can be checked of a package for another processor than this one: the AWS clients
+    (pure Python) can be made, each handler's module is there, and no native library is
+    another processor's code (a wheel of the wrong platform)."""
+    failures = _run_import_check(python, directory, [])
+    for handler in handlers:
+        module = handler.rsplit(".", 1)[0].replace(".", "/")
+        if not ((directory / f"{module}.py").is_file()
+                or (directory / module / "__init__.py").is_file()):
+            failures[handler] = "no such module in the package"
+    for path, machine in foreign_libraries(directory, architecture):
+        failures[str(path.relative_to(directory))] = f"native code for ELF machine {machine}"
+    _report(directory, failures)
+
+
+def foreign_libraries(directory: Path, architecture: str) -> list[tuple[Path, int]]:
+    """Every ELF file under ``directory`` built for another processor than ``architecture``'s,
+    with the machine number it names."""
+    _, expected = MACHINES[architecture]
+    found = []
+    for root, _, names in os.walk(directory):
+        for name in names:
+            path = Path(root) / name
+            with path.open("rb") as file:
+                header = file.read(20)
+            if header[:4] == b"\x7fELF" and len(header) == 20:
+                # e_machine: two bytes at offset 18, in the byte order EI_DATA names.
+                machine = int.from_bytes(header[18:20], "little" if header[5] == 1 else "big")
+                if machine != expected:
+                    found.append((path, machine))
+    return found
+
+
+def _run_import_check(python: str, directory: Path, handlers: Sequence[str]) -> dict[str, str]:
     result = subprocess.run(
         [python, "-I", "-S", "-B", "-c", _IMPORT_CHECK, str(directory), json.dumps(list(handlers)),
          json.dumps(AWS_SERVICES)],
@@ -145,10 +227,15 @@ def check_handlers_import(python: str, directory: Path, handlers: Sequence[str])
     )
     if result.returncode != 0:
         raise CheckError(f"{python} could not check {directory.name}: {result.stderr.strip()}")
-    failures = json.loads(result.stdout.strip().splitlines()[-1])
+    failures: dict[str, str] = json.loads(result.stdout.strip().splitlines()[-1])
+    return failures
+
+
+def _report(directory: Path, failures: dict[str, str]) -> None:
+    """Refuse the package, naming each handler (or library) that would fail on Lambda."""
     if failures:
-        lines = "\n  ".join(f"{handler}: {why}" for handler, why in failures.items())
-        raise CheckError(f"handlers that do not import from package {directory.name}:\n  {lines}")
+        lines = "\n  ".join(f"{what}: {why}" for what, why in failures.items())
+        raise CheckError(f"package {directory.name} would fail on Lambda:\n  {lines}")
 
 
 def _pin_of(name: str) -> str:
@@ -169,17 +256,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True, help="build directory")
     parser.add_argument("--python", required=True,
                         help="a Python 3.12 interpreter, to import the handlers as Lambda will")
+    parser.add_argument("--architecture", choices=sorted(MACHINES),
+                        help="the functions' processor, the template's Architecture parameter "
+                        "(default: its default)")
     options = parser.parse_args(argv)
+    architecture = options.architecture or default_architecture(
+        Template.load(REPO / "template.yaml"))
     try:
-        sizes = build(options.out, options.python)
+        sizes = build(options.out, options.python, architecture)
     except (CheckError, subprocess.CalledProcessError) as exc:
         print(f"build failed: {exc}", file=sys.stderr)
         return 1
     for package, size in sizes.items():
-        print(f"==> package {package}: {size / 2**20:.0f} MiB unzipped "
+        print(f"==> package {package} ({architecture}): {size / 2**20:.0f} MiB unzipped "
               f"(Lambda allows {UNZIPPED_LIMIT_BYTES / 2**20:.0f})")
-    print(f"==> every handler imports from its package; template translated and linted: "
-          f"{options.out / 'template.json'}")
+    if architecture == this_machine():
+        print("==> every handler imports from its package; template translated and linted: "
+              f"{options.out / 'template.json'}")
+    else:
+        print(f"==> {architecture} packages on a {platform.machine()} machine: the handlers were "
+              f"not imported (their native code cannot run here); every native library is "
+              f"{architecture}'s, every handler's module is there, the AWS clients can be made; "
+              f"template translated and linted: {options.out / 'template.json'}")
     return 0
 
 

@@ -35,6 +35,8 @@ def deploy(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     (["-e", "dev", "--force"], 2, "unknown argument '--force'"),
     (["-e", "dev", "-p", "CreateDatabase"], 1, "-p takes NAME=VALUE"),
     (["-e", "dev", "-p", "CreateDatabase=maybe"], 1, "CreateDatabase must be true or false"),
+    (["-e", "dev", "--dry-run", "-p", "Architecture=sparc"], 1,
+     "Architecture must be x86_64 or arm64, not 'sparc'"),
     (["-e", "prod"], 1, "CreateDatabase=true needs VpcId"),
     (["-e", "dev"], 1, "set LIGHTBOX_DATABASE_URL"),
 ])
@@ -64,7 +66,9 @@ def test_a_dry_run_builds_checks_and_prints_every_aws_command_offline(tmp_path: 
     assert "ExternalDatabaseUrl" not in deploy_command  # no URL was given, none is invented
 
     # The guide quotes the sizes this build measured: the dry run rewrote them if they differed.
-    measured = sizes.table(json.loads((REPO / ".build/dev/packages.json").read_text()))
+    built = json.loads((REPO / ".build/dev/packages.json").read_text())
+    assert built["architecture"] == "x86_64"  # the template's default: dev.env names none
+    measured = sizes.table(built)
     assert sizes.quoted(GUIDE.read_text()) == measured
     assert quoted == measured, ("docs/DEPLOY.md quoted other package sizes than the build "
                                 "measured; the dry run has rewritten its table: commit it")

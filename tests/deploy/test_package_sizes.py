@@ -23,11 +23,16 @@ GUIDE = REPO / "docs" / "DEPLOY.md"
 MIB = 2**20
 BUILT = sizes.manifest({"api": 40 * MIB + 1000, "imaging": 213 * MIB},
                        {"PresignFunction": "api", "AdminFunction": "api",
-                        "ThumbnailFunction": "imaging"}, UNZIPPED_LIMIT_BYTES)
+                        "ThumbnailFunction": "imaging"}, UNZIPPED_LIMIT_BYTES,
+                       architecture="x86_64")
+BUILT_ARM64 = sizes.manifest({"api": 41 * MIB, "imaging": 220 * MIB},
+                             {"PresignFunction": "api", "ThumbnailFunction": "imaging"},
+                             UNZIPPED_LIMIT_BYTES, architecture="arm64")
 
 
 def test_the_manifest_names_each_packages_size_and_functions() -> None:
     assert BUILT == {
+        "architecture": "x86_64",
         "limit_bytes": 250 * MIB,
         "packages": {
             "api": {"bytes": 40 * MIB + 1000, "functions": ["AdminFunction", "PresignFunction"]},
@@ -58,8 +63,21 @@ def test_only_the_quoted_table_is_replaced() -> None:
     "no markers", f"{sizes.START}\nonly the start", f"{sizes.START}{sizes.END}{sizes.START}{sizes.END}",
 ])
 def test_a_document_without_one_pair_of_markers_is_refused(document: str) -> None:
-    with pytest.raises(ValueError, match="one pair of package-size markers"):
+    with pytest.raises(ValueError, match="one pair of x86_64 package-size markers"):
         sizes.quoted(document)
+
+
+def test_each_architecture_has_a_table_of_its_own() -> None:
+    arm_start, arm_end = sizes.markers("arm64")
+    assert "Architecture=arm64" in arm_start and arm_start != sizes.START
+    assert sizes.table(BUILT_ARM64).splitlines()[0] == arm_start
+    document = f"{sizes.START}\n| x86 |\n{sizes.END}\n\n{arm_start}\n| old |\n{arm_end}\n"
+    updated = sizes.with_table(document, BUILT_ARM64)
+    assert sizes.quoted(updated) == f"{sizes.START}\n| x86 |\n{sizes.END}"  # left alone
+    assert sizes.quoted(updated, "arm64") == sizes.table(BUILT_ARM64)
+    assert sizes.quoted(sizes.with_table(updated, BUILT)) == sizes.table(BUILT)
+    with pytest.raises(ValueError, match="one pair of arm64 package-size markers"):
+        sizes.with_table(f"{sizes.START}\n{sizes.END}\n", BUILT_ARM64)
 
 
 def test_the_command_rewrites_the_document_only_when_the_sizes_changed(
@@ -77,9 +95,12 @@ def test_the_command_rewrites_the_document_only_when_the_sizes_changed(
     assert sizes.main([str(manifest), str(document)]) == 1
 
 
-def test_the_guide_quotes_every_package_of_the_template_with_its_functions() -> None:
+@pytest.mark.parametrize("architecture", sorted(build.MACHINES))
+def test_the_guide_quotes_every_package_of_the_template_with_its_functions(
+    architecture: str,
+) -> None:
     rows = re.findall(r"^\| `(\w+)` \| ([\w, ]+) \| (\d+) MiB \| \d+% \|$",
-                      sizes.quoted(GUIDE.read_text()), flags=re.M)
+                      sizes.quoted(GUIDE.read_text(), architecture), flags=re.M)
     template = Template.load(REPO / "template.yaml")
     expected = {package: sorted(f.name for f in template.functions.values() if f.package == package)
                 for package in {f.package for f in template.functions.values()}}

@@ -56,6 +56,8 @@ def test_every_function_runs_python_312_and_names_its_package(translated: dict[s
     functions = _of_type(translated, "AWS::Lambda::Function")
     assert len(functions) == len(TEMPLATE.functions) == 12
     assert {props["Runtime"] for props in functions.values()} == {"python3.12"}
+    # Each on the processor the Architecture parameter names, which the build's wheels follow.
+    assert all(props["Architectures"] == [{"Ref": "Architecture"}] for props in functions.values())
     packages = {name: function.package for name, function in TEMPLATE.functions.items()}
     assert set(packages.values()) == {"api", "imaging", "video"}
     assert {name for name, package in packages.items() if package == "imaging"} == {
