@@ -47,7 +47,7 @@ def part_of(process: psutil.Process) -> str:
         return "SeaweedFS notifications (its log's tail)"
     if "weed " in command:
         return "SeaweedFS"
-    if "moto.server" in command:
+    if "infra.local.mock_aws" in command:
         return "moto (queues)"
     if process.name() == "postgres" or "postgres" in command.split(" ", 1)[0]:
         return "PostgreSQL"

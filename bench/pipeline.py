@@ -218,23 +218,34 @@ def measure(backend: str, photos: list[bytes], clients: int) -> dict[str, Any]:
             "stages": stages}
 
 
-_STAMP = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) ")
+_STAMP = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) (?:\S+ )?(?:DEBUG|INFO) (\S+): ")
+_DELIVERY = re.compile(r"(\w+): \d+ message\(s\) to (\w+), sent (\d+) ms before; it took (\d+) ms")
 
 
 def _stages(log: Path, offset: int, put_end: float, ready: float) -> list[tuple[float, str]]:
-    """The runtime's and functions' log lines after ``offset``, as milliseconds since the PUT
-    returned."""
+    """What the runtime and the functions logged after ``offset``, as milliseconds since the
+    PUT returned: a queue's delivery is logged when its function returns, and is shown at
+    both ends."""
     with log.open("rb") as file:
         file.seek(offset)
         lines = file.read().decode(errors="replace").splitlines()
-    stages = [(0.0, "PUT answered")]
+    stages = [(0.0, "the PUT answered")]
     for line in lines:
         stamp = _STAMP.match(line)
-        if not stamp:
+        message = line[stamp.end():] if stamp else ""
+        if not message or message.startswith('"'):  # not a log line, or the access log's
             continue
-        at = datetime.strptime(stamp.group(1), "%Y-%m-%d %H:%M:%S,%f").timestamp()
-        stages.append(((at - put_end) * 1000, line[stamp.end():]))
-    stages.append(((ready - put_end) * 1000, "the row says ready (updated_at)"))
+        at = (datetime.strptime(stamp.group(1), "%Y-%m-%d %H:%M:%S,%f").timestamp()
+              - put_end) * 1000
+        delivery = _DELIVERY.search(message)
+        if delivery:
+            queue, function, waited, took = delivery.groups()
+            stages.append((at - int(took), f"{queue} hands it to {function} ({waited} ms after "
+                                           "it was sent)"))
+            stages.append((at, f"{function} returns ({took} ms)"))
+        else:
+            stages.append((at, f"{stamp.group(2)}: {message}"))
+    stages.append(((ready - put_end) * 1000, "the row says `ready` (its `updated_at`)"))
     return sorted(stages)
 
 

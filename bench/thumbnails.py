@@ -275,7 +275,9 @@ def worker(strategy: str, path: Path) -> None:
     function, sizes = STRATEGIES[strategy]
     if strategy.startswith("lightbox"):
         sys.path.insert(0, str(REPO / "functions"))
-        import lightbox.imaging  # noqa: F401 - imported before the clock starts
+        # The renderer and every library it loads, before the clock starts, as pyvips' import
+        # loads libvips: the package alone imports none of them.
+        import lightbox.imaging.render  # noqa: F401
     elif strategy.startswith("vips"):
         import pyvips  # noqa: F401
     else:
