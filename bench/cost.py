@@ -481,11 +481,11 @@ def bill(items: list[Measured], io_seconds: float, thumbnail_mb: int,
     result.add("Lambda: API functions, repeated jobs, cold starts (GB-s)", others * price)
     result.add("Lambda: requests", invocations * LAMBDA_REQUEST)
     result.add("API Gateway: presign and complete", API_REQUESTS * API_GATEWAY_REQUEST)
-    # S3: the original's PUT, the derivatives' and tiles' PUTs; HEAD and the 64 KB sniff
-    # (upload-complete), the sniff again for a repeated job, the lane's GET, a clip's ranged
-    # GETs.
+    # S3: the original's PUT, the derivatives' and tiles' PUTs; the 64 KB sniff, whose ranged
+    # GET also tells the size (upload-complete), the sniff again for a repeated job, the
+    # lane's GET, a clip's ranged GETs.
     puts = 1 + mean(items, lambda i: len(i.derivative_bytes))
-    gets = 2 + REPEATED_JOB_SHARE + mean(items, lambda i: 1 + i.ranged_gets)
+    gets = 1 + REPEATED_JOB_SHARE + mean(items, lambda i: 1 + i.ranged_gets)
     result.add("S3 requests: the original, its checks and derivatives", puts * S3_PUT
                + gets * S3_GET)
     result.add("S3 requests: deep-zoom tiles", mean(items, lambda i: i.tiles) * S3_PUT)
