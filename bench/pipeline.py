@@ -73,8 +73,8 @@ _warm_photo = ""
 
 
 def machine_seconds(paths: list[str]) -> tuple[float, float]:
-    """The wall time of rendering every photo on one process per core, and the CPU seconds
-    the renders took."""
+    """The wall time of rendering every photo on one process per core, and the renders'
+    own times summed (on otherwise idle cores, their CPU time)."""
     global _warm_photo  # noqa: PLW0603 - read by the pool's processes at their start
     _warm_photo = paths[-1]
     cores = os.cpu_count() or 1
@@ -265,7 +265,8 @@ def report(photos: int, clients: int, machine_wall: float, render_cpu: float,
         f"`./dev.sh bench pipeline --write`, {date.today().isoformat()}: {machine()}. "
         f"{photos} photos of 1600×1200 (JPEG, about 240 kB). **The machine:** Lightbox's "
         f"imaging core renders them (256 and 1280 px, placeholder, perceptual hash) on "
-        f"{cores} warm processes in **{machine_wall:.2f} s** ({render_cpu:.2f} CPU-seconds). "
+        f"{cores} warm processes in **{machine_wall:.2f} s** ({render_cpu:.2f} s summed over "
+        f"the renders). "
         f"**The stack:** `./dev.sh up` on a fresh data directory with its defaults; after a "
         f"warm-up of 8 photos at once, {clients} client threads presign and PUT the same "
         f"{photos}. Its time runs from the first presign to the last `ready`; the efficiency "
@@ -282,7 +283,7 @@ def report(photos: int, clients: int, machine_wall: float, render_cpu: float,
             f"**{machine_wall / result['burst']:.2f}** | "
             f"{statistics.median(latencies) * 1000:,.0f} ms | "
             f"{percentile(latencies, 0.99) * 1000:,.0f} ms | {latencies[-1] * 1000:,.0f} ms |")
-    lines += ["", "CPU-seconds each part of the stack used during the burst (the renders "
+    lines += ["", "CPU-seconds each part of the stack used during the burst (the machine's renders "
               f"alone: {render_cpu:.2f}):", ""]
     parts = sorted({part for result in results for part in result["cpu"]})
     lines.append("| part | " + " | ".join(r["backend"] for r in results) + " |")
