@@ -181,6 +181,41 @@ def test_render_tiles_an_image_over_the_setting_upright_and_no_other(tmp_path: P
     assert render(turned, replace(SPEC, max_pixels=1_000_000)).tiles is None
 
 
+def test_a_page_decoded_whole_for_its_thumbnails_is_cut_into_tiles_without_decoding_it_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lightbox.imaging import pillow_source
+    from lightbox.imaging import render as rendering
+
+    decodes: list[str] = []
+    decode = pillow_source.PillowSource.decode
+
+    def counted(source: pillow_source.PillowSource, index: int, target: int) -> DecodedPage:
+        decodes.append(source.info.color_mode)
+        return decode(source, index, target)
+
+    monkeypatch.setattr(pillow_source.PillowSource, "decode", counted)
+    # A PNG has no reduced-scale decode: its thumbnails' decode is the whole page, turned.
+    png = tmp_path / "turned.png"
+    png.write_bytes(image_bytes("PNG", (1600, 900), orientation=6))
+    rendition = render(png, SPEC)
+    assert rendition.tiles is not None
+    made = rendition.tiles.make()
+    assert made is not None
+    reused = list(made[1])
+    assert len(decodes) == 1
+    # The same tiles as from a page decoded afresh.
+    fresh = rendering._tiles(png, SPEC, None)
+    assert fresh is not None and fresh[0] == made[0] == Pyramid(900, 1600)
+    assert list(fresh[1]) == reused
+    # A JPEG's thumbnails are decoded at reduced scale: its tiles need the whole page.
+    jpeg = tmp_path / "turned.jpg"
+    jpeg.write_bytes(image_bytes("JPEG", (1600, 900), orientation=6))
+    decodes.clear()
+    tiles = render(jpeg, SPEC).tiles
+    assert tiles is not None and tiles.make() is not None
+    assert len(decodes) == 2
+
+
 # --- grants -------------------------------------------------------------------------------------
 
 def tiled_asset(stack: FakeLibrary) -> uuid.UUID:
