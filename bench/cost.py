@@ -55,9 +55,10 @@ from PIL import Image, ImageDraw
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "functions")]
 
-from report import REPORT, machine, temporary_postgres, write_section  # noqa: E402
+from report import REPORT, machine, peak_mb, temporary_postgres, write_section  # noqa: E402
 from thumbnails import photo  # noqa: E402 - bench/thumbnails.py: photo-like content
 from triggers import jpeg as trigger_photo  # noqa: E402 - bench/triggers.py
+from video import encode_clip  # noqa: E402 - bench/video.py
 
 from infra.template import Template  # noqa: E402 - after the path is set
 from lightbox.adapters.s3 import CHUNK_BYTES  # noqa: E402
@@ -183,22 +184,7 @@ def _screenshot(path: Path) -> None:
 
 def _clip(path: Path) -> None:
     """A phone's clip: 1080p at 30 fps, H.264 at 16 Mbit/s, 15 s, moving detail."""
-    import av
-
-    rate, bitrate, seconds = 30, 16_000_000, 15
-    texture = np.asarray(photo(3840, 1080))
-    with av.open(str(path), "w", format="mp4") as output:
-        stream = output.add_stream("libx264", rate=rate, options={
-            "preset": "ultrafast", "g": str(rate), "b": str(bitrate),
-            "maxrate": str(bitrate), "bufsize": str(bitrate)})
-        stream.width, stream.height, stream.pix_fmt = 1920, 1080, "yuv420p"
-        for index in range(seconds * rate):
-            shift = (index * 7) % 1920
-            frame = av.VideoFrame.from_ndarray(
-                np.ascontiguousarray(texture[:, shift:shift + 1920]), format="rgb24")
-            frame.pts = index
-            output.mux(stream.encode(frame))
-        output.mux(stream.encode(None))
+    encode_clip(path, np.asarray(photo(3840, 1080)), seconds=15, bitrate=16_000_000)
 
 
 @dataclass(frozen=True)
@@ -319,18 +305,10 @@ def _once(kind: Kind, path: Path, spec: Any, scratch: Path) -> dict[str, Any]:
     return {**made, "seconds": clock.cpu, "wall_seconds": clock.wall}
 
 
-def _peak_mb() -> float:
-    # VmHWM, this program's own peak: getrusage's ru_maxrss also keeps the peak of the process
-    # it was forked from (Linux carries it across exec), here the parent that made the files.
-    with open("/proc/self/status") as status:
-        line = next(line for line in status if line.startswith("VmHWM:"))
-    return int(line.split()[1]) / 1024
-
-
 def _measure_alone(index: int, runs: int) -> dict[str, Any]:
     """In a process of its own, so that its peak memory is this item's: a warm-up (imports,
     first decode), then ``runs`` passes, the median of each part's seconds."""
-    kind, start_mb = LIBRARY[index], _peak_mb()
+    kind, start_mb = LIBRARY[index], peak_mb()
     spec = Container().render_spec
     with tempfile.TemporaryDirectory(prefix="lightbox-bench-cost-") as scratch:
         _once(kind, original(kind), spec, Path(scratch))
@@ -339,7 +317,7 @@ def _measure_alone(index: int, runs: int) -> dict[str, Any]:
     for clock in ("seconds", "wall_seconds"):
         made[clock] = {part: statistics.median(sample[clock][part] for sample in samples)
                        for part in made[clock]}
-    return {**made, "start_mb": start_mb, "peak_mb": _peak_mb()}
+    return {**made, "start_mb": start_mb, "peak_mb": peak_mb()}
 
 
 def measure(index: int, runs: int) -> Measured:

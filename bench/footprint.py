@@ -31,7 +31,7 @@ import psutil
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "functions")]
 
-from report import machine, write_section  # noqa: E402 - bench/report.py
+from report import machine, stack_processes, write_section  # noqa: E402 - bench/report.py
 
 from tests.crash.test_crash import crash  # noqa: E402 - after the path is set
 from tests.e2e.conftest import Stack, start_stack  # noqa: E402
@@ -41,31 +41,14 @@ START, END = "<!-- footprint:start -->", "<!-- footprint:end -->"
 DEADLINE_SECONDS = 600
 
 
-def part_of(process: psutil.Process) -> str:
-    command = " ".join(process.cmdline())
-    if "filer.meta.tail" in command:
-        return "SeaweedFS notifications (its log's tail)"
-    if "weed " in command:
-        return "SeaweedFS"
-    if "infra.local.mock_aws" in command:
-        return "moto (queues)"
-    if process.name() == "postgres" or "postgres" in command.split(" ", 1)[0]:
-        return "PostgreSQL"
-    if "spawn_main" in command or "multiprocessing" in command:
-        return "function workers"
-    return "runtime"
-
-
 def memory(stack: Stack) -> dict[str, float]:
-    """MB resident per part of the stack."""
-    runtime = psutil.Process(stack.process.pid)
-    postmaster = int((stack.data_dir / "postgres" / "postmaster.pid").read_text().split()[0])
-    server = psutil.Process(postmaster)
+    """MB resident per part of the stack (a function's workers together)."""
     totals: dict[str, float] = defaultdict(float)
-    for process in [runtime, *runtime.children(recursive=True), server,
-                    *server.children(recursive=True)]:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            totals[part_of(process)] += process.memory_info().rss / 1e6
+    for part, processes in stack_processes(stack.process.pid, stack.data_dir).items():
+        for process in processes:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                totals["function workers" if part.startswith("function ") else part] += (
+                    process.memory_info().rss / 1e6)
     return dict(totals)
 
 

@@ -21,6 +21,7 @@ With ``--write``, the tables replace the pipeline section of docs/BENCHMARKS.md.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import statistics
@@ -34,20 +35,17 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import psutil
 import psycopg
-import requests
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "functions")]
 
-from report import machine, write_section  # noqa: E402 - bench/report.py
-from triggers import Stack, jpeg, running  # noqa: E402 - bench/triggers.py
-
-from infra.template import Template  # noqa: E402 - after the path is set
+from report import machine, stack_processes, write_section  # noqa: E402 - bench/report.py
+from triggers import Stack, jpeg, running, upload  # noqa: E402 - bench/triggers.py
 
 START, END = "<!-- pipeline:start -->", "<!-- pipeline:end -->"
 DEADLINE_SECONDS = 300
-TICKS = os.sysconf("SC_CLK_TCK")
 
 
 # --- the machine ----------------------------------------------------------------------------
@@ -87,15 +85,6 @@ def machine_seconds(paths: list[str]) -> tuple[float, float]:
 
 # --- the stack ------------------------------------------------------------------------------
 
-def upload(stack: Stack, name: str, data: bytes) -> tuple[str, float]:
-    """Presign and PUT; the asset id and the wall-clock time the PUT returned."""
-    ticket = requests.post(f"{stack.api}/v1/uploads", timeout=30, headers=stack.auth, json={
-        "filename": name, "content_type": "image/jpeg", "size_bytes": len(data)}).json()
-    requests.put(ticket["upload"]["url"], data=data, headers=ticket["upload"]["headers"],
-                 timeout=120).raise_for_status()
-    return ticket["asset_id"], time.time()
-
-
 def ready_times(stack: Stack, ids: Iterable[str]) -> dict[str, float]:
     """When each asset became ready (its row's wall-clock ``updated_at``), once all are; read
     from the database itself, so that waiting costs the stack nothing."""
@@ -119,80 +108,19 @@ def send_all(stack: Stack, photos: list[bytes], clients: int,
              prefix: str) -> dict[str, float]:
     """Upload every photo from ``clients`` threads; each asset's PUT end."""
     with ThreadPoolExecutor(clients) as pool:
-        done = pool.map(lambda n: upload(stack, f"{prefix}-{n}.jpg", photos[n]),
+        done = pool.map(lambda n: upload(stack, f"{prefix}-{n}.jpg", "image/jpeg", photos[n]),
                         range(len(photos)))
         return dict(done)
 
 
-def _descendants(root: int) -> set[int]:
-    children: dict[int, list[int]] = defaultdict(list)
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as stat:
-                    ppid = int(stat.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children[ppid].append(int(entry))
-    found, todo = set(), [root]
-    while todo:
-        pid = todo.pop()
-        found.add(pid)
-        todo.extend(children[pid])
-    return found
-
-
-def _part(pid: int, functions: set[str]) -> str | None:
-    """Which part of the stack a process is (a function's worker names itself after it)."""
-    try:
-        with open(f"/proc/{pid}/comm") as comm:
-            name = comm.read().strip()
-        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
-            command = cmdline.read().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        return None
-    if name in functions:
-        return f"function {name}"
-    if "filer.meta.tail" in command:
-        return "SeaweedFS notifications (its log's tail)"
-    if "weed" in command:
-        return "SeaweedFS"
-    if "postgres" in command:
-        return "PostgreSQL"
-    if "infra.local.mock_aws" in command:
-        return "queues (moto's SQS)"
-    if "infra.local" in command:  # before LocalStack: the runtime is told --s3 localstack
-        return "runtime (gateway, queue pollers)"
-    if "localstack" in command:
-        return "LocalStack"
-    return None
-
-
-def _postgres_root(stack: Stack) -> int | None:
-    """The embedded PostgreSQL's postmaster, which runs on its own (not the stack's child)."""
-    pidfile = stack.log.parent / "data" / "postgres" / "postmaster.pid"
-    return int(pidfile.read_text().split()[0]) if pidfile.exists() else None
-
-
 def cpu_by_part(stack: Stack) -> dict[str, float]:
     """CPU seconds each part of the stack has used so far (processes alive now)."""
-    pids = _descendants(stack.process.pid)
-    root = _postgres_root(stack)
-    if root is not None:
-        pids |= _descendants(root)
-    functions = {name.removesuffix("Function")[:15] for name in Template.load(
-        REPO / "template.yaml").functions}
     used: dict[str, float] = defaultdict(float)
-    for pid in pids:
-        part = _part(pid, functions)
-        if part is None:
-            continue
-        try:
-            with open(f"/proc/{pid}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        used[part] += (int(fields[11]) + int(fields[12])) / TICKS
+    for part, processes in stack_processes(stack.process.pid, stack.log.parent / "data").items():
+        for process in processes:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                times = process.cpu_times()
+                used[part] += times.user + times.system
     return dict(used)
 
 
@@ -209,7 +137,7 @@ def measure(backend: str, photos: list[bytes], clients: int) -> dict[str, Any]:
         after = cpu_by_part(stack)
         cpu = {part: after[part] - before.get(part, 0.0) for part in after}
         log_mark = stack.log.stat().st_size
-        alone, alone_put = upload(stack, "alone.jpg", jpeg(20_000))
+        alone, alone_put = upload(stack, "alone.jpg", "image/jpeg", jpeg(20_000))
         alone_ready = ready_times(stack, [alone])[alone]
         time.sleep(0.5)  # the last delete's log line
         stages = _stages(stack.log, log_mark, alone_put, alone_ready)

@@ -3,6 +3,7 @@ machine, and a PostgreSQL of their own."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import tempfile
@@ -10,6 +11,8 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+import psutil
 
 REPORT = Path(__file__).resolve().parents[1] / "docs" / "BENCHMARKS.md"
 
@@ -25,6 +28,49 @@ def write_section(section: str) -> None:
     else:
         text = text.rstrip("\n") + "\n\n" + section + "\n"
     REPORT.write_text(text)
+
+
+def peak_mb() -> float:
+    """This process's peak resident memory (VmHWM), in MB. Not getrusage's ru_maxrss: Linux
+    keeps that across exec, so a child would report its parent's peak."""
+    with open("/proc/self/status") as status:
+        line = next(line for line in status if line.startswith("VmHWM:"))
+    return int(line.split()[1]) / 1024
+
+
+def stack_processes(runtime_pid: int, data_dir: Path) -> dict[str, list[psutil.Process]]:
+    """The processes of a running local stack by the part of it each is: the runtime's and,
+    when embedded, PostgreSQL's (which runs on its own), a function's workers by its name."""
+    runtime = psutil.Process(runtime_pid)
+    processes = [runtime, *runtime.children(recursive=True)]
+    pidfile = data_dir / "postgres" / "postmaster.pid"
+    if pidfile.exists():
+        postmaster = psutil.Process(int(pidfile.read_text().split()[0]))
+        processes += [postmaster, *postmaster.children(recursive=True)]
+    parts: dict[str, list[psutil.Process]] = {}
+    for process in processes:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            parts.setdefault(_part_of(process), []).append(process)
+    return parts
+
+
+def _part_of(process: psutil.Process) -> str:
+    command = " ".join(process.cmdline())
+    if "filer.meta.tail" in command:
+        return "SeaweedFS notifications (its log's tail)"
+    if "weed " in command:
+        return "SeaweedFS"
+    if "infra.local.mock_aws" in command:
+        return "queues (moto)"
+    if process.name() == "postgres" or "postgres" in command.split(" ", 1)[0]:
+        return "PostgreSQL"
+    if "spawn_main" in command:  # an execution environment, named after its function
+        return f"function {process.name()}"
+    if "infra.local" in command:  # before LocalStack: the runtime is told --s3 localstack
+        return "runtime (gateway, queue pollers)"
+    if "localstack" in command:
+        return "LocalStack"
+    return "runtime (gateway, queue pollers)"
 
 
 def machine() -> str:

@@ -31,7 +31,7 @@ from PIL import Image, ImageFilter
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / ".bench" / "corpus"
 OUTPUT = REPO / ".bench" / "output"
-from report import machine, write_section  # noqa: E402 - bench/report.py
+from report import machine, peak_mb, write_section  # noqa: E402 - bench/report.py
 
 SIZES = (256, 1280)
 QUALITY = 85
@@ -288,19 +288,14 @@ def worker(strategy: str, path: Path) -> None:
     try:
         outputs = function(path, sizes)
     except Exception as exc:
-        print(json.dumps({"error": f"{type(exc).__name__}: {str(exc)[:120]}", "peak_mb": _peak()}))
+        print(json.dumps({"error": f"{type(exc).__name__}: {str(exc)[:120]}",
+                          "peak_mb": peak_mb()}))
         return
     seconds = time.perf_counter() - started
     OUTPUT.mkdir(parents=True, exist_ok=True)
     for size, data in outputs.items():
         (OUTPUT / f"{path.stem}.{strategy}.{size}.jpg").write_bytes(data)
-    print(json.dumps({"seconds": seconds, "peak_mb": _peak()}))
-
-
-def _peak() -> float:
-    with open("/proc/self/status") as status:
-        line = next(line for line in status if line.startswith("VmHWM:"))
-    return int(line.split()[1]) / 1024
+    print(json.dumps({"seconds": seconds, "peak_mb": peak_mb()}))
 
 
 # --- measuring and reporting ----------------------------------------------------------------

@@ -137,12 +137,13 @@ def book() -> bytes:
 
 
 def upload(stack: Stack, name: str, content_type: str, data: bytes) -> tuple[str, float]:
-    """Presign and PUT; the asset id and when the PUT returned."""
+    """Presign and PUT; the asset id and when the PUT returned (wall clock, as the rows'
+    ``updated_at``)."""
     ticket = requests.post(f"{stack.api}/v1/uploads", timeout=30, headers=stack.auth, json={
         "filename": name, "content_type": content_type, "size_bytes": len(data)}).json()
     requests.put(ticket["upload"]["url"], data=data, headers=ticket["upload"]["headers"],
                  timeout=120).raise_for_status()
-    return ticket["asset_id"], time.monotonic()
+    return ticket["asset_id"], time.time()
 
 
 class Watcher:
@@ -166,7 +167,7 @@ class Watcher:
         while not self._stop.wait(0.05):
             items = requests.get(f"{self._stack.api}/v1/assets?limit=200",
                                  headers=self._stack.auth, timeout=30).json()["items"]
-            now = time.monotonic()
+            now = time.time()  # the clock upload() reports on
             for item in items:
                 if item["status"] not in ("pending", "uploaded", "processing"):
                     assert item["status"] == "ready", item

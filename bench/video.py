@@ -28,6 +28,7 @@ import tempfile
 import time
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -47,25 +48,33 @@ WIDTH, HEIGHT, RATE, BITRATE = 1920, 1080, 30, 50_000_000
 KEY = "originals/bench/clip"
 
 
-def make_clip(path: Path, megabytes: int) -> None:
+def encode_clip(path: Path, texture: Any, *, seconds: int, bitrate: int) -> None:
+    """An H.264 MP4 at ``bitrate``, RATE frames a second: a window half ``texture``'s width
+    sliding across it, so that the detail moves and the bitrate is spent."""
     import av
     import numpy as np
 
-    seconds = megabytes * 8_000_000 // BITRATE + 1
-    rng = np.random.default_rng(5)
-    texture = rng.integers(0, 256, (HEIGHT, WIDTH * 2, 3), dtype=np.uint8)
+    height, width = texture.shape[0], texture.shape[1] // 2
     with av.open(str(path), "w", format="mp4") as output:
         stream = output.add_stream("libx264", rate=RATE, options={
-            "preset": "ultrafast", "g": str(RATE), "b": str(BITRATE),
-            "maxrate": str(BITRATE), "bufsize": str(BITRATE)})
-        stream.width, stream.height, stream.pix_fmt = WIDTH, HEIGHT, "yuv420p"
+            "preset": "ultrafast", "g": str(RATE), "b": str(bitrate),
+            "maxrate": str(bitrate), "bufsize": str(bitrate)})
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         for index in range(seconds * RATE):
-            shift = (index * 7) % WIDTH  # detail that moves: the bitrate is spent
+            shift = (index * 7) % width
             frame = av.VideoFrame.from_ndarray(
-                np.ascontiguousarray(texture[:, shift:shift + WIDTH]), format="rgb24")
+                np.ascontiguousarray(texture[:, shift:shift + width]), format="rgb24")
             frame.pts = index
             output.mux(stream.encode(frame))
         output.mux(stream.encode(None))
+
+
+def make_clip(path: Path, megabytes: int) -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(5)
+    encode_clip(path, rng.integers(0, 256, (HEIGHT, WIDTH * 2, 3), dtype=np.uint8),
+                seconds=megabytes * 8_000_000 // BITRATE + 1, bitrate=BITRATE)
 
 
 def make_hdr_clip(path: Path) -> None:

@@ -161,16 +161,20 @@ def test_a_page_that_decodes_at_another_size_than_its_pyramid_is_refused() -> No
         next(tile_images(page, Pyramid(120, 60), SPEC))
 
 
-def test_render_tiles_an_image_over_the_setting_upright_and_no_other(tmp_path: Path) -> None:
-    turned = tmp_path / "turned.jpg"
-    turned.write_bytes(image_bytes("JPEG", (1600, 900), orientation=6))
-    rendition = render(turned, SPEC)
+def tiles_of(path: Path) -> tuple[Pyramid, list[tuple[Tile, bytes]]]:
+    """The tiles ``render`` makes of the file at ``path``, which it must tile."""
+    rendition = render(path, SPEC)
     assert rendition.tiles is not None
     made = rendition.tiles.make()
     assert made is not None
-    pyramid, images = made
+    return made[0], list(made[1])
+
+
+def test_render_tiles_an_image_over_the_setting_upright_and_no_other(tmp_path: Path) -> None:
+    turned = tmp_path / "turned.jpg"
+    turned.write_bytes(image_bytes("JPEG", (1600, 900), orientation=6))
+    pyramid, tiles = tiles_of(turned)
     assert pyramid == Pyramid(900, 1600)
-    tiles = list(images)
     assert len(tiles) == pyramid.count()
     assert decoded(tiles[0][1]).size == (512, 512)
 
@@ -186,33 +190,28 @@ def test_a_page_decoded_whole_for_its_thumbnails_is_cut_into_tiles_without_decod
     from lightbox.imaging import pillow_source
     from lightbox.imaging import render as rendering
 
-    decodes: list[str] = []
+    decodes: list[int] = []
     decode = pillow_source.PillowSource.decode
 
     def counted(source: pillow_source.PillowSource, index: int, target: int) -> DecodedPage:
-        decodes.append(source.info.color_mode)
+        decodes.append(target)
         return decode(source, index, target)
 
     monkeypatch.setattr(pillow_source.PillowSource, "decode", counted)
     # A PNG has no reduced-scale decode: its thumbnails' decode is the whole page, turned.
     png = tmp_path / "turned.png"
     png.write_bytes(image_bytes("PNG", (1600, 900), orientation=6))
-    rendition = render(png, SPEC)
-    assert rendition.tiles is not None
-    made = rendition.tiles.make()
-    assert made is not None
-    reused = list(made[1])
+    pyramid, reused = tiles_of(png)
     assert len(decodes) == 1
     # The same tiles as from a page decoded afresh.
     fresh = rendering._tiles(png, SPEC, None)
-    assert fresh is not None and fresh[0] == made[0] == Pyramid(900, 1600)
+    assert fresh is not None and fresh[0] == pyramid == Pyramid(900, 1600)
     assert list(fresh[1]) == reused
     # A JPEG's thumbnails are decoded at reduced scale: its tiles need the whole page.
     jpeg = tmp_path / "turned.jpg"
     jpeg.write_bytes(image_bytes("JPEG", (1600, 900), orientation=6))
     decodes.clear()
-    tiles = render(jpeg, SPEC).tiles
-    assert tiles is not None and tiles.make() is not None
+    tiles_of(jpeg)
     assert len(decodes) == 2
 
 
