@@ -312,3 +312,20 @@ def test_block_averaging_keeps_the_geometry_of_a_partial_last_block(tmp_path: Pa
     reference = Image.fromarray(pixels).resize(image.size, Image.Resampling.LANCZOS)
     difference = np.abs(np.asarray(image, np.int16) - np.asarray(reference, np.int16))
     assert difference.mean() < 3
+
+
+@pytest.mark.parametrize("planar", [False, True], ids=["contiguous", "planar"])
+def test_strips_of_a_few_rows_are_averaged_as_one_strip_of_the_whole_is(
+        tmp_path: Path, planar: bool) -> None:
+    # Joined into bands before averaging: a band must never run from one plane into the next.
+    rows, columns = np.mgrid[0:1700, 0:2300]
+    pixels = np.stack([127.5 + 127 * np.sin(columns / (5 + 4 * c) + rows / (7 + 3 * c))
+                       for c in range(3)], axis=-1).round().astype(np.uint8)
+    samples = np.moveaxis(pixels, -1, 0) if planar else pixels
+    options = {"planarconfig": "separate"} if planar else {}
+    one_strip = render_data(tmp_path, tiff(pixels, photometric="rgb"))
+    few_rows = render_data(tmp_path, tiff(samples, photometric="rgb", compression="zlib",
+                                          rowsperstrip=3, **options))
+    for size in (256, 1280):
+        assert np.array_equal(np.asarray(derivative(few_rows, size)),
+                              np.asarray(derivative(one_strip, size)))

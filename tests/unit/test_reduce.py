@@ -65,3 +65,22 @@ def test_a_scale_maps_and_clips_onto_eight_bits() -> None:
     assert inverted.apply(np.array([0.0, 100.4, 255.0])).tolist() == [255, 155, 0]
     stretched = Scale(offset=-1.0, factor=127.5)
     assert stretched.apply(np.array([-3.0, -1.0, 0.0, 1.0, 9.0])).tolist() == [0, 0, 128, 255, 255]
+
+
+@pytest.mark.parametrize("cores", [1, 2, 3])
+@pytest.mark.parametrize(("height", "width", "factor", "rows"), [
+    (1000, 61, 3, 1000), (2000, 97, 2, 333), (203, 59, 9, 50), (777, 40, 5, 128),
+])
+def test_full_width_pieces_average_exactly_on_any_number_of_cores(
+        monkeypatch: pytest.MonkeyPatch, cores: int, height: int, width: int, factor: int,
+        rows: int) -> None:
+    from lightbox.imaging import parallel
+
+    monkeypatch.setattr(parallel, "cores", lambda: cores)
+    image = np.random.default_rng(height).integers(0, 65536, (height, width, 3), np.uint16)
+    reducer = BoxReducer(height, width, 3, factor, Scale(0, 255 / 65535), max_value=65535)
+    for top in range(0, height, rows):
+        reducer.add(image[top:top + rows], top, 0)
+    assert reducer.complete
+    expected = np.floor(brute_force(image, factor) * 255 / 65535 + 0.5).astype(np.uint8)
+    assert np.array_equal(reducer.output, expected)

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
+
 from PIL import Image
 
+from lightbox.imaging import parallel
 from lightbox.imaging.source import REDUCING_GAP
+
+_PREMULTIPLIED = {"RGBA": "RGBa", "LA": "La"}
+# Below this many output pixels, one thread resamples faster than several start and join.
+_BANDED_PIXELS = 256 * 1024
 
 _TRANSPOSE = {
     2: Image.Transpose.FLIP_LEFT_RIGHT,
@@ -30,8 +37,32 @@ def fit(image: Image.Image, size: int,
     target = fitted(right - left, bottom - top, size)
     if box is None and target == image.size:
         return image
-    return image.resize(target, Image.Resampling.LANCZOS, box=box,
-                        reducing_gap=REDUCING_GAP)
+    width, height = target
+    # Pillow resamples palette and bilevel images by their nearest pixel, whole.
+    banded = width * height >= _BANDED_PIXELS and image.mode not in ("1", "P")
+    bands = parallel.workers() if banded else 1
+    if bands == 1:
+        return image.resize(target, Image.Resampling.LANCZOS, box=(left, top, right, bottom),
+                            reducing_gap=REDUCING_GAP)
+    # Horizontal bands of the output, each resampled from its own box of the input: Lanczos
+    # reads past a box's edges into the image, so the bands join without a seam.
+    rows = (bottom - top) / height
+    cuts = [round(height * band / bands) for band in range(bands + 1)]
+    # Pillow resamples alpha premultiplied, converting the whole image for each call: once
+    # here, or each band would hold a copy of the whole.
+    premultiplied = _PREMULTIPLIED.get(image.mode)
+    source = image.convert(premultiplied) if premultiplied else image
+
+    def band(edges: tuple[int, int]) -> Image.Image:
+        first, last = edges
+        return source.resize((width, last - first), Image.Resampling.LANCZOS,
+                             box=(left, top + first * rows, right, top + last * rows),
+                             reducing_gap=REDUCING_GAP)
+
+    whole = Image.new(source.mode, target)
+    for first, part in zip(cuts[:-1], parallel.each(band, itertools.pairwise(cuts)), strict=True):
+        whole.paste(part, (0, first))
+    return whole.convert(image.mode) if premultiplied else whole
 
 
 def upright(image: Image.Image, orientation: int) -> Image.Image:

@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from lightbox.imaging import parallel
+
 # Output rows averaged per batch: larger batches cost memory, smaller ones Python overhead.
 _BATCH_ROWS = 32
 
@@ -81,24 +83,26 @@ class BoxReducer:
             head = min(rows, -top % self.factor)
             self._accumulate(piece[:head], top, left, channel)
             piece, top = piece[head:], top + head
-            while done := self._average_whole_blocks(piece[: _BATCH_ROWS * self.factor], top,
-                                                     channel):
-                piece, top = piece[done:], top + done
+            # Whole blocks: every row unless the image goes on below, where a block may be cut.
+            rows = int(piece.shape[0])
+            whole = rows if top + rows >= self.height else rows - rows % self.factor
+            batch = _BATCH_ROWS * self.factor
+            # Batches write output rows of their own: they run on every core at once.
+            parallel.each(lambda first: self._average_whole_blocks(
+                piece[first:min(first + batch, whole)], top + first, channel),
+                range(0, whole, batch))
+            piece, top = piece[whole:], top + whole
         self._accumulate(piece, top, left, channel)
 
     @property
     def complete(self) -> bool:
         return not self._open
 
-    def _average_whole_blocks(self, piece: NDArray[Any], top: int, channel: int) -> int:
-        """Write the output rows ``piece`` covers whole; returns the input rows it used."""
+    def _average_whole_blocks(self, piece: NDArray[Any], top: int, channel: int) -> None:
+        """Write the output rows of ``piece``, whole blocks but for the image's last one."""
         factor = self.factor
-        rows = int(piece.shape[0])
-        # The image's last block may be short; any other must be whole.
-        blocks = -(-rows // factor) if top + rows >= self.height else rows // factor
-        if blocks == 0:
-            return 0
-        used = min(rows, blocks * factor)
+        used = int(piece.shape[0])
+        blocks = -(-used // factor)
         full = used // factor
         channels_in = piece.shape[2]
         # Rows first, as a reshape (numpy sums contiguous rows fast), then columns.
@@ -114,7 +118,6 @@ class BoxReducer:
         first = top // factor
         channels = slice(channel, channel + means.shape[2])
         self.output[first:first + blocks, :, channels] = self._scale.apply(means)
-        return used
 
     def _column_sums(self, row_sums: NDArray[Any]) -> NDArray[Any]:
         """Sums over each block of columns: rows × width × channels → rows × blocks × channels."""

@@ -32,7 +32,7 @@ from tifffile import (
 
 from lightbox.domain import ImageInfo, RenderSpec
 from lightbox.errors import ImageError
-from lightbox.imaging import metadata
+from lightbox.imaging import metadata, parallel
 from lightbox.imaging.reduce import BoxReducer, Scale
 from lightbox.imaging.source import REDUCING_GAP, DecodedPage, decoding
 
@@ -41,6 +41,10 @@ MAX_IFDS = 10_000
 # Raw bytes read per pass, and the largest single strip or tile decoded at once.
 _READ_BYTES = 16 * 1024 * 1024
 _MAX_PIECE_BYTES = 256 * 1024 * 1024
+# Strips smaller than this are joined into bands of this size before they are averaged.
+_BAND_BYTES = 4 * 1024 * 1024
+# Decoded strips or tiles held at once when they are decoded on several cores.
+_DECODED_AT_ONCE = 64 * 1024 * 1024
 _INTER_COLOR_PROFILE = 34675
 _CMYK_INKSET = 1
 _UNPREMULTIPLIED = {"RGBa": "RGBA", "La": "LA"}
@@ -50,6 +54,8 @@ Box = tuple[float, float, float, float]
 
 
 class TiffSource:
+    pages_decode_apart = True
+
     def __init__(self, path: Path, spec: RenderSpec) -> None:
         self._spec = spec
         with decoding("the TIFF file"):
@@ -154,7 +160,7 @@ class TiffSource:
         factor = _block_factor(max(width, height), target)
         reducer = BoxReducer(height, width, layout.channels, factor, scale,
                              max_value=layout.max_value)
-        for piece, top, left, plane in _pieces(self._file, page):
+        for piece, top, left, plane in _bands(_pieces(self._file, page), width):
             prepared = layout.prepare(piece, plane, bounds)
             if prepared is not None:
                 reducer.add(prepared, top, left, layout.channel_of(plane))
@@ -347,6 +353,38 @@ def _pieces(file: tifffile.TiffFile, page: TiffPage) -> Iterator[Piece]:
         yield from _decoded_segments(page)
 
 
+def _bands(pieces: Iterator[Piece], width: int) -> Iterator[Piece]:
+    """Strips of a few rows that follow one another, joined into bands of ``_BAND_BYTES``:
+    such a strip costs the reducer more in Python than in arithmetic, and a band is averaged
+    in batches on every core. Tiles and large strips pass as they are."""
+    held: list[Piece] = []
+    held_bytes = 0
+    for piece in pieces:
+        samples, top, left, _ = piece
+        joinable = left == 0 and samples.shape[1] == width and samples.nbytes < _BAND_BYTES
+        # A band is rows in order: each plane's strips start again at the top.
+        if held and not (joinable and top == held[-1][1] + held[-1][0].shape[0]):
+            yield _joined(held)
+            held, held_bytes = [], 0
+        if not joinable:
+            yield piece
+            continue
+        held.append(piece)
+        held_bytes += samples.nbytes
+        if held_bytes >= _BAND_BYTES:
+            yield _joined(held)
+            held, held_bytes = [], 0
+    if held:
+        yield _joined(held)
+
+
+def _joined(strips: list[Piece]) -> Piece:
+    if len(strips) == 1:
+        return strips[0]
+    _, top, left, plane = strips[0]
+    return np.concatenate([samples for samples, _, _, _ in strips]), top, left, plane
+
+
 def _raw_strips(file: tifffile.TiffFile, page: TiffPage) -> Iterator[Piece]:
     """Uncompressed strips, read in bands of rows however large or small each strip is."""
     assert page.dtype is not None
@@ -390,9 +428,15 @@ def _decoded_segments(page: TiffPage) -> Iterator[Piece]:
             f"a single strip or tile of this TIFF decodes to {piece_bytes / 2**20:,.0f} MB, "
             "too large to decode in bounded memory"
         )
-    # One decoder: threads would decode a whole buffer of segments at once, and a buffer of
-    # well-compressed data can decode to gigabytes.
-    for data, index, shape in page.segments(buffersize=_READ_BYTES, maxworkers=1):
+    # tifffile decodes each buffer it reads on its threads at once, and a buffer of
+    # well-compressed data can decode to gigabytes: the buffer holds as many segments as
+    # may be decoded at once, the smallest of them in its bytes setting the count.
+    workers = parallel.workers()
+    at_once = min(_DECODED_AT_ONCE // piece_bytes, 4 * workers)
+    smallest = min((int(count) for count in page.databytecounts if count), default=0)
+    buffersize = (at_once - 1) * smallest if workers > 1 and at_once > 1 else _READ_BYTES
+    for data, index, shape in page.segments(buffersize=buffersize,
+                                            maxworkers=workers if at_once > 1 else 1):
         plane, _, top, left, _ = index
         samples = data[0] if data is not None else np.zeros(shape[1:], page.dtype)
         yield samples, top, left, plane
