@@ -12,7 +12,7 @@
 #                       credentials (or an endpoint) also create the change set, unexecuted;
 #                       the packages' sizes are written into docs/DEPLOY.md
 #   --endpoint-url URL  send every AWS call to URL (LocalStack); AWS_ENDPOINT_URL works too
-#   --no-migrate        do not invoke the admin function's migrations (where Lambda cannot run code)
+#   --no-migrate        deploy without running the migrations through the admin function after
 #
 # With CreateDatabase=false, LIGHTBOX_DATABASE_URL is the database the functions use
 # (never stored in the repo). LIGHTBOX_ARTIFACT_BUCKET names the bucket for the packaged
@@ -185,7 +185,10 @@ else
 fi
 
 echo "==> deploying $stack"
+# The template goes up to the artifact bucket too: CloudFormation takes a template of more
+# than 51,200 bytes only from S3.
 deploy=(cloudformation deploy --template-file "$build/packaged.yaml" --stack-name "$stack"
+  --s3-bucket "$artifact_bucket" --s3-prefix "$stack"
   --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND --no-fail-on-empty-changeset
   --parameter-overrides "${overrides[@]}")
 if [ "$dry_run" = 1 ] && [ "$live" = 1 ]; then
@@ -202,15 +205,18 @@ fi
 
 if [ "$migrate" = 1 ]; then
   echo "==> migrating the database"
+  # The event from a file, as bytes: AWS CLI v2 reads an inline --payload as base64 unless
+  # told otherwise, and v1 knows no option to tell it.
+  printf '{"command": "migrate"}' >"$build/migrate-event.json"
   if [ "$dry_run" = 1 ]; then
     aws_cli lambda invoke --function-name "<AdminFunctionName output of $stack>" \
-      --cli-binary-format raw-in-base64-out --payload '{"command": "migrate"}' "$build/migrate.json"
+      --payload "fileb://$build/migrate-event.json" "$build/migrate.json"
   else
     admin_function=$(aws_quiet cloudformation describe-stacks --stack-name "$stack" \
       --output text --query "Stacks[0].Outputs[?OutputKey=='AdminFunctionName'].OutputValue")
     # invoke succeeds even when the function fails: the failure is in FunctionError.
     failure=$(aws_quiet lambda invoke --function-name "$admin_function" \
-      --cli-binary-format raw-in-base64-out --payload '{"command": "migrate"}' \
+      --payload "fileb://$build/migrate-event.json" \
       --cli-read-timeout 330 --query FunctionError --output text "$build/migrate.json")
     cat "$build/migrate.json"
     echo

@@ -7,6 +7,9 @@
 #   ./dev.sh key create|list|revoke --owner NAME [--admin] [--data DIR]
 #                                            manage the local stack's API keys (create prints the key last)
 #   ./dev.sh redrive [--data DIR]            send back what the dead-letter queues hold (after a fix)
+#   ./dev.sh localstack [--port 4566] [--data DIR]
+#                                            LocalStack and PostgreSQL to deploy template.yaml to
+#                                            with deploy.sh; its functions then run on this host
 #   ./dev.sh cli ARGS...                     the lightbox command (upload, ls, show, get, ...)
 #                                            against the local stack unless told otherwise
 #   ./dev.sh test [PYTEST ARGS...]           lint, type-check and run every test
@@ -16,7 +19,7 @@
 #   ./dev.sh help                            this help
 #
 # Each command installs only its set into .venv, and only when the set's files changed:
-#   run     requirements-local.txt  (up, env, key, redrive, cli: the functions, the embedded
+#   run     requirements-local.txt  (up, env, key, redrive, localstack, cli: the functions, the embedded
 #                                    servers, the lightbox command)
 #   deploy  requirements-deploy.txt (deploy.sh's build and template checks)
 #   test    requirements-test.txt   (run + deploy + pytest, browser, lint and type-check tools)
@@ -133,6 +136,11 @@ case "$command" in
     if [ "$command" = up ] && [[ " $* " == *" --s3 localstack "* || " $* " == *" --s3=localstack "* ]]; then
       ensure_localstack_venv
     fi
+    exec "$VENV/bin/python" -m infra.local "$command" "$@"
+    ;;
+  localstack)
+    ensure_venv run
+    ensure_localstack_venv
     exec "$VENV/bin/python" -m infra.local "$command" "$@"
     ;;
   test)

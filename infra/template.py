@@ -132,7 +132,8 @@ class Template:
                         in event["Properties"].get("FunctionResponseTypes", []),
                     ))
                 elif event["Type"] == "Schedule":
-                    schedules.append(Schedule(name, _rate(event["Properties"]["Schedule"])))
+                    schedules.append(Schedule(name, _rate(_value(
+                        event["Properties"]["Schedule"], document.get("Parameters", {})))))
         queues = {name: _queue(name, resource.get("Properties", {}))
                   for name, resource in _of_type(resources, "AWS::SQS::Queue")}
         buckets = [_bucket(name, resource.get("Properties", {}))
@@ -246,6 +247,13 @@ def _default_authorizer(resources: Mapping[str, Any]) -> str | None:
     if default is None:
         return None
     return _target_of(auth["Authorizers"][default]["FunctionArn"])
+
+
+def _value(value: Any, parameters: Mapping[str, Any]) -> Any:
+    """A property's value, a ``!Ref`` of a parameter being that parameter's default."""
+    if isinstance(value, dict) and set(value) == {"Ref"} and value["Ref"] in parameters:
+        return parameters[value["Ref"]].get("Default")
+    return value
 
 
 def _rate(expression: str) -> int:

@@ -1,5 +1,5 @@
-"""``python -m infra.local up|env|key|redrive``: what ``./dev.sh up``, ``env``, ``key`` and
-``redrive`` run.
+"""``python -m infra.local up|env|key|redrive|localstack``: what ``./dev.sh up``, ``env``,
+``key``, ``redrive`` and ``localstack`` run.
 
 Function workers are spawned processes, which import this module again: it imports the
 runtime only inside ``main`` so that they stay lean.
@@ -52,7 +52,15 @@ def main(argv: list[str] | None = None) -> int:
         "redrive", help="send back what the running stack's dead-letter queues hold")
     redrive.add_argument("--s3", default="embedded", metavar="BACKEND")
     redrive.add_argument("--data", type=Path)
+    cloud = commands.add_parser(
+        "localstack", help="LocalStack and PostgreSQL to deploy template.yaml to; the deployed "
+        "functions run as processes of this host")
+    cloud.add_argument("--port", type=int, default=4566, help="LocalStack's port")
+    cloud.add_argument("--data", type=Path, default=REPO / ".data-deployed",
+                       help="where state is kept (default: .data-deployed)")
     args = parser.parse_args(argv)
+    if args.command == "localstack":
+        return _run_localstack(args.port, args.data)
     from infra.local.stack import Options, default_data_dir
 
     data_dir: Path = args.data or default_data_dir(getattr(args, "s3", "embedded"))
@@ -108,6 +116,61 @@ def _run(options: Options, *, verbose: bool = False) -> int:
     log.info("stopping")
     stack.stop()
     return 0
+
+
+def _run_localstack(port: int, data_dir: Path) -> int:
+    """LocalStack with every service the template uses, and PostgreSQL, until Ctrl-C; what
+    LocalStack logs, the deployed functions' logs among it, goes to the terminal."""
+    from infra.local.services import TEMPLATE_SERVICES, EmbeddedPostgres, LocalStackServer
+    from infra.local.stack import LOCALSTACK_PYTHON
+
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    log_path = data_dir / "logs" / "localstack.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    postgres = EmbeddedPostgres(data_dir / "postgres")
+    database_url = postgres.start()
+    localstack = LocalStackServer(LOCALSTACK_PYTHON, data_dir / "localstack", log_path,
+                                  port=port, services=TEMPLATE_SERVICES)
+    try:
+        endpoint = localstack.start()
+    except (OSError, ChildProcessError) as exc:
+        log.error("could not start LocalStack: %s", exc)
+        postgres.stop()
+        return 1
+    print(
+        f"\nLocalStack is running; functions deployed to it run as processes of this host.\n"
+        f"  Endpoint:  {endpoint}\n"
+        f"  Database:  {database_url}\n"
+        f"  Log:       {log_path}\n"
+        f"Deploy template.yaml to it from another shell:\n"
+        f"  PATH=\"$PWD/.venv-localstack/bin:$PATH\" AWS_ACCESS_KEY_ID=test "
+        f"AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 \\\n"
+        f"    LIGHTBOX_DATABASE_URL={shlex.quote(database_url)} "
+        f"./deploy.sh -e dev --endpoint-url {endpoint}\n"
+        f"Stop with Ctrl-C.\n",
+        flush=True,
+    )
+    _follow(log_path, stop)
+    localstack.stop()
+    postgres.stop()
+    return 0
+
+
+def _follow(path: Path, stop: threading.Event) -> None:
+    """Print what is written to ``path`` until ``stop`` is set."""
+    with path.open("rb") as log_file:
+        log_file.seek(0, os.SEEK_END)
+        while not stop.is_set():
+            line = log_file.readline()
+            if line:
+                sys.stdout.write(line.decode(errors="replace"))
+                sys.stdout.flush()
+            else:
+                stop.wait(0.2)
 
 
 def _run_key_command(args: argparse.Namespace, data_dir: Path) -> int:

@@ -203,6 +203,11 @@ class MotoServer:
             self._log = None
 
 
+# What template.yaml deploys to, and what its deployed functions call.
+TEMPLATE_SERVICES = ("cloudformation", "s3", "sqs", "lambda", "apigateway", "iam", "sts",
+                     "events", "logs", "cloudwatch", "sns")
+
+
 class LocalStackServer:
     """LocalStack (community) without Docker, from its own venv, on 127.0.0.1."""
 
@@ -240,8 +245,10 @@ class LocalStackServer:
             "SQS_ENDPOINT_STRATEGY": "path",
             "DISABLE_EVENTS": "1",
             "SERVICES": ",".join(self._services),
-            # Functions deployed to it are stored, never run (infra/local/localstack_plugin).
-            "LAMBDA_RUNTIME_EXECUTOR": "inert",
+            # Functions deployed to it run as processes of this host, under this Python
+            # (infra/local/localstack_plugin): it must be the functions' runtime, 3.12.
+            "LAMBDA_RUNTIME_EXECUTOR": "host",
+            "LIGHTBOX_LAMBDA_PYTHON": sys.executable,
             # The newer engine resolves !GetAtt of resources whose condition is false even in
             # the untaken branch of an !If, and so refuses template.yaml; this one does not.
             "PROVIDER_OVERRIDE_CLOUDFORMATION": "engine-legacy",

@@ -1,13 +1,16 @@
-"""deploy.sh -e dev against LocalStack: the stack is created, and its queues carry an upload
-to `ready` through the very packages deploy.sh built.
+"""deploy.sh -e dev against LocalStack, and the deployed stack at work with nothing else
+running: its API Gateway URL takes an upload, its bucket notifies its queue, its queue
+triggers run upload-complete and thumbnail, its schedule runs the reaper.
 
-LocalStack without Docker cannot run Lambda code, so the functions are deployed with queue
-triggers paused (EventProcessing=paused) and the local runtime's bridge and gateway run the
-built packages against the deployed bucket and queues, as the Lambda service would.
+LocalStack runs without Docker here: the functions run as processes of this host, from the
+packages deploy.sh built and LocalStack unzipped, with the environment LocalStack gives them
+(infra/local/localstack_plugin: the host runtime executor, and the Lambda REQUEST authorizers
+LocalStack's community edition does not run).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -15,26 +18,21 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import boto3
+import psycopg
 import pytest
 import requests
 
 from infra.aws.checks import UNZIPPED_LIMIT_BYTES, unzipped_size
-from infra.local.bridge import Bridge
-from infra.local.functions import LocalFunction
-from infra.local.gateway import Gateway
-from infra.local.services import LocalStackServer
+from infra.local.services import TEMPLATE_SERVICES, LocalStackServer
 from infra.template import Template
 from tests.conftest import REPO, database_of_its_own
 from tests.e2e.conftest import Client
-from tests.support import image_bytes, load_event
+from tests.support import image_bytes
 
 LOCALSTACK_PYTHON = REPO / ".venv-localstack" / "bin" / "python"
-SERVICES = ("cloudformation", "s3", "sqs", "lambda", "apigateway", "iam", "sts", "events",
-            "logs", "cloudwatch", "sns")
 STACK = "lightbox-dev"
 BUILD = REPO / ".build" / "dev"
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
@@ -59,13 +57,20 @@ class Deployed:
     def client(self, service: str) -> Any:
         return _client(self.endpoint, service)
 
+    @property
+    def api_url(self) -> str:
+        """The ApiUrl output (https://API_ID.execute-api.REGION.amazonaws.com/STAGE), as
+        LocalStack serves it."""
+        api_id = self.outputs["ApiUrl"].split("//", 1)[1].split(".", 1)[0]
+        return f"{self.endpoint}/_aws/execute-api/{api_id}/dev"
+
 
 @pytest.fixture(scope="module")
 def deployed(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
     workdir = tmp_path_factory.mktemp("deploy")
     with ExitStack() as cleanup:
         localstack = LocalStackServer(LOCALSTACK_PYTHON, workdir / "localstack",
-                                      workdir / "localstack.log", services=SERVICES)
+                                      workdir / "localstack.log", services=TEMPLATE_SERVICES)
         endpoint = localstack.start()
         cleanup.callback(localstack.stop)
         database_url = cleanup.enter_context(database_of_its_own(postgres_url))
@@ -74,8 +79,9 @@ def deployed(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
         bin_dir.mkdir()
         (bin_dir / "aws").symlink_to(LOCALSTACK_PYTHON.parent / "aws")
         result = subprocess.run(
-            ["./deploy.sh", "-e", "dev", "--yes", "--endpoint-url", endpoint, "--no-migrate",
-             "-p", "EventProcessing=paused"],
+            # The reaper every minute, for the test of its schedule to see it run.
+            ["./deploy.sh", "-e", "dev", "--yes", "--endpoint-url", endpoint,
+             "-p", "ReaperSchedule=rate(1 minute)"],
             cwd=REPO, capture_output=True, text=True, timeout=900, check=False,
             env={**os.environ, **CREDENTIALS, "PATH": f"{bin_dir}:{os.environ['PATH']}",
                  "LIGHTBOX_DATABASE_URL": database_url},
@@ -107,14 +113,16 @@ def test_the_build_checked_every_handler_and_package_before_deploying(deployed: 
     assert not (BUILD / "packages" / "imaging" / "av").exists()
 
 
-def test_the_stack_has_its_outputs_and_paused_triggers(deployed: Deployed) -> None:
+def test_the_stack_has_its_outputs_and_running_triggers(deployed: Deployed) -> None:
     assert {"ApiUrl", "BucketName", "IngestQueueUrl", "ThumbnailQueueUrl",
             "AdminFunctionName", "AlarmTopicArn"} <= set(deployed.outputs)
     assert "DatabaseProxyEndpoint" not in deployed.outputs  # CreateDatabase=false in dev
     mappings = deployed.client("lambda").list_event_source_mappings()["EventSourceMappings"]
     # ingest, the standard, large, video and backfill lanes, and the imports' pages
     assert len(mappings) == 6
-    assert {mapping["State"] for mapping in mappings} <= {"Disabled", "Disabling"}
+    assert {mapping["State"] for mapping in mappings} <= {"Enabled", "Enabling"}
+    assert all(mapping.get("FunctionResponseTypes") == ["ReportBatchItemFailures"]
+               for mapping in mappings)
 
 
 def test_each_function_is_deployed_with_its_handler_runtime_and_environment(
@@ -143,96 +151,72 @@ def test_the_bucket_is_private_encrypted_and_open_to_browser_uploads(deployed: D
     assert s3.get_bucket_cors(Bucket=bucket)["CORSRules"][0]["AllowedOrigins"] == ["*"]
 
 
-def test_an_upload_reaches_the_ingest_queue_and_the_built_packages_take_it_to_ready(
-    deployed: Deployed, tmp_path: Path,
+def test_the_migrations_ran_in_the_deployed_admin_function(deployed: Deployed) -> None:
+    report = json.loads((BUILD / "migrate.json").read_text())
+    assert report["applied"], report  # a fresh database: every migration
+    with psycopg.connect(deployed.database_url) as connection:
+        assert connection.execute("SELECT count(*) FROM schema_migrations").fetchone()[0] > 0
+
+
+def test_a_photo_through_the_deployed_api_is_made_ready_by_the_deployed_functions(
+    deployed: Deployed,
 ) -> None:
-    functions = _functions_from_the_build(deployed)
-    try:
-        migrate = functions["AdminFunction"].invoke({"command": "migrate"})
-        assert migrate["applied"], migrate
-        # The admin function is how keys are made in AWS (infra/aws/keys.py invokes it).
-        api_key = functions["AdminFunction"].invoke({"command": "create-key", "owner": "local"})
-        assert api_key["key"]["owner"] == "local", api_key
-        # API Gateway's own event shape, as published (behind the authorizer, for the owner
-        # local), for the first call.
-        event = load_event("apiGatewayProxyRequest.json")
-        photo = image_bytes("JPEG", size=(1600, 1200))
-        event["body"] = json.dumps({"filename": "deployed.jpg", "content_type": "image/jpeg",
-                                    "size_bytes": len(photo)})
-        created = functions["PresignFunction"].invoke(event)
-        assert created["statusCode"] == 201, created
-        ticket = json.loads(created["body"])
-        upload = ticket["upload"]
-        assert requests.put(upload["url"], data=photo, headers=upload["headers"],
-                            timeout=30).status_code == 200
+    key = _invoke(deployed, "AdminFunction", {"command": "create-key", "owner": "deployed"})
+    api = deployed.api_url
+    client = Client(api, key["secret"])
+    asset_id = client.upload("deployed.jpg", "image/jpeg", image_bytes("JPEG", size=(1600, 1200)))
+    # S3 → the ingest queue → upload-complete → the thumbnail queue → thumbnail, each queue's
+    # mapping invoking the deployed function, every step inside LocalStack.
+    asset = client.wait_until_settled(asset_id, timeout=180)
+    assert asset["status"] == "ready", asset
+    assert {thumb["size"] for thumb in asset["thumbnails"]} == {256, 1280}
+    thumbnail = requests.get(asset["thumbnails"][0]["url"], timeout=30)
+    assert thumbnail.content[:3] == b"\xff\xd8\xff"
+    listed = client.http.get(f"{api}/v1/assets", timeout=30).json()
+    assert [item["asset_id"] for item in listed["items"]] == [asset_id]
 
-        # The bucket notified the deployed ingest queue: look before the bridge takes it.
-        sqs = deployed.client("sqs")
-        notice = _receive(sqs, deployed.outputs["IngestQueueUrl"], ticket["asset_id"])
-        sqs.change_message_visibility(QueueUrl=deployed.outputs["IngestQueueUrl"],
-                                      ReceiptHandle=notice["ReceiptHandle"], VisibilityTimeout=0)
 
-        bridge = Bridge(
-            list(TEMPLATE.triggers), functions, sqs=sqs,
-            queue_urls={queue: deployed.physical[queue] for queue in TEMPLATE.queues},
-            queue_arns={queue: _arn_of(sqs, deployed.physical[queue]) for queue in TEMPLATE.queues},
-            region="us-east-1",
-        )
-        gateway = Gateway(TEMPLATE.routes, functions, stage="dev")
-        bridge.start()
-        gateway.start()
-        try:
-            asset = Client(gateway.url, api_key["secret"]).wait_until_settled(ticket["asset_id"])
-            assert asset["status"] == "ready", asset
-            assert {thumb["size"] for thumb in asset["thumbnails"]} == {256, 1280}
-            thumbnail = requests.get(asset["thumbnails"][0]["url"], timeout=30)
-            assert thumbnail.content[:3] == b"\xff\xd8\xff"
-            health = requests.get(f"{gateway.url}/health", timeout=30)
-            assert health.status_code == 200, health.text
-        finally:
-            gateway.close()
-            bridge.close()
-        report = functions["ReaperFunction"].invoke(load_event("scheduledEvent.json"))
-        assert set(report) >= {"completed", "expired", "redriven"}
-    finally:
-        for function in functions.values():
-            function.close()
+def test_the_deployed_authorizer_guards_every_v1_route(deployed: Deployed) -> None:
+    api = deployed.api_url
+    assert requests.get(f"{api}/health", timeout=30).status_code == 200
+    assert requests.get(f"{api}/v1/assets", timeout=30).status_code == 401  # no credentials
+    wrong = {"Authorization": "Bearer lbx_not-a-key"}
+    assert requests.get(f"{api}/v1/assets", headers=wrong, timeout=30).status_code == 401
+    key = _invoke(deployed, "AdminFunction", {"command": "create-key", "owner": "other"})
+    mine = {"Authorization": f"Bearer {key['secret']}"}
+    listed = requests.get(f"{api}/v1/assets", headers=mine, timeout=30)
+    assert listed.status_code == 200 and listed.json()["items"] == []  # not another's photos
+
+
+def test_a_failing_function_answers_as_lambda_does(deployed: Deployed) -> None:
+    result = deployed.client("lambda").invoke(
+        FunctionName=deployed.physical["AdminFunction"], Payload=b'{"command": "no-such"}')
+    assert result["FunctionError"] == "Unhandled"
+    error = json.loads(result["Payload"].read())
+    assert error["errorType"] and "no-such" in error["errorMessage"], error
+
+
+def test_the_schedule_runs_the_deployed_reaper(deployed: Deployed) -> None:
+    logs = deployed.client("logs")
+    group = f"/aws/lambda/{deployed.physical['ReaperFunction']}"
+    deadline = time.monotonic() + 150  # the rule fires once a minute
+    while time.monotonic() < deadline:
+        with contextlib.suppress(logs.exceptions.ResourceNotFoundException):
+            events = logs.filter_log_events(logGroupName=group)["events"]
+            if any(event["message"].startswith("REPORT RequestId") for event in events):
+                return
+        time.sleep(5)
+    raise AssertionError(f"the reaper did not run on its schedule: no invocation in {group}")
+
+
+def _invoke(deployed: Deployed, function: str, event: dict[str, Any]) -> Any:
+    result = deployed.client("lambda").invoke(FunctionName=deployed.physical[function],
+                                              Payload=json.dumps(event).encode())
+    answer = json.loads(result["Payload"].read())
+    assert "FunctionError" not in result, answer
+    return answer
 
 
 def _client(endpoint: str, service: str) -> Any:
     return boto3.client(service, endpoint_url=endpoint, region_name="us-east-1",
                         aws_access_key_id="test", aws_secret_access_key="test")
-
-
-def _functions_from_the_build(deployed: Deployed) -> dict[str, LocalFunction]:
-    lambda_client = deployed.client("lambda")
-    functions = {}
-    for name, spec in TEMPLATE.functions.items():
-        config = lambda_client.get_function_configuration(FunctionName=deployed.physical[name])
-        functions[name] = LocalFunction(
-            name, handler=config["Handler"],
-            code_uri=str(BUILD / "packages" / spec.package),
-            environment={**config["Environment"]["Variables"], **CREDENTIALS,
-                         "AWS_ENDPOINT_URL": deployed.endpoint,
-                         "AWS_LAMBDA_FUNCTION_NAME": config["FunctionName"],
-                         "PATH": os.environ["PATH"]},
-            timeout=config["Timeout"], memory=config["MemorySize"], concurrency=1,
-        )
-    return functions
-
-
-def _receive(sqs: Any, url: str, asset_id: str) -> dict[str, Any]:
-    """The bucket's notice of the asset's original (S3 sends a test event first)."""
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        for message in sqs.receive_message(QueueUrl=url, WaitTimeSeconds=2,
-                                           MaxNumberOfMessages=10).get("Messages", []):
-            records = json.loads(message["Body"]).get("Records", [])
-            if any(r["s3"]["object"]["key"].endswith(asset_id) for r in records):
-                return dict(message)
-    raise AssertionError(f"no notice of {asset_id} arrived on {url}")
-
-
-def _arn_of(sqs: Any, url: str) -> str:
-    return str(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
-               ["Attributes"]["QueueArn"])

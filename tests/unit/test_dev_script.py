@@ -108,6 +108,7 @@ def installed(lines: list[str]) -> list[str]:
     (["env"], "requirements-local.txt"),
     (["key", "list"], "requirements-local.txt"),
     (["redrive"], "requirements-local.txt"),
+    (["localstack"], "requirements-local.txt"),
     (["cli", "ls"], "requirements-local.txt"),
     (["setup"], "requirements-local.txt"),
     (["setup", "run"], "requirements-local.txt"),
@@ -127,6 +128,12 @@ def test_up_runs_the_stack_and_nothing_of_the_tests(sandbox: Sandbox) -> None:
     assert lines[-1] == "venv-python -m infra.local up --port 9000"
     assert not [line for line in lines if line.startswith(("venv-ruff", "venv-mypy", "chromium"))]
     assert not [line for line in lines if line.startswith("localstack-python")]
+
+
+def test_localstack_installs_localstack_and_runs_it_for_deploys(sandbox: Sandbox) -> None:
+    lines = sandbox("localstack", "--port", "4567")
+    assert any(line.startswith("localstack-python -m pip install") for line in lines)
+    assert lines[-1] == "venv-python -m infra.local localstack --port 4567"
 
 
 def test_a_set_is_installed_again_only_when_one_of_its_files_changes(sandbox: Sandbox) -> None:
