@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -108,8 +109,46 @@ def test_every_queue_has_a_dead_letter_queue_watched_by_an_alarm(translated: dic
                    for props in queues.values() if "RedrivePolicy" in props}
     assert dead_letter == {name for name in queues if name.endswith("DeadLetterQueue")}
     watched = {props["Dimensions"][0]["Value"]["Fn::GetAtt"][0]
-               for props in _of_type(translated, "AWS::CloudWatch::Alarm").values()}
+               for props in _of_type(translated, "AWS::CloudWatch::Alarm").values()
+               if props.get("MetricName") == "ApproximateNumberOfMessagesVisible"}
     assert watched == dead_letter
+
+
+def test_late_work_failing_functions_throttles_and_server_errors_each_raise_an_alarm(
+    translated: dict[str, Any],
+) -> None:
+    alarms = _of_type(translated, "AWS::CloudWatch::Alarm")
+    topic = {"Ref": "AlarmTopic"}
+    assert all(props["AlarmActions"] == [topic] for props in alarms.values())
+
+    def summed(metric: str) -> set[str]:
+        """The functions whose ``metric`` some alarm adds up."""
+        return {entry["MetricStat"]["Metric"]["Dimensions"][0]["Value"]["Ref"]
+                for props in alarms.values() for entry in props.get("Metrics", [])
+                if entry.get("MetricStat", {}).get("Metric", {}).get("MetricName") == metric}
+
+    functions = set(_of_type(translated, "AWS::Lambda::Function"))
+    assert summed("Errors") == functions
+    assert summed("Throttles") == functions
+    # CloudWatch takes at most ten metrics in an alarm's expression.
+    assert all(len(props.get("Metrics", [])) <= 10 for props in alarms.values())
+    oldest = {entry["MetricStat"]["Metric"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0]
+              for entry in alarms["OldestWorkAlarm"]["Metrics"] if "MetricStat" in entry}
+    assert oldest == {"IngestQueue", "ThumbnailQueue", "LargeThumbnailQueue", "VideoQueue"}
+    server_errors = alarms["ApiServerErrorAlarm"]
+    assert server_errors["MetricName"] == "5XXError"
+    api = _of_type(translated, "AWS::ApiGateway::RestApi")["Api"]
+    assert server_errors["Dimensions"][0]["Value"] == api["Name"]
+
+
+def test_the_dashboard_shows_every_queue_and_function(translated: dict[str, Any]) -> None:
+    body = _of_type(translated, "AWS::CloudWatch::Dashboard")["Dashboard"]["DashboardBody"]
+    template_text = body["Fn::Sub"]
+    widgets = json.loads(template_text)["widgets"]
+    assert len(widgets) >= 6
+    named = set(re.findall(r"\$\{(\w+)(?:\.QueueName)?\}", template_text))
+    assert set(_of_type(translated, "AWS::SQS::Queue")) <= named
+    assert set(_of_type(translated, "AWS::Lambda::Function")) <= named
 
 
 def test_the_bucket_is_private_encrypted_and_cleans_up_after_failed_uploads(
