@@ -16,6 +16,7 @@ packages hold compiled modules for it.
 from __future__ import annotations
 
 import collections
+import contextlib
 import json
 import logging
 import os
@@ -71,8 +72,8 @@ class HostRuntimeExecutor(RuntimeExecutor):
             self._spawn()
 
     def stop(self) -> None:
-        with self._lock:
-            self._kill()
+        # Not behind the lock: an invocation under way ends with the process, not after it.
+        self._kill()
 
     def invoke(self, payload: dict[str, str]) -> InvocationResult:
         request_id = payload["invoke-id"]
@@ -133,9 +134,11 @@ class HostRuntimeExecutor(RuntimeExecutor):
 
     def _kill(self) -> None:
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
+        if process is None:
             return
-        os.killpg(process.pid, signal.SIGKILL)  # the handler's children too, as Lambda does
+        # The handler's children too (a PDF renderer, say), as Lambda ends a sandbox whole.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
         process.wait()
 
     def _read_replies(self, stream: IO[str], replies: queue.Queue[dict[str, Any] | None]) -> None:
