@@ -37,6 +37,9 @@ OTHER_VARIABLES = {
     "LIGHTBOX_ARTIFACT_BUCKET": ("`deploy.sh`",
                                  "the bucket for the packaged code, else "
                                  "`lightbox-artifacts-ACCOUNT-REGION`"),
+    "LIGHTBOX_LAMBDA_PYTHON": ("LocalStack's host executor (`infra/local/localstack_plugin`)",
+                               "the Python 3.12 the deployed functions run under, else "
+                               "`python3.12` on the path (the local runtime sets its own)"),
     "LIGHTBOX_MINIO_URL": ("the local runtime (`--s3 minio`)",
                            "where MinIO listens, else `http://127.0.0.1:9000`"),
     "LIGHTBOX_PORT": ("`docker-compose.yml`",

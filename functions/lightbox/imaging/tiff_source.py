@@ -54,8 +54,6 @@ Box = tuple[float, float, float, float]
 
 
 class TiffSource:
-    pages_decode_apart = True
-
     def __init__(self, path: Path, spec: RenderSpec) -> None:
         self._spec = spec
         with decoding("the TIFF file"):
