@@ -28,11 +28,9 @@ from tests.conftest import REPO
 
 LOCALSTACK_PYTHON = REPO / ".venv-localstack" / "bin" / "python"
 
-pytestmark = [
-    pytest.mark.cloud,
-    pytest.mark.skipif(not LOCALSTACK_PYTHON.exists(),
-                       reason="LocalStack is not installed (./dev.sh test installs it)"),
-]
+# Some 20 seconds: in CI, unlike the deploy test (-m cloud).
+pytestmark = pytest.mark.skipif(not LOCALSTACK_PYTHON.exists(),
+                                reason="LocalStack is not installed (./dev.sh test installs it)")
 
 HANDLERS = '''
 import json, os, sys, time
