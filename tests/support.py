@@ -29,6 +29,12 @@ def unique_owner() -> str:
     return f"owner-{uuid.uuid4().hex[:12]}"
 
 
+def tampered(secret: str) -> str:
+    """``secret`` with its last character replaced by another: replaced by a fixed one, it
+    was the same secret whenever it already ended in that character (1 in 64 tokens)."""
+    return secret[:-1] + ("B" if secret.endswith("A") else "A")
+
+
 def sqs_event(*bodies: str, source_arn: str = "arn:aws:sqs:us-east-1:000000000000:q") -> dict[str, Any]:
     """An SQS-triggered Lambda event carrying these message bodies."""
     return {
