@@ -129,8 +129,8 @@ class HostRuntimeExecutor(RuntimeExecutor):
         if not ready:
             self._kill()
             raise LambdaRuntimeException(
-                f"{self._function_name}: the execution environment did not start within "
-                f"{STARTUP_SECONDS} s: {''.join(list(self._logs)[-20:])}")
+                f"{self._function_name}: the execution environment exited or was not ready "
+                f"within {STARTUP_SECONDS} s: {''.join(list(self._logs)[-20:])}")
 
     def _kill(self) -> None:
         process, self._process = self._process, None
