@@ -160,7 +160,8 @@ def _stages(log: Path, offset: int, put_end: float, ready: float) -> list[tuple[
     stages = [(0.0, "the PUT answered")]
     for line in lines:
         stamp = _STAMP.match(line)
-        message = line[stamp.end():] if stamp else ""
+        # The keys the functions add after two spaces (asset_id=…) are the same asset's.
+        message = line[stamp.end():].split("  ", 1)[0] if stamp else ""
         if not message or message.startswith('"'):  # not a log line, or the access log's
             continue
         at = (datetime.strptime(stamp.group(1), "%Y-%m-%d %H:%M:%S,%f").timestamp()

@@ -21,6 +21,7 @@ from uuid import UUID
 from lightbox.adapters.migrations import apply_migrations
 from lightbox.domain import ApiKey
 from lightbox.errors import InvalidField
+from lightbox.function import entry_point
 from lightbox.services import auth, imports, reaper, redrive
 from lightbox.wiring import Container
 
@@ -32,6 +33,7 @@ REDRIVE_LIMIT = 1000
 container = Container()
 
 
+@entry_point(lambda: container.config)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     command = COMMANDS.get(str(event.get("command")))
     if command is None:

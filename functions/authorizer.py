@@ -8,12 +8,14 @@ them in the request context.
 from typing import Any
 
 from lightbox.errors import Unauthorized
+from lightbox.function import entry_point
 from lightbox.services import auth
 from lightbox.wiring import Container
 
 container = Container()
 
 
+@entry_point(lambda: container.config)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
         principal = auth.authenticate(event.get("headers") or {}, keys=container.api_keys,

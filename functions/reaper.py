@@ -4,13 +4,14 @@ deletions and stopped imports left behind."""
 from dataclasses import asdict
 from typing import Any
 
-from chalice.app import Chalice, CloudWatchEvent
+from chalice.app import CloudWatchEvent
 
+from lightbox.function import Function
 from lightbox.services import imports, library, reaper
 from lightbox.wiring import Container
 
-app = Chalice(app_name="lightbox-reaper")
 container = Container()
+app = Function("lightbox-reaper", lambda: container.config)
 
 
 @app.schedule("rate(5 minutes)")

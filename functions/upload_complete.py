@@ -12,6 +12,7 @@ from lightbox.batch import BatchResponse, process_batch
 from lightbox.domain import Status
 from lightbox.errors import Forbidden
 from lightbox.events import ObjectEvent, SqsRecord, is_bucket_event, is_sqs_event, object_events
+from lightbox.function import entry_point
 from lightbox.http import inputs, outputs
 from lightbox.http.app import Api
 from lightbox.services import ingest, library, uploads
@@ -62,7 +63,8 @@ def minio_webhook() -> Response:
 
 @app.on_sqs_message(queue="lightbox-ingest", batch_size=10)
 def on_bucket_messages(event: SQSEvent) -> BatchResponse:
-    return process_batch(event.to_dict(), _apply_message, backoff=container.backoff)
+    return process_batch(event.to_dict(), _apply_message, backoff=container.backoff,
+                         metrics=container.metrics)
 
 
 def _apply_message(record: SqsRecord) -> None:
@@ -75,6 +77,7 @@ def _apply(event: ObjectEvent) -> Status | None:
                                       expected_bucket=container.config.require("bucket"))
 
 
+@entry_point(lambda: container.config)
 def handler(event: dict[str, Any], context: Any) -> Any:
     if is_sqs_event(event):
         return on_bucket_messages(event, context)

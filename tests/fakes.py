@@ -987,6 +987,21 @@ class FakeTileGrantKey:
         return self._secret
 
 
+@serialised
+class RecordedMetrics:
+    """Every value recorded, as (name, value, unit, dimensions)."""
+
+    def __init__(self) -> None:
+        self.values: list[tuple[str, float, str, dict[str, str]]] = []
+
+    def record(self, name: str, value: float, unit: str, **dimensions: str) -> None:
+        self.values.append((name, value, unit, dimensions))
+
+    def named(self, name: str) -> list[tuple[float, str, dict[str, str]]]:
+        return [(value, unit, dimensions) for recorded, value, unit, dimensions in self.values
+                if recorded == name]
+
+
 class FakeLibrary:
     """One owner's fakes side by side, and the assets that tests start from."""
 
@@ -997,12 +1012,13 @@ class FakeLibrary:
         self.storage = FakeObjectStore()
         self.jobs = FakeJobQueue()
         self.lanes = LANES
+        self.metrics = RecordedMetrics()
 
     @property
     def pipeline(self) -> Pipeline:
         """The fakes as services take them; a test replaces one by assigning it first."""
         return Pipeline(assets=self.assets, storage=self.storage, jobs=self.jobs,
-                        lanes=self.lanes, tile_key=FakeTileGrantKey())
+                        lanes=self.lanes, tile_key=FakeTileGrantKey(), metrics=self.metrics)
 
     def pending(self, data: bytes, *, uploaded: bool = True) -> UUID:
         """A presigned asset for ``data``, its original in the bucket unless told otherwise."""

@@ -11,12 +11,14 @@ acknowledged: retrying it would only end in the dead-letter queue.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from lightbox.errors import InvalidEvent, LightboxError
 from lightbox.events import SqsEvent, SqsRecord
+from lightbox.ports import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +45,15 @@ def process_batch(
     handle: Callable[[SqsRecord], None],
     *,
     backoff: Backoff | None = None,
+    metrics: Metrics | None = None,
 ) -> BatchResponse:
+    """Each record handled in turn; ``metrics`` gets how long each waited in its queue
+    (``QueueWait``, by queue), the age an operator watches rise when workers fall behind."""
     failures: list[dict[str, str]] = []
     for record in SqsEvent(event).records:
+        if metrics is not None and record.sent_at is not None:
+            metrics.record("QueueWait", max(0.0, time.time() - record.sent_at) * 1000,
+                           "Milliseconds", Queue=record.queue_name)
         try:
             handle(record)
         except InvalidEvent as exc:

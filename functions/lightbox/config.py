@@ -146,8 +146,22 @@ def _import_sources(name: str, raw: str) -> tuple[str, ...]:
     return sources
 
 
+_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_FORMATS = ("json", "text")
+
+
 def _level(name: str, raw: str) -> str:
-    return raw.upper()
+    level = raw.strip().upper()
+    if level not in _LEVELS:
+        raise ConfigError(f"{name} must be one of {', '.join(_LEVELS)}, not {raw!r}")
+    return level
+
+
+def _log_format(name: str, raw: str) -> str:
+    style = raw.strip().lower()
+    if style not in LOG_FORMATS:
+        raise ConfigError(f"{name} must be json or text, not {raw!r}")
+    return style
 
 
 SETTINGS = (
@@ -307,7 +321,14 @@ SETTINGS = (
             "path-style S3 URLs (LocalStack, MinIO, moto)", "all",
             default_note="`true` when `AWS_ENDPOINT_URL_S3` or `AWS_ENDPOINT_URL` is set"),
     Setting("LIGHTBOX_LOG_LEVEL", "log_level", Parsed("INFO", _level),
-            "log level of `lightbox.*`", "all"),
+            "log level of `lightbox.*`", "all", template=True),
+    Setting("LIGHTBOX_LOG_FORMAT", "log_format", Parsed("json", _log_format),
+            "`json`: a JSON object per line, as CloudWatch Logs Insights reads them; `text`: a "
+            "readable line with the same keys (asset_id, owner, request_id) after it", "all",
+            default_note="the local runtime sets `text`"),
+    Setting("LIGHTBOX_METRICS_NAMESPACE", "metrics_namespace", Text("Lightbox"),
+            "the CloudWatch namespace of the functions' metrics (Embedded Metric Format)", "all",
+            template=True),
     Setting("LIGHTBOX_MIGRATIONS_DIR", "migrations_dir", Text(), "where the SQL files are",
             "admin", default_note="`migrations/` in the package"),
 )
@@ -372,6 +393,8 @@ class Config:
     s3_endpoint_url: str | None
     s3_path_style: bool
     log_level: str
+    log_format: str
+    metrics_namespace: str
     migrations_dir: str | None
 
     @classmethod

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 import unicodedata
 from collections.abc import Callable, Generator, Iterator
@@ -334,11 +335,16 @@ class ThumbnailJob:
     asset_id: UUID
     owner_id: str
     rerender: bool = False
+    # When upload-complete accepted the upload (seconds since the epoch), on its first job
+    # only: the render reports the time from there to ready. Not part of what the job is.
+    accepted_at: float | None = field(default=None, compare=False)
 
     def to_json(self) -> str:
         body: dict[str, object] = {"asset_id": str(self.asset_id), "owner_id": self.owner_id}
         if self.rerender:  # written only when set: a first render's message is as it was
             body["rerender"] = True
+        if self.accepted_at is not None:
+            body["accepted_at"] = round(self.accepted_at, 3)
         return json.dumps(body)
 
     @classmethod
@@ -348,8 +354,12 @@ class ThumbnailJob:
             rerender = data.get("rerender", False)
             if not isinstance(rerender, bool):
                 raise ValueError("rerender must be true or false")
+            accepted_at = data.get("accepted_at")
+            if accepted_at is not None and (isinstance(accepted_at, bool) or not isinstance(
+                    accepted_at, int | float) or not math.isfinite(accepted_at)):
+                raise ValueError("accepted_at must be a time in seconds")
             return cls(asset_id=UUID(data["asset_id"]), owner_id=str(data["owner_id"]),
-                       rerender=rerender)
+                       rerender=rerender, accepted_at=accepted_at)
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             raise InvalidEvent(f"not a thumbnail job: {body[:200]!r}") from exc
 

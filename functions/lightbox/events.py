@@ -14,6 +14,7 @@ record, never just the first.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import Enum
@@ -74,6 +75,20 @@ class SqsRecord:
     @property
     def queue_arn(self) -> str:
         return str(self._data.get("eventSourceARN", ""))
+
+    @property
+    def queue_name(self) -> str:
+        """The last part of its queue's ARN; empty when there is none."""
+        return self.queue_arn.rpartition(":")[2]
+
+    @property
+    def sent_at(self) -> float | None:
+        """When it was sent, in seconds since the epoch; None when the record does not say."""
+        try:
+            sent = int(self._data["attributes"]["SentTimestamp"]) / 1000
+        except (LookupError, TypeError, ValueError, OverflowError):
+            return None
+        return sent if math.isfinite(sent) else None
 
 
 class SqsEvent:

@@ -48,6 +48,14 @@ KINDS = {
     "video": VIDEO,
     "document": (PDF,),
 }
+
+
+def kind_of(content_type: str) -> str:
+    """The one kind a file is counted under: a camera RAW as ``raw``, not also as a photo."""
+    return next((kind for kind in ("raw", "video", "document", "photo")
+                 if content_type in KINDS[kind]), "other")
+
+
 SUPPORTED_NAMES = ("a JPEG, PNG, TIFF, WebP, GIF, HEIC/HEIF, AVIF, JPEG XL or camera RAW "
                    "image, a PDF document, or an MP4, QuickTime, WebM or 3GP video")
 

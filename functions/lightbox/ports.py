@@ -7,7 +7,7 @@ only Lightbox errors (``lightbox.errors``), never its library's.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -534,16 +534,34 @@ class DeadLetterQueue(Protocol):
     def discard(self, letter: DeadLetter) -> None: ...
 
 
+class Metrics(Protocol):
+    """What an operator charts and alarms on: a value, its unit (``Count`` or
+    ``Milliseconds``) and the dimensions it is split by (a kind of media, a failure's reason,
+    a queue). Few dimensions, of few values each: every combination is a metric to pay for."""
+
+    def record(self, name: str, value: float, unit: str, **dimensions: str) -> None: ...
+
+
+class Unmeasured:
+    """Metrics nobody reads: a pipeline's default where no function reports them (the
+    command-line tools, tests that look at other things)."""
+
+    def record(self, name: str, value: float, unit: str, **dimensions: str) -> None:
+        pass
+
+
 @dataclass(frozen=True)
 class Pipeline:
     """What carries an asset from its upload to ready, and what most services use together:
     the records, the bucket, the thumbnail queues and the rule that picks a queue's lane.
 
     A test replaces one of them with ``dataclasses.replace``. The tile grant key signs what
-    the asset JSON hands out for deep zoom; without one, no asset shows its tiles."""
+    the asset JSON hands out for deep zoom; without one, no asset shows its tiles. The metrics
+    are what the functions report of each asset's way (uploads rejected, renders, failures)."""
 
     assets: AssetRepository
     storage: ObjectStore
     jobs: JobQueue
     lanes: Lanes
     tile_key: TileGrantKey | None = None
+    metrics: Metrics = field(default_factory=Unmeasured)

@@ -9,7 +9,6 @@ long as the execution environment. A test replaces any of them by name, before f
 from __future__ import annotations
 
 import functools
-import logging
 from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING, cast
@@ -20,6 +19,7 @@ from botocore.session import Session as BotoSession
 from lightbox.adapters.api_keys import PostgresApiKeyRepository
 from lightbox.adapters.assets import PostgresAssetRepository
 from lightbox.adapters.imports import PostgresImportRepository
+from lightbox.adapters.metrics import EmfMetrics, LoggedMetrics
 from lightbox.adapters.postgres import Database
 from lightbox.adapters.projects import PostgresProjectRepository
 from lightbox.adapters.rds import iam_auth_token
@@ -38,6 +38,7 @@ from lightbox.ports import (
     ImportQueue,
     ImportRepository,
     JobQueue,
+    Metrics,
     ObjectStore,
     Pipeline,
     ProjectRepository,
@@ -53,6 +54,7 @@ from lightbox.services.reaper import ReaperPolicy
 from lightbox.services.resize import ResizePolicy
 from lightbox.services.thumbnails import ProcessingPolicy
 from lightbox.services.uploads import UploadPolicy
+from lightbox.telemetry import start as start_telemetry
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -71,8 +73,14 @@ class Container:
     @cached_property
     def config(self) -> Config:
         config = Config.from_env()
-        logging.getLogger("lightbox").setLevel(config.log_level)
+        start_telemetry(config.log_level, config.log_format)
         return config
+
+    @cached_property
+    def metrics(self) -> Metrics:
+        if self.config.log_format == "text":
+            return LoggedMetrics()
+        return EmfMetrics(self.config.metrics_namespace)
 
     # The records: one connection per execution environment, shared by every repository.
 
@@ -155,7 +163,7 @@ class Container:
     @cached_property
     def pipeline(self) -> Pipeline:
         return Pipeline(assets=self.assets, storage=self.storage, jobs=self.jobs,
-                        lanes=self.lanes, tile_key=self.tile_key)
+                        lanes=self.lanes, tile_key=self.tile_key, metrics=self.metrics)
 
     @cached_property
     def ingest_dead_letters(self) -> DeadLetterQueue:

@@ -134,10 +134,11 @@ def _start_environment(code_uri: str, handler: str, environment: dict[str, str],
     # Named by function: both thumbnail lanes run the same handler.
     name = environment.get("AWS_LAMBDA_FUNCTION_NAME", handler)
     _show_in_process_list(name.removesuffix("Function"))
+    # Libraries' warnings; Lightbox's own lines go through its telemetry (lightbox/telemetry.py),
+    # in the same shape, once the handler reads its configuration.
     logging.basicConfig(
         level=logging.WARNING, format=f"%(asctime)s {name} %(levelname)s %(name)s: %(message)s"
     )
-    logging.getLogger("lightbox").setLevel(logging.INFO)
     module, attribute = handler.rsplit(".", 1)
     global _handler  # noqa: PLW0603 - one handler per execution environment, as in Lambda
     _handler = getattr(importlib.import_module(module), attribute)

@@ -62,6 +62,9 @@ BACKGROUND_NICENESS = 19
 # What frees the servers they share: each of their steps first waits, up to this, while a
 # user's own upload is on its way (services/courtesy.py).
 BACKGROUND_GIVE_WAY = {"LIGHTBOX_GIVE_WAY_SECONDS": "3"}
+# Functions' logs as a person reads them in a terminal (the template leaves them JSON, for
+# CloudWatch); an exported LIGHTBOX_LOG_FORMAT=json shows what Lambda would print.
+READABLE_LOGS = {"LIGHTBOX_LOG_FORMAT": "text"}
 # LocalStack community keeps nothing between runs (persistence is a Pro feature).
 EPHEMERAL_BACKENDS = frozenset({"localstack"})
 # What a function's process inherits from the runtime besides its own variables.
@@ -351,6 +354,7 @@ def function_environment(
                  if key.startswith("LIGHTBOX_") and not _RESOURCE_VARIABLE.match(key)}
     return {
         **inherited,
+        **READABLE_LOGS,
         **local_env,
         **(BACKGROUND_GIVE_WAY if background else {}),
         **template_env,

@@ -174,6 +174,17 @@ def test_a_photo_through_the_deployed_api_is_made_ready_by_the_deployed_function
     assert thumbnail.content[:3] == b"\xff\xd8\xff"
     listed = client.http.get(f"{api}/v1/assets", timeout=30).json()
     assert [item["asset_id"] for item in listed["items"]] == [asset_id]
+    # Each function logged it as JSON that CloudWatch Logs Insights filters by asset_id, and
+    # the render's metrics went out in Embedded Metric Format, in the stack's namespace.
+    about = _json_log_lines(deployed, "PresignFunction", asset_id)
+    assert about and about[0]["owner"] == "deployed" and about[0]["request_id"], about
+    rendered = _json_log_lines(deployed, "ThumbnailFunction", asset_id)
+    assert any(line.get("message", "").startswith(f"asset {asset_id} ready") for line in rendered)
+    metrics = [line for line in rendered if "_aws" in line]
+    assert {name for line in metrics for name in line if name in ("Renders", "UploadToReady")
+            } == {"Renders", "UploadToReady"}, metrics
+    assert all(line["_aws"]["CloudWatchMetrics"][0]["Namespace"] == f"Lightbox/{STACK}"
+               for line in metrics)
 
 
 def test_the_deployed_authorizer_guards_every_v1_route(deployed: Deployed) -> None:
@@ -207,6 +218,27 @@ def test_the_schedule_runs_the_deployed_reaper(deployed: Deployed) -> None:
                 return
         time.sleep(5)
     raise AssertionError(f"the reaper did not run on its schedule: no invocation in {group}")
+
+
+def _json_log_lines(deployed: Deployed, function: str, asset_id: str) -> list[dict[str, Any]]:
+    """The JSON lines a function logged about an asset, and its metrics, once CloudWatch Logs
+    has them."""
+    logs = deployed.client("logs")
+    group = f"/aws/lambda/{deployed.physical[function]}"
+    deadline = time.monotonic() + 60
+    while True:
+        lines = []
+        with contextlib.suppress(logs.exceptions.ResourceNotFoundException):
+            for page in logs.get_paginator("filter_log_events").paginate(logGroupName=group):
+                for event in page["events"]:
+                    with contextlib.suppress(ValueError):
+                        line = json.loads(event["message"])
+                        if isinstance(line, dict) and (line.get("asset_id") == asset_id
+                                                       or "_aws" in line):
+                            lines.append(line)
+        if lines or time.monotonic() > deadline:
+            return lines
+        time.sleep(2)
 
 
 def _invoke(deployed: Deployed, function: str, event: dict[str, Any]) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import uuid
 
 import pytest
@@ -11,7 +12,7 @@ import requests
 from PIL import Image
 
 from lightbox import filetypes
-from tests.e2e.conftest import Client
+from tests.e2e.conftest import Client, Stack
 from tests.images import dng, pdf
 from tests.support import image_bytes, pattern
 from tests.unit.test_imaging_jpeg import assert_quadrants, quadrants
@@ -273,3 +274,20 @@ def test_health_reports_every_dependency(client: Client) -> None:
     assert response.json() == {
         "status": "ok", "checks": {"database": "ok", "storage": "ok", "queue": "ok"}
     }
+
+
+def test_one_photo_can_be_followed_in_the_log_from_presign_to_ready(
+        stack: Stack, client: Client) -> None:
+    asset_id = client.upload("followed.png", "image/png", image_bytes("PNG", (640, 480)))
+    assert client.wait_until_settled(asset_id)["status"] == "ready"
+
+    about = [line for line in stack.log_path.read_text(errors="replace").splitlines()
+             if f"asset_id={asset_id} owner=local" in line]
+    functions = [line.split()[2] for line in about]
+    assert functions[0] == "PresignFunction", about
+    assert "UploadCompleteFunction" in functions and "ThumbnailFunction" in functions, about
+    assert any(f"asset {asset_id} ready" in line for line in about), about
+    # Each line also names the invocation it came from, and the render reported its metrics.
+    assert all(re.search(r"  request_id=[0-9a-f-]{36} asset_id=", line) for line in about), about
+    assert any(re.search(r": metric UploadToReady \d+(\.\d+)? Milliseconds Kind=photo  ", line)
+               for line in about), about

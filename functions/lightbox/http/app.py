@@ -19,10 +19,11 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from chalice.app import Chalice, Request, Response
+from chalice.app import Request, Response
 
 from lightbox.config import Config
 from lightbox.errors import LightboxError, Unauthorized
+from lightbox.function import Function
 from lightbox.http.outputs import error_response
 
 log = logging.getLogger(__name__)
@@ -38,14 +39,13 @@ _FRAMEWORK_CODES = {
 }
 
 
-class Api(Chalice):
-    """A Chalice app whose every route maps errors to Lightbox's error answers."""
+class Api(Function):
+    """A function's Chalice app whose every route maps errors to Lightbox's error answers."""
 
     def __init__(self, name: str, config: Callable[[], Config]) -> None:
-        super().__init__(app_name=name)
+        super().__init__(name, config)
         self.debug = False  # a traceback is never a response
         self.register_middleware(_reshape_framework_errors, "http")
-        # ``config`` is asked at the first request, so that importing a handler reads nothing.
         self.register_middleware(functools.partial(_allow_origin, config), "http")
 
     def route(self, path: str, **kwargs: Any) -> Callable[[View], Any]:

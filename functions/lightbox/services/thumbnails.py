@@ -36,6 +36,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import tempfile
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import AbstractContextManager, closing, contextmanager
@@ -44,6 +45,7 @@ from pathlib import Path
 from typing import BinaryIO, TypeVar
 from uuid import UUID
 
+from lightbox import filetypes
 from lightbox.domain import (
     Asset,
     Derivative,
@@ -59,8 +61,9 @@ from lightbox.domain import (
     tile_key,
 )
 from lightbox.errors import Conflict, ImageError, ObjectNotFound
-from lightbox.ports import AssetRepository, ObjectStore, Pipeline
+from lightbox.ports import AssetRepository, Metrics, ObjectStore, Pipeline
 from lightbox.ranged import RangedObject
+from lightbox.telemetry import about
 
 log = logging.getLogger(__name__)
 
@@ -133,27 +136,51 @@ def process_job(
     open_original: Opener[Original] = downloaded,  # type: ignore[assignment]
 ) -> Status | None:
     """Render one asset; returns its new status, or None when there was nothing to do."""
-    assets, storage = pipeline.assets, pipeline.storage
+    with about(asset_id=job.asset_id, owner=job.owner_id):
+        return _process_job(job, pipeline, render=render, spec=spec, policy=policy,
+                            open_original=open_original)
+
+
+def _process_job(
+    job: ThumbnailJob,
+    pipeline: Pipeline,
+    *,
+    render: Callable[[Original, RenderSpec], Rendition],
+    spec: RenderSpec,
+    policy: ProcessingPolicy,
+    open_original: Opener[Original],
+) -> Status | None:
+    assets, storage, metrics = pipeline.assets, pipeline.storage, pipeline.metrics
     asset = assets.claim(job.owner_id, job.asset_id, policy.lease_seconds)
     if asset is None:
         log.info("asset %s is not waiting for thumbnails", job.asset_id)
         _tidy_duplicate(job, assets=assets, storage=storage)
         return None
     if asset.attempts > policy.max_attempts:
-        return _fail(assets, asset, f"gave up after {policy.max_attempts} attempts: {asset.error}")
+        return _fail(assets, asset, f"gave up after {policy.max_attempts} attempts: {asset.error}",
+                     code="gave_up", metrics=metrics)
     try:
-        return _render_and_store(asset, assets=assets, storage=storage, render=render, spec=spec,
-                                 open_original=open_original)
+        status = _render_and_store(asset, assets=assets, storage=storage, render=render,
+                                   spec=spec, open_original=open_original, metrics=metrics)
     except ImageError as exc:
-        return _fail(assets, asset, str(exc))
+        return _fail(assets, asset, str(exc), code="unprocessable", metrics=metrics)
     except ObjectNotFound:
-        return _fail(assets, asset, "the original is no longer in the bucket")
+        return _fail(assets, asset, "the original is no longer in the bucket",
+                     code="original_missing", metrics=metrics)
     except Exception as exc:
         if asset.attempts >= policy.max_attempts:
-            _fail(assets, asset, f"gave up after {asset.attempts} attempts: {exc}")
+            _fail(assets, asset, f"gave up after {asset.attempts} attempts: {exc}",
+                  code="gave_up", metrics=metrics)
         else:
             _release(assets, asset, f"attempt {asset.attempts} failed: {exc}")
         raise
+    if status is Status.READY:
+        kind = filetypes.kind_of(asset.content_type)
+        metrics.record("Renders", 1, "Count", Kind=kind)
+        if job.accepted_at is not None:
+            metrics.record("UploadToReady", max(0.0, time.time() - job.accepted_at) * 1000,
+                           "Milliseconds", Kind=kind)
+    return status
 
 
 def _render_and_store(
@@ -164,12 +191,14 @@ def _render_and_store(
     render: Callable[[Original, RenderSpec], Rendition],
     spec: RenderSpec,
     open_original: Opener[Original],
+    metrics: Metrics,
 ) -> Status | None:
     with open_original(storage, asset) as (sha256, original):
         if asset.declared_sha256 and asset.declared_sha256 != sha256:
             return _fail(
                 assets, asset,
                 f"the uploaded bytes hash to {sha256}, not the declared {asset.declared_sha256}",
+                code="hash_mismatch", metrics=metrics,
             )
         original_id = assets.record_content(asset.owner_id, asset.id, sha256)
         if original_id is not None:
@@ -370,9 +399,11 @@ def streamed_sha256(storage: ObjectStore, key: str, into: BinaryIO | None = None
     return digest.hexdigest()
 
 
-def _fail(assets: AssetRepository, asset: Asset, reason: str) -> Status:
+def _fail(assets: AssetRepository, asset: Asset, reason: str, *, code: str,
+          metrics: Metrics) -> Status:
     log.info("asset %s failed: %s", asset.id, reason)
-    assets.mark_failed(asset.owner_id, asset.id, expected=Status.PROCESSING, reason=reason)
+    if assets.mark_failed(asset.owner_id, asset.id, expected=Status.PROCESSING, reason=reason):
+        metrics.record("Failures", 1, "Count", Reason=code)
     return Status.FAILED
 
 

@@ -13,7 +13,9 @@ the multipart upload open, so that the client can PUT them again or abort.
 
 from __future__ import annotations
 
+import logging
 import math
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from uuid import UUID, uuid4
@@ -38,8 +40,11 @@ from lightbox.errors import (
     UploadIncomplete,
     UploadMissing,
 )
-from lightbox.ports import AssetRepository, ObjectStore, Pipeline, ProjectRepository
+from lightbox.ports import AssetRepository, Metrics, ObjectStore, Pipeline, ProjectRepository
+from lightbox.telemetry import about
 from lightbox.values import PresignedPart, PresignedUpload
+
+log = logging.getLogger(__name__)
 
 MAX_PARTS = 10_000  # S3's limit
 # Part URLs in one answer: some 50 kB of JSON, where all of 10,000 parts would be 5 MB.
@@ -141,6 +146,9 @@ def create_upload(
             key, content_type=asset.content_type, size_bytes=asset.size_bytes,
             expires_in=policy.url_ttl, sha256=request.sha256,
         )
+    with about(asset_id=asset.id, owner=owner_id):
+        log.info("asset %s: the upload of %d bytes of %s presigned%s", asset.id,
+                 asset.size_bytes, asset.content_type, " in parts" if multipart_id else "")
     return UploadTicket(asset_id=asset.id, status=asset.status, upload=upload)
 
 
@@ -230,6 +238,11 @@ def _presign_parts(
 
 def complete_upload(owner_id: str, asset_id: UUID, pipeline: Pipeline) -> Status:
     """Verify the uploaded original and queue its thumbnails; returns the asset's status."""
+    with about(asset_id=asset_id, owner=owner_id):
+        return _complete_upload(owner_id, asset_id, pipeline)
+
+
+def _complete_upload(owner_id: str, asset_id: UUID, pipeline: Pipeline) -> Status:
     assets, storage = pipeline.assets, pipeline.storage
     asset = assets.get(owner_id, asset_id)
     if asset is None:
@@ -256,18 +269,20 @@ def complete_upload(owner_id: str, asset_id: UUID, pipeline: Pipeline) -> Status
         return _reject(
             asset, assets=assets, storage=storage,
             reason=f"size mismatch: {asset.size_bytes} bytes were declared, "
-            f"{stored.size} arrived",
+            f"{stored.size} arrived", metrics=pipeline.metrics, code="size_mismatch",
         )
     detected = filetypes.sniff(head)
     if detected is None:
         return _reject(
             asset, assets=assets, storage=storage,
             reason=f"unsupported file: this is {filetypes.describe(head)}, "
-            f"not {filetypes.SUPPORTED_NAMES}",
+            f"not {filetypes.SUPPORTED_NAMES}", metrics=pipeline.metrics, code="unsupported",
         )
     if not assets.mark_uploaded(owner_id, asset_id, detected):
         return _current_status(assets, owner_id, asset_id)
-    send_job(asset, head, pipeline)
+    lane = send_job(asset, head, pipeline, accepted_at=time.time())
+    log.info("asset %s: uploaded (%s, %d bytes), its job sent to the %s lane", asset.id,
+             detected, stored.size, lane.value)
     return Status.UPLOADED
 
 
@@ -309,22 +324,27 @@ def queue_job(asset: Asset, pipeline: Pipeline) -> Lane:
     return send_job(asset, head, pipeline)
 
 
-def send_job(asset: Asset, head: bytes, pipeline: Pipeline) -> Lane:
+def send_job(asset: Asset, head: bytes, pipeline: Pipeline, *,
+             accepted_at: float | None = None) -> Lane:
     """Send an uploaded asset's thumbnail job, to the lane its original (its first bytes:
-    ``head``) belongs in."""
+    ``head``) belongs in. ``accepted_at``: when its upload was accepted, given only the first
+    time, so that the render can report how long the upload took to be ready."""
     lane = pipeline.lanes.of(asset.size_bytes, filetypes.dimensions(head),
                              video=filetypes.sniff(head) in filetypes.VIDEO,
                              background=asset.import_id is not None)
-    pipeline.jobs.send(ThumbnailJob(asset.id, asset.owner_id), lane)
+    pipeline.jobs.send(ThumbnailJob(asset.id, asset.owner_id, accepted_at=accepted_at), lane)
     return lane
 
 
 def _reject(
-    asset: Asset, *, assets: AssetRepository, storage: ObjectStore, reason: str
+    asset: Asset, *, assets: AssetRepository, storage: ObjectStore, reason: str,
+    metrics: Metrics, code: str,
 ) -> Status:
     # Tagged before the state changes: a retry after a failed tagging finds it still pending.
     storage.mark_rejected(asset.original_key)
     if assets.mark_failed(asset.owner_id, asset.id, expected=Status.PENDING, reason=reason):
+        log.warning("asset %s: rejected: %s", asset.id, reason)
+        metrics.record("Failures", 1, "Count", Reason=code)
         return Status.FAILED
     return _current_status(assets, asset.owner_id, asset.id)
 
