@@ -4,7 +4,7 @@
 #   ./dev.sh up [--port 8000] [--data DIR] [--s3 embedded|localstack|minio|URL]
 #                                            run the whole stack (embedded PostgreSQL, S3 and queues by default)
 #   ./dev.sh env [--s3 BACKEND] [--data DIR] print the export lines for the running stack
-#   ./dev.sh key create|list|revoke --owner NAME [--admin] [--data DIR]
+#   ./dev.sh key create|list|revoke|rotate --owner NAME [--admin] [--data DIR]
 #                                            manage the local stack's API keys (create prints the key last)
 #   ./dev.sh redrive [--data DIR]            send back what the dead-letter queues hold (after a fix)
 #   ./dev.sh localstack [--port 4566] [--data DIR]

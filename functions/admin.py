@@ -4,7 +4,9 @@ shipped in the package (deploy.sh) and manage API keys (infra/aws/keys.py).
 The event names a command: ``{"command": "migrate"}``, ``{"command": "create-key", "owner":
 NAME, "name": LABEL, "admin": BOOL?}`` (an admin's key also sees the service's figures),
 ``{"command": "list-keys", "owner": NAME?}``, ``{"command": "revoke-key", "owner": NAME,
-"key_id": UUID}``, ``{"command": "redrive", "limit": N?}`` (send back what the dead-letter
+"key_id": UUID}``, ``{"command": "rotate-key", "owner": NAME, "key_id": UUID,
+"grace_seconds": N?}`` (a successor now, the key itself until N seconds from now; a day by
+default), ``{"command": "redrive", "limit": N?}`` (send back what the dead-letter
 queues hold, up to N letters of each; 1000 by default), ``{"command": "recover", "before":
 ISO-8601 TIME}`` (move on at once every asset and import left waiting since before that
 time, when no worker ran: the local stack runs it as it starts; on AWS, after an incident that
@@ -61,12 +63,16 @@ def list_keys(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def revoke_key(event: dict[str, Any]) -> dict[str, Any]:
-    try:
-        key_id = UUID(_text(event, "key_id"))
-    except ValueError:
-        raise InvalidField("key_id must be a UUID") from None
-    return {"key": key_json(auth.revoke_key(_text(event, "owner"), key_id,
+    return {"key": key_json(auth.revoke_key(_text(event, "owner"), _key_id(event),
                                             keys=container.api_keys))}
+
+
+def rotate_key(event: dict[str, Any]) -> dict[str, Any]:
+    new, old = auth.rotate_key(_text(event, "owner"), _key_id(event),
+                               grace_seconds=_seconds(event, "grace_seconds",
+                                                      auth.ROTATION_GRACE_SECONDS),
+                               keys=container.api_keys)
+    return {"key": key_json(new.key), "secret": new.secret, "rotated": key_json(old)}
 
 
 def redrive_dead_letters(event: dict[str, Any]) -> dict[str, Any]:
@@ -92,6 +98,7 @@ COMMANDS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "create-key": create_key,
     "list-keys": list_keys,
     "revoke-key": revoke_key,
+    "rotate-key": rotate_key,
     "redrive": redrive_dead_letters,
     "recover": recover,
 }
@@ -103,6 +110,7 @@ def key_json(key: ApiKey) -> dict[str, Any]:
         "created_at": key.created_at.isoformat(),
         "last_used_at": key.last_used_at.isoformat() if key.last_used_at else None,
         "revoked_at": key.revoked_at.isoformat() if key.revoked_at else None,
+        "expires_at": key.expires_at.isoformat() if key.expires_at else None,
         "admin": key.admin,
     }
 
@@ -119,6 +127,20 @@ def _flag(event: dict[str, Any], name: str) -> bool:
     if not isinstance(value, bool):
         raise InvalidField(f"{name} must be true or false")
     return value
+
+
+def _seconds(event: dict[str, Any], name: str, default: int) -> int:
+    value = event.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidField(f"{name} must be a whole number of seconds")
+    return value
+
+
+def _key_id(event: dict[str, Any]) -> UUID:
+    try:
+        return UUID(_text(event, "key_id"))
+    except ValueError:
+        raise InvalidField("key_id must be a UUID") from None
 
 
 def _text(event: dict[str, Any], name: str) -> str:

@@ -643,7 +643,7 @@ class FakeApiKeyRepository:
 
     def principal_of(self, secret_hash: bytes) -> Principal | None:
         key = self.keys.get(secret_hash)
-        if key is None or key.revoked_at is not None:
+        if key is None or not key.usable_at(datetime.now(UTC)):
             return None
         return Principal(key.owner_id, admin=key.admin)
 
@@ -658,6 +658,14 @@ class FakeApiKeyRepository:
         for secret_hash, key in self.keys.items():
             if key.id == key_id and key.owner_id == owner_id:
                 self.keys[secret_hash] = dataclasses.replace(key, revoked_at=key.created_at)
+                return self.keys[secret_hash]
+        return None
+
+    def expire(self, owner_id: str, key_id: UUID, at: datetime) -> ApiKey | None:
+        for secret_hash, key in self.keys.items():
+            if key.id == key_id and key.owner_id == owner_id:
+                expires_at = at if key.expires_at is None else min(key.expires_at, at)
+                self.keys[secret_hash] = dataclasses.replace(key, expires_at=expires_at)
                 return self.keys[secret_hash]
         return None
 

@@ -317,6 +317,11 @@ class ApiKey:
     revoked_at: datetime | None = None
     # An admin key also sees figures about the whole service, not only its owner's library.
     admin: bool = False
+    # A rotated key works until then (None: until revoked).
+    expires_at: datetime | None = None
+
+    def usable_at(self, moment: datetime) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > moment)
 
 
 @dataclass(frozen=True)

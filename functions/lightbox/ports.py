@@ -359,7 +359,8 @@ class ApiKeyRepository(Protocol):
     def add(self, key: ApiKey, secret_hash: bytes) -> None: ...
 
     def principal_of(self, secret_hash: bytes) -> Principal | None:
-        """The owner of the unrevoked key with this hash, an admin if the key is one."""
+        """The owner of the unrevoked, unexpired key with this hash, an admin if the key is
+        one."""
         ...
 
     def list(self, owner_id: str | None) -> list[ApiKey]: ...
@@ -369,6 +370,10 @@ class ApiKeyRepository(Protocol):
         ...
 
     def revoke(self, owner_id: str, key_id: UUID) -> ApiKey | None: ...
+
+    def expire(self, owner_id: str, key_id: UUID, at: datetime) -> ApiKey | None:
+        """Make the key stop working at ``at``, or earlier if it was to already."""
+        ...
 
 
 class ObjectStore(Protocol):

@@ -1,4 +1,5 @@
-"""``python -m infra.aws.keys -e dev|prod create|list|revoke``: API keys of a deployed stack.
+"""``python -m infra.aws.keys -e dev|prod create|list|revoke|rotate``: API keys of a deployed
+stack.
 
 The database sits in the stack's private network, so the keys are made by the stack's admin
 function; this asks it through the Lambda API (credentials and region as for the AWS CLI;
@@ -30,6 +31,12 @@ def main(argv: list[str] | None = None) -> int:
     revoke = actions.add_parser("revoke", help="revoke a key")
     revoke.add_argument("--owner", required=True)
     revoke.add_argument("key_id")
+    rotate = actions.add_parser("rotate", help="a successor of a key, printed on the last line; "
+                                "the key itself works until --grace seconds from now")
+    rotate.add_argument("--owner", required=True)
+    rotate.add_argument("--grace", type=int, default=86400,
+                        help="seconds the old key goes on working (default a day)")
+    rotate.add_argument("key_id")
     args = parser.parse_args(argv)
 
     event: dict[str, Any] = {"command": f"{args.action}-key" if args.action != "list"
@@ -38,8 +45,10 @@ def main(argv: list[str] | None = None) -> int:
         event["name"] = args.name
         if args.admin:
             event["admin"] = True
-    if args.action == "revoke":
+    if args.action in ("revoke", "rotate"):
         event["key_id"] = args.key_id
+    if args.action == "rotate":
+        event["grace_seconds"] = args.grace
     answer = invoke(admin_function(f"lightbox-{args.environment}"), event)
     secret = answer.pop("secret", None)
     print(json.dumps(answer, indent=2))

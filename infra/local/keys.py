@@ -8,6 +8,7 @@ import argparse
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from uuid import UUID
 
@@ -62,6 +63,14 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
                   "STATE   ROLE  NAME")
             for key in keys.list(args.owner):
                 print(_row(key))
+        elif args.action == "rotate":
+            new, old = auth.rotate_key(args.owner, args.key_id, grace_seconds=args.grace,
+                                       keys=keys)
+            assert old.expires_at is not None
+            print(f"key {old.id} ({old.prefix}…) of owner {old.owner_id} works until "
+                  f"{old.expires_at:%Y-%m-%d %H:%M:%S %Z}; its successor {new.key.id} "
+                  f"({new.key.prefix}…) is shown only now:")
+            print(new.secret)
         else:
             revoked = auth.revoke_key(args.owner, args.key_id, keys=keys)
             print(f"revoked key {revoked.id} ({revoked.prefix}…) of owner {revoked.owner_id}")
@@ -80,7 +89,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     revoke = actions.add_parser("revoke", help="revoke a key at once")
     revoke.add_argument("--owner", required=True)
     revoke.add_argument("key_id", type=UUID, help="the KEY ID that list shows")
-    for sub in (create, listing, revoke):
+    rotate = actions.add_parser("rotate", help="a successor of a key, printed on the last "
+                                "line; the key itself works until --grace seconds from now")
+    rotate.add_argument("--owner", required=True)
+    rotate.add_argument("--grace", type=int, default=auth.ROTATION_GRACE_SECONDS,
+                        help="seconds the old key goes on working (default a day)")
+    rotate.add_argument("key_id", type=UUID, help="the KEY ID that list shows")
+    for sub in (create, listing, revoke, rotate):
         sub.add_argument("--data", type=Path, help="the stack's data directory (default .data)")
 
 
@@ -107,7 +122,10 @@ def _database(data_dir: Path) -> Iterator[Database]:
 
 
 def _row(key: ApiKey) -> str:
-    state = "revoked" if key.revoked_at else "active"
+    # A rotated key "expires": it works until the time rotate printed.
+    now = datetime.now(UTC)
+    state = ("revoked" if key.revoked_at else "expired" if not key.usable_at(now)
+             else "expires" if key.expires_at else "active")
     role = "admin" if key.admin else "owner"
     last_used = key.last_used_at.strftime("%Y-%m-%d %H:%M") if key.last_used_at else "never"
     return (f"{key.id}  {key.owner_id:16} {key.prefix:11} "

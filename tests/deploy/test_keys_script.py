@@ -53,6 +53,18 @@ def test_list_and_revoke_name_their_commands(
     ]
 
 
+def test_rotate_asks_for_a_successor_and_the_grace_of_the_old_key(
+    asked: list[tuple[str, dict[str, Any]]]
+) -> None:
+    key_id = "5b1e0f3a-0000-4000-8000-000000000000"
+    keys.main(["-e", "prod", "rotate", "--owner", "alice", key_id])
+    keys.main(["-e", "prod", "rotate", "--owner", "alice", "--grace", "0", key_id])
+    assert [event for _, event in asked] == [
+        {"command": "rotate-key", "owner": "alice", "key_id": key_id, "grace_seconds": 86400},
+        {"command": "rotate-key", "owner": "alice", "key_id": key_id, "grace_seconds": 0},
+    ]
+
+
 def test_an_unknown_environment_is_refused() -> None:
     with pytest.raises(SystemExit):
         keys.main(["-e", "staging", "list"])

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -50,3 +51,39 @@ def test_key_create_admin_makes_an_admin_key_and_list_says_so(
     assert run(parser.parse_args(["list", "--owner", owner]), tmp_path) == 0
     listed = capsys.readouterr().out.strip().splitlines()
     assert [line.split()[-1] for line in listed[1:]] == ["admin", "owner"]
+
+
+def test_key_rotate_keeps_the_old_key_working_for_its_grace_then_refuses_it(
+    database_url: str, database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    owner = unique_owner()
+    keys = PostgresApiKeyRepository(database)
+    old = auth.create_key(owner, "phone", keys=keys)
+
+    def rotate(*extra: str) -> str:
+        assert run(parser.parse_args(["rotate", "--owner", owner, *extra, str(old.key.id)]),
+                   tmp_path) == 0
+        return capsys.readouterr().out.strip().splitlines()[-1]
+
+    def states() -> list[str]:
+        assert run(parser.parse_args(["list", "--owner", owner]), tmp_path) == 0
+        return [line.split()[-3] for line in capsys.readouterr().out.strip().splitlines()[1:]]
+
+    first = rotate()
+    assert keys.principal_of(auth.hash_key(old.secret)) == Principal(owner)
+    assert keys.principal_of(auth.hash_key(first)) == Principal(owner)
+    assert states() == ["expires", "active"]
+
+    second = rotate("--grace", "0")  # PostgreSQL's own clock ends the old key now
+    assert keys.principal_of(auth.hash_key(old.secret)) is None
+    assert [keys.principal_of(auth.hash_key(s)) for s in (first, second)] == [Principal(owner)] * 2
+    assert states() == ["expired", "active", "active"]
+
+    # An expiry is only ever brought forward.
+    later = keys.expire(owner, old.key.id, datetime(2100, 1, 1, tzinfo=UTC))
+    assert later is not None and later.expires_at is not None and later.expires_at.year < 2100
+    assert keys.principal_of(auth.hash_key(old.secret)) is None

@@ -9,6 +9,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -49,6 +50,52 @@ def test_a_created_key_names_its_owner_until_revoked_and_only_its_hash_is_kept()
     auth.revoke_key("studio", new.key.id, keys=keys)
     with pytest.raises(Unauthorized, match="unknown or revoked"):
         auth.authenticate(bearer(new.secret), keys=keys, tokens=None)
+
+
+def test_a_rotated_key_works_beside_its_successor_until_its_grace_ends() -> None:
+    keys = FakeApiKeyRepository()
+    old = auth.create_key("ops", "console", admin=True, keys=keys)
+
+    new, rotated = auth.rotate_key("ops", old.key.id, grace_seconds=3600, keys=keys)
+
+    assert (new.key.name, new.key.admin, new.key.owner_id) == ("console", True, "ops")
+    assert new.secret != old.secret and new.key.expires_at is None
+    for secret in (old.secret, new.secret):  # no moment in which a client is refused
+        assert auth.authenticate(bearer(secret), keys=keys, tokens=None) == Principal(
+            "ops", admin=True)
+    assert rotated.id == old.key.id and rotated.expires_at is not None
+    assert 3590 <= (rotated.expires_at - datetime.now(UTC)).total_seconds() <= 3600
+
+
+def test_a_rotation_without_grace_ends_the_old_key_at_once_and_never_extends_it() -> None:
+    keys = FakeApiKeyRepository()
+    old = auth.create_key("alice", "laptop", keys=keys)
+    _, first = auth.rotate_key("alice", old.key.id, grace_seconds=600, keys=keys)
+
+    new, again = auth.rotate_key("alice", old.key.id, grace_seconds=0, keys=keys)
+
+    assert again.expires_at is not None and first.expires_at is not None
+    assert again.expires_at < first.expires_at
+    with pytest.raises(Unauthorized):
+        auth.authenticate(bearer(old.secret), keys=keys, tokens=None)
+    assert auth.authenticate(bearer(new.secret), keys=keys, tokens=None) == Principal("alice")
+    with pytest.raises(InvalidField, match="revoked or expired"):
+        auth.rotate_key("alice", old.key.id, grace_seconds=600, keys=keys)
+
+
+@pytest.mark.parametrize("grace", [-1, 30 * 24 * 3600 + 1])
+def test_a_rotation_is_refused_for_a_grace_out_of_range_or_a_key_not_the_owners(
+        grace: int) -> None:
+    keys = FakeApiKeyRepository()
+    old = auth.create_key("alice", "laptop", keys=keys)
+    with pytest.raises(InvalidField, match="grace"):
+        auth.rotate_key("alice", old.key.id, grace_seconds=grace, keys=keys)
+    with pytest.raises(NotFound):
+        auth.rotate_key("mallory", old.key.id, grace_seconds=60, keys=keys)
+    auth.revoke_key("alice", old.key.id, keys=keys)
+    with pytest.raises(InvalidField, match="revoked"):
+        auth.rotate_key("alice", old.key.id, grace_seconds=60, keys=keys)
+    assert len(keys.keys) == 1  # no successor was made for any of them
 
 
 def test_only_a_key_made_admin_names_an_admin() -> None:
@@ -234,6 +281,19 @@ def test_the_admin_function_creates_lists_and_revokes_keys(
         auth.authenticate(bearer(created["secret"]), keys=keys, tokens=None)
 
 
+def test_the_admin_function_rotates_a_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    keys = FakeApiKeyRepository()
+    monkeypatch.setattr(admin, "container", Container(api_keys=keys))
+    created = admin.handler({"command": "create-key", "owner": "alice", "name": "laptop"}, None)
+    rotated = admin.handler({"command": "rotate-key", "owner": "alice", "grace_seconds": 60,
+                             "key_id": created["key"]["key_id"]}, None)
+    assert rotated["rotated"]["key_id"] == created["key"]["key_id"]
+    assert rotated["rotated"]["expires_at"] is not None and rotated["key"]["expires_at"] is None
+    assert rotated["key"]["name"] == "laptop" and rotated["secret"].startswith("lbk_")
+    for secret in (created["secret"], rotated["secret"]):
+        assert auth.authenticate(bearer(secret), keys=keys, tokens=None) == Principal("alice")
+
+
 def test_the_admin_function_creates_an_admin_key_when_asked(
     monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -250,6 +310,9 @@ def test_the_admin_function_creates_an_admin_key_when_asked(
     {}, {"command": "drop-database"}, {"command": "create-key"},
     {"command": "create-key", "owner": "ops", "admin": "yes"},
     {"command": "revoke-key", "owner": "alice", "key_id": "nope"},
+    {"command": "rotate-key", "owner": "alice", "key_id": "nope"},
+    {"command": "rotate-key", "owner": "alice", "key_id": "5b1e0f3a-0000-4000-8000-000000000000",
+     "grace_seconds": "a day"},
     {"command": "recover"}, {"command": "recover", "before": "yesterday"},
     {"command": "recover", "before": "2026-12-04T10:00:00"},  # no time zone
 ])

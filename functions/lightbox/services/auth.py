@@ -1,7 +1,9 @@
 """Who is calling: API keys, and JWTs from an OIDC issuer, each naming one owner.
 
 An API key is ``lbk_`` and 43 URL-safe characters (256 random bits). Only its SHA-256 is
-stored; the key itself is shown once, when it is created.
+stored; the key itself is shown once, when it is created. A key is rotated without a moment
+in which clients are refused: its successor works at once, and the key itself until a grace
+period ends.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import hashlib
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 from uuid import UUID, uuid4
 
@@ -21,6 +23,9 @@ from lightbox.ports import ApiKeyRepository
 KEY_PREFIX = "lbk_"
 _SHOWN_CHARS = len(KEY_PREFIX) + 6
 MAX_KEY_NAME_CHARS = 100
+# How long a rotated key may go on working: a day by default, at most a month.
+ROTATION_GRACE_SECONDS = 24 * 3600
+MAX_ROTATION_GRACE_SECONDS = 30 * 24 * 3600
 
 
 class TokenVerifier(Protocol):
@@ -72,6 +77,27 @@ def create_key(owner_id: str, name: str, *, admin: bool = False,
                  created_at=datetime.now(UTC), admin=admin)
     keys.add(key, hash_key(secret))
     return NewKey(key=key, secret=secret)
+
+
+def rotate_key(owner_id: str, key_id: UUID, *, grace_seconds: int,
+               keys: ApiKeyRepository) -> tuple[NewKey, ApiKey]:
+    """A successor of the key (its name and role), and the key itself set to stop working
+    ``grace_seconds`` from now: time for every client to take the new one, so that none is
+    refused on the way. The successor is made first: a failure between the two steps leaves
+    both working, never neither."""
+    if not 0 <= grace_seconds <= MAX_ROTATION_GRACE_SECONDS:
+        raise InvalidField(f"the grace period must be from 0 to {MAX_ROTATION_GRACE_SECONDS} "
+                           "seconds")
+    now = datetime.now(UTC)
+    old = next((key for key in keys.list(owner_id) if key.id == key_id), None)
+    if old is None:
+        raise NotFound(f"owner {owner_id!r} has no key {key_id}")
+    if not old.usable_at(now):
+        raise InvalidField(f"key {key_id} is revoked or expired: create a new one instead")
+    new = create_key(owner_id, old.name, admin=old.admin, keys=keys)
+    expiring = keys.expire(owner_id, key_id, now + timedelta(seconds=grace_seconds))
+    assert expiring is not None  # it was listed a moment ago, and keys are never deleted
+    return new, expiring
 
 
 def revoke_key(owner_id: str, key_id: UUID, *, keys: ApiKeyRepository) -> ApiKey:
