@@ -29,6 +29,28 @@ log = logging.getLogger("infra.local")
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = arguments().parse_args(argv)
+    if args.command == "localstack":
+        return _run_localstack(args.port, args.data)
+    from infra.local.stack import Options, default_data_dir
+
+    data_dir: Path = args.data or default_data_dir(getattr(args, "s3", "embedded"))
+    if args.command == "env":
+        return _print_env(data_dir)
+    if args.command == "key":
+        return _run_key_command(args, data_dir)
+    if args.command == "redrive":
+        return _redrive(data_dir)
+    database_url = os.environ.get("DATABASE_URL") or None
+    if database_url and str(data_dir.resolve() / "postgres") in database_url:
+        database_url = None  # a shell's exports from this very stack: not an external database
+    return _run(Options(data_dir=data_dir, port=args.port, s3=args.s3,
+                        database_url=database_url, concurrency=args.concurrency,
+                        schedule_seconds=args.schedule_seconds), verbose=args.verbose)
+
+
+def arguments() -> argparse.ArgumentParser:
+    """./dev.sh's commands and their options (docker-compose.yml runs them too)."""
     parser = argparse.ArgumentParser(prog="./dev.sh", description="Lightbox on this machine.")
     commands = parser.add_subparsers(dest="command", required=True)
     up = commands.add_parser("up", help="run the stack until Ctrl-C")
@@ -58,24 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     cloud.add_argument("--port", type=int, default=4566, help="LocalStack's port")
     cloud.add_argument("--data", type=Path, default=REPO / ".data-deployed",
                        help="where state is kept (default: .data-deployed)")
-    args = parser.parse_args(argv)
-    if args.command == "localstack":
-        return _run_localstack(args.port, args.data)
-    from infra.local.stack import Options, default_data_dir
-
-    data_dir: Path = args.data or default_data_dir(getattr(args, "s3", "embedded"))
-    if args.command == "env":
-        return _print_env(data_dir)
-    if args.command == "key":
-        return _run_key_command(args, data_dir)
-    if args.command == "redrive":
-        return _redrive(data_dir)
-    database_url = os.environ.get("DATABASE_URL") or None
-    if database_url and str(data_dir.resolve() / "postgres") in database_url:
-        database_url = None  # a shell's exports from this very stack: not an external database
-    return _run(Options(data_dir=data_dir, port=args.port, s3=args.s3,
-                        database_url=database_url, concurrency=args.concurrency,
-                        schedule_seconds=args.schedule_seconds), verbose=args.verbose)
+    return parser
 
 
 def _run(options: Options, *, verbose: bool = False) -> int:
