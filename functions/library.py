@@ -9,7 +9,7 @@ from chalice.app import Response
 
 from lightbox.http import inputs, outputs
 from lightbox.http.app import Api
-from lightbox.services import imports, library, listing, rerender, sharing, tiles
+from lightbox.services import imports, library, listing, processing, rerender, sharing, tiles
 from lightbox.services.health import check_health
 from lightbox.wiring import Container
 
@@ -263,6 +263,21 @@ def rerender_progress() -> Response:
     progress = rerender.progress(inputs.principal_of(app.request), container.pipeline,
                                  render_spec=container.render_spec.fingerprint)
     return outputs.json_response(outputs.rerender_progress_json(progress))
+
+
+@app.route("/v1/admin/processing", methods=["GET"])
+def processing_state() -> Response:
+    state = processing.processing(inputs.principal_of(app.request), container.processing_switch)
+    return outputs.json_response(outputs.processing_json(state))
+
+
+@app.route("/v1/admin/processing", methods=["PUT"])
+def pause_or_resume() -> Response:
+    request = app.request
+    principal = inputs.principal_of(request)
+    paused = inputs.parse_processing_request(inputs.read_json_object(request))
+    state = processing.set_paused(principal, container.processing_switch, paused)
+    return outputs.json_response(outputs.processing_json(state))
 
 
 # Public: a browser's viewer asks for these without the API key. The grant in the path is

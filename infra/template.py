@@ -203,6 +203,9 @@ class Resolver:
             if function == "Fn::If":
                 condition, if_true, if_false = argument
                 return self.resolve(if_true if self.holds(condition) else if_false)
+            if function == "Fn::Join":
+                separator, values = argument
+                return str(separator).join(self.resolve(value) for value in values)
         raise TemplateError(f"the local runtime cannot evaluate {value!r}")
 
     def holds(self, condition: Any) -> bool:

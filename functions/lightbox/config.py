@@ -150,6 +150,14 @@ _LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOG_FORMATS = ("json", "text")
 
 
+def _arns(name: str, raw: str) -> tuple[str, ...]:
+    arns = tuple(part.strip() for part in raw.split(",") if part.strip())
+    for arn in arns:
+        if not arn.startswith("arn:") or ":function:" not in arn:
+            raise ConfigError(f"{name} must list Lambda function ARNs, not {arn!r}")
+    return arns
+
+
 def _level(name: str, raw: str) -> str:
     level = raw.strip().upper()
     if level not in _LEVELS:
@@ -320,6 +328,10 @@ SETTINGS = (
     Setting("LIGHTBOX_S3_PATH_STYLE", "s3_path_style", Flag(None),
             "path-style S3 URLs (LocalStack, MinIO, moto)", "all",
             default_note="`true` when `AWS_ENDPOINT_URL_S3` or `AWS_ENDPOINT_URL` is set"),
+    Setting("LIGHTBOX_PAUSABLE_FUNCTIONS", "pausable_functions", Parsed("", _arns),
+            "the ARNs of the functions that `lightbox admin pause` stops: those that work "
+            "through a queue or run on a schedule", "library", template=True,
+            default_note="none: pausing answers that there is nothing to pause"),
     Setting("LIGHTBOX_LOG_LEVEL", "log_level", Parsed("INFO", _level),
             "log level of `lightbox.*`", "all", template=True),
     Setting("LIGHTBOX_LOG_FORMAT", "log_format", Parsed("json", _log_format),
@@ -392,6 +404,7 @@ class Config:
     give_way_seconds: int
     s3_endpoint_url: str | None
     s3_path_style: bool
+    pausable_functions: tuple[str, ...]
     log_level: str
     log_format: str
     metrics_namespace: str

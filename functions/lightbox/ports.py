@@ -47,6 +47,7 @@ from lightbox.values import (
     SourcePage,
     StatusTotal,
     StoredObject,
+    Trigger,
     UploadedPart,
 )
 
@@ -537,6 +538,17 @@ class DeadLetterQueue(Protocol):
         ...
 
     def discard(self, letter: DeadLetter) -> None: ...
+
+
+class ProcessingSwitch(Protocol):
+    """The triggers of the functions that work through the queues and the schedule: the
+    event source mappings of their queues and the rules of their schedules."""
+
+    def triggers(self) -> list[Trigger]: ...
+
+    def set_enabled(self, enabled: bool) -> None:
+        """Enable or disable every trigger; Lambda takes some seconds to settle."""
+        ...
 
 
 class Metrics(Protocol):

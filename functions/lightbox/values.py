@@ -162,3 +162,34 @@ class RerenderLease:
 
     asset: Asset
     taken_at: datetime
+
+
+class TriggerState(StrEnum):
+    """A trigger's state as Lambda and EventBridge report it, in three words."""
+
+    ENABLED = "enabled"
+    DISABLED = "disabled"
+    CHANGING = "changing"  # Lambda's Enabling, Disabling, Creating or Updating
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """What starts a function on its own: a queue's event source mapping or a schedule."""
+
+    function: str
+    source: str  # the queue's or the schedule rule's name
+    state: TriggerState
+
+
+@dataclass(frozen=True)
+class Processing:
+    """Whether the functions that work through the queues and the schedule are running."""
+
+    triggers: tuple[Trigger, ...]
+
+    @property
+    def state(self) -> TriggerState:
+        """Enabled or disabled when every trigger is; changing while any is on its way, or
+        while some are one and some the other (a pause or resume half done: repeat it)."""
+        states = {trigger.state for trigger in self.triggers}
+        return states.pop() if len(states) == 1 else TriggerState.CHANGING

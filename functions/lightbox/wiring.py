@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from functools import cached_property
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from botocore.config import Config as BotoConfig
 from botocore.session import Session as BotoSession
@@ -21,6 +21,7 @@ from lightbox.adapters.assets import PostgresAssetRepository
 from lightbox.adapters.imports import PostgresImportRepository
 from lightbox.adapters.metrics import EmfMetrics, LoggedMetrics
 from lightbox.adapters.postgres import Database
+from lightbox.adapters.processing import EventSourceSwitch
 from lightbox.adapters.projects import PostgresProjectRepository
 from lightbox.adapters.rds import iam_auth_token
 from lightbox.adapters.s3 import S3ObjectStore, S3SourceBucket, S3UrlSigner
@@ -41,6 +42,7 @@ from lightbox.ports import (
     Metrics,
     ObjectStore,
     Pipeline,
+    ProcessingSwitch,
     ProjectRepository,
     Renderer,
     ShareRepository,
@@ -59,6 +61,10 @@ from lightbox.telemetry import start as start_telemetry
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_sqs import SQSClient
+
+
+_CONTROL_PLANE = BotoConfig(connect_timeout=3, read_timeout=10,
+                            retries={"mode": "standard", "max_attempts": 1})
 
 
 class Container:
@@ -308,6 +314,22 @@ class Container:
         if self.config.backfill_queue_url:
             queue_urls[Lane.BACKFILL] = self.config.backfill_queue_url
         return queue_urls
+
+    @cached_property
+    def processing_switch(self) -> ProcessingSwitch:
+        return EventSourceSwitch(lambda: self.lambda_client, lambda: self.events_client,
+                                 self.config.pausable_functions)
+
+    # One attempt, soon given up: from a VPC without a way out to Lambda's and EventBridge's
+    # APIs, a pause answers a prompt 503 rather than API Gateway's timeout.
+
+    @cached_property
+    def lambda_client(self) -> Any:
+        return self.boto_session.create_client("lambda", config=_CONTROL_PLANE)
+
+    @cached_property
+    def events_client(self) -> Any:
+        return self.boto_session.create_client("events", config=_CONTROL_PLANE)
 
     @cached_property
     def s3_client(self) -> S3Client:

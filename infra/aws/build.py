@@ -49,7 +49,7 @@ MACHINES = {"x86_64": ("x86_64", 62), "arm64": ("aarch64", 183)}
 
 # The AWS services whose clients the functions create (wiring.Container). botocore carries
 # the models of four hundred more, 27 MB in every package that no function ever loads.
-AWS_SERVICES = ("s3", "sqs")
+AWS_SERVICES = ("s3", "sqs", "lambda", "events")
 
 # Runs under the target interpreter with nothing on its path but one package: each handler
 # imports, and each service's client can be made from the models left in the package.

@@ -16,6 +16,7 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from infra.local.control import ControlPlane
 from infra.local.functions import InvocationError, LocalFunction
 from infra.template import QueueTrigger
 
@@ -39,9 +40,11 @@ class Bridge:
         queue_urls: Mapping[str, str],
         queue_arns: Mapping[str, str],
         region: str,
+        control: ControlPlane,
         pollers_per_queue: int = 2,
     ) -> None:
         self._sqs = sqs
+        self._control = control
         self._region = region
         self._stop = threading.Event()
         self._threads = [
@@ -67,20 +70,27 @@ class Bridge:
 
     def _poll(self, trigger: QueueTrigger, function: LocalFunction, url: str, arn: str) -> None:
         while not self._stop.is_set():
-            try:
-                messages = self._sqs.receive_message(
-                    QueueUrl=url,
-                    MaxNumberOfMessages=min(trigger.batch_size, 10),
-                    WaitTimeSeconds=POLL_SECONDS,
-                    MessageSystemAttributeNames=["All"],
-                    MessageAttributeNames=["All"],
-                ).get("Messages", [])
-            except Exception:
-                log.exception("polling %s failed; retrying", trigger.queue)
+            with self._control.taking(trigger) as taking:
+                if taking:
+                    self._take(trigger, function, url, arn)
+            if not taking:  # paused: the messages wait in the queue
                 self._stop.wait(POLL_SECONDS)
-                continue
-            if messages:
-                self._deliver(trigger, function, url, arn, messages)
+
+    def _take(self, trigger: QueueTrigger, function: LocalFunction, url: str, arn: str) -> None:
+        try:
+            messages = self._sqs.receive_message(
+                QueueUrl=url,
+                MaxNumberOfMessages=min(trigger.batch_size, 10),
+                WaitTimeSeconds=POLL_SECONDS,
+                MessageSystemAttributeNames=["All"],
+                MessageAttributeNames=["All"],
+            ).get("Messages", [])
+        except Exception:
+            log.exception("polling %s failed; retrying", trigger.queue)
+            self._stop.wait(POLL_SECONDS)
+            return
+        if messages:
+            self._deliver(trigger, function, url, arn, messages)
 
     def _deliver(self, trigger: QueueTrigger, function: LocalFunction, url: str, arn: str,
                  messages: list[MessageTypeDef]) -> None:

@@ -55,6 +55,11 @@ class LambdaContext:
         return max(0, int((self.deadline - time.time()) * 1000))
 
 
+def function_arn(name: str) -> str:
+    """The ARN a local function has, in its context and in the template's ``!GetAtt``."""
+    return f"arn:aws:lambda:local:000000000000:function:{name}"
+
+
 class LocalFunction:
     def __init__(
         self,
@@ -83,7 +88,7 @@ class LocalFunction:
         context = LambdaContext(
             function_name=self.name,
             memory_limit_in_mb=self._memory,
-            invoked_function_arn=f"arn:aws:lambda:local:000000000000:function:{self.name}",
+            invoked_function_arn=function_arn(self.name),
             aws_request_id=str(uuid.uuid4()),
             deadline=time.time() + self._timeout,
         )

@@ -47,12 +47,14 @@ def provision(
     parameters: dict[str, str],
     s3: S3Client,
     sqs: SQSClient,
+    function_arns: Mapping[str, str],
     notification_arns: Mapping[str, str] | None = None,
     notifications: bool = True,
 ) -> tuple[Provisioned, Resolver]:
-    """Create what the template declares; ``notification_arns`` sends a queue's bucket
-    notifications elsewhere (MinIO's webhook target instead of an SQS queue), and
-    ``notifications=False`` leaves them to the caller (a store that has none)."""
+    """Create what the template declares; ``function_arns`` are what the functions' ARNs
+    resolve to, ``notification_arns`` sends a queue's bucket notifications elsewhere (MinIO's
+    webhook target instead of an SQS queue), and ``notifications=False`` leaves them to the
+    caller (a store that has none)."""
     pseudo = {
         "AWS::AccountId": LOCAL_ACCOUNT,
         "AWS::Region": region,
@@ -103,7 +105,7 @@ def provision(
     provisioned = Provisioned(bucket=bucket, queue_urls=queue_urls, queue_arns=queue_arns)
     resolver = Resolver(template, parameters=parameters,
                         refs=queue_urls | {template.bucket.name: bucket},
-                        arns=queue_arns, pseudo=pseudo)
+                        arns=queue_arns | dict(function_arns), pseudo=pseudo)
     return provisioned, resolver
 
 

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from infra.local.control import ControlPlane
 from infra.local.functions import InvocationError, LocalFunction
 from infra.template import Schedule
 
@@ -17,11 +18,12 @@ log = logging.getLogger(__name__)
 
 class Scheduler:
     def __init__(self, schedules: tuple[Schedule, ...], functions: Mapping[str, LocalFunction],
-                 *, region: str, every: int | None = None) -> None:
+                 *, region: str, control: ControlPlane, every: int | None = None) -> None:
         self._region = region
+        self._control = control
         self._stop = threading.Event()
         self._threads = [
-            threading.Thread(target=self._run, args=(functions[s.function], every or s.seconds),
+            threading.Thread(target=self._run, args=(s, functions[s.function], every or s.seconds),
                              name=f"schedule-{s.function}", daemon=True)
             for s in schedules
         ]
@@ -35,8 +37,10 @@ class Scheduler:
         for thread in self._threads:
             thread.join(timeout=60)
 
-    def _run(self, function: LocalFunction, seconds: int) -> None:
+    def _run(self, schedule: Schedule, function: LocalFunction, seconds: int) -> None:
         while not self._stop.wait(seconds):
+            if not self._control.runs(schedule):  # its rule is disabled: paused
+                continue
             try:
                 function.invoke(self._event(function.name))
             except InvocationError as exc:

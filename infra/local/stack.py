@@ -18,8 +18,9 @@ import boto3
 
 from infra.local import legacy_snapshot
 from infra.local.bridge import Bridge
+from infra.local.control import ControlPlane
 from infra.local.credentials import LocalSecrets, local_secrets
-from infra.local.functions import InvocationError, LocalFunction
+from infra.local.functions import InvocationError, LocalFunction, function_arn
 from infra.local.gateway import Gateway, cors_headers
 from infra.local.keys import ensure_dev_key
 from infra.local.resources import Provisioned, provision
@@ -179,10 +180,11 @@ class DevStack:
         aws = self._aws_backend(data, servers, secrets)
         s3, sqs = aws.clients()
         template = Template.load(REPO / "template.yaml")
+        function_arns = {name: function_arn(name) for name in template.functions}
         resources, resolver = provision(
             template, stack=STACK_NAME, region=REGION,
             parameters={"CreateDatabase": "false", "ExternalDatabaseUrl": database_url},
-            s3=s3, sqs=sqs,
+            s3=s3, sqs=sqs, function_arns=function_arns,
             notification_arns=aws.notification_arns,
             notifications=aws.seaweed is None,
         )
@@ -194,19 +196,22 @@ class DevStack:
                             "object store; the old copy is kept in %s.migrated", migrated,
                             data / "s3", data / "s3")
 
-        local_env = {**aws.environment(), "LIGHTBOX_WEBHOOK_TOKEN": aws.webhook_token}
+        control = self._control_plane(template, function_arns, resources, data)
+        local_env = {**aws.environment(), "LIGHTBOX_WEBHOOK_TOKEN": aws.webhook_token,
+                     "AWS_ENDPOINT_URL_LAMBDA": control.url,
+                     "AWS_ENDPOINT_URL_EVENTBRIDGE": control.url}
         functions = self._functions(template, resolver, local_env)
         if options.s3 not in EPHEMERAL_BACKENDS:
             _recover(functions[RECOVERY_FUNCTION], started_at)
 
         bridge = Bridge(list(template.triggers), functions, sqs=sqs,
                         queue_urls=resources.queue_urls, queue_arns=resources.queue_arns,
-                        region=REGION)
+                        region=REGION, control=control)
         bridge.start()
         cleanup.callback(bridge.close)
 
         scheduler = Scheduler(template.schedules, functions, region=REGION,
-                              every=options.schedule_seconds)
+                              every=options.schedule_seconds, control=control)
         scheduler.start()
         cleanup.callback(scheduler.close)
 
@@ -226,6 +231,17 @@ class DevStack:
         cleanup.callback(write_record(data, exports).unlink, missing_ok=True)
         return RunningStack(gateway.url, aws.s3_endpoint, database_url, exports, api_key,
                             new_key)
+
+    def _control_plane(self, template: Template, function_arns: Mapping[str, str],
+                       resources: Provisioned, data: Path) -> ControlPlane:
+        """The queues' triggers and the schedules, which lightbox admin pause|resume
+        switches."""
+        control = ControlPlane(template.triggers, template.schedules,
+                               function_arns=function_arns, queue_arns=resources.queue_arns,
+                               state_file=data / "processing.json")
+        control.start()
+        self._cleanup.callback(control.close)
+        return control
 
     def _functions(self, template: Template, resolver: Resolver,
                    local_env: Mapping[str, str]) -> dict[str, LocalFunction]:

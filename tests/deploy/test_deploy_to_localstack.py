@@ -15,7 +15,7 @@ import json
 import os
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
@@ -187,6 +187,37 @@ def test_a_photo_through_the_deployed_api_is_made_ready_by_the_deployed_function
                for line in metrics)
 
 
+def test_the_deployed_library_function_pauses_and_resumes_the_deployed_triggers(
+    deployed: Deployed,
+) -> None:
+    key = _invoke(deployed, "AdminFunction",
+                  {"command": "create-key", "owner": "operator", "admin": True})
+    client = Client(deployed.api_url, key["secret"])
+    switch = f"{deployed.api_url}/v1/admin/processing"
+    paused = client.http.put(switch, json={"paused": True}, timeout=60)
+    assert paused.status_code == 200, paused.text
+    try:
+        # LocalStack's own Lambda and EventBridge say so, not only the answer.
+        lambdas = deployed.client("lambda")
+        thumbnail = deployed.physical["ThumbnailFunction"]
+        _wait_until(lambda: {m["State"] for m in lambdas.list_event_source_mappings(
+            FunctionName=thumbnail)["EventSourceMappings"]} == {"Disabled"})
+        rules = deployed.client("events").list_rule_names_by_target(
+            TargetArn=lambdas.get_function(FunctionName=deployed.physical["ReaperFunction"])[
+                "Configuration"]["FunctionArn"])["RuleNames"]
+        assert [deployed.client("events").describe_rule(Name=rule)["State"]
+                for rule in rules] == ["DISABLED"]
+        _wait_until(lambda: client.http.get(switch, timeout=60).json()["state"] == "disabled")
+        asset_id = client.upload("paused.jpg", "image/jpeg", image_bytes("JPEG", (640, 480)))
+        time.sleep(15)  # the ingest queue's mapping would have taken it within seconds
+        assert client.asset(asset_id)["status"] == "pending"
+    finally:
+        resumed = client.http.put(switch, json={"paused": False}, timeout=60)
+    assert resumed.status_code == 200, resumed.text
+    assert client.wait_until_settled(asset_id, timeout=180)["status"] == "ready"
+    assert client.http.get(switch, timeout=60).json()["state"] == "enabled"
+
+
 def test_the_deployed_authorizer_guards_every_v1_route(deployed: Deployed) -> None:
     api = deployed.api_url
     assert requests.get(f"{api}/health", timeout=30).status_code == 200
@@ -247,6 +278,13 @@ def _invoke(deployed: Deployed, function: str, event: dict[str, Any]) -> Any:
     answer = json.loads(result["Payload"].read())
     assert "FunctionError" not in result, answer
     return answer
+
+
+def _wait_until(condition: Callable[[], bool], seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(1)
 
 
 def _client(endpoint: str, service: str) -> Any:

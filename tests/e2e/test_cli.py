@@ -420,3 +420,25 @@ def test_project_names_are_resolved_by_the_server_as_it_compares_them(cli: Cli) 
     assert [(a["filename"], a["project_id"]) for a in listed] == [
         (photos[0].name, film["project_id"])]
     assert "no project is called 'Film'" in cli.run("ls", "--project", "Film", check=1).stderr
+
+
+def test_a_pause_keeps_uploads_waiting_and_a_resume_finishes_them(
+        cli: Cli, tmp_path: Path) -> None:
+    admin = Cli(cli.stack, cli.stack.api_key, tmp_path)  # ./dev.sh up's key: an admin's
+    refused = cli.run("admin", "pause", check=None)  # an owner's key, not an admin's
+    assert refused.returncode != 0 and "admin" in refused.stderr, refused.stderr
+    paused = json.loads(admin.run("admin", "pause", "--json").stdout)
+    try:
+        assert paused["state"] == "disabled", paused
+        assert {t["function"] for t in paused["triggers"]} >= {
+            "UploadCompleteFunction", "ThumbnailFunction", "ReaperFunction"}
+        client = cli.api()
+        first = client.upload("first.jpg", "image/jpeg", image_bytes("JPEG", (320, 200)))
+        second = client.upload("second.jpg", "image/jpeg", image_bytes("JPEG", (200, 320)))
+        time.sleep(6)  # bucket events, polls and a schedule's round, had they been running
+        assert [client.asset(a)["status"] for a in (first, second)] == ["pending", "pending"]
+    finally:
+        resumed = json.loads(admin.run("admin", "resume", "--json").stdout)
+    assert resumed["state"] == "enabled", resumed
+    settled = [client.wait_until_settled(a) for a in (first, second)]
+    assert [asset["status"] for asset in settled] == ["ready", "ready"]

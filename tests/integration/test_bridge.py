@@ -11,11 +11,13 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from infra.local.bridge import Bridge
+from infra.local.bridge import POLL_SECONDS, Bridge
+from infra.local.control import ControlPlane
 from infra.local.functions import InvocationError
 from infra.template import QueueTrigger
 from lightbox.batch import Backoff, process_batch
@@ -84,16 +86,29 @@ def queues(sqs_client: Any) -> Queues:
     return Queues(sqs_client)
 
 
+TRIGGER = QueueTrigger(queue="Jobs", function="Fn", batch_size=10, report_failures=True)
+
+
 @pytest.fixture
-def bridge_for(queues: Queues, sqs_client: Any) -> Iterator[Callable[[Recorder], Bridge]]:
+def control(queues: Queues, tmp_path: Path) -> Iterator[ControlPlane]:
+    control = ControlPlane([TRIGGER], [], function_arns={"Fn": "arn:aws:lambda:local:0:function:Fn"},
+                           queue_arns={"Jobs": queues.arn(queues.url)},
+                           state_file=tmp_path / "processing.json")
+    control.start()
+    yield control
+    control.close()
+
+
+@pytest.fixture
+def bridge_for(queues: Queues, sqs_client: Any, control: ControlPlane
+               ) -> Iterator[Callable[[Recorder], Bridge]]:
     bridges: list[Bridge] = []
 
     def start(function: Recorder) -> Bridge:
-        trigger = QueueTrigger(queue="Jobs", function="Fn", batch_size=10, report_failures=True)
-        bridge = Bridge([trigger], {"Fn": function}, sqs=sqs_client,  # type: ignore[dict-item]
+        bridge = Bridge([TRIGGER], {"Fn": function}, sqs=sqs_client,  # type: ignore[dict-item]
                         queue_urls={"Jobs": queues.url},
                         queue_arns={"Jobs": queues.arn(queues.url)}, region="us-east-1",
-                        pollers_per_queue=1)
+                        control=control, pollers_per_queue=1)
         bridge.start()
         bridges.append(bridge)
         return bridge
@@ -130,6 +145,23 @@ def test_reported_failures_come_back_and_end_in_the_dead_letter_queue(
     assert function.receipts("good") == [1]  # handled once, deleted
     assert function.receipts("poison") == list(range(1, MAX_RECEIVES + 1))
     assert queues.dead_letters() == ["poison"]
+
+
+def test_a_paused_mapping_leaves_its_messages_waiting_until_it_is_resumed(
+    queues: Queues, bridge_for: Callable[[Recorder], Bridge], control: ControlPlane
+) -> None:
+    [mapping] = control.list_mappings("Fn")["EventSourceMappings"]
+    control.update_mapping(mapping["UUID"], {"Enabled": False})
+    function = Recorder(lambda event: None)
+    bridge_for(function)
+    queues.send("first", "second")
+
+    time.sleep(3 * POLL_SECONDS)  # a poll or two, had it been running
+    assert function.received == [] and queues.depth() == 2
+
+    control.update_mapping(mapping["UUID"], {"Enabled": True})
+    wait_for(lambda: queues.depth() == 0)
+    assert sorted(function.receipts("first") + function.receipts("second")) == [1, 1]
 
 
 def test_a_function_that_crashes_leaves_the_whole_batch_for_redelivery(

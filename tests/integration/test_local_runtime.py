@@ -104,13 +104,16 @@ def test_provisioned_notifications_send_new_and_removed_originals_and_nothing_el
                                     parameters={"CreateDatabase": "false",
                                                 "ExternalDatabaseUrl": "postgresql://unused",
                                                 "Environment": "dev"},
-                                    s3=s3_client, sqs=sqs_client)
+                                    s3=s3_client, sqs=sqs_client,
+                                    function_arns={"ThumbnailFunction": "arn:thumbnail"})
     ingest = resources.queue_urls["IngestQueue"]
     attributes = sqs_client.get_queue_attributes(QueueUrl=ingest, AttributeNames=["All"])
     redrive = json.loads(attributes["Attributes"]["RedrivePolicy"])
     assert redrive["deadLetterTargetArn"] == resources.queue_arns["IngestDeadLetterQueue"]
     assert resolver.resolve({"Ref": "ThumbnailQueue"}) == resources.queue_urls["ThumbnailQueue"]
     assert resolver.resolve({"Ref": "MediaBucket"}) == resources.bucket
+    assert resolver.resolve({"Fn::Join": [",", [{"Fn::GetAtt": ["ThumbnailFunction", "Arn"]},
+                                                "x"]]}) == "arn:thumbnail,x"
 
     s3_client.put_object(Bucket=resources.bucket, Key="derivatives/o/x/1-256.jpg", Body=b"x")
     s3_client.delete_object(Bucket=resources.bucket, Key="derivatives/o/x/1-256.jpg")

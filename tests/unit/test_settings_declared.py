@@ -124,8 +124,14 @@ def _literals(value: Any) -> Iterator[str]:
         yield str(TEMPLATE.parameters[value["Ref"]].get("Default", ""))
 
 
+# Settings whose empty default is their only value in a form of its own.
+_EXAMPLES = {"LIGHTBOX_PAUSABLE_FUNCTIONS": "arn:aws:lambda:eu-west-1:123456789012:function:f"}
+
+
 def _example(setting: Setting) -> str:
     """A value the setting accepts, set rather than empty."""
+    if setting.name in _EXAMPLES:
+        return _EXAMPLES[setting.name]
     kind = setting.kind
     if isinstance(kind, Whole):
         return str(kind.default)

@@ -18,6 +18,8 @@ _TRANSIENT_CODES = frozenset({
     "Throttling",
     "ThrottlingException",
     "RequestThrottled",
+    # Lambda's answer to a change of an event source mapping that is still settling.
+    "ResourceInUseException",
 })
 _DENIED_CODES = frozenset({
     "AccessDenied",

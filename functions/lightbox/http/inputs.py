@@ -267,6 +267,15 @@ def parse_rerender_request(body: Mapping[str, Any]) -> tuple[RerenderCursor | No
         raise InvalidField("cursor must be the next_cursor of the previous answer") from None
 
 
+def parse_processing_request(body: Mapping[str, Any]) -> bool:
+    """``{"paused": true|false}``: whether to pause or resume."""
+    _refuse_unknown(body, {"paused"}, "fields")
+    paused = body.get("paused")
+    if not isinstance(paused, bool):
+        raise InvalidField("paused must be true (pause) or false (resume)")
+    return paused
+
+
 def _id_param(raw: str, error: type[NotFound], kind: str) -> UUID:
     try:
         return UUID(raw)

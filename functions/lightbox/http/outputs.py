@@ -27,6 +27,7 @@ from lightbox.services.listing import (
 from lightbox.services.rerender import RerenderPage, RerenderProgress
 from lightbox.services.sharing import SharedPage
 from lightbox.services.uploads import MultipartUpload, UploadTicket
+from lightbox.values import Processing
 
 # A message may quote the request (a path, a name); the answer stays small all the same.
 MAX_MESSAGE_CHARS = 300
@@ -314,6 +315,12 @@ def rerender_page_json(page: RerenderPage) -> dict[str, Any]:
     cursor = page.next_cursor
     return {**rerender_progress_json(page.progress), "sent": page.sent,
             "next_cursor": f"{cursor.render_spec}.{cursor.asset_id}" if cursor else None}
+
+
+def processing_json(processing: Processing) -> dict[str, Any]:
+    return {"state": processing.state.value,
+            "triggers": [{"function": trigger.function, "source": trigger.source,
+                          "state": trigger.state.value} for trigger in processing.triggers]}
 
 
 def redirect(url: str) -> Response:

@@ -293,6 +293,13 @@ class LightboxClient:
     def rerender_progress(self) -> Json:
         return self._json("GET", "/v1/admin/rerender")
 
+    def processing(self) -> Json:
+        return self._json("GET", "/v1/admin/processing")
+
+    def set_paused(self, paused: bool) -> Json:
+        # Repeating it is safe: it sets the triggers, it does not toggle them.
+        return self._json("PUT", "/v1/admin/processing", json={"paused": paused})
+
     def _json(self, method: str, path: str, *, retry: bool = True, **kwargs: Any) -> Json:
         attempts = ATTEMPTS if retry else 1
         for attempt in range(attempts):

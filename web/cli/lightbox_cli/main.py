@@ -86,6 +86,8 @@ SKIP_REASONS = {
 SETTLED = ("ready", "failed", "duplicate", "deleted")
 # How often import --wait and admin rerender --wait ask how far the work has come.
 POLL_SECONDS = 1.0
+# How long pause and resume wait for Lambda to settle the triggers before they answer.
+SWITCH_SECONDS = 30.0
 MEMBERS_AT_ONCE = 500  # the API's most assets per request to a project
 
 # File names and messages come from users and servers: never read as markup. Piped into a
@@ -860,6 +862,56 @@ def rerender(session: Session, wait: bool, timeout: float, as_json: bool) -> Non
         _print_json({**answer, "sent": sent})
     elif wait:
         err.print("Every ready asset is on the current spec.")
+
+
+@admin.command("pause")
+@click.option("--json", "as_json", is_flag=True, help="The answer as JSON.")
+@pass_session
+def pause(session: Session, as_json: bool) -> None:
+    """Stop the functions that work through the queues and the schedule. Uploads are still
+    taken; their work waits in the queues, in order, until lightbox admin resume."""
+    _switch_processing(session, paused=True, as_json=as_json)
+
+
+@admin.command("resume")
+@click.option("--json", "as_json", is_flag=True, help="The answer as JSON.")
+@pass_session
+def resume(session: Session, as_json: bool) -> None:
+    """Start again what lightbox admin pause stopped: what waited is taken up in order."""
+    _switch_processing(session, paused=False, as_json=as_json)
+
+
+@admin.command("processing")
+@click.option("--json", "as_json", is_flag=True, help="The answer as JSON.")
+@pass_session
+def processing(session: Session, as_json: bool) -> None:
+    """Whether the functions behind uploads are running, paused, or on their way."""
+    _show_processing(session.client().processing(), as_json=as_json)
+
+
+def _switch_processing(session: Session, *, paused: bool, as_json: bool) -> None:
+    client = session.client()
+    answer = client.set_paused(paused)
+    wanted = "disabled" if paused else "enabled"
+    deadline = time.monotonic() + SWITCH_SECONDS
+    # Lambda settles a mapping in seconds; the answer is worth waiting for.
+    while answer["state"] != wanted and time.monotonic() < deadline:
+        time.sleep(POLL_SECONDS)
+        answer = client.processing()
+    _show_processing(answer, as_json=as_json)
+
+
+def _show_processing(answer: Json, *, as_json: bool) -> None:
+    if as_json:
+        _print_json(answer)
+        return
+    table = Table("Function", "Started by", "State", box=None, header_style="bold")
+    for trigger in answer["triggers"]:
+        table.add_row(trigger["function"], trigger["source"], trigger["state"])
+    _print_table(table)
+    err.print({"enabled": "Processing is running.", "disabled": "Processing is paused.",
+               "changing": "Processing is changing: run the command again if it stays so."}
+              [answer["state"]])
 
 
 def _follow_rerender(client: LightboxClient, outdated: int, timeout: float) -> Json:
