@@ -7,6 +7,8 @@
 #   ./dev.sh key create|list|revoke|rotate --owner NAME [--admin] [--data DIR]
 #                                            manage the local stack's API keys (create prints the key last)
 #   ./dev.sh redrive [--data DIR]            send back what the dead-letter queues hold (after a fix)
+#   ./dev.sh backup --to FILE [--data DIR]   the stopped stack's library, whole, in one archive
+#   ./dev.sh restore --from FILE --data DIR  that archive unpacked into a new data directory
 #   ./dev.sh localstack [--port 4566] [--data DIR]
 #                                            LocalStack and PostgreSQL to deploy template.yaml to
 #                                            with deploy.sh; its functions then run on this host
@@ -19,8 +21,8 @@
 #   ./dev.sh help                            this help
 #
 # Each command installs only its set into .venv, and only when the set's files changed:
-#   run     requirements-local.txt  (up, env, key, redrive, localstack, cli: the functions, the embedded
-#                                    servers, the lightbox command)
+#   run     requirements-local.txt  (up, env, key, redrive, backup, restore, localstack, cli:
+#                                    the functions, the embedded servers, the lightbox command)
 #   deploy  requirements-deploy.txt (deploy.sh's build and template checks)
 #   test    requirements-test.txt   (run + deploy + pytest, browser, lint and type-check tools)
 #   bench   bench/requirements.txt  (test + pyvips)
@@ -131,7 +133,7 @@ command=${1:-}
 shift
 
 case "$command" in
-  up | env | key | redrive)
+  up | env | key | redrive | backup | restore)
     ensure_venv run
     if [ "$command" = up ] && [[ " $* " == *" --s3 localstack "* || " $* " == *" --s3=localstack "* ]]; then
       ensure_localstack_venv

@@ -41,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
         return _run_key_command(args, data_dir)
     if args.command == "redrive":
         return _redrive(data_dir)
+    if args.command in ("backup", "restore"):
+        return _backup_or_restore(args, data_dir)
     database_url = os.environ.get("DATABASE_URL") or None
     if database_url and str(data_dir.resolve() / "postgres") in database_url:
         database_url = None  # a shell's exports from this very stack: not an external database
@@ -74,6 +76,14 @@ def arguments() -> argparse.ArgumentParser:
         "redrive", help="send back what the running stack's dead-letter queues hold")
     redrive.add_argument("--s3", default="embedded", metavar="BACKEND")
     redrive.add_argument("--data", type=Path)
+    saved = commands.add_parser("backup", help="write the stopped stack's library, whole, to an "
+                                "archive")
+    saved.add_argument("--to", type=Path, required=True, help="the archive to write (a tar)")
+    saved.add_argument("--data", type=Path)
+    restored = commands.add_parser("restore", help="unpack a backup into a new data directory")
+    restored.add_argument("--from", dest="archive", type=Path, required=True)
+    restored.add_argument("--data", type=Path, required=True,
+                          help="the directory to restore into: new, or empty")
     cloud = commands.add_parser(
         "localstack", help="LocalStack and PostgreSQL to deploy template.yaml to; the deployed "
         "functions run as processes of this host")
@@ -187,6 +197,22 @@ def _run_key_command(args: argparse.Namespace, data_dir: Path) -> int:
     except LightboxError as exc:
         print(f"./dev.sh key: {exc.message}", file=sys.stderr)
         return 1
+
+
+def _backup_or_restore(args: argparse.Namespace, data_dir: Path) -> int:
+    from infra.local.backup import BackupError, backup, restore
+
+    try:
+        if args.command == "backup":
+            files = backup(data_dir, args.to)
+            print(f"{args.to}: {files} files of the library in {data_dir}")
+        else:
+            files = restore(args.archive, data_dir)
+            print(f"{data_dir}: {files} files restored; ./dev.sh up --data {data_dir} runs it")
+    except (BackupError, OSError) as exc:
+        print(f"./dev.sh {args.command}: {exc}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _redrive(data_dir: Path) -> int:

@@ -166,6 +166,22 @@ def test_the_bucket_is_private_encrypted_and_cleans_up_after_failed_uploads(
     assert "PUT" in props["CorsConfiguration"]["CorsRules"][0]["AllowedMethods"]
 
 
+def test_the_bucket_keeps_earlier_versions_for_a_while_and_moves_originals_cold_if_asked(
+    translated: dict[str, Any],
+) -> None:
+    props = translated["Resources"]["MediaBucket"]["Properties"]
+    assert props["VersioningConfiguration"] == {"Status": "Enabled"}
+    rules = {rule["Id"]: rule for rule in props["LifecycleConfiguration"]["Rules"]}
+    assert rules["expire-earlier-versions"]["NoncurrentVersionExpiration"] == {
+        "NoncurrentDays": {"Ref": "DeletedObjectDays"}}
+    assert rules["remove-expired-delete-markers"]["ExpiredObjectDeleteMarker"] is True
+    cold = rules["cold-originals"]
+    assert cold["Prefix"] == "originals/"  # never the derivatives, which every page shows
+    assert cold["Status"] == {"Fn::If": ["ColdOriginals", "Enabled", "Disabled"]}
+    assert cold["Transitions"][0]["StorageClass"] == "GLACIER_IR"
+    assert translated["Parameters"]["ColdOriginalsDays"]["Default"] == 0  # off unless asked
+
+
 def test_each_function_may_touch_only_its_own_part_of_the_bucket(
     translated: dict[str, Any],
 ) -> None:

@@ -97,3 +97,41 @@ def test_a_library_stays_with_the_backend_that_holds_its_objects(tmp_path: Path)
     refused = run_up("--port", "0", "--data", str(data_dir))
     assert refused.returncode == 1
     assert "whose objects are in http://127.0.0.1:1, not embedded" in refused.stderr
+
+
+def test_a_backup_restored_into_a_new_directory_is_the_same_library(tmp_path: Path) -> None:
+    """The restore drill: a library backed up, restored elsewhere, and found whole there."""
+    data_dir, restored_dir = tmp_path / "data", tmp_path / "restored"
+    stack = start_stack(data_dir)
+    client = stack.api_client()
+    originals = {client.upload(f"{n}.jpg", "image/jpeg", image_bytes("JPEG", (640 + n, 480))):
+                 image_bytes("JPEG", (640 + n, 480)) for n in range(3)}
+    assert all(client.wait_until_settled(a)["status"] == "ready" for a in originals)
+    refused = dev("backup", "--to", str(tmp_path / "running.tar"), "--data", str(data_dir))
+    assert refused.returncode == 1 and "stop it first" in refused.stderr
+    assert stack.stop() == 0, stack.log_tail()
+
+    archive = tmp_path / "library.tar"
+    assert dev("backup", "--to", str(archive), "--data", str(data_dir)).returncode == 0
+    assert dev("restore", "--from", str(archive), "--data", str(data_dir)).returncode == 1
+    assert dev("restore", "--from", str(archive), "--data", str(restored_dir)).returncode == 0
+
+    restored = start_stack(restored_dir)
+    try:
+        assert restored.api_key == stack.api_key  # the keys came back with the library
+        again = restored.api_client()
+        for asset_id, data in originals.items():
+            asset = again.asset(asset_id)
+            assert asset["status"] == "ready"
+            assert requests.get(asset["original_url"], timeout=30).content == data
+            for thumbnail in asset["thumbnails"]:
+                assert requests.get(thumbnail["url"], timeout=30).status_code == 200
+        added = again.upload("after.png", "image/png", image_bytes("PNG", (300, 200)))
+        assert again.wait_until_settled(added)["status"] == "ready"
+    finally:
+        assert restored.stop() == 0, restored.log_tail()
+
+
+def dev(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "infra.local", *args], cwd=REPO,
+                          capture_output=True, text=True, timeout=300, check=False)

@@ -108,6 +108,8 @@ def installed(lines: list[str]) -> list[str]:
     (["env"], "requirements-local.txt"),
     (["key", "list"], "requirements-local.txt"),
     (["redrive"], "requirements-local.txt"),
+    (["backup", "--to", "x.tar"], "requirements-local.txt"),
+    (["restore", "--from", "x.tar", "--data", "d"], "requirements-local.txt"),
     (["localstack"], "requirements-local.txt"),
     (["cli", "ls"], "requirements-local.txt"),
     (["setup"], "requirements-local.txt"),
