@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import time
 import uuid
 
 import pytest
 import requests
-from PIL import Image
+from PIL import Image, PngImagePlugin
 
 from lightbox import filetypes
 from tests.e2e.conftest import Client, Stack
@@ -278,16 +279,27 @@ def test_health_reports_every_dependency(client: Client) -> None:
 
 def test_one_photo_can_be_followed_in_the_log_from_presign_to_ready(
         stack: Stack, client: Client) -> None:
-    asset_id = client.upload("followed.png", "image/png", image_bytes("PNG", (640, 480)))
+    unique = PngImagePlugin.PngInfo()  # bytes no other test uploads: not a duplicate
+    unique.add_text("test", uuid.uuid4().hex)
+    asset_id = client.upload("followed.png", "image/png",
+                             image_bytes("PNG", (640, 480), pnginfo=unique))
     assert client.wait_until_settled(asset_id)["status"] == "ready"
 
-    about = [line for line in stack.log_path.read_text(errors="replace").splitlines()
-             if f"asset_id={asset_id} owner=local" in line]
-    functions = [line.split()[2] for line in about]
-    assert functions[0] == "PresignFunction", about
-    assert "UploadCompleteFunction" in functions and "ThumbnailFunction" in functions, about
-    assert any(f"asset {asset_id} ready" in line for line in about), about
+    def about() -> list[str]:
+        return [line for line in stack.log_path.read_text(errors="replace").splitlines()
+                if f"asset_id={asset_id} owner=local" in line]
+
+    # The row says ready a moment before the thumbnail function logs it and its metrics.
+    deadline = time.monotonic() + 10
+    while not any("metric UploadToReady" in line for line in about()):
+        assert time.monotonic() < deadline, "\n".join(about())
+        time.sleep(0.2)
+    lines = about()
+    functions = [line.split()[2] for line in lines]
+    assert functions[0] == "PresignFunction", lines
+    assert "UploadCompleteFunction" in functions and "ThumbnailFunction" in functions, lines
+    assert any(f"asset {asset_id} ready" in line for line in lines), lines
     # Each line also names the invocation it came from, and the render reported its metrics.
-    assert all(re.search(r"  request_id=[0-9a-f-]{36} asset_id=", line) for line in about), about
+    assert all(re.search(r"  request_id=[0-9a-f-]{36} asset_id=", line) for line in lines), lines
     assert any(re.search(r": metric UploadToReady \d+(\.\d+)? Milliseconds Kind=photo  ", line)
-               for line in about), about
+               for line in lines), lines

@@ -30,5 +30,5 @@ class LoggedMetrics:
     """The local runtime's: a log line per value, among the functions' other lines."""
 
     def record(self, name: str, value: float, unit: str, **dimensions: str) -> None:
-        split = "".join(f" {key}={value}" for key, value in dimensions.items())
+        split = "".join(f" {dimension}={label}" for dimension, label in dimensions.items())
         log.info("metric %s %g %s%s", name, value, unit, split)
