@@ -114,6 +114,18 @@ def test_every_queue_has_a_dead_letter_queue_watched_by_an_alarm(translated: dic
     assert watched == dead_letter
 
 
+def test_work_waits_in_its_queue_a_week_and_in_a_dead_letter_queue_longer(
+        translated: dict[str, Any]) -> None:
+    queues = _of_type(translated, "AWS::SQS::Queue")
+    for props in queues.values():
+        if "RedrivePolicy" in props:  # a work queue: SQS would keep only 4 days by default
+            kept = props.get("MessageRetentionPeriod", 4 * 86400)
+            letters = queues[props["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]]
+            assert kept >= 7 * 86400
+            # A dead letter's age counts from its first send: its queue must outlast the work's.
+            assert letters["MessageRetentionPeriod"] > kept
+
+
 def test_late_work_failing_functions_throttles_and_server_errors_each_raise_an_alarm(
     translated: dict[str, Any],
 ) -> None:
