@@ -10,10 +10,12 @@ are. Logs and process records are left out. A library on an external database
 
 from __future__ import annotations
 
+import os
 import tarfile
 from pathlib import Path
 
 from infra.local.running import read_exports
+from infra.local.services import ServerRecords
 
 # What is this run's, not the library's.
 _LEFT_OUT = frozenset({"logs", "pids", "stack.json"})
@@ -52,14 +54,31 @@ def restore(archive: Path, data_dir: Path) -> int:
         names = {member.name.split("/", 1)[0] for member in tar.getmembers()}
         if "postgres" not in names:
             raise BackupError(f"{archive} is no Lightbox backup: it has no postgres/")
-        # The tar filter refuses paths that would leave the directory and keeps each file's
-        # owner: as root, the embedded PostgreSQL runs as a user of its own, who must own its
-        # files again.
-        tar.extractall(data_dir, filter="tar")
+        # The data filter refuses paths and links that would leave the directory.
+        try:
+            tar.extractall(data_dir, filter="data")
+        except tarfile.TarError as exc:
+            raise BackupError(f"{archive} was refused part-way, and {data_dir} holds what came "
+                              f"before: {exc}") from exc
+        for member in tar.getmembers():
+            if member.isdir():
+                # The data filter leaves directories at the default mode; PostgreSQL refuses
+                # a data directory that others may read.
+                os.chmod(data_dir / member.name, member.mode & 0o777)
+            if os.geteuid() == 0 and member.name.split("/", 1)[0] == "postgres":
+                # As root, the embedded PostgreSQL runs as a user of its own, who must own
+                # its files again; nothing else in the archive has an owner that matters.
+                os.lchown(data_dir / member.name, member.uid, member.gid)
         return sum(1 for member in tar.getmembers() if member.isfile())
 
 
 def _refuse_running(data_dir: Path) -> None:
-    if read_exports(data_dir.resolve()) is not None:
+    """A stack, one of its servers, or its PostgreSQL alone (./dev.sh key starts it for a
+    moment) is running, or was killed and left its database to recover at the next start."""
+    servers = ServerRecords(data_dir / "pids").running()
+    if read_exports(data_dir.resolve()) is not None or servers:
         raise BackupError(f"a stack is running on {data_dir}: stop it first (Ctrl-C), so that "
                           "its database and bucket are copied at rest")
+    if (data_dir / "postgres" / "postmaster.pid").exists():
+        raise BackupError(f"the database in {data_dir} is running or was not stopped cleanly: "
+                          "start the stack and stop it (./dev.sh up, then Ctrl-C) first")

@@ -141,19 +141,29 @@ class ServerRecords:
     def forget(self, name: str) -> None:
         (self.directory / f"{name}.json").unlink(missing_ok=True)
 
-    def stop_leftovers(self) -> list[str]:
-        stopped = []
+    def running(self) -> dict[str, psutil.Process]:
+        """The recorded servers still running, by name."""
+        alive = {}
         for path in sorted(self.directory.glob("*.json")):
             try:
                 record = json.loads(path.read_text())
                 process = psutil.Process(int(record["pid"]))
                 if process.create_time() == record["started"]:
-                    log.warning("stopping %s (pid %d), left running by an earlier run",
-                                path.stem, process.pid)
-                    _stop_process(process, signal.SIGTERM)
-                    stopped.append(path.stem)
+                    alive[path.stem] = process
             except (ValueError, KeyError, TypeError, psutil.Error):
                 pass  # gone already, or not ours
+        return alive
+
+    def stop_leftovers(self) -> list[str]:
+        stopped = []
+        for name, process in self.running().items():
+            log.warning("stopping %s (pid %d), left running by an earlier run", name, process.pid)
+            try:
+                _stop_process(process, signal.SIGTERM)
+            except psutil.Error:
+                continue  # gone meanwhile
+            stopped.append(name)
+        for path in self.directory.glob("*.json"):
             path.unlink(missing_ok=True)
         return stopped
 
