@@ -9,7 +9,8 @@ derivative rendered again) gets its version of TIME copied over it. Objects made
 are left, and counted: the restored database does not know them, and the reaper does not
 touch what it does not know.
 
-Without ``--apply`` it prints what it would do and changes nothing.
+Without ``--apply`` it prints what it would do and changes nothing. S3 keeps times to the
+second: give a moment before the damage's second, not in it.
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ class Entry:
     modified: datetime
     etag: str | None  # None: a delete marker
     latest: bool = False  # the key's current version or marker, as S3 says
+    # Where S3 listed it among its kind (versions, or markers), newest first: what tells
+    # apart two of a key made in the same second.
+    listed: int = 0
 
     @property
     def deleted(self) -> bool:
@@ -62,7 +66,9 @@ def plan(entries: Iterable[Entry], at: datetime) -> Plan:
         by_key[entry.key].append(entry)
     result = Plan()
     for key, history in by_key.items():
-        history.sort(key=lambda entry: entry.modified)
+        # Oldest first; in one second, versions before markers (an object is put before it
+        # is deleted) and each kind in the order S3 listed it.
+        history.sort(key=lambda entry: (entry.modified, entry.deleted, -entry.listed))
         then = [entry for entry in history if entry.modified <= at]
         after = [entry for entry in history if entry.modified > at]
         if not then or then[-1].deleted:
@@ -119,14 +125,17 @@ def apply(s3: Any, bucket: str, restore: Plan) -> None:
 
 def _entries(s3: Any, bucket: str) -> Iterator[Entry]:
     pages = s3.get_paginator("list_object_versions")
+    listed = 0
     for prefix in PREFIXES:
         for page in pages.paginate(Bucket=bucket, Prefix=prefix):
             for version in page.get("Versions", []):
+                listed += 1
                 yield Entry(version["Key"], version["VersionId"], version["LastModified"],
-                            version["ETag"], version["IsLatest"])
+                            version["ETag"], version["IsLatest"], listed)
             for marker in page.get("DeleteMarkers", []):
+                listed += 1
                 yield Entry(marker["Key"], marker["VersionId"], marker["LastModified"], None,
-                            marker["IsLatest"])
+                            marker["IsLatest"], listed)
 
 
 def _bucket(stack: str) -> str:

@@ -41,6 +41,23 @@ def test_the_plan_undeletes_copies_back_and_leaves_what_is_newer() -> None:
     assert (restore.newer, restore.unchanged) == (1, 2)
 
 
+def test_in_one_second_the_later_version_and_a_delete_after_a_put_win() -> None:
+    # S3 lists a key's versions newest first: v2 (listed first) was made after v1.
+    history = [
+        Entry("derivatives/o/a/1-256.jpg", "v2", at(-1), "e2", listed=1),
+        Entry("derivatives/o/a/1-256.jpg", "v1", at(-1), "e1", listed=2),
+        Entry("derivatives/o/a/1-256.jpg", "v3", at(60), "e3", latest=True, listed=0),
+        Entry("originals/o/b", "m1", at(-1), None, listed=4),
+        Entry("originals/o/b", "v1", at(-1), "e1", listed=3),
+        Entry("originals/o/b", "v2", at(60), "e2", latest=True, listed=2),
+    ]
+
+    restore = plan(history, T)
+
+    assert restore.copy == [("derivatives/o/a/1-256.jpg", "v2")]
+    assert restore.newer == 1  # b was deleted at the moment, and put again since
+
+
 def test_a_bucket_comes_back_to_a_moment_and_a_second_run_has_nothing_to_do(
         s3_client: Any) -> None:
     bucket = f"restore-{uuid.uuid4().hex[:12]}"
