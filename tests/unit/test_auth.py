@@ -67,20 +67,27 @@ def test_a_rotated_key_works_beside_its_successor_until_its_grace_ends() -> None
     assert 3590 <= (rotated.expires_at - datetime.now(UTC)).total_seconds() <= 3600
 
 
-def test_a_rotation_without_grace_ends_the_old_key_at_once_and_never_extends_it() -> None:
+def test_a_rotation_without_grace_ends_the_old_key_at_once() -> None:
     keys = FakeApiKeyRepository()
     old = auth.create_key("alice", "laptop", keys=keys)
-    _, first = auth.rotate_key("alice", old.key.id, grace_seconds=600, keys=keys)
 
-    new, again = auth.rotate_key("alice", old.key.id, grace_seconds=0, keys=keys)
+    new, _ = auth.rotate_key("alice", old.key.id, grace_seconds=0, keys=keys)
 
-    assert again.expires_at is not None and first.expires_at is not None
-    assert again.expires_at < first.expires_at
     with pytest.raises(Unauthorized):
         auth.authenticate(bearer(old.secret), keys=keys, tokens=None)
     assert auth.authenticate(bearer(new.secret), keys=keys, tokens=None) == Principal("alice")
     with pytest.raises(InvalidField, match="revoked or expired"):
         auth.rotate_key("alice", old.key.id, grace_seconds=600, keys=keys)
+
+
+def test_a_key_rotated_already_is_not_rotated_again() -> None:
+    keys = FakeApiKeyRepository()
+    old = auth.create_key("alice", "laptop", keys=keys)
+    auth.rotate_key("alice", old.key.id, grace_seconds=600, keys=keys)
+
+    with pytest.raises(InvalidField, match="rotated already"):
+        auth.rotate_key("alice", old.key.id, grace_seconds=60, keys=keys)
+    assert len(keys.keys) == 2  # the key and its one successor
 
 
 @pytest.mark.parametrize("grace", [-1, 30 * 24 * 3600 + 1])

@@ -94,6 +94,10 @@ def rotate_key(owner_id: str, key_id: UUID, *, grace_seconds: int,
         raise NotFound(f"owner {owner_id!r} has no key {key_id}")
     if not old.usable_at(now):
         raise InvalidField(f"key {key_id} is revoked or expired: create a new one instead")
+    if old.expires_at is not None:
+        # Each rotation makes a successor: a second would leave two, one of them unused.
+        raise InvalidField(f"key {key_id} was rotated already and works until "
+                           f"{old.expires_at.isoformat()}: revoke it to end it sooner")
     new = create_key(owner_id, old.name, admin=old.admin, keys=keys)
     expiring = keys.expire(owner_id, key_id, now + timedelta(seconds=grace_seconds))
     assert expiring is not None  # it was listed a moment ago, and keys are never deleted
