@@ -168,6 +168,8 @@ def _process_job(
         return _fail(assets, asset, "the original is no longer in the bucket",
                      code="original_missing", metrics=metrics)
     except Exception as exc:
+        # Said here, where the line carries the asset; the batch logs the traceback.
+        log.warning("asset %s: attempt %d failed: %s", asset.id, asset.attempts, exc)
         if asset.attempts >= policy.max_attempts:
             _fail(assets, asset, f"gave up after {asset.attempts} attempts: {exc}",
                   code="gave_up", metrics=metrics)
@@ -324,6 +326,20 @@ def rerender_job(
     deleted meanwhile are deleted again; those of a lease taken over are left to its new
     holder, which writes the same keys.
     """
+    with about(asset_id=job.asset_id, owner=job.owner_id):
+        return _rerender_job(job, pipeline, render=render, spec=spec, policy=policy,
+                             read_original=read_original)
+
+
+def _rerender_job(
+    job: ThumbnailJob,
+    pipeline: Pipeline,
+    *,
+    render: Callable[[Original, RenderSpec], Rendition],
+    spec: RenderSpec,
+    policy: ProcessingPolicy,
+    read_original: Reader[Original],
+) -> bool:
     assets, storage = pipeline.assets, pipeline.storage
     fingerprint = spec.fingerprint
     lease = assets.take_rerender(job.owner_id, job.asset_id, fingerprint, policy.lease_seconds)
