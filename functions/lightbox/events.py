@@ -14,7 +14,6 @@ record, never just the first.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import Enum
@@ -85,10 +84,10 @@ class SqsRecord:
     def sent_at(self) -> float | None:
         """When it was sent, in seconds since the epoch; None when the record does not say."""
         try:
-            sent = int(self._data["attributes"]["SentTimestamp"]) / 1000
+            # A whole number of milliseconds; one too large for a float is OverflowError.
+            return int(self._data["attributes"]["SentTimestamp"]) / 1000
         except (LookupError, TypeError, ValueError, OverflowError):
             return None
-        return sent if math.isfinite(sent) else None
 
 
 class SqsEvent:

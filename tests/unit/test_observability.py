@@ -277,5 +277,6 @@ def test_a_job_whose_acceptance_time_is_not_a_time_is_refused(accepted_at: str) 
 
 def test_a_record_without_a_sent_time_has_none() -> None:
     assert SqsRecord({"attributes": {"SentTimestamp": "1e400"}}).sent_at is None
+    assert SqsRecord({"attributes": {"SentTimestamp": "9" * 400}}).sent_at is None
     assert SqsRecord({}).sent_at is None
     assert SqsRecord({"attributes": {"SentTimestamp": "1700000000123"}}).sent_at == 1700000000.123

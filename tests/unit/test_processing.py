@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lightbox.domain import Principal
-from lightbox.errors import ConfigError, Forbidden, InvalidField
+from lightbox.errors import ConfigError, Forbidden, InvalidField, RequestError
 from lightbox.http.inputs import parse_processing_request
 from lightbox.services.processing import processing, set_paused
 from lightbox.values import Processing, Trigger, TriggerState
@@ -71,5 +71,5 @@ def test_a_request_must_say_paused_true_or_false(body: dict[str, object]) -> Non
 
 
 def test_a_request_with_other_fields_is_refused_by_name() -> None:
-    with pytest.raises(Exception, match="state"):
+    with pytest.raises(RequestError, match="unknown fields: state"):
         parse_processing_request({"paused": True, "state": "disabled"})
