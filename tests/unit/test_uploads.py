@@ -1,3 +1,4 @@
+import dataclasses
 import struct
 import uuid
 import zlib
@@ -628,3 +629,28 @@ def test_a_parts_query_is_parsed(params: dict[str, str], expected: PartsQuery) -
 def test_a_bad_parts_query_is_refused(params: dict[str, str], error: type[Exception]) -> None:
     with pytest.raises(error):
         parse_parts_query(params)
+
+
+def test_a_repeated_completion_racing_the_render_that_found_a_duplicate_answers_duplicate(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The CLI's complete after a bucket event, while a thumbnail worker finds the bytes a
+    duplicate and removes the original: the repeat read the asset uploaded, then found no
+    original to send a job for. It answered 404 object_not_found (seen in CI)."""
+    library = FakeLibrary(OWNER)
+    data = image_bytes("PNG")
+    holder = library.pending(data)
+    assert complete_upload(OWNER, holder, library.pipeline) is Status.UPLOADED
+    copy = library.pending(data)
+    assert complete_upload(OWNER, copy, library.pipeline) is Status.UPLOADED
+    stale = library.asset(copy)  # what the repeat reads first
+    # The worker, meanwhile: a duplicate of the holder, its original removed.
+    library.assets.assets[copy] = dataclasses.replace(stale, status=Status.DUPLICATE,
+                                                      duplicate_of=holder)
+    library.storage.delete([stale.original_key])
+    reads = iter([stale])
+    fresh = library.assets.get
+    monkeypatch.setattr(library.assets, "get",
+                        lambda owner, asset_id: next(reads, None) or fresh(owner, asset_id))
+
+    assert complete_upload(OWNER, copy, library.pipeline) is Status.DUPLICATE

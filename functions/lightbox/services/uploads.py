@@ -294,7 +294,12 @@ def _completed_before(asset: Asset, pipeline: Pipeline) -> Status:
         # whose event comes while the job the import sent waits behind thousands: sent again
         # each time, the backfill would double. A lost one is sent again by the reaper.
         if asset.import_id is None:
-            queue_job(asset, pipeline)
+            try:
+                queue_job(asset, pipeline)
+            except ObjectNotFound:
+                # Rendered meanwhile and found a duplicate (or deleted): its original is gone,
+                # and there is nothing to send. The repeat answers what the asset is now.
+                return _current_status(pipeline.assets, asset.owner_id, asset.id)
     elif asset.status in (Status.DUPLICATE, Status.DELETED):
         # Its original was removed, so its upload URL, while still valid, could write the key
         # once more: remove that copy too, or it would stay in the bucket unreferenced.
