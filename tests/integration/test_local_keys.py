@@ -33,13 +33,19 @@ def test_the_dev_key_is_an_admins_also_in_a_data_directory_from_before_admins(
     assert keys.principal_of(auth.hash_key(plain.secret)) == Principal(DEV_OWNER, admin=True)
 
 
-def test_key_create_admin_makes_an_admin_key_and_list_says_so(
-    database_url: str, database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
+@pytest.fixture
+def parser(database_url: str, monkeypatch: pytest.MonkeyPatch) -> argparse.ArgumentParser:
+    """./dev.sh key's arguments, against the test's database."""
     monkeypatch.setenv("DATABASE_URL", database_url)
     parser = argparse.ArgumentParser()
     add_arguments(parser)
+    return parser
+
+
+def test_key_create_admin_makes_an_admin_key_and_list_says_so(
+    parser: argparse.ArgumentParser, database: Database, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     owner = unique_owner()
     keys = PostgresApiKeyRepository(database)
     secrets = []
@@ -54,12 +60,9 @@ def test_key_create_admin_makes_an_admin_key_and_list_says_so(
 
 
 def test_key_rotate_keeps_the_old_key_working_for_its_grace_then_refuses_it(
-    database_url: str, database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    parser: argparse.ArgumentParser, database: Database, tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    parser = argparse.ArgumentParser()
-    add_arguments(parser)
     owner = unique_owner()
     keys = PostgresApiKeyRepository(database)
     old = auth.create_key(owner, "phone", keys=keys)

@@ -137,52 +137,40 @@ def process_job(
 ) -> Status | None:
     """Render one asset; returns its new status, or None when there was nothing to do."""
     with about(asset_id=job.asset_id, owner=job.owner_id):
-        return _process_job(job, pipeline, render=render, spec=spec, policy=policy,
-                            open_original=open_original)
-
-
-def _process_job(
-    job: ThumbnailJob,
-    pipeline: Pipeline,
-    *,
-    render: Callable[[Original, RenderSpec], Rendition],
-    spec: RenderSpec,
-    policy: ProcessingPolicy,
-    open_original: Opener[Original],
-) -> Status | None:
-    assets, storage, metrics = pipeline.assets, pipeline.storage, pipeline.metrics
-    asset = assets.claim(job.owner_id, job.asset_id, policy.lease_seconds)
-    if asset is None:
-        log.info("asset %s is not waiting for thumbnails", job.asset_id)
-        _tidy_duplicate(job, assets=assets, storage=storage)
-        return None
-    if asset.attempts > policy.max_attempts:
-        return _fail(assets, asset, f"gave up after {policy.max_attempts} attempts: {asset.error}",
-                     code="gave_up", metrics=metrics)
-    try:
-        status = _render_and_store(asset, assets=assets, storage=storage, render=render,
-                                   spec=spec, open_original=open_original, metrics=metrics)
-    except ImageError as exc:
-        return _fail(assets, asset, str(exc), code="unprocessable", metrics=metrics)
-    except ObjectNotFound:
-        return _fail(assets, asset, "the original is no longer in the bucket",
-                     code="original_missing", metrics=metrics)
-    except Exception as exc:
-        # Said here, where the line carries the asset; the batch logs the traceback.
-        log.warning("asset %s: attempt %d failed: %s", asset.id, asset.attempts, exc)
-        if asset.attempts >= policy.max_attempts:
-            _fail(assets, asset, f"gave up after {asset.attempts} attempts: {exc}",
-                  code="gave_up", metrics=metrics)
-        else:
-            _release(assets, asset, f"attempt {asset.attempts} failed: {exc}")
-        raise
-    if status is Status.READY:
-        kind = filetypes.kind_of(asset.content_type)
-        metrics.record("Renders", 1, "Count", Kind=kind)
-        if job.accepted_at is not None:
-            metrics.record("UploadToReady", max(0.0, time.time() - job.accepted_at) * 1000,
-                           "Milliseconds", Kind=kind)
-    return status
+        assets, storage, metrics = pipeline.assets, pipeline.storage, pipeline.metrics
+        asset = assets.claim(job.owner_id, job.asset_id, policy.lease_seconds)
+        if asset is None:
+            log.info("asset %s is not waiting for thumbnails", job.asset_id)
+            _tidy_duplicate(job, assets=assets, storage=storage)
+            return None
+        if asset.attempts > policy.max_attempts:
+            return _fail(assets, asset,
+                         f"gave up after {policy.max_attempts} attempts: {asset.error}",
+                         code="gave_up", metrics=metrics)
+        try:
+            status = _render_and_store(asset, assets=assets, storage=storage, render=render,
+                                       spec=spec, open_original=open_original, metrics=metrics)
+        except ImageError as exc:
+            return _fail(assets, asset, str(exc), code="unprocessable", metrics=metrics)
+        except ObjectNotFound:
+            return _fail(assets, asset, "the original is no longer in the bucket",
+                         code="original_missing", metrics=metrics)
+        except Exception as exc:
+            # Said here, where the line carries the asset; the batch logs the traceback.
+            log.warning("asset %s: attempt %d failed: %s", asset.id, asset.attempts, exc)
+            if asset.attempts >= policy.max_attempts:
+                _fail(assets, asset, f"gave up after {asset.attempts} attempts: {exc}",
+                      code="gave_up", metrics=metrics)
+            else:
+                _release(assets, asset, f"attempt {asset.attempts} failed: {exc}")
+            raise
+        if status is Status.READY:
+            kind = filetypes.kind_of(asset.content_type)
+            metrics.record("Renders", 1, "Count", Kind=kind)
+            if job.accepted_at is not None:
+                metrics.record("UploadToReady", max(0.0, time.time() - job.accepted_at) * 1000,
+                               "Milliseconds", Kind=kind)
+        return status
 
 
 def _render_and_store(
@@ -327,49 +315,37 @@ def rerender_job(
     holder, which writes the same keys.
     """
     with about(asset_id=job.asset_id, owner=job.owner_id):
-        return _rerender_job(job, pipeline, render=render, spec=spec, policy=policy,
-                             read_original=read_original)
-
-
-def _rerender_job(
-    job: ThumbnailJob,
-    pipeline: Pipeline,
-    *,
-    render: Callable[[Original, RenderSpec], Rendition],
-    spec: RenderSpec,
-    policy: ProcessingPolicy,
-    read_original: Reader[Original],
-) -> bool:
-    assets, storage = pipeline.assets, pipeline.storage
-    fingerprint = spec.fingerprint
-    lease = assets.take_rerender(job.owner_id, job.asset_id, fingerprint, policy.lease_seconds)
-    if lease is None:
-        log.info("asset %s: no rerender to do (not ready, up to date, or taken)", job.asset_id)
-        return False
-    asset = lease.asset
-    try:
-        with read_original(storage, asset) as original:
-            rendition = render(original, spec)
-            tiles = store_tiles(asset, rendition.tiles, storage)
-    except (ImageError, ObjectNotFound) as exc:
-        log.warning("asset %s: left as it was, its rerender failed: %s", asset.id, exc)
-        return False
-    derivatives = store_images(asset, rendition.images, storage)
-    replaced = assets.replace_derivatives(lease, derivatives, rendition.placeholder, fingerprint,
-                                          perceptual_hash=rendition.perceptual_hash, tiles=tiles)
-    if replaced is None:
-        current = assets.get(asset.owner_id, asset.id)
-        if current is None or current.status is not Status.READY:
-            # Deleted (or removed) while rendering: what was just written belongs to nothing.
-            storage.delete(_keys(asset, derivatives, tiles))
-        log.warning("asset %s changed while rerendering; its result was dropped", asset.id)
-        return False
-    # The tiles replaced are those of the pyramid recorded when the lease was taken: only a
-    # render holding the lease changes it.
-    kept = set(_keys(asset, derivatives, tiles))
-    storage.delete([key for key in _keys(asset, replaced, asset.tiles) if key not in kept])
-    log.info("asset %s rerendered: %d derivatives", asset.id, len(derivatives))
-    return True
+        assets, storage = pipeline.assets, pipeline.storage
+        fingerprint = spec.fingerprint
+        lease = assets.take_rerender(job.owner_id, job.asset_id, fingerprint, policy.lease_seconds)
+        if lease is None:
+            log.info("asset %s: no rerender to do (not ready, up to date, or taken)", job.asset_id)
+            return False
+        asset = lease.asset
+        try:
+            with read_original(storage, asset) as original:
+                rendition = render(original, spec)
+                tiles = store_tiles(asset, rendition.tiles, storage)
+        except (ImageError, ObjectNotFound) as exc:
+            log.warning("asset %s: left as it was, its rerender failed: %s", asset.id, exc)
+            return False
+        derivatives = store_images(asset, rendition.images, storage)
+        replaced = assets.replace_derivatives(
+            lease, derivatives, rendition.placeholder, fingerprint,
+            perceptual_hash=rendition.perceptual_hash, tiles=tiles)
+        if replaced is None:
+            current = assets.get(asset.owner_id, asset.id)
+            if current is None or current.status is not Status.READY:
+                # Deleted (or removed) while rendering: what was just written belongs to nothing.
+                storage.delete(_keys(asset, derivatives, tiles))
+            log.warning("asset %s changed while rerendering; its result was dropped", asset.id)
+            return False
+        # The tiles replaced are those of the pyramid recorded when the lease was taken: only a
+        # render holding the lease changes it.
+        kept = set(_keys(asset, derivatives, tiles))
+        storage.delete([key for key in _keys(asset, replaced, asset.tiles) if key not in kept])
+        log.info("asset %s rerendered: %d derivatives", asset.id, len(derivatives))
+        return True
 
 
 def _mark_duplicate(
