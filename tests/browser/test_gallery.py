@@ -458,6 +458,54 @@ def test_a_corrupt_file_fails_with_its_reason_and_can_be_retried(gallery: Galler
     assert gallery.metadata()["Error"] == reason
 
 
+def test_a_photo_that_finishes_while_the_timeline_loads_shows_finished(gallery: Gallery) -> None:
+    photo = landscape(7501, (320, 240))
+    ticket = gallery.api.presign("late.jpg", "image/jpeg", photo)
+    assert ticket.status_code == 201, ticket.text
+    asset_id, upload = ticket.json()["asset_id"], ticket.json()["upload"]
+
+    def finish_the_upload(route: Route) -> None:
+        # The timeline's page is read with the photo pending; another device then sends its
+        # bytes and the photo is ready before the gallery has the page.
+        page = route.fetch()
+        assert [item["status"] for item in page.json()["items"]] == ["pending"]
+        put = requests.request(upload["method"], upload["url"], data=photo,
+                               headers=upload["headers"], timeout=60)
+        assert put.status_code == 200, put.text
+        assert gallery.api.wait_until_settled(asset_id)["status"] == "ready"
+        route.fulfill(response=page)
+
+    def a_timeline_page(url: str) -> bool:
+        parts = urlsplit(url)
+        return parts.path.endswith("/v1/assets") and "cursor" in parse_qs(parts.query)
+
+    gallery.page.route(a_timeline_page, finish_the_upload, times=1)
+    gallery.sign_in()
+    gallery.signed_in()
+    expect(gallery.badge("late.jpg")).to_have_text("Ready", timeout=SETTLE_MS)
+    gallery.wait_for_thumbnail("late.jpg")
+
+
+def test_a_file_that_fails_while_the_library_opens_shows_failed(gallery: Gallery) -> None:
+    # The library's months are slow to come; meanwhile a file goes up and fails.
+    held: list[Route] = []
+
+    def hold(route: Route) -> None:
+        held.append(route)
+
+    gallery.page.route("**/v1/timeline", hold, times=1)
+    gallery.sign_in()
+    gallery.signed_in()
+    gallery.choose(("broken.jpg", "image/jpeg", corrupt_jpeg(113)))
+    expect(gallery.badge("broken.jpg")).not_to_have_text(re.compile("^Uploading"), timeout=SETTLE_MS)
+    (upload,) = gallery.requests_to("POST", "/v1/uploads$")
+    asset_id = upload.response().json()["asset_id"]
+    assert gallery.api.wait_until_settled(asset_id)["status"] == "failed"
+    (months,) = held
+    months.continue_()
+    expect(gallery.badge("broken.jpg")).to_have_text("Failed", timeout=SETTLE_MS)
+
+
 def test_the_bucket_answers_the_browsers_preflight_from_the_template_rules(
         gallery_stack: Stack) -> None:
     s3 = gallery_stack.client("s3")

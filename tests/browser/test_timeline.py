@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import pytest
 from PIL import Image, ImageStat
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Route, expect
 
 from tests.browser.gallery import Gallery
 from tests.browser.pictures import corrupt_jpeg, landscape
@@ -190,12 +190,27 @@ def test_a_placeholder_shows_until_the_thumbnail_comes_and_a_tile_without_it_off
     upload_dated(gallery.api, [("meadow.jpg", photo, "2022-06-01T09:00:00Z")])
     broken = gallery.api.upload("broken.jpg", "image/jpeg", corrupt_jpeg(7302))
     assert gallery.api.wait_until_settled(broken)["status"] == "failed"
-    # The bucket does not answer for thumbnails, as on a dropped connection.
+    # The bucket drops the thumbnail's connection twice (its first URL and the fresh one);
+    # any load after that, until the user asks again, never answers.
     gallery.expect_console_error("ERR_FAILED")
-    gallery.page.route("**/derivatives/**", lambda route: route.abort())
+    dropped: list[Route] = []
+    unanswered: list[Route] = []
+    retried_by_user = False
+
+    def bucket(route: Route) -> None:
+        if retried_by_user:
+            route.continue_()
+        elif len(dropped) < 2:
+            dropped.append(route)
+            route.abort()
+        else:
+            unanswered.append(route)
+
+    gallery.page.route("**/derivatives/**", bucket)
     gallery.sign_in()
     gallery.signed_in()
     tile = gallery.tile("meadow.jpg")
+    expect(tile.locator(".tile-failure")).to_be_visible()
     expect(tile.locator(".tile-reason")).to_have_text("The thumbnail did not load.")
     # The placeholder decoded from the asset's ThumbHash stands in: the photo's colours.
     background = tile.locator(".tile-frame").evaluate("frame => frame.style.backgroundImage")
@@ -215,7 +230,9 @@ def test_a_placeholder_shows_until_the_thumbnail_comes_and_a_tile_without_it_off
         failed.get_by_role("button", name="Retry broken.jpg").click()
     assert retried.value.status == 202
 
-    gallery.page.unroute("**/derivatives/**")
+    # A tile that gave up loads nothing more by itself; its retry loads fresh URLs.
+    assert len(dropped) == 2 and unanswered == []
+    retried_by_user = True
     tile.get_by_role("button", name="Retry meadow.jpg").click()
     gallery.wait_for_thumbnail("meadow.jpg")
     expect(tile.locator(".tile-failure")).to_be_hidden()

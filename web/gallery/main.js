@@ -298,19 +298,21 @@ class Library {
       byId("empty").textContent = "No photos yet. Drop files or folders anywhere on this page, or choose Upload photos.";
       source = librarySource(this.api);
     }
+    const live = this.live;
     const timeline = new Timeline(TIMELINE_ELEMENTS(), {
       onOpen: (assetId) => this.viewer.open(assetId, { mode: route.view === "trash" ? "trash" : "library" }),
       onError: (error) => this.showError(error),
       onSelection: (ids) => this.selectionChanged(ids),
       onDelete: (ids) => (route.view === "trash" ? this.deleteForGood(ids) : this.trash(ids)),
       onRetry: (assetId) => this.retry(assetId),
-      onThumbnailFailed: (assetId) => this.refreshAsset(assetId),
+      onRefresh: (assetId) => this.refreshAsset(assetId),
+      // The month's photos may still be on their way to ready: follow them.
+      onLoaded: () => live.wake(),
     }, { source, label });
     this.timeline = timeline;
-    const live = this.live;
-    await timeline.start();
-    // The feed from now on: what changes while the view is on show.
+    // The feed from before the timeline's first page: what changes while it loads comes too.
     const { sync_cursor: syncCursor } = await this.api.listAssets({ limit: 1 });
+    await timeline.start();
     if (this.live === live) live.start(syncCursor);
   }
 
@@ -369,7 +371,7 @@ class Library {
   }
 
   refreshAsset(assetId) {
-    this.api.getAsset(assetId).then((asset) => this.assetChanged(asset), (error) => this.showError(error));
+    return this.api.getAsset(assetId).then((asset) => this.assetChanged(asset), (error) => this.showError(error));
   }
 
   async retry(assetId) {
@@ -537,7 +539,8 @@ async function startShared(apiUrl, token) {
     onSelection: () => {},
     onDelete: () => {},
     onRetry: () => {},
-    onThumbnailFailed: () => {},
+    onRefresh: () => {},
+    onLoaded: () => {},
   }, { source: sharedSource(api, token, first.album), selectable: false, label: `Photos in ${first.album.name}` });
   await timeline.start();
 }

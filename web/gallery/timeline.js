@@ -82,7 +82,8 @@ export class Timeline {
    *   onSelection: (ids: string[]) => void,
    *   onDelete: (ids: string[]) => void,
    *   onRetry: (assetId: string) => void,
-   *   onThumbnailFailed: (assetId: string) => void,
+   *   onRefresh: (assetId: string) => Promise<void> | void,
+   *   onLoaded: () => void,
    * }} handlers
    * @param {{source: object, selectable: boolean, label: string}} options
    */
@@ -102,6 +103,10 @@ export class Timeline {
     this.moved = false;
     this.drag = null;
     this.controller = new AbortController();
+    // Changes the feed brought for tiles not on show while months were loading: a month read
+    // before such a change shows its assets as they are now only if they are asked for again.
+    this.sectionsLoading = 0;
+    this.missed = new Set();
     this.uploads = this.newSection({ key: "uploads", label: "Just added", count: 0, cursor: null });
     this.uploads.loaded = true;
     this.uploads.element.hidden = true;
@@ -194,6 +199,18 @@ export class Timeline {
   }
 
   async fetchSection(section) {
+    this.sectionsLoading += 1;
+    try {
+      await this.showSection(section);
+    } finally {
+      this.sectionsLoading -= 1;
+      if (this.sectionsLoading === 0) this.missed.clear();
+    }
+    for (const id of section.ids.filter((id) => this.missed.has(id))) this.onRefresh(id);
+    this.onLoaded();
+  }
+
+  async showSection(section) {
     const assets = [];
     let cursor = null;
     for (;;) {
@@ -309,9 +326,12 @@ export class Timeline {
       return;
     }
     const tile = this.tiles.get(asset.asset_id);
-    if (!tile) return;
+    if (!tile) {
+      if (this.sectionsLoading > 0) this.missed.add(asset.asset_id);
+      return;
+    }
     tile.asset = asset;
-    tile.failedImage = false;
+    tile.awaitingFreshUrls = false;
     this.render(tile);
   }
 
@@ -425,9 +445,9 @@ export class Timeline {
     const tile = {
       asset, element, button, check, image, badge, name, duration, clock, spokenDuration, progress,
       failure, reason, retry, uploadProgress: null, localPreview: null, shownThumbnail: null,
-      refreshed: false, failedImage: false,
+      refreshed: false, failedImage: false, awaitingFreshUrls: false,
     };
-    image.addEventListener("load", () => element.classList.add("has-image"));
+    image.addEventListener("load", () => this.imageLoaded(tile));
     image.addEventListener("error", () => this.imageFailed(tile));
     retry.addEventListener("click", () => this.retryTile(tile));
     this.tiles.set(asset.asset_id, tile);
@@ -473,8 +493,9 @@ export class Timeline {
     const thumbnail = thumbnailFor(asset, TILE_PIXELS);
     // Signed URLs differ in every answer: keep showing the picture already loaded.
     const key = thumbnail && `${thumbnail.page}/${thumbnail.size}/${thumbnail.format}`;
-    if (thumbnail && tile.shownThumbnail !== key) {
+    if (thumbnail && tile.shownThumbnail !== key && !tile.awaitingFreshUrls) {
       tile.shownThumbnail = key;
+      tile.failedImage = false;
       tile.image.src = thumbnail.url;
       forgetLocalPreview(tile);
     } else if (!thumbnail && tile.localPreview && !tile.image.getAttribute("src")) {
@@ -482,21 +503,28 @@ export class Timeline {
     }
   }
 
+  imageLoaded(tile) {
+    tile.element.classList.add("has-image");
+    // Its URL will expire in turn: that one may be refreshed again.
+    tile.refreshed = false;
+  }
+
   /**
    * A thumbnail URL signed long ago expires (one hour): ask for fresh ones, once. If the
-   * picture still does not come, the tile says so and offers to try again.
+   * picture still does not come, the tile says so and offers to try again. The failed
+   * picture's URL is not loaded again (an answer with the same rendition keeps it): only
+   * fresh URLs are.
    */
   imageFailed(tile) {
     tile.element.classList.remove("has-image");
-    if (!tile.shownThumbnail) return;
-    tile.shownThumbnail = null;
+    if (!tile.shownThumbnail || tile.failedImage) return;
     if (tile.refreshed) {
       tile.failedImage = true;
       this.render(tile);
       return;
     }
     tile.refreshed = true;
-    this.onThumbnailFailed(tile.asset.asset_id);
+    this.askForFreshUrls(tile);
   }
 
   retryTile(tile) {
@@ -504,10 +532,23 @@ export class Timeline {
       this.onRetry(tile.asset.asset_id);
       return;
     }
-    tile.refreshed = false;
+    tile.refreshed = true;
     tile.failedImage = false;
+    // A load still under way (a connection that never answers) is let go.
+    tile.image.removeAttribute("src");
+    this.askForFreshUrls(tile);
     this.render(tile);
-    this.onThumbnailFailed(tile.asset.asset_id);
+  }
+
+  /** Fresh URLs come as an update; if none comes (the request failed), the tile says so. */
+  askForFreshUrls(tile) {
+    tile.shownThumbnail = null;
+    tile.awaitingFreshUrls = true;
+    Promise.resolve(this.onRefresh(tile.asset.asset_id)).finally(() => {
+      if (!tile.awaitingFreshUrls) return;
+      tile.failedImage = true;
+      this.render(tile);
+    });
   }
 
   // --- selection and keys ---------------------------------------------------------------------
