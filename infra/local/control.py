@@ -21,11 +21,12 @@ from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from infra.local.loopback import LoopbackHandler
 from infra.template import QueueTrigger, Schedule
 
 log = logging.getLogger(__name__)
@@ -192,8 +193,7 @@ class _Unsupported(Exception):
     pass
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(LoopbackHandler):
 
     def do_GET(self) -> None:
         self._dispatch()

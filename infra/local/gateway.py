@@ -34,12 +34,13 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from email.message import Message
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from infra.local.functions import InvocationError, LocalFunction
+from infra.local.loopback import LoopbackHandler
 from infra.template import Resolver, Route, Template
 
 log = logging.getLogger(__name__)
@@ -242,15 +243,14 @@ def _too_large() -> Refused:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler],
+    def __init__(self, address: tuple[str, int], handler: type[LoopbackHandler],
                  gateway: Gateway) -> None:
         self.gateway = gateway
         super().__init__(address, handler)
 
 
-class _RequestHandler(BaseHTTPRequestHandler):
+class _RequestHandler(LoopbackHandler):
     server: _Server
-    protocol_version = "HTTP/1.1"
 
     def do_GET(self) -> None:
         self._dispatch()

@@ -13,8 +13,10 @@ import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from urllib.parse import urlsplit
+
+from infra.local.loopback import LoopbackHandler
 
 # Hop-by-hop headers, and the length the proxy sets itself.
 _NOT_FORWARDED = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length"})
@@ -76,11 +78,10 @@ class FaultProxy:
                     return fault
         return None
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
+    def _handler(self) -> type[LoopbackHandler]:
         proxy = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
+        class Handler(LoopbackHandler):
 
             def do_request(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)

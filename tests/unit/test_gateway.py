@@ -16,7 +16,9 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from infra.local.control import ControlPlane
 from infra.local.gateway import Gateway
+from infra.local.loopback import LoopbackHandler
 from infra.local.resources import LOCAL_ACCOUNT, _put_cors, cors_rules
 from infra.template import Resolver, Route, Template
 from tests.conftest import REPO
@@ -67,6 +69,42 @@ def request(gateway: Gateway, method: str, path: str) -> tuple[int, dict[str, st
         return response.status, dict(response.getheaders()), response.read()
     finally:
         connection.close()
+
+
+# --- answers on a kept-alive connection ---------------------------------------------------------
+
+
+@pytest.fixture
+def nodelay_of_connections(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """TCP_NODELAY on the server's side of each connection the local servers take from now on."""
+    taken: list[int] = []
+    setup = LoopbackHandler.setup
+
+    def recorded(handler: LoopbackHandler) -> None:
+        setup(handler)
+        taken.append(handler.connection.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+
+    monkeypatch.setattr(LoopbackHandler, "setup", recorded)
+    return taken
+
+
+def test_the_gateway_and_the_control_plane_send_each_answer_without_waiting(
+        gateway: Gateway, tmp_path: Path, nodelay_of_connections: list[int]) -> None:
+    # Nagle's algorithm would hold an answer's body until the client acknowledged its
+    # headers, which a client on a kept-alive connection delays by up to 40 ms.
+    control = ControlPlane([], [], function_arns={}, queue_arns={},
+                           state_file=tmp_path / "processing.json")
+    control.start()
+    try:
+        for url in (gateway.url, control.url):
+            connection = http.client.HTTPConnection(urlsplit(url).netloc, timeout=10)
+            for _ in range(2):
+                connection.request("GET", "/2015-03-31/event-source-mappings/?FunctionName=f")
+                connection.getresponse().read()
+            connection.close()
+    finally:
+        control.close()
+    assert len(nodelay_of_connections) == 2 and all(nodelay_of_connections)
 
 
 # --- the gallery --------------------------------------------------------------------------------
