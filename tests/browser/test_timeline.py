@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import pytest
 from PIL import Image, ImageStat
-from playwright.sync_api import Browser, Route, expect
+from playwright.sync_api import APIResponse, Browser, Route, expect
 
 from tests.browser.gallery import Gallery
 from tests.browser.pictures import corrupt_jpeg, landscape
@@ -236,6 +236,37 @@ def test_a_placeholder_shows_until_the_thumbnail_comes_and_a_tile_without_it_off
     tile.get_by_role("button", name="Retry meadow.jpg").click()
     gallery.wait_for_thumbnail("meadow.jpg")
     expect(tile.locator(".tile-failure")).to_be_hidden()
+
+
+def test_a_change_the_feed_brings_while_its_month_loads_is_shown(gallery: Gallery) -> None:
+    (old,) = upload_dated(gallery.api, [("harbour.jpg", landscape(7311, (480, 320)), "2020-05-05T08:00:00Z")])
+    # An upload still waiting for its bytes keeps the gallery following the feed.
+    waiting = gallery.api.presign("waiting.jpg", "image/jpeg", landscape(7312, (320, 240)))
+    assert waiting.status_code == 201, waiting.text
+    read_before_the_change: list[tuple[Route, APIResponse]] = []
+
+    def hold_may_2020(route: Route) -> None:
+        page = route.fetch()
+        if old in page.text():
+            read_before_the_change.append((route, page))
+        else:
+            route.fulfill(response=page)
+
+    gallery.page.route(re.compile(r"/v1/assets\?.*cursor="), hold_may_2020)
+    gallery.sign_in()
+    gallery.signed_in()
+    expect(gallery.tile("waiting.jpg")).to_be_visible()
+    # The month's page is read; the photo is renamed; the feed says so before the page is on show.
+    renamed = gallery.api.http.patch(f"{gallery.api.api}/v1/assets/{old}", json={"filename": "pier.jpg"},
+                                     timeout=30)
+    assert renamed.status_code == 200, renamed.text
+    gallery.page.wait_for_event(
+        "response", lambda response: "changed_since" in response.url and old in response.text())
+    ((route, page),) = read_before_the_change
+    assert "harbour.jpg" in page.text()
+    route.fulfill(response=page)
+    expect(gallery.tile("pier.jpg")).to_be_visible()
+    expect(gallery.tile("harbour.jpg")).to_have_count(0)
 
 
 def test_the_viewer_zooms_and_pans_a_photo(gallery: Gallery) -> None:

@@ -200,13 +200,15 @@ export class Timeline {
 
   async fetchSection(section) {
     this.sectionsLoading += 1;
+    let missed;
     try {
       await this.showSection(section);
+      missed = section.ids.filter((id) => this.missed.has(id));
     } finally {
       this.sectionsLoading -= 1;
       if (this.sectionsLoading === 0) this.missed.clear();
     }
-    for (const id of section.ids.filter((id) => this.missed.has(id))) this.onRefresh(id);
+    for (const id of missed) this.onRefresh(id);
     this.onLoaded();
   }
 
