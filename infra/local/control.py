@@ -194,7 +194,6 @@ class _Unsupported(Exception):
 
 
 class _Handler(LoopbackHandler):
-
     def do_GET(self) -> None:
         self._dispatch()
 
