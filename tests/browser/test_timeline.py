@@ -238,7 +238,16 @@ def test_a_placeholder_shows_until_the_thumbnail_comes_and_a_tile_without_it_off
     expect(tile.locator(".tile-failure")).to_be_hidden()
 
 
-def test_a_change_the_feed_brings_while_its_month_loads_is_shown(gallery: Gallery) -> None:
+# A change made to a photo while its month is read, and the name its tile has after it.
+CHANGES = {
+    "renamed": (("PATCH", "", {"filename": "pier.jpg"}), "pier.jpg"),
+    "trashed": (("DELETE", "", None), None),
+    "deleted for good": (("DELETE", "?permanent=true", None), None),
+}
+
+
+@pytest.mark.parametrize("change", CHANGES)
+def test_a_change_the_feed_brings_while_its_month_loads_is_shown(gallery: Gallery, change: str) -> None:
     (old,) = upload_dated(gallery.api, [("harbour.jpg", landscape(7311, (480, 320)), "2020-05-05T08:00:00Z")])
     # An upload still waiting for its bytes keeps the gallery following the feed.
     waiting = gallery.api.presign("waiting.jpg", "image/jpeg", landscape(7312, (320, 240)))
@@ -256,16 +265,20 @@ def test_a_change_the_feed_brings_while_its_month_loads_is_shown(gallery: Galler
     gallery.sign_in()
     gallery.signed_in()
     expect(gallery.tile("waiting.jpg")).to_be_visible()
-    # The month's page is read; the photo is renamed; the feed says so before the page is on show.
-    renamed = gallery.api.http.patch(f"{gallery.api.api}/v1/assets/{old}", json={"filename": "pier.jpg"},
-                                     timeout=30)
-    assert renamed.status_code == 200, renamed.text
+    # The month's page is read; the photo changes; the feed says so before the page is on show.
+    (method, query, body), name_after = CHANGES[change]
+    changed = gallery.api.http.request(method, f"{gallery.api.api}/v1/assets/{old}{query}", json=body,
+                                       timeout=30)
+    assert changed.ok, changed.text
     gallery.page.wait_for_event(
         "response", lambda response: "changed_since" in response.url and old in response.text())
     ((route, page),) = read_before_the_change
     assert "harbour.jpg" in page.text()
     route.fulfill(response=page)
-    expect(gallery.tile("pier.jpg")).to_be_visible()
+    if name_after:
+        expect(gallery.tile(name_after)).to_be_visible()
+    else:
+        expect(gallery.page.locator("#timeline li.tile")).to_have_count(1)  # waiting.jpg
     expect(gallery.tile("harbour.jpg")).to_have_count(0)
 
 

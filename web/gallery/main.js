@@ -312,6 +312,7 @@ class Library {
     this.timeline = timeline;
     // The feed from before the timeline's first page: what changes while it loads comes too.
     const { sync_cursor: syncCursor } = await this.api.listAssets({ limit: 1 });
+    if (this.timeline !== timeline) return;
     await timeline.start();
     if (this.live === live) live.start(syncCursor);
   }
@@ -539,7 +540,7 @@ async function startShared(apiUrl, token) {
     onSelection: () => {},
     onDelete: () => {},
     onRetry: () => {},
-    onRefresh: () => {},
+    onRefresh: () => undefined,
     onLoaded: () => {},
   }, { source: sharedSource(api, token, first.album), selectable: false, label: `Photos in ${first.album.name}` });
   await timeline.start();

@@ -82,7 +82,7 @@ export class Timeline {
    *   onSelection: (ids: string[]) => void,
    *   onDelete: (ids: string[]) => void,
    *   onRetry: (assetId: string) => void,
-   *   onRefresh: (assetId: string) => Promise<void> | void,
+   *   onRefresh: (assetId: string) => Promise<void> | undefined,
    *   onLoaded: () => void,
    * }} handlers
    * @param {{source: object, selectable: boolean, label: string}} options
@@ -103,10 +103,11 @@ export class Timeline {
     this.moved = false;
     this.drag = null;
     this.controller = new AbortController();
-    // Changes the feed brought for tiles not on show while months were loading: a month read
-    // before such a change shows its assets as they are now only if they are asked for again.
+    // What the feed brought, by asset, for tiles not on show while months were loading: a
+    // month read before such a change shows its assets as they are now only if they are asked
+    // for again.
     this.sectionsLoading = 0;
-    this.missed = new Set();
+    this.missed = new Map();
     this.uploads = this.newSection({ key: "uploads", label: "Just added", count: 0, cursor: null });
     this.uploads.loaded = true;
     this.uploads.element.hidden = true;
@@ -203,12 +204,16 @@ export class Timeline {
     let missed;
     try {
       await this.showSection(section);
-      missed = section.ids.filter((id) => this.missed.has(id));
+      missed = section.ids.filter((id) => this.missed.has(id)).map((id) => this.missed.get(id));
     } finally {
       this.sectionsLoading -= 1;
       if (this.sectionsLoading === 0) this.missed.clear();
     }
-    for (const id of missed) this.onRefresh(id);
+    for (const asset of missed) {
+      // Deleted for good is final; any other state may have moved on since the feed read it.
+      if (asset.status === "deleted") this.remove(asset.asset_id);
+      else this.onRefresh(asset.asset_id);
+    }
     this.onLoaded();
   }
 
@@ -323,17 +328,15 @@ export class Timeline {
 
   /** Shows what the API says of an asset whose tile is on show; `gone` takes it away. */
   update(asset, { gone = false } = {}) {
+    const tile = this.tiles.get(asset.asset_id);
+    if (!tile && this.sectionsLoading > 0) this.missed.set(asset.asset_id, asset);
     if (gone) {
       this.remove(asset.asset_id);
       return;
     }
-    const tile = this.tiles.get(asset.asset_id);
-    if (!tile) {
-      if (this.sectionsLoading > 0) this.missed.add(asset.asset_id);
-      return;
-    }
+    if (!tile) return;
     tile.asset = asset;
-    tile.awaitingFreshUrls = false;
+    tile.awaitingFreshUrls = null;
     this.render(tile);
   }
 
@@ -447,7 +450,9 @@ export class Timeline {
     const tile = {
       asset, element, button, check, image, badge, name, duration, clock, spokenDuration, progress,
       failure, reason, retry, uploadProgress: null, localPreview: null, shownThumbnail: null,
-      refreshed: false, failedImage: false, awaitingFreshUrls: false,
+      refreshed: false, failedImage: false,
+      // The request for fresh URLs the tile waits for, or null.
+      awaitingFreshUrls: null,
     };
     image.addEventListener("load", () => this.imageLoaded(tile));
     image.addEventListener("error", () => this.imageFailed(tile));
@@ -513,9 +518,9 @@ export class Timeline {
 
   /**
    * A thumbnail URL signed long ago expires (one hour): ask for fresh ones, once. If the
-   * picture still does not come, the tile says so and offers to try again. The failed
-   * picture's URL is not loaded again (an answer with the same rendition keeps it): only
-   * fresh URLs are.
+   * picture still does not come, the tile says so and offers to try again. It loads nothing
+   * more by itself: a failed URL would fail again, and a feed answer with the same rendition
+   * keeps it; only a retry or another rendition loads a picture.
    */
   imageFailed(tile) {
     tile.element.classList.remove("has-image");
@@ -536,18 +541,28 @@ export class Timeline {
     }
     tile.refreshed = true;
     tile.failedImage = false;
-    // A load still under way (a connection that never answers) is let go.
+    // The broken picture goes; the fresh URL comes with the answer.
     tile.image.removeAttribute("src");
     this.askForFreshUrls(tile);
     this.render(tile);
   }
 
-  /** Fresh URLs come as an update; if none comes (the request failed), the tile says so. */
+  /**
+   * Fresh URLs come as an update; if none comes (the request failed), the tile says so. A
+   * timeline that cannot ask (a shared album's) loads the URL it has once more.
+   */
   askForFreshUrls(tile) {
     tile.shownThumbnail = null;
-    tile.awaitingFreshUrls = true;
-    Promise.resolve(this.onRefresh(tile.asset.asset_id)).finally(() => {
-      if (!tile.awaitingFreshUrls) return;
+    const asked = this.onRefresh(tile.asset.asset_id);
+    if (!asked) {
+      this.render(tile);
+      return;
+    }
+    const request = {};
+    tile.awaitingFreshUrls = request;
+    asked.finally(() => {
+      // An answer applied, or a later request's to come, has the last word.
+      if (tile.awaitingFreshUrls !== request) return;
       tile.failedImage = true;
       this.render(tile);
     });
