@@ -89,6 +89,17 @@ def test_months_come_newest_first_and_the_scrubber_jumps_to_a_year_not_loaded_ye
     heading = gallery.page.get_by_role("heading", name="December 2019")
     expect(heading).to_be_in_viewport()
     expect(gallery.tile_button("2019-12-1.jpg")).to_be_focused()
+
+    # Back to a month on show: its tiles stay, it is not read again.
+    def reads_of_december_2019() -> int:
+        answers = [request.response() for request in gallery.requests_to("GET", "/v1/assets$")]
+        return sum(1 for answer in answers if answer and "2019-12-1.jpg" in answer.text())
+
+    read = reads_of_december_2019()
+    gallery.page.evaluate("document.activeElement.blur()")
+    gallery.page.get_by_role("button", name="Go to December 2019").click()
+    expect(gallery.tile_button("2019-12-1.jpg")).to_be_focused()
+    assert reads_of_december_2019() == read == 1
     gallery.page.mouse.wheel(0, 2000)
     expect(gallery.tile(oldest)).to_be_visible()
     gallery.wait_for_thumbnail(oldest)

@@ -281,11 +281,11 @@ export class Timeline {
     }));
   }
 
-  /** Scrolls to a section and focuses its first tile once loaded. */
+  /** Scrolls to a section and focuses its first tile once loaded (a month on show is kept). */
   async jumpTo(section) {
     section.element.scrollIntoView({ block: "start" });
     try {
-      await this.load(section);
+      if (!section.loaded) await this.load(section);
     } catch (error) {
       this.onError(error);
       return;
