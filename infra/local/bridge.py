@@ -72,23 +72,24 @@ class Bridge:
         while not self._stop.is_set():
             with self._control.taking(trigger) as taking:
                 if taking:
-                    self._take(trigger, function, url, arn)
+                    try:
+                        self._take(trigger, function, url, arn)
+                    except Exception:
+                        # Whatever it took comes back after its visibility timeout; a poller
+                        # that stopped here would stop its queue until the stack restarts.
+                        log.exception("taking a batch of %s failed; polling on", trigger.queue)
+                        self._stop.wait(POLL_SECONDS)
             if not taking:  # paused: the messages wait in the queue
                 self._stop.wait(POLL_SECONDS)
 
     def _take(self, trigger: QueueTrigger, function: LocalFunction, url: str, arn: str) -> None:
-        try:
-            messages = self._sqs.receive_message(
-                QueueUrl=url,
-                MaxNumberOfMessages=min(trigger.batch_size, 10),
-                WaitTimeSeconds=POLL_SECONDS,
-                MessageSystemAttributeNames=["All"],
-                MessageAttributeNames=["All"],
-            ).get("Messages", [])
-        except Exception:
-            log.exception("polling %s failed; retrying", trigger.queue)
-            self._stop.wait(POLL_SECONDS)
-            return
+        messages = self._sqs.receive_message(
+            QueueUrl=url,
+            MaxNumberOfMessages=min(trigger.batch_size, 10),
+            WaitTimeSeconds=POLL_SECONDS,
+            MessageSystemAttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        ).get("Messages", [])
         if messages:
             self._deliver(trigger, function, url, arn, messages)
 
@@ -111,11 +112,14 @@ class Bridge:
             failed = {item["itemIdentifier"] for item in result.get("batchItemFailures", [])}
         handled = [m for m in messages if m["MessageId"] not in failed]
         if handled:
-            self._sqs.delete_message_batch(
+            answer = self._sqs.delete_message_batch(
                 QueueUrl=url,
                 Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
                          for i, m in enumerate(handled)],
             )
+            for refused in answer.get("Failed", []):
+                log.warning("%s: a handled message was not deleted (%s) and will come back",
+                            trigger.queue, refused.get("Message") or refused["Code"])
 
     def _record(self, message: MessageTypeDef, arn: str) -> dict[str, Any]:
         return {

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import EndpointConnectionError
 
 from infra.local.bridge import POLL_SECONDS, Bridge
 from infra.local.control import ControlPlane
@@ -104,8 +105,8 @@ def bridge_for(queues: Queues, sqs_client: Any, control: ControlPlane
                ) -> Iterator[Callable[[Recorder], Bridge]]:
     bridges: list[Bridge] = []
 
-    def start(function: Recorder) -> Bridge:
-        bridge = Bridge([TRIGGER], {"Fn": function}, sqs=sqs_client,  # type: ignore[dict-item]
+    def start(function: Recorder, sqs: Any = sqs_client) -> Bridge:
+        bridge = Bridge([TRIGGER], {"Fn": function}, sqs=sqs,  # type: ignore[dict-item]
                         queue_urls={"Jobs": queues.url},
                         queue_arns={"Jobs": queues.arn(queues.url)}, region="us-east-1",
                         control=control, pollers_per_queue=1)
@@ -181,6 +182,38 @@ def test_a_function_that_crashes_leaves_the_whole_batch_for_redelivery(
     wait_for(lambda: len(function.receipts("a")) == 2 and queues.depth() == 0)
     assert function.receipts("a") == [1, 2]
     assert queues.dead_letters() == []
+
+
+class DeletesFailing:
+    """The SQS client, but its first ``failures`` batch deletes fail as a dropped connection
+    does."""
+
+    def __init__(self, sqs: Any, failures: int) -> None:
+        self._sqs = sqs
+        self._failures = failures
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sqs, name)
+
+    def delete_message_batch(self, **kwargs: Any) -> Any:
+        if self._failures:
+            self._failures -= 1
+            raise EndpointConnectionError(endpoint_url=self._sqs.meta.endpoint_url)
+        return self._sqs.delete_message_batch(**kwargs)
+
+
+def test_a_batch_that_could_not_be_deleted_comes_back_and_the_queue_goes_on(
+    queues: Queues, sqs_client: Any, bridge_for: Callable[..., Bridge]
+) -> None:
+    function = Recorder(lambda event: {"batchItemFailures": []})
+    bridge_for(function, DeletesFailing(sqs_client, failures=1))
+    queues.send("handled, not deleted")
+
+    # Handled again once its visibility timeout is over, as at least once allows.
+    wait_for(lambda: function.receipts("handled, not deleted") == [1, 2]
+             and queues.depth() == 0)
+    queues.send("later")
+    wait_for(lambda: function.receipts("later") == [1] and queues.depth() == 0)
 
 
 def test_a_postponed_failure_waits_its_backoff_not_the_visibility_timeout(
