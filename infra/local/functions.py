@@ -1,9 +1,12 @@
-"""Each Lambda function as a pool of worker processes, invoked as Lambda invokes it.
+"""Each Lambda function as worker processes, invoked as Lambda invokes it.
 
 A worker process is one execution environment: it starts with only its function's
 environment variables, imports the handler once (the cold start) and then serves one
 invocation at a time, like Lambda. Workers are spawned, never forked, so that no state of
-the runtime leaks into a function.
+the runtime leaks into a function. Each is a process pool of its own: one that dies (a
+decoder's crash, the kernel's OOM killer) fails its own invocation and is replaced, while
+the others' invocations go on, as Lambda's sandboxes do. A pool shared by all would fail
+every invocation in flight with it, and leave their messages for a visibility timeout.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import importlib
 import logging
 import multiprocessing
 import os
+import queue
 import signal
 import sys
 import threading
@@ -79,10 +83,15 @@ class LocalFunction:
         self._environment = dict(environment)
         self._timeout = timeout
         self._memory = memory
-        self._concurrency = concurrency
         self._niceness = niceness
+        # Idle environments, the last used first: a warm one serves the next invocation, and
+        # the others start only when invocations overlap. More than ``concurrency`` at once
+        # wait for one.
+        self._idle: queue.LifoQueue[ProcessPoolExecutor] = queue.LifoQueue()
         self._lock = threading.Lock()
-        self._pool = self._new_pool()
+        self._environments: set[ProcessPoolExecutor] = set()
+        for _ in range(concurrency):
+            self._idle.put(self._new_environment())
 
     def invoke(self, event: Mapping[str, Any]) -> Any:
         context = LambdaContext(
@@ -92,34 +101,43 @@ class LocalFunction:
             aws_request_id=str(uuid.uuid4()),
             deadline=time.time() + self._timeout,
         )
-        pool = self._pool
+        environment = self._idle.get()
         try:
-            ok, result = pool.submit(_invoke, dict(event), context).result()
+            ok, result = environment.submit(_invoke, dict(event), context).result()
         except BrokenProcessPool as exc:
-            self._replace_pool(pool)
+            environment = self._replace(environment)
             raise InvocationError(f"{self.name}: the execution environment died") from exc
+        finally:
+            self._idle.put(environment)
         if not ok:
             error_message, trace = result
             raise InvocationError(f"{self.name} raised:\n{trace}", error_message=error_message)
         return result
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        with self._lock:
+            environments = list(self._environments)
+        for environment in environments:
+            environment.shutdown(wait=True, cancel_futures=True)
 
-    def _new_pool(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(
-            max_workers=self._concurrency,
+    def _new_environment(self) -> ProcessPoolExecutor:
+        # Its process starts at its first invocation.
+        environment = ProcessPoolExecutor(
+            max_workers=1,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_start_environment,
             initargs=(self._code_uri, self._handler, self._environment, self._niceness),
         )
-
-    def _replace_pool(self, broken: ProcessPoolExecutor) -> None:
         with self._lock:
-            if self._pool is broken:
-                log.error("%s: restarting its execution environments", self.name)
-                broken.shutdown(wait=False, cancel_futures=True)
-                self._pool = self._new_pool()
+            self._environments.add(environment)
+        return environment
+
+    def _replace(self, dead: ProcessPoolExecutor) -> ProcessPoolExecutor:
+        log.error("%s: an execution environment died; starting another", self.name)
+        dead.shutdown(wait=False, cancel_futures=True)
+        with self._lock:
+            self._environments.discard(dead)
+        return self._new_environment()
 
 
 # --- inside a worker process --------------------------------------------------------------

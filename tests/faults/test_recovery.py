@@ -60,7 +60,7 @@ def test_execution_environments_killed_mid_render_are_replaced_and_lose_nothing(
     assert killed > 0
 
     settle_and_audit(world, receipts)
-    assert "restarting its execution environments" in world.stack.log_tail(2000)
+    assert "an execution environment died; starting another" in world.stack.log_tail(2000)
 
 
 def test_postgres_restarted_while_uploads_and_renders_are_in_flight_loses_nothing(

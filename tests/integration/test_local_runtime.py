@@ -6,6 +6,7 @@ import importlib
 import json
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import boto3
 import pytest
 from chalice.app import Chalice
 
-from infra.local.functions import LocalFunction
+from infra.local.functions import InvocationError, LocalFunction
 from infra.local.resources import provision
 from infra.local.services import MotoServer
 from infra.local.stack import BACKGROUND_NICENESS, function_environment
@@ -186,6 +187,44 @@ def test_each_execution_environment_is_named_after_its_function_in_the_process_l
                              timeout=30, memory=128, concurrency=1)
     try:
         assert function.invoke({}) == "UploadComplete"  # the kernel keeps 15 bytes of a name
+    finally:
+        function.close()
+
+
+def test_an_execution_environment_that_dies_fails_its_own_invocation_alone(
+        tmp_path: Path) -> None:
+    (tmp_path / "probe.py").write_text(
+        "import os, time\n\n"
+        "def handler(event, context):\n"
+        "    time.sleep(event['seconds'])\n"
+        "    if event['die']:\n"
+        "        os._exit(9)  # as a decoder's crash or the kernel's OOM killer ends it\n"
+        "    return os.getpid()\n")
+    function = LocalFunction("Probe", handler="probe.handler", code_uri=str(tmp_path),
+                             environment={}, timeout=30, memory=128, concurrency=3)
+    try:
+        with ThreadPoolExecutor(max_workers=3) as invocations:
+            long_render = invocations.submit(function.invoke, {"seconds": 6, "die": False})
+            dying = invocations.submit(function.invoke, {"seconds": 1, "die": True})
+            time.sleep(3)  # it has died, and the long one is still running
+            later = invocations.submit(function.invoke, {"seconds": 0, "die": False})
+            with pytest.raises(InvocationError, match="the execution environment died"):
+                dying.result()
+            # As in Lambda, where each environment is a sandbox of its own.
+            assert isinstance(later.result(), int)
+            assert isinstance(long_render.result(), int)
+    finally:
+        function.close()
+
+
+def test_invocations_one_after_another_are_served_by_one_warm_environment(
+        tmp_path: Path) -> None:
+    (tmp_path / "probe.py").write_text(
+        "import os\n\ndef handler(event, context):\n    return os.getpid()\n")
+    function = LocalFunction("Probe", handler="probe.handler", code_uri=str(tmp_path),
+                             environment={}, timeout=30, memory=128, concurrency=3)
+    try:
+        assert len({function.invoke({}) for _ in range(4)}) == 1  # one cold start, not three
     finally:
         function.close()
 
