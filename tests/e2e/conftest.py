@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,10 @@ from tests.contract import CONTRACT
 
 STARTUP_SECONDS = 180
 BACKENDS = os.environ.get("LIGHTBOX_E2E_BACKENDS", "embedded,localstack").split(",")
+# What a failed test reports of the stack's log: its warnings and errors while the test ran,
+# the last of them (the whole log stays in the test's temporary directory).
+REPORTED_LOG_LINES = 40
+_LOG_START = pytest.StashKey[int]()
 
 
 @dataclass
@@ -68,6 +72,17 @@ class Stack:
     def log_tail(self, lines: int = 60) -> str:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
+    def log_size(self) -> int:
+        return self.log_path.stat().st_size
+
+    def troubles_since(self, offset: int) -> list[str]:
+        """The warnings, errors and tracebacks the stack logged after ``offset``."""
+        with self.log_path.open("rb") as log:
+            log.seek(offset)
+            lines = log.read().decode(errors="replace").splitlines()
+        return [line for line in lines
+                if " WARNING " in line or " ERROR " in line or not line[:4].isdigit()]
+
     def stop(self, signum: int = signal.SIGTERM) -> int:
         self.process.send_signal(signum)
         try:
@@ -109,6 +124,29 @@ def start_stack(data_dir: Path, backend: str = "embedded", *args: str,
 
 # Originals of 200 kB and more take the large lane, so that the tests see both lanes work.
 LARGE_UPLOAD_BYTES = 200_000
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    stack = getattr(item, "funcargs", {}).get("stack")
+    if isinstance(stack, Stack):
+        item.stash[_LOG_START] = stack.log_size()
+    return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
+                              ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    stack = getattr(item, "funcargs", {}).get("stack")
+    if report.failed and call.when == "call" and isinstance(stack, Stack):
+        troubles = stack.troubles_since(item.stash.get(_LOG_START, 0))
+        report.sections.append((
+            f"what the stack logged of trouble during the test ({len(troubles)} lines, "
+            f"the last {REPORTED_LOG_LINES}; all of it in {stack.log_path.name})",
+            "\n".join(troubles[-REPORTED_LOG_LINES:]) or "nothing",
+        ))
+    return report
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

@@ -53,12 +53,25 @@ def send(stack: Stack, *bodies: str) -> None:
         list(pool.map(lambda body: sqs.send_message(QueueUrl=url, MessageBody=body), bodies))
 
 
-def drained(stack: Stack, queue: str) -> bool:
-    attributes = stack.client("sqs").get_queue_attributes(
+def waiting(stack: Stack, queue: str) -> dict[str, str]:
+    """How many of the queue's messages wait, and how many are taken and not yet deleted."""
+    return stack.client("sqs").get_queue_attributes(
         QueueUrl=stack.exports[f"LIGHTBOX_{queue}_URL"],
         AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
     )["Attributes"]
-    return all(value == "0" for value in attributes.values())
+
+
+def drained(stack: Stack, queue: str) -> bool:
+    return all(value == "0" for value in waiting(stack, queue).values())
+
+
+def until_drained(stack: Stack, *queues: str) -> None:
+    """Wait until none of ``queues`` holds a message; say what they hold if they never do."""
+    try:
+        eventually(lambda: all(drained(stack, queue) for queue in queues))
+    except AssertionError as exc:
+        raise AssertionError(
+            {queue: waiting(stack, queue) for queue in queues}) from exc
 
 
 def is_gone(client: Client, asset_id: str) -> bool:
@@ -95,7 +108,7 @@ def test_a_creation_replayed_many_times_at_once_changes_nothing(
 
     send(stack, *[notification(stack, asset["asset_id"], "s3ObjectCreated.json")] * 20)
 
-    eventually(lambda: drained(stack, "INGEST_QUEUE") and drained(stack, "THUMBNAIL_QUEUE"))
+    until_drained(stack, "INGEST_QUEUE", "THUMBNAIL_QUEUE")
     after = client.asset(asset["asset_id"])
     assert after["status"] == "ready"
     assert after["updated_at"] == asset["updated_at"]
@@ -113,7 +126,7 @@ def test_a_late_creation_after_the_removal_does_not_revive_the_asset(
     # The creation that preceded the removal, delivered again long after it.
     send(stack, notification(stack, asset["asset_id"], "s3ObjectCreated.json"))
 
-    eventually(lambda: drained(stack, "INGEST_QUEUE"))
+    until_drained(stack, "INGEST_QUEUE")
     assert is_gone(client, asset["asset_id"])
     assert derivative_keys(stack, asset["asset_id"]) == []
 
@@ -125,7 +138,7 @@ def test_messages_that_are_no_bucket_events_are_acknowledged_not_retried(
          json.dumps(load_event("s3TestEvent.json")),
          notification(stack, "00000000-0000-0000-0000-000000000000", "s3ObjectCreated.json"))
 
-    eventually(lambda: drained(stack, "INGEST_QUEUE"))
+    until_drained(stack, "INGEST_QUEUE")
     assert drained(stack, "INGEST_DEAD_LETTER_QUEUE")
 
 
