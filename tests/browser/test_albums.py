@@ -181,15 +181,44 @@ def remove_selected_from_album(gallery: Gallery) -> None:
     expect(gallery.page.locator("#empty")).to_be_visible()
 
 
-def test_a_shared_albums_thumbnail_that_did_not_load_comes_on_retry(gallery: Gallery) -> None:
-    (photo,) = upload_dated(gallery.api, [("quay.jpg", landscape(7521, (480, 320)), "2021-03-03T12:00:00Z")])
+def shared_album(gallery: Gallery, name: str, seed: int) -> str:
+    """A photo in an album of its own, shared: the link's URL."""
+    (photo,) = upload_dated(gallery.api, [(name, landscape(seed, (480, 320)), "2021-03-03T12:00:00Z")])
     http, api = gallery.api.http, gallery.api.api
     album = http.post(f"{api}/v1/projects", json={"name": "Quay"}, timeout=30).json()
     moved = http.patch(f"{api}/v1/assets/{photo}", json={"project_id": album["project_id"]}, timeout=30)
     assert moved.ok, moved.text
-    share = http.post(f"{api}/v1/projects/{album['project_id']}/shares", json={}, timeout=30).json()
-    # The bucket drops the thumbnail's connection twice; a link has no key to ask for fresh
-    # URLs with, so the tile tries its URL once more, then says so.
+    url: str = http.post(f"{api}/v1/projects/{album['project_id']}/shares", json={},
+                         timeout=30).json()["url"]
+    return url
+
+
+def test_a_shared_albums_thumbnail_whose_url_expired_comes_with_a_fresh_one(gallery: Gallery) -> None:
+    link = shared_album(gallery, "quay.jpg", 7521)
+    # The bucket refuses the thumbnail's first URL, as it refuses one signed over an hour ago.
+    gallery.expect_console_error("403")
+    refused: list[str] = []
+
+    def bucket(route: Route) -> None:
+        if not refused:
+            refused.append(route.request.url)
+            route.fulfill(status=403, body="Request has expired")
+        else:
+            route.continue_()
+
+    gallery.page.route("**/derivatives/**", bucket)
+    gallery.page.goto(link)
+    gallery.wait_for_thumbnail("quay.jpg")  # without a click
+    assert len(refused) == 1
+    expect(gallery.tile("quay.jpg").locator(".tile-failure")).to_be_hidden()
+    # The link read the album again for the URL: the page it opened with, and one more.
+    assert len(gallery.requests_to("GET", "^/v1/shared/[^/]+$")) == 3
+
+
+def test_a_shared_albums_thumbnail_that_does_not_load_says_so_and_comes_on_retry(
+        gallery: Gallery) -> None:
+    link = shared_album(gallery, "pier.jpg", 7522)
+    # The bucket drops the thumbnail's connection twice: with its URL, and with a fresh one.
     gallery.expect_console_error("ERR_FAILED")
     dropped: list[Route] = []
 
@@ -201,10 +230,12 @@ def test_a_shared_albums_thumbnail_that_did_not_load_comes_on_retry(gallery: Gal
             route.continue_()
 
     gallery.page.route("**/derivatives/**", bucket)
-    gallery.page.goto(share["url"])
-    tile = gallery.tile("quay.jpg")
+    gallery.page.goto(link)
+    tile = gallery.tile("pier.jpg")
     expect(tile.locator(".tile-failure")).to_be_visible()
     assert len(dropped) == 2
-    tile.get_by_role("button", name="Retry quay.jpg").click()
-    gallery.wait_for_thumbnail("quay.jpg")
+    reads = len(gallery.requests_to("GET", "^/v1/shared/[^/]+$"))
+    tile.get_by_role("button", name="Retry pier.jpg").click()
+    gallery.wait_for_thumbnail("pier.jpg")
     expect(tile.locator(".tile-failure")).to_be_hidden()
+    assert len(gallery.requests_to("GET", "^/v1/shared/[^/]+$")) == reads + 1

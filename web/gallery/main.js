@@ -523,6 +523,18 @@ async function startShared(apiUrl, token) {
   setTitle(first.album.name);
   byId("empty").textContent = "This album is empty.";
   let timeline = null;
+  const source = sharedSource(api, token, first.album);
+  // The URLs signed when the page opened expire within the hour: a thumbnail that fails
+  // then has the album read again, once for all the tiles that ask meanwhile.
+  let rereading = null;
+  const reread = () => {
+    rereading ??= source.reread().then(
+      (assets) => { for (const asset of assets) timeline.update(asset); },
+      // The tiles that asked say their picture did not load; Retry reads it again.
+      () => {},
+    ).finally(() => { rereading = null; });
+    return rereading;
+  };
   const viewer = new Viewer(byId("viewer"), {
     fetch: async (assetId) => timeline.asset(assetId),
     neighbours: (assetId) => neighboursIn(timeline, assetId),
@@ -540,9 +552,9 @@ async function startShared(apiUrl, token) {
     onSelection: () => {},
     onDelete: () => {},
     onRetry: () => {},
-    onRefresh: () => undefined,
+    onRefresh: reread,
     onLoaded: () => {},
-  }, { source: sharedSource(api, token, first.album), selectable: false, label: `Photos in ${first.album.name}` });
+  }, { source, selectable: false, label: `Photos in ${first.album.name}` });
   await timeline.start();
 }
 

@@ -70,6 +70,20 @@ export function sharedSource(api, token, album) {
       return { items: answer.assets, next_cursor: answer.next_cursor };
     },
     belongsTo: () => true,
+    /**
+     * Every photo of the album once more, with URLs signed now. A link has no key to ask for
+     * one photo with, and its one section holds the whole album.
+     */
+    async reread() {
+      const assets = [];
+      let cursor = null;
+      do {
+        const page = await this.page(null, cursor);
+        assets.push(...page.items);
+        cursor = page.next_cursor;
+      } while (cursor);
+      return assets;
+    },
   };
 }
 
@@ -82,7 +96,7 @@ export class Timeline {
    *   onSelection: (ids: string[]) => void,
    *   onDelete: (ids: string[]) => void,
    *   onRetry: (assetId: string) => void,
-   *   onRefresh: (assetId: string) => Promise<void> | undefined,
+   *   onRefresh: (assetId: string) => Promise<void>,
    *   onLoaded: () => void,
    * }} handlers
    * @param {{source: object, selectable: boolean, label: string}} options
@@ -547,17 +561,10 @@ export class Timeline {
     this.render(tile);
   }
 
-  /**
-   * Fresh URLs come as an update; if none comes (the request failed), the tile says so. A
-   * timeline that cannot ask (a shared album's) loads the URL it has once more.
-   */
+  /** Fresh URLs come as an update; if none comes (the request failed), the tile says so. */
   askForFreshUrls(tile) {
     tile.shownThumbnail = null;
     const asked = this.onRefresh(tile.asset.asset_id);
-    if (!asked) {
-      this.render(tile);
-      return;
-    }
     const request = {};
     tile.awaitingFreshUrls = request;
     asked.finally(() => {
