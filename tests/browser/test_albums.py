@@ -11,7 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Download, Route, expect
+from playwright.sync_api import Browser, Download, Request, Route, expect
 
 from tests.browser.gallery import Gallery
 from tests.browser.pictures import landscape
@@ -238,4 +238,22 @@ def test_a_shared_albums_thumbnail_that_does_not_load_says_so_and_comes_on_retry
     tile.get_by_role("button", name="Retry pier.jpg").click()
     gallery.wait_for_thumbnail("pier.jpg")
     expect(tile.locator(".tile-failure")).to_be_hidden()
+    assert len(gallery.requests_to("GET", "^/v1/shared/[^/]+$")) == reads + 1
+
+
+def test_a_shared_album_left_open_for_hours_shows_a_photo_with_fresh_urls(gallery: Gallery) -> None:
+    link = shared_album(gallery, "harbour.jpg", 7523)
+    gallery.page.clock.install()
+    gallery.page.goto(link)
+    gallery.wait_for_thumbnail("harbour.jpg")
+    reads = len(gallery.requests_to("GET", "^/v1/shared/[^/]+$"))
+
+    gallery.page.clock.fast_forward("02:00:00")  # the page's URLs are an hour past their time
+
+    def album_read(request: Request) -> bool:
+        return re.search("^/v1/shared/[^/]+$", urlsplit(request.url).path) is not None
+
+    with gallery.page.expect_request(album_read, timeout=10_000):
+        viewer = gallery.open_viewer("harbour.jpg")
+    expect(viewer.locator("#viewer-preview")).to_have_attribute("src", re.compile("/derivatives/"))
     assert len(gallery.requests_to("GET", "^/v1/shared/[^/]+$")) == reads + 1

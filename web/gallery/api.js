@@ -233,6 +233,21 @@ export function thumbnailFor(asset, size, page = 1) {
   return ofPage.find((thumbnail) => thumbnail.size >= size) ?? ofPage.at(-1) ?? null;
 }
 
+/**
+ * When an asset's signed URLs stop opening, in ms since the epoch: the date of a SigV4 URL
+ * plus its lifetime (the URLs of one answer are signed alike); null where there is none.
+ */
+export function urlsExpireAt(asset) {
+  const url = asset.thumbnails?.[0]?.url;
+  if (!url) return null;
+  const query = new URL(url).searchParams;
+  const signed = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(query.get("X-Amz-Date") ?? "");
+  const seconds = Number(query.get("X-Amz-Expires"));
+  if (!signed || !seconds) return null;
+  const [year, month, day, hour, minute, second] = signed.slice(1).map(Number);
+  return Date.UTC(year, month - 1, day, hour, minute, second) + seconds * 1000;
+}
+
 // Animations a browser plays itself, and the largest original it is asked to: past that,
 // the poster stands.
 const ANIMATED_BY_BROWSERS = new Set(["image/gif", "image/webp", "image/png"]);

@@ -2,7 +2,7 @@
 // a shared album opened from its link without signing in.
 
 import { AlbumPicker, ShareDialog, renderAlbumList } from "./albums.js";
-import { Api, isSettled } from "./api.js";
+import { Api, isSettled, urlsExpireAt } from "./api.js";
 import { installDropZone, visibleFiles } from "./drop.js";
 import { statusLabel } from "./format.js";
 import { LiveUpdates } from "./live.js";
@@ -15,6 +15,8 @@ import { Viewer } from "./viewer.js";
 const SESSION_KEY = "lightbox.session";
 // The API URL is no secret: remembered across sign-outs, so that signing in again is one field.
 const API_URL_KEY = "lightbox.apiUrl";
+// A shared album's photo whose URLs expire sooner than this is read again before it is shown.
+const URL_MARGIN_MS = 60_000;
 
 const byId = (id) => document.getElementById(id);
 
@@ -536,7 +538,13 @@ async function startShared(apiUrl, token) {
     return rereading;
   };
   const viewer = new Viewer(byId("viewer"), {
-    fetch: async (assetId) => timeline.asset(assetId),
+    // The photo as the page has it; read again with the album when its URLs expire within
+    // the minute: a visitor may come back to a page left open for hours.
+    fetch: async (assetId) => {
+      const expiresAt = urlsExpireAt(timeline.asset(assetId) ?? {});
+      if (expiresAt !== null && expiresAt - Date.now() < URL_MARGIN_MS) await reread();
+      return timeline.asset(assetId);
+    },
     neighbours: (assetId) => neighboursIn(timeline, assetId),
     known: (assetId) => timeline.asset(assetId),
     onChanged: () => {},
