@@ -77,6 +77,8 @@ class LocalFunction:
         concurrency: int,
         niceness: int = 0,
     ) -> None:
+        if concurrency < 1:
+            raise ValueError(f"{name}: a concurrency of {concurrency} would never invoke it")
         self.name = name
         self._handler = handler
         self._code_uri = code_uri
@@ -89,9 +91,10 @@ class LocalFunction:
         # wait for one.
         self._idle: queue.LifoQueue[ProcessPoolExecutor] = queue.LifoQueue()
         self._lock = threading.Lock()
-        self._environments: set[ProcessPoolExecutor] = set()
-        for _ in range(concurrency):
-            self._idle.put(self._new_environment())
+        self._closed = False
+        self._environments = {self._new_environment() for _ in range(concurrency)}
+        for idle in self._environments:
+            self._idle.put(idle)
 
     def invoke(self, event: Mapping[str, Any]) -> Any:
         context = LambdaContext(
@@ -103,6 +106,8 @@ class LocalFunction:
         )
         environment = self._idle.get()
         try:
+            if self._closed:
+                raise InvocationError(f"{self.name}: the runtime is stopping")
             ok, result = environment.submit(_invoke, dict(event), context).result()
         except BrokenProcessPool as exc:
             environment = self._replace(environment)
@@ -116,28 +121,30 @@ class LocalFunction:
 
     def close(self) -> None:
         with self._lock:
+            self._closed = True
             environments = list(self._environments)
         for environment in environments:
             environment.shutdown(wait=True, cancel_futures=True)
 
     def _new_environment(self) -> ProcessPoolExecutor:
         # Its process starts at its first invocation.
-        environment = ProcessPoolExecutor(
+        return ProcessPoolExecutor(
             max_workers=1,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_start_environment,
             initargs=(self._code_uri, self._handler, self._environment, self._niceness),
         )
-        with self._lock:
-            self._environments.add(environment)
-        return environment
 
     def _replace(self, dead: ProcessPoolExecutor) -> ProcessPoolExecutor:
         log.error("%s: an execution environment died; starting another", self.name)
         dead.shutdown(wait=False, cancel_futures=True)
         with self._lock:
             self._environments.discard(dead)
-        return self._new_environment()
+            if self._closed:
+                return dead  # nothing starts after close(), which would not stop it
+            fresh = self._new_environment()
+            self._environments.add(fresh)
+        return fresh
 
 
 # --- inside a worker process --------------------------------------------------------------

@@ -229,6 +229,21 @@ def test_invocations_one_after_another_are_served_by_one_warm_environment(
         function.close()
 
 
+def test_a_function_needs_an_environment_and_refuses_invocations_once_closed(
+        tmp_path: Path) -> None:
+    (tmp_path / "probe.py").write_text("def handler(event, context):\n    return 1\n")
+    with pytest.raises(ValueError, match="concurrency of 0"):
+        LocalFunction("Probe", handler="probe.handler", code_uri=str(tmp_path),
+                      environment={}, timeout=30, memory=128, concurrency=0)
+    function = LocalFunction("Probe", handler="probe.handler", code_uri=str(tmp_path),
+                             environment={}, timeout=30, memory=128, concurrency=1)
+    assert function.invoke({}) == 1
+    function.close()
+    # A request still coming in as the runtime stops is answered as a failed invocation.
+    with pytest.raises(InvocationError, match="the runtime is stopping"):
+        function.invoke({})
+
+
 def test_the_embedded_mock_serves_sqs_and_s3_on_one_port_and_logs_no_line_per_request(
         tmp_path: Path) -> None:
     mock = MotoServer(tmp_path / "moto.log")
