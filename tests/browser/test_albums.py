@@ -4,7 +4,9 @@ in, trash a photo by mistake and restore it; each view checked by axe-core."""
 
 from __future__ import annotations
 
+import contextlib
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,6 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Browser, Download, Request, Route, expect
+from playwright.sync_api import Error as PlaywrightError
 
 from tests.browser.gallery import Gallery
 from tests.browser.pictures import landscape
@@ -181,20 +184,32 @@ def remove_selected_from_album(gallery: Gallery) -> None:
     expect(gallery.page.locator("#empty")).to_be_visible()
 
 
-def shared_album(gallery: Gallery, name: str, seed: int) -> str:
-    """A photo in an album of its own, shared: the link's URL."""
-    (photo,) = upload_dated(gallery.api, [(name, landscape(seed, (480, 320)), "2021-03-03T12:00:00Z")])
+def shared_album(gallery: Gallery, *photos: tuple[str, int]) -> tuple[str, list[str]]:
+    """Photos (name, seed of their picture) in an album of their own, shared: the link's URL
+    and their asset ids."""
+    ids = upload_dated(gallery.api, [(name, landscape(seed, (480, 320)), "2021-03-03T12:00:00Z")
+                                     for name, seed in photos])
     http, api = gallery.api.http, gallery.api.api
     album = http.post(f"{api}/v1/projects", json={"name": "Quay"}, timeout=30).json()
-    moved = http.patch(f"{api}/v1/assets/{photo}", json={"project_id": album["project_id"]}, timeout=30)
-    assert moved.ok, moved.text
+    for photo in ids:
+        moved = http.patch(f"{api}/v1/assets/{photo}", json={"project_id": album["project_id"]},
+                           timeout=30)
+        assert moved.ok, moved.text
     url: str = http.post(f"{api}/v1/projects/{album['project_id']}/shares", json={},
                          timeout=30).json()["url"]
-    return url
+    return url, ids
+
+
+def is_album_url(url: str) -> bool:
+    return re.search("^/v1/shared/[^/]+$", urlsplit(url).path) is not None
+
+
+def is_album_read(request: Request) -> bool:
+    return is_album_url(request.url)
 
 
 def test_a_shared_albums_thumbnail_whose_url_expired_comes_with_a_fresh_one(gallery: Gallery) -> None:
-    link = shared_album(gallery, "quay.jpg", 7521)
+    link, _ = shared_album(gallery, ("quay.jpg", 7521))
     # The bucket refuses the thumbnail's first URL, as it refuses one signed over an hour ago.
     gallery.expect_console_error("403")
     refused: list[str] = []
@@ -217,7 +232,7 @@ def test_a_shared_albums_thumbnail_whose_url_expired_comes_with_a_fresh_one(gall
 
 def test_a_shared_albums_thumbnail_that_does_not_load_says_so_and_comes_on_retry(
         gallery: Gallery) -> None:
-    link = shared_album(gallery, "pier.jpg", 7522)
+    link, _ = shared_album(gallery, ("pier.jpg", 7522))
     # The bucket drops the thumbnail's connection twice: with its URL, and with a fresh one.
     gallery.expect_console_error("ERR_FAILED")
     dropped: list[Route] = []
@@ -242,18 +257,50 @@ def test_a_shared_albums_thumbnail_that_does_not_load_says_so_and_comes_on_retry
 
 
 def test_a_shared_album_left_open_for_hours_shows_a_photo_with_fresh_urls(gallery: Gallery) -> None:
-    link = shared_album(gallery, "harbour.jpg", 7523)
+    link, _ = shared_album(gallery, ("harbour.jpg", 7523))
     gallery.page.clock.install()
     gallery.page.goto(link)
     gallery.wait_for_thumbnail("harbour.jpg")
     reads = len(gallery.requests_to("GET", "^/v1/shared/[^/]+$"))
 
     gallery.page.clock.fast_forward("02:00:00")  # the page's URLs are an hour past their time
-
-    def album_read(request: Request) -> bool:
-        return re.search("^/v1/shared/[^/]+$", urlsplit(request.url).path) is not None
-
-    with gallery.page.expect_request(album_read, timeout=10_000):
+    with gallery.page.expect_request(is_album_read, timeout=10_000):
         viewer = gallery.open_viewer("harbour.jpg")
     expect(viewer.locator("#viewer-preview")).to_have_attribute("src", re.compile("/derivatives/"))
     assert len(gallery.requests_to("GET", "^/v1/shared/[^/]+$")) == reads + 1
+
+
+def test_one_album_read_renews_the_urls_of_every_thumbnail_not_loaded_yet(gallery: Gallery) -> None:
+    link, (first, second) = shared_album(gallery, ("jetty.jpg", 7524), ("slipway.jpg", 7525))
+    gallery.expect_console_error("403")
+    gallery.expect_console_error("ERR_FAILED")  # should the held request end before it goes
+    refused: list[str] = []
+    held: list[Route] = []
+
+    def bucket(route: Route) -> None:
+        seconds = [request for request in gallery.requests_to("GET", "/derivatives/")
+                   if second in request.url]
+        if first in route.request.url and not refused:
+            refused.append(route.request.url)
+            route.fulfill(status=403, body="Request has expired")
+        elif second in route.request.url and len(seconds) == 1:
+            held.append(route)  # still on its way when the album is read again
+        else:
+            route.continue_()
+
+    def album(route: Route) -> None:
+        if len(gallery.requests_to("GET", "^/v1/shared/[^/]+$")) > 2:
+            time.sleep(1.1)  # signed in a later second than the page's URLs, so they differ
+        route.continue_()
+
+    gallery.page.route("**/derivatives/**", bucket)
+    gallery.page.route(is_album_url, album)
+    gallery.page.goto(link)
+    gallery.wait_for_thumbnail("jetty.jpg")  # its URL refused once, then renewed
+    for route in held:  # the URL it had would have failed in turn
+        with contextlib.suppress(PlaywrightError):  # the page dropped it for the newer one
+            route.abort()
+    gallery.wait_for_thumbnail("slipway.jpg")
+    expect(gallery.tile("slipway.jpg").locator(".tile-failure")).to_be_hidden()
+    assert len(held) == 1
+    assert len(gallery.requests_to("GET", "^/v1/shared/[^/]+$")) == 3  # opening, and one read

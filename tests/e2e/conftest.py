@@ -77,9 +77,12 @@ class Stack:
 
     def troubles_since(self, offset: int) -> list[str]:
         """The warnings, errors and tracebacks the stack logged after ``offset``."""
-        with self.log_path.open("rb") as log:
-            log.seek(offset)
-            lines = log.read().decode(errors="replace").splitlines()
+        try:
+            with self.log_path.open("rb") as log:
+                log.seek(offset)
+                lines = log.read().decode(errors="replace").splitlines()
+        except OSError as exc:  # the report of the failure must still be made
+            return [f"the log could not be read: {exc}"]
         return [line for line in lines
                 if " WARNING " in line or " ERROR " in line or not line[:4].isdigit()]
 

@@ -512,9 +512,14 @@ export class Timeline {
     const placeholder = placeholderUrl(asset.placeholder);
     if (placeholder) tile.image.parentElement.style.backgroundImage = `url("${placeholder}")`;
     const thumbnail = thumbnailFor(asset, TILE_PIXELS);
-    // Signed URLs differ in every answer: keep showing the picture already loaded.
+    // Signed URLs differ in every answer: keep showing the picture already loaded. One not
+    // loaded yet (a lazy image out of sight) takes the newest URL, which outlives the one it
+    // has: a shared album read again for one tile's sake renews them all.
     const key = thumbnail && `${thumbnail.page}/${thumbnail.size}/${thumbnail.format}`;
-    if (thumbnail && tile.shownThumbnail !== key && !tile.awaitingFreshUrls) {
+    const unloaded = !tile.failedImage && !tile.element.classList.contains("has-image");
+    const newer = thumbnail && (tile.shownThumbnail !== key
+      || (unloaded && tile.image.getAttribute("src") !== thumbnail.url));
+    if (newer && !tile.awaitingFreshUrls) {
       tile.shownThumbnail = key;
       tile.failedImage = false;
       tile.image.src = thumbnail.url;
@@ -567,7 +572,7 @@ export class Timeline {
     const asked = this.onRefresh(tile.asset.asset_id);
     const request = {};
     tile.awaitingFreshUrls = request;
-    asked.finally(() => {
+    asked.catch(() => {}).finally(() => {
       // An answer applied, or a later request's to come, has the last word.
       if (tile.awaitingFreshUrls !== request) return;
       tile.failedImage = true;
