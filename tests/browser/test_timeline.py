@@ -249,6 +249,60 @@ def test_a_placeholder_shows_until_the_thumbnail_comes_and_a_tile_without_it_off
     expect(tile.locator(".tile-failure")).to_be_hidden()
 
 
+def test_a_thumbnail_whose_connection_hangs_is_given_up_and_offers_a_retry(gallery: Gallery) -> None:
+    fjord, glacier = upload_dated(gallery.api, [
+        ("fjord.jpg", landscape(7303, (480, 320)), "2022-06-02T09:00:00Z"),
+        ("glacier.jpg", landscape(7304, (480, 320)), "2022-06-01T09:00:00Z")])
+    # The bucket takes fjord's thumbnail requests and never answers, until the user retries;
+    # glacier's comes late, as on a slow network.
+    hung: list[Route] = []
+    slow: list[Route] = []
+    retried_by_user = False
+
+    def bucket(route: Route) -> None:
+        if fjord in route.request.url and not retried_by_user:
+            hung.append(route)
+        elif glacier in route.request.url and not slow:
+            slow.append(route)
+        else:
+            route.continue_()
+
+    gallery.page.clock.install()
+    gallery.page.route("**/derivatives/**", bucket)
+    gallery.sign_in()
+    gallery.signed_in()
+    tile = gallery.tile("fjord.jpg")
+    for _ in range(100):  # both thumbnails asked for
+        if hung and slow:
+            break
+        gallery.page.wait_for_timeout(100)
+    gallery.page.clock.run_for(25_000)
+    slow[0].continue_()
+    gallery.wait_for_thumbnail("glacier.jpg")
+    # Past 30 s of waiting, but a thumbnail came 20 s ago: the network is slow, not stuck.
+    gallery.page.clock.run_for(20_000)
+    gallery.page.wait_for_timeout(500)  # for a request it would have made to reach the test
+    assert gallery.requests_to("GET", f"/v1/assets/{fjord}$") == []
+    with gallery.page.expect_response(re.compile(f"/v1/assets/{fjord}$")):  # a fresh URL
+        gallery.page.clock.run_for(15_000)  # 30 s with nothing loaded: given up
+    expect(tile.locator("img")).to_have_attribute("src", re.compile("/derivatives/"))
+    expect(tile.locator(".tile-failure")).to_be_hidden()
+    gallery.page.clock.run_for(40_000)  # the fresh one too
+    expect(tile.locator(".tile-failure")).to_be_visible()
+    expect(tile.locator(".tile-reason")).to_have_text("The thumbnail did not load.")
+    # A tile that gave up loads nothing more by itself.
+    asked = len(gallery.requests_to("GET", f"/derivatives/.*{fjord}"))
+    gallery.page.clock.run_for(60_000)
+    gallery.page.wait_for_timeout(500)
+    assert len(gallery.requests_to("GET", f"/derivatives/.*{fjord}")) == asked
+    expect(tile.locator(".tile-failure")).to_be_visible()
+
+    retried_by_user = True
+    tile.get_by_role("button", name="Retry fjord.jpg").click()
+    gallery.wait_for_thumbnail("fjord.jpg")
+    expect(tile.locator(".tile-failure")).to_be_hidden()
+
+
 # A change made to a photo while its month is read, and the name its tile has after it.
 CHANGES = {
     "renamed": (("PATCH", "", {"filename": "pier.jpg"}), "pier.jpg"),

@@ -27,6 +27,12 @@ const FORGET_MARGIN = "300% 0px";
 // and RAW it cannot; files this big would cost more to decode than they help).
 const SHOWN_BY_BROWSERS = new Set(["image/jpeg", "image/png", "image/webp", "image/gif", "image/avif"]);
 const LOCAL_PREVIEW_LIMIT_BYTES = 20_000_000;
+// A thumbnail on screen that has neither loaded nor failed for this long, while no other
+// loaded either (its connection hangs: the browser itself waits for minutes; a slow network
+// still brings one now and then), is given up as failed, so that its tile asks for a fresh
+// URL, then offers Retry. Checked every STALL_CHECK_MS.
+const STALLED_MS = 30_000;
+const STALL_CHECK_MS = 5_000;
 const MONTH_FORMAT = new Intl.DateTimeFormat(undefined, { month: "long", year: "numeric", timeZone: "UTC" });
 
 /** The month an asset is filed under, as the server groups them: taken, else uploaded. */
@@ -129,6 +135,8 @@ export class Timeline {
     this.root.setAttribute("aria-label", label);
     this.loader = new IntersectionObserver((entries) => this.nearViewport(entries), { rootMargin: LOAD_MARGIN });
     this.forgetter = new IntersectionObserver((entries) => this.farFromViewport(entries), { rootMargin: FORGET_MARGIN });
+    this.lastImageLoadAt = 0;
+    this.stallCheck = setInterval(() => this.giveUpStalled(), STALL_CHECK_MS);
     this.listen();
   }
 
@@ -146,6 +154,7 @@ export class Timeline {
 
   close() {
     this.controller.abort();
+    clearInterval(this.stallCheck);
     this.loader.disconnect();
     this.forgetter.disconnect();
     for (const tile of this.tiles.values()) forgetLocalPreview(tile);
@@ -465,6 +474,8 @@ export class Timeline {
       asset, element, button, check, image, badge, name, duration, clock, spokenDuration, progress,
       failure, reason, retry, uploadProgress: null, localPreview: null, shownThumbnail: null,
       refreshed: false, failedImage: false,
+      // Since when its thumbnail, on screen, has waited for an answer (giveUpStalled).
+      waitingSince: null,
       // The request for fresh URLs the tile waits for, or null.
       awaitingFreshUrls: null,
     };
@@ -530,6 +541,7 @@ export class Timeline {
   }
 
   imageLoaded(tile) {
+    this.lastImageLoadAt = Date.now();
     tile.element.classList.add("has-image");
     // Its URL will expire in turn: that one may be refreshed again.
     tile.refreshed = false;
@@ -551,6 +563,25 @@ export class Timeline {
     }
     tile.refreshed = true;
     this.askForFreshUrls(tile);
+  }
+
+  /** Thumbnails on screen that waited STALLED_MS for an answer, while none other loaded,
+   * fail as a dropped one does. */
+  giveUpStalled() {
+    const now = Date.now();
+    for (const tile of this.tiles.values()) {
+      const { image } = tile;
+      const waiting = image.getAttribute("src") && !image.complete && onScreen(tile.element);
+      if (!waiting) {
+        tile.waitingSince = null;
+        continue;
+      }
+      tile.waitingSince ??= now;
+      if (now - Math.max(tile.waitingSince, this.lastImageLoadAt) < STALLED_MS) continue;
+      tile.waitingSince = null;
+      image.removeAttribute("src"); // the browser drops the request
+      this.imageFailed(tile);
+    }
   }
 
   retryTile(tile) {
@@ -730,4 +761,10 @@ function forgetLocalPreview(tile) {
   if (!tile.localPreview) return;
   URL.revokeObjectURL(tile.localPreview);
   tile.localPreview = null;
+}
+
+/** Whether any of the element is in the viewport (a hidden view's tiles are not). */
+function onScreen(element) {
+  const box = element.getBoundingClientRect();
+  return box.width > 0 && box.bottom > 0 && box.top < window.innerHeight;
 }
