@@ -571,7 +571,9 @@ export class Timeline {
     const now = Date.now();
     for (const tile of this.tiles.values()) {
       const { image } = tile;
-      const waiting = image.getAttribute("src") && !image.complete && onScreen(tile.element);
+      // Thumbnails from the bucket; a local preview does not hang.
+      const waiting = tile.shownThumbnail && image.getAttribute("src") && !image.complete
+        && onScreen(tile.element);
       if (!waiting) {
         tile.waitingSince = null;
         continue;
