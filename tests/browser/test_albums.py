@@ -200,8 +200,12 @@ def shared_album(gallery: Gallery, *photos: tuple[str, int]) -> tuple[str, list[
     return url, ids
 
 
+# A page of a shared album, asked for by its link.
+ALBUM_READ = "^/v1/shared/[^/]+$"
+
+
 def is_album_url(url: str) -> bool:
-    return re.search("^/v1/shared/[^/]+$", urlsplit(url).path) is not None
+    return re.search(ALBUM_READ, urlsplit(url).path) is not None
 
 
 def is_album_read(request: Request) -> bool:
@@ -227,7 +231,7 @@ def test_a_shared_albums_thumbnail_whose_url_expired_comes_with_a_fresh_one(gall
     assert len(refused) == 1
     expect(gallery.tile("quay.jpg").locator(".tile-failure")).to_be_hidden()
     # The link read the album again for the URL: the page it opened with, and one more.
-    assert len(gallery.requests_to("GET", "^/v1/shared/[^/]+$")) == 3
+    assert len(gallery.requests_to("GET", ALBUM_READ)) == 3
 
 
 def test_a_shared_albums_thumbnail_that_does_not_load_says_so_and_comes_on_retry(
@@ -249,11 +253,11 @@ def test_a_shared_albums_thumbnail_that_does_not_load_says_so_and_comes_on_retry
     tile = gallery.tile("pier.jpg")
     expect(tile.locator(".tile-failure")).to_be_visible()
     assert len(dropped) == 2
-    reads = len(gallery.requests_to("GET", "^/v1/shared/[^/]+$"))
+    reads = len(gallery.requests_to("GET", ALBUM_READ))
     tile.get_by_role("button", name="Retry pier.jpg").click()
     gallery.wait_for_thumbnail("pier.jpg")
     expect(tile.locator(".tile-failure")).to_be_hidden()
-    assert len(gallery.requests_to("GET", "^/v1/shared/[^/]+$")) == reads + 1
+    assert len(gallery.requests_to("GET", ALBUM_READ)) == reads + 1
 
 
 def test_a_shared_album_left_open_for_hours_shows_a_photo_with_fresh_urls(gallery: Gallery) -> None:
@@ -261,13 +265,13 @@ def test_a_shared_album_left_open_for_hours_shows_a_photo_with_fresh_urls(galler
     gallery.page.clock.install()
     gallery.page.goto(link)
     gallery.wait_for_thumbnail("harbour.jpg")
-    reads = len(gallery.requests_to("GET", "^/v1/shared/[^/]+$"))
+    reads = len(gallery.requests_to("GET", ALBUM_READ))
 
     gallery.page.clock.fast_forward("02:00:00")  # the page's URLs are an hour past their time
     with gallery.page.expect_request(is_album_read, timeout=10_000):
         viewer = gallery.open_viewer("harbour.jpg")
     expect(viewer.locator("#viewer-preview")).to_have_attribute("src", re.compile("/derivatives/"))
-    assert len(gallery.requests_to("GET", "^/v1/shared/[^/]+$")) == reads + 1
+    assert len(gallery.requests_to("GET", ALBUM_READ)) == reads + 1
 
 
 def test_one_album_read_renews_the_urls_of_every_thumbnail_not_loaded_yet(gallery: Gallery) -> None:
@@ -289,7 +293,7 @@ def test_one_album_read_renews_the_urls_of_every_thumbnail_not_loaded_yet(galler
             route.continue_()
 
     def album(route: Route) -> None:
-        if len(gallery.requests_to("GET", "^/v1/shared/[^/]+$")) > 2:
+        if len(gallery.requests_to("GET", ALBUM_READ)) > 2:
             time.sleep(1.1)  # signed in a later second than the page's URLs, so they differ
         route.continue_()
 
@@ -303,4 +307,4 @@ def test_one_album_read_renews_the_urls_of_every_thumbnail_not_loaded_yet(galler
     gallery.wait_for_thumbnail("slipway.jpg")
     expect(gallery.tile("slipway.jpg").locator(".tile-failure")).to_be_hidden()
     assert len(held) == 1
-    assert len(gallery.requests_to("GET", "^/v1/shared/[^/]+$")) == 3  # opening, and one read
+    assert len(gallery.requests_to("GET", ALBUM_READ)) == 3  # opening, and one read

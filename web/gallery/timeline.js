@@ -35,6 +35,16 @@ const STALLED_MS = 30_000;
 const STALL_CHECK_MS = 5_000;
 const MONTH_FORMAT = new Intl.DateTimeFormat(undefined, { month: "long", year: "numeric", timeZone: "UTC" });
 
+/** A section's pages from a source, one list of assets at a time, until the last. */
+async function* pagesOf(source, section, signal) {
+  let cursor = null;
+  do {
+    const page = await source.page(section, cursor, signal);
+    yield page.items;
+    cursor = page.next_cursor;
+  } while (cursor);
+}
+
 /** The month an asset is filed under, as the server groups them: taken, else uploaded. */
 export function monthOf(asset) {
   return (asset.taken_at ?? asset.created_at ?? "").slice(0, 7);
@@ -82,12 +92,7 @@ export function sharedSource(api, token, album) {
      */
     async reread() {
       const assets = [];
-      let cursor = null;
-      do {
-        const page = await this.page(null, cursor);
-        assets.push(...page.items);
-        cursor = page.next_cursor;
-      } while (cursor);
+      for await (const items of pagesOf(this, null)) assets.push(...items);
       return assets;
     },
   };
@@ -242,13 +247,10 @@ export class Timeline {
 
   async showSection(section) {
     const assets = [];
-    let cursor = null;
-    for (;;) {
-      const page = await this.source.page(section, cursor, this.controller.signal);
-      const own = page.items.filter((asset) => this.source.belongsTo(section, asset));
+    for await (const items of pagesOf(this.source, section, this.controller.signal)) {
+      const own = items.filter((asset) => this.source.belongsTo(section, asset));
       assets.push(...own);
-      cursor = page.next_cursor;
-      if (!cursor || own.length < page.items.length || assets.length >= section.count) break;
+      if (own.length < items.length || assets.length >= section.count) break;
     }
     // This session's uploads show in their own section.
     const shown = assets.filter((asset) => !this.uploads.ids.includes(asset.asset_id));
